@@ -1,0 +1,17613 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { c as commonjsGlobal, g as getDefaultExportFromCjs, l as localPortsTo, R as RUN_MARKER_ENV, T as TOOL_NAME, d as descendants, i as isAlive, I as Inputs, s as setOutput, O as Outputs, w as warning, a as setFailed, b as getInput, e as setSecret, f as info, h as startGroup, j as endGroup, k as saveState, S as State } from './chunk-process-tree.js';
+import require$$0$1 from 'events';
+import require$$1 from 'util';
+import require$$2 from 'util/types';
+import crypto__default from 'crypto';
+import require$$0 from 'dns';
+import fs__default from 'fs';
+import require$$0$2 from 'net';
+import require$$1$1 from 'tls';
+import path from 'path';
+import require$$0$3 from 'stream';
+import require$$5 from 'string_decoder';
+import { spawn } from 'node:child_process';
+import { mkdirSync, createWriteStream, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import path$1 from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hostname, tmpdir } from 'node:os';
+import 'os';
+import 'http';
+import 'https';
+import 'assert';
+import 'node:assert';
+import 'node:net';
+import 'node:http';
+import 'node:stream';
+import 'node:buffer';
+import 'node:util';
+import 'node:querystring';
+import 'node:events';
+import 'node:diagnostics_channel';
+import 'node:tls';
+import 'node:zlib';
+import 'node:perf_hooks';
+import 'node:util/types';
+import 'node:worker_threads';
+import 'node:async_hooks';
+import 'node:console';
+import 'node:dns';
+import 'child_process';
+import 'timers';
+
+const SQLALCHEMY_URL = new RegExp([
+    '^(?<name>[\\w+]+)://',
+    '(?:(?<username>[^:/]*)(?::(?<password>[^@]*))?@)?',
+    '(?:(?:\\[(?<ipv6host>[^/?]+)\\]|(?<ipv4host>[^/:?]+))?(?::(?<port>[^/?]*))?)?',
+    '(?:/(?<database>[^?]*))?',
+    '(?:\\?(?<query>.*))?$'
+].join(''), 's');
+/** Celery's own prefixes: `sqla+`/`sqlalchemy+` for the broker, `db+` for the result backend. */
+const CELERY_PREFIXES = ['sqla', 'sqlalchemy', 'db'];
+function parseDsn(url) {
+    const m = SQLALCHEMY_URL.exec(url.trim());
+    if (!m?.groups)
+        return undefined;
+    const g = m.groups;
+    let name = g.name ?? '';
+    let prefix;
+    const plus = name.indexOf('+');
+    if (plus > 0 && CELERY_PREFIXES.includes(name.slice(0, plus).toLowerCase())) {
+        prefix = name.slice(0, plus).toLowerCase();
+        name = name.slice(plus + 1);
+    }
+    const port = g.port ? Number(g.port) : undefined;
+    return {
+        scheme: name.toLowerCase(),
+        prefix,
+        username: g.username ? safeDecode$1(g.username) : undefined,
+        password: g.password !== undefined ? safeDecode$1(g.password) : undefined,
+        host: g.ipv6host ?? g.ipv4host ?? undefined,
+        port: port !== undefined && Number.isInteger(port) ? port : undefined,
+        database: g.database ? safeDecode$1(g.database) : undefined,
+        query: parseQuery(g.query)
+    };
+}
+function safeDecode$1(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+function parseQuery(q) {
+    const out = {};
+    if (!q)
+        return out;
+    for (const pair of q.split('&')) {
+        if (!pair)
+            continue;
+        const eq = pair.indexOf('=');
+        const key = safeDecode$1((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+        out[key] = safeDecode$1((eq < 0 ? '' : pair.slice(eq + 1)).replace(/\+/g, ' '));
+    }
+    return out;
+}
+/** True for SQLAlchemy's PostgreSQL dialect with any driver (`postgresql`, `postgresql+psycopg`). */
+function isPostgresScheme(scheme) {
+    return scheme === 'postgresql' || scheme.startsWith('postgresql+');
+}
+/**
+ * The URL with its credentials replaced, as the seed shows it: `sqla+postgresql://***@host:5432/db`.
+ * Query strings are dropped (they can carry passwords too). Anything we cannot parse is hidden whole.
+ */
+function redactDsn(url) {
+    const parts = parseDsn(url);
+    if (!parts) {
+        const scheme = /^([\w+.-]+):/.exec(url.trim())?.[1];
+        return scheme ? `${scheme}://***` : '***';
+    }
+    const scheme = parts.prefix ? `${parts.prefix}+${parts.scheme}` : parts.scheme;
+    // A host containing '@' means an unencoded '@' in the password split the URL: hide it too.
+    const host = parts.host?.includes('@') ? '***' : (parts.host ?? '');
+    const where = `${host}${parts.port !== undefined ? `:${parts.port}` : ''}`;
+    const creds = parts.username !== undefined || parts.password !== undefined ? '***@' : '';
+    const db = parts.database !== undefined ? `/${parts.database}` : '';
+    return `${scheme}://${creds}${where}${db}`;
+}
+/** Where a DSN points, for comparing two DSNs without their credentials. */
+function dsnTarget(parts) {
+    return `${parts.host ?? 'localhost'}:${parts.port ?? 5432}/${parts.database ?? ''}`;
+}
+/** node-postgres settings for a SQLAlchemy PostgreSQL URL (driver suffix and prefixes ignored). */
+function toPgConfig(parts) {
+    const q = parts.query;
+    const config = {
+        user: parts.username ?? q.user,
+        password: parts.password ?? q.password,
+        host: parts.host ?? q.host,
+        port: parts.port ?? (q.port ? Number(q.port) : undefined),
+        database: parts.database ?? q.dbname
+    };
+    // libpq's `options` (e.g. `-c search_path=tenant`) changes what the worker's session sees.
+    if (q.options)
+        config.options = q.options;
+    const sslmode = q.sslmode;
+    if (sslmode === 'require' || sslmode === 'no-verify')
+        config.ssl = { rejectUnauthorized: false };
+    else if (sslmode === 'verify-ca' || sslmode === 'verify-full')
+        config.ssl = { rejectUnauthorized: true };
+    return config;
+}
+
+async function runGates(gates, settings, facts, hooks = {}) {
+    const results = [];
+    for (const gate of gates) {
+        hooks.onGateStart?.(gate);
+        const t0 = performance.now();
+        const blocked = results.find((r) => gate.needs.includes(r.id) && (r.status === 'fail' || r.status === 'skip'));
+        let status;
+        let evidence;
+        let details;
+        if (facts.cancelled()) {
+            status = 'skip';
+            evidence = 'not run: the run was cancelled';
+        }
+        else if (blocked) {
+            status = 'skip';
+            evidence = `not run: \`${blocked.id}\` ${blocked.status === 'fail' ? 'failed' : 'was skipped'}`;
+        }
+        else {
+            const ctx = { settings, facts, earlier: results };
+            try {
+                const v = await gate.run(ctx);
+                ({ status, evidence, details } = v);
+            }
+            catch (err) {
+                if (facts.cancelled()) {
+                    status = 'skip';
+                    evidence = 'not run: the run was cancelled';
+                }
+                else {
+                    status = 'fail';
+                    evidence = `the check could not complete: ${facts.redact(errorLine(err))}`;
+                    details = facts.redact(err?.stack ?? String(err));
+                }
+            }
+        }
+        const result = {
+            id: gate.id,
+            title: gate.title,
+            description: gate.description,
+            status,
+            evidence,
+            foundation: gate.foundation,
+            durationMs: Math.round(performance.now() - t0)
+        };
+        if (details !== undefined)
+            result.details = details;
+        results.push(result);
+        hooks.onGateEnd?.(result);
+    }
+    return results;
+}
+function verdictOf(results) {
+    return results.some((r) => r.foundation && r.status === 'fail') ? 'fail' : 'pass';
+}
+function errorLine(err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return msg.split('\n')[0] ?? msg;
+}
+
+const verdict = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
+
+const brokerConfigGate = {
+    id: 'broker-config',
+    title: 'Broker Config',
+    description: 'Broker and result backend the app configures are PostgreSQL DSNs (no Redis/RabbitMQ)',
+    foundation: true,
+    needs: ['import'],
+    async run({ facts }) {
+        const check = await facts.dataPlane();
+        if (!check)
+            return verdict('fail', 'the app did not import');
+        if (!check.ok)
+            return verdict('fail', [...check.problems, `transport: ${check.brokerShown}`, `results: ${check.backendShown}`].join('\n'));
+        const { broker, backend } = check.plane;
+        const lines = [`transport: ${broker.redacted}`, `results: ${backend.redacted}`];
+        // Cross-check with what the worker itself prints at boot (password shown as ** there).
+        const banner = await facts.banner();
+        const mismatches = [
+            compareBanner('transport', banner.transport, broker.parts),
+            compareBanner('results', banner.results, backend.parts)
+        ].filter((m) => !!m);
+        if (mismatches.length)
+            return verdict('fail', [...mismatches, ...lines].join('\n'));
+        lines.push(banner.transport && banner.results
+            ? "the worker's banner shows the same transport and results"
+            : "not cross-checked: the worker printed no banner");
+        return verdict('pass', [...lines, ...check.notes].join('\n'));
+    }
+};
+function compareBanner(what, shown, configured) {
+    if (!shown)
+        return undefined;
+    const printed = parseDsn(shown);
+    if (!printed)
+        return `the worker's banner shows ${what}: ${shown}, which is not a PostgreSQL URL`;
+    const same = dsnTarget(printed) === dsnTarget(configured) && (printed.username ?? '') === (configured.username ?? '');
+    return same
+        ? undefined
+        : `the worker's banner shows ${what} at ${printed.username ?? ''}@${dsnTarget(printed)}, but the app configures ${configured.username ?? ''}@${dsnTarget(configured)}`;
+}
+
+const ciGate = {
+    id: 'ci',
+    title: 'CI',
+    description: 'This step fails the job when a foundation gate fails, so a required check blocks the merge',
+    foundation: false,
+    needs: [],
+    async run({ settings }) {
+        const event = process.env.GITHUB_EVENT_NAME;
+        const where = process.env.GITHUB_ACTIONS === 'true' ? `on ${event ?? 'an unknown event'}` : 'outside GitHub Actions';
+        if (settings.failOn === 'never')
+            return verdict('warn', `fail-on: never: this step only reports and never fails, so it cannot block a merge (${where})`);
+        return verdict('pass', `fail-on: ${settings.failOn}: this step fails when a foundation gate fails (${where})`);
+    }
+};
+
+async function existingRoles(db, roles) {
+    const rows = await db.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles]);
+    return new Set(rows.map((r) => r.rolname));
+}
+async function checkPrivileges(db, needs) {
+    if (!needs.length)
+        return [];
+    const rows = await db.query(`SELECT c.i, to_regclass(c.obj) IS NOT NULL AS exists,
+            CASE WHEN to_regclass(c.obj) IS NULL THEN NULL
+                 WHEN c.kind = 'table' THEN has_table_privilege(c.role, to_regclass(c.obj), c.priv)
+                      OR (c.alt <> '' AND has_table_privilege(c.role, to_regclass(c.obj), c.alt))
+                 ELSE has_sequence_privilege(c.role, to_regclass(c.obj), c.priv)
+                      OR (c.alt <> '' AND has_sequence_privilege(c.role, to_regclass(c.obj), c.alt))
+            END AS granted
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+            AS c(kind, obj, role, priv, alt, i)`, [
+        needs.map((n) => n.kind),
+        needs.map((n) => n.regclass),
+        needs.map((n) => n.role),
+        needs.map((n) => n.privilege),
+        needs.map((n) => n.orPrivilege ?? '')
+    ]);
+    return rows.map((r) => {
+        const need = needs[Number(r.i) - 1];
+        return { ...need, exists: r.exists, granted: r.granted === true };
+    });
+}
+async function roleInfo(db, roles) {
+    const rows = await db.query(`SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+            ARRAY(SELECT p.rolname::text FROM pg_roles p
+                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls)
+                     AND pg_has_role(r.oid, p.oid, 'MEMBER')
+                   ORDER BY 1) AS escalations
+       FROM pg_roles r WHERE r.rolname = ANY($1::text[])`, [roles]);
+    return rows.map((r) => ({
+        name: r.rolname,
+        superuser: r.rolsuper,
+        bypassRls: r.rolbypassrls,
+        canLogin: r.rolcanlogin,
+        privilegedMemberships: r.escalations ?? []
+    }));
+}
+/** Sessions attributed to the worker: by its application_name, or by the TCP ports its processes hold. */
+async function workerSessions(db, applicationName, clientPorts) {
+    return db.query(`SELECT pid, usename, application_name, client_port, backend_type
+       FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid()
+        AND (application_name = $1 OR client_port = ANY($2::int[]))
+      ORDER BY backend_start`, [applicationName, clientPorts]);
+}
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+const TABLE_FACTS = `
+  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+  pg_get_userbyid(c.relowner) AS owner,
+  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
+  format('%I.%I', n.nspname, c.relname) AS qualified_name`;
+/** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
+async function discoverTenantTables(db) {
+    const rows = await db.query(`SELECT ${TABLE_FACTS}
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
+        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped)
+      ORDER BY 1`);
+    return rows.map((r) => ({
+        name: r.qualified_name,
+        qualifiedName: r.qualified_name,
+        exists: true,
+        rlsEnabled: r.rls_enabled,
+        rlsForced: r.rls_forced,
+        owner: r.owner,
+        policies: r.policies
+    }));
+}
+/** The named tables; names are parsed by PostgreSQL itself (to_regclass), quotes and schema included. */
+async function namedTenantTables(db, names) {
+    const rows = await db.query(`SELECT t.i, ${TABLE_FACTS}
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+       LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+       LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+      ORDER BY t.i`, [names]);
+    return rows.map((r) => ({
+        name: names[Number(r.i) - 1],
+        qualifiedName: r.qualified_name ?? undefined,
+        exists: r.qualified_name !== null,
+        rlsEnabled: r.rls_enabled === true,
+        rlsForced: r.rls_forced === true,
+        owner: r.owner ?? undefined,
+        policies: r.policies ?? 0
+    }));
+}
+/**
+ * Whether row security applies to `role` on each table. PostgreSQL's row_security_active() only
+ * answers for the current user, so for another role it is computed from the same rules:
+ * RLS enabled, the role neither superuser nor BYPASSRLS, and the role not the owner unless FORCE.
+ */
+function rowSecurityActiveFor(table, role) {
+    if (!table.rlsEnabled || role.superuser || role.bypassRls)
+        return false;
+    return table.rlsForced || table.owner !== role.name;
+}
+async function rowSecurityActiveAsCurrentUser(db, qualifiedNames) {
+    const rows = await db.query(`SELECT t.name, row_security_active(to_regclass(t.name)) AS active FROM unnest($1::text[]) AS t(name)`, [qualifiedNames]);
+    return new Map(rows.map((r) => [r.name, r.active]));
+}
+
+var lib$1 = {exports: {}};
+
+var defaults = {exports: {}};
+
+var pgTypes = {};
+
+var postgresArray = {};
+
+var hasRequiredPostgresArray;
+
+function requirePostgresArray () {
+	if (hasRequiredPostgresArray) return postgresArray;
+	hasRequiredPostgresArray = 1;
+
+	postgresArray.parse = function (source, transform) {
+	  return new ArrayParser(source, transform).parse()
+	};
+
+	class ArrayParser {
+	  constructor (source, transform) {
+	    this.source = source;
+	    this.transform = transform || identity;
+	    this.position = 0;
+	    this.entries = [];
+	    this.recorded = [];
+	    this.dimension = 0;
+	  }
+
+	  isEof () {
+	    return this.position >= this.source.length
+	  }
+
+	  nextCharacter () {
+	    var character = this.source[this.position++];
+	    if (character === '\\') {
+	      return {
+	        value: this.source[this.position++],
+	        escaped: true
+	      }
+	    }
+	    return {
+	      value: character,
+	      escaped: false
+	    }
+	  }
+
+	  record (character) {
+	    this.recorded.push(character);
+	  }
+
+	  newEntry (includeEmpty) {
+	    var entry;
+	    if (this.recorded.length > 0 || includeEmpty) {
+	      entry = this.recorded.join('');
+	      if (entry === 'NULL' && !includeEmpty) {
+	        entry = null;
+	      }
+	      if (entry !== null) entry = this.transform(entry);
+	      this.entries.push(entry);
+	      this.recorded = [];
+	    }
+	  }
+
+	  consumeDimensions () {
+	    if (this.source[0] === '[') {
+	      while (!this.isEof()) {
+	        var char = this.nextCharacter();
+	        if (char.value === '=') break
+	      }
+	    }
+	  }
+
+	  parse (nested) {
+	    var character, parser, quote;
+	    this.consumeDimensions();
+	    while (!this.isEof()) {
+	      character = this.nextCharacter();
+	      if (character.value === '{' && !quote) {
+	        this.dimension++;
+	        if (this.dimension > 1) {
+	          parser = new ArrayParser(this.source.substr(this.position - 1), this.transform);
+	          this.entries.push(parser.parse(true));
+	          this.position += parser.position - 2;
+	        }
+	      } else if (character.value === '}' && !quote) {
+	        this.dimension--;
+	        if (!this.dimension) {
+	          this.newEntry();
+	          if (nested) return this.entries
+	        }
+	      } else if (character.value === '"' && !character.escaped) {
+	        if (quote) this.newEntry(true);
+	        quote = !quote;
+	      } else if (character.value === ',' && !quote) {
+	        this.newEntry();
+	      } else {
+	        this.record(character.value);
+	      }
+	    }
+	    if (this.dimension !== 0) {
+	      throw new Error('array dimension not balanced')
+	    }
+	    return this.entries
+	  }
+	}
+
+	function identity (value) {
+	  return value
+	}
+	return postgresArray;
+}
+
+var arrayParser;
+var hasRequiredArrayParser;
+
+function requireArrayParser () {
+	if (hasRequiredArrayParser) return arrayParser;
+	hasRequiredArrayParser = 1;
+	var array = requirePostgresArray();
+
+	arrayParser = {
+	  create: function (source, transform) {
+	    return {
+	      parse: function() {
+	        return array.parse(source, transform);
+	      }
+	    };
+	  }
+	};
+	return arrayParser;
+}
+
+var postgresDate;
+var hasRequiredPostgresDate;
+
+function requirePostgresDate () {
+	if (hasRequiredPostgresDate) return postgresDate;
+	hasRequiredPostgresDate = 1;
+
+	var DATE_TIME = /(\d{1,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,})?.*?( BC)?$/;
+	var DATE = /^(\d{1,})-(\d{2})-(\d{2})( BC)?$/;
+	var TIME_ZONE = /([Z+-])(\d{2})?:?(\d{2})?:?(\d{2})?/;
+	var INFINITY = /^-?infinity$/;
+
+	postgresDate = function parseDate (isoDate) {
+	  if (INFINITY.test(isoDate)) {
+	    // Capitalize to Infinity before passing to Number
+	    return Number(isoDate.replace('i', 'I'))
+	  }
+	  var matches = DATE_TIME.exec(isoDate);
+
+	  if (!matches) {
+	    // Force YYYY-MM-DD dates to be parsed as local time
+	    return getDate(isoDate) || null
+	  }
+
+	  var isBC = !!matches[8];
+	  var year = parseInt(matches[1], 10);
+	  if (isBC) {
+	    year = bcYearToNegativeYear(year);
+	  }
+
+	  var month = parseInt(matches[2], 10) - 1;
+	  var day = matches[3];
+	  var hour = parseInt(matches[4], 10);
+	  var minute = parseInt(matches[5], 10);
+	  var second = parseInt(matches[6], 10);
+
+	  var ms = matches[7];
+	  ms = ms ? 1000 * parseFloat(ms) : 0;
+
+	  var date;
+	  var offset = timeZoneOffset(isoDate);
+	  if (offset != null) {
+	    date = new Date(Date.UTC(year, month, day, hour, minute, second, ms));
+
+	    // Account for years from 0 to 99 being interpreted as 1900-1999
+	    // by Date.UTC / the multi-argument form of the Date constructor
+	    if (is0To99(year)) {
+	      date.setUTCFullYear(year);
+	    }
+
+	    if (offset !== 0) {
+	      date.setTime(date.getTime() - offset);
+	    }
+	  } else {
+	    date = new Date(year, month, day, hour, minute, second, ms);
+
+	    if (is0To99(year)) {
+	      date.setFullYear(year);
+	    }
+	  }
+
+	  return date
+	};
+
+	function getDate (isoDate) {
+	  var matches = DATE.exec(isoDate);
+	  if (!matches) {
+	    return
+	  }
+
+	  var year = parseInt(matches[1], 10);
+	  var isBC = !!matches[4];
+	  if (isBC) {
+	    year = bcYearToNegativeYear(year);
+	  }
+
+	  var month = parseInt(matches[2], 10) - 1;
+	  var day = matches[3];
+	  // YYYY-MM-DD will be parsed as local time
+	  var date = new Date(year, month, day);
+
+	  if (is0To99(year)) {
+	    date.setFullYear(year);
+	  }
+
+	  return date
+	}
+
+	// match timezones:
+	// Z (UTC)
+	// -05
+	// +06:30
+	function timeZoneOffset (isoDate) {
+	  if (isoDate.endsWith('+00')) {
+	    return 0
+	  }
+
+	  var zone = TIME_ZONE.exec(isoDate.split(' ')[1]);
+	  if (!zone) return
+	  var type = zone[1];
+
+	  if (type === 'Z') {
+	    return 0
+	  }
+	  var sign = type === '-' ? -1 : 1;
+	  var offset = parseInt(zone[2], 10) * 3600 +
+	    parseInt(zone[3] || 0, 10) * 60 +
+	    parseInt(zone[4] || 0, 10);
+
+	  return offset * sign * 1000
+	}
+
+	function bcYearToNegativeYear (year) {
+	  // Account for numerical difference between representations of BC years
+	  // See: https://github.com/bendrucker/postgres-date/issues/5
+	  return -(year - 1)
+	}
+
+	function is0To99 (num) {
+	  return num >= 0 && num < 100
+	}
+	return postgresDate;
+}
+
+var mutable;
+var hasRequiredMutable;
+
+function requireMutable () {
+	if (hasRequiredMutable) return mutable;
+	hasRequiredMutable = 1;
+	mutable = extend;
+
+	var hasOwnProperty = Object.prototype.hasOwnProperty;
+
+	function extend(target) {
+	    for (var i = 1; i < arguments.length; i++) {
+	        var source = arguments[i];
+
+	        for (var key in source) {
+	            if (hasOwnProperty.call(source, key)) {
+	                target[key] = source[key];
+	            }
+	        }
+	    }
+
+	    return target
+	}
+	return mutable;
+}
+
+var postgresInterval;
+var hasRequiredPostgresInterval;
+
+function requirePostgresInterval () {
+	if (hasRequiredPostgresInterval) return postgresInterval;
+	hasRequiredPostgresInterval = 1;
+
+	var extend = requireMutable();
+
+	postgresInterval = PostgresInterval;
+
+	function PostgresInterval (raw) {
+	  if (!(this instanceof PostgresInterval)) {
+	    return new PostgresInterval(raw)
+	  }
+	  extend(this, parse(raw));
+	}
+	var properties = ['seconds', 'minutes', 'hours', 'days', 'months', 'years'];
+	PostgresInterval.prototype.toPostgres = function () {
+	  var filtered = properties.filter(this.hasOwnProperty, this);
+
+	  // In addition to `properties`, we need to account for fractions of seconds.
+	  if (this.milliseconds && filtered.indexOf('seconds') < 0) {
+	    filtered.push('seconds');
+	  }
+
+	  if (filtered.length === 0) return '0'
+	  return filtered
+	    .map(function (property) {
+	      var value = this[property] || 0;
+
+	      // Account for fractional part of seconds,
+	      // remove trailing zeroes.
+	      if (property === 'seconds' && this.milliseconds) {
+	        value = (value + this.milliseconds / 1000).toFixed(6).replace(/\.?0+$/, '');
+	      }
+
+	      return value + ' ' + property
+	    }, this)
+	    .join(' ')
+	};
+
+	var propertiesISOEquivalent = {
+	  years: 'Y',
+	  months: 'M',
+	  days: 'D',
+	  hours: 'H',
+	  minutes: 'M',
+	  seconds: 'S'
+	};
+	var dateProperties = ['years', 'months', 'days'];
+	var timeProperties = ['hours', 'minutes', 'seconds'];
+	// according to ISO 8601
+	PostgresInterval.prototype.toISOString = PostgresInterval.prototype.toISO = function () {
+	  var datePart = dateProperties
+	    .map(buildProperty, this)
+	    .join('');
+
+	  var timePart = timeProperties
+	    .map(buildProperty, this)
+	    .join('');
+
+	  return 'P' + datePart + 'T' + timePart
+
+	  function buildProperty (property) {
+	    var value = this[property] || 0;
+
+	    // Account for fractional part of seconds,
+	    // remove trailing zeroes.
+	    if (property === 'seconds' && this.milliseconds) {
+	      value = (value + this.milliseconds / 1000).toFixed(6).replace(/0+$/, '');
+	    }
+
+	    return value + propertiesISOEquivalent[property]
+	  }
+	};
+
+	var NUMBER = '([+-]?\\d+)';
+	var YEAR = NUMBER + '\\s+years?';
+	var MONTH = NUMBER + '\\s+mons?';
+	var DAY = NUMBER + '\\s+days?';
+	var TIME = '([+-])?([\\d]*):(\\d\\d):(\\d\\d)\\.?(\\d{1,6})?';
+	var INTERVAL = new RegExp([YEAR, MONTH, DAY, TIME].map(function (regexString) {
+	  return '(' + regexString + ')?'
+	})
+	  .join('\\s*'));
+
+	// Positions of values in regex match
+	var positions = {
+	  years: 2,
+	  months: 4,
+	  days: 6,
+	  hours: 9,
+	  minutes: 10,
+	  seconds: 11,
+	  milliseconds: 12
+	};
+	// We can use negative time
+	var negatives = ['hours', 'minutes', 'seconds', 'milliseconds'];
+
+	function parseMilliseconds (fraction) {
+	  // add omitted zeroes
+	  var microseconds = fraction + '000000'.slice(fraction.length);
+	  return parseInt(microseconds, 10) / 1000
+	}
+
+	function parse (interval) {
+	  if (!interval) return {}
+	  var matches = INTERVAL.exec(interval);
+	  var isNegative = matches[8] === '-';
+	  return Object.keys(positions)
+	    .reduce(function (parsed, property) {
+	      var position = positions[property];
+	      var value = matches[position];
+	      // no empty string
+	      if (!value) return parsed
+	      // milliseconds are actually microseconds (up to 6 digits)
+	      // with omitted trailing zeroes.
+	      value = property === 'milliseconds'
+	        ? parseMilliseconds(value)
+	        : parseInt(value, 10);
+	      // no zeros
+	      if (!value) return parsed
+	      if (isNegative && ~negatives.indexOf(property)) {
+	        value *= -1;
+	      }
+	      parsed[property] = value;
+	      return parsed
+	    }, {})
+	}
+	return postgresInterval;
+}
+
+var postgresBytea;
+var hasRequiredPostgresBytea;
+
+function requirePostgresBytea () {
+	if (hasRequiredPostgresBytea) return postgresBytea;
+	hasRequiredPostgresBytea = 1;
+
+	var bufferFrom = Buffer.from || Buffer;
+
+	postgresBytea = function parseBytea (input) {
+	  if (/^\\x/.test(input)) {
+	    // new 'hex' style response (pg >9.0)
+	    return bufferFrom(input.substr(2), 'hex')
+	  }
+	  var output = '';
+	  var i = 0;
+	  while (i < input.length) {
+	    if (input[i] !== '\\') {
+	      output += input[i];
+	      ++i;
+	    } else {
+	      if (/[0-7]{3}/.test(input.substr(i + 1, 3))) {
+	        output += String.fromCharCode(parseInt(input.substr(i + 1, 3), 8));
+	        i += 4;
+	      } else {
+	        var backslashes = 1;
+	        while (i + backslashes < input.length && input[i + backslashes] === '\\') {
+	          backslashes++;
+	        }
+	        for (var k = 0; k < Math.floor(backslashes / 2); ++k) {
+	          output += '\\';
+	        }
+	        i += Math.floor(backslashes / 2) * 2;
+	      }
+	    }
+	  }
+	  return bufferFrom(output, 'binary')
+	};
+	return postgresBytea;
+}
+
+var textParsers;
+var hasRequiredTextParsers;
+
+function requireTextParsers () {
+	if (hasRequiredTextParsers) return textParsers;
+	hasRequiredTextParsers = 1;
+	var array = requirePostgresArray();
+	var arrayParser = requireArrayParser();
+	var parseDate = requirePostgresDate();
+	var parseInterval = requirePostgresInterval();
+	var parseByteA = requirePostgresBytea();
+
+	function allowNull (fn) {
+	  return function nullAllowed (value) {
+	    if (value === null) return value
+	    return fn(value)
+	  }
+	}
+
+	function parseBool (value) {
+	  if (value === null) return value
+	  return value === 'TRUE' ||
+	    value === 't' ||
+	    value === 'true' ||
+	    value === 'y' ||
+	    value === 'yes' ||
+	    value === 'on' ||
+	    value === '1';
+	}
+
+	function parseBoolArray (value) {
+	  if (!value) return null
+	  return array.parse(value, parseBool)
+	}
+
+	function parseBaseTenInt (string) {
+	  return parseInt(string, 10)
+	}
+
+	function parseIntegerArray (value) {
+	  if (!value) return null
+	  return array.parse(value, allowNull(parseBaseTenInt))
+	}
+
+	function parseBigIntegerArray (value) {
+	  if (!value) return null
+	  return array.parse(value, allowNull(function (entry) {
+	    return parseBigInteger(entry).trim()
+	  }))
+	}
+
+	var parsePointArray = function(value) {
+	  if(!value) { return null; }
+	  var p = arrayParser.create(value, function(entry) {
+	    if(entry !== null) {
+	      entry = parsePoint(entry);
+	    }
+	    return entry;
+	  });
+
+	  return p.parse();
+	};
+
+	var parseFloatArray = function(value) {
+	  if(!value) { return null; }
+	  var p = arrayParser.create(value, function(entry) {
+	    if(entry !== null) {
+	      entry = parseFloat(entry);
+	    }
+	    return entry;
+	  });
+
+	  return p.parse();
+	};
+
+	var parseStringArray = function(value) {
+	  if(!value) { return null; }
+
+	  var p = arrayParser.create(value);
+	  return p.parse();
+	};
+
+	var parseDateArray = function(value) {
+	  if (!value) { return null; }
+
+	  var p = arrayParser.create(value, function(entry) {
+	    if (entry !== null) {
+	      entry = parseDate(entry);
+	    }
+	    return entry;
+	  });
+
+	  return p.parse();
+	};
+
+	var parseIntervalArray = function(value) {
+	  if (!value) { return null; }
+
+	  var p = arrayParser.create(value, function(entry) {
+	    if (entry !== null) {
+	      entry = parseInterval(entry);
+	    }
+	    return entry;
+	  });
+
+	  return p.parse();
+	};
+
+	var parseByteAArray = function(value) {
+	  if (!value) { return null; }
+
+	  return array.parse(value, allowNull(parseByteA));
+	};
+
+	var parseInteger = function(value) {
+	  return parseInt(value, 10);
+	};
+
+	var parseBigInteger = function(value) {
+	  var valStr = String(value);
+	  if (/^\d+$/.test(valStr)) { return valStr; }
+	  return value;
+	};
+
+	var parseJsonArray = function(value) {
+	  if (!value) { return null; }
+
+	  return array.parse(value, allowNull(JSON.parse));
+	};
+
+	var parsePoint = function(value) {
+	  if (value[0] !== '(') { return null; }
+
+	  value = value.substring( 1, value.length - 1 ).split(',');
+
+	  return {
+	    x: parseFloat(value[0])
+	  , y: parseFloat(value[1])
+	  };
+	};
+
+	var parseCircle = function(value) {
+	  if (value[0] !== '<' && value[1] !== '(') { return null; }
+
+	  var point = '(';
+	  var radius = '';
+	  var pointParsed = false;
+	  for (var i = 2; i < value.length - 1; i++){
+	    if (!pointParsed) {
+	      point += value[i];
+	    }
+
+	    if (value[i] === ')') {
+	      pointParsed = true;
+	      continue;
+	    } else if (!pointParsed) {
+	      continue;
+	    }
+
+	    if (value[i] === ','){
+	      continue;
+	    }
+
+	    radius += value[i];
+	  }
+	  var result = parsePoint(point);
+	  result.radius = parseFloat(radius);
+
+	  return result;
+	};
+
+	var init = function(register) {
+	  register(20, parseBigInteger); // int8
+	  register(21, parseInteger); // int2
+	  register(23, parseInteger); // int4
+	  register(26, parseInteger); // oid
+	  register(700, parseFloat); // float4/real
+	  register(701, parseFloat); // float8/double
+	  register(16, parseBool);
+	  register(1082, parseDate); // date
+	  register(1114, parseDate); // timestamp without timezone
+	  register(1184, parseDate); // timestamp
+	  register(600, parsePoint); // point
+	  register(651, parseStringArray); // cidr[]
+	  register(718, parseCircle); // circle
+	  register(1000, parseBoolArray);
+	  register(1001, parseByteAArray);
+	  register(1005, parseIntegerArray); // _int2
+	  register(1007, parseIntegerArray); // _int4
+	  register(1028, parseIntegerArray); // oid[]
+	  register(1016, parseBigIntegerArray); // _int8
+	  register(1017, parsePointArray); // point[]
+	  register(1021, parseFloatArray); // _float4
+	  register(1022, parseFloatArray); // _float8
+	  register(1231, parseFloatArray); // _numeric
+	  register(1014, parseStringArray); //char
+	  register(1015, parseStringArray); //varchar
+	  register(1008, parseStringArray);
+	  register(1009, parseStringArray);
+	  register(1040, parseStringArray); // macaddr[]
+	  register(1041, parseStringArray); // inet[]
+	  register(1115, parseDateArray); // timestamp without time zone[]
+	  register(1182, parseDateArray); // _date
+	  register(1185, parseDateArray); // timestamp with time zone[]
+	  register(1186, parseInterval);
+	  register(1187, parseIntervalArray);
+	  register(17, parseByteA);
+	  register(114, JSON.parse.bind(JSON)); // json
+	  register(3802, JSON.parse.bind(JSON)); // jsonb
+	  register(199, parseJsonArray); // json[]
+	  register(3807, parseJsonArray); // jsonb[]
+	  register(3907, parseStringArray); // numrange[]
+	  register(2951, parseStringArray); // uuid[]
+	  register(791, parseStringArray); // money[]
+	  register(1183, parseStringArray); // time[]
+	  register(1270, parseStringArray); // timetz[]
+	};
+
+	textParsers = {
+	  init: init
+	};
+	return textParsers;
+}
+
+var pgInt8;
+var hasRequiredPgInt8;
+
+function requirePgInt8 () {
+	if (hasRequiredPgInt8) return pgInt8;
+	hasRequiredPgInt8 = 1;
+
+	// selected so (BASE - 1) * 0x100000000 + 0xffffffff is a safe integer
+	var BASE = 1000000;
+
+	function readInt8(buffer) {
+		var high = buffer.readInt32BE(0);
+		var low = buffer.readUInt32BE(4);
+		var sign = '';
+
+		if (high < 0) {
+			high = ~high + (low === 0);
+			low = (~low + 1) >>> 0;
+			sign = '-';
+		}
+
+		var result = '';
+		var carry;
+		var t;
+		var digits;
+		var pad;
+		var l;
+		var i;
+
+		{
+			carry = high % BASE;
+			high = high / BASE >>> 0;
+
+			t = 0x100000000 * carry + low;
+			low = t / BASE >>> 0;
+			digits = '' + (t - BASE * low);
+
+			if (low === 0 && high === 0) {
+				return sign + digits + result;
+			}
+
+			pad = '';
+			l = 6 - digits.length;
+
+			for (i = 0; i < l; i++) {
+				pad += '0';
+			}
+
+			result = pad + digits + result;
+		}
+
+		{
+			carry = high % BASE;
+			high = high / BASE >>> 0;
+
+			t = 0x100000000 * carry + low;
+			low = t / BASE >>> 0;
+			digits = '' + (t - BASE * low);
+
+			if (low === 0 && high === 0) {
+				return sign + digits + result;
+			}
+
+			pad = '';
+			l = 6 - digits.length;
+
+			for (i = 0; i < l; i++) {
+				pad += '0';
+			}
+
+			result = pad + digits + result;
+		}
+
+		{
+			carry = high % BASE;
+			high = high / BASE >>> 0;
+
+			t = 0x100000000 * carry + low;
+			low = t / BASE >>> 0;
+			digits = '' + (t - BASE * low);
+
+			if (low === 0 && high === 0) {
+				return sign + digits + result;
+			}
+
+			pad = '';
+			l = 6 - digits.length;
+
+			for (i = 0; i < l; i++) {
+				pad += '0';
+			}
+
+			result = pad + digits + result;
+		}
+
+		{
+			carry = high % BASE;
+			t = 0x100000000 * carry + low;
+			digits = '' + t % BASE;
+
+			return sign + digits + result;
+		}
+	}
+
+	pgInt8 = readInt8;
+	return pgInt8;
+}
+
+var binaryParsers;
+var hasRequiredBinaryParsers;
+
+function requireBinaryParsers () {
+	if (hasRequiredBinaryParsers) return binaryParsers;
+	hasRequiredBinaryParsers = 1;
+	var parseInt64 = requirePgInt8();
+
+	var parseBits = function(data, bits, offset, invert, callback) {
+	  offset = offset || 0;
+	  invert = invert || false;
+	  callback = callback || function(lastValue, newValue, bits) { return (lastValue * Math.pow(2, bits)) + newValue; };
+	  var offsetBytes = offset >> 3;
+
+	  var inv = function(value) {
+	    if (invert) {
+	      return ~value & 0xff;
+	    }
+
+	    return value;
+	  };
+
+	  // read first (maybe partial) byte
+	  var mask = 0xff;
+	  var firstBits = 8 - (offset % 8);
+	  if (bits < firstBits) {
+	    mask = (0xff << (8 - bits)) & 0xff;
+	    firstBits = bits;
+	  }
+
+	  if (offset) {
+	    mask = mask >> (offset % 8);
+	  }
+
+	  var result = 0;
+	  if ((offset % 8) + bits >= 8) {
+	    result = callback(0, inv(data[offsetBytes]) & mask, firstBits);
+	  }
+
+	  // read bytes
+	  var bytes = (bits + offset) >> 3;
+	  for (var i = offsetBytes + 1; i < bytes; i++) {
+	    result = callback(result, inv(data[i]), 8);
+	  }
+
+	  // bits to read, that are not a complete byte
+	  var lastBits = (bits + offset) % 8;
+	  if (lastBits > 0) {
+	    result = callback(result, inv(data[bytes]) >> (8 - lastBits), lastBits);
+	  }
+
+	  return result;
+	};
+
+	var parseFloatFromBits = function(data, precisionBits, exponentBits) {
+	  var bias = Math.pow(2, exponentBits - 1) - 1;
+	  var sign = parseBits(data, 1);
+	  var exponent = parseBits(data, exponentBits, 1);
+
+	  if (exponent === 0) {
+	    return 0;
+	  }
+
+	  // parse mantissa
+	  var precisionBitsCounter = 1;
+	  var parsePrecisionBits = function(lastValue, newValue, bits) {
+	    if (lastValue === 0) {
+	      lastValue = 1;
+	    }
+
+	    for (var i = 1; i <= bits; i++) {
+	      precisionBitsCounter /= 2;
+	      if ((newValue & (0x1 << (bits - i))) > 0) {
+	        lastValue += precisionBitsCounter;
+	      }
+	    }
+
+	    return lastValue;
+	  };
+
+	  var mantissa = parseBits(data, precisionBits, exponentBits + 1, false, parsePrecisionBits);
+
+	  // special cases
+	  if (exponent == (Math.pow(2, exponentBits + 1) - 1)) {
+	    if (mantissa === 0) {
+	      return (sign === 0) ? Infinity : -Infinity;
+	    }
+
+	    return NaN;
+	  }
+
+	  // normale number
+	  return ((sign === 0) ? 1 : -1) * Math.pow(2, exponent - bias) * mantissa;
+	};
+
+	var parseInt16 = function(value) {
+	  if (parseBits(value, 1) == 1) {
+	    return -1 * (parseBits(value, 15, 1, true) + 1);
+	  }
+
+	  return parseBits(value, 15, 1);
+	};
+
+	var parseInt32 = function(value) {
+	  if (parseBits(value, 1) == 1) {
+	    return -1 * (parseBits(value, 31, 1, true) + 1);
+	  }
+
+	  return parseBits(value, 31, 1);
+	};
+
+	var parseFloat32 = function(value) {
+	  return parseFloatFromBits(value, 23, 8);
+	};
+
+	var parseFloat64 = function(value) {
+	  return parseFloatFromBits(value, 52, 11);
+	};
+
+	var parseNumeric = function(value) {
+	  var sign = parseBits(value, 16, 32);
+	  if (sign == 0xc000) {
+	    return NaN;
+	  }
+
+	  var weight = Math.pow(10000, parseBits(value, 16, 16));
+	  var result = 0;
+	  var ndigits = parseBits(value, 16);
+	  for (var i = 0; i < ndigits; i++) {
+	    result += parseBits(value, 16, 64 + (16 * i)) * weight;
+	    weight /= 10000;
+	  }
+
+	  var scale = Math.pow(10, parseBits(value, 16, 48));
+	  return ((sign === 0) ? 1 : -1) * Math.round(result * scale) / scale;
+	};
+
+	var parseDate = function(isUTC, value) {
+	  var sign = parseBits(value, 1);
+	  var rawValue = parseBits(value, 63, 1);
+
+	  // discard usecs and shift from 2000 to 1970
+	  var result = new Date((((sign === 0) ? 1 : -1) * rawValue / 1000) + 946684800000);
+
+	  if (!isUTC) {
+	    result.setTime(result.getTime() + result.getTimezoneOffset() * 60000);
+	  }
+
+	  // add microseconds to the date
+	  result.usec = rawValue % 1000;
+	  result.getMicroSeconds = function() {
+	    return this.usec;
+	  };
+	  result.setMicroSeconds = function(value) {
+	    this.usec = value;
+	  };
+	  result.getUTCMicroSeconds = function() {
+	    return this.usec;
+	  };
+
+	  return result;
+	};
+
+	var parseArray = function(value) {
+	  var dim = parseBits(value, 32);
+
+	  parseBits(value, 32, 32);
+	  var elementType = parseBits(value, 32, 64);
+
+	  var offset = 96;
+	  var dims = [];
+	  for (var i = 0; i < dim; i++) {
+	    // parse dimension
+	    dims[i] = parseBits(value, 32, offset);
+	    offset += 32;
+
+	    // ignore lower bounds
+	    offset += 32;
+	  }
+
+	  var parseElement = function(elementType) {
+	    // parse content length
+	    var length = parseBits(value, 32, offset);
+	    offset += 32;
+
+	    // parse null values
+	    if (length == 0xffffffff) {
+	      return null;
+	    }
+
+	    var result;
+	    if ((elementType == 0x17) || (elementType == 0x14)) {
+	      // int/bigint
+	      result = parseBits(value, length * 8, offset);
+	      offset += length * 8;
+	      return result;
+	    }
+	    else if (elementType == 0x19) {
+	      // string
+	      result = value.toString(this.encoding, offset >> 3, (offset += (length << 3)) >> 3);
+	      return result;
+	    }
+	    else {
+	      console.log("ERROR: ElementType not implemented: " + elementType);
+	    }
+	  };
+
+	  var parse = function(dimension, elementType) {
+	    var array = [];
+	    var i;
+
+	    if (dimension.length > 1) {
+	      var count = dimension.shift();
+	      for (i = 0; i < count; i++) {
+	        array[i] = parse(dimension, elementType);
+	      }
+	      dimension.unshift(count);
+	    }
+	    else {
+	      for (i = 0; i < dimension[0]; i++) {
+	        array[i] = parseElement(elementType);
+	      }
+	    }
+
+	    return array;
+	  };
+
+	  return parse(dims, elementType);
+	};
+
+	var parseText = function(value) {
+	  return value.toString('utf8');
+	};
+
+	var parseBool = function(value) {
+	  if(value === null) return null;
+	  return (parseBits(value, 8) > 0);
+	};
+
+	var init = function(register) {
+	  register(20, parseInt64);
+	  register(21, parseInt16);
+	  register(23, parseInt32);
+	  register(26, parseInt32);
+	  register(1700, parseNumeric);
+	  register(700, parseFloat32);
+	  register(701, parseFloat64);
+	  register(16, parseBool);
+	  register(1114, parseDate.bind(null, false));
+	  register(1184, parseDate.bind(null, true));
+	  register(1000, parseArray);
+	  register(1007, parseArray);
+	  register(1016, parseArray);
+	  register(1008, parseArray);
+	  register(1009, parseArray);
+	  register(25, parseText);
+	};
+
+	binaryParsers = {
+	  init: init
+	};
+	return binaryParsers;
+}
+
+/**
+ * Following query was used to generate this file:
+
+ SELECT json_object_agg(UPPER(PT.typname), PT.oid::int4 ORDER BY pt.oid)
+ FROM pg_type PT
+ WHERE typnamespace = (SELECT pgn.oid FROM pg_namespace pgn WHERE nspname = 'pg_catalog') -- Take only builting Postgres types with stable OID (extension types are not guaranted to be stable)
+ AND typtype = 'b' -- Only basic types
+ AND typelem = 0 -- Ignore aliases
+ AND typisdefined -- Ignore undefined types
+ */
+
+var builtins;
+var hasRequiredBuiltins;
+
+function requireBuiltins () {
+	if (hasRequiredBuiltins) return builtins;
+	hasRequiredBuiltins = 1;
+	builtins = {
+	    BOOL: 16,
+	    BYTEA: 17,
+	    CHAR: 18,
+	    INT8: 20,
+	    INT2: 21,
+	    INT4: 23,
+	    REGPROC: 24,
+	    TEXT: 25,
+	    OID: 26,
+	    TID: 27,
+	    XID: 28,
+	    CID: 29,
+	    JSON: 114,
+	    XML: 142,
+	    PG_NODE_TREE: 194,
+	    SMGR: 210,
+	    PATH: 602,
+	    POLYGON: 604,
+	    CIDR: 650,
+	    FLOAT4: 700,
+	    FLOAT8: 701,
+	    ABSTIME: 702,
+	    RELTIME: 703,
+	    TINTERVAL: 704,
+	    CIRCLE: 718,
+	    MACADDR8: 774,
+	    MONEY: 790,
+	    MACADDR: 829,
+	    INET: 869,
+	    ACLITEM: 1033,
+	    BPCHAR: 1042,
+	    VARCHAR: 1043,
+	    DATE: 1082,
+	    TIME: 1083,
+	    TIMESTAMP: 1114,
+	    TIMESTAMPTZ: 1184,
+	    INTERVAL: 1186,
+	    TIMETZ: 1266,
+	    BIT: 1560,
+	    VARBIT: 1562,
+	    NUMERIC: 1700,
+	    REFCURSOR: 1790,
+	    REGPROCEDURE: 2202,
+	    REGOPER: 2203,
+	    REGOPERATOR: 2204,
+	    REGCLASS: 2205,
+	    REGTYPE: 2206,
+	    UUID: 2950,
+	    TXID_SNAPSHOT: 2970,
+	    PG_LSN: 3220,
+	    PG_NDISTINCT: 3361,
+	    PG_DEPENDENCIES: 3402,
+	    TSVECTOR: 3614,
+	    TSQUERY: 3615,
+	    GTSVECTOR: 3642,
+	    REGCONFIG: 3734,
+	    REGDICTIONARY: 3769,
+	    JSONB: 3802,
+	    REGNAMESPACE: 4089,
+	    REGROLE: 4096
+	};
+	return builtins;
+}
+
+var hasRequiredPgTypes;
+
+function requirePgTypes () {
+	if (hasRequiredPgTypes) return pgTypes;
+	hasRequiredPgTypes = 1;
+	var textParsers = requireTextParsers();
+	var binaryParsers = requireBinaryParsers();
+	var arrayParser = requireArrayParser();
+	var builtinTypes = requireBuiltins();
+
+	pgTypes.getTypeParser = getTypeParser;
+	pgTypes.setTypeParser = setTypeParser;
+	pgTypes.arrayParser = arrayParser;
+	pgTypes.builtins = builtinTypes;
+
+	var typeParsers = {
+	  text: {},
+	  binary: {}
+	};
+
+	//the empty parse function
+	function noParse (val) {
+	  return String(val);
+	}
+	//returns a function used to convert a specific type (specified by
+	//oid) into a result javascript type
+	//note: the oid can be obtained via the following sql query:
+	//SELECT oid FROM pg_type WHERE typname = 'TYPE_NAME_HERE';
+	function getTypeParser (oid, format) {
+	  format = format || 'text';
+	  if (!typeParsers[format]) {
+	    return noParse;
+	  }
+	  return typeParsers[format][oid] || noParse;
+	}
+	function setTypeParser (oid, format, parseFn) {
+	  if(typeof format == 'function') {
+	    parseFn = format;
+	    format = 'text';
+	  }
+	  typeParsers[format][oid] = parseFn;
+	}
+	textParsers.init(function(oid, converter) {
+	  typeParsers.text[oid] = converter;
+	});
+
+	binaryParsers.init(function(oid, converter) {
+	  typeParsers.binary[oid] = converter;
+	});
+	return pgTypes;
+}
+
+var hasRequiredDefaults;
+
+function requireDefaults () {
+	if (hasRequiredDefaults) return defaults.exports;
+	hasRequiredDefaults = 1;
+	(function (module) {
+
+		let user;
+		try {
+		  user = process.platform === 'win32' ? process.env.USERNAME : process.env.USER;
+		} catch {
+		  // ignore, e.g., Deno without --allow-env
+		}
+
+		module.exports = {
+		  // database host. defaults to localhost
+		  host: 'localhost',
+
+		  // database user's name
+		  user,
+
+		  // name of database to connect
+		  database: undefined,
+
+		  // database user's password
+		  password: null,
+
+		  // a Postgres connection string to be used instead of setting individual connection items
+		  // NOTE:  Setting this value will cause it to override any other value (such as database or user) defined
+		  // in the defaults object.
+		  connectionString: undefined,
+
+		  // database port
+		  port: 5432,
+
+		  // number of rows to return at a time from a prepared statement's
+		  // portal. 0 will return all rows at once
+		  rows: 0,
+
+		  // binary result mode
+		  binary: false,
+
+		  // Connection pool options - see https://github.com/brianc/node-pg-pool
+
+		  // number of connections to use in connection pool
+		  // 0 will disable connection pooling
+		  max: 10,
+
+		  // max milliseconds a client can go unused before it is removed
+		  // from the pool and destroyed
+		  idleTimeoutMillis: 30000,
+
+		  client_encoding: '',
+
+		  ssl: false,
+
+		  // SSL negotiation style: 'postgres' (traditional SSLRequest) or 'direct'
+		  sslnegotiation: undefined,
+
+		  application_name: undefined,
+
+		  fallback_application_name: undefined,
+
+		  options: undefined,
+
+		  parseInputDatesAsUTC: false,
+
+		  // max milliseconds any query using this connection will execute for before timing out in error.
+		  // false=unlimited
+		  statement_timeout: false,
+
+		  // Abort any statement that waits longer than the specified duration in milliseconds while attempting to acquire a lock.
+		  // false=unlimited
+		  lock_timeout: false,
+
+		  // Terminate any session with an open transaction that has been idle for longer than the specified duration in milliseconds
+		  // false=unlimited
+		  idle_in_transaction_session_timeout: false,
+
+		  // max milliseconds to wait for query to complete (client side)
+		  query_timeout: false,
+
+		  connect_timeout: 0,
+
+		  keepalives: 1,
+
+		  keepalives_idle: 0,
+		};
+
+		const pgTypes = requirePgTypes();
+		// save default parsers
+		const parseBigInteger = pgTypes.getTypeParser(20, 'text');
+		const parseBigIntegerArray = pgTypes.getTypeParser(1016, 'text');
+
+		// parse int8 so you can get your count values as actual numbers
+		module.exports.__defineSetter__('parseInt8', function (val) {
+		  pgTypes.setTypeParser(20, 'text', val ? pgTypes.getTypeParser(23, 'text') : parseBigInteger);
+		  pgTypes.setTypeParser(1016, 'text', val ? pgTypes.getTypeParser(1007, 'text') : parseBigIntegerArray);
+		}); 
+	} (defaults));
+	return defaults.exports;
+}
+
+var utils$1;
+var hasRequiredUtils$1;
+
+function requireUtils$1 () {
+	if (hasRequiredUtils$1) return utils$1;
+	hasRequiredUtils$1 = 1;
+
+	const defaults = requireDefaults();
+	const nodeUtils = require$$1;
+
+	const { isDate } = require$$2;
+
+	const invalidDateDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'Sending an invalid date to Postgres is deprecated and will throw an error in the next major version of pg. Ensure any Date object passed as a query parameter is valid.',
+	  'PG_INVALID_DATE'
+	);
+
+	function escapeElement(elementRepresentation) {
+	  const escaped = elementRepresentation.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+
+	  return '"' + escaped + '"'
+	}
+
+	// convert a JS array to a postgres array literal
+	// uses comma separator so won't work for types like box that use
+	// a different array separator.
+	function arrayString(val) {
+	  let result = '{';
+	  for (let i = 0; i < val.length; i++) {
+	    if (i > 0) {
+	      result += ',';
+	    }
+	    let item = val[i];
+	    if (item == null) {
+	      result += 'NULL';
+	    } else if (Array.isArray(item)) {
+	      result += arrayString(item);
+	    } else if (ArrayBuffer.isView(item)) {
+	      if (!(item instanceof Buffer)) {
+	        item = Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+	      }
+	      result += '\\\\x' + item.toString('hex');
+	    } else {
+	      result += escapeElement(prepareValue(item));
+	    }
+	  }
+	  result += '}';
+	  return result
+	}
+
+	// converts values from javascript types
+	// to their 'raw' counterparts for use as a postgres parameter
+	// note: you can override this function to provide your own conversion mechanism
+	// for complex types, etc...
+	const prepareValue = function (val, seen) {
+	  // null and undefined are both null for postgres
+	  if (val == null) {
+	    return null
+	  }
+	  if (typeof val === 'object') {
+	    if (val instanceof Buffer) {
+	      return val
+	    }
+	    if (ArrayBuffer.isView(val)) {
+	      return Buffer.from(val.buffer, val.byteOffset, val.byteLength)
+	    }
+	    if (isDate(val)) {
+	      if (isNaN(val.getTime())) {
+	        invalidDateDeprecationNotice();
+	      }
+	      if (defaults.parseInputDatesAsUTC) {
+	        return dateToStringUTC(val)
+	      } else {
+	        return dateToString(val)
+	      }
+	    }
+	    if (Array.isArray(val)) {
+	      return arrayString(val)
+	    }
+
+	    return prepareObject(val, seen)
+	  }
+	  return val.toString()
+	};
+
+	function prepareObject(val, seen) {
+	  if (val && typeof val.toPostgres === 'function') {
+	    seen = seen || [];
+	    if (seen.indexOf(val) !== -1) {
+	      throw new Error('circular reference detected while preparing "' + val + '" for query')
+	    }
+	    seen.push(val);
+
+	    return prepareValue(val.toPostgres(prepareValue), seen)
+	  }
+	  return JSON.stringify(val)
+	}
+
+	function dateToString(date) {
+	  let offset = -date.getTimezoneOffset();
+
+	  let year = date.getFullYear();
+	  const isBCYear = year < 1;
+	  if (isBCYear) year = Math.abs(year) + 1; // negative years are 1 off their BC representation
+
+	  let ret =
+	    String(year).padStart(4, '0') +
+	    '-' +
+	    String(date.getMonth() + 1).padStart(2, '0') +
+	    '-' +
+	    String(date.getDate()).padStart(2, '0') +
+	    'T' +
+	    String(date.getHours()).padStart(2, '0') +
+	    ':' +
+	    String(date.getMinutes()).padStart(2, '0') +
+	    ':' +
+	    String(date.getSeconds()).padStart(2, '0') +
+	    '.' +
+	    String(date.getMilliseconds()).padStart(3, '0');
+
+	  if (offset < 0) {
+	    ret += '-';
+	    offset *= -1;
+	  } else {
+	    ret += '+';
+	  }
+
+	  ret += String(Math.floor(offset / 60)).padStart(2, '0') + ':' + String(offset % 60).padStart(2, '0');
+	  if (isBCYear) ret += ' BC';
+	  return ret
+	}
+
+	function dateToStringUTC(date) {
+	  let year = date.getUTCFullYear();
+	  const isBCYear = year < 1;
+	  if (isBCYear) year = Math.abs(year) + 1; // negative years are 1 off their BC representation
+
+	  let ret =
+	    String(year).padStart(4, '0') +
+	    '-' +
+	    String(date.getUTCMonth() + 1).padStart(2, '0') +
+	    '-' +
+	    String(date.getUTCDate()).padStart(2, '0') +
+	    'T' +
+	    String(date.getUTCHours()).padStart(2, '0') +
+	    ':' +
+	    String(date.getUTCMinutes()).padStart(2, '0') +
+	    ':' +
+	    String(date.getUTCSeconds()).padStart(2, '0') +
+	    '.' +
+	    String(date.getUTCMilliseconds()).padStart(3, '0');
+
+	  ret += '+00:00';
+	  if (isBCYear) ret += ' BC';
+	  return ret
+	}
+
+	function normalizeQueryConfig(config, values, callback) {
+	  // can take in strings or config objects
+	  // Copy config so normalization does not mutate the caller's object.
+	  config = typeof config === 'string' ? { text: config } : cloneQueryConfig(config);
+	  if (values) {
+	    if (typeof values === 'function') {
+	      config.callback = values;
+	    } else {
+	      config.values = values;
+	    }
+	  }
+	  if (callback) {
+	    config.callback = callback;
+	  }
+	  return config
+	}
+
+	function cloneQueryConfig(config) {
+	  if (config == null) {
+	    return config
+	  }
+	  return Object.defineProperties(Object.create(Object.getPrototypeOf(config)), Object.getOwnPropertyDescriptors(config))
+	}
+
+	// Ported from PostgreSQL 9.2.4 source code in src/interfaces/libpq/fe-exec.c
+	const escapeIdentifier = function (str) {
+	  return '"' + str.replace(/"/g, '""') + '"'
+	};
+
+	const escapeLiteral = function (str) {
+	  let hasBackslash = false;
+	  let escaped = "'";
+
+	  if (str == null) {
+	    return "''"
+	  }
+
+	  if (typeof str !== 'string') {
+	    return "''"
+	  }
+
+	  for (let i = 0; i < str.length; i++) {
+	    const c = str[i];
+	    if (c === "'") {
+	      escaped += c + c;
+	    } else if (c === '\\') {
+	      escaped += c + c;
+	      hasBackslash = true;
+	    } else {
+	      escaped += c;
+	    }
+	  }
+
+	  escaped += "'";
+
+	  if (hasBackslash === true) {
+	    escaped = ' E' + escaped;
+	  }
+
+	  return escaped
+	};
+
+	utils$1 = {
+	  prepareValue: function prepareValueWrapper(value) {
+	    // this ensures that extra arguments do not get passed into prepareValue
+	    // by accident, eg: from calling values.map(utils.prepareValue)
+	    return prepareValue(value)
+	  },
+	  normalizeQueryConfig,
+	  escapeIdentifier,
+	  escapeLiteral,
+	};
+	return utils$1;
+}
+
+var utils;
+var hasRequiredUtils;
+
+function requireUtils () {
+	if (hasRequiredUtils) return utils;
+	hasRequiredUtils = 1;
+	const nodeCrypto = crypto__default;
+
+	utils = {
+	  postgresMd5PasswordHash,
+	  randomBytes,
+	  deriveKey,
+	  sha256,
+	  hashByName,
+	  hmacSha256,
+	  md5,
+	};
+
+	/**
+	 * The Web Crypto API - grabbed from the Node.js library or the global
+	 * @type Crypto
+	 */
+	// eslint-disable-next-line no-undef
+	const webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
+	/**
+	 * The SubtleCrypto API for low level crypto operations.
+	 * @type SubtleCrypto
+	 */
+	const subtleCrypto = webCrypto.subtle;
+	const textEncoder = new TextEncoder();
+
+	/**
+	 *
+	 * @param {*} length
+	 * @returns
+	 */
+	function randomBytes(length) {
+	  return webCrypto.getRandomValues(Buffer.alloc(length))
+	}
+
+	async function md5(string) {
+	  try {
+	    return nodeCrypto.createHash('md5').update(string, 'utf-8').digest('hex')
+	  } catch (e) {
+	    // `createHash()` failed so we are probably not in Node.js, use the WebCrypto API instead.
+	    // Note that the MD5 algorithm on WebCrypto is not available in Node.js.
+	    // This is why we cannot just use WebCrypto in all environments.
+	    const data = typeof string === 'string' ? textEncoder.encode(string) : string;
+	    const hash = await subtleCrypto.digest('MD5', data);
+	    return Array.from(new Uint8Array(hash))
+	      .map((b) => b.toString(16).padStart(2, '0'))
+	      .join('')
+	  }
+	}
+
+	// See AuthenticationMD5Password at https://www.postgresql.org/docs/current/static/protocol-flow.html
+	async function postgresMd5PasswordHash(user, password, salt) {
+	  const inner = await md5(password + user);
+	  const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
+	  return 'md5' + outer
+	}
+
+	/**
+	 * Create a SHA-256 digest of the given data
+	 * @param {Buffer} data
+	 */
+	async function sha256(text) {
+	  return await subtleCrypto.digest('SHA-256', text)
+	}
+
+	async function hashByName(hashName, text) {
+	  return await subtleCrypto.digest(hashName, text)
+	}
+
+	/**
+	 * Sign the message with the given key
+	 * @param {ArrayBuffer} keyBuffer
+	 * @param {string} msg
+	 */
+	async function hmacSha256(keyBuffer, msg) {
+	  const key = await subtleCrypto.importKey('raw', keyBuffer, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+	  return await subtleCrypto.sign('HMAC', key, textEncoder.encode(msg))
+	}
+
+	/**
+	 * Derive a key from the password and salt
+	 * @param {string} password
+	 * @param {Uint8Array} salt
+	 * @param {number} iterations
+	 */
+	async function deriveKey(password, salt, iterations) {
+	  const key = await subtleCrypto.importKey('raw', textEncoder.encode(password), 'PBKDF2', false, ['deriveBits']);
+	  const params = { name: 'PBKDF2', hash: 'SHA-256', salt: salt, iterations: iterations };
+	  return await subtleCrypto.deriveBits(params, key, 32 * 8, ['deriveBits'])
+	}
+	return utils;
+}
+
+var certSignatures;
+var hasRequiredCertSignatures;
+
+function requireCertSignatures () {
+	if (hasRequiredCertSignatures) return certSignatures;
+	hasRequiredCertSignatures = 1;
+	function x509Error(msg, cert) {
+	  return new Error('SASL channel binding: ' + msg + ' when parsing public certificate ' + cert.toString('base64'))
+	}
+
+	function readASN1Length(data, index) {
+	  let length = data[index++];
+	  if (length < 0x80) return { length, index }
+
+	  const lengthBytes = length & 0x7f;
+	  if (lengthBytes > 4) throw x509Error('bad length', data)
+
+	  length = 0;
+	  for (let i = 0; i < lengthBytes; i++) {
+	    length = (length << 8) | data[index++];
+	  }
+
+	  return { length, index }
+	}
+
+	function readASN1OID(data, index) {
+	  if (data[index++] !== 0x6) throw x509Error('non-OID data', data) // 6 = OID
+
+	  const { length: OIDLength, index: indexAfterOIDLength } = readASN1Length(data, index);
+	  index = indexAfterOIDLength;
+	  const lastIndex = index + OIDLength;
+
+	  const byte1 = data[index++];
+	  let oid = ((byte1 / 40) >> 0) + '.' + (byte1 % 40);
+
+	  while (index < lastIndex) {
+	    // loop over numbers in OID
+	    let value = 0;
+	    while (index < lastIndex) {
+	      // loop over bytes in number
+	      const nextByte = data[index++];
+	      value = (value << 7) | (nextByte & 0x7f);
+	      if (nextByte < 0x80) break
+	    }
+	    oid += '.' + value;
+	  }
+
+	  return { oid, index }
+	}
+
+	function expectASN1Seq(data, index) {
+	  if (data[index++] !== 0x30) throw x509Error('non-sequence data', data) // 30 = Sequence
+	  return readASN1Length(data, index)
+	}
+
+	function signatureAlgorithmHashFromCertificate(data, index) {
+	  // read this thread: https://www.postgresql.org/message-id/17760-b6c61e752ec07060%40postgresql.org
+	  if (index === undefined) index = 0;
+	  index = expectASN1Seq(data, index).index;
+	  const { length: certInfoLength, index: indexAfterCertInfoLength } = expectASN1Seq(data, index);
+	  index = indexAfterCertInfoLength + certInfoLength; // skip over certificate info
+	  index = expectASN1Seq(data, index).index; // skip over signature length field
+	  const { oid, index: indexAfterOID } = readASN1OID(data, index);
+	  switch (oid) {
+	    // RSA
+	    case '1.2.840.113549.1.1.4':
+	      return 'MD5'
+	    case '1.2.840.113549.1.1.5':
+	      return 'SHA-1'
+	    case '1.2.840.113549.1.1.11':
+	      return 'SHA-256'
+	    case '1.2.840.113549.1.1.12':
+	      return 'SHA-384'
+	    case '1.2.840.113549.1.1.13':
+	      return 'SHA-512'
+	    case '1.2.840.113549.1.1.14':
+	      return 'SHA-224'
+	    case '1.2.840.113549.1.1.15':
+	      return 'SHA512-224'
+	    case '1.2.840.113549.1.1.16':
+	      return 'SHA512-256'
+	    // ECDSA
+	    case '1.2.840.10045.4.1':
+	      return 'SHA-1'
+	    case '1.2.840.10045.4.3.1':
+	      return 'SHA-224'
+	    case '1.2.840.10045.4.3.2':
+	      return 'SHA-256'
+	    case '1.2.840.10045.4.3.3':
+	      return 'SHA-384'
+	    case '1.2.840.10045.4.3.4':
+	      return 'SHA-512'
+	    // RSASSA-PSS: hash is indicated separately
+	    case '1.2.840.113549.1.1.10': {
+	      index = indexAfterOID;
+	      index = expectASN1Seq(data, index).index;
+	      if (data[index++] !== 0xa0) throw x509Error('non-tag data', data) // a0 = constructed tag 0
+	      index = readASN1Length(data, index).index; // skip over tag length field
+	      index = expectASN1Seq(data, index).index; // skip over sequence length field
+	      const { oid: hashOID } = readASN1OID(data, index);
+	      switch (hashOID) {
+	        // standalone hash OIDs
+	        case '1.2.840.113549.2.5':
+	          return 'MD5'
+	        case '1.3.14.3.2.26':
+	          return 'SHA-1'
+	        case '2.16.840.1.101.3.4.2.1':
+	          return 'SHA-256'
+	        case '2.16.840.1.101.3.4.2.2':
+	          return 'SHA-384'
+	        case '2.16.840.1.101.3.4.2.3':
+	          return 'SHA-512'
+	      }
+	      throw x509Error('unknown hash OID ' + hashOID, data)
+	    }
+	    // Ed25519 -- see https://github.com/openssl/openssl/issues/15477
+	    case '1.3.101.110':
+	    case '1.3.101.112': // ph
+	      return 'SHA-512'
+	    // Ed448 -- still not in pg 17.2 (if supported, digest would be SHAKE256 x 64 bytes)
+	    case '1.3.101.111':
+	    case '1.3.101.113': // ph
+	      throw x509Error('Ed448 certificate channel binding is not currently supported by Postgres')
+	  }
+	  throw x509Error('unknown OID ' + oid, data)
+	}
+
+	certSignatures = { signatureAlgorithmHashFromCertificate };
+	return certSignatures;
+}
+
+var sasl;
+var hasRequiredSasl;
+
+function requireSasl () {
+	if (hasRequiredSasl) return sasl;
+	hasRequiredSasl = 1;
+	const crypto = requireUtils();
+	const { signatureAlgorithmHashFromCertificate } = requireCertSignatures();
+
+	// SASLprep (RFC 4013) — minimal in-tree implementation.
+	//
+	// Per RFC 5802 §2.2, the SCRAM-SHA-256 client must normalize the password via
+	// SASLprep before feeding it into PBKDF2. PostgreSQL's server applies the same
+	// SASLprep when computing the stored verifier, and libpq does the same client
+	// side, so passwords whose NFKC form differs from the raw form
+	// would otherwise authenticate against psql/libpq but fail against pg with `28P01`.
+	//
+	// We deliberately implement only the three steps that change the byte content:
+	//   1. RFC 3454 Table C.1.2 (non-ASCII space) → U+0020 SPACE.
+	//   2. RFC 3454 Table B.1 (commonly mapped to nothing) → empty.
+	//   3. NFKC normalization.
+	// We skip the prohibition (RFC 4013 §2.3) and bidi (RFC 3454 §6) checks.
+	// libpq is forgiving on those paths and Postgres's own SASLprep matches that
+	// leniency for legacy roles, so omitting the rejection logic keeps existing
+	// roles working without adding complexity.
+	function saslprep(password) {
+	  // RFC 3454 Table C.1.2 — non-ASCII space characters, mapped to U+0020.
+	  const nonAsciiSpace = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
+	  // RFC 3454 Table B.1 — "commonly mapped to nothing". The set intentionally
+	  // contains zero-width joiners and variation selectors — the very characters
+	  // ESLint's no-misleading-character-class warns about — because they combine
+	  // with their neighbors and the RFC strips them for that reason.
+	  // eslint-disable-next-line no-misleading-character-class
+	  const mappedToNothing = /[\u00AD\u034F\u1806\u180B\u180C\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
+	  return password.replace(nonAsciiSpace, ' ').replace(mappedToNothing, '').normalize('NFKC')
+	}
+
+	const DEFAULT_MAX_SCRAM_ITERATIONS = 100000;
+
+	function startSession(mechanisms, stream, scramMaxIterations = DEFAULT_MAX_SCRAM_ITERATIONS) {
+	  const candidates = ['SCRAM-SHA-256'];
+	  if (stream) candidates.unshift('SCRAM-SHA-256-PLUS'); // higher-priority, so placed first
+
+	  const mechanism = candidates.find((candidate) => mechanisms.includes(candidate));
+
+	  if (!mechanism) {
+	    throw new Error('SASL: Only mechanism(s) ' + candidates.join(' and ') + ' are supported')
+	  }
+
+	  if (mechanism === 'SCRAM-SHA-256-PLUS' && typeof stream.getPeerCertificate !== 'function') {
+	    // this should never happen if we are really talking to a Postgres server
+	    throw new Error('SASL: Mechanism SCRAM-SHA-256-PLUS requires a certificate')
+	  }
+
+	  const clientNonce = crypto.randomBytes(18).toString('base64');
+	  const gs2Header = mechanism === 'SCRAM-SHA-256-PLUS' ? 'p=tls-server-end-point' : stream ? 'y' : 'n';
+
+	  return {
+	    mechanism,
+	    clientNonce,
+	    response: gs2Header + ',,n=*,r=' + clientNonce,
+	    message: 'SASLInitialResponse',
+	    scramMaxIterations,
+	  }
+	}
+
+	async function continueSession(session, password, serverData, stream) {
+	  if (session.message !== 'SASLInitialResponse') {
+	    throw new Error('SASL: Last message was not SASLInitialResponse')
+	  }
+	  if (typeof password !== 'string') {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string')
+	  }
+	  if (password === '') {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a non-empty string')
+	  }
+	  if (typeof serverData !== 'string') {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: serverData must be a string')
+	  }
+
+	  const sv = parseServerFirstMessage(serverData);
+
+	  if (!sv.nonce.startsWith(session.clientNonce)) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: server nonce does not start with client nonce')
+	  } else if (sv.nonce.length === session.clientNonce.length) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: server nonce is too short')
+	  }
+
+	  const scramMaxIterations =
+	    typeof session.scramMaxIterations === 'number' ? session.scramMaxIterations : DEFAULT_MAX_SCRAM_ITERATIONS;
+	  // a value of 0 disables the iteration count check
+	  if (scramMaxIterations !== 0 && sv.iteration > scramMaxIterations) {
+	    throw new Error(
+	      'SASL: SCRAM-SERVER-FIRST-MESSAGE: iteration count ' +
+	        sv.iteration +
+	        ' exceeds scramMaxIterations of ' +
+	        scramMaxIterations
+	    )
+	  }
+
+	  const clientFirstMessageBare = 'n=*,r=' + session.clientNonce;
+	  const serverFirstMessage = 'r=' + sv.nonce + ',s=' + sv.salt + ',i=' + sv.iteration;
+
+	  // without channel binding:
+	  let channelBinding = stream ? 'eSws' : 'biws'; // 'y,,' or 'n,,', base64-encoded
+
+	  // override if channel binding is in use:
+	  if (session.mechanism === 'SCRAM-SHA-256-PLUS') {
+	    const peerCert = stream.getPeerCertificate().raw;
+	    let hashName = signatureAlgorithmHashFromCertificate(peerCert);
+	    if (hashName === 'MD5' || hashName === 'SHA-1') hashName = 'SHA-256';
+	    const certHash = await crypto.hashByName(hashName, peerCert);
+	    const bindingData = Buffer.concat([Buffer.from('p=tls-server-end-point,,'), Buffer.from(certHash)]);
+	    channelBinding = bindingData.toString('base64');
+	  }
+
+	  const clientFinalMessageWithoutProof = 'c=' + channelBinding + ',r=' + sv.nonce;
+	  const authMessage = clientFirstMessageBare + ',' + serverFirstMessage + ',' + clientFinalMessageWithoutProof;
+
+	  const saltBytes = Buffer.from(sv.salt, 'base64');
+	  const saltedPassword = await crypto.deriveKey(saslprep(password), saltBytes, sv.iteration);
+	  const clientKey = await crypto.hmacSha256(saltedPassword, 'Client Key');
+	  const storedKey = await crypto.sha256(clientKey);
+	  const clientSignature = await crypto.hmacSha256(storedKey, authMessage);
+	  const clientProof = xorBuffers(Buffer.from(clientKey), Buffer.from(clientSignature)).toString('base64');
+	  const serverKey = await crypto.hmacSha256(saltedPassword, 'Server Key');
+	  const serverSignatureBytes = await crypto.hmacSha256(serverKey, authMessage);
+
+	  session.message = 'SASLResponse';
+	  session.serverSignature = Buffer.from(serverSignatureBytes).toString('base64');
+	  session.response = clientFinalMessageWithoutProof + ',p=' + clientProof;
+	}
+
+	function finalizeSession(session, serverData) {
+	  if (session.message !== 'SASLResponse') {
+	    throw new Error('SASL: Last message was not SASLResponse')
+	  }
+	  if (typeof serverData !== 'string') {
+	    throw new Error('SASL: SCRAM-SERVER-FINAL-MESSAGE: serverData must be a string')
+	  }
+
+	  const { serverSignature } = parseServerFinalMessage(serverData);
+
+	  if (serverSignature !== session.serverSignature) {
+	    throw new Error('SASL: SCRAM-SERVER-FINAL-MESSAGE: server signature does not match')
+	  }
+	}
+
+	/**
+	 * printable       = %x21-2B / %x2D-7E
+	 *                   ;; Printable ASCII except ",".
+	 *                   ;; Note that any "printable" is also
+	 *                   ;; a valid "value".
+	 */
+	function isPrintableChars(text) {
+	  if (typeof text !== 'string') {
+	    throw new TypeError('SASL: text must be a string')
+	  }
+	  return text
+	    .split('')
+	    .map((_, i) => text.charCodeAt(i))
+	    .every((c) => (c >= 0x21 && c <= 0x2b) || (c >= 0x2d && c <= 0x7e))
+	}
+
+	/**
+	 * base64-char     = ALPHA / DIGIT / "/" / "+"
+	 *
+	 * base64-4        = 4base64-char
+	 *
+	 * base64-3        = 3base64-char "="
+	 *
+	 * base64-2        = 2base64-char "=="
+	 *
+	 * base64          = *base64-4 [base64-3 / base64-2]
+	 */
+	function isBase64(text) {
+	  return /^(?:[a-zA-Z0-9+/]{4})*(?:[a-zA-Z0-9+/]{2}==|[a-zA-Z0-9+/]{3}=)?$/.test(text)
+	}
+
+	function parseAttributePairs(text) {
+	  if (typeof text !== 'string') {
+	    throw new TypeError('SASL: attribute pairs text must be a string')
+	  }
+
+	  return new Map(
+	    text.split(',').map((attrValue) => {
+	      if (!/^.=/.test(attrValue)) {
+	        throw new Error('SASL: Invalid attribute pair entry')
+	      }
+	      const name = attrValue[0];
+	      const value = attrValue.substring(2);
+	      return [name, value]
+	    })
+	  )
+	}
+
+	function parseServerFirstMessage(data) {
+	  const attrPairs = parseAttributePairs(data);
+
+	  const nonce = attrPairs.get('r');
+	  if (!nonce) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: nonce missing')
+	  } else if (!isPrintableChars(nonce)) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: nonce must only contain printable characters')
+	  }
+	  const salt = attrPairs.get('s');
+	  if (!salt) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: salt missing')
+	  } else if (!isBase64(salt)) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: salt must be base64')
+	  }
+	  const iterationText = attrPairs.get('i');
+	  if (!iterationText) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: iteration missing')
+	  } else if (!/^[1-9][0-9]*$/.test(iterationText)) {
+	    throw new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: invalid iteration count')
+	  }
+	  const iteration = parseInt(iterationText, 10);
+
+	  return {
+	    nonce,
+	    salt,
+	    iteration,
+	  }
+	}
+
+	function parseServerFinalMessage(serverData) {
+	  const attrPairs = parseAttributePairs(serverData);
+	  const error = attrPairs.get('e');
+	  const serverSignature = attrPairs.get('v');
+
+	  if (error) {
+	    throw new Error(`SASL: SCRAM-SERVER-FINAL-MESSAGE: server returned error: "${error}"`)
+	  }
+
+	  if (!serverSignature) {
+	    throw new Error('SASL: SCRAM-SERVER-FINAL-MESSAGE: server signature is missing')
+	  } else if (!isBase64(serverSignature)) {
+	    throw new Error('SASL: SCRAM-SERVER-FINAL-MESSAGE: server signature must be base64')
+	  }
+	  return {
+	    serverSignature,
+	  }
+	}
+
+	function xorBuffers(a, b) {
+	  if (!Buffer.isBuffer(a)) {
+	    throw new TypeError('first argument must be a Buffer')
+	  }
+	  if (!Buffer.isBuffer(b)) {
+	    throw new TypeError('second argument must be a Buffer')
+	  }
+	  if (a.length !== b.length) {
+	    throw new Error('Buffer lengths must match')
+	  }
+	  if (a.length === 0) {
+	    throw new Error('Buffers cannot be empty')
+	  }
+	  return Buffer.from(a.map((_, i) => a[i] ^ b[i]))
+	}
+
+	sasl = {
+	  startSession,
+	  continueSession,
+	  finalizeSession,
+	  DEFAULT_MAX_SCRAM_ITERATIONS,
+	};
+	return sasl;
+}
+
+var typeOverrides;
+var hasRequiredTypeOverrides;
+
+function requireTypeOverrides () {
+	if (hasRequiredTypeOverrides) return typeOverrides;
+	hasRequiredTypeOverrides = 1;
+
+	const types = requirePgTypes();
+
+	function TypeOverrides(userTypes) {
+	  this._types = userTypes || types;
+	  this.text = {};
+	  this.binary = {};
+	}
+
+	TypeOverrides.prototype.getOverrides = function (format) {
+	  switch (format) {
+	    case 'text':
+	      return this.text
+	    case 'binary':
+	      return this.binary
+	    default:
+	      return {}
+	  }
+	};
+
+	TypeOverrides.prototype.setTypeParser = function (oid, format, parseFn) {
+	  if (typeof format === 'function') {
+	    parseFn = format;
+	    format = 'text';
+	  }
+	  this.getOverrides(format)[oid] = parseFn;
+	};
+
+	TypeOverrides.prototype.getTypeParser = function (oid, format) {
+	  format = format || 'text';
+	  return this.getOverrides(format)[oid] || this._types.getTypeParser(oid, format)
+	};
+
+	typeOverrides = TypeOverrides;
+	return typeOverrides;
+}
+
+var pgConnectionString;
+var hasRequiredPgConnectionString;
+
+function requirePgConnectionString () {
+	if (hasRequiredPgConnectionString) return pgConnectionString;
+	hasRequiredPgConnectionString = 1;
+
+	//Parse method copied from https://github.com/brianc/node-postgres
+	//Copyright (c) 2010-2014 Brian Carlson (brian.m.carlson@gmail.com)
+	//MIT License
+
+	//parses a connection string
+	function parse(str, options = {}) {
+	  //unix socket
+	  if (str.charAt(0) === '/') {
+	    const config = str.split(' ');
+	    return { host: config[0], database: config[1] }
+	  }
+
+	  // Check for empty host in URL
+
+	  const config = Object.create(null);
+	  let result;
+	  let dummyHost = false;
+	  if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str)) {
+	    // Ensure spaces are encoded as %20
+	    str = encodeURI(str).replace(/%25(\d\d)/g, '%$1');
+	  }
+
+	  try {
+	    try {
+	      result = new URL(str, 'postgres://base');
+	    } catch (e) {
+	      // The URL is invalid so try again with a dummy host
+	      result = new URL(str.replace('@/', '@___DUMMY___/'), 'postgres://base');
+	      dummyHost = true;
+	    }
+	  } catch (err) {
+	    // Remove the input from the error message to avoid leaking sensitive information
+	    err.input && (err.input = '*****REDACTED*****');
+	    throw err
+	  }
+
+	  // We'd like to use Object.fromEntries() here but Node.js 10 does not support it
+	  for (const entry of result.searchParams.entries()) {
+	    config[entry[0]] = entry[1];
+	  }
+
+	  config.user = config.user || decodeURIComponent(result.username);
+	  config.password = config.password || decodeURIComponent(result.password);
+
+	  if (result.protocol == 'socket:') {
+	    config.host = decodeURI(result.pathname);
+	    config.database = result.searchParams.get('db');
+	    config.client_encoding = result.searchParams.get('encoding');
+	    return config
+	  }
+	  const hostname = (dummyHost ? '' : result.hostname).replace(/^\[(.+)\]$/, '$1');
+	  if (!config.host) {
+	    // Only set the host if there is no equivalent query param.
+	    config.host = decodeURIComponent(hostname);
+	  } else if (hostname && /^%2f/i.test(hostname)) {
+	    // Only prepend the hostname to the pathname if it is not a URL encoded Unix socket host.
+	    result.pathname = hostname + result.pathname;
+	  }
+	  if (!config.port) {
+	    // Only set the port if there is no equivalent query param.
+	    config.port = result.port;
+	  }
+
+	  const pathname = result.pathname.slice(1) || null;
+	  config.database = pathname ? decodeURI(pathname) : null;
+
+	  if (config.ssl === 'true' || config.ssl === '1') {
+	    config.ssl = true;
+	  }
+
+	  if (config.ssl === '0') {
+	    config.ssl = false;
+	  }
+
+	  if (config.sslcert || config.sslkey || config.sslrootcert || config.sslmode) {
+	    config.ssl = {};
+	  }
+
+	  // sslnegotiation=direct implies SSL is in use (libpq requires sslmode>=require),
+	  // so enable SSL if the connection string did not otherwise configure it.
+	  if (config.sslnegotiation === 'direct' && config.ssl === undefined) {
+	    config.ssl = true;
+	  }
+
+	  // Only try to load fs if we expect to read from the disk
+	  const fs = config.sslcert || config.sslkey || config.sslrootcert ? fs__default : null;
+
+	  if (config.sslcert) {
+	    config.ssl.cert = fs.readFileSync(config.sslcert).toString();
+	  }
+
+	  if (config.sslkey) {
+	    config.ssl.key = fs.readFileSync(config.sslkey).toString();
+	  }
+
+	  if (config.sslrootcert) {
+	    config.ssl.ca = fs.readFileSync(config.sslrootcert).toString();
+	  }
+
+	  if (options.useLibpqCompat && config.uselibpqcompat) {
+	    throw new Error('Both useLibpqCompat and uselibpqcompat are set. Please use only one of them.')
+	  }
+
+	  if (config.uselibpqcompat === 'true' || options.useLibpqCompat) {
+	    switch (config.sslmode) {
+	      case 'disable': {
+	        config.ssl = false;
+	        break
+	      }
+	      case 'prefer': {
+	        config.ssl.rejectUnauthorized = false;
+	        break
+	      }
+	      case 'require': {
+	        if (config.sslrootcert) {
+	          // If a root CA is specified, behavior of `sslmode=require` will be the same as that of `verify-ca`
+	          config.ssl.checkServerIdentity = function () {};
+	        } else {
+	          config.ssl.rejectUnauthorized = false;
+	        }
+	        break
+	      }
+	      case 'verify-ca': {
+	        if (!config.ssl.ca) {
+	          throw new Error(
+	            'SECURITY WARNING: Using sslmode=verify-ca requires specifying a CA with sslrootcert. If a public CA is used, verify-ca allows connections to a server that somebody else may have registered with the CA, making you vulnerable to Man-in-the-Middle attacks. Either specify a custom CA certificate with sslrootcert parameter or use sslmode=verify-full for proper security.'
+	          )
+	        }
+	        config.ssl.checkServerIdentity = function () {};
+	        break
+	      }
+	    }
+	  } else {
+	    switch (config.sslmode) {
+	      case 'disable': {
+	        config.ssl = false;
+	        break
+	      }
+	      case 'prefer':
+	      case 'require':
+	      case 'verify-ca':
+	      case 'verify-full': {
+	        if (config.sslmode !== 'verify-full') {
+	          deprecatedSslModeWarning(config.sslmode);
+	        }
+	        break
+	      }
+	      case 'no-verify': {
+	        config.ssl.rejectUnauthorized = false;
+	        break
+	      }
+	    }
+	  }
+
+	  return config
+	}
+
+	// convert pg-connection-string ssl config to a ClientConfig.ConnectionOptions
+	function toConnectionOptions(sslConfig) {
+	  const connectionOptions = Object.entries(sslConfig).reduce((c, [key, value]) => {
+	    // we explicitly check for undefined and null instead of `if (value)` because some
+	    // options accept falsy values. Example: `ssl.rejectUnauthorized = false`
+	    if (value !== undefined && value !== null) {
+	      c[key] = value;
+	    }
+
+	    return c
+	  }, Object.create(null));
+
+	  return connectionOptions
+	}
+
+	// convert pg-connection-string config to a ClientConfig
+	function toClientConfig(config) {
+	  const poolConfig = Object.entries(config).reduce((c, [key, value]) => {
+	    if (key === 'ssl') {
+	      const sslConfig = value;
+
+	      if (typeof sslConfig === 'boolean') {
+	        c[key] = sslConfig;
+	      }
+
+	      if (typeof sslConfig === 'object') {
+	        c[key] = toConnectionOptions(sslConfig);
+	      }
+	    } else if (value !== undefined && value !== null) {
+	      if (key === 'port') {
+	        // when port is not specified, it is converted into an empty string
+	        // we want to avoid NaN or empty string as a values in ClientConfig
+	        if (value !== '') {
+	          const v = parseInt(value, 10);
+	          if (isNaN(v)) {
+	            throw new Error(`Invalid ${key}: ${value}`)
+	          }
+
+	          c[key] = v;
+	        }
+	      } else {
+	        c[key] = value;
+	      }
+	    }
+
+	    return c
+	  }, Object.create(null));
+
+	  return poolConfig
+	}
+
+	// parses a connection string into ClientConfig
+	function parseIntoClientConfig(str) {
+	  return toClientConfig(parse(str))
+	}
+
+	function deprecatedSslModeWarning(sslmode) {
+	  if (!deprecatedSslModeWarning.warned && typeof process !== 'undefined' && process.emitWarning) {
+	    deprecatedSslModeWarning.warned = true;
+	    process.emitWarning(`SECURITY WARNING: The SSL modes 'prefer', 'require', and 'verify-ca' are treated as aliases for 'verify-full'.
+In the next major version (pg-connection-string v3.0.0 and pg v9.0.0), these modes will adopt standard libpq semantics, which have weaker security guarantees.
+
+To prepare for this change:
+- If you want the current behavior, explicitly use 'sslmode=verify-full'
+- If you want libpq compatibility now, use 'uselibpqcompat=true&sslmode=${sslmode}'
+
+See https://www.postgresql.org/docs/current/libpq-ssl.html for libpq SSL mode definitions.`);
+	  }
+	}
+
+	pgConnectionString = parse;
+
+	parse.parse = parse;
+	parse.toClientConfig = toClientConfig;
+	parse.parseIntoClientConfig = parseIntoClientConfig;
+	return pgConnectionString;
+}
+
+var connectionParameters;
+var hasRequiredConnectionParameters;
+
+function requireConnectionParameters () {
+	if (hasRequiredConnectionParameters) return connectionParameters;
+	hasRequiredConnectionParameters = 1;
+
+	const dns = require$$0;
+
+	const defaults = requireDefaults();
+
+	const parse = requirePgConnectionString().parse; // parses a connection string
+
+	const val = function (key, config, envVar) {
+	  if (config[key]) {
+	    return config[key]
+	  }
+
+	  if (envVar === undefined) {
+	    envVar = process.env['PG' + key.toUpperCase()];
+	  } else if (envVar === false) ; else {
+	    envVar = process.env[envVar];
+	  }
+
+	  return envVar || defaults[key]
+	};
+
+	const readSSLConfigFromEnvironment = function () {
+	  switch (process.env.PGSSLMODE) {
+	    case 'disable':
+	      return false
+	    case 'prefer':
+	    case 'require':
+	    case 'verify-ca':
+	    case 'verify-full':
+	      return true
+	    case 'no-verify':
+	      return { rejectUnauthorized: false }
+	  }
+	  return defaults.ssl
+	};
+
+	// Convert arg to a string, surround in single quotes, and escape single quotes and backslashes
+	const quoteParamValue = function (value) {
+	  return "'" + ('' + value).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'"
+	};
+
+	const add = function (params, config, paramName) {
+	  const value = config[paramName];
+	  if (value !== undefined && value !== null) {
+	    params.push(paramName + '=' + quoteParamValue(value));
+	  }
+	};
+
+	class ConnectionParameters {
+	  constructor(config) {
+	    // if a string is passed, it is a raw connection string so we parse it into a config
+	    config = typeof config === 'string' ? parse(config) : config || {};
+
+	    // if the config has a connectionString defined, parse IT into the config we use
+	    // this will override other default values with what is stored in connectionString
+	    if (config.connectionString) {
+	      config = Object.assign({}, config, parse(config.connectionString));
+	    }
+
+	    this.user = val('user', config);
+	    this.database = val('database', config);
+
+	    if (this.database === undefined) {
+	      this.database = this.user;
+	    }
+
+	    this.port = parseInt(val('port', config), 10);
+	    this.host = val('host', config);
+
+	    // "hiding" the password so it doesn't show up in stack traces
+	    // or if the client is console.logged
+	    Object.defineProperty(this, 'password', {
+	      configurable: true,
+	      enumerable: false,
+	      writable: true,
+	      value: val('password', config),
+	    });
+
+	    this.binary = val('binary', config);
+	    this.options = val('options', config);
+
+	    this.ssl = typeof config.ssl === 'undefined' ? readSSLConfigFromEnvironment() : config.ssl;
+
+	    if (typeof this.ssl === 'string') {
+	      if (this.ssl === 'true') {
+	        this.ssl = true;
+	      }
+	    }
+	    // support passing in ssl=no-verify via connection string
+	    if (this.ssl === 'no-verify') {
+	      this.ssl = { rejectUnauthorized: false };
+	    }
+	    if (this.ssl && this.ssl.key) {
+	      Object.defineProperty(this.ssl, 'key', {
+	        enumerable: false,
+	      });
+	    }
+
+	    // How to negotiate SSL: 'postgres' (default, the traditional SSLRequest
+	    // handshake) or 'direct' (start the TLS handshake immediately on connect).
+	    this.sslnegotiation = val('sslnegotiation', config, 'PGSSLNEGOTIATION');
+	    if (this.sslnegotiation !== undefined && this.sslnegotiation !== 'postgres' && this.sslnegotiation !== 'direct') {
+	      throw new Error(
+	        `Invalid sslnegotiation value: "${this.sslnegotiation}". Valid values are "postgres" and "direct".`
+	      )
+	    }
+	    if (this.sslnegotiation === 'direct' && !this.ssl) {
+	      throw new Error('sslnegotiation=direct requires SSL to be enabled')
+	    }
+
+	    this.client_encoding = val('client_encoding', config);
+	    this.replication = val('replication', config);
+	    // a domain socket begins with '/'
+	    this.isDomainSocket = !(this.host || '').indexOf('/');
+
+	    this.application_name = val('application_name', config, 'PGAPPNAME');
+	    this.fallback_application_name = val('fallback_application_name', config, false);
+	    this.statement_timeout = val('statement_timeout', config, false);
+	    this.lock_timeout = val('lock_timeout', config, false);
+	    this.idle_in_transaction_session_timeout = val('idle_in_transaction_session_timeout', config, false);
+	    this.query_timeout = val('query_timeout', config, false);
+
+	    if (config.connectionTimeoutMillis === undefined) {
+	      this.connect_timeout = process.env.PGCONNECT_TIMEOUT || 0;
+	    } else {
+	      this.connect_timeout = Math.floor(config.connectionTimeoutMillis / 1000);
+	    }
+
+	    if (config.keepAlive === false) {
+	      this.keepalives = 0;
+	    } else if (config.keepAlive === true) {
+	      this.keepalives = 1;
+	    }
+
+	    if (typeof config.keepAliveInitialDelayMillis === 'number') {
+	      this.keepalives_idle = Math.floor(config.keepAliveInitialDelayMillis / 1000);
+	    }
+	  }
+
+	  getLibpqConnectionString(cb) {
+	    const params = [];
+	    add(params, this, 'user');
+	    add(params, this, 'password');
+	    add(params, this, 'port');
+	    add(params, this, 'application_name');
+	    add(params, this, 'fallback_application_name');
+	    add(params, this, 'connect_timeout');
+	    add(params, this, 'options');
+
+	    const ssl = typeof this.ssl === 'object' ? this.ssl : this.ssl ? { sslmode: this.ssl } : {};
+	    add(params, ssl, 'sslmode');
+	    add(params, ssl, 'sslca');
+	    add(params, ssl, 'sslkey');
+	    add(params, ssl, 'sslcert');
+	    add(params, ssl, 'sslrootcert');
+	    add(params, this, 'sslnegotiation');
+
+	    if (this.database) {
+	      params.push('dbname=' + quoteParamValue(this.database));
+	    }
+	    if (this.replication) {
+	      params.push('replication=' + quoteParamValue(this.replication));
+	    }
+	    if (this.host) {
+	      params.push('host=' + quoteParamValue(this.host));
+	    }
+	    if (this.isDomainSocket) {
+	      return cb(null, params.join(' '))
+	    }
+	    if (this.client_encoding) {
+	      params.push('client_encoding=' + quoteParamValue(this.client_encoding));
+	    }
+	    dns.lookup(this.host, function (err, address) {
+	      if (err) return cb(err, null)
+	      params.push('hostaddr=' + quoteParamValue(address));
+	      return cb(null, params.join(' '))
+	    });
+	  }
+	}
+
+	connectionParameters = ConnectionParameters;
+	return connectionParameters;
+}
+
+var result;
+var hasRequiredResult;
+
+function requireResult () {
+	if (hasRequiredResult) return result;
+	hasRequiredResult = 1;
+
+	const types = requirePgTypes();
+
+	const matchRegexp = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
+
+	// result object returned from query
+	// in the 'end' event and also
+	// passed as second argument to provided callback
+	class Result {
+	  constructor(rowMode, types) {
+	    this.command = null;
+	    this.rowCount = null;
+	    this.oid = null;
+	    this.rows = [];
+	    this.fields = [];
+	    this._parsers = undefined;
+	    this._types = types;
+	    this.RowCtor = null;
+	    this.rowAsArray = rowMode === 'array';
+	    if (this.rowAsArray) {
+	      this.parseRow = this._parseRowAsArray;
+	    }
+	    this._prebuiltEmptyResultObject = null;
+	  }
+
+	  // adds a command complete message
+	  addCommandComplete(msg) {
+	    let match;
+	    if (msg.text) {
+	      // pure javascript
+	      match = matchRegexp.exec(msg.text);
+	    } else {
+	      // native bindings
+	      match = matchRegexp.exec(msg.command);
+	    }
+	    if (match) {
+	      this.command = match[1];
+	      if (match[3]) {
+	        // COMMAND OID ROWS
+	        this.oid = parseInt(match[2], 10);
+	        this.rowCount = parseInt(match[3], 10);
+	      } else if (match[2]) {
+	        // COMMAND ROWS
+	        this.rowCount = parseInt(match[2], 10);
+	      }
+	    }
+	  }
+
+	  _parseRowAsArray(rowData) {
+	    const row = new Array(rowData.length);
+	    for (let i = 0, len = rowData.length; i < len; i++) {
+	      const rawValue = rowData[i];
+	      if (rawValue !== null) {
+	        row[i] = this._parsers[i](rawValue);
+	      } else {
+	        row[i] = null;
+	      }
+	    }
+	    return row
+	  }
+
+	  parseRow(rowData) {
+	    const row = { ...this._prebuiltEmptyResultObject };
+	    for (let i = 0, len = rowData.length; i < len; i++) {
+	      const rawValue = rowData[i];
+	      const field = this.fields[i].name;
+	      if (rawValue !== null) {
+	        const v = this.fields[i].format === 'binary' ? Buffer.from(rawValue) : rawValue;
+	        row[field] = this._parsers[i](v);
+	      } else {
+	        row[field] = null;
+	      }
+	    }
+	    return row
+	  }
+
+	  addRow(row) {
+	    this.rows.push(row);
+	  }
+
+	  addFields(fieldDescriptions) {
+	    // clears field definitions
+	    // multiple query statements in 1 action can result in multiple sets
+	    // of rowDescriptions...eg: 'select NOW(); select 1::int;'
+	    // you need to reset the fields
+	    this.fields = fieldDescriptions;
+	    if (this.fields.length) {
+	      this._parsers = new Array(fieldDescriptions.length);
+	    }
+
+	    const row = Object.create(null);
+
+	    for (let i = 0; i < fieldDescriptions.length; i++) {
+	      const desc = fieldDescriptions[i];
+	      row[desc.name] = null;
+
+	      if (this._types) {
+	        this._parsers[i] = this._types.getTypeParser(desc.dataTypeID, desc.format || 'text');
+	      } else {
+	        this._parsers[i] = types.getTypeParser(desc.dataTypeID, desc.format || 'text');
+	      }
+	    }
+
+	    this._prebuiltEmptyResultObject = { ...row };
+	  }
+	}
+
+	result = Result;
+	return result;
+}
+
+var query$1;
+var hasRequiredQuery$1;
+
+function requireQuery$1 () {
+	if (hasRequiredQuery$1) return query$1;
+	hasRequiredQuery$1 = 1;
+
+	const { EventEmitter } = require$$0$1;
+
+	const Result = requireResult();
+	const utils = requireUtils$1();
+
+	class Query extends EventEmitter {
+	  constructor(config, values, callback) {
+	    super();
+
+	    config = utils.normalizeQueryConfig(config, values, callback);
+
+	    this.text = config.text;
+	    this.values = config.values;
+	    this.rows = config.rows;
+	    this.types = config.types;
+	    this.name = config.name;
+	    this.queryMode = config.queryMode;
+	    this.binary = config.binary;
+	    // use unique portal name each time
+	    this.portal = config.portal || '';
+	    this.callback = config.callback;
+	    this._rowMode = config.rowMode;
+	    if (process.domain && config.callback) {
+	      this.callback = process.domain.bind(config.callback);
+	    }
+	    this._result = new Result(this._rowMode, this.types);
+
+	    // potential for multiple results
+	    this._results = this._result;
+	    this._canceledDueToError = false;
+	  }
+
+	  requiresPreparation() {
+	    if (this.queryMode === 'extended') {
+	      return true
+	    }
+
+	    // named queries must always be prepared
+	    if (this.name) {
+	      return true
+	    }
+	    // always prepare if there are max number of rows expected per
+	    // portal execution
+	    if (this.rows) {
+	      return true
+	    }
+	    // don't prepare empty text queries
+	    if (!this.text) {
+	      return false
+	    }
+	    // prepare if there are values
+	    if (!this.values) {
+	      return false
+	    }
+	    return this.values.length > 0
+	  }
+
+	  _checkForMultirow() {
+	    // if we already have a result with a command property
+	    // then we've already executed one query in a multi-statement simple query
+	    // turn our results into an array of results
+	    if (this._result.command) {
+	      if (!Array.isArray(this._results)) {
+	        this._results = [this._result];
+	      }
+	      this._result = new Result(this._rowMode, this._result._types);
+	      this._results.push(this._result);
+	    }
+	  }
+
+	  // associates row metadata from the supplied
+	  // message with this query object
+	  // metadata used when parsing row results
+	  handleRowDescription(msg) {
+	    this._checkForMultirow();
+	    this._result.addFields(msg.fields);
+	    this._accumulateRows = this.callback || !this.listeners('row').length;
+	  }
+
+	  handleDataRow(msg) {
+	    let row;
+
+	    if (this._canceledDueToError) {
+	      return
+	    }
+
+	    try {
+	      row = this._result.parseRow(msg.fields);
+	    } catch (err) {
+	      this._canceledDueToError = err;
+	      return
+	    }
+
+	    this.emit('row', row, this._result);
+	    if (this._accumulateRows) {
+	      this._result.addRow(row);
+	    }
+	  }
+
+	  handleCommandComplete(msg, connection) {
+	    this._checkForMultirow();
+	    this._result.addCommandComplete(msg);
+	    // need to sync after each command complete of a prepared statement
+	    // if we were using a row count which results in multiple calls to _getRows
+	    if (this.rows) {
+	      connection.sync();
+	    }
+	  }
+
+	  // if a named prepared statement is created with empty query text
+	  // the backend will send an emptyQuery message but *not* a command complete message
+	  // since we pipeline sync immediately after execute we don't need to do anything here
+	  // unless we have rows specified, in which case we did not pipeline the initial sync call
+	  handleEmptyQuery(connection) {
+	    if (this.rows) {
+	      connection.sync();
+	    }
+	  }
+
+	  handleError(err, connection) {
+	    // need to sync after error during a prepared statement
+	    if (this._canceledDueToError) {
+	      err = this._canceledDueToError;
+	      this._canceledDueToError = false;
+	    }
+	    // if callback supplied do not emit error event as uncaught error
+	    // events will bubble up to node process
+	    if (this.callback) {
+	      return this.callback(err)
+	    }
+	    this.emit('error', err);
+	  }
+
+	  handleReadyForQuery(con) {
+	    if (this._canceledDueToError) {
+	      return this.handleError(this._canceledDueToError, con)
+	    }
+	    if (this.callback) {
+	      try {
+	        this.callback(null, this._results);
+	      } catch (err) {
+	        process.nextTick(() => {
+	          throw err
+	        });
+	      }
+	    }
+	    this.emit('end', this._results);
+	  }
+
+	  submit(connection) {
+	    if (typeof this.text !== 'string' && typeof this.name !== 'string') {
+	      return new Error('A query must have either text or a name. Supplying neither is unsupported.')
+	    }
+	    const previous = connection.parsedStatements[this.name] || connection.submittedNamedStatements[this.name];
+	    if (this.text && previous && this.text !== previous) {
+	      return new Error(`Prepared statements must be unique - '${this.name}' was used for a different statement`)
+	    }
+	    if (this.values && !Array.isArray(this.values)) {
+	      return new Error('Query values must be an array')
+	    }
+	    if (this.requiresPreparation()) {
+	      // If we're using the extended query protocol we fire off several separate commands
+	      // to the backend. On some versions of node & some operating system versions
+	      // the network stack writes each message separately instead of buffering them together
+	      // causing the client & network to send more slowly. Corking & uncorking the stream
+	      // allows node to buffer up the messages internally before sending them all off at once.
+	      // note: we're checking for existence of cork/uncork because some versions of streams
+	      // might not have this (cloudflare?)
+	      connection.stream.cork && connection.stream.cork();
+	      try {
+	        this.prepare(connection);
+	      } finally {
+	        // while unlikely for this.prepare to throw, if it does & we don't uncork this stream
+	        // this client becomes unresponsive, so put in finally block "just in case"
+	        connection.stream.uncork && connection.stream.uncork();
+	      }
+	    } else {
+	      connection.query(this.text);
+	    }
+	    return null
+	  }
+
+	  hasBeenParsed(connection) {
+	    return (
+	      this.name &&
+	      (connection.parsedStatements[this.name] !== undefined ||
+	        connection.submittedNamedStatements[this.name] !== undefined)
+	    )
+	  }
+
+	  handlePortalSuspended(connection) {
+	    this._getRows(connection, this.rows);
+	  }
+
+	  _getRows(connection, rows) {
+	    connection.execute({
+	      portal: this.portal,
+	      rows: rows,
+	    });
+	    // if we're not reading pages of rows send the sync command
+	    // to indicate the pipeline is finished
+	    if (!rows) {
+	      connection.sync();
+	    } else {
+	      // otherwise flush the call out to read more rows
+	      connection.flush();
+	    }
+	  }
+
+	  // http://developer.postgresql.org/pgdocs/postgres/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+	  prepare(connection) {
+	    // TODO refactor this poor encapsulation
+	    if (!this.hasBeenParsed(connection)) {
+	      connection.parse({
+	        text: this.text,
+	        name: this.name,
+	        types: this.types,
+	      });
+	      if (this.name) {
+	        connection.submittedNamedStatements[this.name] = this.text;
+	      }
+	    }
+
+	    // because we're mapping user supplied values to
+	    // postgres wire protocol compatible values it could
+	    // throw an exception, so try/catch this section
+	    try {
+	      connection.bind({
+	        portal: this.portal,
+	        statement: this.name,
+	        values: this.values,
+	        binary: this.binary,
+	        valueMapper: utils.prepareValue,
+	      });
+	    } catch (err) {
+	      // we should close parse to avoid leaking connections
+	      connection.close({ type: 'S', name: this.name });
+	      connection.sync();
+
+	      this.handleError(err, connection);
+	      return
+	    }
+
+	    connection.describe({
+	      type: 'P',
+	      name: this.portal || '',
+	    });
+
+	    this._getRows(connection, this.rows);
+	  }
+
+	  handleCopyInResponse(connection) {
+	    connection.sendCopyFail('No source stream defined');
+	  }
+
+	  handleCopyData(msg, connection) {
+	    // noop
+	  }
+	}
+
+	query$1 = Query;
+	return query$1;
+}
+
+var dist$2 = {};
+
+var messages = {};
+
+var hasRequiredMessages;
+
+function requireMessages () {
+	if (hasRequiredMessages) return messages;
+	hasRequiredMessages = 1;
+	Object.defineProperty(messages, "__esModule", { value: true });
+	messages.NoticeMessage = messages.DataRowMessage = messages.CommandCompleteMessage = messages.ReadyForQueryMessage = messages.NotificationResponseMessage = messages.BackendKeyDataMessage = messages.AuthenticationMD5Password = messages.ParameterStatusMessage = messages.ParameterDescriptionMessage = messages.RowDescriptionMessage = messages.Field = messages.CopyResponse = messages.CopyDataMessage = messages.DatabaseError = messages.copyDone = messages.emptyQuery = messages.replicationStart = messages.portalSuspended = messages.noData = messages.closeComplete = messages.bindComplete = messages.parseComplete = void 0;
+	messages.parseComplete = {
+	    name: 'parseComplete',
+	    length: 5,
+	};
+	messages.bindComplete = {
+	    name: 'bindComplete',
+	    length: 5,
+	};
+	messages.closeComplete = {
+	    name: 'closeComplete',
+	    length: 5,
+	};
+	messages.noData = {
+	    name: 'noData',
+	    length: 5,
+	};
+	messages.portalSuspended = {
+	    name: 'portalSuspended',
+	    length: 5,
+	};
+	messages.replicationStart = {
+	    name: 'replicationStart',
+	    length: 4,
+	};
+	messages.emptyQuery = {
+	    name: 'emptyQuery',
+	    length: 4,
+	};
+	messages.copyDone = {
+	    name: 'copyDone',
+	    length: 4,
+	};
+	class DatabaseError extends Error {
+	    constructor(message, length, name) {
+	        super(message);
+	        this.length = length;
+	        this.name = name;
+	    }
+	}
+	messages.DatabaseError = DatabaseError;
+	class CopyDataMessage {
+	    constructor(length, chunk) {
+	        this.length = length;
+	        this.chunk = chunk;
+	        this.name = 'copyData';
+	    }
+	}
+	messages.CopyDataMessage = CopyDataMessage;
+	class CopyResponse {
+	    constructor(length, name, binary, columnCount) {
+	        this.length = length;
+	        this.name = name;
+	        this.binary = binary;
+	        this.columnTypes = new Array(columnCount);
+	    }
+	}
+	messages.CopyResponse = CopyResponse;
+	class Field {
+	    constructor(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, format) {
+	        this.name = name;
+	        this.tableID = tableID;
+	        this.columnID = columnID;
+	        this.dataTypeID = dataTypeID;
+	        this.dataTypeSize = dataTypeSize;
+	        this.dataTypeModifier = dataTypeModifier;
+	        this.format = format;
+	    }
+	}
+	messages.Field = Field;
+	class RowDescriptionMessage {
+	    constructor(length, fieldCount) {
+	        this.length = length;
+	        this.fieldCount = fieldCount;
+	        this.name = 'rowDescription';
+	        this.fields = new Array(this.fieldCount);
+	    }
+	}
+	messages.RowDescriptionMessage = RowDescriptionMessage;
+	class ParameterDescriptionMessage {
+	    constructor(length, parameterCount) {
+	        this.length = length;
+	        this.parameterCount = parameterCount;
+	        this.name = 'parameterDescription';
+	        this.dataTypeIDs = new Array(this.parameterCount);
+	    }
+	}
+	messages.ParameterDescriptionMessage = ParameterDescriptionMessage;
+	class ParameterStatusMessage {
+	    constructor(length, parameterName, parameterValue) {
+	        this.length = length;
+	        this.parameterName = parameterName;
+	        this.parameterValue = parameterValue;
+	        this.name = 'parameterStatus';
+	    }
+	}
+	messages.ParameterStatusMessage = ParameterStatusMessage;
+	class AuthenticationMD5Password {
+	    constructor(length, salt) {
+	        this.length = length;
+	        this.salt = salt;
+	        this.name = 'authenticationMD5Password';
+	    }
+	}
+	messages.AuthenticationMD5Password = AuthenticationMD5Password;
+	class BackendKeyDataMessage {
+	    constructor(length, processID, secretKey) {
+	        this.length = length;
+	        this.processID = processID;
+	        this.secretKey = secretKey;
+	        this.name = 'backendKeyData';
+	    }
+	}
+	messages.BackendKeyDataMessage = BackendKeyDataMessage;
+	class NotificationResponseMessage {
+	    constructor(length, processId, channel, payload) {
+	        this.length = length;
+	        this.processId = processId;
+	        this.channel = channel;
+	        this.payload = payload;
+	        this.name = 'notification';
+	    }
+	}
+	messages.NotificationResponseMessage = NotificationResponseMessage;
+	class ReadyForQueryMessage {
+	    constructor(length, status) {
+	        this.length = length;
+	        this.status = status;
+	        this.name = 'readyForQuery';
+	    }
+	}
+	messages.ReadyForQueryMessage = ReadyForQueryMessage;
+	class CommandCompleteMessage {
+	    constructor(length, text) {
+	        this.length = length;
+	        this.text = text;
+	        this.name = 'commandComplete';
+	    }
+	}
+	messages.CommandCompleteMessage = CommandCompleteMessage;
+	class DataRowMessage {
+	    constructor(length, fields) {
+	        this.length = length;
+	        this.fields = fields;
+	        this.name = 'dataRow';
+	        this.fieldCount = fields.length;
+	    }
+	}
+	messages.DataRowMessage = DataRowMessage;
+	class NoticeMessage {
+	    constructor(length, message) {
+	        this.length = length;
+	        this.message = message;
+	        this.name = 'notice';
+	    }
+	}
+	messages.NoticeMessage = NoticeMessage;
+	
+	return messages;
+}
+
+var serializer = {};
+
+var bufferWriter = {};
+
+var hasRequiredBufferWriter;
+
+function requireBufferWriter () {
+	if (hasRequiredBufferWriter) return bufferWriter;
+	hasRequiredBufferWriter = 1;
+	//binary data writer tuned for encoding binary specific to the postgres binary protocol
+	Object.defineProperty(bufferWriter, "__esModule", { value: true });
+	bufferWriter.Writer = void 0;
+	class Writer {
+	    constructor(size = 256) {
+	        this.size = size;
+	        this.offset = 5;
+	        this.headerPosition = 0;
+	        this.buffer = Buffer.allocUnsafe(size);
+	    }
+	    ensure(size) {
+	        const remaining = this.buffer.length - this.offset;
+	        if (remaining < size) {
+	            const oldBuffer = this.buffer;
+	            // exponential growth factor of around ~ 1.5
+	            // https://stackoverflow.com/questions/2269063/buffer-growth-strategy
+	            const newSize = oldBuffer.length + (oldBuffer.length >> 1) + size;
+	            this.buffer = Buffer.allocUnsafe(newSize);
+	            oldBuffer.copy(this.buffer, 0, 0, this.offset);
+	        }
+	    }
+	    addInt32(num) {
+	        this.ensure(4);
+	        this.buffer[this.offset++] = (num >>> 24) & 0xff;
+	        this.buffer[this.offset++] = (num >>> 16) & 0xff;
+	        this.buffer[this.offset++] = (num >>> 8) & 0xff;
+	        this.buffer[this.offset++] = (num >>> 0) & 0xff;
+	        return this;
+	    }
+	    addInt16(num) {
+	        this.ensure(2);
+	        this.buffer[this.offset++] = (num >>> 8) & 0xff;
+	        this.buffer[this.offset++] = (num >>> 0) & 0xff;
+	        return this;
+	    }
+	    addCString(string) {
+	        if (!string) {
+	            this.ensure(1);
+	        }
+	        else {
+	            const len = Buffer.byteLength(string);
+	            this.ensure(len + 1); // +1 for null terminator
+	            this.buffer.write(string, this.offset, 'utf-8');
+	            this.offset += len;
+	        }
+	        this.buffer[this.offset++] = 0; // null terminator
+	        return this;
+	    }
+	    addString(string = '') {
+	        const len = Buffer.byteLength(string);
+	        this.ensure(len);
+	        this.buffer.write(string, this.offset);
+	        this.offset += len;
+	        return this;
+	    }
+	    // Write an Int32 byte-length prefix immediately followed by the string's UTF-8
+	    // bytes. Postgres' Bind wire format prefixes every parameter with its length,
+	    // and doing it in one method computes Buffer.byteLength ONCE — the previous
+	    // `addInt32(Buffer.byteLength(s)).addString(s)` pairing scanned the string
+	    // three times (byteLength for the prefix, byteLength again inside addString,
+	    // then the encode), which is costly for large text parameters.
+	    addInt32PrefixedString(string) {
+	        const len = Buffer.byteLength(string);
+	        this.ensure(4 + len);
+	        const buffer = this.buffer;
+	        let offset = this.offset;
+	        buffer[offset++] = (len >>> 24) & 0xff;
+	        buffer[offset++] = (len >>> 16) & 0xff;
+	        buffer[offset++] = (len >>> 8) & 0xff;
+	        buffer[offset++] = (len >>> 0) & 0xff;
+	        buffer.write(string, offset, 'utf-8');
+	        this.offset = offset + len;
+	        return this;
+	    }
+	    add(otherBuffer) {
+	        this.ensure(otherBuffer.length);
+	        otherBuffer.copy(this.buffer, this.offset);
+	        this.offset += otherBuffer.length;
+	        return this;
+	    }
+	    /**
+	     * Appends an uninitialized block of {@link size} bytes to the buffer and returns its offset.
+	     */
+	    reserveUnsafe(size) {
+	        const offset = this.offset;
+	        this.ensure(size);
+	        this.offset += size;
+	        return offset;
+	    }
+	    join(code) {
+	        if (code) {
+	            this.buffer[this.headerPosition] = code;
+	            //length is everything in this packet minus the code
+	            const length = this.offset - (this.headerPosition + 1);
+	            this.buffer.writeInt32BE(length, this.headerPosition + 1);
+	        }
+	        return this.buffer.slice(code ? 0 : 5, this.offset);
+	    }
+	    flush(code) {
+	        const result = this.join(code);
+	        this.offset = 5;
+	        this.headerPosition = 0;
+	        this.buffer = Buffer.allocUnsafe(this.size);
+	        return result;
+	    }
+	    clear() {
+	        this.offset = 5;
+	        this.headerPosition = 0;
+	    }
+	}
+	bufferWriter.Writer = Writer;
+	
+	return bufferWriter;
+}
+
+var hasRequiredSerializer;
+
+function requireSerializer () {
+	if (hasRequiredSerializer) return serializer;
+	hasRequiredSerializer = 1;
+	Object.defineProperty(serializer, "__esModule", { value: true });
+	serializer.serialize = void 0;
+	const buffer_writer_1 = requireBufferWriter();
+	const writer = new buffer_writer_1.Writer();
+	const startup = (opts) => {
+	    // protocol version
+	    writer.addInt16(3).addInt16(0);
+	    for (const key of Object.keys(opts)) {
+	        writer.addCString(key).addCString(opts[key]);
+	    }
+	    writer.addCString('client_encoding').addCString('UTF8');
+	    const bodyBuffer = writer.addCString('').flush();
+	    // this message is sent without a code
+	    const length = bodyBuffer.length + 4;
+	    return new buffer_writer_1.Writer().addInt32(length).add(bodyBuffer).flush();
+	};
+	const requestSsl = () => {
+	    const response = Buffer.allocUnsafe(8);
+	    response.writeInt32BE(8, 0);
+	    response.writeInt32BE(80877103, 4);
+	    return response;
+	};
+	const password = (password) => {
+	    return writer.addCString(password).flush(112 /* code.startup */);
+	};
+	const sendSASLInitialResponseMessage = function (mechanism, initialResponse) {
+	    // 0x70 = 'p'
+	    writer.addCString(mechanism).addInt32PrefixedString(initialResponse);
+	    return writer.flush(112 /* code.startup */);
+	};
+	const sendSCRAMClientFinalMessage = function (additionalData) {
+	    return writer.addString(additionalData).flush(112 /* code.startup */);
+	};
+	const query = (text) => {
+	    return writer.addCString(text).flush(81 /* code.query */);
+	};
+	const emptyArray = [];
+	const parse = (query) => {
+	    // expect something like this:
+	    // { name: 'queryName',
+	    //   text: 'select * from blah',
+	    //   types: ['int8', 'bool'] }
+	    // normalize missing query names to allow for null
+	    const name = query.name || '';
+	    if (name.length > 63) {
+	        console.error('Warning! Postgres only supports 63 characters for query names.');
+	        console.error('You supplied %s (%s)', name, name.length);
+	        console.error('This can cause conflicts and silent errors executing queries');
+	    }
+	    const types = query.types || emptyArray;
+	    const len = types.length;
+	    const buffer = writer
+	        .addCString(name) // name of query
+	        .addCString(query.text) // actual query text
+	        .addInt16(len);
+	    for (let i = 0; i < len; i++) {
+	        buffer.addInt32(types[i]);
+	    }
+	    return writer.flush(80 /* code.parse */);
+	};
+	const writeValues = function (values, valueMapper, formatsOffset) {
+	    const len = values.length;
+	    for (let i = 0; i < len; i++) {
+	        const mappedVal = valueMapper ? valueMapper(values[i], i) : values[i];
+	        let formatByte = 0 /* ParamType.STRING */;
+	        if (mappedVal == null) {
+	            // write -1 to indicate null
+	            writer.addInt32(-1);
+	        }
+	        else if (mappedVal instanceof Buffer) {
+	            formatByte = 1 /* ParamType.BINARY */;
+	            // add the buffer to the param writer
+	            writer.addInt32(mappedVal.length);
+	            writer.add(mappedVal);
+	        }
+	        else {
+	            // length prefix + UTF-8 bytes in one pass (Buffer.byteLength computed once)
+	            writer.addInt32PrefixedString(mappedVal);
+	        }
+	        // beware: `writer` operations can replace `writer.buffer` with a new buffer
+	        const buf = writer.buffer;
+	        buf[formatsOffset++] = 0;
+	        buf[formatsOffset++] = formatByte;
+	    }
+	};
+	const bind = (config = {}) => {
+	    // normalize config
+	    const portal = config.portal || '';
+	    const statement = config.statement || '';
+	    const binary = config.binary || false;
+	    const values = config.values || emptyArray;
+	    const len = values.length;
+	    writer.addCString(portal).addCString(statement);
+	    // number of parameter format codes
+	    writer.addInt16(len);
+	    // space for those codes, filled by `writeValues`
+	    const formatsOffset = writer.reserveUnsafe(len * 2);
+	    // number of parameter values
+	    writer.addInt16(len);
+	    try {
+	        writeValues(values, config.valueMapper, formatsOffset);
+	    }
+	    catch (err) {
+	        writer.clear();
+	        throw err;
+	    }
+	    // all results use the same format code
+	    writer.addInt16(1);
+	    // format code
+	    writer.addInt16(binary ? 1 /* ParamType.BINARY */ : 0 /* ParamType.STRING */);
+	    return writer.flush(66 /* code.bind */);
+	};
+	const emptyExecute = Buffer.from([69 /* code.execute */, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00]);
+	const execute = (config) => {
+	    // this is the happy path for most queries
+	    if (!config || (!config.portal && !config.rows)) {
+	        return emptyExecute;
+	    }
+	    const portal = config.portal || '';
+	    const rows = config.rows || 0;
+	    const portalLength = Buffer.byteLength(portal);
+	    const len = 4 + portalLength + 1 + 4;
+	    // one extra bit for code
+	    const buff = Buffer.allocUnsafe(1 + len);
+	    buff[0] = 69 /* code.execute */;
+	    buff.writeInt32BE(len, 1);
+	    buff.write(portal, 5, 'utf-8');
+	    buff[portalLength + 5] = 0; // null terminate portal cString
+	    buff.writeUInt32BE(rows, buff.length - 4);
+	    return buff;
+	};
+	const cancel = (processID, secretKey) => {
+	    const buffer = Buffer.allocUnsafe(16);
+	    buffer.writeInt32BE(16, 0);
+	    buffer.writeInt16BE(1234, 4);
+	    buffer.writeInt16BE(5678, 6);
+	    buffer.writeInt32BE(processID, 8);
+	    buffer.writeInt32BE(secretKey, 12);
+	    return buffer;
+	};
+	const cstringMessage = (code, string) => {
+	    const stringLen = Buffer.byteLength(string);
+	    const len = 4 + stringLen + 1;
+	    // one extra bit for code
+	    const buffer = Buffer.allocUnsafe(1 + len);
+	    buffer[0] = code;
+	    buffer.writeInt32BE(len, 1);
+	    buffer.write(string, 5, 'utf-8');
+	    buffer[len] = 0; // null terminate cString
+	    return buffer;
+	};
+	const emptyDescribePortal = writer.addCString('P').flush(68 /* code.describe */);
+	const emptyDescribeStatement = writer.addCString('S').flush(68 /* code.describe */);
+	const describe = (msg) => {
+	    return msg.name
+	        ? cstringMessage(68 /* code.describe */, `${msg.type}${msg.name || ''}`)
+	        : msg.type === 'P'
+	            ? emptyDescribePortal
+	            : emptyDescribeStatement;
+	};
+	const close = (msg) => {
+	    const text = `${msg.type}${msg.name || ''}`;
+	    return cstringMessage(67 /* code.close */, text);
+	};
+	const copyData = (chunk) => {
+	    return writer.add(chunk).flush(100 /* code.copyFromChunk */);
+	};
+	const copyFail = (message) => {
+	    return cstringMessage(102 /* code.copyFail */, message);
+	};
+	const codeOnlyBuffer = (code) => Buffer.from([code, 0x00, 0x00, 0x00, 0x04]);
+	const flushBuffer = codeOnlyBuffer(72 /* code.flush */);
+	const syncBuffer = codeOnlyBuffer(83 /* code.sync */);
+	const endBuffer = codeOnlyBuffer(88 /* code.end */);
+	const copyDoneBuffer = codeOnlyBuffer(99 /* code.copyDone */);
+	const serialize = {
+	    startup,
+	    password,
+	    requestSsl,
+	    sendSASLInitialResponseMessage,
+	    sendSCRAMClientFinalMessage,
+	    query,
+	    parse,
+	    bind,
+	    execute,
+	    describe,
+	    close,
+	    flush: () => flushBuffer,
+	    sync: () => syncBuffer,
+	    end: () => endBuffer,
+	    copyData,
+	    copyDone: () => copyDoneBuffer,
+	    copyFail,
+	    cancel,
+	};
+	serializer.serialize = serialize;
+	
+	return serializer;
+}
+
+var parser = {};
+
+var bufferReader = {};
+
+var hasRequiredBufferReader;
+
+function requireBufferReader () {
+	if (hasRequiredBufferReader) return bufferReader;
+	hasRequiredBufferReader = 1;
+	Object.defineProperty(bufferReader, "__esModule", { value: true });
+	bufferReader.BufferReader = void 0;
+	class BufferReader {
+	    constructor(offset = 0) {
+	        this.offset = offset;
+	        this.buffer = Buffer.allocUnsafe(0);
+	        // TODO(bmc): support non-utf8 encoding?
+	        this.encoding = 'utf-8';
+	    }
+	    setBuffer(offset, buffer) {
+	        this.offset = offset;
+	        this.buffer = buffer;
+	    }
+	    int16() {
+	        const result = this.buffer.readInt16BE(this.offset);
+	        this.offset += 2;
+	        return result;
+	    }
+	    byte() {
+	        const result = this.buffer[this.offset];
+	        this.offset++;
+	        return result;
+	    }
+	    int32() {
+	        const result = this.buffer.readInt32BE(this.offset);
+	        this.offset += 4;
+	        return result;
+	    }
+	    uint32() {
+	        const result = this.buffer.readUInt32BE(this.offset);
+	        this.offset += 4;
+	        return result;
+	    }
+	    string(length) {
+	        const result = this.buffer.toString(this.encoding, this.offset, this.offset + length);
+	        this.offset += length;
+	        return result;
+	    }
+	    cstring() {
+	        const start = this.offset;
+	        let end = start;
+	        // eslint-disable-next-line no-empty
+	        while (this.buffer[end++]) { }
+	        this.offset = end;
+	        return this.buffer.toString(this.encoding, start, end - 1);
+	    }
+	    bytes(length) {
+	        const result = this.buffer.slice(this.offset, this.offset + length);
+	        this.offset += length;
+	        return result;
+	    }
+	}
+	bufferReader.BufferReader = BufferReader;
+	
+	return bufferReader;
+}
+
+var hasRequiredParser;
+
+function requireParser () {
+	if (hasRequiredParser) return parser;
+	hasRequiredParser = 1;
+	Object.defineProperty(parser, "__esModule", { value: true });
+	parser.Parser = void 0;
+	const messages_1 = requireMessages();
+	const buffer_reader_1 = requireBufferReader();
+	// every message is prefixed with a single byte
+	const CODE_LENGTH = 1;
+	// every message has an int32 length which includes itself but does
+	// NOT include the code in the length
+	const LEN_LENGTH = 4;
+	const HEADER_LENGTH = CODE_LENGTH + LEN_LENGTH;
+	// A placeholder for a `BackendMessage`’s length value that will be set after construction.
+	const LATEINIT_LENGTH = -1;
+	const emptyBuffer = Buffer.allocUnsafe(0);
+	class Parser {
+	    constructor(opts) {
+	        this.buffer = emptyBuffer;
+	        this.bufferLength = 0;
+	        this.bufferOffset = 0;
+	        this.reader = new buffer_reader_1.BufferReader();
+	        if ((opts === null || opts === void 0 ? void 0 : opts.mode) === 'binary') {
+	            throw new Error('Binary mode not supported yet');
+	        }
+	        this.mode = (opts === null || opts === void 0 ? void 0 : opts.mode) || 'text';
+	    }
+	    parse(buffer, callback) {
+	        this.mergeBuffer(buffer);
+	        const bufferFullLength = this.bufferOffset + this.bufferLength;
+	        let offset = this.bufferOffset;
+	        while (offset + HEADER_LENGTH <= bufferFullLength) {
+	            // code is 1 byte long - it identifies the message type
+	            const code = this.buffer[offset];
+	            // length is 1 Uint32BE - it is the length of the message EXCLUDING the code
+	            const length = this.buffer.readUInt32BE(offset + CODE_LENGTH);
+	            const fullMessageLength = CODE_LENGTH + length;
+	            if (fullMessageLength + offset <= bufferFullLength) {
+	                const message = this.handlePacket(offset + HEADER_LENGTH, code, length, this.buffer);
+	                callback(message);
+	                offset += fullMessageLength;
+	            }
+	            else {
+	                break;
+	            }
+	        }
+	        if (offset === bufferFullLength) {
+	            // No more use for the buffer
+	            this.buffer = emptyBuffer;
+	            this.bufferLength = 0;
+	            this.bufferOffset = 0;
+	        }
+	        else {
+	            // Adjust the cursors of remainingBuffer
+	            this.bufferLength = bufferFullLength - offset;
+	            this.bufferOffset = offset;
+	        }
+	    }
+	    mergeBuffer(buffer) {
+	        if (this.bufferLength > 0) {
+	            const newLength = this.bufferLength + buffer.byteLength;
+	            const newFullLength = newLength + this.bufferOffset;
+	            if (newFullLength > this.buffer.byteLength) {
+	                // We can't concat the new buffer with the remaining one
+	                let newBuffer;
+	                if (newLength <= this.buffer.byteLength && this.bufferOffset >= this.bufferLength) {
+	                    // We can move the relevant part to the beginning of the buffer instead of allocating a new buffer
+	                    newBuffer = this.buffer;
+	                }
+	                else {
+	                    // Allocate a new larger buffer
+	                    let newBufferLength = this.buffer.byteLength * 2;
+	                    while (newLength >= newBufferLength) {
+	                        newBufferLength *= 2;
+	                    }
+	                    newBuffer = Buffer.allocUnsafe(newBufferLength);
+	                }
+	                // Move the remaining buffer to the new one
+	                this.buffer.copy(newBuffer, 0, this.bufferOffset, this.bufferOffset + this.bufferLength);
+	                this.buffer = newBuffer;
+	                this.bufferOffset = 0;
+	            }
+	            // Concat the new buffer with the remaining one
+	            buffer.copy(this.buffer, this.bufferOffset + this.bufferLength);
+	            this.bufferLength = newLength;
+	        }
+	        else {
+	            this.buffer = buffer;
+	            this.bufferOffset = 0;
+	            this.bufferLength = buffer.byteLength;
+	        }
+	    }
+	    handlePacket(offset, code, length, bytes) {
+	        const { reader } = this;
+	        // NOTE: This undesirably retains the buffer in `this.reader` if the `parse*Message` calls below throw. However, those should only throw in the case of a protocol error, which normally results in the reader being discarded.
+	        reader.setBuffer(offset, bytes);
+	        let message;
+	        switch (code) {
+	            case 50 /* MessageCodes.BindComplete */:
+	                message = messages_1.bindComplete;
+	                break;
+	            case 49 /* MessageCodes.ParseComplete */:
+	                message = messages_1.parseComplete;
+	                break;
+	            case 51 /* MessageCodes.CloseComplete */:
+	                message = messages_1.closeComplete;
+	                break;
+	            case 110 /* MessageCodes.NoData */:
+	                message = messages_1.noData;
+	                break;
+	            case 115 /* MessageCodes.PortalSuspended */:
+	                message = messages_1.portalSuspended;
+	                break;
+	            case 99 /* MessageCodes.CopyDone */:
+	                message = messages_1.copyDone;
+	                break;
+	            case 87 /* MessageCodes.ReplicationStart */:
+	                message = messages_1.replicationStart;
+	                break;
+	            case 73 /* MessageCodes.EmptyQuery */:
+	                message = messages_1.emptyQuery;
+	                break;
+	            case 68 /* MessageCodes.DataRow */:
+	                message = parseDataRowMessage(reader);
+	                break;
+	            case 67 /* MessageCodes.CommandComplete */:
+	                message = parseCommandCompleteMessage(reader);
+	                break;
+	            case 90 /* MessageCodes.ReadyForQuery */:
+	                message = parseReadyForQueryMessage(reader);
+	                break;
+	            case 65 /* MessageCodes.NotificationResponse */:
+	                message = parseNotificationMessage(reader);
+	                break;
+	            case 82 /* MessageCodes.AuthenticationResponse */:
+	                message = parseAuthenticationResponse(reader, length);
+	                break;
+	            case 83 /* MessageCodes.ParameterStatus */:
+	                message = parseParameterStatusMessage(reader);
+	                break;
+	            case 75 /* MessageCodes.BackendKeyData */:
+	                message = parseBackendKeyData(reader);
+	                break;
+	            case 69 /* MessageCodes.ErrorMessage */:
+	                message = parseErrorMessage(reader, 'error');
+	                break;
+	            case 78 /* MessageCodes.NoticeMessage */:
+	                message = parseErrorMessage(reader, 'notice');
+	                break;
+	            case 84 /* MessageCodes.RowDescriptionMessage */:
+	                message = parseRowDescriptionMessage(reader);
+	                break;
+	            case 116 /* MessageCodes.ParameterDescriptionMessage */:
+	                message = parseParameterDescriptionMessage(reader);
+	                break;
+	            case 71 /* MessageCodes.CopyIn */:
+	                message = parseCopyInMessage(reader);
+	                break;
+	            case 72 /* MessageCodes.CopyOut */:
+	                message = parseCopyOutMessage(reader);
+	                break;
+	            case 100 /* MessageCodes.CopyData */:
+	                message = parseCopyData(reader, length);
+	                break;
+	            default:
+	                return new messages_1.DatabaseError('received invalid response: ' + code.toString(16), length, 'error');
+	        }
+	        reader.setBuffer(0, emptyBuffer);
+	        message.length = length;
+	        return message;
+	    }
+	}
+	parser.Parser = Parser;
+	const parseReadyForQueryMessage = (reader) => {
+	    const status = reader.string(1);
+	    return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status);
+	};
+	const parseCommandCompleteMessage = (reader) => {
+	    const text = reader.cstring();
+	    return new messages_1.CommandCompleteMessage(LATEINIT_LENGTH, text);
+	};
+	const parseCopyData = (reader, length) => {
+	    const chunk = reader.bytes(length - 4);
+	    return new messages_1.CopyDataMessage(LATEINIT_LENGTH, chunk);
+	};
+	const parseCopyInMessage = (reader) => parseCopyMessage(reader, 'copyInResponse');
+	const parseCopyOutMessage = (reader) => parseCopyMessage(reader, 'copyOutResponse');
+	const parseCopyMessage = (reader, messageName) => {
+	    const isBinary = reader.byte() !== 0;
+	    const columnCount = reader.int16();
+	    const message = new messages_1.CopyResponse(LATEINIT_LENGTH, messageName, isBinary, columnCount);
+	    for (let i = 0; i < columnCount; i++) {
+	        message.columnTypes[i] = reader.int16();
+	    }
+	    return message;
+	};
+	const parseNotificationMessage = (reader) => {
+	    const processId = reader.int32();
+	    const channel = reader.cstring();
+	    const payload = reader.cstring();
+	    return new messages_1.NotificationResponseMessage(LATEINIT_LENGTH, processId, channel, payload);
+	};
+	const parseRowDescriptionMessage = (reader) => {
+	    const fieldCount = reader.int16();
+	    const message = new messages_1.RowDescriptionMessage(LATEINIT_LENGTH, fieldCount);
+	    for (let i = 0; i < fieldCount; i++) {
+	        message.fields[i] = parseField(reader);
+	    }
+	    return message;
+	};
+	const parseField = (reader) => {
+	    const name = reader.cstring();
+	    const tableID = reader.uint32();
+	    const columnID = reader.int16();
+	    const dataTypeID = reader.uint32();
+	    const dataTypeSize = reader.int16();
+	    const dataTypeModifier = reader.int32();
+	    const mode = reader.int16() === 0 ? 'text' : 'binary';
+	    return new messages_1.Field(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, mode);
+	};
+	const parseParameterDescriptionMessage = (reader) => {
+	    const parameterCount = reader.int16();
+	    const message = new messages_1.ParameterDescriptionMessage(LATEINIT_LENGTH, parameterCount);
+	    for (let i = 0; i < parameterCount; i++) {
+	        // OIDs are unsigned, same as dataTypeID in parseField above
+	        message.dataTypeIDs[i] = reader.uint32();
+	    }
+	    return message;
+	};
+	const parseDataRowMessage = (reader) => {
+	    const fieldCount = reader.int16();
+	    const fields = new Array(fieldCount);
+	    for (let i = 0; i < fieldCount; i++) {
+	        const len = reader.int32();
+	        // a -1 for length means the value of the field is null
+	        fields[i] = len === -1 ? null : reader.string(len);
+	    }
+	    return new messages_1.DataRowMessage(LATEINIT_LENGTH, fields);
+	};
+	const parseParameterStatusMessage = (reader) => {
+	    const name = reader.cstring();
+	    const value = reader.cstring();
+	    return new messages_1.ParameterStatusMessage(LATEINIT_LENGTH, name, value);
+	};
+	const parseBackendKeyData = (reader) => {
+	    const processID = reader.int32();
+	    const secretKey = reader.int32();
+	    return new messages_1.BackendKeyDataMessage(LATEINIT_LENGTH, processID, secretKey);
+	};
+	const parseAuthenticationResponse = (reader, length) => {
+	    const code = reader.int32();
+	    // TODO(bmc): maybe better types here
+	    const message = {
+	        name: 'authenticationOk',
+	        length,
+	    };
+	    switch (code) {
+	        case 0: // AuthenticationOk
+	            break;
+	        case 3: // AuthenticationCleartextPassword
+	            if (message.length === 8) {
+	                message.name = 'authenticationCleartextPassword';
+	            }
+	            break;
+	        case 5: // AuthenticationMD5Password
+	            if (message.length === 12) {
+	                message.name = 'authenticationMD5Password';
+	                const salt = reader.bytes(4);
+	                return new messages_1.AuthenticationMD5Password(LATEINIT_LENGTH, salt);
+	            }
+	            break;
+	        case 10: // AuthenticationSASL
+	            {
+	                message.name = 'authenticationSASL';
+	                message.mechanisms = [];
+	                let mechanism;
+	                do {
+	                    mechanism = reader.cstring();
+	                    if (mechanism) {
+	                        message.mechanisms.push(mechanism);
+	                    }
+	                } while (mechanism);
+	            }
+	            break;
+	        case 11: // AuthenticationSASLContinue
+	            message.name = 'authenticationSASLContinue';
+	            message.data = reader.string(length - 8);
+	            break;
+	        case 12: // AuthenticationSASLFinal
+	            message.name = 'authenticationSASLFinal';
+	            message.data = reader.string(length - 8);
+	            break;
+	        default:
+	            throw new Error('Unknown authenticationOk message type ' + code);
+	    }
+	    return message;
+	};
+	const parseErrorMessage = (reader, name) => {
+	    const fields = {};
+	    let fieldType = reader.string(1);
+	    while (fieldType !== '\0') {
+	        fields[fieldType] = reader.cstring();
+	        fieldType = reader.string(1);
+	    }
+	    const messageValue = fields.M;
+	    const message = name === 'notice'
+	        ? new messages_1.NoticeMessage(LATEINIT_LENGTH, messageValue)
+	        : new messages_1.DatabaseError(messageValue, LATEINIT_LENGTH, name);
+	    message.severity = fields.S;
+	    message.code = fields.C;
+	    message.detail = fields.D;
+	    message.hint = fields.H;
+	    message.position = fields.P;
+	    message.internalPosition = fields.p;
+	    message.internalQuery = fields.q;
+	    message.where = fields.W;
+	    message.schema = fields.s;
+	    message.table = fields.t;
+	    message.column = fields.c;
+	    message.dataType = fields.d;
+	    message.constraint = fields.n;
+	    message.file = fields.F;
+	    message.line = fields.L;
+	    message.routine = fields.R;
+	    return message;
+	};
+	
+	return parser;
+}
+
+var hasRequiredDist$1;
+
+function requireDist$1 () {
+	if (hasRequiredDist$1) return dist$2;
+	hasRequiredDist$1 = 1;
+	(function (exports) {
+		Object.defineProperty(exports, "__esModule", { value: true });
+		exports.DatabaseError = exports.serialize = void 0;
+		exports.parse = parse;
+		const messages_1 = requireMessages();
+		Object.defineProperty(exports, "DatabaseError", { enumerable: true, get: function () { return messages_1.DatabaseError; } });
+		const serializer_1 = requireSerializer();
+		Object.defineProperty(exports, "serialize", { enumerable: true, get: function () { return serializer_1.serialize; } });
+		const parser_1 = requireParser();
+		function parse(stream, callback) {
+		    const parser = new parser_1.Parser();
+		    stream.on('data', (buffer) => parser.parse(buffer, callback));
+		    return new Promise((resolve) => stream.on('end', () => resolve()));
+		}
+		
+	} (dist$2));
+	return dist$2;
+}
+
+var empty = {};
+
+var hasRequiredEmpty;
+
+function requireEmpty () {
+	if (hasRequiredEmpty) return empty;
+	hasRequiredEmpty = 1;
+	Object.defineProperty(empty, "__esModule", { value: true });
+	// This is an empty module that is served up when outside of a workerd environment
+	// See the `exports` field in package.json
+	empty.default = {};
+	
+	return empty;
+}
+
+var stream;
+var hasRequiredStream;
+
+function requireStream () {
+	if (hasRequiredStream) return stream;
+	hasRequiredStream = 1;
+	const { getStream, getSecureStream } = getStreamFuncs();
+
+	stream = {
+	  /**
+	   * Get a socket stream compatible with the current runtime environment.
+	   * @returns {Duplex}
+	   */
+	  getStream,
+	  /**
+	   * Get a TLS secured socket, compatible with the current environment,
+	   * using the socket and other settings given in `options`.
+	   * @returns {Duplex}
+	   */
+	  getSecureStream,
+	};
+
+	/**
+	 * The stream functions that work in Node.js
+	 */
+	function getNodejsStreamFuncs() {
+	  function getStream(ssl) {
+	    const net = require$$0$2;
+	    return new net.Socket()
+	  }
+
+	  function getSecureStream(options) {
+	    const tls = require$$1$1;
+	    return tls.connect(options)
+	  }
+	  return {
+	    getStream,
+	    getSecureStream,
+	  }
+	}
+
+	/**
+	 * The stream functions that work in Cloudflare Workers
+	 */
+	function getCloudflareStreamFuncs() {
+	  function getStream(ssl) {
+	    const { CloudflareSocket } = requireEmpty();
+	    return new CloudflareSocket(ssl)
+	  }
+
+	  function getSecureStream(options) {
+	    options.socket.startTls(options);
+	    return options.socket
+	  }
+	  return {
+	    getStream,
+	    getSecureStream,
+	  }
+	}
+
+	/**
+	 * Are we running in a Cloudflare Worker?
+	 *
+	 * @returns true if the code is currently running inside a Cloudflare Worker.
+	 */
+	function isCloudflareRuntime() {
+	  // Since 2022-03-21 the `global_navigator` compatibility flag is on for Cloudflare Workers
+	  // which means that `navigator.userAgent` will be defined.
+	  // eslint-disable-next-line no-undef
+	  if (typeof navigator === 'object' && navigator !== null && typeof navigator.userAgent === 'string') {
+	    // eslint-disable-next-line no-undef
+	    return navigator.userAgent === 'Cloudflare-Workers'
+	  }
+	  // In case `navigator` or `navigator.userAgent` is not defined then try a more sneaky approach
+	  if (typeof Response === 'function') {
+	    const resp = new Response(null, { cf: { thing: true } });
+	    if (typeof resp.cf === 'object' && resp.cf !== null && resp.cf.thing) {
+	      return true
+	    }
+	  }
+	  return false
+	}
+
+	function getStreamFuncs() {
+	  if (isCloudflareRuntime()) {
+	    return getCloudflareStreamFuncs()
+	  }
+	  return getNodejsStreamFuncs()
+	}
+	return stream;
+}
+
+var connection;
+var hasRequiredConnection;
+
+function requireConnection () {
+	if (hasRequiredConnection) return connection;
+	hasRequiredConnection = 1;
+
+	const EventEmitter = require$$0$1.EventEmitter;
+
+	const { parse, serialize } = requireDist$1();
+	const stream = requireStream();
+	const { getStream } = stream;
+
+	const flushBuffer = serialize.flush();
+	const syncBuffer = serialize.sync();
+	const endBuffer = serialize.end();
+
+	// TODO(bmc) support binary mode at some point
+	class Connection extends EventEmitter {
+	  constructor(config) {
+	    super();
+	    config = config || {};
+
+	    this.stream = config.stream || getStream(config.ssl);
+	    if (typeof this.stream === 'function') {
+	      this.stream = this.stream(config);
+	    }
+
+	    this._keepAlive = config.keepAlive;
+	    this._keepAliveInitialDelayMillis = config.keepAliveInitialDelayMillis;
+	    this.parsedStatements = {};
+	    this.submittedNamedStatements = {};
+	    this.ssl = config.ssl || false;
+	    this.sslNegotiation = config.sslNegotiation || 'postgres';
+	    this._ending = false;
+	    this._emitMessage = false;
+	    const self = this;
+	    this.on('newListener', function (eventName) {
+	      if (eventName === 'message') {
+	        self._emitMessage = true;
+	      }
+	    });
+	  }
+
+	  connect(port, host) {
+	    const self = this;
+
+	    this._connecting = true;
+	    this.stream.setNoDelay(true);
+	    this.stream.connect(port, host);
+
+	    this.stream.once('connect', function () {
+	      if (self._keepAlive) {
+	        self.stream.setKeepAlive(true, self._keepAliveInitialDelayMillis);
+	      }
+	      self.emit('connect');
+	    });
+
+	    const reportStreamError = function (error) {
+	      // errors about disconnections should be ignored during disconnect
+	      if (self._ending && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+	        return
+	      }
+	      self.emit('error', error);
+	    };
+	    this.stream.on('error', reportStreamError);
+
+	    this.stream.on('close', function () {
+	      self.emit('end');
+	    });
+
+	    if (!this.ssl) {
+	      return this.attachListeners(this.stream)
+	    }
+
+	    // With direct SSL negotiation the TLS handshake starts immediately on the
+	    // raw socket, skipping the SSLRequest packet and the server's 'S'/'N' reply.
+	    if (this.sslNegotiation === 'direct') {
+	      return this.stream.once('connect', function () {
+	        self.upgradeToSSL(host, reportStreamError);
+	      })
+	    }
+
+	    this.stream.once('data', function (buffer) {
+	      const responseCode = buffer.toString('utf8');
+	      switch (responseCode) {
+	        case 'S': // Server supports SSL connections, continue with a secure connection
+	          break
+	        case 'N': // Server does not support SSL connections
+	          self.stream.end();
+	          return self.emit('error', new Error('The server does not support SSL connections'))
+	        default:
+	          // Any other response byte, including 'E' (ErrorResponse) indicating a server error
+	          self.stream.end();
+	          return self.emit('error', new Error('There was an error establishing an SSL connection'))
+	      }
+	      self.upgradeToSSL(host, reportStreamError);
+	    });
+	  }
+
+	  upgradeToSSL(host, reportStreamError) {
+	    const self = this;
+	    const options = {
+	      socket: self.stream,
+	      // tls.connect checks the server identity against `servername`, falling
+	      // back to `host` and then to 'localhost'. `servername` must stay unset
+	      // for IP addresses (see below), so `host` is needed to keep certificate
+	      // validation working when connecting to an IP address.
+	      host,
+	    };
+
+	    if (self.ssl !== true) {
+	      Object.assign(options, self.ssl);
+
+	      if ('key' in self.ssl) {
+	        options.key = self.ssl.key;
+	      }
+	    }
+
+	    // Direct SSL negotiation requires ALPN so the server can confirm it is
+	    // speaking the PostgreSQL protocol over the TLS connection.
+	    if (self.sslNegotiation === 'direct') {
+	      options.ALPNProtocols = ['postgresql'];
+	    }
+
+	    // SNI must not be set to an IP address (RFC 6066 section 3)
+	    const net = require$$0$2;
+	    if (net.isIP && net.isIP(host) === 0) {
+	      options.servername = host;
+	    }
+	    try {
+	      self.stream = stream.getSecureStream(options);
+	    } catch (err) {
+	      return self.emit('error', err)
+	    }
+	    self.attachListeners(self.stream);
+	    self.stream.on('error', reportStreamError);
+
+	    self.emit('sslconnect');
+	  }
+
+	  attachListeners(stream) {
+	    parse(stream, (msg) => {
+	      const eventName = msg.name === 'error' ? 'errorMessage' : msg.name;
+	      if (this._emitMessage) {
+	        this.emit('message', msg);
+	      }
+	      this.emit(eventName, msg);
+	    });
+	  }
+
+	  requestSsl() {
+	    this.stream.write(serialize.requestSsl());
+	  }
+
+	  startup(config) {
+	    this.stream.write(serialize.startup(config));
+	  }
+
+	  cancel(processID, secretKey) {
+	    this._send(serialize.cancel(processID, secretKey));
+	  }
+
+	  password(password) {
+	    this._send(serialize.password(password));
+	  }
+
+	  sendSASLInitialResponseMessage(mechanism, initialResponse) {
+	    this._send(serialize.sendSASLInitialResponseMessage(mechanism, initialResponse));
+	  }
+
+	  sendSCRAMClientFinalMessage(additionalData) {
+	    this._send(serialize.sendSCRAMClientFinalMessage(additionalData));
+	  }
+
+	  _send(buffer) {
+	    if (!this.stream.writable) {
+	      return false
+	    }
+	    return this.stream.write(buffer)
+	  }
+
+	  query(text) {
+	    this._send(serialize.query(text));
+	  }
+
+	  // send parse message
+	  parse(query) {
+	    this._send(serialize.parse(query));
+	  }
+
+	  // send bind message
+	  bind(config) {
+	    this._send(serialize.bind(config));
+	  }
+
+	  // send execute message
+	  execute(config) {
+	    this._send(serialize.execute(config));
+	  }
+
+	  flush() {
+	    if (this.stream.writable) {
+	      this.stream.write(flushBuffer);
+	    }
+	  }
+
+	  sync() {
+	    // Sync is the extended-query protocol barrier, not a disconnect.
+	    // Only end()/Terminate (and connect-timeout teardown) should set _ending.
+	    this._send(syncBuffer);
+	  }
+
+	  ref() {
+	    this.stream.ref();
+	  }
+
+	  unref() {
+	    this.stream.unref();
+	  }
+
+	  end() {
+	    // 0x58 = 'X'
+	    this._ending = true;
+	    if (!this._connecting || !this.stream.writable) {
+	      this.stream.end();
+	      return
+	    }
+	    return this.stream.write(endBuffer, () => {
+	      this.stream.end();
+	    })
+	  }
+
+	  close(msg) {
+	    this._send(serialize.close(msg));
+	  }
+
+	  describe(msg) {
+	    this._send(serialize.describe(msg));
+	  }
+
+	  sendCopyFromChunk(chunk) {
+	    this._send(serialize.copyData(chunk));
+	  }
+
+	  endCopyFrom() {
+	    this._send(serialize.copyDone());
+	  }
+
+	  sendCopyFail(msg) {
+	    this._send(serialize.copyFail(msg));
+	  }
+	}
+
+	connection = Connection;
+	return connection;
+}
+
+var lib = {exports: {}};
+
+var helper = {exports: {}};
+
+/*
+Copyright (c) 2014-2021, Matteo Collina <hello@matteocollina.com>
+
+Permission to use, copy, modify, and/or distribute this software for any
+purpose with or without fee is hereby granted, provided that the above
+copyright notice and this permission notice appear in all copies.
+
+THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR
+IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+*/
+
+var split2;
+var hasRequiredSplit2;
+
+function requireSplit2 () {
+	if (hasRequiredSplit2) return split2;
+	hasRequiredSplit2 = 1;
+
+	const { Transform } = require$$0$3;
+	const { StringDecoder } = require$$5;
+	const kLast = Symbol('last');
+	const kDecoder = Symbol('decoder');
+
+	function transform (chunk, enc, cb) {
+	  let list;
+	  if (this.overflow) { // Line buffer is full. Skip to start of next line.
+	    const buf = this[kDecoder].write(chunk);
+	    list = buf.split(this.matcher);
+
+	    if (list.length === 1) return cb() // Line ending not found. Discard entire chunk.
+
+	    // Line ending found. Discard trailing fragment of previous line and reset overflow state.
+	    list.shift();
+	    this.overflow = false;
+	  } else {
+	    this[kLast] += this[kDecoder].write(chunk);
+	    list = this[kLast].split(this.matcher);
+	  }
+
+	  this[kLast] = list.pop();
+
+	  for (let i = 0; i < list.length; i++) {
+	    try {
+	      push(this, this.mapper(list[i]));
+	    } catch (error) {
+	      return cb(error)
+	    }
+	  }
+
+	  this.overflow = this[kLast].length > this.maxLength;
+	  if (this.overflow && !this.skipOverflow) {
+	    cb(new Error('maximum buffer reached'));
+	    return
+	  }
+
+	  cb();
+	}
+
+	function flush (cb) {
+	  // forward any gibberish left in there
+	  this[kLast] += this[kDecoder].end();
+
+	  if (this[kLast]) {
+	    try {
+	      push(this, this.mapper(this[kLast]));
+	    } catch (error) {
+	      return cb(error)
+	    }
+	  }
+
+	  cb();
+	}
+
+	function push (self, val) {
+	  if (val !== undefined) {
+	    self.push(val);
+	  }
+	}
+
+	function noop (incoming) {
+	  return incoming
+	}
+
+	function split (matcher, mapper, options) {
+	  // Set defaults for any arguments not supplied.
+	  matcher = matcher || /\r?\n/;
+	  mapper = mapper || noop;
+	  options = options || {};
+
+	  // Test arguments explicitly.
+	  switch (arguments.length) {
+	    case 1:
+	      // If mapper is only argument.
+	      if (typeof matcher === 'function') {
+	        mapper = matcher;
+	        matcher = /\r?\n/;
+	      // If options is only argument.
+	      } else if (typeof matcher === 'object' && !(matcher instanceof RegExp) && !matcher[Symbol.split]) {
+	        options = matcher;
+	        matcher = /\r?\n/;
+	      }
+	      break
+
+	    case 2:
+	      // If mapper and options are arguments.
+	      if (typeof matcher === 'function') {
+	        options = mapper;
+	        mapper = matcher;
+	        matcher = /\r?\n/;
+	      // If matcher and options are arguments.
+	      } else if (typeof mapper === 'object') {
+	        options = mapper;
+	        mapper = noop;
+	      }
+	  }
+
+	  options = Object.assign({}, options);
+	  options.autoDestroy = true;
+	  options.transform = transform;
+	  options.flush = flush;
+	  options.readableObjectMode = true;
+
+	  const stream = new Transform(options);
+
+	  stream[kLast] = '';
+	  stream[kDecoder] = new StringDecoder('utf8');
+	  stream.matcher = matcher;
+	  stream.mapper = mapper;
+	  stream.maxLength = options.maxLength;
+	  stream.skipOverflow = options.skipOverflow || false;
+	  stream.overflow = false;
+	  stream._destroy = function (err, cb) {
+	    // Weird Node v12 bug that we need to work around
+	    this._writableState.errorEmitted = false;
+	    cb(err);
+	  };
+
+	  return stream
+	}
+
+	split2 = split;
+	return split2;
+}
+
+var hasRequiredHelper;
+
+function requireHelper () {
+	if (hasRequiredHelper) return helper.exports;
+	hasRequiredHelper = 1;
+	(function (module) {
+
+		var path$1 = path
+		  , Stream = require$$0$3.Stream
+		  , split = requireSplit2()
+		  , util = require$$1
+		  , defaultPort = 5432
+		  , isWin = (process.platform === 'win32')
+		  , warnStream = process.stderr
+		;
+
+
+		var S_IRWXG = 56     //    00070(8)
+		  , S_IRWXO = 7      //    00007(8)
+		  , S_IFMT  = 61440  // 00170000(8)
+		  , S_IFREG = 32768  //  0100000(8)
+		;
+		function isRegFile(mode) {
+		    return ((mode & S_IFMT) == S_IFREG);
+		}
+
+		var fieldNames = [ 'host', 'port', 'database', 'user', 'password' ];
+		var nrOfFields = fieldNames.length;
+		var passKey = fieldNames[ nrOfFields -1 ];
+
+
+		function warn() {
+		    var isWritable = (
+		        warnStream instanceof Stream &&
+		          true === warnStream.writable
+		    );
+
+		    if (isWritable) {
+		        var args = Array.prototype.slice.call(arguments).concat("\n");
+		        warnStream.write( util.format.apply(util, args) );
+		    }
+		}
+
+
+		Object.defineProperty(module.exports, 'isWin', {
+		    get : function() {
+		        return isWin;
+		    } ,
+		    set : function(val) {
+		        isWin = val;
+		    }
+		});
+
+
+		module.exports.warnTo = function(stream) {
+		    var old = warnStream;
+		    warnStream = stream;
+		    return old;
+		};
+
+		module.exports.getFileName = function(rawEnv){
+		    var env = rawEnv || process.env;
+		    var file = env.PGPASSFILE || (
+		        isWin ?
+		          path$1.join( env.APPDATA || './' , 'postgresql', 'pgpass.conf' ) :
+		          path$1.join( env.HOME || './', '.pgpass' )
+		    );
+		    return file;
+		};
+
+		module.exports.usePgPass = function(stats, fname) {
+		    if (Object.prototype.hasOwnProperty.call(process.env, 'PGPASSWORD')) {
+		        return false;
+		    }
+
+		    if (isWin) {
+		        return true;
+		    }
+
+		    fname = fname || '<unkn>';
+
+		    if (! isRegFile(stats.mode)) {
+		        warn('WARNING: password file "%s" is not a plain file', fname);
+		        return false;
+		    }
+
+		    if (stats.mode & (S_IRWXG | S_IRWXO)) {
+		        /* If password file is insecure, alert the user and ignore it. */
+		        warn('WARNING: password file "%s" has group or world access; permissions should be u=rw (0600) or less', fname);
+		        return false;
+		    }
+
+		    return true;
+		};
+
+
+		var matcher = module.exports.match = function(connInfo, entry) {
+		    return fieldNames.slice(0, -1).reduce(function(prev, field, idx){
+		        if (idx == 1) {
+		            // the port
+		            if ( Number( connInfo[field] || defaultPort ) === Number( entry[field] ) ) {
+		                return prev && true;
+		            }
+		        }
+		        return prev && (
+		            entry[field] === '*' ||
+		              entry[field] === connInfo[field]
+		        );
+		    }, true);
+		};
+
+
+		module.exports.getPassword = function(connInfo, stream, cb) {
+		    var pass;
+		    var lineStream = stream.pipe(split());
+
+		    function onLine(line) {
+		        var entry = parseLine(line);
+		        if (entry && isValidEntry(entry) && matcher(connInfo, entry)) {
+		            pass = entry[passKey];
+		            lineStream.end(); // -> calls onEnd(), but pass is set now
+		        }
+		    }
+
+		    var onEnd = function() {
+		        stream.destroy();
+		        cb(pass);
+		    };
+
+		    var onErr = function(err) {
+		        stream.destroy();
+		        warn('WARNING: error on reading file: %s', err);
+		        cb(undefined);
+		    };
+
+		    stream.on('error', onErr);
+		    lineStream
+		        .on('data', onLine)
+		        .on('end', onEnd)
+		        .on('error', onErr)
+		    ;
+
+		};
+
+
+		var parseLine = module.exports.parseLine = function(line) {
+		    if (line.length < 11 || line.match(/^\s+#/)) {
+		        return null;
+		    }
+
+		    var curChar = '';
+		    var prevChar = '';
+		    var fieldIdx = 0;
+		    var startIdx = 0;
+		    var obj = {};
+		    var isLastField = false;
+		    var addToObj = function(idx, i0, i1) {
+		        var field = line.substring(i0, i1);
+
+		        if (! Object.hasOwnProperty.call(process.env, 'PGPASS_NO_DEESCAPE')) {
+		            field = field.replace(/\\([:\\])/g, '$1');
+		        }
+
+		        obj[ fieldNames[idx] ] = field;
+		    };
+
+		    for (var i = 0 ; i < line.length-1 ; i += 1) {
+		        curChar = line.charAt(i+1);
+		        prevChar = line.charAt(i);
+
+		        isLastField = (fieldIdx == nrOfFields-1);
+
+		        if (isLastField) {
+		            addToObj(fieldIdx, startIdx);
+		            break;
+		        }
+
+		        if (i >= 0 && curChar == ':' && prevChar !== '\\') {
+		            addToObj(fieldIdx, startIdx, i+1);
+
+		            startIdx = i+2;
+		            fieldIdx += 1;
+		        }
+		    }
+
+		    obj = ( Object.keys(obj).length === nrOfFields ) ? obj : null;
+
+		    return obj;
+		};
+
+
+		var isValidEntry = module.exports.isValidEntry = function(entry){
+		    var rules = {
+		        // host
+		        0 : function(x){
+		            return x.length > 0;
+		        } ,
+		        // port
+		        1 : function(x){
+		            if (x === '*') {
+		                return true;
+		            }
+		            x = Number(x);
+		            return (
+		                isFinite(x) &&
+		                  x > 0 &&
+		                  x < 9007199254740992 &&
+		                  Math.floor(x) === x
+		            );
+		        } ,
+		        // database
+		        2 : function(x){
+		            return x.length > 0;
+		        } ,
+		        // username
+		        3 : function(x){
+		            return x.length > 0;
+		        } ,
+		        // password
+		        4 : function(x){
+		            return x.length > 0;
+		        }
+		    };
+
+		    for (var idx = 0 ; idx < fieldNames.length ; idx += 1) {
+		        var rule = rules[idx];
+		        var value = entry[ fieldNames[idx] ] || '';
+
+		        var res = rule(value);
+		        if (!res) {
+		            return false;
+		        }
+		    }
+
+		    return true;
+		}; 
+	} (helper));
+	return helper.exports;
+}
+
+var hasRequiredLib$1;
+
+function requireLib$1 () {
+	if (hasRequiredLib$1) return lib.exports;
+	hasRequiredLib$1 = 1;
+
+	var fs = fs__default
+	  , helper = requireHelper()
+	;
+
+
+	lib.exports = function(connInfo, cb) {
+	    var file = helper.getFileName();
+	    
+	    fs.stat(file, function(err, stat){
+	        if (err || !helper.usePgPass(stat, file)) {
+	            return cb(undefined);
+	        }
+
+	        var st = fs.createReadStream(file);
+
+	        helper.getPassword(connInfo, st, cb);
+	    });
+	};
+
+	lib.exports.warnTo = helper.warnTo;
+	return lib.exports;
+}
+
+var client$1;
+var hasRequiredClient$1;
+
+function requireClient$1 () {
+	if (hasRequiredClient$1) return client$1;
+	hasRequiredClient$1 = 1;
+	const EventEmitter = require$$0$1.EventEmitter;
+	const utils = requireUtils$1();
+	const nodeUtils = require$$1;
+	const sasl = requireSasl();
+	const TypeOverrides = requireTypeOverrides();
+
+	const ConnectionParameters = requireConnectionParameters();
+	const Query = requireQuery$1();
+	const defaults = requireDefaults();
+	const Connection = requireConnection();
+	const crypto = requireUtils();
+
+	const activeQueryDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'Client.activeQuery is deprecated and will be removed in pg@9.0'
+	);
+
+	const queryQueueDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'Client.queryQueue is deprecated and will be removed in pg@9.0.'
+	);
+
+	const pgPassDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'pgpass support is deprecated and will be removed in pg@9.0. ' +
+	    'You can provide an async function as the password property to the Client/Pool constructor that returns a password instead. Within this function you can call the pgpass module in your own code.'
+	);
+
+	const byoPromiseDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'Passing a custom Promise implementation to the Client/Pool constructor is deprecated and will be removed in pg@9.0.'
+	);
+
+	const queryQueueLengthDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'Calling client.query() when the client is already executing a query is deprecated and will be removed in pg@9.0. Use async/await or an external async flow control mechanism instead.'
+	);
+
+	function coerceNumberOrDefault(value, defaultValue) {
+	  if (typeof value === 'number') {
+	    return Number.isFinite(value) ? value : defaultValue
+	  }
+	  if (typeof value === 'string' && value.trim() !== '') {
+	    const n = Number(value);
+	    return Number.isFinite(n) ? n : defaultValue
+	  }
+	  return defaultValue
+	}
+
+	class Client extends EventEmitter {
+	  constructor(config) {
+	    super();
+
+	    this.connectionParameters = new ConnectionParameters(config);
+	    this.user = this.connectionParameters.user;
+	    this.database = this.connectionParameters.database;
+	    this.port = this.connectionParameters.port;
+	    this.host = this.connectionParameters.host;
+
+	    // "hiding" the password so it doesn't show up in stack traces
+	    // or if the client is console.logged
+	    Object.defineProperty(this, 'password', {
+	      configurable: true,
+	      enumerable: false,
+	      writable: true,
+	      value: this.connectionParameters.password,
+	    });
+
+	    this.replication = this.connectionParameters.replication;
+
+	    const c = config || {};
+
+	    if (c.Promise) {
+	      byoPromiseDeprecationNotice();
+	    }
+	    this._Promise = c.Promise || commonjsGlobal.Promise;
+	    this._types = new TypeOverrides(c.types);
+	    this._ending = false;
+	    this._ended = false;
+	    this._connecting = false;
+	    this._connected = false;
+	    this._connectionError = false;
+	    this._queryable = true;
+	    this._activeQuery = null;
+	    this._txStatus = null;
+
+	    this.enableChannelBinding = Boolean(c.enableChannelBinding); // set true to use SCRAM-SHA-256-PLUS when offered
+	    this.scramMaxIterations = coerceNumberOrDefault(c.scramMaxIterations, sasl.DEFAULT_MAX_SCRAM_ITERATIONS);
+	    this.connection =
+	      c.connection ||
+	      new Connection({
+	        stream: c.stream,
+	        ssl: this.connectionParameters.ssl,
+	        sslNegotiation: this.connectionParameters.sslnegotiation,
+	        keepAlive: c.keepAlive || false,
+	        keepAliveInitialDelayMillis: c.keepAliveInitialDelayMillis || 0,
+	        encoding: this.connectionParameters.client_encoding || 'utf8',
+	      });
+	    this._queryQueue = [];
+	    this._sentQueryQueue = [];
+	    this.pipeline = Boolean(c.pipeline);
+	    this.binary = c.binary || defaults.binary;
+	    this.processID = null;
+	    this.secretKey = null;
+	    this.ssl = this.connectionParameters.ssl || false;
+	    this.sslNegotiation = this.connectionParameters.sslnegotiation || 'postgres';
+	    // As with Password, make SSL->Key (the private key) non-enumerable.
+	    // It won't show up in stack traces
+	    // or if the client is console.logged
+	    if (this.ssl && this.ssl.key) {
+	      Object.defineProperty(this.ssl, 'key', {
+	        enumerable: false,
+	      });
+	    }
+
+	    this._connectionTimeoutMillis = c.connectionTimeoutMillis || 0;
+	  }
+
+	  get activeQuery() {
+	    activeQueryDeprecationNotice();
+	    return this._activeQuery
+	  }
+
+	  set activeQuery(val) {
+	    activeQueryDeprecationNotice();
+	    this._activeQuery = val;
+	  }
+
+	  _getActiveQuery() {
+	    return this._activeQuery
+	  }
+
+	  _errorAllQueries(err) {
+	    const enqueueError = (query) => {
+	      process.nextTick(() => {
+	        query.handleError(err, this.connection);
+	      });
+	    };
+
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery) {
+	      enqueueError(activeQuery);
+	      this._activeQuery = null;
+	    }
+
+	    this._sentQueryQueue.forEach(enqueueError);
+	    this._sentQueryQueue.length = 0;
+
+	    this._queryQueue.forEach(enqueueError);
+	    this._queryQueue.length = 0;
+	  }
+
+	  _connect(callback) {
+	    const self = this;
+	    const con = this.connection;
+	    this._connectionCallback = callback;
+
+	    if (this._connecting || this._connected) {
+	      const err = new Error('Client has already been connected. You cannot reuse a client.');
+	      process.nextTick(() => {
+	        callback(err);
+	      });
+	      return
+	    }
+	    this._connecting = true;
+
+	    if (this._connectionTimeoutMillis > 0) {
+	      this.connectionTimeoutHandle = setTimeout(() => {
+	        con._ending = true;
+	        con.stream.destroy(new Error('timeout expired'));
+	      }, this._connectionTimeoutMillis);
+
+	      if (this.connectionTimeoutHandle.unref) {
+	        this.connectionTimeoutHandle.unref();
+	      }
+	    }
+
+	    if (this.host && this.host.indexOf('/') === 0) {
+	      con.connect(this.host + '/.s.PGSQL.' + this.port);
+	    } else {
+	      con.connect(this.port, this.host);
+	    }
+
+	    // once connection is established send startup message
+	    con.on('connect', function () {
+	      if (self.ssl) {
+	        // With direct SSL negotiation the connection upgrades to TLS without an
+	        // SSLRequest packet, so the startup message is sent after 'sslconnect'.
+	        if (self.sslNegotiation !== 'direct') {
+	          con.requestSsl();
+	        }
+	      } else {
+	        con.startup(self.getStartupConf());
+	      }
+	    });
+
+	    con.on('sslconnect', function () {
+	      con.startup(self.getStartupConf());
+	    });
+
+	    this._attachListeners(con);
+
+	    con.once('end', () => {
+	      const error = this._ending ? new Error('Connection terminated') : new Error('Connection terminated unexpectedly');
+
+	      clearTimeout(this.connectionTimeoutHandle);
+	      this._errorAllQueries(error);
+	      this._ended = true;
+
+	      if (!this._ending) {
+	        // if the connection is ended without us calling .end()
+	        // on this client then we have an unexpected disconnection
+	        // treat this as an error unless we've already emitted an error
+	        // during connection.
+	        if (this._connecting && !this._connectionError) {
+	          if (this._connectionCallback) {
+	            this._connectionCallback(error);
+	          } else {
+	            this._handleErrorEvent(error);
+	          }
+	        } else if (!this._connectionError) {
+	          this._handleErrorEvent(error);
+	        }
+	      }
+
+	      process.nextTick(() => {
+	        this.emit('end');
+	      });
+	    });
+	  }
+
+	  connect(callback) {
+	    if (callback) {
+	      this._connect(callback);
+	      return
+	    }
+
+	    return new this._Promise((resolve, reject) => {
+	      this._connect((error) => {
+	        if (error) {
+	          reject(error);
+	        } else {
+	          resolve(this);
+	        }
+	      });
+	    })
+	  }
+
+	  _attachListeners(con) {
+	    // password request handling
+	    con.on('authenticationCleartextPassword', this._handleAuthCleartextPassword.bind(this));
+	    // password request handling
+	    con.on('authenticationMD5Password', this._handleAuthMD5Password.bind(this));
+	    // password request handling (SASL)
+	    con.on('authenticationSASL', this._handleAuthSASL.bind(this));
+	    con.on('authenticationSASLContinue', this._handleAuthSASLContinue.bind(this));
+	    con.on('authenticationSASLFinal', this._handleAuthSASLFinal.bind(this));
+	    con.on('backendKeyData', this._handleBackendKeyData.bind(this));
+	    con.on('error', this._handleErrorEvent.bind(this));
+	    con.on('errorMessage', this._handleErrorMessage.bind(this));
+	    con.on('readyForQuery', this._handleReadyForQuery.bind(this));
+	    con.on('notice', this._handleNotice.bind(this));
+	    con.on('rowDescription', this._handleRowDescription.bind(this));
+	    con.on('dataRow', this._handleDataRow.bind(this));
+	    con.on('portalSuspended', this._handlePortalSuspended.bind(this));
+	    con.on('emptyQuery', this._handleEmptyQuery.bind(this));
+	    con.on('commandComplete', this._handleCommandComplete.bind(this));
+	    con.on('parseComplete', this._handleParseComplete.bind(this));
+	    con.on('copyInResponse', this._handleCopyInResponse.bind(this));
+	    con.on('copyData', this._handleCopyData.bind(this));
+	    con.on('notification', this._handleNotification.bind(this));
+	  }
+
+	  _getPassword(cb) {
+	    const con = this.connection;
+	    if (typeof this.password === 'function') {
+	      this._Promise
+	        .resolve()
+	        .then(() => this.password(this.connectionParameters))
+	        .then((pass) => {
+	          if (pass !== undefined) {
+	            if (typeof pass !== 'string') {
+	              con.emit('error', new TypeError('Password must be a string'));
+	              return
+	            }
+	            this.connectionParameters.password = this.password = pass;
+	          } else {
+	            this.connectionParameters.password = this.password = null;
+	          }
+	          cb();
+	        })
+	        .catch((err) => {
+	          con.emit('error', err);
+	        });
+	    } else if (this.password !== null) {
+	      cb();
+	    } else {
+	      try {
+	        const pgPass = requireLib$1();
+	        pgPass(this.connectionParameters, (pass) => {
+	          if (undefined !== pass) {
+	            pgPassDeprecationNotice();
+	            this.connectionParameters.password = this.password = pass;
+	          }
+	          cb();
+	        });
+	      } catch (e) {
+	        this.emit('error', e);
+	      }
+	    }
+	  }
+
+	  _handleAuthCleartextPassword(msg) {
+	    this._getPassword(() => {
+	      this.connection.password(this.password);
+	    });
+	  }
+
+	  _handleAuthMD5Password(msg) {
+	    this._getPassword(async () => {
+	      try {
+	        const hashedPassword = await crypto.postgresMd5PasswordHash(this.user, this.password, msg.salt);
+	        this.connection.password(hashedPassword);
+	      } catch (e) {
+	        this.emit('error', e);
+	      }
+	    });
+	  }
+
+	  _handleAuthSASL(msg) {
+	    this._getPassword(() => {
+	      try {
+	        this.saslSession = sasl.startSession(
+	          msg.mechanisms,
+	          this.enableChannelBinding && this.connection.stream,
+	          this.scramMaxIterations
+	        );
+	        this.connection.sendSASLInitialResponseMessage(this.saslSession.mechanism, this.saslSession.response);
+	      } catch (err) {
+	        this.connection.emit('error', err);
+	      }
+	    });
+	  }
+
+	  async _handleAuthSASLContinue(msg) {
+	    try {
+	      await sasl.continueSession(
+	        this.saslSession,
+	        this.password,
+	        msg.data,
+	        this.enableChannelBinding && this.connection.stream
+	      );
+	      this.connection.sendSCRAMClientFinalMessage(this.saslSession.response);
+	    } catch (err) {
+	      this.connection.emit('error', err);
+	    }
+	  }
+
+	  _handleAuthSASLFinal(msg) {
+	    try {
+	      sasl.finalizeSession(this.saslSession, msg.data);
+	      this.saslSession = null;
+	    } catch (err) {
+	      this.connection.emit('error', err);
+	    }
+	  }
+
+	  _handleBackendKeyData(msg) {
+	    this.processID = msg.processID;
+	    this.secretKey = msg.secretKey;
+	  }
+
+	  _handleReadyForQuery(msg) {
+	    if (this._connecting) {
+	      this._connecting = false;
+	      this._connected = true;
+	      clearTimeout(this.connectionTimeoutHandle);
+
+	      // process possible callback argument to Client#connect
+	      if (this._connectionCallback) {
+	        this._connectionCallback(null, this);
+	        // remove callback for proper error handling
+	        // after the connect event
+	        this._connectionCallback = null;
+	      }
+	      this.emit('connect');
+	    }
+	    const activeQuery = this._getActiveQuery();
+	    this._activeQuery = null;
+	    this._txStatus = msg?.status ?? null;
+	    this.readyForQuery = true;
+	    if (activeQuery) {
+	      activeQuery.handleReadyForQuery(this.connection);
+	    }
+	    this._pulseQueryQueue();
+	  }
+
+	  // if we receive an error event or error message
+	  // during the connection process we handle it here
+	  _handleErrorWhileConnecting(err) {
+	    if (this._connectionError) {
+	      // TODO(bmc): this is swallowing errors - we shouldn't do this
+	      return
+	    }
+	    this._connectionError = true;
+	    clearTimeout(this.connectionTimeoutHandle);
+	    if (this._connectionCallback) {
+	      return this._connectionCallback(err)
+	    }
+	    this.emit('error', err);
+	  }
+
+	  // if we're connected and we receive an error event from the connection
+	  // this means the socket is dead - do a hard abort of all queries and emit
+	  // the socket error on the client as well
+	  _handleErrorEvent(err) {
+	    if (this._connecting) {
+	      return this._handleErrorWhileConnecting(err)
+	    }
+	    this._queryable = false;
+	    this._errorAllQueries(err);
+	    this.emit('error', err);
+	  }
+
+	  // handle error messages from the postgres backend
+	  _handleErrorMessage(msg) {
+	    if (this._connecting) {
+	      return this._handleErrorWhileConnecting(msg)
+	    }
+	    const activeQuery = this._getActiveQuery();
+
+	    if (!activeQuery) {
+	      this._handleErrorEvent(msg);
+	      return
+	    }
+
+	    this._activeQuery = null;
+	    if (activeQuery.name) {
+	      delete this.connection.submittedNamedStatements[activeQuery.name];
+	    }
+	    activeQuery.handleError(msg, this.connection);
+	  }
+
+	  _handleRowDescription(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected rowDescription message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    // delegate rowDescription to active query
+	    activeQuery.handleRowDescription(msg);
+	  }
+
+	  _handleDataRow(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected dataRow message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    // delegate dataRow to active query
+	    activeQuery.handleDataRow(msg);
+	  }
+
+	  _handlePortalSuspended(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected portalSuspended message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    // delegate portalSuspended to active query
+	    activeQuery.handlePortalSuspended(this.connection);
+	  }
+
+	  _handleEmptyQuery(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected emptyQuery message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    // delegate emptyQuery to active query
+	    activeQuery.handleEmptyQuery(this.connection);
+	  }
+
+	  _handleCommandComplete(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected commandComplete message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    // delegate commandComplete to active query
+	    activeQuery.handleCommandComplete(msg, this.connection);
+	  }
+
+	  _handleParseComplete() {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected parseComplete message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    // if a prepared statement has a name and properly parses
+	    // we track that its already been executed so we don't parse
+	    // it again on the same client
+	    if (activeQuery.name) {
+	      this.connection.parsedStatements[activeQuery.name] = activeQuery.text;
+	      delete this.connection.submittedNamedStatements[activeQuery.name];
+	    }
+	  }
+
+	  _handleCopyInResponse(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected copyInResponse message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    activeQuery.handleCopyInResponse(this.connection);
+	  }
+
+	  _handleCopyData(msg) {
+	    const activeQuery = this._getActiveQuery();
+	    if (activeQuery == null) {
+	      const error = new Error('Received unexpected copyData message from backend.');
+	      this._handleErrorEvent(error);
+	      return
+	    }
+	    activeQuery.handleCopyData(msg, this.connection);
+	  }
+
+	  _handleNotification(msg) {
+	    this.emit('notification', msg);
+	  }
+
+	  _handleNotice(msg) {
+	    this.emit('notice', msg);
+	  }
+
+	  getStartupConf() {
+	    const params = this.connectionParameters;
+
+	    const data = {
+	      user: params.user,
+	      database: params.database,
+	    };
+
+	    const appName = params.application_name || params.fallback_application_name;
+	    if (appName) {
+	      data.application_name = appName;
+	    }
+	    if (params.replication) {
+	      data.replication = '' + params.replication;
+	    }
+	    if (params.statement_timeout) {
+	      data.statement_timeout = String(parseInt(params.statement_timeout, 10));
+	    }
+	    if (params.lock_timeout) {
+	      data.lock_timeout = String(parseInt(params.lock_timeout, 10));
+	    }
+	    if (params.idle_in_transaction_session_timeout) {
+	      data.idle_in_transaction_session_timeout = String(parseInt(params.idle_in_transaction_session_timeout, 10));
+	    }
+	    if (params.options) {
+	      data.options = params.options;
+	    }
+
+	    return data
+	  }
+
+	  cancel(client, query) {
+	    if (client.activeQuery === query) {
+	      const con = this.connection;
+
+	      if (this.host && this.host.indexOf('/') === 0) {
+	        con.connect(this.host + '/.s.PGSQL.' + this.port);
+	      } else {
+	        con.connect(this.port, this.host);
+	      }
+
+	      // once connection is established send cancel message
+	      con.on('connect', function () {
+	        con.cancel(client.processID, client.secretKey);
+	      });
+	    } else if (client._queryQueue.indexOf(query) !== -1) {
+	      client._queryQueue.splice(client._queryQueue.indexOf(query), 1);
+	    } else if (client._sentQueryQueue.indexOf(query) !== -1) {
+	      // Query already sent on wire — can't remove it without corrupting the
+	      // pipeline. No-op the callback so the result is silently discarded.
+	      query.callback = () => {};
+	    }
+	  }
+
+	  setTypeParser(oid, format, parseFn) {
+	    return this._types.setTypeParser(oid, format, parseFn)
+	  }
+
+	  getTypeParser(oid, format) {
+	    return this._types.getTypeParser(oid, format)
+	  }
+
+	  // escapeIdentifier and escapeLiteral moved to utility functions & exported
+	  // on PG
+	  // re-exported here for backwards compatibility
+	  escapeIdentifier(str) {
+	    return utils.escapeIdentifier(str)
+	  }
+
+	  escapeLiteral(str) {
+	    return utils.escapeLiteral(str)
+	  }
+
+	  _pulseQueryQueue() {
+	    if (this.pipeline) {
+	      this._pulsePipelinedQueryQueue();
+	      return
+	    }
+	    if (this.readyForQuery === true) {
+	      this._activeQuery = this._queryQueue.shift();
+	      const activeQuery = this._getActiveQuery();
+	      if (activeQuery) {
+	        this.readyForQuery = false;
+	        this.hasExecuted = true;
+
+	        const queryError = activeQuery.submit(this.connection);
+	        if (queryError) {
+	          process.nextTick(() => {
+	            activeQuery.handleError(queryError, this.connection);
+	            this.readyForQuery = true;
+	            this._pulseQueryQueue();
+	          });
+	        }
+	      } else if (this.hasExecuted) {
+	        this._activeQuery = null;
+	        this.emit('drain');
+	      }
+	    }
+	  }
+
+	  _pulsePipelinedQueryQueue() {
+	    if (!this._connected || !this._queryable) {
+	      return
+	    }
+	    while (this._queryQueue.length > 0) {
+	      const query = this._queryQueue.shift();
+	      this.hasExecuted = true;
+	      const queryError = query.submit(this.connection);
+	      if (queryError) {
+	        process.nextTick(() => {
+	          query.handleError(queryError, this.connection);
+	        });
+	        continue
+	      }
+	      this._sentQueryQueue.push(query);
+	    }
+	    if (this.readyForQuery && !this._activeQuery && this._sentQueryQueue.length > 0) {
+	      this._activeQuery = this._sentQueryQueue.shift();
+	      this.readyForQuery = false;
+	    }
+	    if (!this._activeQuery && this._sentQueryQueue.length === 0 && this._queryQueue.length === 0 && this.hasExecuted) {
+	      this.emit('drain');
+	    }
+	  }
+
+	  query(config, values, callback) {
+	    // can take in strings, config object or query object
+	    let query;
+	    let result;
+
+	    if (config == null) {
+	      throw new TypeError('Client was passed a null or undefined query')
+	    }
+
+	    if (typeof config.submit === 'function') {
+	      result = query = config;
+	      if (!query.callback) {
+	        if (typeof values === 'function') {
+	          query.callback = values;
+	        } else if (callback) {
+	          query.callback = callback;
+	        }
+	      }
+	    } else {
+	      query = new Query(config, values, callback);
+	      if (!query.callback) {
+	        result = new this._Promise((resolve, reject) => {
+	          query.callback = (err, res) => (err ? reject(err) : resolve(res));
+	        }).catch((err) => {
+	          // replace the stack trace that leads to `TCP.onStreamRead` with one that leads back to the
+	          // application that created the query
+	          Error.captureStackTrace(err);
+	          throw err
+	        });
+	      } else if (typeof query.callback !== 'function') {
+	        throw new TypeError('callback is not a function')
+	      }
+	    }
+
+	    const readTimeout = config.query_timeout || this.connectionParameters.query_timeout;
+	    if (readTimeout) {
+	      const queryCallback = query.callback || (() => {});
+
+	      const readTimeoutTimer = setTimeout(() => {
+	        const error = new Error('Query read timeout');
+
+	        process.nextTick(() => {
+	          query.handleError(error, this.connection);
+	        });
+
+	        queryCallback(error);
+
+	        // we already returned an error,
+	        // just do nothing if query completes
+	        query.callback = () => {};
+
+	        // Remove from queue (only safe if not yet sent)
+	        const index = this._queryQueue.indexOf(query);
+	        if (index > -1) {
+	          this._queryQueue.splice(index, 1);
+	        } else if (this.pipeline) {
+	          // Query already sent — the pipeline is blocked until it completes.
+	          // Destroy the connection to unblock all remaining pipelined queries.
+	          this.connection.stream.destroy();
+	          return
+	        }
+
+	        this._pulseQueryQueue();
+	      }, readTimeout);
+
+	      query.callback = (err, res) => {
+	        clearTimeout(readTimeoutTimer);
+	        queryCallback(err, res);
+	      };
+	    }
+
+	    if (this.binary && !query.binary) {
+	      query.binary = true;
+	    }
+
+	    if (query._result && !query._result._types) {
+	      query._result._types = this._types;
+	    }
+
+	    // A query that keeps a portal open across round trips cannot share a pipelined connection: the
+	    // queries written behind it are answered out of its portal, so rows land on the wrong query and
+	    // the reads that follow fail with 'portal does not exist'. Refuse it instead of corrupting.
+	    if (this.pipeline) {
+	      const portalQuery =
+	        typeof config.submit === 'function' && !(query instanceof Query)
+	          ? 'Custom query classes such as pg-cursor and pg-query-stream are'
+	          : query.rows
+	          ? 'The `rows` option is'
+	          : null;
+	      if (portalQuery) {
+	        process.nextTick(() => {
+	          query.handleError(new Error(`${portalQuery} not supported in pipeline mode`), this.connection);
+	        });
+	        return result
+	      }
+	    }
+
+	    if (!this._queryable) {
+	      process.nextTick(() => {
+	        query.handleError(new Error('Client has encountered a connection error and is not queryable'), this.connection);
+	      });
+	      return result
+	    }
+
+	    if (this._ending) {
+	      process.nextTick(() => {
+	        query.handleError(new Error('Client was closed and is not queryable'), this.connection);
+	      });
+	      return result
+	    }
+
+	    if (this._queryQueue.length > 0 && !this.pipeline) {
+	      queryQueueLengthDeprecationNotice();
+	    }
+	    this._queryQueue.push(query);
+	    this._pulseQueryQueue();
+	    return result
+	  }
+
+	  ref() {
+	    this.connection.ref();
+	  }
+
+	  unref() {
+	    this.connection.unref();
+	  }
+
+	  getTransactionStatus() {
+	    return this._txStatus
+	  }
+
+	  end(cb) {
+	    this._ending = true;
+
+	    // if we have never connected, then end is a noop, callback immediately
+	    if (!this.connection._connecting || this._ended) {
+	      if (cb) {
+	        cb();
+	        return
+	      } else {
+	        return this._Promise.resolve()
+	      }
+	    }
+
+	    if (!this._queryable) {
+	      // socket is dead — force close
+	      this.connection.stream.destroy();
+	    } else if (
+	      this.pipeline &&
+	      (this._getActiveQuery() || this._sentQueryQueue.length > 0 || this._queryQueue.length > 0)
+	    ) {
+	      // pipelined queries are already on the wire (or queued to send) and will
+	      // complete normally; wait for drain then do a graceful goodbye
+	      this.once('drain', () => this.connection.end());
+	    } else if (this._getActiveQuery()) {
+	      // non-pipeline: a hung query could block end forever — force disconnect
+	      this.connection.stream.destroy();
+	    } else {
+	      this.connection.end();
+	    }
+
+	    if (cb) {
+	      this.connection.once('end', cb);
+	    } else {
+	      return new this._Promise((resolve) => {
+	        this.connection.once('end', resolve);
+	      })
+	    }
+	  }
+	  get queryQueue() {
+	    queryQueueDeprecationNotice();
+	    return this._queryQueue
+	  }
+	}
+
+	// expose a Query constructor
+	Client.Query = Query;
+
+	client$1 = Client;
+	return client$1;
+}
+
+var pgPool;
+var hasRequiredPgPool;
+
+function requirePgPool () {
+	if (hasRequiredPgPool) return pgPool;
+	hasRequiredPgPool = 1;
+	const EventEmitter = require$$0$1.EventEmitter;
+
+	const NOOP = function () {};
+
+	const removeWhere = (list, predicate) => {
+	  const i = list.findIndex(predicate);
+
+	  return i === -1 ? undefined : list.splice(i, 1)[0]
+	};
+
+	class IdleItem {
+	  constructor(client, idleListener, timeoutId) {
+	    this.client = client;
+	    this.idleListener = idleListener;
+	    this.timeoutId = timeoutId;
+	  }
+	}
+
+	class PendingItem {
+	  constructor(callback) {
+	    this.callback = callback;
+	  }
+	}
+
+	function throwOnDoubleRelease() {
+	  throw new Error('Release called on client which has already been released to the pool.')
+	}
+
+	function promisify(Promise, callback) {
+	  if (callback) {
+	    return { callback: callback, result: undefined }
+	  }
+	  let rej;
+	  let res;
+	  const cb = function (err, client) {
+	    err ? rej(err) : res(client);
+	  };
+	  const result = new Promise(function (resolve, reject) {
+	    res = resolve;
+	    rej = reject;
+	  }).catch((err) => {
+	    // replace the stack trace that leads to `TCP.onStreamRead` with one that leads back to the
+	    // application that created the query
+	    Error.captureStackTrace(err);
+	    throw err
+	  });
+	  return { callback: cb, result: result }
+	}
+
+	function makeIdleListener(pool, client) {
+	  return function idleListener(err) {
+	    err.client = client;
+
+	    client.removeListener('error', idleListener);
+	    client.on('error', () => {
+	      pool.log('additional client error after disconnection due to error', err);
+	    });
+	    pool._remove(client);
+	    // TODO - document that once the pool emits an error
+	    // the client has already been closed & purged and is unusable
+	    pool.emit('error', err, client);
+	  }
+	}
+
+	class Pool extends EventEmitter {
+	  constructor(options, Client) {
+	    super();
+	    this.options = Object.assign({}, options);
+
+	    if (options != null && 'password' in options) {
+	      // "hiding" the password so it doesn't show up in stack traces
+	      // or if the client is console.logged
+	      Object.defineProperty(this.options, 'password', {
+	        configurable: true,
+	        enumerable: false,
+	        writable: true,
+	        value: options.password,
+	      });
+	    }
+	    if (options != null && options.ssl && options.ssl.key) {
+	      // "hiding" the ssl->key so it doesn't show up in stack traces
+	      // or if the client is console.logged
+	      Object.defineProperty(this.options.ssl, 'key', {
+	        enumerable: false,
+	      });
+	    }
+
+	    this.options.max = this.options.max || this.options.poolSize || 10;
+	    this.options.min = this.options.min || 0;
+	    this.options.maxUses = this.options.maxUses || Infinity;
+	    this.options.allowExitOnIdle = this.options.allowExitOnIdle || false;
+	    this.options.maxLifetimeSeconds = this.options.maxLifetimeSeconds || 0;
+	    this.log = this.options.log || function () {};
+	    this.Client = this.options.Client || Client || requireLib().Client;
+	    this.Promise = this.options.Promise || commonjsGlobal.Promise;
+
+	    if (typeof this.options.idleTimeoutMillis === 'undefined') {
+	      this.options.idleTimeoutMillis = 10000;
+	    }
+
+	    this._clients = [];
+	    this._idle = [];
+	    this._expired = new WeakSet();
+	    this._pendingQueue = [];
+	    this._endCallback = undefined;
+	    this.ending = false;
+	    this.ended = false;
+	  }
+
+	  _promiseTry(f) {
+	    const Promise = this.Promise;
+	    if (typeof Promise.try === 'function') {
+	      return Promise.try(f)
+	    }
+	    return new Promise((resolve) => resolve(f()))
+	  }
+
+	  _isFull() {
+	    return this._clients.length >= this.options.max
+	  }
+
+	  _isAboveMin() {
+	    return this._clients.length > this.options.min
+	  }
+
+	  _pulseQueue() {
+	    this.log('pulse queue');
+	    if (this.ended) {
+	      this.log('pulse queue ended');
+	      return
+	    }
+	    if (this.ending) {
+	      this.log('pulse queue on ending');
+	      if (this._idle.length) {
+	        this._idle.slice().map((item) => {
+	          this._remove(item.client);
+	        });
+	      }
+	      if (!this._clients.length) {
+	        this.ended = true;
+	        this._endCallback();
+	      }
+	      return
+	    }
+
+	    // if we don't have any waiting, do nothing
+	    if (!this._pendingQueue.length) {
+	      this.log('no queued requests');
+	      return
+	    }
+	    // if we don't have any idle clients and we have no more room do nothing
+	    if (!this._idle.length && this._isFull()) {
+	      return
+	    }
+	    const pendingItem = this._pendingQueue.shift();
+	    if (this._idle.length) {
+	      const idleItem = this._idle.pop();
+	      clearTimeout(idleItem.timeoutId);
+	      const client = idleItem.client;
+	      client.ref && client.ref();
+	      const idleListener = idleItem.idleListener;
+
+	      return this._acquireClient(client, pendingItem, idleListener, false)
+	    }
+	    if (!this._isFull()) {
+	      return this.newClient(pendingItem)
+	    }
+	    throw new Error('unexpected condition')
+	  }
+
+	  _remove(client, callback) {
+	    const removed = removeWhere(this._idle, (item) => item.client === client);
+
+	    if (removed !== undefined) {
+	      clearTimeout(removed.timeoutId);
+	    }
+
+	    this._clients = this._clients.filter((c) => c !== client);
+	    const context = this;
+	    client.end(() => {
+	      context.emit('remove', client);
+
+	      if (typeof callback === 'function') {
+	        callback();
+	      }
+	    });
+	  }
+
+	  connect(cb) {
+	    if (this.ending) {
+	      const err = new Error('Cannot use a pool after calling end on the pool');
+	      return cb ? cb(err) : this.Promise.reject(err)
+	    }
+
+	    const response = promisify(this.Promise, cb);
+	    const result = response.result;
+
+	    // if we don't have to connect a new client, don't do so
+	    if (this._isFull() || this._idle.length) {
+	      // if we have idle clients schedule a pulse immediately
+	      if (this._idle.length) {
+	        process.nextTick(() => this._pulseQueue());
+	      }
+
+	      if (!this.options.connectionTimeoutMillis) {
+	        this._pendingQueue.push(new PendingItem(response.callback));
+	        return result
+	      }
+
+	      const queueCallback = (err, res, done) => {
+	        clearTimeout(tid);
+	        response.callback(err, res, done);
+	      };
+
+	      const pendingItem = new PendingItem(queueCallback);
+
+	      // set connection timeout on checking out an existing client
+	      const tid = setTimeout(() => {
+	        // remove the callback from pending waiters because
+	        // we're going to call it with a timeout error
+	        removeWhere(this._pendingQueue, (i) => i.callback === queueCallback);
+	        pendingItem.timedOut = true;
+	        response.callback(new Error('timeout exceeded when trying to connect'));
+	      }, this.options.connectionTimeoutMillis);
+
+	      if (tid.unref) {
+	        tid.unref();
+	      }
+
+	      this._pendingQueue.push(pendingItem);
+	      return result
+	    }
+
+	    this.newClient(new PendingItem(response.callback));
+
+	    return result
+	  }
+
+	  newClient(pendingItem) {
+	    const client = new this.Client(this.options);
+	    this._clients.push(client);
+	    const idleListener = makeIdleListener(this, client);
+
+	    this.log('checking client timeout');
+
+	    // connection timeout logic
+	    let tid;
+	    let timeoutHit = false;
+	    if (this.options.connectionTimeoutMillis) {
+	      tid = setTimeout(() => {
+	        if (client.connection) {
+	          this.log('ending client due to timeout');
+	          timeoutHit = true;
+	          client.connection.stream.destroy();
+	        } else if (!client.isConnected()) {
+	          this.log('ending client due to timeout');
+	          timeoutHit = true;
+	          // force kill the node driver, and let libpq do its teardown
+	          client.end();
+	        }
+	      }, this.options.connectionTimeoutMillis);
+	    }
+
+	    this.log('connecting new client');
+	    client.connect((err) => {
+	      if (tid) {
+	        clearTimeout(tid);
+	      }
+	      client.on('error', idleListener);
+	      if (err) {
+	        this.log('client failed to connect', err);
+	        // remove the dead client from our list of clients
+	        this._clients = this._clients.filter((c) => c !== client);
+	        if (timeoutHit) {
+	          err = new Error('Connection terminated due to connection timeout', { cause: err });
+	        }
+
+	        // this client won’t be released, so move on immediately
+	        this._pulseQueue();
+
+	        if (!pendingItem.timedOut) {
+	          pendingItem.callback(err, undefined, NOOP);
+	        }
+	      } else {
+	        this.log('new client connected');
+
+	        if (this.options.onConnect) {
+	          this._promiseTry(() => this.options.onConnect(client)).then(
+	            () => {
+	              this._afterConnect(client, pendingItem, idleListener);
+	            },
+	            (hookErr) => {
+	              this._clients = this._clients.filter((c) => c !== client);
+	              client.end(() => {
+	                this._pulseQueue();
+	                if (!pendingItem.timedOut) {
+	                  pendingItem.callback(hookErr, undefined, NOOP);
+	                }
+	              });
+	            }
+	          );
+	          return
+	        }
+
+	        return this._afterConnect(client, pendingItem, idleListener)
+	      }
+	    });
+	  }
+
+	  _afterConnect(client, pendingItem, idleListener) {
+	    if (this.options.maxLifetimeSeconds !== 0) {
+	      const maxLifetimeTimeout = setTimeout(() => {
+	        this.log('ending client due to expired lifetime');
+	        this._expired.add(client);
+	        const idleIndex = this._idle.findIndex((idleItem) => idleItem.client === client);
+	        if (idleIndex !== -1) {
+	          this._acquireClient(
+	            client,
+	            new PendingItem((err, client, clientRelease) => clientRelease()),
+	            idleListener,
+	            false
+	          );
+	        }
+	      }, this.options.maxLifetimeSeconds * 1000);
+
+	      maxLifetimeTimeout.unref();
+	      client.once('end', () => clearTimeout(maxLifetimeTimeout));
+	    }
+
+	    return this._acquireClient(client, pendingItem, idleListener, true)
+	  }
+
+	  // acquire a client for a pending work item
+	  _acquireClient(client, pendingItem, idleListener, isNew) {
+	    if (isNew) {
+	      this.emit('connect', client);
+	    }
+
+	    this.emit('acquire', client);
+
+	    client.release = this._releaseOnce(client, idleListener);
+
+	    client.removeListener('error', idleListener);
+
+	    if (!pendingItem.timedOut) {
+	      if (isNew && this.options.verify) {
+	        this.options.verify(client, (err) => {
+	          if (err) {
+	            client.release(err);
+	            return pendingItem.callback(err, undefined, NOOP)
+	          }
+
+	          pendingItem.callback(undefined, client, client.release);
+	        });
+	      } else {
+	        pendingItem.callback(undefined, client, client.release);
+	      }
+	    } else {
+	      if (isNew && this.options.verify) {
+	        this.options.verify(client, client.release);
+	      } else {
+	        client.release();
+	      }
+	    }
+	  }
+
+	  // returns a function that wraps _release and throws if called more than once
+	  _releaseOnce(client, idleListener) {
+	    let released = false;
+
+	    return (err) => {
+	      if (released) {
+	        throwOnDoubleRelease();
+	      }
+
+	      released = true;
+	      this._release(client, idleListener, err);
+	    }
+	  }
+
+	  // release a client back to the poll, include an error
+	  // to remove it from the pool
+	  _release(client, idleListener, err) {
+	    client.on('error', idleListener);
+
+	    client._poolUseCount = (client._poolUseCount || 0) + 1;
+
+	    this.emit('release', err, client);
+
+	    // TODO(bmc): expose a proper, public interface _queryable and _ending
+	    if (err || this.ending || !client._queryable || client._ending || client._poolUseCount >= this.options.maxUses) {
+	      if (client._poolUseCount >= this.options.maxUses) {
+	        this.log('remove expended client');
+	      }
+
+	      return this._remove(client, this._pulseQueue.bind(this))
+	    }
+
+	    const isExpired = this._expired.has(client);
+	    if (isExpired) {
+	      this.log('remove expired client');
+	      this._expired.delete(client);
+	      return this._remove(client, this._pulseQueue.bind(this))
+	    }
+
+	    // idle timeout
+	    let tid;
+	    if (this.options.idleTimeoutMillis && this._isAboveMin()) {
+	      tid = setTimeout(() => {
+	        if (this._isAboveMin()) {
+	          this.log('remove idle client');
+	          this._remove(client, this._pulseQueue.bind(this));
+	        }
+	      }, this.options.idleTimeoutMillis);
+
+	      if (this.options.allowExitOnIdle) {
+	        // allow Node to exit if this is all that's left
+	        tid.unref();
+	      }
+	    }
+
+	    if (this.options.allowExitOnIdle) {
+	      client.unref();
+	    }
+
+	    this._idle.push(new IdleItem(client, idleListener, tid));
+	    this._pulseQueue();
+	  }
+
+	  query(text, values, cb) {
+	    // guard clause against passing a function as the first parameter
+	    if (typeof text === 'function') {
+	      const response = promisify(this.Promise, text);
+	      setImmediate(function () {
+	        return response.callback(new Error('Passing a function as the first parameter to pool.query is not supported'))
+	      });
+	      return response.result
+	    }
+
+	    // allow plain text query without values, but callback
+	    if (typeof values === 'function') {
+	      cb = values;
+	      values = undefined;
+	    }
+	    const response = promisify(this.Promise, cb);
+	    cb = response.callback;
+
+	    this.connect((err, client) => {
+	      if (err) {
+	        return cb(err)
+	      }
+
+	      let clientReleased = false;
+	      const onError = (err) => {
+	        if (clientReleased) {
+	          return
+	        }
+	        clientReleased = true;
+	        client.release(err);
+	        cb(err);
+	      };
+
+	      client.once('error', onError);
+	      this.log('dispatching query');
+	      try {
+	        client.query(text, values, (err, res) => {
+	          this.log('query dispatched');
+	          client.removeListener('error', onError);
+	          if (clientReleased) {
+	            return
+	          }
+	          clientReleased = true;
+	          client.release(err);
+	          if (err) {
+	            return cb(err)
+	          }
+	          return cb(undefined, res)
+	        });
+	      } catch (err) {
+	        client.release(err);
+	        return cb(err)
+	      }
+	    });
+	    return response.result
+	  }
+
+	  end(cb) {
+	    this.log('ending');
+	    if (this.ending) {
+	      const err = new Error('Called end on pool more than once');
+	      return cb ? cb(err) : this.Promise.reject(err)
+	    }
+	    this.ending = true;
+	    const promised = promisify(this.Promise, cb);
+	    this._endCallback = promised.callback;
+	    this._pulseQueue();
+	    return promised.result
+	  }
+
+	  get waitingCount() {
+	    return this._pendingQueue.length
+	  }
+
+	  get idleCount() {
+	    return this._idle.length
+	  }
+
+	  get expiredCount() {
+	    return this._clients.reduce((acc, client) => acc + (this._expired.has(client) ? 1 : 0), 0)
+	  }
+
+	  get totalCount() {
+	    return this._clients.length
+	  }
+	}
+	pgPool = Pool;
+	return pgPool;
+}
+
+var client = {exports: {}};
+
+var query = {exports: {}};
+
+var hasRequiredQuery;
+
+function requireQuery () {
+	if (hasRequiredQuery) return query.exports;
+	hasRequiredQuery = 1;
+
+	const EventEmitter = require$$0$1.EventEmitter;
+	const util = require$$1;
+	const utils = requireUtils$1();
+
+	const NativeQuery = (query.exports = function (config, values, callback) {
+	  EventEmitter.call(this);
+	  config = utils.normalizeQueryConfig(config, values, callback);
+	  this.text = config.text;
+	  this.values = config.values;
+	  this.name = config.name;
+	  this.queryMode = config.queryMode;
+	  this.callback = config.callback;
+	  this.state = 'new';
+	  this._arrayMode = config.rowMode === 'array';
+
+	  // if the 'row' event is listened for
+	  // then emit them as they come in
+	  // without setting singleRowMode to true
+	  // this has almost no meaning because libpq
+	  // reads all rows into memory before returning any
+	  this._emitRowEvents = false;
+	  this.on(
+	    'newListener',
+	    function (event) {
+	      if (event === 'row') this._emitRowEvents = true;
+	    }.bind(this)
+	  );
+	});
+
+	util.inherits(NativeQuery, EventEmitter);
+
+	const errorFieldMap = {
+	  sqlState: 'code',
+	  statementPosition: 'position',
+	  messagePrimary: 'message',
+	  messageDetail: 'detail',
+	  messageHint: 'hint',
+	  context: 'where',
+	  schemaName: 'schema',
+	  tableName: 'table',
+	  columnName: 'column',
+	  dataTypeName: 'dataType',
+	  constraintName: 'constraint',
+	  sourceFile: 'file',
+	  sourceLine: 'line',
+	  sourceFunction: 'routine',
+	};
+
+	NativeQuery.prototype.handleError = function (err) {
+	  // copy pq error fields into the error object
+	  const fields = this.native && this.native.pq.resultErrorFields();
+	  if (fields) {
+	    for (const key in fields) {
+	      const normalizedFieldName = errorFieldMap[key] || key;
+	      err[normalizedFieldName] = fields[key];
+	    }
+	  }
+	  if (this.callback) {
+	    this.callback(err);
+	  } else {
+	    this.emit('error', err);
+	  }
+	  this.state = 'error';
+	};
+
+	NativeQuery.prototype.then = function (onSuccess, onFailure) {
+	  return this._getPromise().then(onSuccess, onFailure)
+	};
+
+	NativeQuery.prototype.catch = function (callback) {
+	  return this._getPromise().catch(callback)
+	};
+
+	NativeQuery.prototype._getPromise = function () {
+	  if (this._promise) return this._promise
+	  this._promise = new Promise(
+	    function (resolve, reject) {
+	      this._once('end', resolve);
+	      this._once('error', reject);
+	    }.bind(this)
+	  );
+	  return this._promise
+	};
+
+	NativeQuery.prototype.submit = function (client) {
+	  this.state = 'running';
+	  const self = this;
+	  this.native = client.native;
+	  client.native.arrayMode = this._arrayMode;
+
+	  let after = function (err, rows, results) {
+	    client.native.arrayMode = false;
+	    setImmediate(function () {
+	      self.emit('_done');
+	    });
+
+	    // handle possible query error
+	    if (err) {
+	      return self.handleError(err)
+	    }
+
+	    // emit row events for each row in the result
+	    if (self._emitRowEvents) {
+	      if (results.length > 1) {
+	        rows.forEach((rowOfRows, i) => {
+	          rowOfRows.forEach((row) => {
+	            self.emit('row', row, results[i]);
+	          });
+	        });
+	      } else {
+	        rows.forEach(function (row) {
+	          self.emit('row', row, results);
+	        });
+	      }
+	    }
+
+	    // handle successful result
+	    self.state = 'end';
+	    self.emit('end', results);
+	    if (self.callback) {
+	      self.callback(null, results);
+	    }
+	  };
+
+	  if (process.domain) {
+	    after = process.domain.bind(after);
+	  }
+
+	  // named query
+	  if (this.name) {
+	    if (this.name.length > 63) {
+	      console.error('Warning! Postgres only supports 63 characters for query names.');
+	      console.error('You supplied %s (%s)', this.name, this.name.length);
+	      console.error('This can cause conflicts and silent errors executing queries');
+	    }
+	    const values = (this.values || []).map(utils.prepareValue);
+
+	    // check if the client has already executed this named query
+	    // if so...just execute it again - skip the planning phase
+	    if (client.namedQueries[this.name] !== undefined) {
+	      if (this.text && client.namedQueries[this.name] !== this.text) {
+	        const err = new Error(`Prepared statements must be unique - '${this.name}' was used for a different statement`);
+	        return after(err)
+	      }
+	      return client.native.execute(this.name, values, after)
+	    }
+	    // plan the named query the first time, then execute it
+	    return client.native.prepare(this.name, this.text, values.length, function (err) {
+	      if (err) return after(err)
+	      client.namedQueries[self.name] = self.text;
+	      return self.native.execute(self.name, values, after)
+	    })
+	  } else if (this.values) {
+	    if (!Array.isArray(this.values)) {
+	      const err = new Error('Query values must be an array');
+	      return after(err)
+	    }
+	    const vals = this.values.map(utils.prepareValue);
+	    client.native.query(this.text, vals, after);
+	  } else if (this.queryMode === 'extended') {
+	    client.native.query(this.text, [], after);
+	  } else {
+	    client.native.query(this.text, after);
+	  }
+	};
+	return query.exports;
+}
+
+var hasRequiredClient;
+
+function requireClient () {
+	if (hasRequiredClient) return client.exports;
+	hasRequiredClient = 1;
+	const nodeUtils = require$$1;
+	// eslint-disable-next-line
+	var Native;
+	// eslint-disable-next-line no-useless-catch
+	try {
+	  // Wrap this `require()` in a try-catch to avoid upstream bundlers from complaining that this might not be available since it is an optional import
+	  Native = require('pg-native');
+	} catch (e) {
+	  throw e
+	}
+	const TypeOverrides = requireTypeOverrides();
+	const EventEmitter = require$$0$1.EventEmitter;
+	const util = require$$1;
+	const ConnectionParameters = requireConnectionParameters();
+
+	const NativeQuery = requireQuery();
+
+	const queryQueueLengthDeprecationNotice = nodeUtils.deprecate(
+	  () => {},
+	  'Calling client.query() when the client is already executing a query is deprecated and will be removed in pg@9.0. Use async/await or an external async flow control mechanism instead.'
+	);
+
+	const Client = (client.exports = function (config) {
+	  EventEmitter.call(this);
+	  config = config || {};
+
+	  this._Promise = config.Promise || commonjsGlobal.Promise;
+	  this._types = new TypeOverrides(config.types);
+
+	  this.native = new Native({
+	    types: this._types,
+	  });
+
+	  this._queryQueue = [];
+	  this._ending = false;
+	  this._connecting = false;
+	  this._connected = false;
+	  this._queryable = true;
+	  this.pipeline = Boolean(config.pipeline);
+	  this._pipelineInFlight = false;
+
+	  // keep these on the object for legacy reasons
+	  // for the time being. TODO: deprecate all this jazz
+	  const cp = (this.connectionParameters = new ConnectionParameters(config));
+	  if (config.nativeConnectionString) cp.nativeConnectionString = config.nativeConnectionString;
+	  this.user = cp.user;
+
+	  // "hiding" the password so it doesn't show up in stack traces
+	  // or if the client is console.logged
+	  Object.defineProperty(this, 'password', {
+	    configurable: true,
+	    enumerable: false,
+	    writable: true,
+	    value: cp.password,
+	  });
+	  this.database = cp.database;
+	  this.host = cp.host;
+	  this.port = cp.port;
+
+	  // a hash to hold named queries
+	  this.namedQueries = {};
+	});
+
+	Client.Query = NativeQuery;
+
+	util.inherits(Client, EventEmitter);
+
+	Client.prototype._errorAllQueries = function (err) {
+	  const enqueueError = (query) => {
+	    process.nextTick(() => {
+	      query.native = this.native;
+	      query.handleError(err);
+	    });
+	  };
+
+	  if (this._hasActiveQuery()) {
+	    enqueueError(this._activeQuery);
+	    this._activeQuery = null;
+	  }
+
+	  this._queryQueue.forEach(enqueueError);
+	  this._queryQueue.length = 0;
+	};
+
+	// connect to the backend
+	// pass an optional callback to be called once connected
+	// or with an error if there was a connection error
+	Client.prototype._connect = function (cb) {
+	  const self = this;
+
+	  if (this._connecting) {
+	    process.nextTick(() => cb(new Error('Client has already been connected. You cannot reuse a client.')));
+	    return
+	  }
+
+	  this._connecting = true;
+
+	  this.connectionParameters.getLibpqConnectionString(function (err, conString) {
+	    if (self.connectionParameters.nativeConnectionString) conString = self.connectionParameters.nativeConnectionString;
+	    if (err) return cb(err)
+	    self.native.connect(conString, function (err) {
+	      if (err) {
+	        self.native.end();
+	        return cb(err)
+	      }
+
+	      // set internal states to connected
+	      self._connected = true;
+
+	      // handle connection errors from the native layer
+	      self.native.on('error', function (err) {
+	        self._queryable = false;
+	        self._errorAllQueries(err);
+	        self.emit('error', err);
+	      });
+
+	      self.native.on('notification', function (msg) {
+	        self.emit('notification', {
+	          channel: msg.relname,
+	          payload: msg.extra,
+	        });
+	      });
+
+	      // signal we are connected now
+	      self.emit('connect');
+	      self._pulseQueryQueue(true);
+
+	      cb(null, this);
+	    });
+	  });
+	};
+
+	Client.prototype.connect = function (callback) {
+	  if (callback) {
+	    this._connect(callback);
+	    return
+	  }
+
+	  return new this._Promise((resolve, reject) => {
+	    this._connect((error) => {
+	      if (error) {
+	        reject(error);
+	      } else {
+	        resolve(this);
+	      }
+	    });
+	  })
+	};
+
+	// send a query to the server
+	// this method is highly overloaded to take
+	// 1) string query, optional array of parameters, optional function callback
+	// 2) object query with {
+	//    string query
+	//    optional array values,
+	//    optional function callback instead of as a separate parameter
+	//    optional string name to name & cache the query plan
+	//    optional string rowMode = 'array' for an array of results
+	//  }
+	Client.prototype.query = function (config, values, callback) {
+	  let query;
+	  let result;
+	  let readTimeout;
+	  let readTimeoutTimer;
+	  let queryCallback;
+
+	  if (config === null || config === undefined) {
+	    throw new TypeError('Client was passed a null or undefined query')
+	  } else if (typeof config.submit === 'function') {
+	    readTimeout = config.query_timeout || this.connectionParameters.query_timeout;
+	    result = query = config;
+	    // accept query(new Query(...), (err, res) => { }) style
+	    if (typeof values === 'function') {
+	      config.callback = values;
+	    }
+	  } else {
+	    readTimeout = config.query_timeout || this.connectionParameters.query_timeout;
+	    query = new NativeQuery(config, values, callback);
+	    if (!query.callback) {
+	      let resolveOut, rejectOut;
+	      result = new this._Promise((resolve, reject) => {
+	        resolveOut = resolve;
+	        rejectOut = reject;
+	      }).catch((err) => {
+	        Error.captureStackTrace(err);
+	        throw err
+	      });
+	      query.callback = (err, res) => (err ? rejectOut(err) : resolveOut(res));
+	    }
+	  }
+
+	  if (readTimeout) {
+	    queryCallback = query.callback || (() => {});
+
+	    readTimeoutTimer = setTimeout(() => {
+	      const error = new Error('Query read timeout');
+
+	      process.nextTick(() => {
+	        query.handleError(error, this.connection);
+	      });
+
+	      queryCallback(error);
+
+	      // we already returned an error,
+	      // just do nothing if query completes
+	      query.callback = () => {};
+
+	      // Remove from queue
+	      const index = this._queryQueue.indexOf(query);
+	      if (index > -1) {
+	        this._queryQueue.splice(index, 1);
+	      }
+
+	      this._pulseQueryQueue();
+	    }, readTimeout);
+
+	    query.callback = (err, res) => {
+	      clearTimeout(readTimeoutTimer);
+	      queryCallback(err, res);
+	    };
+	  }
+
+	  if (!this._queryable) {
+	    query.native = this.native;
+	    process.nextTick(() => {
+	      query.handleError(new Error('Client has encountered a connection error and is not queryable'));
+	    });
+	    return result
+	  }
+
+	  if (this._ending) {
+	    query.native = this.native;
+	    process.nextTick(() => {
+	      query.handleError(new Error('Client was closed and is not queryable'));
+	    });
+	    return result
+	  }
+
+	  if (this._queryQueue.length > 0 && !this.pipeline) {
+	    queryQueueLengthDeprecationNotice();
+	  }
+
+	  this._queryQueue.push(query);
+	  this._pulseQueryQueue();
+	  return result
+	};
+
+	// disconnect from the backend server
+	Client.prototype.end = function (cb) {
+	  const self = this;
+
+	  this._ending = true;
+
+	  if (this._connecting && !this._connected) {
+	    this.once('connect', () => {
+	      this.end(() => {});
+	    });
+	  }
+	  let result;
+	  if (!cb) {
+	    result = new this._Promise(function (resolve, reject) {
+	      cb = (err) => (err ? reject(err) : resolve());
+	    });
+	  }
+
+	  const doEnd = function () {
+	    self.native.end(function () {
+	      self._connected = false;
+
+	      self._errorAllQueries(new Error('Connection terminated'));
+
+	      process.nextTick(() => {
+	        self.emit('end');
+	        if (cb) cb();
+	      });
+	    });
+	  };
+
+	  // If pipeline has in-flight or queued queries, wait for them to drain before closing
+	  if (this.pipeline && (this._pipelineInFlight || this._queryQueue.length > 0)) {
+	    this.once('drain', doEnd);
+	  } else {
+	    doEnd();
+	  }
+	  return result
+	};
+
+	Client.prototype._hasActiveQuery = function () {
+	  return this._activeQuery && this._activeQuery.state !== 'error' && this._activeQuery.state !== 'end'
+	};
+
+	Client.prototype._pulseQueryQueue = function (initialConnection) {
+	  if (!this._connected) {
+	    return
+	  }
+	  if (this.pipeline && !initialConnection) {
+	    return this._pulsePipelinedQueryQueue()
+	  }
+	  if (this._hasActiveQuery()) {
+	    return
+	  }
+	  const query = this._queryQueue.shift();
+	  if (!query) {
+	    if (!initialConnection) {
+	      this.emit('drain');
+	    }
+	    return
+	  }
+	  this._activeQuery = query;
+	  query.submit(this);
+	  const self = this;
+	  query.once('_done', function () {
+	    self._pulseQueryQueue();
+	  });
+	};
+
+	Client.prototype._pulsePipelinedQueryQueue = function () {
+	  if (!this._connected || this._pipelineInFlight) {
+	    return
+	  }
+	  if (this._queryQueue.length === 0) {
+	    if (this.hasExecuted) {
+	      this.emit('drain');
+	    }
+	    return
+	  }
+
+	  this._pipelineInFlight = true;
+	  const self = this;
+	  const queries = [];
+	  const nativeQueries = [];
+	  const utils = requireUtils$1();
+
+	  while (this._queryQueue.length > 0) {
+	    const query = this._queryQueue.shift();
+	    this.hasExecuted = true;
+	    nativeQueries.push(query);
+
+	    const values = query.values ? query.values.map(utils.prepareValue) : null;
+	    const pipelineEntry = { text: query.text, name: query.name, arrayMode: query._arrayMode };
+	    if (values) {
+	      pipelineEntry.values = values;
+	    }
+	    if (query.name && this.namedQueries[query.name]) {
+	      pipelineEntry._alreadyPrepared = true;
+	    }
+	    queries.push(pipelineEntry);
+	  }
+
+	  this.native.pipeline(queries, function (err, results) {
+	    self._pipelineInFlight = false;
+
+	    if (err) {
+	      // Total pipeline failure. Per-query errors arrive on results[i].err, so reaching here means
+	      // the connection itself is gone: mark it unusable and say so, the way the JS client and the
+	      // non-pipelined native path both do. Without this the client looks healthy after losing its
+	      // backend, a Pool never discards it, and everything routed to it fails one query at a time
+	      // for the life of the process.
+	      self._connected = false;
+	      self._queryable = false;
+	      for (let i = 0; i < nativeQueries.length; i++) {
+	        const q = nativeQueries[i];
+	        q.native = self.native;
+	        q.handleError(err);
+	      }
+	      self._errorAllQueries(err);
+	      self.emit('error', err);
+	      self.emit('end');
+	      return
+	    }
+
+	    // Deliver results to each query
+	    for (let i = 0; i < nativeQueries.length; i++) {
+	      const q = nativeQueries[i];
+	      const r = results[i];
+	      q.native = self.native;
+
+	      if (r.err) {
+	        q.handleError(r.err);
+	      } else {
+	        // Track named queries on success
+	        if (q.name) {
+	          self.namedQueries[q.name] = q.text;
+	        }
+	        q.state = 'end';
+	        q.emit('end', r.result);
+	        if (q.callback) {
+	          q.callback(null, r.result);
+	        }
+	      }
+
+	      setImmediate(function () {
+	        q.emit('_done');
+	      });
+	    }
+
+	    // Process any queries that arrived while we were reading
+	    self._pulsePipelinedQueryQueue();
+	  });
+	};
+
+	// attempt to cancel an in-progress query
+	Client.prototype.cancel = function (query) {
+	  if (this._activeQuery === query) {
+	    this.native.cancel(function () {});
+	  } else if (this._queryQueue.indexOf(query) !== -1) {
+	    this._queryQueue.splice(this._queryQueue.indexOf(query), 1);
+	  }
+	};
+
+	Client.prototype.ref = function () {};
+	Client.prototype.unref = function () {};
+
+	Client.prototype.setTypeParser = function (oid, format, parseFn) {
+	  return this._types.setTypeParser(oid, format, parseFn)
+	};
+
+	Client.prototype.getTypeParser = function (oid, format) {
+	  return this._types.getTypeParser(oid, format)
+	};
+
+	Client.prototype.isConnected = function () {
+	  return this._connected
+	};
+
+	Client.prototype.getTransactionStatus = function () {
+	  return this.native.getTransactionStatus()
+	};
+	return client.exports;
+}
+
+var native;
+var hasRequiredNative;
+
+function requireNative () {
+	if (hasRequiredNative) return native;
+	hasRequiredNative = 1;
+	native = requireClient();
+	return native;
+}
+
+var hasRequiredLib;
+
+function requireLib () {
+	if (hasRequiredLib) return lib$1.exports;
+	hasRequiredLib = 1;
+	(function (module) {
+
+		const Client = requireClient$1();
+		const defaults = requireDefaults();
+		const Connection = requireConnection();
+		const Result = requireResult();
+		const utils = requireUtils$1();
+		const Pool = requirePgPool();
+		const TypeOverrides = requireTypeOverrides();
+		const { DatabaseError } = requireDist$1();
+		const { escapeIdentifier, escapeLiteral } = requireUtils$1();
+
+		const poolFactory = (Client) => {
+		  return class BoundPool extends Pool {
+		    constructor(options) {
+		      super(options, Client);
+		    }
+		  }
+		};
+
+		const PG = function (clientConstructor) {
+		  this.defaults = defaults;
+		  this.Client = clientConstructor;
+		  this.Query = this.Client.Query;
+		  this.Pool = poolFactory(this.Client);
+		  this._pools = [];
+		  this.Connection = Connection;
+		  this.types = requirePgTypes();
+		  this.DatabaseError = DatabaseError;
+		  this.TypeOverrides = TypeOverrides;
+		  this.escapeIdentifier = escapeIdentifier;
+		  this.escapeLiteral = escapeLiteral;
+		  this.Result = Result;
+		  this.utils = utils;
+		};
+
+		let clientConstructor = Client;
+
+		let forceNative = false;
+		try {
+		  forceNative = !!process.env.NODE_PG_FORCE_NATIVE;
+		} catch {
+		  // ignore, e.g., Deno without --allow-env
+		}
+
+		if (forceNative) {
+		  clientConstructor = requireNative();
+		}
+
+		module.exports = new PG(clientConstructor);
+
+		// lazy require native module...the native module may not have installed
+		Object.defineProperty(module.exports, 'native', {
+		  configurable: true,
+		  enumerable: false,
+		  get() {
+		    let native = null;
+		    try {
+		      native = new PG(requireNative());
+		    } catch (err) {
+		      if (err.code !== 'MODULE_NOT_FOUND') {
+		        throw err
+		      }
+		    }
+
+		    // overwrite module.exports.native so that getter is never called again
+		    Object.defineProperty(module.exports, 'native', {
+		      value: native,
+		    });
+
+		    return native
+		  },
+		}); 
+	} (lib$1));
+	return lib$1.exports;
+}
+
+var libExports = requireLib();
+const pg = /*@__PURE__*/getDefaultExportFromCjs(libExports);
+
+// ESM wrapper for pg
+
+// Re-export all the properties
+pg.Client;
+pg.Pool;
+pg.Connection;
+pg.types;
+pg.Query;
+pg.DatabaseError;
+pg.escapeIdentifier;
+pg.escapeLiteral;
+pg.Result;
+pg.TypeOverrides;
+
+// Also export the defaults
+pg.defaults;
+
+// The action's database connections. Every wait is bounded: connecting, each statement, and each
+// lock, so a locked broker table or a server that stops mid-run cannot hang the step.
+const ACTION_APPLICATION_NAME = 'celery-foundation-gates';
+const DEFAULTS = { connectTimeoutMs: 5000, statementTimeoutMs: 5000, lockTimeoutMs: 2000 };
+function describeDbError(err) {
+    const e = err;
+    const message = (e?.message ?? String(err)).split('\n')[0] ?? '';
+    return { code: typeof e?.code === 'string' ? e.code : undefined, message };
+}
+/** SQLSTATE classes that mean "the server refused this login": auth, unknown db/role, connection. */
+function isRefusal(failure) {
+    const code = failure.code ?? '';
+    return (code.startsWith('28') || // invalid authorization / password
+        code === '3D000' || // database does not exist
+        code.startsWith('08') || // connection exceptions
+        code === '53300' || // too many connections
+        code === '57P03' || // cannot connect now (starting up)
+        ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH'].includes(code) ||
+        /timeout|terminated|Connection terminated/i.test(failure.message));
+}
+async function connect(parts, opts = {}) {
+    const o = { ...DEFAULTS, ...opts };
+    const client = new pg.Client({
+        ...toPgConfig(parts),
+        application_name: ACTION_APPLICATION_NAME,
+        connectionTimeoutMillis: o.connectTimeoutMs,
+        statement_timeout: o.statementTimeoutMs,
+        lock_timeout: o.lockTimeoutMs,
+        // Client-side bound too: a server that stops answering mid-query must not hang us.
+        query_timeout: o.statementTimeoutMs + 1000,
+        keepAlive: true
+    });
+    // A server that goes away later emits 'error' on the idle client; the next query reports it.
+    client.on('error', () => { });
+    await client.connect().catch(async (err) => {
+        await client.end().catch(() => { });
+        throw err;
+    });
+    const rows = await client.query('SELECT current_user AS role');
+    const role = rows.rows[0]?.role ?? '';
+    let closed = false;
+    return {
+        role,
+        async query(sql, params = []) {
+            const res = await client.query(sql, params);
+            return res.rows;
+        },
+        async close() {
+            if (closed)
+                return;
+            closed = true;
+            await Promise.race([client.end().catch(() => { }), new Promise((r) => setTimeout(r, 2000).unref())]);
+        }
+    };
+}
+/** Quotes an identifier the way PostgreSQL's quote_ident does. */
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** `schema.table` or `table`, each part quoted. */
+function qualified(table, schema) {
+    return schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table);
+}
+
+const dbAccessGate = {
+    id: 'db-access',
+    title: 'DB Accessibility',
+    description: "Broker and result tables and their sequences exist, the worker's role holds each privilege it needs, the ping's result persisted",
+    foundation: true,
+    needs: ['broker-config'],
+    async run({ settings, facts }) {
+        const [probeOutcome, check] = [await facts.probe(), await facts.dataPlane()];
+        if (!probeOutcome.ok || !check?.ok)
+            return verdict('fail', 'no PostgreSQL data plane to check');
+        const probe = probeOutcome.probe;
+        let db;
+        try {
+            db = await facts.database();
+        }
+        catch (err) {
+            const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`;
+            return verdict('fail', `cannot connect to ${shown}: ${facts.redact(describeDbError(err).message)}`);
+        }
+        const [{ db: dbName }] = (await db.query('SELECT current_database() AS db'));
+        const expectedDb = check.plane.broker.parts.database;
+        if (expectedDb && dbName !== expectedDb)
+            return verdict('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`);
+        const needs = privilegeNeeds(probe, check.plane, db.role);
+        const roles = [...new Set(needs.map((n) => n.role))];
+        const present = await existingRoles(db, roles);
+        const missingRoles = roles.filter((r) => !present.has(r));
+        if (missingRoles.length)
+            return verdict('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`);
+        const checks = await checkPrivileges(db, needs);
+        const lines = [];
+        const problems = [];
+        const missingObjects = [...new Set(checks.filter((c) => !c.exists).map((c) => c.object))];
+        for (const o of missingObjects)
+            problems.push(`${o} does not exist`);
+        const denied = checks.filter((c) => c.exists && !c.granted);
+        for (const c of denied)
+            problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why}`);
+        const objects = new Set(checks.map((c) => c.object)).size;
+        const granted = checks.filter((c) => c.granted).length;
+        lines.push(`${objects - missingObjects.length} of ${objects} tables and sequences present in ${dbName}`);
+        lines.push(`${granted} of ${checks.length} needed privileges held (${roles.join(', ')}; one privilege per check)`);
+        const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong');
+        lines.push(persisted.line);
+        if (persisted.problem)
+            problems.push(persisted.problem);
+        if (problems.length)
+            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks));
+        return verdict('pass', lines.join('\n'), detailsOf(checks));
+    }
+};
+function privilegeNeeds(probe, plane, fallbackRole) {
+    const t = probe.tables;
+    const brokerRole = plane.broker.parts.username || fallbackRole;
+    const resultRole = plane.backend.parts.username || fallbackRole;
+    const named = (name, schema) => ({ object: schema ? `${schema}.${name}` : name, regclass: qualified(name, schema) });
+    const queue = named(t.queue);
+    const message = named(t.message);
+    const task = named(t.task, t.task_schema);
+    const group = named(t.group, t.group_schema);
+    const table = (obj, role, privilege, why) => ({
+        kind: 'table',
+        ...obj,
+        role,
+        privilege,
+        why
+    });
+    // Kombu and Celery name their sequences explicitly; they live in the role's default schema.
+    const sequence = (name, role, why) => ({
+        kind: 'sequence',
+        ...named(name),
+        role,
+        privilege: 'USAGE',
+        orPrivilege: 'UPDATE',
+        why
+    });
+    // The minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3).
+    return [
+        table(queue, brokerRole, 'SELECT', 'the worker looks up its queues'),
+        table(queue, brokerRole, 'INSERT', 'the worker declares new queues'),
+        table(message, brokerRole, 'SELECT', 'the worker polls for messages'),
+        table(message, brokerRole, 'INSERT', 'tasks are published'),
+        table(message, brokerRole, 'UPDATE', 'the worker takes messages (SELECT … FOR UPDATE, visible=false)'),
+        sequence('queue_id_sequence', brokerRole, 'new queue rows take their id from it'),
+        sequence('message_id_sequence', brokerRole, 'new messages take their id from it'),
+        table(task, resultRole, 'SELECT', 'results are read back'),
+        table(task, resultRole, 'INSERT', 'the worker stores results'),
+        table(task, resultRole, 'UPDATE', 'the worker stores the final state'),
+        table(group, resultRole, 'SELECT', 'group results are read back'),
+        table(group, resultRole, 'INSERT', 'group results are stored'),
+        sequence('task_id_sequence', resultRole, 'result rows take their id from it'),
+        sequence('taskset_id_sequence', resultRole, 'group result rows take their id from it')
+    ];
+}
+async function resultPersisted(db, probe, taskId, ponged) {
+    if (!ponged)
+        return { line: 'result row not checked: the ping was not answered' };
+    const rows = await db.query(`SELECT status, date_done FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`, [taskId]);
+    const row = rows[0];
+    if (!row)
+        return { line: '', problem: `the ping's result row ${taskId} is not visible from a separate session (not committed?)` };
+    return { line: `result row of the ping persisted: ${row.status} (read back in a separate session)` };
+}
+function detailsOf(checks) {
+    const rows = checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`);
+    return rows.join('\n');
+}
+
+const importGate = {
+    id: 'import',
+    title: 'Import',
+    description: 'The app imports in `python` from `working-directory`, as `celery -A` loads it',
+    foundation: true,
+    needs: [],
+    async run({ settings, facts }) {
+        const outcome = await facts.probe();
+        if (outcome.ok) {
+            const p = outcome.probe;
+            const v = p.versions;
+            return verdict('pass', `\`${settings.app}\` imported in ${p.seconds.toFixed(2)} s: Python ${v.python}, Celery ${v.celery ?? '?'}, kombu ${v.kombu ?? '?'}` +
+                `\n${p.tasks.filter((t) => !t.startsWith('celery.')).length} tasks registered`);
+        }
+        if (outcome.kind === 'import-error')
+            return verdict('fail', outcome.error.message, outcome.error.traceback);
+        return verdict('fail', outcome.message, outcome.details);
+    }
+};
+
+const rlsRoleGate = {
+    id: 'rls-role',
+    title: 'RLS/Role',
+    description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
+    foundation: true,
+    needs: ['broker-config'],
+    async run({ settings, facts }) {
+        let db;
+        try {
+            db = await facts.database();
+        }
+        catch (err) {
+            return verdict('fail', `cannot connect to check roles: ${facts.redact(describeDbError(err).message)}`);
+        }
+        const expected = settings.expectedRole;
+        const problems = [];
+        const lines = [];
+        // 1. Who the worker really is, from pg_stat_activity (not from its DSN).
+        const sessions = await findWorkerSessions(db, facts);
+        if (sessions.checked) {
+            const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))];
+            if (!sessions.rows.length)
+                problems.push(`no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`);
+            else if (users.some((u) => u !== expected))
+                problems.push(`the worker's sessions use role ${users.join(', ')}, expected ${expected}`);
+            else
+                lines.push(`${sessions.rows.length} session${sessions.rows.length > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${expected}`);
+        }
+        else
+            lines.push(`sessions not checked: ${sessions.reason}`);
+        // 2. What the roles may do.
+        const observed = sessions.rows.map((r) => r.usename).filter((u) => !!u);
+        const roleNames = [...new Set([expected, ...observed])];
+        const roles = await roleInfo(db, roleNames);
+        const expectedRole = roles.find((r) => r.name === expected);
+        if (!expectedRole)
+            problems.push(`role ${expected} does not exist`);
+        for (const role of roles)
+            problems.push(...roleProblems(role));
+        if (expectedRole && !roleProblems(expectedRole).length)
+            lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`);
+        // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
+        const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db);
+        const tableCheck = expectedRole ? await checkTenantTables(db, tables, expectedRole) : { problems: [], ok: [] };
+        problems.push(...tableCheck.problems);
+        let status = 'pass';
+        if (!tables.length) {
+            status = 'warn';
+            lines.push('no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables');
+        }
+        else if (tableCheck.ok.length)
+            lines.push(`RLS enabled, forced and active for ${expected}: ${list(tableCheck.ok)}`);
+        if (problems.length)
+            return verdict('fail', [...problems, ...lines].join('\n'), sessionDetails(sessions.rows));
+        return verdict(status, lines.join('\n'), sessionDetails(sessions.rows));
+    }
+};
+async function findWorkerSessions(db, facts) {
+    if (!facts.workerRunning())
+        return { checked: false, reason: 'the worker is not running', rows: [] };
+    const plane = await facts.dataPlane();
+    const port = plane?.ok ? (plane.plane.broker.parts.port ?? 5432) : 5432;
+    // Sessions are found by the run's application_name and, for DSNs that set their own, by the
+    // TCP ports the worker's processes hold (visible to the same role or pg_read_all_stats).
+    const ports = localPortsTo(facts.workerProcessIds(), port);
+    const rows = await workerSessions(db, facts.ids.applicationName, ports);
+    return { checked: true, rows };
+}
+function roleProblems(role) {
+    const out = [];
+    if (role.superuser)
+        out.push(`${role.name} is SUPERUSER: it bypasses row-level security`);
+    if (role.bypassRls)
+        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security`);
+    if (role.privilegedMemberships.length)
+        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security`);
+    return out;
+}
+async function checkTenantTables(db, tables, role) {
+    const problems = [];
+    const ok = [];
+    const asCurrent = db.role === role.name ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName)) : undefined;
+    for (const t of tables) {
+        const name = t.qualifiedName ?? t.name;
+        if (!t.exists) {
+            problems.push(`tenant table ${t.name} does not exist`);
+            continue;
+        }
+        if (!t.rlsEnabled) {
+            problems.push(`${name}: row-level security is not enabled (ALTER TABLE … ENABLE ROW LEVEL SECURITY)`);
+            continue;
+        }
+        if (!t.rlsForced) {
+            problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE … FORCE ROW LEVEL SECURITY)`);
+            continue;
+        }
+        const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role);
+        if (!active) {
+            problems.push(`${name}: row security is not active for ${role.name}`);
+            continue;
+        }
+        ok.push(t.policies ? name : `${name} (no policy: denies every row)`);
+    }
+    return { problems, ok };
+}
+function list(names) {
+    return names.length > 8 ? `${names.slice(0, 8).join(', ')} … (${names.length} tables)` : names.join(', ');
+}
+function sessionDetails(rows) {
+    if (!rows.length)
+        return undefined;
+    return rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n');
+}
+
+// What the worker's own lines tell us. Celery prints its banner with print() and everything else
+// through logging — plain text by default, JSON or anything else when the app configures its
+// logging — so every pattern matches inside a line rather than anchoring on a format.
+const BANNER = /\.>\s+(transport|results):\s+(\S+)/;
+const FATAL = /Unrecoverable error:/;
+// psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
+const DB_REFUSED = new RegExp([
+    // Quotes may arrive JSON-escaped (\\") when the app logs JSON.
+    'password authentication failed for user \\\\?"[^"\\\\]*\\\\?"',
+    'no pg_hba\\.conf entry for [^,"]*',
+    'role \\\\?"[^"\\\\]*\\\\?" does not exist',
+    'database \\\\?"[^"\\\\]*\\\\?" does not exist',
+    'Connection refused',
+    'could not translate host name "[^"]*" to address[^"\\\\]*',
+    'timeout expired',
+    'server closed the connection unexpectedly',
+    'the database system is (?:starting up|shutting down|in recovery mode)',
+    'role "[^"]*" is not permitted to log in',
+    'password authentication failed',
+    'too many connections for role "[^"]*"',
+    'sorry, too many clients already'
+].join('|'));
+function classifyLine(line, run) {
+    const banner = BANNER.exec(line);
+    if (banner)
+        return { kind: banner[1] === 'transport' ? 'transport' : 'results', value: banner[2] };
+    if (line.includes(`${run.nodeName} ready.`))
+        return { kind: 'ready' };
+    if (FATAL.test(line))
+        return { kind: 'fatal' };
+    if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
+        const refused = DB_REFUSED.exec(line);
+        if (refused)
+            return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"') };
+    }
+    const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line);
+    if (denied)
+        return { kind: 'db-denied', object: denied[1].replace(/"/g, '') };
+    if (line.includes(run.taskId)) {
+        if (/succeeded in/.test(line))
+            return { kind: 'task-succeeded' };
+        if (/raised unexpected|\braised\b|\bfailed\b/.test(line))
+            return { kind: 'task-failed' };
+        if (/\breceived\b/.test(line))
+            return { kind: 'task-received' };
+    }
+    return { kind: 'other' };
+}
+/**
+ * One log line made short enough for an evidence cell. A JSON log record (as apps with
+ * structured logging print) becomes `LEVEL logger: message` plus the last line of its exception.
+ */
+function summarizeLogLine(line, max = 300) {
+    let text = line.trim();
+    if (text.startsWith('{')) {
+        try {
+            const rec = JSON.parse(text);
+            const message = rec.message ?? rec.msg ?? rec.event;
+            if (typeof message === 'string') {
+                const level = rec.level ?? rec.levelname;
+                const logger = rec.logger ?? rec.name;
+                const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
+                // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: skip it.
+                const excLast = exc
+                    ?.trim()
+                    .split('\n')
+                    .filter((l) => l.trim() && !l.startsWith('(Background on this error'))
+                    .at(-1);
+                text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${excLast ? ` — ${excLast}` : ''}`;
+            }
+        }
+        catch {
+            // Cut or not JSON after all: pick the fields out of the text.
+            const field = (name) => new RegExp(`"${name}":\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(text)?.[1];
+            const message = field('message');
+            if (message)
+                text = `${field('level') ?? ''} ${field('logger') ?? ''}: ${message.replace(/\\"/g, '"')}`.trim();
+        }
+    }
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function getEnumValues(entries) {
+    const numericValues = Object.values(entries).filter((v) => typeof v === "number");
+    const values = Object.entries(entries)
+        .filter(([k, _]) => numericValues.indexOf(+k) === -1)
+        .map(([_, v]) => v);
+    return values;
+}
+function joinValues(array, separator = "|") {
+    return array.map((val) => stringifyPrimitive(val)).join(separator);
+}
+function jsonStringifyReplacer(_, value) {
+    if (typeof value === "bigint")
+        return value.toString();
+    return value;
+}
+// the accessor lives on a shared prototype: an own accessor makes every box a dictionary-mode object (~360 B and a slow load per read against ~100 B and an inlined getter here)
+class Cached {
+    constructor(getter) {
+        this._getter = getter;
+        this._value = undefined;
+    }
+    get value() {
+        const getter = this._getter;
+        if (getter !== undefined) {
+            this._value = getter();
+            this._getter = undefined;
+        }
+        return this._value;
+    }
+}
+function cached(getter) {
+    return new Cached(getter);
+}
+function nullish(input) {
+    return input === null || input === undefined;
+}
+function cleanRegex(source) {
+    const start = source.startsWith("^") ? 1 : 0;
+    const end = source.endsWith("$") ? source.length - 1 : source.length;
+    return source.slice(start, end);
+}
+function floatSafeRemainder(val, step) {
+    const ratio = val / step;
+    const roundedRatio = Math.round(ratio);
+    // `val` and `step` each round to a double before the division rounds again, so a true decimal multiple's quotient can sit up to 1.5 of these scaled epsilons from the integer. A 1x tolerance therefore rejected 2.03 as a multiple of 0.07; 4x covers the worst case with margin.
+    const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio), 1);
+    if (Math.abs(ratio - roundedRatio) < tolerance)
+        return 0;
+    return ratio - roundedRatio;
+}
+function assignProp(target, prop, value) {
+    Object.defineProperty(target, prop, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+    });
+}
+/**
+ * Whichever object a def's `shape` currently answers from: the one the caller passed until the first read, the frozen copy after it.
+ *
+ * Its keys and descriptors read without invoking anything, which is what lets a discriminated union check its discriminator, and the cycle walk read a shape, without resolving a getter that references the schema being constructed. A def that answers `shape` from an accessor of its own has none.
+ */
+function rawShape(def) {
+    const desc = Object.getOwnPropertyDescriptor(def, "shape");
+    return desc?.get ? desc.get.raw : desc?.value;
+}
+// where a builder reads its source's keys and descriptors, resolving only a shape a def answers for itself. A shape resolves by object spread, so only its enumerable keys are ever part of it.
+function sourceShape(schema) {
+    return rawShape(schema._zod.def) ?? schema._zod.def.shape;
+}
+// a key whose value is not settled yet, self-caching so every read after the first gets the same one
+function deferProp(target, key, getter) {
+    Object.defineProperty(target, key, {
+        get() {
+            const value = getter();
+            assignProp(this, key, value);
+            return value;
+        },
+        enumerable: true,
+        configurable: true,
+    });
+}
+// Writes a settled key. A plain assignment is much cheaper than `defineProperty` and produces the same descriptor, but it runs whatever setter already answers to the key — an accessor this shape deferred, or an inherited one, which `__proto__` has on every object and prototype pollution can add for any name.
+function putProp(target, key, value) {
+    if (key in target)
+        assignProp(target, key, value);
+    else
+        target[key] = value;
+}
+/**
+ * Copies `keys` of `source`'s shape onto `target`, each value passed through `wrap`.
+ *
+ * A key the source has resolved is copied through now, so the derived shape states it outright and nothing has to resolve it to learn what it holds. A key the source still defers stays deferred, and reads back through the source's own `shape`, so it resolves once and both shapes get that one schema.
+ */
+function mirrorShape(target, source, keys, wrap) {
+    const raw = sourceShape(source);
+    for (const key of keys) {
+        const desc = Object.getOwnPropertyDescriptor(raw, key);
+        if (!desc.enumerable)
+            continue;
+        if (desc.get) {
+            deferProp(target, key, () => {
+                const value = source._zod.def.shape[key];
+                return wrap ? wrap(value, key) : value;
+            });
+        }
+        else
+            putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
+    }
+}
+// same, for a plain shape a caller passed rather than a schema's
+function mirrorProps(target, source) {
+    for (const key of Reflect.ownKeys(source)) {
+        const desc = Object.getOwnPropertyDescriptor(source, key);
+        if (!desc.enumerable)
+            continue;
+        if (desc.get)
+            deferProp(target, key, () => source[key]);
+        else
+            putProp(target, key, desc.value);
+    }
+}
+function mergeDefs(...defs) {
+    const mergedDescriptors = {};
+    for (const def of defs) {
+        const descriptors = Object.getOwnPropertyDescriptors(def);
+        Object.assign(mergedDescriptors, descriptors);
+    }
+    return Object.defineProperties({}, mergedDescriptors);
+}
+function esc(str) {
+    return JSON.stringify(str);
+}
+function slugify(input) {
+    return input
+        .toLowerCase()
+        .trim()
+        .replace(/[^\w\s-]/g, "")
+        .replace(/[\s_-]+/g, "-")
+        .replace(/^-+|-+$/g, "");
+}
+const captureStackTrace = ("captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => { });
+function isObject(data) {
+    return typeof data === "object" && data !== null && !Array.isArray(data);
+}
+const allowsEval = /* @__PURE__*/ cached(() => {
+    // Skip the probe under `jitless`: strict CSPs report the caught `new Function` as a `securitypolicyviolation` even though the throw is swallowed.
+    if (globalConfig.jitless) {
+        return false;
+    }
+    // @ts-ignore
+    if (typeof navigator !== "undefined" && navigator?.userAgent?.includes("Cloudflare")) {
+        return false;
+    }
+    try {
+        const F = Function;
+        new F("");
+        return true;
+    }
+    catch (_) {
+        return false;
+    }
+});
+function isPlainObject(o) {
+    if (isObject(o) === false)
+        return false;
+    // modified constructor
+    const ctor = o.constructor;
+    if (ctor === undefined)
+        return true;
+    if (typeof ctor !== "function")
+        return true;
+    // modified prototype
+    const prot = ctor.prototype;
+    if (isObject(prot) === false)
+        return false;
+    // ctor doesn't have static `isPrototypeOf`
+    if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
+        return false;
+    }
+    return true;
+}
+function shallowClone(o) {
+    if (isPlainObject(o))
+        return { ...o };
+    if (Array.isArray(o))
+        return [...o];
+    if (o instanceof Map)
+        return new Map(o);
+    if (o instanceof Set)
+        return new Set(o);
+    return o;
+}
+const propertyKeyTypes = /* @__PURE__*/ new Set(["string", "number", "symbol"]);
+function escapeRegex(str) {
+    return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+// zod-specific utils
+function clone(inst, def, params) {
+    const cl = new inst._zod.constr(def ?? inst._zod.def);
+    if (!def || params?.parent)
+        cl._zod.parent = inst;
+    return cl;
+}
+function normalizeParams(_params) {
+    const params = _params;
+    if (!params)
+        return {};
+    if (typeof params === "string")
+        return { error: () => params };
+    if (params?.message !== undefined) {
+        if (params?.error !== undefined)
+            throw new Error("Cannot specify both `message` and `error` params");
+        params.error = params.message;
+    }
+    delete params.message;
+    if (typeof params.error === "string")
+        return { ...params, error: () => params.error };
+    return params;
+}
+function stringifyPrimitive(value) {
+    if (typeof value === "bigint")
+        return value.toString() + "n";
+    if (typeof value === "string")
+        return `"${value}"`;
+    return `${value}`;
+}
+function optionalKeys(shape) {
+    return Object.keys(shape).filter((k) => {
+        return shape[k]._zod.optin !== undefined && shape[k]._zod.optout === "optional";
+    });
+}
+
+const NUMBER_FORMAT_RANGES = /*@__PURE__*/ (() => ({
+    safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    int32: [-2147483648, 2147483647],
+    uint32: [0, 4294967295],
+    float32: [-34028234663852886e22, 3.4028234663852886e38],
+    float64: [-Number.MAX_VALUE, Number.MAX_VALUE],
+}))();
+const BIGINT_FORMAT_RANGES = {
+    int64: [/* @__PURE__*/ BigInt("-9223372036854775808"), /* @__PURE__*/ BigInt("9223372036854775807")],
+    uint64: [/* @__PURE__*/ BigInt(0), /* @__PURE__*/ BigInt("18446744073709551615")],
+};
+function pick(schema, mask) {
+    const currDef = schema._zod.def;
+    const checks = currDef.checks;
+    const hasChecks = checks && checks.length > 0;
+    if (hasChecks) {
+        throw new Error(".pick() cannot be used on object schemas containing refinements");
+    }
+    const newShape = {};
+    mirrorShape(newShape, schema, maskedKeys(schema, mask));
+    return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
+}
+// the mask keys that select something, checked against the source's shape without resolving it
+function maskedKeys(schema, mask) {
+    const raw = sourceShape(schema);
+    const keys = [];
+    // `for...in` skips symbols, so a symbol in the mask would select nothing
+    for (const key of Reflect.ownKeys(mask)) {
+        if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
+            throw new Error(`Unrecognized key: "${String(key)}"`);
+        }
+        if (mask[key])
+            keys.push(key);
+    }
+    return keys;
+}
+function omit(schema, mask) {
+    const currDef = schema._zod.def;
+    const checks = currDef.checks;
+    const hasChecks = checks && checks.length > 0;
+    if (hasChecks) {
+        throw new Error(".omit() cannot be used on object schemas containing refinements");
+    }
+    const omitted = new Set(maskedKeys(schema, mask));
+    const newShape = {};
+    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
+    return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
+}
+function extend(schema, shape) {
+    if (!isPlainObject(shape)) {
+        throw new Error("Invalid input to extend: expected a plain object");
+    }
+    const checks = schema._zod.def.checks;
+    const hasChecks = checks && checks.length > 0;
+    if (hasChecks) {
+        // Only throw if new shape overlaps with existing shape. Use getOwnPropertyDescriptor to check key existence without accessing values
+        const existingShape = sourceShape(schema);
+        for (const key of Reflect.ownKeys(shape)) {
+            if (Object.getOwnPropertyDescriptor(existingShape, key) !== undefined) {
+                throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
+            }
+        }
+    }
+    return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+}
+// the source's keys, then the caller's overlaid on top
+function extended(schema, shape) {
+    const newShape = {};
+    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)));
+    mirrorProps(newShape, shape);
+    return newShape;
+}
+function safeExtend(schema, shape) {
+    if (!isPlainObject(shape)) {
+        throw new Error("Invalid input to safeExtend: expected a plain object");
+    }
+    return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+}
+function merge(a, b) {
+    if (!b?._zod?.def) {
+        throw new Error("Invalid input to merge: expected an object schema. To merge a plain shape, use `.extend()`.");
+    }
+    if (a._zod.def.checks?.length) {
+        throw new Error(".merge() cannot be used on object schemas containing refinements. Use .safeExtend() instead.");
+    }
+    const newShape = {};
+    mirrorShape(newShape, a, Reflect.ownKeys(sourceShape(a)));
+    mirrorShape(newShape, b, Reflect.ownKeys(sourceShape(b)));
+    const def = mergeDefs(a._zod.def, {
+        shape: newShape,
+        get catchall() {
+            return b._zod.def.catchall;
+        },
+        checks: b._zod.def.checks ?? [],
+    });
+    return clone(a, def);
+}
+function partial(Class, schema, mask, name = "partial") {
+    const currDef = schema._zod.def;
+    const checks = currDef.checks;
+    const hasChecks = checks && checks.length > 0;
+    if (hasChecks) {
+        throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
+    }
+    const selected = mask ? new Set(maskedKeys(schema, mask)) : undefined;
+    const newShape = {};
+    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class &&
+        ((value, key) => (selected && !selected.has(key) ? value : new Class({ type: "optional", innerType: value }))));
+    return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
+}
+function required(Class, schema, mask) {
+    const selected = mask ? new Set(maskedKeys(schema, mask)) : undefined;
+    const newShape = {};
+    mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => 
+    // overwrite with non-optional
+    selected && !selected.has(key) ? value : new Class({ type: "nonoptional", innerType: value }));
+    return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
+}
+// invalid_type | too_big | too_small | invalid_format | not_multiple_of | unrecognized_keys | invalid_union | invalid_key | invalid_element | invalid_value | custom
+function aborted(x, startIndex = 0) {
+    if (x.aborted === true)
+        return true;
+    for (let i = startIndex; i < x.issues.length; i++) {
+        if (x.issues[i]?.continue !== true) {
+            return true;
+        }
+    }
+    return false;
+}
+// Checks for explicit abort (continue === false), as opposed to implicit abort (continue === undefined). Used to respect `abort: true` in .refine() even for checks that have a `when` function.
+function explicitlyAborted(x, startIndex = 0) {
+    if (x.aborted === true)
+        return true;
+    for (let i = startIndex; i < x.issues.length; i++) {
+        if (x.issues[i]?.continue === false) {
+            return true;
+        }
+    }
+    return false;
+}
+function prefixIssues(path, issues) {
+    return issues.map((iss) => {
+        var _a;
+        (_a = iss).path ?? (_a.path = []);
+        iss.path.unshift(path);
+        return iss;
+    });
+}
+function unwrapMessage(message) {
+    return typeof message === "string" ? message : message?.message;
+}
+/* A check holds no link back to the schema it is attached to — the same check instance is shared by every clone of that schema — so the owner is stamped onto the issues a check just raised, at the only point where both are in scope. Runs on the failure path only; `start` is the issue count from before the check ran. */
+/** The leading size checks of `defChecks` that set an upper bound, each paired with it. */
+function sizeCaps(defChecks) {
+    const caps = [];
+    for (const ch of defChecks ?? []) {
+        const d = ch._zod.def;
+        // a later check may rewrite the value
+        if (!/_(length|size)$|_equals$/.test(d.check))
+            break;
+        const max = d.maximum ?? d.length ?? d.size;
+        if (max >= 0)
+            caps.push([max, ch]);
+    }
+    return caps;
+}
+function attachSchema(issues, start, inst) {
+    var _a;
+    for (let i = start; i < issues.length; i++) {
+        (_a = issues[i]).schema ?? (_a.schema = inst);
+    }
+}
+function finalizeIssue(iss, ctx, config) {
+    var _a;
+    // A schema that raised an issue itself owns it outright, and outranks any stamp an enclosing check left in `attachSchema`. String formats and z.custom() are schema and check at once, so when they act as a check they defer to that stamp instead.
+    const traits = iss.inst?._zod?.traits;
+    if (traits?.has("$ZodType")) {
+        if (traits.has("$ZodCheck"))
+            (_a = iss).schema ?? (_a.schema = iss.inst);
+        else
+            iss.schema = iss.inst;
+    }
+    // Decreasing specificity, first map to return a message wins. `inst` is whatever raised the issue, so a check's own map outranks the owning schema's.
+    const schemaError = iss.schema !== iss.inst ? iss.schema?._zod.def?.error : undefined;
+    const message = iss.message
+        ? iss.message
+        : (unwrapMessage(iss.inst?._zod.def?.error?.(iss)) ??
+            unwrapMessage(schemaError?.(iss)) ??
+            unwrapMessage(ctx?.error?.(iss)) ??
+            unwrapMessage(config.customError?.(iss)) ??
+            unwrapMessage(config.localeError?.(iss)) ??
+            "Invalid input");
+    // an explicit own-key copy beats object rest with excluded keys, which v8 routes through a generic runtime call; Object.keys rather than for-in so an issue pushed with a prototype does not leak inherited keys, and an own __proto__ key is dropped rather than assigned through the setter
+    const full = {};
+    for (const k of Object.keys(iss)) {
+        if (k === "inst" || k === "schema" || k === "continue" || k === "input" || k === "__proto__")
+            continue;
+        full[k] = iss[k];
+    }
+    full.path ?? (full.path = []);
+    full.message = message;
+    if (ctx?.reportInput) {
+        full.input = iss.input;
+    }
+    return full;
+}
+const highSurrogate = /[\uD800-\uDBFF]/;
+// Code points in `str`: a surrogate pair counts once, a lone surrogate as itself. Hand-rolled because the string iterator allocates and runs ~250x slower on this path; the regex probe exits ~50x quicker for a string with no astral characters.
+function codePointLength(str) {
+    const units = str.length;
+    if (!highSurrogate.test(str))
+        return units;
+    let count = units;
+    for (let i = 0; i < units - 1; i++) {
+        if ((str.charCodeAt(i) & 0xfc00) === 0xd800 && (str.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+            count--;
+            i++;
+        }
+    }
+    return count;
+}
+function getLengthableOrigin(input) {
+    if (Array.isArray(input))
+        return "array";
+    if (typeof input === "string")
+        return "string";
+    return "unknown";
+}
+function parsedType(data) {
+    const t = typeof data;
+    switch (t) {
+        case "number": {
+            return Number.isNaN(data) ? "nan" : "number";
+        }
+        case "object": {
+            if (data === null) {
+                return "null";
+            }
+            if (Array.isArray(data)) {
+                return "array";
+            }
+            const obj = data;
+            if (obj && Object.getPrototypeOf(obj) !== Object.prototype && "constructor" in obj && obj.constructor) {
+                return obj.constructor.name;
+            }
+        }
+    }
+    return t;
+}
+function issue(...args) {
+    const [iss, input, inst] = args;
+    if (typeof iss === "string") {
+        return {
+            message: iss,
+            code: "custom",
+            input,
+            inst,
+        };
+    }
+    return { ...iss };
+}
+//////////    PROTOTYPE INSTALLERS     //////////
+//
+// Members live on the prototype and materialize per instance on first read, which keeps own-property count under the step where V8 stops using inline slots. Changing anything here means re-measuring runtime, memory and bundle size together — see "The three axes" in AGENTS.md.
+/**
+ * Installs a trait's members on its prototype. Each value builds that member for the instance on first read; the built value shadows the accessor as an own property, so a detached `const { parse } = schema` keeps working.
+ *
+ * Call this from a `proto` initializer, which runs once per prototype — never per instance.
+ */
+function members(proto, table) {
+    for (const key in table) {
+        const desc = Object.getOwnPropertyDescriptor(table, key);
+        // a getter installs as written, so it stays live: `description` reads through to the registry on every access. not enumerable: an object literal's is, and a prototype member never was
+        if (desc.get)
+            Object.defineProperty(proto, key, { ...desc, enumerable: false });
+        // a method materializes bound on first read, which is what keeps a detached member working: `const opt = schema.optional; opt()`
+        else
+            defineBound(proto, key, desc.value);
+    }
+}
+/** Shadows a prototype member with an own value, so a getter that builds from the instance runs once. */
+function own(inst, key, value, enumerable = true) {
+    Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
+    return value;
+}
+/** Like {@link own}, for a member that was never an own data property and has to stay out of `Object.keys`. */
+function hide(inst, key, value) {
+    return own(inst, key, value, false);
+}
+/** Adds members a table derives from the instance: each builds on first read and shadows as own data, and assignment shadows the same way, as when these were own properties. */
+function derived(computes, table) {
+    for (const key in computes) {
+        const compute = computes[key];
+        // an object literal's accessor is configurable and enumerable, and `members` copies the descriptor as written
+        Object.defineProperty(table, key, {
+            configurable: true,
+            enumerable: true,
+            get() {
+                return own(this, key, compute(this));
+            },
+            set(value) {
+                own(this, key, value);
+            },
+        });
+    }
+    return table;
+}
+function defineBound(proto, key, fn) {
+    Object.defineProperty(proto, key, {
+        configurable: true,
+        get() {
+            // vitest's spyOn calls a prototype getter bare to find the function it wraps, so a nullish receiver answers the raw method
+            return this == null ? fn : own(this, key, fn.bind(this));
+        },
+        set(value) {
+            own(this, key, value);
+        },
+    });
+}
+/** Returns the prototype to install on, or `undefined` if this group is already installed on it. */
+function claim(inst, sentinel) {
+    const proto = Object.getPrototypeOf(inst);
+    // Runs on every construction, so `in` rather than the costlier `hasOwnProperty.call`. Sentinels are keys the group itself defines.
+    return sentinel in proto ? undefined : proto;
+}
+// The internals whose init chain is installing. A second call for the same one is a derived constructor overriding its base, so it must not construct another schema in between or the override is dropped.
+let installing;
+// Set while a getter is running, so a value that resolved through a recursion break is not memoized. One shared descriptor shadows the key for the duration, which costs no per-key allocation.
+let broke = false;
+const breaker = {
+    configurable: true,
+    get() {
+        broke = true;
+        return undefined;
+    },
+};
+/**
+ * Installs a lazily-derived internal on the `_zod` prototype of `inst`'s
+ * constructor, computed from the internals object itself and cached there on
+ * first read. One accessor per constructor rather than one per instance.
+ */
+function defineLazyInternal(inst, key, compute) {
+    const proto = Object.getPrototypeOf(inst._zod);
+    if (key in proto && installing !== inst._zod) {
+        // A repeat construction: everything is installed already. Cleared here so the reference is not held past the first construction of every type.
+        installing = undefined;
+        return;
+    }
+    installing = inst._zod;
+    Object.defineProperty(proto, key, {
+        configurable: true,
+        get() {
+            // Shadowed before computing so a re-entrant read from a recursive schema resolves to undefined instead of running the getter again.
+            Object.defineProperty(this, key, breaker);
+            const outer = broke;
+            broke = false;
+            try {
+                const value = compute(this);
+                // A result that resolved through a recursion break is recomputed once the graph is complete; everything else memoizes, undefined included.
+                if (broke)
+                    delete this[key];
+                else
+                    Object.defineProperty(this, key, { configurable: true, writable: true, value });
+                broke = broke || outer;
+                return value;
+            }
+            catch (err) {
+                // A compute that threw memoizes nothing, so a later read runs it again and fails the same way. The shadow goes with it, since leaving it installed would answer undefined for every later read.
+                delete this[key];
+                broke = broke || outer;
+                throw err;
+            }
+        },
+        set(value) {
+            Object.defineProperty(this, key, { configurable: true, writable: true, value });
+        },
+    });
+}
+/**
+ * Installs `key` on `inst`'s prototype, computed by `make` on first read and cached there as an own
+ * data property. One accessor per constructor rather than one per instance, because an own accessor
+ * puts every instance after the first into v8 dictionary mode. The key doubles as the sentinel.
+ */
+function installLazyProp(inst, key, make, enumerable) {
+    const proto = claim(inst, key);
+    if (!proto)
+        return;
+    Object.defineProperty(proto, key, {
+        configurable: true,
+        get() {
+            // Shadowed before computing, so a re-entrant read from a self-referential shape resolves to undefined instead of running the getter again. A data property rather than an accessor: an own accessor is the dictionary-mode transition this exists to avoid.
+            const desc = { configurable: true, writable: true, enumerable, value: undefined };
+            Object.defineProperty(this, key, desc);
+            // a compute that throws leaves the shadow behind, so later reads answer undefined instead of re-throwing; `defineLazy` did the same, and `defineLazyInternal`'s delete-on-catch would cost bytes in every bundle for a case only a throwing user getter reaches
+            desc.value = make(this);
+            Object.defineProperty(this, key, desc);
+            return desc.value;
+        },
+        set(value) {
+            Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+        },
+    });
+}
+/** Marks the thunk `_catch` synthesises for a constant catch value. `Function.length` cannot tell that thunk from a user callback — rest and defaulted parameters both report arity 0 — and a user callback reads `ctx.error`, whose issues only finalize correctly against the caller's per-parse error map. Provenance can say what arity cannot. A plain string key rather than `Symbol.for`, whose call at module scope no bundler can prove pure — the same shape that anchored `urlCanParse` into every build. */
+const CONSTANT_CATCH = "~constantCatch";
+/** Wraps a constant catch value in a thunk tagged with {@link CONSTANT_CATCH}. */
+function constantCatch(value) {
+    const fn = () => value;
+    fn[CONSTANT_CATCH] = true;
+    return fn;
+}
+
+var _a$1;
+/** A special constant with type `never` */
+const NEVER = /*@__PURE__*/ Object.freeze({
+    status: "aborted",
+});
+/* Shared descriptor for installing `_zod`; defineProperty reads it
+ * synchronously, so reusing one object avoids a per-instance allocation. */
+const _zodDesc = { value: undefined, enumerable: false };
+// null where suppressing the capture would be unrecoverable: `parse()` puts the frames back with `captureStackTrace`, so without it the throw would lose its stack. also latched to null once `stackTraceLimit` proves unassignable, which a realm can do at any point by hardening Error
+let _E = "captureStackTrace" in Error ? Error : null;
+// v8 captures a stack trace inside the Error constructor, which dominates a failed parse; costs only the frames, and parse() restores those. the constructor must RUN: Object.create is cheaper and passes instanceof, but Error.isError and util.types.isNativeError check an internal slot
+function newError(Definition) {
+    const E = _E;
+    if (E) {
+        const saved = E.stackTraceLimit;
+        if (typeof saved === "number") {
+            try {
+                E.stackTraceLimit = 0;
+            }
+            catch {
+                _E = null;
+                return new Definition();
+            }
+            try {
+                return new Definition();
+            }
+            finally {
+                E.stackTraceLimit = saved;
+            }
+        }
+    }
+    return new Definition();
+}
+function $constructor(name, initializer, 
+/** This trait's members, installed once on every prototype that composes it. They cannot be declared in the initializer above: that runs per instance, and the prototype is shared. */
+proto, params) {
+    // Prototype for this constructor's `_zod` internals. Lazily-derived fields (`values`, `pattern`, `optin`, …) install here once rather than as an accessor on every instance.
+    const zodProto = {};
+    // Assigning the fields in the constructor body is what gives instances in-object slots; building the object literally and reparenting it costs a second allocation and a generic property copy.
+    function Internals(def) {
+        this.def = def;
+        this.constr = _;
+        this.traits = new Set();
+    }
+    Internals.prototype = zodProto;
+    const protoMembers = proto;
+    // One trait's members land on every prototype whose chain composes it, so the answer is per prototype rather than per trait.
+    const initialized = protoMembers && new WeakSet();
+    function init(inst, def) {
+        if (!inst._zod) {
+            _zodDesc.value = new Internals(def);
+            try {
+                Object.defineProperty(inst, "_zod", _zodDesc);
+            }
+            finally {
+                // Cleared even on throw, so the shared descriptor never leaks one instance's internals into the next.
+                _zodDesc.value = undefined;
+            }
+        }
+        else if (inst._zod.traits.has(name)) {
+            return;
+        }
+        inst._zod.traits.add(name);
+        initializer(inst, def);
+        if (initialized) {
+            // `super(def)` from a user subclass gives `this` a prototype the subclass owns, and installing there would overwrite whatever the subclass declared. `constr` built the instance, so its prototype is the one below the subclass's that should carry the members. A receiver whose chain never reaches that prototype installs on its own, which for a plain object handed straight to `init` means `Object.prototype` — unchanged from before.
+            const own = Object.getPrototypeOf(inst);
+            const ctorProto = inst._zod.constr.prototype;
+            let up = own;
+            while (up && up !== ctorProto)
+                up = Object.getPrototypeOf(up);
+            const target = up ?? own;
+            if (!initialized.has(target)) {
+                initialized.add(target);
+                members(target, protoMembers);
+            }
+        }
+        // support prototype modifications; for-in avoids the array allocation of Object.keys on the (usually empty) prototype
+        const proto = _.prototype;
+        for (const k in proto) {
+            if (!Object.prototype.hasOwnProperty.call(proto, k))
+                continue;
+            if (!(k in inst)) {
+                inst[k] = proto[k].bind(inst);
+            }
+        }
+    }
+    // doesn't work if Parent has a constructor with arguments
+    const Parent = params?.Parent ?? Object;
+    class Definition extends Parent {
+    }
+    Object.defineProperty(Definition, "name", { value: name });
+    function _(def) {
+        const inst = params?.Parent ? newError(Definition) : this;
+        init(inst, def);
+        const deferred = inst._zod.deferred;
+        if (deferred) {
+            for (const fn of deferred) {
+                fn();
+            }
+            // Released: initializers run once, and the list would otherwise be retained for the schema's lifetime.
+            inst._zod.deferred = undefined;
+        }
+        // Global post-processor hook. Internal: installed by `import "zod/compile"` to enable AOT compilation for every constructed schema. Runs last, once the instance is fully built, because it hands the instance to compile(). The post-processor is expected to be reentrancy-guarded by its own implementation.
+        const pp = globalThis.__zod_globalConfig?.postProcessor;
+        if (pp)
+            pp(inst);
+        return inst;
+    }
+    Object.defineProperty(_, "init", { value: init });
+    Object.defineProperty(_, Symbol.hasInstance, {
+        value: (inst) => {
+            if (params?.Parent && inst instanceof params.Parent)
+                return true;
+            return inst?._zod?.traits?.has(name);
+        },
+    });
+    Object.defineProperty(_, "name", { value: name });
+    return _;
+}
+class $ZodAsyncError extends Error {
+    constructor() {
+        super(`Encountered Promise during synchronous parse. Use .parseAsync() instead.`);
+    }
+}
+class $ZodEncodeError extends Error {
+    constructor(name) {
+        super(`Encountered unidirectional transform during encode: ${name}`);
+        this.name = "ZodEncodeError";
+    }
+}
+(_a$1 = globalThis).__zod_globalConfig ?? (_a$1.__zod_globalConfig = {});
+const globalConfig = globalThis.__zod_globalConfig;
+function config(newConfig) {
+    if (newConfig)
+        Object.assign(globalConfig, newConfig);
+    return globalConfig;
+}
+
+/* Computing the message eagerly is expensive (pretty-printed JSON of all
+ * issues), so defer it until first read. The accessor functions and
+ * descriptors are shared across instances to keep error construction
+ * cheap; the computed message is cached on the internals object. The
+ * setter preserves plain assignment semantics for consumers that
+ * overwrite `message`. */
+function _getMessage() {
+    const internals = this._zod;
+    internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
+    return internals.message;
+}
+function _setMessage(value) {
+    this._zod.message = value;
+}
+const _messageDesc = {
+    get: _getMessage,
+    set: _setMessage,
+    enumerable: true,
+    configurable: true,
+};
+const _issuesDesc = { value: undefined, enumerable: false };
+/* Prototypes that already carry the lazy `toString`. Seeded with the
+ * intrinsics so that `init` on a foreign object — it accepts any object —
+ * can never install an accessor onto a prototype we do not own. */
+const _installedToString = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
+const initializer$1 = (inst, def) => {
+    inst.name = "$ZodError";
+    // `_zod` is already non-enumerable: $constructor's init defined it with this same descriptor
+    _issuesDesc.value = def;
+    Object.defineProperty(inst, "issues", _issuesDesc);
+    // Clear the shared slot; a retained `value` pins the last error's issues.
+    _issuesDesc.value = undefined;
+    Object.defineProperty(inst, "message", _messageDesc);
+    /* `toString` lives as a non-enumerable lazy getter on the shared
+     * prototype; on first access it caches a per-instance closure so
+     * detached usage still works. */
+    const proto = Object.getPrototypeOf(inst);
+    if (!_installedToString.has(proto)) {
+        _installedToString.add(proto);
+        Object.defineProperty(proto, "toString", {
+            configurable: true,
+            enumerable: false,
+            get() {
+                const value = () => this.message;
+                Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
+                return value;
+            },
+            set(value) {
+                Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
+            },
+        });
+    }
+};
+const $ZodError = $constructor("$ZodError", initializer$1);
+/** Get-or-create `obj[key]` as an own data property. A path segment naming an inherited member
+ * ("toString", "constructor") would otherwise read through to the prototype, and assigning
+ * "__proto__" would hit the setter instead of creating a key. */
+function node(obj, key, make) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) {
+        if (key === "__proto__") {
+            Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
+        }
+        else {
+            obj[key] = make();
+        }
+    }
+    return obj[key];
+}
+function flattenError(error, mapper = (issue) => issue.message) {
+    const fieldErrors = {};
+    const formErrors = [];
+    for (const sub of error.issues) {
+        if (sub.path.length > 0) {
+            node(fieldErrors, sub.path[0], () => []).push(mapper(sub));
+        }
+        else {
+            formErrors.push(mapper(sub));
+        }
+    }
+    return { formErrors, fieldErrors };
+}
+function formatError(error, mapper = (issue) => issue.message) {
+    const fieldErrors = { _errors: [] };
+    const processError = (error, path = []) => {
+        for (const issue of error.issues) {
+            if (issue.code === "invalid_union" && issue.errors.length) {
+                issue.errors.map((issues) => processError({ issues }, [...path, ...issue.path]));
+            }
+            else if (issue.code === "invalid_key") {
+                processError({ issues: issue.issues }, [...path, ...issue.path]);
+            }
+            else if (issue.code === "invalid_element") {
+                processError({ issues: issue.issues }, [...path, ...issue.path]);
+            }
+            else {
+                const fullpath = [...path, ...issue.path];
+                if (fullpath.length === 0) {
+                    fieldErrors._errors.push(mapper(issue));
+                }
+                else {
+                    let curr = fieldErrors;
+                    let i = 0;
+                    while (i < fullpath.length) {
+                        const el = fullpath[i];
+                        const terminal = i === fullpath.length - 1;
+                        // `_errors` is reserved by this legacy format, so merge a matching path segment into the current node instead of treating its array as a child.
+                        if (el === "_errors") {
+                            if (terminal)
+                                curr._errors.push(mapper(issue));
+                            i++;
+                            continue;
+                        }
+                        // A path element may collide with an inherited property name such as
+                        // "__proto__" or "constructor". Truthiness checks read the prototype
+                        // (so no node is created, then ._errors.push throws), and bracket
+                        // assignment of "__proto__" hits the setter instead of creating an
+                        // own key. Guard the read with hasOwnProperty and create the node
+                        // with defineProperty so any path element becomes a real own key.
+                        if (!Object.prototype.hasOwnProperty.call(curr, el)) {
+                            Object.defineProperty(curr, el, {
+                                value: { _errors: [] },
+                                enumerable: true,
+                                writable: true,
+                                configurable: true,
+                            });
+                        }
+                        const node = curr[el];
+                        if (terminal) {
+                            node._errors.push(mapper(issue));
+                        }
+                        curr = node;
+                        i++;
+                    }
+                }
+            }
+        }
+    };
+    processError(error);
+    return fieldErrors;
+}
+
+// Always both keys, so the `_params` read site in `_parse` sees one object shape rather than two.
+function finalizeParams(callee, params) {
+    return { callee: params?.callee ?? callee, Err: params?.Err };
+}
+const _parse = (_Err) => {
+    const fn = (schema, value, _ctx, _params) => {
+        const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
+        const result = schema._zod.run({ value, issues: [] }, ctx);
+        if (result instanceof Promise) {
+            throw new $ZodAsyncError();
+        }
+        if (result.issues.length) {
+            const e = new (_params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
+            captureStackTrace(e, _params?.callee ?? fn);
+            throw e;
+        }
+        return result.value;
+    };
+    return fn;
+};
+const _parseAsync = (_Err) => {
+    const fn = async (schema, value, _ctx, params) => {
+        const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
+        let result = schema._zod.run({ value, issues: [] }, ctx);
+        if (result instanceof Promise)
+            result = await result;
+        if (result.issues.length) {
+            const e = new (params?.Err ?? _Err)(result.issues.map((iss) => finalizeIssue(iss, ctx, config())));
+            captureStackTrace(e, params?.callee ?? fn);
+            throw e;
+        }
+        return result.value;
+    };
+    return fn;
+};
+const _safeParse = (_Err) => (schema, value, _ctx) => {
+    const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
+    const result = schema._zod.run({ value, issues: [] }, ctx);
+    if (result instanceof Promise) {
+        throw new $ZodAsyncError();
+    }
+    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
+};
+// the error is built on the first read of `error`: finalizing the issues and constructing the instance is most of a failing parse, and a caller that only branches on `success` never pays it. a getter in the literal keeps this small; the alternative, one shared accessor descriptor plus a hidden state slot, reads ~15% faster but costs ~75 B gzipped in every bundle
+function failure(Err, issues, ctx) {
+    let error;
+    return {
+        success: false,
+        get error() {
+            if (!error) {
+                error = new Err(issues.map((iss) => finalizeIssue(iss, ctx, config())));
+                // finalizeIssue drops `input`, so the built error holds nothing; keeping the raw issues past this point pins the parsed value for the life of the result
+                issues = undefined;
+                ctx = undefined;
+            }
+            return error;
+        },
+        set error(e) {
+            error = e;
+            // a replacement makes the getter's branch unreachable, so the captures have to go here too
+            issues = undefined;
+            ctx = undefined;
+        },
+    };
+}
+const _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
+    const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
+    let result = schema._zod.run({ value, issues: [] }, ctx);
+    if (result instanceof Promise)
+        result = await result;
+    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
+};
+// registry mirrors of the compiler's sentinels, so this module never imports the compiler
+const COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
+const COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
+// Deliberately tiny, because v8 will not inline a body carrying the fallback's object literals and throw. Everything that is not the compiled happy path lives in validateFallback, and that split is worth ~35% on a compiled schema.
+const validate = ((schema, value, _ctx) => {
+    const validator = schema._zod.bag.validator;
+    if (validator !== undefined) {
+        if (validator(value) !== COMPILE_INVALID)
+            return true;
+        // a definite sentinel means the runtime would reject, so skip the re-parse; a ctx can still change the answer
+        if (validator.definite === true && _ctx === undefined)
+            return false;
+    }
+    return validateFallback(schema, value, _ctx);
+});
+function validateFallback(schema, value, _ctx) {
+    const ctx = _ctx
+        ? { ..._ctx, async: false, abortEarly: true }
+        : { async: false, abortEarly: true };
+    const fallbackRun = schema._zod.bag.fallbackRun;
+    let result;
+    if (fallbackRun) {
+        // skip nested fast paths on the fallback, so user callbacks keep the at-most-twice bound
+        ctx[COMPILE_FALLBACK] = true;
+        result = fallbackRun({ value, issues: [] }, ctx);
+    }
+    else {
+        result = schema._zod.run({ value, issues: [] }, ctx);
+    }
+    if (result instanceof Promise) {
+        throw new $ZodAsyncError();
+    }
+    return result.issues.length === 0;
+}
+// no fast path: the compiler keeps async parses on the runtime, because a promise-returning callback that is not declared async compiles to a throw
+const validateAsync$1 = async (schema, value, _ctx) => {
+    const ctx = _ctx
+        ? { ..._ctx, async: true, abortEarly: true }
+        : { async: true, abortEarly: true };
+    let result = schema._zod.run({ value, issues: [] }, ctx);
+    if (result instanceof Promise)
+        result = await result;
+    return result.issues.length === 0;
+};
+const _encode = (_Err) => {
+    const parse = _parse(_Err);
+    const fn = (schema, value, _ctx, _params) => {
+        const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
+        return parse(schema, value, ctx, finalizeParams(fn, _params));
+    };
+    return fn;
+};
+const _decode = (_Err) => {
+    const parse = _parse(_Err);
+    const fn = (schema, value, _ctx, _params) => {
+        return parse(schema, value, _ctx, finalizeParams(fn, _params));
+    };
+    return fn;
+};
+const _encodeAsync = (_Err) => {
+    const parseAsync = _parseAsync(_Err);
+    const fn = async (schema, value, _ctx, _params) => {
+        const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
+        return (await parseAsync(schema, value, ctx, finalizeParams(fn, _params)));
+    };
+    return fn;
+};
+const _decodeAsync = (_Err) => {
+    const parseAsync = _parseAsync(_Err);
+    const fn = async (schema, value, _ctx, _params) => {
+        return await parseAsync(schema, value, _ctx, finalizeParams(fn, _params));
+    };
+    return fn;
+};
+const _safeEncode = (_Err) => (schema, value, _ctx) => {
+    const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
+    return _safeParse(_Err)(schema, value, ctx);
+};
+const _safeDecode = (_Err) => (schema, value, _ctx) => {
+    return _safeParse(_Err)(schema, value, _ctx);
+};
+const _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
+    const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
+    return _safeParseAsync(_Err)(schema, value, ctx);
+};
+const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
+    return _safeParseAsync(_Err)(schema, value, _ctx);
+};
+
+/**
+ * @deprecated CUID v1 is deprecated by its authors due to information leakage
+ * (timestamps embedded in the id). Use {@link cuid2} instead.
+ * See https://github.com/paralleldrive/cuid.
+ */
+const cuid = /^[cC][0-9a-z]{6,}$/;
+const cuid2 = /^[0-9a-z]+$/;
+const ulid = /^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$/;
+const xid = /^[0-9a-vA-V]{20}$/;
+const ksuid = /^[A-Za-z0-9]{27}$/;
+const nanoid = /^[a-zA-Z0-9_-]{21}$/;
+function nanoidOfLength(length) {
+    return new RegExp(`^[a-zA-Z0-9_-]{${length}}$`);
+}
+/** ISO 8601-1 duration regex. Does not support the 8601-2 extensions like negative durations or fractional/negative components. */
+const duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
+/** A regex for any UUID-like identifier: 8-4-4-4-12 hex pattern */
+const guid = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+/** Returns a regex for validating an RFC 9562/4122 UUID.
+ *
+ * @param version Optionally specify a version 1-8. If no version is specified, all versions are supported. */
+const uuid = (version) => {
+    if (!version)
+        return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
+    return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
+};
+/** Practical email validation */
+const email = /^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$/;
+// from https://thekevinscott.com/emojis-in-javascript/#writing-a-regular-expression
+// Single character class, not an alternation: the two properties overlap (U+1F9B0-U+1F9B3), so `(A|B)+` backtracks exponentially on a failed match. The leading lookahead then demands one anchor — a pictograph, a regional indicator, or the enclosing keycap — because `\p{Emoji_Component}` on its own covers ASCII digits, `#`, `*`, ZWJ, variation selectors and skin tone modifiers, none of which is an emoji without a base.
+const _emoji$1 = `^(?=[\\s\\S]*[\\p{Extended_Pictographic}\\p{Regional_Indicator}\\u20E3])[\\p{Extended_Pictographic}\\p{Emoji_Component}]+$`;
+function emoji() {
+    return new RegExp(_emoji$1, "u");
+}
+const ipv4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
+const ipv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))$/;
+const cidrv4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\/([0-9]|[1-2][0-9]|3[0-2])$/;
+const cidrv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
+// https://stackoverflow.com/questions/7860392/determine-if-string-is-in-base64-using-javascript
+const base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
+const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
+const httpProtocol = /^https?$/;
+// https://blog.stevenlevithan.com/archives/validate-phone-number#r4-3 (regex sans spaces) E.164: leading digit must be 1-9; total digits (excluding '+') between 7-15
+const e164 = /^\+[1-9]\d{6,14}$/;
+const dateSource = `(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))`;
+
+function anchor(source) {
+    return new RegExp(`^${source}$`);
+}
+const date = /*@__PURE__*/ anchor(dateSource);
+function timeSource(args) {
+    const hhmm = `(?:[01]\\d|2[0-3]):[0-5]\\d`;
+    const regex = typeof args.precision === "number"
+        ? args.precision === -1
+            ? `${hhmm}`
+            : args.precision === 0
+                ? `${hhmm}:[0-5]\\d`
+                : `${hhmm}:[0-5]\\d\\.\\d{${args.precision}}`
+        : args.seconds
+            ? `${hhmm}:[0-5]\\d(?:\\.\\d+)?`
+            : `${hhmm}(?::[0-5]\\d(?:\\.\\d+)?)?`;
+    return regex;
+}
+function time(args) {
+    return new RegExp(`^${timeSource(args)}$`);
+}
+// Adapted from https://stackoverflow.com/a/3143231
+function datetime(args) {
+    const opts = ["Z"];
+    // if (args.offset) opts.push(`([+-]\\d{2}:\\d{2})`);
+    if (args.offset)
+        opts.push(`([+-](?:[01]\\d|2[0-3]):[0-5]\\d)`);
+    // RFC 3339 mandates seconds wherever the time carries a `Z` or an offset, so only the unqualified form `local` adds may omit them
+    const qualified = `${timeSource({ precision: args.precision, seconds: true })}(?:${opts.join("|")})`;
+    const timeRegex = args.local ? `${qualified}|${timeSource({ precision: args.precision })}` : qualified;
+    return new RegExp(`^${dateSource}T(?:${timeRegex})$`);
+}
+// the unbounded form of `string()` as a literal, so every plain string shares one instance instead of building its own
+const anyString = /^[\s\S]{0,}$/;
+const integer = /^-?\d+$/;
+const number$1 = /^-?\d+(?:\.\d+)?$/;
+const boolean$1 = /^(?:true|false)$/i;
+// regex for string with no uppercase letters
+const lowercase = /^[^A-Z]*$/;
+// regex for string with no lowercase letters
+const uppercase = /^[^a-z]*$/;
+
+// import { $ZodType } from "./schemas.js";
+const $ZodCheck = /*@__PURE__*/ $constructor("$ZodCheck", (inst, def) => {
+    var _a;
+    inst._zod ?? (inst._zod = {});
+    inst._zod.def = def;
+    (_a = inst._zod).onattach ?? (_a.onattach = []);
+});
+/** Default `when` for length-based checks: run only on non-nullish values with a `length`. */
+const _whenHasLength = (payload) => {
+    const val = payload.value;
+    return !nullish(val) && val.length !== undefined;
+};
+const numericOriginMap = {
+    number: "number",
+    bigint: "bigint",
+    object: "date",
+};
+const $ZodCheckLessThan = /*@__PURE__*/ $constructor("$ZodCheckLessThan", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const origin = numericOriginMap[typeof def.value];
+    inst._zod.check = (payload) => {
+        if (def.inclusive ? payload.value <= def.value : payload.value < def.value) {
+            return;
+        }
+        payload.issues.push({
+            origin: numericOriginMap[typeof payload.value] ?? origin,
+            code: "too_big",
+            maximum: typeof def.value === "object" ? def.value.getTime() : def.value,
+            input: payload.value,
+            inclusive: def.inclusive,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckGreaterThan = /*@__PURE__*/ $constructor("$ZodCheckGreaterThan", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const origin = numericOriginMap[typeof def.value];
+    inst._zod.check = (payload) => {
+        if (def.inclusive ? payload.value >= def.value : payload.value > def.value) {
+            return;
+        }
+        payload.issues.push({
+            origin: numericOriginMap[typeof payload.value] ?? origin,
+            code: "too_small",
+            minimum: typeof def.value === "object" ? def.value.getTime() : def.value,
+            input: payload.value,
+            inclusive: def.inclusive,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckMultipleOf = 
+/*@__PURE__*/ $constructor("$ZodCheckMultipleOf", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (typeof payload.value !== typeof def.value)
+            throw new Error("Cannot mix number and bigint in multiple_of check.");
+        const isMultiple = typeof payload.value === "bigint"
+            ? // `value % 0n` throws, and nothing is a multiple of zero — the number branch already fails this way via NaN
+                def.value !== BigInt(0) && payload.value % def.value === BigInt(0)
+            : floatSafeRemainder(payload.value, def.value) === 0;
+        if (isMultiple)
+            return;
+        payload.issues.push({
+            origin: typeof payload.value,
+            code: "not_multiple_of",
+            divisor: def.value,
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckNumberFormat = /*@__PURE__*/ $constructor("$ZodCheckNumberFormat", (inst, def) => {
+    $ZodCheck.init(inst, def); // no format checks
+    def.format = def.format || "float64";
+    const isInt = def.format?.includes("int");
+    const origin = isInt ? "int" : "number";
+    const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
+    inst._zod.check = (payload) => {
+        const input = payload.value;
+        if (isInt) {
+            if (!Number.isInteger(input)) {
+                // invalid_format issue
+                // payload.issues.push({
+                //   expected: def.format,
+                //   format: def.format,
+                //   code: "invalid_format",
+                //   input,
+                //   inst,
+                // });
+                // invalid_type issue
+                payload.issues.push({
+                    expected: origin,
+                    format: def.format,
+                    code: "invalid_type",
+                    continue: false,
+                    input,
+                    inst,
+                });
+                return;
+                // not_multiple_of issue
+                // payload.issues.push({
+                //   code: "not_multiple_of",
+                //   origin: "number",
+                //   input,
+                //   inst,
+                //   divisor: 1,
+                // });
+            }
+            if (!Number.isSafeInteger(input)) {
+                if (input > 0) {
+                    // too_big
+                    payload.issues.push({
+                        input,
+                        code: "too_big",
+                        maximum: Number.MAX_SAFE_INTEGER,
+                        note: "Integers must be within the safe integer range.",
+                        inst,
+                        origin,
+                        inclusive: true,
+                        continue: !def.abort,
+                    });
+                }
+                else {
+                    // too_small
+                    payload.issues.push({
+                        input,
+                        code: "too_small",
+                        minimum: Number.MIN_SAFE_INTEGER,
+                        note: "Integers must be within the safe integer range.",
+                        inst,
+                        origin,
+                        inclusive: true,
+                        continue: !def.abort,
+                    });
+                }
+                return;
+            }
+        }
+        if (input < minimum) {
+            payload.issues.push({
+                origin: "number",
+                input,
+                code: "too_small",
+                minimum,
+                inclusive: true,
+                inst,
+                continue: !def.abort,
+            });
+        }
+        if (input > maximum) {
+            payload.issues.push({
+                origin: "number",
+                input,
+                code: "too_big",
+                maximum,
+                inclusive: true,
+                inst,
+                continue: !def.abort,
+            });
+        }
+    };
+});
+const $ZodCheckMaxLength = /*@__PURE__*/ $constructor("$ZodCheckMaxLength", (inst, def) => {
+    var _a;
+    $ZodCheck.init(inst, def);
+    (_a = inst._zod.def).when ?? (_a.when = _whenHasLength);
+    inst._zod.check = (payload) => {
+        const input = payload.value;
+        const units = input.length;
+        // Strings are measured in Unicode code points, not UTF-16 units. A code point is at most two units, so a string that already fits in units fits in code points; only an overflow has to be counted.
+        const length = typeof input === "string" && units > def.maximum ? codePointLength(input) : units;
+        if (length <= def.maximum)
+            return;
+        const origin = getLengthableOrigin(input);
+        payload.issues.push({
+            origin,
+            code: "too_big",
+            maximum: def.maximum,
+            inclusive: true,
+            input,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckMinLength = /*@__PURE__*/ $constructor("$ZodCheckMinLength", (inst, def) => {
+    var _a;
+    $ZodCheck.init(inst, def);
+    (_a = inst._zod.def).when ?? (_a.when = _whenHasLength);
+    inst._zod.check = (payload) => {
+        const input = payload.value;
+        const units = input.length;
+        // A code point is one or two UTF-16 units, so fewer units than the floor can never reach it and twice the floor always clears it. Only in between is the exact count in doubt.
+        const length = typeof input === "string" && units >= def.minimum && units < def.minimum * 2
+            ? codePointLength(input)
+            : units;
+        if (length >= def.minimum)
+            return;
+        const origin = getLengthableOrigin(input);
+        payload.issues.push({
+            origin,
+            code: "too_small",
+            minimum: def.minimum,
+            inclusive: true,
+            input,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckLengthEquals = /*@__PURE__*/ $constructor("$ZodCheckLengthEquals", (inst, def) => {
+    var _a;
+    $ZodCheck.init(inst, def);
+    (_a = inst._zod.def).when ?? (_a.when = _whenHasLength);
+    inst._zod.check = (payload) => {
+        const input = payload.value;
+        const units = input.length;
+        // A code point is one or two UTF-16 units, so outside `[length, length * 2]` units the target is missed either way — and missed in the same direction in both measures.
+        const length = typeof input === "string" && units >= def.length && units <= def.length * 2
+            ? codePointLength(input)
+            : units;
+        if (length === def.length)
+            return;
+        const origin = getLengthableOrigin(input);
+        const tooBig = length > def.length;
+        payload.issues.push({
+            origin,
+            ...(tooBig ? { code: "too_big", maximum: def.length } : { code: "too_small", minimum: def.length }),
+            inclusive: true,
+            exact: true,
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckStringFormat = /*@__PURE__*/ $constructor("$ZodCheckStringFormat", (inst, def) => {
+    var _a, _b;
+    $ZodCheck.init(inst, def);
+    if (def.pattern)
+        (_a = inst._zod).check ?? (_a.check = (payload) => {
+            def.pattern.lastIndex = 0;
+            if (def.pattern.test(payload.value))
+                return;
+            payload.issues.push({
+                origin: "string",
+                code: "invalid_format",
+                format: def.format,
+                input: payload.value,
+                ...(def.pattern ? { pattern: def.pattern.toString() } : {}),
+                inst,
+                continue: !def.abort,
+            });
+        });
+    else
+        (_b = inst._zod).check ?? (_b.check = () => { });
+});
+const $ZodCheckRegex = /*@__PURE__*/ $constructor("$ZodCheckRegex", (inst, def) => {
+    $ZodCheckStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        def.pattern.lastIndex = 0;
+        if (def.pattern.test(payload.value))
+            return;
+        payload.issues.push({
+            origin: "string",
+            code: "invalid_format",
+            format: "regex",
+            input: payload.value,
+            pattern: def.pattern.toString(),
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckLowerCase = /*@__PURE__*/ $constructor("$ZodCheckLowerCase", (inst, def) => {
+    def.pattern ?? (def.pattern = lowercase);
+    $ZodCheckStringFormat.init(inst, def);
+});
+const $ZodCheckUpperCase = /*@__PURE__*/ $constructor("$ZodCheckUpperCase", (inst, def) => {
+    def.pattern ?? (def.pattern = uppercase);
+    $ZodCheckStringFormat.init(inst, def);
+});
+const $ZodCheckIncludes = /*@__PURE__*/ $constructor("$ZodCheckIncludes", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const escapedRegex = escapeRegex(def.includes);
+    // `String.prototype.includes(sub, position)` matches `sub` at `position`
+    // OR LATER, so the pattern must allow at least `position` leading chars
+    // (`{N,}`), not exactly `position` chars (`{N}`).
+    const pattern = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
+    def.pattern = pattern;
+    inst._zod.check = (payload) => {
+        if (payload.value.includes(def.includes, def.position))
+            return;
+        payload.issues.push({
+            origin: "string",
+            code: "invalid_format",
+            format: "includes",
+            includes: def.includes,
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckStartsWith = /*@__PURE__*/ $constructor("$ZodCheckStartsWith", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const pattern = new RegExp(`^${escapeRegex(def.prefix)}.*`);
+    def.pattern ?? (def.pattern = pattern);
+    inst._zod.check = (payload) => {
+        if (payload.value.startsWith(def.prefix))
+            return;
+        payload.issues.push({
+            origin: "string",
+            code: "invalid_format",
+            format: "starts_with",
+            prefix: def.prefix,
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckEndsWith = /*@__PURE__*/ $constructor("$ZodCheckEndsWith", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const pattern = new RegExp(`.*${escapeRegex(def.suffix)}$`);
+    def.pattern ?? (def.pattern = pattern);
+    inst._zod.check = (payload) => {
+        if (payload.value.endsWith(def.suffix))
+            return;
+        payload.issues.push({
+            origin: "string",
+            code: "invalid_format",
+            format: "ends_with",
+            suffix: def.suffix,
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    inst._zod.check = (payload) => {
+        payload.value = def.tx(payload.value);
+    };
+});
+
+class Doc {
+    constructor(args = [], closed = {}) {
+        this.content = [];
+        this.indent = 0;
+        this.args = args;
+        this.closed = closed;
+    }
+    // the compiler catches a child's throw and keeps writing into this doc, so the indent has to unwind with it
+    indented(fn) {
+        this.indent += 1;
+        try {
+            fn(this);
+        }
+        finally {
+            this.indent -= 1;
+        }
+    }
+    write(arg) {
+        if (typeof arg === "function") {
+            arg(this, { execution: "sync" });
+            arg(this, { execution: "async" });
+            return;
+        }
+        const content = arg;
+        const lines = content.split("\n").filter((x) => x);
+        const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
+        const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
+        for (const line of dedented) {
+            this.content.push(line);
+        }
+    }
+    compile() {
+        const F = Function;
+        const content = this?.content ?? [``];
+        const factory = new F(...Object.keys(this.closed), `return function (${this.args.join(", ")}) {\n${content.join("\n")}\n};`);
+        return factory(...Object.values(this.closed));
+    }
+}
+
+const version = {
+    major: 4,
+    minor: 6,
+    patch: 7,
+};
+
+const $ZodType = /*@__PURE__*/ $constructor("$ZodType", (inst, def) => {
+    var _a;
+    inst ?? (inst = {});
+    inst._zod.def = def; // set _def property
+    inst._zod.bag = inst._zod.bag || {}; // initialize _bag object
+    inst._zod.version = version;
+    const defChecks = inst._zod.def.checks;
+    // if inst is itself a checks.$ZodCheck, run it as a check
+    const checks = inst._zod.traits.has("$ZodCheck")
+        ? [inst, ...(defChecks ?? [])]
+        : defChecks?.length
+            ? [...defChecks]
+            : [];
+    for (const ch of checks) {
+        for (const fn of ch._zod.onattach) {
+            fn(inst);
+        }
+    }
+    if (checks.length === 0) {
+        // deferred initializer inst._zod.parse is not yet defined
+        (_a = inst._zod).deferred ?? (_a.deferred = []);
+        inst._zod.deferred?.push(() => {
+            inst._zod.run = inst._zod.parse;
+        });
+    }
+    else {
+        const runChecks = (payload, checks, ctx) => {
+            if (payload.memo)
+                return payload;
+            let isAborted = aborted(payload);
+            let asyncResult;
+            for (const ch of checks) {
+                if (ch._zod.def.when) {
+                    if (explicitlyAborted(payload))
+                        continue;
+                    const shouldRun = ch._zod.def.when(payload);
+                    if (!shouldRun)
+                        continue;
+                }
+                else if (isAborted) {
+                    continue;
+                }
+                const currLen = payload.issues.length;
+                const _ = ch._zod.check(payload);
+                if (_ instanceof Promise && ctx?.async === false) {
+                    throw new $ZodAsyncError();
+                }
+                if (asyncResult || _ instanceof Promise) {
+                    asyncResult = (asyncResult ?? Promise.resolve()).then(async () => {
+                        await _;
+                        const nextLen = payload.issues.length;
+                        if (nextLen === currLen)
+                            return;
+                        attachSchema(payload.issues, currLen, inst);
+                        if (!isAborted)
+                            isAborted = aborted(payload, currLen);
+                    });
+                }
+                else {
+                    const nextLen = payload.issues.length;
+                    if (nextLen === currLen)
+                        continue;
+                    attachSchema(payload.issues, currLen, inst);
+                    if (!isAborted)
+                        isAborted = aborted(payload, currLen);
+                }
+            }
+            if (asyncResult) {
+                return asyncResult.then(() => {
+                    return payload;
+                });
+            }
+            return payload;
+        };
+        const handleCanaryResult = (canary, payload, ctx) => {
+            // abort if the canary is aborted
+            if (aborted(canary)) {
+                canary.aborted = true;
+                return canary;
+            }
+            // run checks first, then
+            const checkResult = runChecks(payload, checks, ctx);
+            if (checkResult instanceof Promise) {
+                if (ctx.async === false)
+                    throw new $ZodAsyncError();
+                return checkResult.then((checkResult) => inst._zod.parse(checkResult, ctx));
+            }
+            return inst._zod.parse(checkResult, ctx);
+        };
+        inst._zod.run = (payload, ctx) => {
+            if (ctx.skipChecks) {
+                return inst._zod.parse(payload, ctx);
+            }
+            if (ctx.direction === "backward") {
+                // run canary initial pass (no checks)
+                const canary = inst._zod.parse({ value: payload.value, issues: [] }, { ...ctx, skipChecks: true });
+                if (canary instanceof Promise) {
+                    return canary.then((canary) => {
+                        return handleCanaryResult(canary, payload, ctx);
+                    });
+                }
+                return handleCanaryResult(canary, payload, ctx);
+            }
+            // forward
+            const result = inst._zod.parse(payload, ctx);
+            if (result instanceof Promise) {
+                if (ctx.async === false)
+                    throw new $ZodAsyncError();
+                return result.then((result) => runChecks(result, checks, ctx));
+            }
+            return runChecks(result, checks, ctx);
+        };
+    }
+}, {
+    // Wrappers extend this by installing a richer factory over it; reading it eagerly would defeat the laziness.
+    get "~standard"() {
+        return hide(this, "~standard", standardProps(this));
+    },
+    set "~standard"(value) {
+        own(this, "~standard", value);
+    },
+});
+/** The Standard Schema surface for `inst`. Shared so wrappers can extend it without forcing it. */
+// a Standard Schema result only reports issues, so a failure finalizes them straight off the raw payload: no ZodError, and no lazy result to read through
+const toStandardResult = (r, ctx) => r.issues.length ? { issues: r.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r.value };
+async function validateAsync(inst, value) {
+    const ctx = { async: true };
+    return toStandardResult((await inst._zod.run({ value, issues: [] }, ctx)), ctx);
+}
+function standardProps(inst) {
+    return {
+        validate: (value) => {
+            const ctx = { async: false };
+            try {
+                const r = inst._zod.run({ value, issues: [] }, ctx);
+                if (!(r instanceof Promise))
+                    return toStandardResult(r, ctx);
+            }
+            catch (_) { }
+            // async function so a synchronously throwing check rejects instead of escaping validate
+            return validateAsync(inst, value);
+        },
+        vendor: "zod",
+        version: 1,
+    };
+}
+const $ZodString = /*@__PURE__*/ $constructor("$ZodString", (inst, def) => {
+    $ZodType.init(inst, def);
+    // a format's own pattern, else unbounded; a template literal derives the check-aware form itself
+    inst._zod.pattern = def.pattern ?? anyString;
+    inst._zod.parse = (payload, _) => {
+        if (def.coerce)
+            try {
+                payload.value = String(payload.value);
+            }
+            catch (_) { }
+        if (typeof payload.value === "string")
+            return payload;
+        payload.issues.push({
+            expected: "string",
+            code: "invalid_type",
+            input: payload.value,
+            inst,
+        });
+        return payload;
+    };
+});
+const $ZodStringFormat = /*@__PURE__*/ $constructor("$ZodStringFormat", (inst, def) => {
+    // check initialization must come first
+    $ZodCheckStringFormat.init(inst, def);
+    $ZodString.init(inst, def);
+});
+const $ZodGUID = /*@__PURE__*/ $constructor("$ZodGUID", (inst, def) => {
+    def.pattern ?? (def.pattern = guid);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodUUID = /*@__PURE__*/ $constructor("$ZodUUID", (inst, def) => {
+    if (def.version) {
+        const versionMap = {
+            v1: 1,
+            v2: 2,
+            v3: 3,
+            v4: 4,
+            v5: 5,
+            v6: 6,
+            v7: 7,
+            v8: 8,
+        };
+        const v = versionMap[def.version];
+        if (v === undefined)
+            throw new Error(`Invalid UUID version: "${def.version}"`);
+        def.pattern ?? (def.pattern = uuid(v));
+    }
+    else
+        def.pattern ?? (def.pattern = uuid());
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodEmail = /*@__PURE__*/ $constructor("$ZodEmail", (inst, def) => {
+    def.pattern ?? (def.pattern = email);
+    $ZodStringFormat.init(inst, def);
+});
+/** The `://` guard rejected the input before the URL constructor saw it. */
+const URL_BAD_FORMAT = 1;
+/** The URL parser rejected the input. */
+const URL_UNPARSEABLE = 2;
+function canParseURL(input) {
+    try {
+        if (typeof URL !== "undefined" && typeof URL.canParse === "function")
+            return URL.canParse(input);
+        new URL(input);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function validateURL(trimmed, def) {
+    if (!("normalize" in def) && !("hostname" in def) && !("protocol" in def)) {
+        return canParseURL(trimmed) || URL_UNPARSEABLE;
+    }
+    return parseURLObject(trimmed, def);
+}
+/** Parses a URL while preserving the non-normalizing HTTP guard. */
+function parseURLObject(trimmed, def) {
+    // When normalize is off, require :// for http/https URLs. This prevents strings like "http:example.com" or "https:/path" from being silently accepted
+    if (!def.normalize && def.protocol?.source === httpProtocol.source && !/^https?:\/\//i.test(trimmed)) {
+        return URL_BAD_FORMAT;
+    }
+    try {
+        if (typeof URL !== "undefined") {
+            const URLStatic = URL;
+            if (typeof URLStatic.parse === "function")
+                return URLStatic.parse(trimmed) ?? URL_UNPARSEABLE;
+        }
+        // @ts-ignore
+        return new URL(trimmed);
+    }
+    catch {
+        return URL_UNPARSEABLE;
+    }
+}
+const asciiTabOrNewline = /[\t\n\r]/g;
+/** The URL parser deletes every ASCII tab, LF and CR from its input before it parses, so `new URL("https://exa\nmple.com")` reports on `example.com`. Applying the same deletion to the returned value closes the half of that divergence which can move the host; the parser's other rewrite, stripping C0 controls at the edges, cannot. */
+function stripTabAndNewline(value) {
+    return value.replace(asciiTabOrNewline, "");
+}
+function urlHostnameOk(url, hostname) {
+    hostname.lastIndex = 0;
+    return hostname.test(url.hostname);
+}
+function urlProtocolOk(url, protocol) {
+    protocol.lastIndex = 0;
+    return protocol.test(url.protocol.endsWith(":") ? url.protocol.slice(0, -1) : url.protocol);
+}
+const $ZodURL = /*@__PURE__*/ $constructor("$ZodURL", (inst, def) => {
+    $ZodStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        try {
+            // Trim whitespace from input
+            const trimmed = payload.value.trim();
+            const url = validateURL(trimmed, def);
+            if (url === URL_BAD_FORMAT) {
+                payload.issues.push({
+                    code: "invalid_format",
+                    format: "url",
+                    note: "Invalid URL format",
+                    input: payload.value,
+                    inst,
+                    continue: !def.abort,
+                });
+                return;
+            }
+            if (url === URL_UNPARSEABLE) {
+                payload.issues.push({
+                    code: "invalid_format",
+                    format: "url",
+                    input: payload.value,
+                    inst,
+                    continue: !def.abort,
+                });
+                return;
+            }
+            if (url === true) {
+                payload.value = stripTabAndNewline(trimmed);
+                return;
+            }
+            if (def.hostname && !urlHostnameOk(url, def.hostname)) {
+                payload.issues.push({
+                    code: "invalid_format",
+                    format: "url",
+                    note: "Invalid hostname",
+                    pattern: def.hostname.source,
+                    input: payload.value,
+                    inst,
+                    continue: !def.abort,
+                });
+            }
+            if (def.protocol && !urlProtocolOk(url, def.protocol)) {
+                payload.issues.push({
+                    code: "invalid_format",
+                    format: "url",
+                    note: "Invalid protocol",
+                    pattern: def.protocol.source,
+                    input: payload.value,
+                    inst,
+                    continue: !def.abort,
+                });
+            }
+            // Set the output value based on normalize flag
+            payload.value = def.normalize ? url.href : stripTabAndNewline(trimmed);
+            return;
+        }
+        catch (_) {
+            payload.issues.push({
+                code: "invalid_format",
+                format: "url",
+                input: payload.value,
+                inst,
+                continue: !def.abort,
+            });
+        }
+    };
+});
+const $ZodEmoji = /*@__PURE__*/ $constructor("$ZodEmoji", (inst, def) => {
+    def.pattern ?? (def.pattern = emoji());
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodNanoID = /*@__PURE__*/ $constructor("$ZodNanoID", (inst, def) => {
+    if (def.length !== undefined && (!Number.isInteger(def.length) || def.length < 1))
+        throw new Error(`Invalid nanoid length: ${def.length}`);
+    def.pattern ?? (def.pattern = def.length === undefined ? nanoid : nanoidOfLength(def.length));
+    $ZodStringFormat.init(inst, def);
+});
+/**
+ * @deprecated CUID v1 is deprecated by its authors due to information leakage
+ * (timestamps embedded in the id). Use {@link $ZodCUID2} instead.
+ * See https://github.com/paralleldrive/cuid.
+ */
+const $ZodCUID = /*@__PURE__*/ $constructor("$ZodCUID", (inst, def) => {
+    def.pattern ?? (def.pattern = cuid);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodCUID2 = /*@__PURE__*/ $constructor("$ZodCUID2", (inst, def) => {
+    def.pattern ?? (def.pattern = cuid2);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodULID = /*@__PURE__*/ $constructor("$ZodULID", (inst, def) => {
+    def.pattern ?? (def.pattern = ulid);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodXID = /*@__PURE__*/ $constructor("$ZodXID", (inst, def) => {
+    def.pattern ?? (def.pattern = xid);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodKSUID = /*@__PURE__*/ $constructor("$ZodKSUID", (inst, def) => {
+    def.pattern ?? (def.pattern = ksuid);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodISODateTime = /*@__PURE__*/ $constructor("$ZodISODateTime", (inst, def) => {
+    def.pattern ?? (def.pattern = datetime(def));
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodISODate = /*@__PURE__*/ $constructor("$ZodISODate", (inst, def) => {
+    def.pattern ?? (def.pattern = date);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodISOTime = /*@__PURE__*/ $constructor("$ZodISOTime", (inst, def) => {
+    def.pattern ?? (def.pattern = time(def));
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodISODuration = /*@__PURE__*/ $constructor("$ZodISODuration", (inst, def) => {
+    def.pattern ?? (def.pattern = duration);
+    $ZodStringFormat.init(inst, def);
+});
+const $ZodIPv4 = /*@__PURE__*/ $constructor("$ZodIPv4", (inst, def) => {
+    def.pattern ?? (def.pattern = ipv4);
+    $ZodStringFormat.init(inst, def);
+});
+/** An IPv6 address is written with hex digits, colons and dots, and nothing else. The guard is what makes the check below an IPv6 check: `new URL("http://[...]")` parses an authority, not an address, so `@` and `\` re-delimit it and `"::@1\\"` validates against the host `0.0.0.1`. The URL parser also deletes ASCII tab, LF and CR rather than failing, which is how `"::1\n"` validated as `::1`. */
+const ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
+function isValidIPv6(value) {
+    if (!ipv6Alphabet.test(value))
+        return false;
+    return canParseURL(`http://[${value}]`);
+}
+const $ZodIPv6 = /*@__PURE__*/ $constructor("$ZodIPv6", (inst, def) => {
+    def.pattern ?? (def.pattern = ipv6);
+    $ZodStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (!isValidIPv6(payload.value)) {
+            payload.issues.push({
+                code: "invalid_format",
+                format: "ipv6",
+                input: payload.value,
+                inst,
+                continue: !def.abort,
+            });
+        }
+    };
+});
+const $ZodCIDRv4 = /*@__PURE__*/ $constructor("$ZodCIDRv4", (inst, def) => {
+    def.pattern ?? (def.pattern = cidrv4);
+    $ZodStringFormat.init(inst, def);
+});
+function isValidCIDRv6(value) {
+    const parts = value.split("/");
+    if (parts.length !== 2)
+        return false;
+    const [address, prefix] = parts;
+    if (!prefix)
+        return false;
+    const prefixNum = Number(prefix);
+    if (`${prefixNum}` !== prefix)
+        return false;
+    if (prefixNum < 0 || prefixNum > 128)
+        return false;
+    return isValidIPv6(address);
+}
+const $ZodCIDRv6 = /*@__PURE__*/ $constructor("$ZodCIDRv6", (inst, def) => {
+    def.pattern ?? (def.pattern = cidrv6); // not used for validation
+    $ZodStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (!isValidCIDRv6(payload.value)) {
+            payload.issues.push({
+                code: "invalid_format",
+                format: "cidrv6",
+                input: payload.value,
+                inst,
+                continue: !def.abort,
+            });
+        }
+    };
+});
+//////////////////////////////   ZodBase64   //////////////////////////////
+function isValidBase64(data) {
+    if (data === "")
+        return true;
+    // atob ignores whitespace, so reject it up front.
+    if (/\s/.test(data))
+        return false;
+    if (data.length % 4 !== 0)
+        return false;
+    try {
+        // @ts-ignore
+        atob(data);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+// lax on purpose: the quantified regexes.base64 overflows the regex stack on multi-MB input and its leading ^$| alternation leaks through template-literal composition; isValidBase64 enforces length and padding
+const base64Charset = /^[0-9a-zA-Z+/]*={0,2}$/;
+const $ZodBase64 = /*@__PURE__*/ $constructor("$ZodBase64", (inst, def) => {
+    def.pattern ?? (def.pattern = base64Charset);
+    $ZodStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (isValidBase64(payload.value))
+            return;
+        payload.issues.push({
+            code: "invalid_format",
+            format: "base64",
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+//////////////////////////////   ZodBase64URL   //////////////////////////////
+// lax on purpose: the quantified regexes.base64url overflows the regex stack on multi-MB input; isValidBase64 enforces length on the padded string
+const base64urlCharset = /^[A-Za-z0-9_-]*$/;
+function isValidBase64URL(data) {
+    if (!base64urlCharset.test(data))
+        return false;
+    const base64 = data.replace(/[-_]/g, (c) => (c === "-" ? "+" : "/"));
+    const padded = base64.padEnd(Math.ceil(base64.length / 4) * 4, "=");
+    return isValidBase64(padded);
+}
+const $ZodBase64URL = /*@__PURE__*/ $constructor("$ZodBase64URL", (inst, def) => {
+    def.pattern ?? (def.pattern = base64urlCharset);
+    $ZodStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (isValidBase64URL(payload.value))
+            return;
+        payload.issues.push({
+            code: "invalid_format",
+            format: "base64url",
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodE164 = /*@__PURE__*/ $constructor("$ZodE164", (inst, def) => {
+    def.pattern ?? (def.pattern = e164);
+    $ZodStringFormat.init(inst, def);
+});
+//////////////////////////////   ZodJWT   //////////////////////////////
+function isValidJWT(token, algorithm = null) {
+    try {
+        const tokensParts = token.split(".");
+        if (tokensParts.length !== 3)
+            return false;
+        const [header] = tokensParts;
+        if (!header)
+            return false;
+        // @ts-ignore
+        const parsedHeader = JSON.parse(atob(header));
+        if ("typ" in parsedHeader && parsedHeader?.typ !== "JWT")
+            return false;
+        if (!parsedHeader.alg)
+            return false;
+        if (algorithm && (!("alg" in parsedHeader) || parsedHeader.alg !== algorithm))
+            return false;
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+const $ZodJWT = /*@__PURE__*/ $constructor("$ZodJWT", (inst, def) => {
+    $ZodStringFormat.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (isValidJWT(payload.value, def.alg))
+            return;
+        payload.issues.push({
+            code: "invalid_format",
+            format: "jwt",
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodNumber = /*@__PURE__*/ $constructor("$ZodNumber", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.pattern = number$1;
+    inst._zod.parse = (payload, _ctx) => {
+        if (def.coerce)
+            try {
+                payload.value = Number(payload.value);
+            }
+            catch (_) { }
+        const input = payload.value;
+        if (typeof input === "number" && !Number.isNaN(input) && Number.isFinite(input)) {
+            return payload;
+        }
+        const received = typeof input === "number"
+            ? Number.isNaN(input)
+                ? "NaN"
+                : !Number.isFinite(input)
+                    ? String(input)
+                    : undefined
+            : undefined;
+        payload.issues.push({
+            expected: "number",
+            code: "invalid_type",
+            input,
+            inst,
+            ...(received ? { received } : {}),
+        });
+        return payload;
+    };
+});
+const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, def) => {
+    $ZodCheckNumberFormat.init(inst, def);
+    $ZodNumber.init(inst, def); // no format checks
+});
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.pattern = boolean$1;
+    inst._zod.parse = (payload, _ctx) => {
+        if (def.coerce)
+            try {
+                payload.value = Boolean(payload.value);
+            }
+            catch (_) { }
+        const input = payload.value;
+        if (typeof input === "boolean")
+            return payload;
+        payload.issues.push({
+            expected: "boolean",
+            code: "invalid_type",
+            input,
+            inst,
+        });
+        return payload;
+    };
+});
+const $ZodUnknown = /*@__PURE__*/ $constructor("$ZodUnknown", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.parse = (payload) => payload;
+});
+const $ZodNever = /*@__PURE__*/ $constructor("$ZodNever", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.parse = (payload, _ctx) => {
+        payload.issues.push({
+            expected: "never",
+            code: "invalid_type",
+            input: payload.value,
+            inst,
+        });
+        return payload;
+    };
+});
+// an oversized container fails its leading size checks before any element is parsed
+function capSize(inst, size) {
+    const caps = sizeCaps(inst._zod.def.checks);
+    if (!caps.length)
+        return;
+    const cap = Math.min(...caps.map((c) => c[0]));
+    const parse = inst._zod.parse;
+    inst._zod.parse = (payload, ctx) => {
+        const n = size(payload.value);
+        if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
+            for (const [max, ch] of sizeCaps(inst._zod.def.checks)) {
+                if (n > max && ch._zod.def.when(payload)) {
+                    const start = payload.issues.length;
+                    ch._zod.check(payload);
+                    // the value is still the raw input, so no later check may read it
+                    payload.issues[start].continue = false;
+                    attachSchema(payload.issues, start, inst);
+                    return payload;
+                }
+            }
+        }
+        return parse(payload, ctx);
+    };
+}
+const arraySize = (input) => (Array.isArray(input) ? input.length : -1);
+function handleArrayResult(result, final, index) {
+    if (result.issues.length) {
+        final.issues.push(...prefixIssues(index, result.issues));
+    }
+    final.value[index] = result.value;
+}
+const $ZodArray = /*@__PURE__*/ $constructor("$ZodArray", (inst, def) => {
+    $ZodType.init(inst, def);
+    const memo = globalConfig.memoizer;
+    memo?.attach(inst);
+    inst._zod.parse = (payload, ctx) => {
+        const input = payload.value;
+        if (!Array.isArray(input)) {
+            payload.issues.push({
+                expected: "array",
+                code: "invalid_type",
+                input,
+                inst,
+            });
+            return payload;
+        }
+        payload.value = memo ? memo.alloc(inst, payload, Array(input.length), ctx) : Array(input.length);
+        const proms = [];
+        const abortEarly = ctx?.abortEarly;
+        for (let i = 0; i < input.length; i++) {
+            const item = input[i];
+            const result = def.element._zod.run({
+                value: item,
+                issues: [],
+            }, ctx);
+            if (result instanceof Promise) {
+                proms.push(result.then((result) => handleArrayResult(result, payload, i)));
+            }
+            else {
+                handleArrayResult(result, payload, i);
+                // the element's payload is authoritative here, since handleArrayResult forwards every issue; an object's is not, because it drops a failed absent optional
+                if (abortEarly && result.issues.length !== 0 && aborted(result))
+                    break;
+            }
+        }
+        if (proms.length) {
+            return Promise.all(proms).then(() => payload);
+        }
+        return payload; //handleArrayResultsAsync(parseResults, final);
+    };
+    capSize(inst, arraySize);
+});
+function handlePropertyResult(result, final, key, input, optin, optout) {
+    const isPresent = key in input;
+    const isOptionalOut = optout === "optional";
+    // The middle rung means "absence permitted, nothing supplied in its place", so an absent key contributes nothing — whatever the schema made of `undefined` is invented, not substituted. Only `optional` reaches this with a value: `defaulted` substitutes, and a schema that isn't optional-out has to keep the key.
+    if (!isPresent && isOptionalOut && optin === "optional") {
+        return;
+    }
+    if (result.issues.length) {
+        // For optional-in/out schemas, ignore errors on absent keys.
+        if (optin !== undefined && isOptionalOut && !isPresent) {
+            return;
+        }
+        final.issues.push(...prefixIssues(key, result.issues));
+    }
+    if (!isPresent && optin === undefined) {
+        if (!result.issues.length) {
+            final.issues.push({
+                code: "invalid_type",
+                expected: "nonoptional",
+                input: undefined,
+                path: [key],
+            });
+        }
+        return;
+    }
+    if (result.value === undefined) {
+        if (isPresent || (optin === "defaulted" && !isOptionalOut)) {
+            final.value[key] = undefined;
+        }
+    }
+    else {
+        final.value[key] = result.value;
+    }
+}
+// one shared instance; a fresh [] per schema cost 56 bytes retained
+const NO_SYMBOL_KEYS = [];
+function normalizeDef(def) {
+    const keys = Object.keys(def.shape);
+    const ownSymbols = Object.getOwnPropertySymbols(def.shape);
+    const symbolKeys = ownSymbols.length ? ownSymbols : NO_SYMBOL_KEYS;
+    // aliases `keys` when there are no symbols, so a string-only shape keeps one array
+    const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
+    for (const k of allKeys) {
+        if (!def.shape?.[k]?._zod?.traits?.has("$ZodType")) {
+            throw new Error(`Invalid element at key "${String(k)}": expected a Zod schema`);
+        }
+    }
+    const okeys = optionalKeys(def.shape);
+    return {
+        ...def,
+        allKeys,
+        symbolKeys,
+        // string-only: handleCatchall matches it against `for...in`, which never yields a symbol
+        keySet: new Set(keys),
+        numKeys: keys.length,
+        optionalKeys: new Set(okeys),
+    };
+}
+function handleCatchall(proms, input, payload, ctx, def, inst, abortEarly) {
+    const unrecognized = [];
+    const keySet = def.keySet;
+    const _catchall = def.catchall._zod;
+    const t = _catchall.def.type;
+    const optin = _catchall.optin;
+    const optout = _catchall.optout;
+    // starts at 0, not the current length: the shape phase already ran and may have aborted
+    let seen = 0;
+    for (const key in input) {
+        if (abortEarly && payload.issues.length !== seen) {
+            if (aborted(payload, seen))
+                break;
+            seen = payload.issues.length;
+        }
+        // Must precede the __proto__ branch: a declared key is not unrecognized, even though the shape loop deliberately strips __proto__ from the parsed output.
+        if (keySet.has(key))
+            continue;
+        // Don't copy an undeclared __proto__ into the result; assignment to a plain {} would replace the result prototype. But in strict mode it is still an unknown key, so report it before skipping.
+        if (key === "__proto__") {
+            if (t === "never")
+                unrecognized.push(key);
+            continue;
+        }
+        if (t === "never") {
+            unrecognized.push(key);
+            continue;
+        }
+        const r = _catchall.run({ value: input[key], issues: [] }, ctx);
+        if (r instanceof Promise) {
+            proms.push(r.then((r) => handlePropertyResult(r, payload, key, input, optin, optout)));
+        }
+        else {
+            handlePropertyResult(r, payload, key, input, optin, optout);
+        }
+    }
+    if (unrecognized.length) {
+        payload.issues.push({
+            code: "unrecognized_keys",
+            keys: unrecognized,
+            input,
+            inst,
+            // Describes the shape of the input, not the validity of the parsed value, so it never aborts. The parse still fails; the schema's own checks just get to run first, and an enclosing intersection can reconcile the key against a sibling operand.
+            continue: true,
+        });
+    }
+    if (!proms.length)
+        return payload;
+    return Promise.all(proms).then(() => {
+        return payload;
+    });
+}
+const $ZodObject = /*@__PURE__*/ $constructor("$ZodObject", (inst, def) => {
+    // requires cast because technically $ZodObject doesn't extend
+    $ZodType.init(inst, def);
+    const desc = Object.getOwnPropertyDescriptor(def, "shape");
+    // a cloned def carries its source's accessor, which knows the shape it answers from; adopting that keeps the clone's keys readable without running it
+    const sh = desc?.get ? desc.get.raw : (def.shape ?? {});
+    if (sh) {
+        // Freezes the shape on first read, so its getters resolve once and every later read sees the same schemas.
+        const get = () => {
+            const newSh = { ...sh };
+            Object.defineProperty(def, "shape", { value: newSh });
+            get.raw = newSh;
+            return newSh;
+        };
+        get.raw = sh;
+        Object.defineProperty(def, "shape", { get });
+    }
+    const _normalized = cached(() => normalizeDef(def));
+    defineLazyInternal(inst, "propValues", (zod) => {
+        const shape = zod.def.shape;
+        const propValues = {};
+        for (const key in shape) {
+            const field = shape[key]._zod;
+            if (field.values) {
+                if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
+                    assignProp(propValues, key, new Set());
+                }
+                for (const v of field.values)
+                    propValues[key].add(v);
+                // An omittable slot reads back as undefined at a discriminator lookup, so it has to claim undefined: two options that can both omit the key are not discriminable on it.
+                if (field.optin !== undefined)
+                    propValues[key].add(undefined);
+            }
+        }
+        return propValues;
+    });
+    const isObject$1 = isObject;
+    const catchall = def.catchall;
+    let value;
+    const memo = globalConfig.memoizer;
+    memo?.attach(inst);
+    inst._zod.parse = (payload, ctx) => {
+        value ?? (value = _normalized.value);
+        const input = payload.value;
+        if (!isObject$1(input)) {
+            payload.issues.push({
+                expected: "object",
+                code: "invalid_type",
+                input,
+                inst,
+            });
+            return payload;
+        }
+        payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
+        const proms = [];
+        const shape = value.shape;
+        const abortEarly = ctx?.abortEarly;
+        let seen = payload.issues.length;
+        for (const key of value.allKeys) {
+            if (abortEarly && payload.issues.length !== seen) {
+                if (aborted(payload, seen))
+                    break;
+                seen = payload.issues.length;
+            }
+            if (key === "__proto__")
+                continue;
+            const el = shape[key];
+            const optin = el._zod.optin;
+            const optout = el._zod.optout;
+            const r = el._zod.run({ value: input[key], issues: [] }, ctx);
+            if (r instanceof Promise) {
+                proms.push(r.then((r) => handlePropertyResult(r, payload, key, input, optin, optout)));
+            }
+            else {
+                handlePropertyResult(r, payload, key, input, optin, optout);
+            }
+        }
+        if (!catchall) {
+            return proms.length ? Promise.all(proms).then(() => payload) : payload;
+        }
+        return handleCatchall(proms, input, payload, ctx, _normalized.value, inst, abortEarly === true);
+    };
+});
+const $ZodObjectJIT = /*@__PURE__*/ $constructor("$ZodObjectJIT", (inst, def) => {
+    // requires cast because technically $ZodObject doesn't extend
+    $ZodObject.init(inst, def);
+    const superParse = inst._zod.parse;
+    const _normalized = cached(() => normalizeDef(def));
+    const memo = globalConfig.memoizer;
+    const generateFastpass = (shape) => {
+        const normalized = _normalized.value;
+        const syms = normalized.symbolKeys;
+        // a symbol has no source literal, so it is read as `syms[i]` off the closed-over scope
+        const doc = new Doc(["payload", "ctx"], { shape, inst, memo, syms });
+        const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
+        // prefixes in place, like util.prefixIssues. newResult must land before the early return: a catchall runs after this and would otherwise write onto the caller's input
+        const prefixStr = (id, k) => `
+          let ${id}_ab = false;
+          for (let i = 0; i < ${id}.issues.length; i++) {
+            const iss = ${id}.issues[i];
+            iss.path = iss.path ? [${k}, ...iss.path] : [${k}];
+            payload.issues.push(iss);
+            if (iss.continue !== true) ${id}_ab = true;
+          }
+          if (${id}_ab && ctx && ctx.abortEarly) {
+            payload.value = newResult;
+            return payload;
+          }`;
+        doc.write(`const input = payload.value;`);
+        const ids = Object.create(null);
+        let counter = 0;
+        for (const key of normalized.allKeys) {
+            ids[key] = `key_${counter++}`;
+        }
+        // A: preserve key order {
+        doc.write(memo ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
+        for (const key of normalized.allKeys) {
+            if (key === "__proto__")
+                continue;
+            const id = ids[key];
+            const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
+            const isPresent = `${k} in input`;
+            const schema = shape[key];
+            const optin = schema?._zod?.optin;
+            const isOptionalIn = optin !== undefined;
+            const isOptionalOut = schema?._zod?.optout === "optional";
+            doc.write(`const ${id} = ${parseStr(k)};`);
+            if (isOptionalIn && isOptionalOut) {
+                // For optional-in/out schemas, ignore errors on absent keys — and, like the interpreted path, drop the value produced alongside them. The middle rung goes further: it permits absence without supplying anything in its place, so an absent key contributes nothing at all.
+                const assign = optin === "optional" ? `${id}_present` : `${id}.value !== undefined || ${id}_present`;
+                doc.write(`
+        const ${id}_present = ${isPresent};
+        if (!${id}.issues.length || ${id}_present) {
+          if (${id}.issues.length) {${prefixStr(id, k)}
+          }
+
+          if (${assign}) {
+            newResult[${k}] = ${id}.value;
+          }
+        }
+
+      `);
+            }
+            else if (!isOptionalIn) {
+                doc.write(`
+        const ${id}_present = ${isPresent};
+        if (${id}.issues.length) {${prefixStr(id, k)}
+        }
+        if (!${id}_present && !${id}.issues.length) {
+          payload.issues.push({
+            code: "invalid_type",
+            expected: "nonoptional",
+            input: undefined,
+            path: [${k}]
+          });
+          if (ctx && ctx.abortEarly) {
+            payload.value = newResult;
+            return payload;
+          }
+        }
+
+        if (${id}_present) {
+          newResult[${k}] = ${id}.value;
+        }
+
+      `);
+            }
+            else {
+                doc.write(`
+        if (${id}.issues.length) {${prefixStr(id, k)}
+        }
+      `);
+                if (optin === "defaulted") {
+                    doc.write(`newResult[${k}] = ${id}.value;`);
+                }
+                else {
+                    doc.write(`
+        if (${id}.value !== undefined || ${isPresent}) {
+          newResult[${k}] = ${id}.value;
+        }
+      `);
+                }
+            }
+        }
+        doc.write(`payload.value = newResult;`);
+        doc.write(`return payload;`);
+        // closing `shape` in is what pays: turbofan specializes the parser against that one shape object, so every `shape[k]._zod.run` folds to a known callee. as a parameter it stays a generic load and measures 13% slower even with the forwarding frame gone
+        return doc.compile();
+    };
+    let fastpass;
+    const isObject$1 = isObject;
+    const jit = !globalConfig.jitless;
+    const allowsEval$1 = allowsEval;
+    const fastEnabled = jit && allowsEval$1.value; // && !def.catchall;
+    const catchall = def.catchall;
+    let value;
+    inst._zod.parse = (payload, ctx) => {
+        value ?? (value = _normalized.value);
+        const input = payload.value;
+        if (!isObject$1(input)) {
+            payload.issues.push({
+                expected: "object",
+                code: "invalid_type",
+                input,
+                inst,
+            });
+            return payload;
+        }
+        if (jit && fastEnabled && ctx?.async === false && ctx.jitless !== true) {
+            // always synchronous
+            if (!fastpass)
+                fastpass = generateFastpass(def.shape);
+            payload = fastpass(payload, ctx);
+            if (!catchall)
+                return payload;
+            return handleCatchall([], input, payload, ctx, value, inst, ctx?.abortEarly === true);
+        }
+        return superParse(payload, ctx);
+    };
+});
+function handleUnionResults(results, final, inst, ctx) {
+    for (const result of results) {
+        if (result.issues.length === 0) {
+            final.value = result.value;
+            return final;
+        }
+    }
+    const nonaborted = results.filter((r) => !aborted(r));
+    if (nonaborted.length === 1) {
+        final.value = nonaborted[0].value;
+        return nonaborted[0];
+    }
+    final.issues.push({
+        code: "invalid_union",
+        input: final.value,
+        inst,
+        errors: results.map((result) => result.issues.map((iss) => finalizeIssue(iss, ctx, config()))),
+    });
+    return final;
+}
+const $ZodUnion = /*@__PURE__*/ $constructor("$ZodUnion", (inst, def) => {
+    $ZodType.init(inst, def);
+    defineLazyInternal(inst, "optin", (zod) => zod.def.options.some((o) => o._zod.optin === "defaulted")
+        ? "defaulted"
+        : zod.def.options.some((o) => o._zod.optin !== undefined)
+            ? "optional"
+            : undefined);
+    defineLazyInternal(inst, "optout", (zod) => zod.def.options.some((o) => o._zod.optout === "optional") ? "optional" : undefined);
+    defineLazyInternal(inst, "values", (zod) => {
+        if (zod.def.options.every((o) => o._zod.values)) {
+            return new Set(zod.def.options.flatMap((option) => Array.from(option._zod.values)));
+        }
+        return undefined;
+    });
+    defineLazyInternal(inst, "pattern", (zod) => {
+        if (zod.def.options.every((o) => o._zod.pattern)) {
+            const patterns = zod.def.options.map((o) => o._zod.pattern);
+            return new RegExp(`^(${patterns.map((p) => cleanRegex(p.source)).join("|")})$`);
+        }
+        return undefined;
+    });
+    const first = def.options.length === 1 ? def.options[0]._zod.run : null;
+    inst._zod.parse = (payload, ctx) => {
+        if (first) {
+            return first(payload, ctx);
+        }
+        let async = false;
+        const results = [];
+        for (const option of def.options) {
+            const result = option._zod.run({
+                value: payload.value,
+                issues: [],
+            }, ctx);
+            if (result instanceof Promise) {
+                results.push(result);
+                async = true;
+            }
+            else {
+                if (result.issues.length === 0)
+                    return result;
+                results.push(result);
+            }
+        }
+        if (!async)
+            return handleUnionResults(results, payload, inst, ctx);
+        return Promise.all(results).then((results) => {
+            return handleUnionResults(results, payload, inst, ctx);
+        });
+    };
+});
+function discriminatorMap(def) {
+    const map = new Map();
+    for (const option of def.options) {
+        const values = option._zod.propValues?.[def.discriminator];
+        if (!values || values.size === 0)
+            throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
+        for (const value of values) {
+            if (map.has(value)) {
+                if (value !== undefined)
+                    throw new Error(`Duplicate discriminator value "${String(value)}"`);
+                // keep the collision marked so a later member cannot reclaim it
+                map.set(value, null);
+            }
+            else {
+                map.set(value, option);
+            }
+        }
+    }
+    return map;
+}
+const $ZodDiscriminatedUnion = 
+/*@__PURE__*/
+$constructor("$ZodDiscriminatedUnion", (inst, def) => {
+    def.inclusive = false;
+    $ZodUnion.init(inst, def);
+    const _super = inst._zod.parse;
+    defineLazyInternal(inst, "propValues", (zod) => {
+        const propValues = {};
+        let undefinedCount = 0;
+        for (const option of zod.def.options) {
+            const pv = option._zod.propValues;
+            if (!pv || Object.keys(pv).length === 0)
+                throw new Error(`Invalid discriminated union option at index "${zod.def.options.indexOf(option)}"`);
+            if (pv[zod.def.discriminator]?.has(undefined))
+                undefinedCount++;
+            for (const [k, v] of Object.entries(pv)) {
+                if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
+                    assignProp(propValues, k, new Set());
+                }
+                for (const val of v) {
+                    propValues[k].add(val);
+                }
+            }
+        }
+        if (!zod.def.unionFallback && undefinedCount > 1)
+            propValues[zod.def.discriminator]?.delete(undefined);
+        return propValues;
+    });
+    // Checked now rather than in the lookup map below, so an option that lacks the discriminator fails at the `discriminatedUnion` call instead of on the first object parsed. Options whose shape cannot be enumerated without resolving it — pipes and lazies — are left to the map.
+    def.options.forEach((option, i) => {
+        const propShape = rawShape(option._zod.def);
+        if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def.discriminator)) {
+            throw new Error(`Invalid discriminated union option at index "${i}"`);
+        }
+    });
+    const disc = cached(() => discriminatorMap(def));
+    inst._zod.parse = (payload, ctx) => {
+        const input = payload.value;
+        if (!isObject(input)) {
+            payload.issues.push({
+                code: "invalid_type",
+                expected: "object",
+                input,
+                inst,
+            });
+            return payload;
+        }
+        const value = input?.[def.discriminator];
+        const opt = disc.value.get(value);
+        // forward metadata cannot choose an encoder for an absent tag
+        if (opt && (value !== undefined || ctx.direction !== "backward")) {
+            return opt._zod.run(payload, ctx);
+        }
+        // Fall back to union matching when the fast discriminator path fails:
+        // - explicitly enabled via unionFallback, or
+        // - during backward direction (encode), since codec-based discriminators have different values in forward vs backward directions
+        if (def.unionFallback || ctx.direction === "backward") {
+            return _super(payload, ctx);
+        }
+        // no matching discriminator
+        payload.issues.push({
+            code: "invalid_union",
+            errors: [],
+            note: "No matching discriminator",
+            discriminator: def.discriminator,
+            options: Array.from(disc.value.keys()).filter((value) => disc.value.get(value) !== null),
+            input,
+            path: [def.discriminator],
+            inst,
+        });
+        return payload;
+    };
+});
+const $ZodIntersection = /*@__PURE__*/ $constructor("$ZodIntersection", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.parse = (payload, ctx) => {
+        const input = payload.value;
+        const left = def.left._zod.run({ value: input, issues: [] }, ctx);
+        const right = def.right._zod.run({ value: input, issues: [] }, ctx);
+        const async = left instanceof Promise || right instanceof Promise;
+        if (async) {
+            return Promise.all([left, right]).then(([left, right]) => {
+                return handleIntersectionResults(payload, left, right);
+            });
+        }
+        return handleIntersectionResults(payload, left, right);
+    };
+});
+function mergeValues(a, b) {
+    // const aType = parse.t(a);
+    // const bType = parse.t(b);
+    if (a === b) {
+        return { valid: true, data: a };
+    }
+    if (a instanceof Date && b instanceof Date && +a === +b) {
+        return { valid: true, data: a };
+    }
+    if (isPlainObject(a) && isPlainObject(b)) {
+        const bKeys = Object.keys(b);
+        const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
+        const newObj = { ...a, ...b };
+        if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
+            delete newObj.__proto__;
+        for (const key of sharedKeys) {
+            if (key === "__proto__")
+                continue;
+            const sharedValue = mergeValues(a[key], b[key]);
+            if (!sharedValue.valid) {
+                return {
+                    valid: false,
+                    mergeErrorPath: [key, ...sharedValue.mergeErrorPath],
+                };
+            }
+            newObj[key] = sharedValue.data;
+        }
+        return { valid: true, data: newObj };
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+        if (a.length !== b.length) {
+            return { valid: false, mergeErrorPath: [] };
+        }
+        const newArray = [];
+        for (let index = 0; index < a.length; index++) {
+            const itemA = a[index];
+            const itemB = b[index];
+            const sharedValue = mergeValues(itemA, itemB);
+            if (!sharedValue.valid) {
+                return {
+                    valid: false,
+                    mergeErrorPath: [index, ...sharedValue.mergeErrorPath],
+                };
+            }
+            newArray.push(sharedValue.data);
+        }
+        return { valid: true, data: newArray };
+    }
+    return { valid: false, mergeErrorPath: [] };
+}
+function handleIntersectionResults(result, left, right) {
+    // Track which side(s) reject each key. A key rejection is reported only when BOTH sides reject it, so a key owned by one branch survives the other's key schema. strictObject reports these as unrecognized_keys; a record with an open key schema reports one invalid_key per key.
+    const unrecKeys = new Map();
+    let unrecIssue;
+    const keyIssues = new Map();
+    const collect = (iss, side) => {
+        let keys;
+        if (iss.code === "unrecognized_keys" && !iss.path?.length) {
+            unrecIssue ?? (unrecIssue = iss);
+            keys = iss.keys;
+        }
+        else if (iss.code === "invalid_key" && iss.origin === "record" && iss.path?.length === 1) {
+            const k = String(iss.path[0]);
+            if (!keyIssues.has(k))
+                keyIssues.set(k, iss);
+            keys = [k];
+        }
+        else {
+            return false;
+        }
+        for (const k of keys) {
+            if (!unrecKeys.has(k))
+                unrecKeys.set(k, {});
+            unrecKeys.get(k)[side] = true;
+        }
+        return true;
+    };
+    for (const iss of left.issues) {
+        if (!collect(iss, "l"))
+            result.issues.push(iss);
+    }
+    for (const iss of right.issues) {
+        if (!collect(iss, "r"))
+            result.issues.push(iss);
+    }
+    // Report only keys rejected by BOTH sides
+    const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
+    if (bothKeys.length) {
+        const aggregated = unrecIssue ? bothKeys.filter((k) => unrecIssue.keys.includes(k)) : [];
+        if (aggregated.length)
+            result.issues.push({ ...unrecIssue, keys: aggregated });
+        for (const k of bothKeys) {
+            if (!aggregated.includes(k) && keyIssues.has(k))
+                result.issues.push(keyIssues.get(k));
+        }
+    }
+    const merged = mergeValues(left.value, right.value);
+    if (!merged.valid) {
+        if (aborted(result))
+            return result;
+        throw new Error(`Unmergable intersection. Error path: ` + `${JSON.stringify(merged.mergeErrorPath)}`);
+    }
+    result.value = merged.data;
+    return result;
+}
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
+    $ZodType.init(inst, def);
+    const memo = globalConfig.memoizer;
+    memo?.attach(inst);
+    inst._zod.parse = (payload, ctx) => {
+        const input = payload.value;
+        if (!isPlainObject(input)) {
+            payload.issues.push({
+                expected: "record",
+                code: "invalid_type",
+                input,
+                inst,
+            });
+            return payload;
+        }
+        // no guard in either loop below: a record's invalid_key aborts but an enclosing intersection can reconcile it, so a stopped loop hides keys the sibling does not own and the intersection then rejects nothing
+        const proms = [];
+        const values = def.keyType._zod.values;
+        if (values && !def.partial) {
+            payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
+            const recordKeys = new Set();
+            for (const key of values) {
+                if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
+                    recordKeys.add(typeof key === "number" ? key.toString() : key);
+                    // A declared __proto__ is stripped but is not an unrecognized key.
+                    if (key === "__proto__")
+                        continue;
+                    const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+                    if (keyResult instanceof Promise) {
+                        throw new Error("Async schemas not supported in object keys currently");
+                    }
+                    if (keyResult.issues.length) {
+                        payload.issues.push({
+                            code: "invalid_key",
+                            origin: "record",
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+                            input: key,
+                            path: [key],
+                            inst,
+                        });
+                        continue;
+                    }
+                    const outKey = keyResult.value;
+                    if (outKey === "__proto__")
+                        continue;
+                    const result = def.valueType._zod.run({ value: input[key], issues: [] }, ctx);
+                    if (result instanceof Promise) {
+                        proms.push(result.then((result) => {
+                            if (result.issues.length) {
+                                payload.issues.push(...prefixIssues(key, result.issues));
+                            }
+                            payload.value[outKey] = result.value;
+                        }));
+                    }
+                    else {
+                        if (result.issues.length) {
+                            payload.issues.push(...prefixIssues(key, result.issues));
+                        }
+                        payload.value[outKey] = result.value;
+                    }
+                }
+            }
+            let unrecognized;
+            for (const key in input) {
+                if (!recordKeys.has(key)) {
+                    if (def.mode === "loose") {
+                        // skip __proto__ so it can't replace the result prototype via the assignment setter on the plain {} we build into
+                        if (key === "__proto__")
+                            continue;
+                        payload.value[key] = input[key];
+                    }
+                    else {
+                        unrecognized = unrecognized ?? [];
+                        unrecognized.push(key);
+                    }
+                }
+            }
+            if (unrecognized && unrecognized.length > 0) {
+                payload.issues.push({
+                    code: "unrecognized_keys",
+                    input,
+                    inst,
+                    keys: unrecognized,
+                    continue: true,
+                });
+            }
+        }
+        else {
+            payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
+            // An enumerable key schema declares which keys the record owns, so a key outside the set is unrecognized. A non-enumerable one (regex, refine) is a constraint every key must satisfy, so a failing key is invalid. Only the former is reconcilable against the other side of an intersection.
+            let unrecognized;
+            // Reflect.ownKeys for Symbol-key support; filter non-enumerable to match z.object()
+            for (const key of Reflect.ownKeys(input)) {
+                if (key === "__proto__")
+                    continue;
+                if (!Object.prototype.propertyIsEnumerable.call(input, key))
+                    continue;
+                let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+                if (keyResult instanceof Promise) {
+                    throw new Error("Async schemas not supported in object keys currently");
+                }
+                // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
+                const checkNumericKey = typeof key === "string" && number$1.test(key) && keyResult.issues.length;
+                if (checkNumericKey) {
+                    const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
+                    if (retryResult instanceof Promise) {
+                        throw new Error("Async schemas not supported in object keys currently");
+                    }
+                    if (retryResult.issues.length === 0) {
+                        keyResult = retryResult;
+                    }
+                }
+                if (keyResult.issues.length) {
+                    if (def.mode === "loose") {
+                        // Pass through unchanged
+                        payload.value[key] = input[key];
+                    }
+                    else if (values) {
+                        unrecognized = unrecognized ?? [];
+                        unrecognized.push(key);
+                    }
+                    else {
+                        // Default "strict" behavior: error on invalid key
+                        payload.issues.push({
+                            code: "invalid_key",
+                            origin: "record",
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+                            input: key,
+                            path: [key],
+                            inst,
+                        });
+                    }
+                    continue;
+                }
+                // the guard above tests the raw input key, but the key schema can normalize an ordinary key into __proto__; re-check the key we actually write under
+                const outKey = keyResult.value;
+                if (outKey === "__proto__")
+                    continue;
+                const result = def.valueType._zod.run({ value: input[key], issues: [] }, ctx);
+                if (result instanceof Promise) {
+                    proms.push(result.then((result) => {
+                        if (result.issues.length) {
+                            payload.issues.push(...prefixIssues(key, result.issues));
+                        }
+                        payload.value[outKey] = result.value;
+                    }));
+                }
+                else {
+                    if (result.issues.length) {
+                        payload.issues.push(...prefixIssues(key, result.issues));
+                    }
+                    payload.value[outKey] = result.value;
+                }
+            }
+            if (unrecognized && unrecognized.length > 0) {
+                payload.issues.push({
+                    code: "unrecognized_keys",
+                    input,
+                    inst,
+                    keys: unrecognized,
+                    continue: true,
+                });
+            }
+        }
+        if (proms.length) {
+            return Promise.all(proms).then(() => payload);
+        }
+        return payload;
+    };
+});
+const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
+    $ZodType.init(inst, def);
+    const values = getEnumValues(def.entries);
+    const valuesSet = new Set(values);
+    inst._zod.values = valuesSet;
+    defineLazyInternal(inst, "pattern", (zod) => {
+        const patternValues = getEnumValues(zod.def.entries).filter((k) => propertyKeyTypes.has(typeof k));
+        // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
+        return new RegExp(patternValues.length ? `^(${patternValues.map((o) => escapeRegex(o.toString())).join("|")})$` : "^[^\\s\\S]$");
+    });
+    inst._zod.parse = (payload, _ctx) => {
+        const input = payload.value;
+        if (valuesSet.has(input)) {
+            return payload;
+        }
+        payload.issues.push({
+            code: "invalid_value",
+            values,
+            input,
+            inst,
+        });
+        return payload;
+    };
+});
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
+    $ZodType.init(inst, def);
+    const values = new Set(def.values);
+    inst._zod.values = values;
+    defineLazyInternal(inst, "pattern", (zod) => {
+        const vals = zod.def.values;
+        // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
+        return new RegExp(vals.length
+            ? `^(${vals
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
+                .join("|")})$`
+            : "^[^\\s\\S]$");
+    });
+    inst._zod.parse = (payload, _ctx) => {
+        const input = payload.value;
+        if (values.has(input)) {
+            return payload;
+        }
+        payload.issues.push({
+            code: "invalid_value",
+            values: def.values,
+            input,
+            inst,
+        });
+        return payload;
+    };
+});
+const $ZodTransform = /*@__PURE__*/ $constructor("$ZodTransform", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.optin = "optional";
+    globalConfig.memoizer?.guard(inst);
+    inst._zod.parse = (payload, ctx) => {
+        if (ctx.direction === "backward") {
+            throw new $ZodEncodeError(inst.constructor.name);
+        }
+        const _out = def.transform(payload.value, payload);
+        if (ctx.async) {
+            const output = _out instanceof Promise ? _out : Promise.resolve(_out);
+            return output.then((output) => {
+                payload.value = output;
+                return payload;
+            });
+        }
+        if (_out instanceof Promise) {
+            throw new $ZodAsyncError();
+        }
+        payload.value = _out;
+        return payload;
+    };
+});
+function handleOptionalResult(payload, result) {
+    // A substituting schema that still failed has no usable answer; yield undefined. Its issues are simply dropped: it ran on a payload of its own, so there is no shared array to truncate and nothing of the caller's to lose with it.
+    payload.value = result.issues.length ? undefined : result.value;
+    return payload;
+}
+const $ZodOptional = /*@__PURE__*/ $constructor("$ZodOptional", (inst, def) => {
+    $ZodType.init(inst, def);
+    // .optional() propagates absence rather than substituting for it, so a defaulted inner keeps its rung.
+    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
+    inst._zod.optout = "optional";
+    defineLazyInternal(inst, "values", (zod) => {
+        const values = zod.def.innerType._zod.values;
+        return values ? new Set([...values, undefined]) : undefined;
+    });
+    defineLazyInternal(inst, "pattern", (zod) => {
+        const pattern = zod.def.innerType._zod.pattern;
+        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)})?$`) : undefined;
+    });
+    inst._zod.parse = (payload, ctx) => {
+        if (payload.value === undefined) {
+            // Only the top rung substitutes a value for absence; everything else leaves it intact, which is what .optional() means.
+            if (def.innerType._zod.optin !== "defaulted")
+                return payload;
+            // Its own payload, for the same reason $ZodCatch gets one: a pipe forwards an unrecognized key through the caller's issues array, and this must not read that as the substituting schema failing and drop it.
+            const result = def.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
+            if (result instanceof Promise)
+                return result.then((result) => handleOptionalResult(payload, result));
+            return handleOptionalResult(payload, result);
+        }
+        return def.innerType._zod.run(payload, ctx);
+    };
+});
+const $ZodExactOptional = /*@__PURE__*/ $constructor("$ZodExactOptional", (inst, def) => {
+    // Call parent init - inherits optin/optout = "optional"
+    $ZodOptional.init(inst, def);
+    // Override values/pattern to NOT add undefined
+    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
+    defineLazyInternal(inst, "pattern", (zod) => zod.def.innerType._zod.pattern);
+    // Override parse to just delegate (no undefined handling)
+    inst._zod.parse = (payload, ctx) => {
+        return def.innerType._zod.run(payload, ctx);
+    };
+});
+const $ZodNullable = /*@__PURE__*/ $constructor("$ZodNullable", (inst, def) => {
+    $ZodType.init(inst, def);
+    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
+    defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
+    defineLazyInternal(inst, "pattern", (zod) => {
+        const pattern = zod.def.innerType._zod.pattern;
+        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)}|null)$`) : undefined;
+    });
+    defineLazyInternal(inst, "values", (zod) => {
+        return zod.def.innerType._zod.values ? new Set([...zod.def.innerType._zod.values, null]) : undefined;
+    });
+    inst._zod.parse = (payload, ctx) => {
+        // Forward direction (decode): allow null to pass through
+        if (payload.value === null)
+            return payload;
+        return def.innerType._zod.run(payload, ctx);
+    };
+});
+const $ZodDefault = /*@__PURE__*/ $constructor("$ZodDefault", (inst, def) => {
+    $ZodType.init(inst, def);
+    // inst._zod.qin = "true";
+    inst._zod.optin = "defaulted";
+    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
+    inst._zod.parse = (payload, ctx) => {
+        if (ctx.direction === "backward") {
+            return def.innerType._zod.run(payload, ctx);
+        }
+        // Forward direction (decode): apply defaults for undefined input
+        if (payload.value === undefined) {
+            payload.value = def.defaultValue;
+            /**
+             * $ZodDefault returns the default value immediately in forward direction.
+             * It doesn't pass the default value into the validator ("prefault"). There's no reason to pass the default value through validation. The validity of the default is enforced by TypeScript statically. Otherwise, it's the responsibility of the user to ensure the default is valid. In the case of pipes with divergent in/out types, you can specify the default on the `in` schema of your ZodPipe to set a "prefault" for the pipe.   */
+            return payload;
+        }
+        // Forward direction: continue with default handling
+        const result = def.innerType._zod.run(payload, ctx);
+        if (result instanceof Promise) {
+            return result.then((result) => handleDefaultResult(result, def));
+        }
+        return handleDefaultResult(result, def);
+    };
+});
+function handleDefaultResult(payload, def) {
+    if (payload.value === undefined) {
+        payload.value = def.defaultValue;
+    }
+    return payload;
+}
+const $ZodPrefault = /*@__PURE__*/ $constructor("$ZodPrefault", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.optin = "defaulted";
+    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
+    inst._zod.parse = (payload, ctx) => {
+        if (ctx.direction === "backward") {
+            return def.innerType._zod.run(payload, ctx);
+        }
+        // Forward direction (decode): apply prefault for undefined input
+        if (payload.value === undefined) {
+            payload.value = def.defaultValue;
+        }
+        return def.innerType._zod.run(payload, ctx);
+    };
+});
+const $ZodNonOptional = /*@__PURE__*/ $constructor("$ZodNonOptional", (inst, def) => {
+    $ZodType.init(inst, def);
+    defineLazyInternal(inst, "values", (zod) => {
+        const v = zod.def.innerType._zod.values;
+        return v ? new Set([...v].filter((x) => x !== undefined)) : undefined;
+    });
+    inst._zod.parse = (payload, ctx) => {
+        const result = def.innerType._zod.run(payload, ctx);
+        if (result instanceof Promise) {
+            return result.then((result) => handleNonOptionalResult(result, inst));
+        }
+        return handleNonOptionalResult(result, inst);
+    };
+});
+function handleNonOptionalResult(payload, inst) {
+    if (!payload.issues.length && payload.value === undefined) {
+        payload.issues.push({
+            code: "invalid_type",
+            expected: "nonoptional",
+            input: payload.value,
+            inst,
+        });
+    }
+    return payload;
+}
+function handleCatchResult(payload, result, def, ctx) {
+    if (!result.issues.length) {
+        payload.value = result.value;
+        // The value carries up, so the flag describing it has to carry with it: a back-edge into a node still being parsed must not be frozen by an enclosing readonly, and its checks belong to the node itself. Guarded so the ordinary case adds no own property.
+        if (result.memo)
+            payload.memo = true;
+        return payload;
+    }
+    // Spread the inner's own payload, not ours: `value` has to stay the input the catch was handed, and the inner ran on a payload of its own so its issues are already private to this call.
+    payload.value = def.catchValue({
+        ...result,
+        value: payload.value,
+        error: {
+            issues: result.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+        },
+        input: payload.value,
+    });
+    return payload;
+}
+const $ZodCatch = /*@__PURE__*/ $constructor("$ZodCatch", (inst, def) => {
+    $ZodType.init(inst, def);
+    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
+    defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
+    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
+    inst._zod.parse = (payload, ctx) => {
+        if (ctx.direction === "backward") {
+            return def.innerType._zod.run(payload, ctx);
+        }
+        // Forward direction (decode): apply catch logic
+        const result = def.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
+        if (result instanceof Promise) {
+            return result.then((result) => handleCatchResult(payload, result, def, ctx));
+        }
+        return handleCatchResult(payload, result, def, ctx);
+    };
+});
+const $ZodPipe = /*@__PURE__*/ $constructor("$ZodPipe", (inst, def) => {
+    $ZodType.init(inst, def);
+    defineLazyInternal(inst, "values", (zod) => zod.def.in._zod.values);
+    defineLazyInternal(inst, "optin", (zod) => zod.def.in._zod.optin);
+    defineLazyInternal(inst, "optout", (zod) => zod.def.out._zod.optout);
+    defineLazyInternal(inst, "propValues", (zod) => zod.def.in._zod.propValues);
+    inst._zod.parse = (payload, ctx) => {
+        if (ctx.direction === "backward") {
+            const right = def.out._zod.run(payload, ctx);
+            if (right instanceof Promise) {
+                return right.then((right) => handlePipeResult(right, def.in, ctx));
+            }
+            return handlePipeResult(right, def.in, ctx);
+        }
+        const left = def.in._zod.run(payload, ctx);
+        if (left instanceof Promise) {
+            return left.then((left) => handlePipeResult(left, def.out, ctx));
+        }
+        return handlePipeResult(left, def.out, ctx);
+    };
+});
+function handlePipeResult(left, next, ctx) {
+    // Any issue stops the pipe, so a failing refinement never feeds its transform. An unrecognized key is the exception: it describes the input's extra properties, not the value being piped, and an enclosing intersection may yet reconcile it.
+    if (left.issues.some((iss) => iss.code !== "unrecognized_keys")) {
+        // prevent further checks
+        left.aborted = true;
+        return left;
+    }
+    return next._zod.run({ value: left.value, issues: left.issues }, ctx);
+}
+const $ZodReadonly = /*@__PURE__*/ $constructor("$ZodReadonly", (inst, def) => {
+    $ZodType.init(inst, def);
+    defineLazyInternal(inst, "propValues", (zod) => zod.def.innerType._zod.propValues);
+    defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
+    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType?._zod?.optin);
+    defineLazyInternal(inst, "optout", (zod) => zod.def.innerType?._zod?.optout);
+    inst._zod.parse = (payload, ctx) => {
+        if (ctx.direction === "backward") {
+            return def.innerType._zod.run(payload, ctx);
+        }
+        const result = def.innerType._zod.run(payload, ctx);
+        if (result instanceof Promise) {
+            return result.then(handleReadonlyResult);
+        }
+        return handleReadonlyResult(result);
+    };
+});
+function handleReadonlyResult(payload) {
+    // A repeat visit hands back a node that is still being built; freezing it here would make the rest of its keys fail to assign.
+    if (!payload.memo)
+        payload.value = Object.freeze(payload.value);
+    return payload;
+}
+const $ZodCustom = /*@__PURE__*/ $constructor("$ZodCustom", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    $ZodType.init(inst, def);
+    inst._zod.parse = (payload, _) => {
+        return payload;
+    };
+    inst._zod.check = (payload) => {
+        const input = payload.value;
+        const r = def.fn(input);
+        if (r instanceof Promise) {
+            return r.then((r) => handleRefineResult(r, payload, input, inst));
+        }
+        handleRefineResult(r, payload, input, inst);
+        return;
+    };
+});
+function handleRefineResult(result, payload, input, inst) {
+    if (!result) {
+        const _iss = {
+            code: "custom",
+            input,
+            inst, // incorporates params.error into issue reporting
+            path: [...(inst._zod.def.path ?? [])], // incorporates params.error into issue reporting
+            continue: !inst._zod.def.abort,
+            // params: inst._zod.def.params,
+        };
+        if (inst._zod.def.params)
+            _iss.params = inst._zod.def.params;
+        payload.issues.push(issue(_iss));
+    }
+}
+
+class $ZodCyclicError extends Error {
+    constructor() {
+        super(`Cannot parse a reference cycle that closes through a transform`);
+        this.name = "ZodCyclicError";
+    }
+}
+/** Keyed off the context object every schema in one parse call already shares. */
+const STATE = "~memo";
+const NO_ISSUES = [];
+// a value a cycle can close through
+function isRef(value) {
+    return value !== null && typeof value === "object";
+}
+// Receivers prefix paths in place, so the cache and every hand-out need their own copies.
+function cloneIssues(issues) {
+    return issues.map((iss) => (iss.path ? { ...iss, path: iss.path.slice() } : { ...iss }));
+}
+const recursive = /*@__PURE__*/ new WeakMap();
+/** What the walk established, in order of certainty: ordered so the strongest answer among children wins. */
+const NONE = 0;
+const ASSUMED = 1;
+const PROVEN = 2;
+/** Whether this schema's subtree contains a cycle, so one parse can re-enter it. */
+function isRecursive(inst, stack, resolve) {
+    const cached = recursive.get(inst);
+    if (cached !== undefined)
+        return cached ? PROVEN : NONE;
+    // Relative to the walk in progress, so not cached.
+    if (stack.has(inst))
+        return PROVEN;
+    stack.add(inst);
+    let result = NONE;
+    const check = (child) => {
+        if (result !== PROVEN && child?._zod) {
+            const answer = isRecursive(child, stack);
+            if (answer > result)
+                result = answer;
+        }
+    };
+    // `Reflect.ownKeys` rather than `Object.keys`, so a cycle through a declared symbol key is still seen
+    const shape = (sh, spread) => {
+        let answer = NONE;
+        for (const key of Reflect.ownKeys(sh)) {
+            const desc = Object.getOwnPropertyDescriptor(sh, key);
+            // an object resolves its shape by spread, so a key it does not enumerate is never parsed; `z.properties` reads every own key and so keeps them all
+            if (!desc.enumerable)
+                continue;
+            // resolving runs user code, and a factory mints a fresh subtree per read, so an edge the walk can't follow counts as a cycle
+            const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack) : NONE;
+            if (child > answer)
+                answer = child;
+        }
+        return answer;
+    };
+    const merge = (answer) => {
+        if (answer > result)
+            result = answer;
+    };
+    const def = inst._zod.def;
+    const kind = def.type;
+    switch (kind) {
+        case "object": {
+            const raw = rawShape(def);
+            // a def with no raw shape answers `shape` from an accessor of its own, and running that can mint a whole fresh subtree
+            merge(raw ? shape(raw) : ASSUMED);
+            check(def.catchall);
+            break;
+        }
+        case "array":
+            check(def.element);
+            break;
+        case "tuple":
+            for (const el of def.items)
+                check(el);
+            check(def.rest);
+            break;
+        case "record":
+        case "map":
+            check(def.keyType);
+            check(def.valueType);
+            break;
+        case "set":
+            check(def.valueType);
+            break;
+        case "union":
+            for (const el of def.options)
+                check(el);
+            break;
+        case "intersection":
+            check(def.left);
+            check(def.right);
+            break;
+        case "optional":
+        case "nullable":
+        case "default":
+        case "prefault":
+        case "catch":
+        case "readonly":
+        case "nonoptional":
+        case "promise":
+        case "success":
+            check(def.innerType);
+            break;
+        case "pipe":
+            check(def.in);
+            check(def.out);
+            break;
+        case "function":
+            check(def.input);
+            check(def.output);
+            break;
+        // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
+        case "lazy": {
+            const inner = def._cachedInner ?? (undefined);
+            // walked with resolution off: one hop sees past the deferral, and a lazy that yields only another unresolved lazy is generative, so it stops there
+            merge(inner ? isRecursive(inner, stack) : ASSUMED);
+            break;
+        }
+        // a leaf by choice: `parts` are regex fragments, not data positions
+        case "template_literal":
+        // leaves
+        case "string":
+        case "number":
+        case "int":
+        case "boolean":
+        case "bigint":
+        case "symbol":
+        case "undefined":
+        case "null":
+        case "void":
+        case "never":
+        case "any":
+        case "unknown":
+        case "date":
+        case "nan":
+        case "enum":
+        case "literal":
+        case "file":
+        case "transform":
+        case "custom":
+            break;
+        default: {
+            // a user-defined kind can still hold children, and only its author knows where, so fall back to scanning the def — skipping accessors, since reading one can run user code
+            for (const key in def) {
+                const desc = Object.getOwnPropertyDescriptor(def, key);
+                if (!desc || desc.get)
+                    continue;
+                const value = desc.value;
+                if (!value || typeof value !== "object")
+                    continue;
+                if (value._zod)
+                    check(value);
+                else if (Array.isArray(value))
+                    for (const el of value)
+                        check(el);
+            }
+        }
+    }
+    stack.delete(inst);
+    return settle(inst, result);
+}
+/** An assumed answer must not outlive the resolution that settles it, so only a certain one is cached. */
+function settle(inst, answer) {
+    if (answer !== ASSUMED)
+        recursive.set(inst, answer === PROVEN);
+    return answer;
+}
+function bucketFor(state, inst) {
+    let bucket = state.buckets.get(inst);
+    if (!bucket) {
+        bucket = new WeakMap();
+        state.buckets.set(inst, bucket);
+    }
+    return bucket;
+}
+// Set immediately before delegating to core and cleared immediately after, so `alloc` registers only for a visit this module is driving.
+let handoff;
+// Allocated but unfinished entries. `alloc` and the matching pop both happen in the synchronous part of a parse, so they nest even when children are async, and one stack serves every schema.
+const open = [];
+const memo = {
+    alloc(_inst, payload, empty) {
+        const bucket = handoff;
+        if (!bucket)
+            return empty;
+        handoff = undefined;
+        const entry = { value: empty, issues: null };
+        bucket.set(payload.value, entry);
+        open.push(entry);
+        return empty;
+    },
+    guard(inst) {
+        var _a;
+        (_a = inst._zod).deferred ?? (_a.deferred = []);
+        inst._zod.deferred.push(() => {
+            const base = inst._zod.parse;
+            const wrapped = (payload, ctx) => {
+                // The value is a placeholder a back-edge is still waiting on, so the cycle closes through this transform. Its output can't exist in time to bind.
+                if (ctx.direction !== "backward" && isBackEdge(ctx, payload.value))
+                    throw new $ZodCyclicError();
+                return base(payload, ctx);
+            };
+            inst._zod.parse = wrapped;
+            if (inst._zod.run === base)
+                inst._zod.run = wrapped;
+        });
+    },
+    attach(inst) {
+        var _a;
+        let isRecursiveInst;
+        let rechecked = false;
+        // a recursive schema is re-entered many times per parse and its bucket never changes
+        let lastCtx;
+        let lastBucket;
+        // Wraps `parse` in a deferred so it sees the container's final parse. Core's own deferred copies `parse` into `run` when there are no checks, and it ran first, so `run` is patched to match; with checks, `run` reads `parse` dynamically.
+        (_a = inst._zod).deferred ?? (_a.deferred = []);
+        inst._zod.deferred.push(() => {
+            const base = inst._zod.parse;
+            const wrapped = (payload, ctx) => {
+                if (isRecursiveInst === undefined) {
+                    const walked = isRecursive(inst, new Set());
+                    if (walked === NONE) {
+                        // Nothing here can ever fire, so take it back out.
+                        inst._zod.parse = base;
+                        if (inst._zod.run === wrapped)
+                            inst._zod.run = base;
+                        return base(payload, ctx);
+                    }
+                    // this parse resolves the deferred edges on its own path, so ask once more before latching
+                    if (walked === PROVEN || rechecked)
+                        isRecursiveInst = true;
+                    else
+                        rechecked = true;
+                }
+                const input = payload.value;
+                if (!isRef(input))
+                    return base(payload, ctx);
+                let state = ctx[STATE];
+                if (!state) {
+                    state = { buckets: new WeakMap(), backEdges: undefined };
+                    ctx[STATE] = state;
+                }
+                let bucket;
+                if (lastCtx === ctx) {
+                    bucket = lastBucket;
+                }
+                else {
+                    bucket = bucketFor(state, inst);
+                    lastCtx = ctx;
+                    lastBucket = bucket;
+                }
+                const hit = bucket.get(input);
+                if (hit) {
+                    payload.value = hit.value;
+                    if (hit.issues) {
+                        if (hit.issues.length)
+                            payload.issues.push(...cloneIssues(hit.issues));
+                    }
+                    else {
+                        // Still being parsed: its own checks cover it, so skip them here.
+                        payload.memo = true;
+                        state.backEdges ?? (state.backEdges = new WeakSet());
+                        state.backEdges.add(hit.value);
+                    }
+                    return payload;
+                }
+                handoff = bucket;
+                const depth = open.length;
+                const result = base(payload, ctx);
+                handoff = undefined;
+                // A container that rejected its input outright allocated nothing.
+                const entry = open.length > depth ? open.pop() : undefined;
+                // Both paths written out so the sync one allocates no closure. It runs once per node, and capturing here cost more than everything else combined.
+                if (result instanceof Promise) {
+                    return result.then((r) => {
+                        if (entry)
+                            entry.issues = r.issues.length ? cloneIssues(r.issues) : NO_ISSUES;
+                        return r;
+                    });
+                }
+                if (entry)
+                    entry.issues = result.issues.length ? cloneIssues(result.issues) : NO_ISSUES;
+                return result;
+            };
+            inst._zod.parse = wrapped;
+            if (inst._zod.run === base)
+                inst._zod.run = wrapped;
+        });
+    },
+};
+/** The memoizer that gives containers cycle support. `zod` installs it by default; `zod/mini` opts in with `config({ memoizer: memoizer() })`. */
+function memoizer() {
+    return memo;
+}
+/** Whether this value is a node a back-edge resolved to before it finished. */
+function isBackEdge(ctx, value) {
+    const backEdges = ctx[STATE]?.backEdges;
+    return backEdges !== undefined && isRef(value) && backEdges.has(value);
+}
+
+const error = () => {
+    const Sizable = {
+        string: { unit: "characters", verb: "to have" },
+        file: { unit: "bytes", verb: "to have" },
+        array: { unit: "items", verb: "to have" },
+        set: { unit: "items", verb: "to have" },
+        map: { unit: "entries", verb: "to have" },
+    };
+    function getSizing(origin) {
+        return Sizable[origin] ?? null;
+    }
+    const FormatDictionary = {
+        regex: "input",
+        email: "email address",
+        url: "URL",
+        emoji: "emoji",
+        uuid: "UUID",
+        uuidv4: "UUIDv4",
+        uuidv6: "UUIDv6",
+        nanoid: "nanoid",
+        guid: "GUID",
+        cuid: "cuid",
+        cuid2: "cuid2",
+        ulid: "ULID",
+        xid: "XID",
+        ksuid: "KSUID",
+        datetime: "ISO datetime",
+        date: "ISO date",
+        time: "ISO time",
+        duration: "ISO duration",
+        ipv4: "IPv4 address",
+        ipv6: "IPv6 address",
+        mac: "MAC address",
+        cidrv4: "IPv4 range",
+        cidrv6: "IPv6 range",
+        base64: "base64-encoded string",
+        base64url: "base64url-encoded string",
+        json_string: "JSON string",
+        e164: "E.164 number",
+        currency_code: "currency code",
+        credit_card: "credit card number",
+        iban: "IBAN",
+        jwt: "JWT",
+        template_literal: "input",
+    };
+    // type names: missing keys = do not translate (use raw value via ?? fallback)
+    const TypeDictionary = {
+        // Compatibility: "nan" -> "NaN" for display
+        nan: "NaN",
+        // All other type names omitted - they fall back to raw values via ?? operator
+    };
+    function getTypeName(type, input) {
+        if (type === "number" && typeof input === "number" && !Number.isFinite(input)) {
+            return String(input);
+        }
+        return TypeDictionary[type] ?? type;
+    }
+    return (issue) => {
+        switch (issue.code) {
+            case "invalid_type": {
+                const expected = getTypeName(issue.expected);
+                const receivedType = parsedType(issue.input);
+                const received = getTypeName(receivedType, issue.input);
+                return `Invalid input: expected ${expected}, received ${received}`;
+            }
+            case "invalid_value":
+                if (issue.values.length === 1)
+                    return `Invalid input: expected ${stringifyPrimitive(issue.values[0])}`;
+                return `Invalid option: expected one of ${joinValues(issue.values, "|")}`;
+            case "too_big": {
+                const adj = issue.exact ? "exactly " : issue.inclusive ? "<=" : "<";
+                const sizing = getSizing(issue.origin);
+                if (sizing)
+                    return `Too big: expected ${issue.origin ?? "value"} to have ${adj}${issue.maximum.toString()} ${sizing.unit ?? "elements"}`;
+                return `Too big: expected ${issue.origin ?? "value"} to be ${adj}${issue.maximum.toString()}`;
+            }
+            case "too_small": {
+                const adj = issue.exact ? "exactly " : issue.inclusive ? ">=" : ">";
+                const sizing = getSizing(issue.origin);
+                if (sizing) {
+                    return `Too small: expected ${issue.origin} to have ${adj}${issue.minimum.toString()} ${sizing.unit}`;
+                }
+                return `Too small: expected ${issue.origin} to be ${adj}${issue.minimum.toString()}`;
+            }
+            case "invalid_format": {
+                const _issue = issue;
+                if (_issue.format === "starts_with") {
+                    return `Invalid string: must start with "${_issue.prefix}"`;
+                }
+                if (_issue.format === "ends_with")
+                    return `Invalid string: must end with "${_issue.suffix}"`;
+                if (_issue.format === "includes")
+                    return `Invalid string: must include "${_issue.includes}"`;
+                if (_issue.format === "regex")
+                    return `Invalid string: must match pattern ${_issue.pattern}`;
+                return `Invalid ${FormatDictionary[_issue.format] ?? issue.format}`;
+            }
+            case "not_multiple_of":
+                return `Invalid number: must be a multiple of ${issue.divisor}`;
+            case "unrecognized_keys":
+                return `Unrecognized key${issue.keys.length > 1 ? "s" : ""}: ${joinValues(issue.keys, ", ")}`;
+            case "invalid_key":
+                return `Invalid key in ${issue.origin}`;
+            case "invalid_union":
+                if (issue.options && Array.isArray(issue.options) && issue.options.length > 0) {
+                    const opts = issue.options.map((o) => `'${o}'`).join(" | ");
+                    return `Invalid discriminator value. Expected ${opts}`;
+                }
+                if (issue.inclusive === false) {
+                    return "Invalid input: more than one option matched";
+                }
+                return "Invalid input";
+            case "invalid_element":
+                return `Invalid value in ${issue.origin}`;
+            default:
+                return `Invalid input`;
+        }
+    };
+};
+function en () {
+    return {
+        localeError: error(),
+    };
+}
+
+var _a;
+class $ZodRegistry {
+    constructor() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+    }
+    add(schema, ..._meta) {
+        const meta = _meta[0];
+        this._map.set(schema, meta);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.set(meta.id, schema);
+        }
+        return this;
+    }
+    clear() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+        return this;
+    }
+    remove(schema) {
+        const meta = this._map.get(schema);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.delete(meta.id);
+        }
+        this._map.delete(schema);
+        return this;
+    }
+    get(schema) {
+        // return this._map.get(schema) as any;
+        // inherit metadata
+        const p = schema._zod.parent;
+        if (p) {
+            const pm = { ...(this.get(p) ?? {}) };
+            delete pm.id; // do not inherit id
+            const f = { ...pm, ...this._map.get(schema) };
+            return Object.keys(f).length ? f : undefined;
+        }
+        return this._map.get(schema);
+    }
+    has(schema) {
+        return this._map.has(schema);
+    }
+}
+// registries
+function registry() {
+    return new $ZodRegistry();
+}
+(_a = globalThis).__zod_globalRegistry ?? (_a.__zod_globalRegistry = registry());
+const globalRegistry = globalThis.__zod_globalRegistry;
+
+function snapshotChecks(def) {
+    if (def.checks)
+        def.checks = [...def.checks];
+    return def;
+}
+// @__NO_SIDE_EFFECTS__
+function _string(Class, params) {
+    return new Class(snapshotChecks({ type: "string", ...normalizeParams(params) }));
+}
+// @__NO_SIDE_EFFECTS__
+function _email(Class, params) {
+    return new Class({
+        type: "string",
+        format: "email",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _guid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "guid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _uuid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "uuid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _uuidv4(Class, params) {
+    return new Class({
+        type: "string",
+        format: "uuid",
+        check: "string_format",
+        abort: false,
+        version: "v4",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _uuidv6(Class, params) {
+    return new Class({
+        type: "string",
+        format: "uuid",
+        check: "string_format",
+        abort: false,
+        version: "v6",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _uuidv7(Class, params) {
+    return new Class({
+        type: "string",
+        format: "uuid",
+        check: "string_format",
+        abort: false,
+        version: "v7",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _url(Class, params) {
+    return new Class({
+        type: "string",
+        format: "url",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _emoji(Class, params) {
+    return new Class({
+        type: "string",
+        format: "emoji",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _nanoid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "nanoid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+/**
+ * @deprecated CUID v1 is deprecated by its authors due to information leakage
+ * (timestamps embedded in the id). Use {@link _cuid2} instead.
+ * See https://github.com/paralleldrive/cuid.
+ */
+// @__NO_SIDE_EFFECTS__
+function _cuid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "cuid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _cuid2(Class, params) {
+    return new Class({
+        type: "string",
+        format: "cuid2",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _ulid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "ulid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _xid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "xid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _ksuid(Class, params) {
+    return new Class({
+        type: "string",
+        format: "ksuid",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _ipv4(Class, params) {
+    return new Class({
+        type: "string",
+        format: "ipv4",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _ipv6(Class, params) {
+    return new Class({
+        type: "string",
+        format: "ipv6",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _cidrv4(Class, params) {
+    return new Class({
+        type: "string",
+        format: "cidrv4",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _cidrv6(Class, params) {
+    return new Class({
+        type: "string",
+        format: "cidrv6",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _base64(Class, params) {
+    return new Class({
+        type: "string",
+        format: "base64",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _base64url(Class, params) {
+    return new Class({
+        type: "string",
+        format: "base64url",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _e164(Class, params) {
+    return new Class({
+        type: "string",
+        format: "e164",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _jwt(Class, params) {
+    return new Class({
+        type: "string",
+        format: "jwt",
+        check: "string_format",
+        abort: false,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _isoDateTime(Class, params) {
+    return new Class({
+        type: "string",
+        format: "datetime",
+        check: "string_format",
+        offset: false,
+        local: false,
+        precision: null,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _isoDate(Class, params) {
+    return new Class({
+        type: "string",
+        format: "date",
+        check: "string_format",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _isoTime(Class, params) {
+    return new Class({
+        type: "string",
+        format: "time",
+        check: "string_format",
+        precision: null,
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _isoDuration(Class, params) {
+    return new Class({
+        type: "string",
+        format: "duration",
+        check: "string_format",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _number(Class, params) {
+    return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
+}
+// @__NO_SIDE_EFFECTS__
+function _int(Class, params) {
+    return new Class({
+        type: "number",
+        check: "number_format",
+        abort: false,
+        format: "safeint",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _boolean(Class, params) {
+    return new Class({
+        type: "boolean",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _unknown(Class) {
+    return new Class({
+        type: "unknown",
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _never(Class, params) {
+    return new Class({
+        type: "never",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _lt(value, params) {
+    return new $ZodCheckLessThan({
+        check: "less_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: false,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _lte(value, params) {
+    return new $ZodCheckLessThan({
+        check: "less_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: true,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _gt(value, params) {
+    return new $ZodCheckGreaterThan({
+        check: "greater_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: false,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _gte(value, params) {
+    return new $ZodCheckGreaterThan({
+        check: "greater_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: true,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _multipleOf(value, params) {
+    return new $ZodCheckMultipleOf({
+        check: "multiple_of",
+        ...normalizeParams(params),
+        value,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _maxLength(maximum, params) {
+    const ch = new $ZodCheckMaxLength({
+        check: "max_length",
+        ...normalizeParams(params),
+        maximum,
+    });
+    return ch;
+}
+// @__NO_SIDE_EFFECTS__
+function _minLength(minimum, params) {
+    return new $ZodCheckMinLength({
+        check: "min_length",
+        ...normalizeParams(params),
+        minimum,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _length(length, params) {
+    return new $ZodCheckLengthEquals({
+        check: "length_equals",
+        ...normalizeParams(params),
+        length,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _regex(pattern, params) {
+    return new $ZodCheckRegex({
+        check: "string_format",
+        format: "regex",
+        ...normalizeParams(params),
+        pattern,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _lowercase(params) {
+    return new $ZodCheckLowerCase({
+        check: "string_format",
+        format: "lowercase",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _uppercase(params) {
+    return new $ZodCheckUpperCase({
+        check: "string_format",
+        format: "uppercase",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _includes(includes, params) {
+    return new $ZodCheckIncludes({
+        check: "string_format",
+        format: "includes",
+        ...normalizeParams(params),
+        includes,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _startsWith(prefix, params) {
+    return new $ZodCheckStartsWith({
+        check: "string_format",
+        format: "starts_with",
+        ...normalizeParams(params),
+        prefix,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _endsWith(suffix, params) {
+    return new $ZodCheckEndsWith({
+        check: "string_format",
+        format: "ends_with",
+        ...normalizeParams(params),
+        suffix,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _overwrite(tx) {
+    return new $ZodCheckOverwrite({
+        check: "overwrite",
+        tx,
+    });
+}
+// normalize
+// @__NO_SIDE_EFFECTS__
+function _normalize(form) {
+    return _overwrite((input) => input.normalize(form));
+}
+// trim
+// @__NO_SIDE_EFFECTS__
+function _trim() {
+    return _overwrite((input) => input.trim());
+}
+// toLowerCase
+// @__NO_SIDE_EFFECTS__
+function _toLowerCase() {
+    return _overwrite((input) => input.toLowerCase());
+}
+// toUpperCase
+// @__NO_SIDE_EFFECTS__
+function _toUpperCase() {
+    return _overwrite((input) => input.toUpperCase());
+}
+// slugify
+// @__NO_SIDE_EFFECTS__
+function _slugify() {
+    return _overwrite((input) => slugify(input));
+}
+// @__NO_SIDE_EFFECTS__
+function _array(Class, element, params) {
+    return new Class({
+        type: "array",
+        element,
+        // get element() {
+        //   return element;
+        // },
+        ...normalizeParams(params),
+    });
+}
+// same as _custom but defaults to abort:false
+// @__NO_SIDE_EFFECTS__
+function _refine(Class, fn, _params) {
+    const schema = new Class({
+        type: "custom",
+        check: "custom",
+        fn: fn,
+        ...normalizeParams(_params),
+    });
+    return schema;
+}
+// @__NO_SIDE_EFFECTS__
+function _superRefine(fn, params) {
+    const ch = _check((payload) => {
+        payload.addIssue = (issue$1) => {
+            if (typeof issue$1 === "string") {
+                payload.issues.push(issue(issue$1, payload.value, ch._zod.def));
+            }
+            else {
+                // for Zod 3 backwards compatibility
+                const _issue = issue$1;
+                if (_issue.fatal)
+                    _issue.continue = false;
+                _issue.code ?? (_issue.code = "custom");
+                if (!("input" in _issue))
+                    _issue.input = payload.value;
+                _issue.inst ?? (_issue.inst = ch);
+                _issue.continue ?? (_issue.continue = !ch._zod.def.abort); // abort is always undefined, so this is always true...
+                payload.issues.push(issue(_issue));
+            }
+        };
+        return fn(payload.value, payload);
+    }, params);
+    return ch;
+}
+// @__NO_SIDE_EFFECTS__
+function _check(fn, params) {
+    const ch = new $ZodCheck({
+        check: "custom",
+        ...normalizeParams(params),
+    });
+    ch._zod.check = fn;
+    return ch;
+}
+
+function assignProps(target, ...sources) {
+    for (const source of sources) {
+        for (const key of Reflect.ownKeys(source)) {
+            if (Object.prototype.propertyIsEnumerable.call(source, key)) {
+                assignProp(target, key, source[key]);
+            }
+        }
+    }
+    return target;
+}
+// function initializeContext<T extends schemas.$ZodType>(inputs: JSONSchemaGeneratorParams<T>): ToJSONSchemaContext<T> {
+//   return {
+//     processor: inputs.processor,
+//     metadataRegistry: inputs.metadata ?? globalRegistry,
+//     target: inputs.target ?? "draft-2020-12",
+//     unrepresentable: inputs.unrepresentable ?? "throw",
+//   };
+// }
+function initializeContext(params) {
+    // Normalize target: convert old non-hyphenated versions to hyphenated versions
+    let target = params?.target ?? "draft-2020-12";
+    if (target === "draft-4")
+        target = "draft-04";
+    if (target === "draft-7")
+        target = "draft-07";
+    return {
+        processors: params.processors ?? {},
+        metadataRegistry: params?.metadata ?? globalRegistry,
+        target,
+        unrepresentable: params?.unrepresentable ?? "throw",
+        override: params?.override ?? (() => { }),
+        io: params?.io ?? "output",
+        counter: 0,
+        seen: new Map(),
+        sharedDefsExtractedFor: undefined,
+        sharedEmitDoneFor: undefined,
+        cycles: params?.cycles ?? "ref",
+        reused: params?.reused ?? "inline",
+        intersections: [],
+        deferred: [],
+        external: params?.external ?? undefined,
+    };
+}
+/**
+ * Applies the `unrepresentable` setting at a site that has no JSON Schema equivalent. Throws
+ * `message` unless the setting (or the handler's return value) says otherwise. Returns `true` if a
+ * custom JSON Schema was written into `json`, in which case the caller must not write its own.
+ */
+function handleUnrepresentable(schema, ctx, json, params, message) {
+    const result = typeof ctx.unrepresentable === "function"
+        ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message })
+        : ctx.unrepresentable;
+    if (result === "any")
+        return false;
+    if (result === undefined || result === "throw")
+        throw new Error(message);
+    Object.assign(json, result);
+    return true;
+}
+// never rename this back to `process`: bundler polyfills inject a top-level `const process` that a lexical declaration of the same name collides with (#6397)
+function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
+    var _a;
+    const def = schema._zod.def;
+    // check for schema in seens
+    const seen = ctx.seen.get(schema);
+    if (seen) {
+        seen.count++;
+        // check if cycle
+        const isCycle = _params.schemaPath.includes(schema);
+        if (isCycle) {
+            seen.cycle = _params.path;
+        }
+        return seen.schema;
+    }
+    // initialize
+    const result = { schema: {}, count: 1, cycle: undefined, path: _params.path };
+    ctx.seen.set(schema, result);
+    ctx.sharedDefsExtractedFor = undefined;
+    ctx.sharedEmitDoneFor = undefined;
+    // custom method overrides default behavior
+    const overrideSchema = schema._zod.toJSONSchema?.();
+    if (overrideSchema) {
+        result.schema = overrideSchema;
+    }
+    else {
+        const params = {
+            ..._params,
+            schemaPath: [..._params.schemaPath, schema],
+            path: _params.path,
+        };
+        if (schema._zod.processJSONSchema) {
+            schema._zod.processJSONSchema(ctx, result.schema, params);
+        }
+        else {
+            const _json = result.schema;
+            const processor = ctx.processors[def.type];
+            if (!processor) {
+                throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
+            }
+            processor(schema, ctx, _json, params);
+        }
+        const parent = schema._zod.parent;
+        if (parent) {
+            // Also set ref if processor didn't (for inheritance)
+            if (!result.ref)
+                result.ref = parent;
+            processSchema(parent, ctx, params);
+            ctx.seen.get(parent).isParent = true;
+        }
+    }
+    // metadata
+    const meta = ctx.metadataRegistry.get(schema);
+    if (meta)
+        assignProps(result.schema, meta);
+    if (ctx.io === "input" && isTransforming(schema)) {
+        // examples/defaults only apply to output type of pipe
+        delete result.schema.examples;
+        delete result.schema.default;
+    }
+    // set prefault as default
+    if (ctx.io === "input" && "_prefault" in result.schema)
+        (_a = result.schema).default ?? (_a.default = result.schema._prefault);
+    delete result.schema._prefault;
+    // pulling fresh from ctx.seen in case it was overwritten
+    const _result = ctx.seen.get(schema);
+    return _result.schema;
+}
+// Escape a reference token for use in a JSON Pointer fragment (RFC 6901): `~` becomes `~0` and `/` becomes `~1`. The `~` replacement must run first.
+function encodeJSONPointerSegment(segment) {
+    return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function extractDefs(ctx, schema
+// params: EmitParams
+) {
+    // iterate over seen map;
+    const root = ctx.seen.get(schema);
+    if (!root)
+        throw new Error("Unprocessed schema. This is a bug in Zod.");
+    // With `external` set, every registered schema resolves through the external branch of `makeURI`, so the root branch below produces the same ref the external branch would — this pass is identical whichever schema it is called with, and only needs to run once.
+    if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
+        return;
+    // Track ids to detect duplicates across different schemas
+    const idToSchema = new Map();
+    for (const entry of ctx.seen.entries()) {
+        const id = ctx.metadataRegistry.get(entry[0])?.id;
+        if (id) {
+            const existing = idToSchema.get(id);
+            if (existing && existing !== entry[0]) {
+                throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+            }
+            idToSchema.set(id, entry[0]);
+        }
+    }
+    // returns a ref to the schema defId will be empty if the ref points to an external schema (or #)
+    const makeURI = (entry) => {
+        // comparing the seen objects because sometimes multiple schemas map to the same seen object. e.g. lazy
+        // external is configured
+        const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
+        if (ctx.external) {
+            const externalId = ctx.external.registry.get(entry[0])?.id; // ?? "__shared";// `__schema${ctx.counter++}`;
+            // check if schema is in the external registry
+            const uriGenerator = ctx.external.uri ?? ((id) => id);
+            if (externalId) {
+                return { ref: uriGenerator(externalId) };
+            }
+            // otherwise, add to __shared
+            const id = entry[1].defId ?? entry[1].schema.id ?? `schema${ctx.counter++}`;
+            entry[1].defId = id; // set defId so it will be reused if needed
+            return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
+        }
+        const uriPrefix = `#`;
+        const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
+        // an id-less root has nowhere to be extracted to, so it stays inline and self-references as `#`
+        if (entry[1] === root && !entry[1].schema.id) {
+            return { ref: uriPrefix };
+        }
+        // self-contained schema
+        const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
+        return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
+    };
+    // stored cached version in `def` property remove all properties, set $ref
+    const extractToDef = (entry) => {
+        // if the schema is already a reference, do not extract it
+        if (entry[1].schema.$ref) {
+            return;
+        }
+        const seen = entry[1];
+        const { ref, defId } = makeURI(entry);
+        seen.def = { ...seen.schema };
+        // defId won't be set if the schema is a reference to an external schema or if the schema is the root schema
+        if (defId)
+            seen.defId = defId;
+        // wipe away all properties except $ref
+        const schema = seen.schema;
+        for (const key in schema) {
+            delete schema[key];
+        }
+        schema.$ref = ref;
+    };
+    // throw on cycles
+    // break cycles
+    if (ctx.cycles === "throw") {
+        for (const entry of ctx.seen.entries()) {
+            const seen = entry[1];
+            if (seen.cycle) {
+                throw new Error("Cycle detected: " +
+                    `#/${seen.cycle?.join("/")}/<root>` +
+                    '\n\nSet the `cycles` parameter to `"ref"` to resolve cyclical schemas with defs.');
+            }
+        }
+    }
+    // extract schemas into $defs
+    for (const entry of ctx.seen.entries()) {
+        const seen = entry[1];
+        // convert root schema to # $ref
+        if (schema === entry[0]) {
+            extractToDef(entry); // this has special handling for the root schema
+            continue;
+        }
+        // extract schemas that are in the external registry
+        if (ctx.external) {
+            const ext = ctx.external.registry.get(entry[0])?.id;
+            if (schema !== entry[0] && ext) {
+                extractToDef(entry);
+                continue;
+            }
+        }
+        // extract schemas with `id` meta
+        const id = ctx.metadataRegistry.get(entry[0])?.id;
+        if (id) {
+            extractToDef(entry);
+            continue;
+        }
+        // break cycles
+        if (seen.cycle) {
+            // any
+            extractToDef(entry);
+            continue;
+        }
+        // extract reused schemas
+        if (seen.count > 1) {
+            if (ctx.reused === "ref") {
+                extractToDef(entry);
+            }
+        }
+    }
+    if (ctx.external)
+        ctx.sharedDefsExtractedFor = ctx.external;
+}
+/** Rewrites `anyOf: [{type: "a"}, {type: "b"}]` to `type: ["a", "b"]`, which every JSON Schema draft treats as equivalent and most consumers render far better for the nullable case. Only branches that are a bare type assertion qualify — anything carrying a constraint, `$ref`, `const` or metadata is left alone. Runs after `flattenRef`, so a branch an override decorated or `$defs` extraction turned into a `$ref` is no longer bare and correctly stays in `anyOf`. `oneOf` is excluded: `integer` and `number` overlap, so "exactly one" and "at least one" are not the same there. OpenAPI 3.0 is excluded: its `type` must be a single string. */
+function compactTypeUnion(schema) {
+    const options = schema.anyOf;
+    if (!Array.isArray(options) || options.length === 0 || schema.type !== undefined)
+        return;
+    const types = [];
+    for (const option of options) {
+        if (!option || typeof option !== "object")
+            return;
+        // A branch that is itself a compactible union folds into this one — nested `anyOf` and a flat `type` array say the same thing. Compacting it first also makes the result independent of the order this pass walks the seen map in.
+        compactTypeUnion(option);
+        const keys = Object.keys(option);
+        if (keys.length !== 1 || keys[0] !== "type")
+            return;
+        const type = option.type;
+        for (const member of Array.isArray(type) ? type : [type]) {
+            if (typeof member !== "string")
+                return;
+            if (!types.includes(member))
+                types.push(member);
+        }
+    }
+    delete schema.anyOf;
+    // A `type` array must be non-empty and unique (metaschema); a single member is spelled as a bare string.
+    schema.type = types.length === 1 ? types[0] : types;
+}
+/** Keywords `foldIntersection` knows how to combine. Anything else — `$ref`, `patternProperties`,
+ * an annotation like `description` — makes a member unfoldable, so a constraint this does not
+ * understand leaves the `allOf` alone instead of being silently dropped or misattributed. */
+const FOLDABLE_KEYS = new Set(["type", "properties", "required", "additionalProperties"]);
+const UNION_KEYS = ["oneOf", "anyOf"];
+/** A member's constraint on a key it does not declare itself. A `catchall` states one; `false`, an absent `additionalProperties`, and the empty schema a loose object emits state nothing. */
+function undeclaredConstraint(member) {
+    const extra = member.additionalProperties;
+    if (extra === undefined || extra === false || typeof extra !== "object" || extra === null)
+        return null;
+    return Object.keys(extra).length ? extra : null;
+}
+/** Combines object members into the single object they describe together, or returns `null` if any of them carries a keyword outside {@link FOLDABLE_KEYS}. */
+function foldObjects(members) {
+    const objects = [];
+    for (const member of members) {
+        // A boolean subschema is legal JSON Schema and carries no keywords to fold.
+        if (typeof member !== "object" || member.type !== "object")
+            return null;
+        for (const key in member) {
+            if (!FOLDABLE_KEYS.has(key))
+                return null;
+        }
+        objects.push(member);
+    }
+    const properties = {};
+    const required = new Set();
+    for (const object of objects) {
+        for (const key in object.properties) {
+            // `in` would report a `__proto__` key as already present via the prototype chain and skip it.
+            if (Object.prototype.hasOwnProperty.call(properties, key))
+                continue;
+            // Every member constrains this key: the ones that declare it say how, and a `catchall` member constrains it too even though it does not name it. The key has to satisfy all of them, which is the same intersection one level down.
+            const parts = [];
+            for (const other of objects) {
+                const part = other.properties?.[key] ?? undeclaredConstraint(other);
+                if (part === null || part === undefined)
+                    continue;
+                if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+                    parts.push(part);
+            }
+            const merged = parts.length === 1
+                ? parts[0]
+                : (foldObjects(parts) ?? { allOf: parts });
+            assignProp(properties, key, merged);
+        }
+        for (const key of object.required ?? [])
+            required.add(key);
+    }
+    const folded = { type: "object", properties };
+    if (required.size)
+        folded.required = [...required];
+    // A key no member declares is rejected only when every member rejects it, so the fold is closed only when every member is. Otherwise it carries whatever the `catchall` members demand of such a key.
+    if (objects.every((object) => object.additionalProperties === false)) {
+        folded.additionalProperties = false;
+    }
+    else {
+        const constraints = [];
+        for (const object of objects) {
+            const constraint = undeclaredConstraint(object);
+            if (constraint && !constraints.some((seen) => JSON.stringify(seen) === JSON.stringify(constraint)))
+                constraints.push(constraint);
+        }
+        if (constraints.length === 1)
+            folded.additionalProperties = constraints[0];
+        else if (constraints.length > 1)
+            folded.additionalProperties = { allOf: constraints };
+    }
+    return folded;
+}
+/** `additionalProperties` in an `allOf` member sees only that member's own `properties`, so two
+ * closed object members reject each other's keys and the schema validates nothing. Zod's parser
+ * pools the key sets instead — `handleIntersectionResults` reports a key as unrecognized only when
+ * *every* side rejects it — so the emitted schema has to pool them too, and folding the members
+ * into one object is the encoding that says so on every target.
+ *
+ * This runs from `finalize`, after `extractDefs`, which is what keeps it clear of the `$ref`
+ * machinery: a member extracted into `$defs` is already a `$ref` by now and declines to fold, so it
+ * keeps its reference and its own closedness rather than being inlined as a stale copy. */
+function foldIntersection(json) {
+    const allOf = json.allOf;
+    if (!Array.isArray(allOf) || allOf.length < 2)
+        return;
+    // An `override` runs before this pass and may have written object keywords onto the intersection itself. Those are deliberate, so decline rather than overwrite them.
+    for (const key of FOLDABLE_KEYS)
+        if (key in json)
+            return;
+    // An intersection distributes over a union: `A & (X | Y)` is `(A & X) | (A & Y)`. Only the first union is distributed over; a second one stays among the members every branch folds against, where it fails the object check and declines the whole intersection rather than multiplying out.
+    const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
+    let folded = null;
+    if (!unions.length) {
+        folded = foldObjects(allOf);
+    }
+    else {
+        const union = unions[0];
+        const keyword = UNION_KEYS.find((k) => Array.isArray(union[k]));
+        if (Object.keys(union).length !== 1)
+            return;
+        const rest = allOf.filter((m) => m !== union);
+        const branches = union[keyword].map((branch) => foldObjects([...rest, branch]));
+        if (branches.some((b) => !b))
+            return;
+        folded = { [keyword]: branches };
+    }
+    if (!folded)
+        return;
+    delete json.allOf;
+    assignProps(json, folded);
+}
+function finalize(ctx, schema) {
+    const root = ctx.seen.get(schema);
+    if (!root)
+        throw new Error("Unprocessed schema. This is a bug in Zod.");
+    // flatten refs - inherit properties from parent schemas
+    const flattenRef = (zodSchema) => {
+        const seen = ctx.seen.get(zodSchema);
+        // already processed
+        if (seen.ref === null)
+            return;
+        const schema = seen.def ?? seen.schema;
+        const _cached = { ...schema };
+        const ref = seen.ref;
+        seen.ref = null; // prevent infinite recursion
+        if (ref) {
+            flattenRef(ref);
+            const refSeen = ctx.seen.get(ref);
+            const refSchema = refSeen.schema;
+            // merge referenced schema into current
+            if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
+                // older drafts can't combine $ref with other properties
+                schema.allOf = schema.allOf ?? [];
+                schema.allOf.push(refSchema);
+            }
+            else {
+                assignProps(schema, refSchema);
+            }
+            // restore child's own properties (child wins)
+            assignProps(schema, _cached);
+            const isParentRef = zodSchema._zod.parent === ref;
+            // For parent chain, child is a refinement - remove parent-only properties
+            if (isParentRef) {
+                for (const key in schema) {
+                    if (key === "$ref" || key === "allOf")
+                        continue;
+                    if (!(key in _cached)) {
+                        delete schema[key];
+                    }
+                }
+            }
+            // When ref was extracted to $defs, remove properties that match the definition
+            if (refSchema.$ref && refSeen.def) {
+                for (const key in schema) {
+                    if (key === "$ref" || key === "allOf")
+                        continue;
+                    if (key in refSeen.def && JSON.stringify(schema[key]) === JSON.stringify(refSeen.def[key])) {
+                        delete schema[key];
+                    }
+                }
+            }
+        }
+        // If parent was extracted (has $ref), propagate $ref to this schema. This handles cases like: readonly().meta({id}).describe() where processor sets ref to innerType but parent should be referenced
+        const parent = zodSchema._zod.parent;
+        if (parent && parent !== ref) {
+            // Ensure parent is processed first so its def has inherited properties
+            flattenRef(parent);
+            const parentSeen = ctx.seen.get(parent);
+            if (parentSeen?.schema.$ref) {
+                schema.$ref = parentSeen.schema.$ref;
+                // De-duplicate with parent's definition
+                if (parentSeen.def) {
+                    for (const key in schema) {
+                        if (key === "$ref" || key === "allOf")
+                            continue;
+                        if (key in parentSeen.def && JSON.stringify(schema[key]) === JSON.stringify(parentSeen.def[key])) {
+                            delete schema[key];
+                        }
+                    }
+                }
+            }
+        }
+        // execute overrides
+        ctx.override({
+            zodSchema: zodSchema,
+            jsonSchema: schema,
+            path: seen.path ?? [],
+        });
+    };
+    // Flattening walks the whole map and clears each `ref` as it goes, so a second call over the same map is a no-op scan. Skip it outright once it has run for a registry conversion.
+    if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
+        for (const entry of [...ctx.seen.entries()].reverse()) {
+            flattenRef(entry[0]);
+        }
+        if (ctx.target !== "openapi-3.0") {
+            for (const entry of ctx.seen.entries()) {
+                compactTypeUnion(entry[1].def ?? entry[1].schema);
+            }
+        }
+        for (const rewrite of ctx.deferred)
+            rewrite();
+        // After flattening, every member that was extracted is a `$ref`, so the fold sees the final shape. A schema that inherits an intersection — through `z.lazy`, or any `ref` chain — holds the same `allOf` array, so fold by array identity to catch every copy.
+        if (ctx.intersections.length) {
+            const carriers = new Map();
+            for (const seen of ctx.seen.values()) {
+                for (const json of [seen.schema, seen.def]) {
+                    const allOf = json?.allOf;
+                    if (!Array.isArray(allOf))
+                        continue;
+                    const existing = carriers.get(allOf);
+                    if (existing)
+                        existing.push(json);
+                    else
+                        carriers.set(allOf, [json]);
+                }
+            }
+            for (const allOf of ctx.intersections) {
+                for (const json of carriers.get(allOf) ?? [])
+                    foldIntersection(json);
+            }
+        }
+    }
+    const result = {};
+    if (ctx.target === "draft-2020-12") {
+        result.$schema = "https://json-schema.org/draft/2020-12/schema";
+    }
+    else if (ctx.target === "draft-07") {
+        result.$schema = "http://json-schema.org/draft-07/schema#";
+    }
+    else if (ctx.target === "draft-04") {
+        result.$schema = "http://json-schema.org/draft-04/schema#";
+    }
+    else if (ctx.target === "openapi-3.0") ;
+    else ;
+    if (ctx.external?.uri) {
+        const id = ctx.external.registry.get(schema)?.id;
+        if (!id)
+            throw new Error("Schema is missing an `id` property");
+        result.$id = ctx.external.uri(id);
+    }
+    // when the root was extracted into $defs, `root.schema` is the `$ref` wrapper and `root.def` is the body that now lives under $defs
+    assignProps(result, root.defId ? root.schema : (root.def ?? root.schema));
+    // The `id` in `.meta()` is a Zod-specific registration tag used to extract schemas into $defs — it is not user-facing JSON Schema metadata. Strip it from the output body where it would otherwise leak. The id is preserved implicitly via the $defs key (and via $ref paths).
+    const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
+    if (rootMetaId !== undefined && result.id === rootMetaId)
+        delete result.id;
+    // build defs object. With `external`, `defs` is the shared object every schema writes into, so the same entries are reassigned on every call. Without it, `defs` is fresh per call and must be rebuilt.
+    const defs = ctx.external?.defs ?? {};
+    if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
+        for (const entry of ctx.seen.entries()) {
+            const seen = entry[1];
+            if (seen.def && seen.defId) {
+                if (seen.def.id === seen.defId)
+                    delete seen.def.id;
+                assignProp(defs, seen.defId, seen.def);
+            }
+        }
+    }
+    if (ctx.external)
+        ctx.sharedEmitDoneFor = ctx.external;
+    // set definitions in result
+    if (ctx.external) ;
+    else {
+        if (Object.keys(defs).length > 0) {
+            if (ctx.target === "draft-2020-12") {
+                result.$defs = defs;
+            }
+            else {
+                result.definitions = defs;
+            }
+        }
+    }
+    try {
+        // this "finalizes" this schema and ensures all cycles are removed each call to finalize() is functionally independent though the seen map is shared
+        const finalized = JSON.parse(JSON.stringify(result));
+        Object.defineProperty(finalized, "~standard", {
+            value: {
+                ...schema["~standard"],
+                jsonSchema: {
+                    input: createStandardJSONSchemaMethod(schema, "input", ctx.processors),
+                    output: createStandardJSONSchemaMethod(schema, "output", ctx.processors),
+                },
+            },
+            enumerable: false,
+            writable: false,
+        });
+        return finalized;
+    }
+    catch (_err) {
+        throw new Error("Error converting schema to JSON.");
+    }
+}
+function isTransforming(_schema, _ctx) {
+    const ctx = _ctx ?? { seen: new Set() };
+    if (ctx.seen.has(_schema))
+        return false;
+    ctx.seen.add(_schema);
+    const def = _schema._zod.def;
+    if (def.type === "transform")
+        return true;
+    if (def.type === "array")
+        return isTransforming(def.element, ctx);
+    if (def.type === "set")
+        return isTransforming(def.valueType, ctx);
+    if (def.type === "lazy")
+        return isTransforming(def.getter(), ctx);
+    if (def.type === "promise" ||
+        def.type === "optional" ||
+        def.type === "nonoptional" ||
+        def.type === "nullable" ||
+        def.type === "readonly" ||
+        def.type === "default" ||
+        def.type === "prefault" ||
+        def.type === "catch") {
+        return isTransforming(def.innerType, ctx);
+    }
+    if (def.type === "intersection") {
+        return isTransforming(def.left, ctx) || isTransforming(def.right, ctx);
+    }
+    if (def.type === "record" || def.type === "map") {
+        return isTransforming(def.keyType, ctx) || isTransforming(def.valueType, ctx);
+    }
+    if (def.type === "pipe") {
+        if (_schema._zod.traits.has("$ZodCodec"))
+            return true;
+        return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
+    }
+    if (def.type === "object") {
+        for (const key in def.shape) {
+            if (isTransforming(def.shape[key], ctx))
+                return true;
+        }
+        return false;
+    }
+    if (def.type === "union") {
+        for (const option of def.options) {
+            if (isTransforming(option, ctx))
+                return true;
+        }
+        return false;
+    }
+    if (def.type === "tuple") {
+        for (const item of def.items) {
+            if (isTransforming(item, ctx))
+                return true;
+        }
+        if (def.rest && isTransforming(def.rest, ctx))
+            return true;
+        return false;
+    }
+    return false;
+}
+/**
+ * Creates a toJSONSchema method for a schema instance.
+ * This encapsulates the logic of initializing context, processing, extracting defs, and finalizing.
+ */
+const createToJSONSchemaMethod = (schema, processors = {}) => (params) => {
+    const ctx = initializeContext({ ...params, processors });
+    processSchema(schema, ctx);
+    extractDefs(ctx, schema);
+    return finalize(ctx, schema);
+};
+const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
+    const { libraryOptions, target } = params ?? {};
+    const ctx = initializeContext({ ...(libraryOptions ?? {}), target, io, processors });
+    processSchema(schema, ctx);
+    extractDefs(ctx, schema);
+    return finalize(ctx, schema);
+};
+
+const narrowMin = (agg, key, value) => {
+    if (agg[key] === undefined || value > agg[key])
+        agg[key] = value;
+};
+const narrowMax = (agg, key, value) => {
+    if (agg[key] === undefined || value < agg[key])
+        agg[key] = value;
+};
+const narrowBoth = (agg, value) => {
+    narrowMin(agg, "minimum", value);
+    narrowMax(agg, "maximum", value);
+};
+const addDivisor = (agg, value) => {
+    agg.multipleOf ?? (agg.multipleOf = []);
+    if (!agg.multipleOf.includes(value))
+        agg.multipleOf.push(value);
+};
+const addPattern = (agg, pattern) => {
+    agg.patterns ?? (agg.patterns = new Set());
+    agg.patterns.add(pattern);
+};
+const intersectMime = (agg, mime) => {
+    agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
+};
+// last-wins, matching the bag's historical write order; the flag keeps an integer format from being lost to a later float one
+const setFormat = (agg, format) => {
+    agg.format = format;
+    if (format.includes("int"))
+        agg.isInt = true;
+};
+const minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
+const maxContributor = (agg, def) => narrowMax(agg, "maximum", def.maximum);
+const formatContributor = (ranges) => (agg, def) => {
+    setFormat(agg, def.format);
+    const [minimum, maximum] = ranges[def.format];
+    narrowMin(agg, "minimum", minimum);
+    narrowMax(agg, "maximum", maximum);
+};
+const contributors = {
+    greater_than: (agg, def) => narrowMin(agg, def.inclusive ? "minimum" : "exclusiveMinimum", def.value),
+    less_than: (agg, def) => narrowMax(agg, def.inclusive ? "maximum" : "exclusiveMaximum", def.value),
+    multiple_of: (agg, def) => addDivisor(agg, def.value),
+    number_format: formatContributor(NUMBER_FORMAT_RANGES),
+    bigint_format: formatContributor(BIGINT_FORMAT_RANGES),
+    min_length: minContributor,
+    max_length: maxContributor,
+    length_equals: (agg, def) => narrowBoth(agg, def.length),
+    min_size: minContributor,
+    max_size: maxContributor,
+    size_equals: (agg, def) => narrowBoth(agg, def.size),
+    string_format: (agg, def) => {
+        setFormat(agg, def.format);
+        if (def.pattern)
+            addPattern(agg, def.pattern);
+        if (def.format === "base64" || def.format === "base64url")
+            agg.contentEncoding = def.format;
+        if (def.local || def.precision === -1)
+            agg.laxFormat = true;
+    },
+    mime_type: (agg, def) => intersectMime(agg, def.mime),
+};
+function aggregateChecks(schema) {
+    const agg = {};
+    const def = schema._zod.def;
+    // a format schema is its own first check, same rule as $ZodType init
+    const list = schema._zod.traits.has("$ZodCheck")
+        ? [schema, ...(def.checks ?? [])]
+        : (def.checks ?? []);
+    for (const ch of list)
+        contributors[ch._zod.def.check]?.(agg, ch._zod.def);
+    // reconcile with the bag so third-party onattach contributions still land; first-party residue is never tighter than the fold, so merging it back is idempotent for one and additive for the other
+    const bag = schema._zod.bag;
+    if (bag.minimum !== undefined)
+        narrowMin(agg, "minimum", bag.minimum);
+    if (bag.exclusiveMinimum !== undefined)
+        narrowMin(agg, "exclusiveMinimum", bag.exclusiveMinimum);
+    if (bag.maximum !== undefined)
+        narrowMax(agg, "maximum", bag.maximum);
+    if (bag.exclusiveMaximum !== undefined)
+        narrowMax(agg, "exclusiveMaximum", bag.exclusiveMaximum);
+    if (bag.multipleOf !== undefined)
+        addDivisor(agg, bag.multipleOf);
+    if (bag.format !== undefined) {
+        agg.format ?? (agg.format = bag.format);
+        if (bag.format.includes("int"))
+            agg.isInt = true;
+    }
+    if (bag.mime)
+        intersectMime(agg, bag.mime);
+    for (const pattern of bag.patterns ?? [])
+        addPattern(agg, pattern);
+    return agg;
+}
+const formatMap = {
+    guid: "uuid",
+    url: "uri",
+    datetime: "date-time",
+    json_string: "json-string",
+    regex: "", // do not set
+};
+// ==================== SIMPLE TYPE PROCESSORS ====================
+// the runtime patterns are lax so parse paths never overflow the regex stack; the emitted schema swaps in the exact block forms, which zod itself never executes
+const exactPatterns = new Map([
+    [base64Charset, base64],
+    [base64urlCharset, base64url],
+]);
+const exactPattern = (p) => exactPatterns.get(p) ?? p;
+const stringProcessor = (schema, ctx, _json, _params) => {
+    const json = _json;
+    json.type = "string";
+    const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
+    if (typeof minimum === "number")
+        json.minLength = minimum;
+    if (typeof maximum === "number")
+        json.maxLength = maximum;
+    // custom pattern overrides format
+    if (format) {
+        json.format = formatMap[format] ?? format;
+        if (json.format === "")
+            delete json.format; // empty format is not valid
+        // `z.iso.time()` is never full-time, and `laxFormat` carries the datetime shapes that also accept what their keyword forbids
+        if (format === "time" || laxFormat) {
+            delete json.format;
+        }
+    }
+    if (contentEncoding)
+        json.contentEncoding = contentEncoding;
+    if (patterns && patterns.size > 0) {
+        const patternList = [...patterns].map(exactPattern);
+        if (patternList.length === 1)
+            json.pattern = patternList[0].source;
+        else if (patternList.length > 1) {
+            json.allOf = [
+                ...patternList.map((regex) => ({
+                    ...(ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0"
+                        ? { type: "string" }
+                        : {}),
+                    pattern: regex.source,
+                })),
+            ];
+        }
+    }
+};
+const numberProcessor = (schema, ctx, _json, params) => {
+    const json = _json;
+    const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
+    json.type = isInt ? "integer" : "number";
+    // when both minimum and exclusiveMinimum exist, pick the more restrictive one
+    const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
+    const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
+    const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
+    if (exMin) {
+        if (legacy) {
+            json.minimum = exclusiveMinimum;
+            json.exclusiveMinimum = true;
+        }
+        else {
+            json.exclusiveMinimum = exclusiveMinimum;
+        }
+    }
+    else if (typeof minimum === "number") {
+        json.minimum = minimum;
+    }
+    if (exMax) {
+        if (legacy) {
+            json.maximum = exclusiveMaximum;
+            json.exclusiveMaximum = true;
+        }
+        else {
+            json.exclusiveMaximum = exclusiveMaximum;
+        }
+    }
+    else if (typeof maximum === "number") {
+        json.maximum = maximum;
+    }
+    if (multipleOf) {
+        // JSON Schema requires a divisor strictly greater than zero, and a non-finite one does not survive JSON at all. A negative divisor accepts exactly what its absolute value accepts, so it still maps; zero, NaN and Infinity have no keyword form.
+        const divisors = new Set();
+        for (const divisor of multipleOf) {
+            if (Number.isFinite(divisor) && divisor !== 0)
+                divisors.add(Math.abs(divisor));
+            else
+                handleUnrepresentable(schema, ctx, json, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        }
+        // chained divisors are a conjunction the keyword cannot carry alone, so extras ride an allOf, same as stacked patterns
+        const [first, ...rest] = divisors;
+        if (first !== undefined)
+            json.multipleOf = first;
+        if (rest.length)
+            json.allOf = [...(json.allOf ?? []), ...rest.map((m) => ({ multipleOf: m }))];
+    }
+};
+const booleanProcessor = (_schema, _ctx, json, _params) => {
+    json.type = "boolean";
+};
+const neverProcessor = (_schema, _ctx, json, _params) => {
+    json.not = {};
+};
+const unknownProcessor = (_schema, _ctx, _json, _params) => {
+    // empty schema accepts anything
+};
+const enumProcessor = (schema, _ctx, json, _params) => {
+    const def = schema._zod.def;
+    const values = getEnumValues(def.entries);
+    // an empty enum accepts nothing, same as z.never()
+    if (values.length === 0) {
+        json.not = {};
+        return;
+    }
+    // Number enums can have both string and number values
+    if (values.every((v) => typeof v === "number"))
+        json.type = "number";
+    if (values.every((v) => typeof v === "string"))
+        json.type = "string";
+    json.enum = values;
+};
+const literalProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    // a literal with no values accepts nothing, same as z.never()
+    if (def.values.length === 0) {
+        json.not = {};
+        return;
+    }
+    const vals = [];
+    for (const val of def.values) {
+        if (val === undefined) {
+            // a custom schema replaces the whole literal, so there is nothing left to accumulate
+            if (handleUnrepresentable(schema, ctx, json, params, "Literal `undefined` cannot be represented in JSON Schema"))
+                return;
+            // otherwise do not add to vals
+        }
+        else if (typeof val === "bigint") {
+            if (handleUnrepresentable(schema, ctx, json, params, "BigInt literals cannot be represented in JSON Schema"))
+                return;
+            vals.push(Number(val));
+        }
+        else {
+            vals.push(val);
+        }
+    }
+    if (vals.length === 0) ;
+    else if (vals.length === 1) {
+        const val = vals[0];
+        json.type = val === null ? "null" : typeof val;
+        if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
+            json.enum = [val];
+        }
+        else {
+            json.const = val;
+        }
+    }
+    else {
+        if (vals.every((v) => typeof v === "number"))
+            json.type = "number";
+        if (vals.every((v) => typeof v === "string"))
+            json.type = "string";
+        if (vals.every((v) => typeof v === "boolean"))
+            json.type = "boolean";
+        if (vals.every((v) => v === null))
+            json.type = "null";
+        json.enum = vals;
+    }
+};
+const customProcessor = (schema, ctx, json, params) => {
+    handleUnrepresentable(schema, ctx, json, params, "Custom types cannot be represented in JSON Schema");
+};
+const transformProcessor = (schema, ctx, json, params) => {
+    handleUnrepresentable(schema, ctx, json, params, "Transforms cannot be represented in JSON Schema");
+};
+// ==================== COMPOSITE TYPE PROCESSORS ====================
+const arrayProcessor = (schema, ctx, _json, params) => {
+    const json = _json;
+    const def = schema._zod.def;
+    const { minimum, maximum } = aggregateChecks(schema);
+    if (typeof minimum === "number")
+        json.minItems = minimum;
+    if (typeof maximum === "number")
+        json.maxItems = maximum;
+    json.type = "array";
+    json.items = processSchema(def.element, ctx, {
+        ...params,
+        path: [...params.path, "items"],
+    });
+};
+// Transform and catch set `optin = "optional"` at runtime so the parser lets them observe an
+// absent key, but their declared input type stays required. An input JSON Schema describes the
+// declared type, so resolve past them to the schema that actually carries the optionality.
+// Used by both `objectProcessor` (for `required`) and `tupleProcessor` (for `minItems`); see
+// wiki/optionality.md, "The JSON Schema emitter reads the *static* value".
+function inputOptin(schema) {
+    const def = schema._zod.def;
+    if (def.type === "pipe" && def.in._zod.traits.has("$ZodTransform")) {
+        return inputOptin(def.out);
+    }
+    if (def.type === "catch") {
+        return inputOptin(def.innerType);
+    }
+    return schema._zod.optin;
+}
+const objectProcessor = (schema, ctx, _json, params) => {
+    const json = _json;
+    const def = schema._zod.def;
+    const shape = def.shape;
+    // dropping it while still emitting `additionalProperties: false` would emit a schema that rejects data this one requires
+    const symbolKeys = Object.getOwnPropertySymbols(shape);
+    if (symbolKeys.length &&
+        handleUnrepresentable(schema, ctx, json, params, "Symbol keys cannot be represented in JSON Schema")) {
+        return;
+    }
+    json.type = "object";
+    json.properties = {};
+    for (const key in shape) {
+        // assignProp so a __proto__ key becomes an own property instead of hitting the inherited setter on the plain {} we build into
+        assignProp(json.properties, key, processSchema(shape[key], ctx, {
+            ...params,
+            path: [...params.path, "properties", key],
+        }));
+    }
+    // required keys
+    const requiredKeys = [];
+    for (const key of Object.keys(shape)) {
+        const field = def.shape[key];
+        if (ctx.io === "input" ? inputOptin(field) === undefined : field._zod.optout === undefined) {
+            requiredKeys.push(key);
+        }
+    }
+    if (requiredKeys.length > 0) {
+        json.required = requiredKeys;
+    }
+    // catchall
+    if (def.catchall?._zod.def.type === "never") {
+        // strict
+        json.additionalProperties = false;
+    }
+    else if (!def.catchall) {
+        // regular
+        if (ctx.io === "output")
+            json.additionalProperties = false;
+    }
+    else if (def.catchall) {
+        json.additionalProperties = processSchema(def.catchall, ctx, {
+            ...params,
+            path: [...params.path, "additionalProperties"],
+        });
+    }
+};
+const unionProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    // Exclusive unions (inclusive === false) use oneOf (exactly one match) instead of anyOf (one or more matches). This includes both z.xor() and discriminated unions
+    const isExclusive = def.inclusive === false;
+    const options = def.options.map((x, i) => processSchema(x, ctx, {
+        ...params,
+        path: [...params.path, isExclusive ? "oneOf" : "anyOf", i],
+    }));
+    if (isExclusive) {
+        json.oneOf = options;
+    }
+    else {
+        json.anyOf = options;
+    }
+};
+const intersectionProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    const a = processSchema(def.left, ctx, {
+        ...params,
+        path: [...params.path, "allOf", 0],
+    });
+    const b = processSchema(def.right, ctx, {
+        ...params,
+        path: [...params.path, "allOf", 1],
+    });
+    const isSimpleIntersection = (val) => "allOf" in val && Object.keys(val).length === 1;
+    const allOf = [
+        ...(isSimpleIntersection(a) ? a.allOf : [a]),
+        ...(isSimpleIntersection(b) ? b.allOf : [b]),
+    ];
+    json.allOf = allOf;
+    // Recorded innermost first, so a nested intersection has already folded by the time this one is considered. The array is the handle rather than the schema, because a wrapper that inherits this schema shares the same array; `finalize` folds every object holding it. See `foldIntersection`.
+    ctx.intersections.push(allOf);
+};
+/** JSON object keys are always strings, so a numeric record key schema is re-expressed over the
+ * numeric-string form the record parser matches. Deferred to `finalize`, after the flatten: a key
+ * behind a wrapper only carries its own `type` before then, and a union key only has its branches.
+ *
+ * A numeric bound cannot apply to a property name, so `minimum` and its siblings are dropped rather
+ * than carried over: keeping them beside `type: "string"` reproduces the match-nothing schema this
+ * exists to fix. A key that carries one therefore emits wider than the record parses — `z.record(z.number().min(5), V)`
+ * accepts `"3"` — which is the deliberate trade, since throwing on it would reject an ordinary schema
+ * outright. */
+function stringifyKeyNames(bySchema, json, visited) {
+    // an extracted key that rewrites cannot go on sharing its definition — the string form a key position needs is not the number form every other reference wants — so it inlines. One that does not rewrite keeps the `$ref`.
+    if (json.$ref) {
+        // a recursive key holds its own reference inside its definition, so a node already on the path is left alone rather than resolved again
+        if (visited.has(json))
+            return json;
+        visited.add(json);
+        const def = bySchema.get(json)?.def;
+        if (!def)
+            return json;
+        const inlined = stringifyKeyNames(bySchema, def, visited);
+        return inlined === def ? json : inlined;
+    }
+    for (const keyword of ["anyOf", "oneOf"]) {
+        const branches = json[keyword];
+        if (!Array.isArray(branches))
+            continue;
+        const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
+        // rebuilding regardless would detach a key that had nothing to re-express, dropping its `$ref` and leaking the internal `id`
+        if (mapped.some((branch, i) => branch !== branches[i]))
+            json = { ...json, [keyword]: mapped };
+    }
+    // a member that already admits a string leaves the key unconstrained, so the node's own type re-expresses only when every member is numeric
+    const types = Array.isArray(json.type) ? json.type : [json.type];
+    const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
+    // a heterogeneous key carries no type at all, so its numeric members are caught here instead
+    const values = json.enum ?? (json.const !== undefined ? [json.const] : undefined);
+    if (!numericType && !values?.some((v) => typeof v === "number"))
+        return json;
+    const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json;
+    if (rest.enum)
+        rest.enum = rest.enum.map((v) => (typeof v === "number" ? String(v) : v));
+    else if (typeof rest.const === "number")
+        rest.const = String(rest.const);
+    // a heterogeneous key keeps its absent type: the stringified members already say what a key may be
+    if (!numericType)
+        return rest;
+    rest.type = "string";
+    if (!values)
+        rest.pattern = (types.includes("number") ? number$1 : integer).source;
+    return rest;
+}
+/** Every record of one conversion, so the carriers are found in a single pass rather than once per record. */
+const pendingRecords = new WeakMap();
+function rewriteKeyNames(ctx) {
+    // an extracted key is resolved by the object `extractToDef` left in its place, so the map is built once rather than searched per reference. `_zod.toJSONSchema` can hand the same object to two schemas, so the first entry carrying a body wins, as a search would have found it.
+    const bySchema = new Map();
+    for (const entry of ctx.seen.values()) {
+        if (entry.def && !bySchema.has(entry.schema))
+            bySchema.set(entry.schema, entry);
+    }
+    const rewrites = new Map();
+    for (const record of pendingRecords.get(ctx) ?? []) {
+        const seen = ctx.seen.get(record);
+        const names = (seen?.def ?? seen?.schema)?.propertyNames;
+        if (!names || names === true || rewrites.has(names))
+            continue;
+        const rewritten = stringifyKeyNames(bySchema, names, new Set());
+        if (rewritten !== names)
+            rewrites.set(names, rewritten);
+    }
+    if (!rewrites.size)
+        return;
+    // the flatten has already copied each record's own properties onto every wrapper by reference, and an extracted body is another such copy, so every carrier holding a rewritten key is updated together
+    for (const entry of ctx.seen.values()) {
+        for (const carrier of [entry.schema, entry.def]) {
+            const rewritten = carrier && rewrites.get(carrier.propertyNames);
+            if (rewritten)
+                carrier.propertyNames = rewritten;
+        }
+    }
+}
+const recordProcessor = (schema, ctx, _json, params) => {
+    const json = _json;
+    const def = schema._zod.def;
+    json.type = "object";
+    // For looseRecord with regex patterns, use patternProperties. This correctly represents "only validate keys matching the pattern" semantics and composes well with allOf (intersections)
+    const keyType = def.keyType;
+    const patterns = aggregateChecks(keyType).patterns;
+    if (def.mode === "loose" && patterns && patterns.size > 0) {
+        // Use patternProperties for looseRecord with regex patterns
+        const valueSchema = processSchema(def.valueType, ctx, {
+            ...params,
+            path: [...params.path, "patternProperties", "*"],
+        });
+        json.patternProperties = {};
+        for (const pattern of patterns) {
+            assignProp(json.patternProperties, exactPattern(pattern).source, valueSchema);
+        }
+    }
+    else {
+        // Default behavior: use propertyNames + additionalProperties
+        if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
+            json.propertyNames = processSchema(def.keyType, ctx, {
+                ...params,
+                path: [...params.path, "propertyNames"],
+            });
+            let pending = pendingRecords.get(ctx);
+            if (!pending) {
+                pending = [];
+                pendingRecords.set(ctx, pending);
+                ctx.deferred.push(() => rewriteKeyNames(ctx));
+            }
+            pending.push(schema);
+        }
+        json.additionalProperties = processSchema(def.valueType, ctx, {
+            ...params,
+            path: [...params.path, "additionalProperties"],
+        });
+    }
+    // Add required for keys with discrete values (enum, literal, etc.)
+    const keyValues = keyType._zod.values;
+    // Every key shares one value schema, so an optional-in value makes the whole key set omittable on input. Output keeps them: the exhaustive branch assigns every key, even one whose value came back undefined.
+    const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== undefined;
+    if (keyValues && !def.partial && !omittableOnInput) {
+        const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
+        if (validKeyValues.length > 0) {
+            json.required = validKeyValues.map(String);
+        }
+    }
+};
+const nullableProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    const inner = processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    if (ctx.target === "openapi-3.0") {
+        seen.ref = def.innerType;
+        json.nullable = true;
+    }
+    else {
+        json.anyOf = [inner, { type: "null" }];
+    }
+};
+const nonoptionalProcessor = (schema, ctx, _json, params) => {
+    const def = schema._zod.def;
+    processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = def.innerType;
+};
+/** Round-trips a default value through JSON so the emitted schema is guaranteed to be valid JSON.
+ * A BigInt has no reliable encoding, so it goes through `unrepresentable` like any other
+ * unrepresentable value. Returns a sentinel when the caller must not write a default of its own. */
+const UNREPRESENTABLE_DEFAULT = Symbol();
+function serializeDefaultValue(value, schema, ctx, json, params) {
+    let unrepresentable = false;
+    const serialized = JSON.stringify(value, (_, val) => {
+        if (typeof val !== "bigint")
+            return val;
+        unrepresentable = true;
+        return null;
+    });
+    if (!unrepresentable)
+        return JSON.parse(serialized);
+    handleUnrepresentable(schema, ctx, json, params, "BigInt defaults cannot be represented in JSON Schema");
+    return UNREPRESENTABLE_DEFAULT;
+}
+const defaultProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = def.innerType;
+    const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
+    if (value !== UNREPRESENTABLE_DEFAULT)
+        json.default = value;
+};
+const prefaultProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = def.innerType;
+    if (ctx.io !== "input")
+        return;
+    const value = serializeDefaultValue(def.defaultValue, schema, ctx, json, params);
+    if (value !== UNREPRESENTABLE_DEFAULT)
+        json._prefault = value;
+};
+const catchProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = def.innerType;
+    let catchValue;
+    try {
+        catchValue = def.catchValue(undefined);
+    }
+    catch {
+        handleUnrepresentable(schema, ctx, json, params, "Dynamic catch values are not supported in JSON Schema");
+        return;
+    }
+    json.default = catchValue;
+};
+const pipeProcessor = (schema, ctx, _json, params) => {
+    const def = schema._zod.def;
+    const inIsTransform = def.in._zod.traits.has("$ZodTransform");
+    const innerType = ctx.io === "input" ? (inIsTransform ? def.out : def.in) : def.out;
+    processSchema(innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = innerType;
+};
+const readonlyProcessor = (schema, ctx, json, params) => {
+    const def = schema._zod.def;
+    processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = def.innerType;
+    json.readOnly = true;
+};
+const optionalProcessor = (schema, ctx, _json, params) => {
+    const def = schema._zod.def;
+    processSchema(def.innerType, ctx, params);
+    const seen = ctx.seen.get(schema);
+    seen.ref = def.innerType;
+};
+
+/* Prototypes that already carry the lazy helper methods. Seeded with the
+ * intrinsics so that `init` on a foreign object — it accepts any object —
+ * can never install an accessor onto a prototype we do not own. */
+const _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
+/* Helper methods live as non-enumerable lazy getters on the shared
+ * prototype instead of own properties on every instance. On first
+ * access the getter allocates the per-instance closure and caches it
+ * as a non-enumerable own property, so detached usage still works and
+ * the allocation only happens for methods actually touched. */
+function _lazyMethod(proto, key, make) {
+    Object.defineProperty(proto, key, {
+        configurable: true,
+        enumerable: false,
+        get() {
+            const value = make(this);
+            Object.defineProperty(this, key, { value, configurable: true, writable: true });
+            return value;
+        },
+        set(value) {
+            Object.defineProperty(this, key, { value, configurable: true, writable: true });
+        },
+    });
+}
+const initializer = (inst, issues) => {
+    $ZodError.init(inst, issues);
+    inst.name = "ZodError";
+    const proto = Object.getPrototypeOf(inst);
+    if (_installedErrorProtos.has(proto))
+        return;
+    _installedErrorProtos.add(proto);
+    _lazyMethod(proto, "format", (self) => (mapper) => formatError(self, mapper));
+    _lazyMethod(proto, "flatten", (self) => (mapper) => flattenError(self, mapper));
+    _lazyMethod(proto, "addIssue", (self) => (issue) => {
+        self.issues.push(issue);
+        self.message = JSON.stringify(self.issues, jsonStringifyReplacer, 2);
+    });
+    _lazyMethod(proto, "addIssues", (self) => (issues) => {
+        self.issues.push(...issues);
+        self.message = JSON.stringify(self.issues, jsonStringifyReplacer, 2);
+    });
+    Object.defineProperty(proto, "isEmpty", {
+        configurable: true,
+        enumerable: false,
+        get() {
+            return this.issues.length === 0;
+        },
+    });
+};
+const ZodRealError = /*@__PURE__*/ $constructor("ZodError", initializer, undefined, {
+    Parent: Error,
+});
+// /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
+// export type ErrorMapCtx = core.$ZodErrorMapCtx;
+
+const parse$1 = /* @__PURE__ */ _parse(ZodRealError);
+const parseAsync = /* @__PURE__ */ _parseAsync(ZodRealError);
+const safeParse = /* @__PURE__ */ _safeParse(ZodRealError);
+const safeParseAsync = /* @__PURE__ */ _safeParseAsync(ZodRealError);
+// Codec functions
+const encode = /* @__PURE__ */ _encode(ZodRealError);
+const decode = /* @__PURE__ */ _decode(ZodRealError);
+const encodeAsync = /* @__PURE__ */ _encodeAsync(ZodRealError);
+const decodeAsync = /* @__PURE__ */ _decodeAsync(ZodRealError);
+const safeEncode = /* @__PURE__ */ _safeEncode(ZodRealError);
+const safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
+const safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
+const safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
+
+// Register English as the default locale on first ZodType construction. Hooked into the `ZodType` `$constructor` (rather than a top-level `config(en())` in `external.ts`) so bundlers honoring `sideEffects: false` can't tree-shake it out — see #5953, #5725. An explicit `z.config(z.locales.xx())` call wins regardless of order, since this only sets the default when none is present.
+function _ensureDefaultLocale() {
+    if (!globalConfig.localeError)
+        config(en());
+}
+// the default memoizer is read by the core container init, which runs before `ZodType.init`, so each container calls this first
+function _ensureDefaultMemoizer() {
+    if (!globalConfig.memoizer)
+        config({ memoizer: memoizer() });
+}
+const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
+    _ensureDefaultLocale();
+    $ZodType.init(inst, def);
+    inst.def = def;
+    inst.type = def.type;
+    return inst;
+}, {
+    check(...chks) {
+        const def = this.def;
+        return this.clone(mergeDefs(def, {
+            checks: [
+                ...(def.checks ?? []),
+                ...chks.map((ch) => typeof ch === "function" ? { _zod: { check: ch, def: { check: "custom" }, onattach: [] } } : ch),
+            ],
+        }), { parent: true });
+    },
+    with(...chks) {
+        return this.check(...chks);
+    },
+    clone(def, params) {
+        return clone(this, def, params);
+    },
+    brand() {
+        return this;
+    },
+    register(reg, meta) {
+        reg.add(this, meta);
+        return this;
+    },
+    refine(check, params) {
+        return this.check(refine(check, params));
+    },
+    superRefine(refinement, params) {
+        return this.check(superRefine(refinement, params));
+    },
+    overwrite(fn) {
+        return this.check(_overwrite(fn));
+    },
+    optional() {
+        return optional$1(this);
+    },
+    exactOptional() {
+        return exactOptional(this);
+    },
+    nullable() {
+        return nullable(this);
+    },
+    nullish() {
+        return optional$1(nullable(this));
+    },
+    nonoptional(params) {
+        return nonoptional(this, params);
+    },
+    array() {
+        return array(this);
+    },
+    or(arg) {
+        return union([this, arg]);
+    },
+    and(arg) {
+        return intersection(this, arg);
+    },
+    transform(tx) {
+        return pipe(this, transform(tx));
+    },
+    default(d) {
+        return _default(this, d);
+    },
+    prefault(d) {
+        return prefault(this, d);
+    },
+    catch(params) {
+        return _catch(this, params);
+    },
+    pipe(target) {
+        return pipe(this, target);
+    },
+    readonly() {
+        return readonly(this);
+    },
+    describe(description) {
+        const cl = this.clone();
+        globalRegistry.add(cl, { description });
+        return cl;
+    },
+    meta(...args) {
+        // overloaded: meta() returns the registered metadata, meta(data) returns a clone with `data` registered. The mapped type picks up the second overload, so we accept variadic any-args and return `any` to satisfy both at runtime.
+        if (args.length === 0)
+            return globalRegistry.get(this);
+        const cl = this.clone();
+        globalRegistry.add(cl, args[0]);
+        return cl;
+    },
+    isOptional() {
+        return this.safeParse(undefined).success;
+    },
+    isNullable() {
+        return this.safeParse(null).success;
+    },
+    apply(fn, ...args) {
+        return args.length === 0 ? fn(this) : fn(this, ...args);
+    },
+    // Overrides core's `~standard` to add `jsonSchema`. Must stay a prototype entry: redefining it per instance demotes instances to dictionary mode.
+    get "~standard"() {
+        return hide(this, "~standard", {
+            ...standardProps(this),
+            jsonSchema: {
+                input: createStandardJSONSchemaMethod(this, "input"),
+                output: createStandardJSONSchemaMethod(this, "output"),
+            },
+        });
+    },
+    set "~standard"(value) {
+        own(this, "~standard", value);
+    },
+    parse: function _parse(data, params) {
+        return parse$1(this, data, params, { callee: _parse });
+    },
+    parseAsync: async function _parseAsync(data, params) {
+        return await parseAsync(this, data, params, { callee: _parseAsync });
+    },
+    safeParse(data, params) {
+        return safeParse(this, data, params);
+    },
+    async safeParseAsync(data, params) {
+        return safeParseAsync(this, data, params);
+    },
+    // `spa` is an alias: same function object as `safeParseAsync`, as before.
+    get spa() {
+        return this?.safeParseAsync;
+    },
+    set spa(value) {
+        own(this, "spa", value);
+    },
+    validate(data, params) {
+        return validate(this, data, params);
+    },
+    validateAsync(data, params) {
+        return validateAsync$1(this, data, params);
+    },
+    encode: function _encode(data, params) {
+        return encode(this, data, params, { callee: _encode });
+    },
+    decode: function _decode(data, params) {
+        return decode(this, data, params, { callee: _decode });
+    },
+    encodeAsync: async function _encodeAsync(data, params) {
+        return await encodeAsync(this, data, params, { callee: _encodeAsync });
+    },
+    decodeAsync: async function _decodeAsync(data, params) {
+        return await decodeAsync(this, data, params, { callee: _decodeAsync });
+    },
+    safeEncode(data, params) {
+        return safeEncode(this, data, params);
+    },
+    safeDecode(data, params) {
+        return safeDecode(this, data, params);
+    },
+    async safeEncodeAsync(data, params) {
+        return safeEncodeAsync(this, data, params);
+    },
+    async safeDecodeAsync(data, params) {
+        return safeDecodeAsync(this, data, params);
+    },
+    toJSONSchema(params) {
+        return createToJSONSchemaMethod(this, {})(params);
+    },
+    // Reads through to the registry on every access, so it must not cache.
+    get description() {
+        return globalRegistry.get(this)?.description;
+    },
+    // No setter: `schema._def = x` throws, as it did when `_def` was a non-writable own property.
+    get _def() {
+        return this._zod.def;
+    },
+});
+/** @internal */
+const _ZodString = /*@__PURE__*/ $constructor("_ZodString", (inst, def) => {
+    $ZodString.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => stringProcessor(inst, ctx, json);
+}, 
+/*@__PURE__*/ derived({
+    format: (inst) => aggregateChecks(inst).format ?? null,
+    minLength: (inst) => aggregateChecks(inst).minimum ?? null,
+    maxLength: (inst) => aggregateChecks(inst).maximum ?? null,
+}, {
+    regex(...args) {
+        return this.check(_regex(...args));
+    },
+    includes(...args) {
+        return this.check(_includes(...args));
+    },
+    startsWith(...args) {
+        return this.check(_startsWith(...args));
+    },
+    endsWith(...args) {
+        return this.check(_endsWith(...args));
+    },
+    min(...args) {
+        return this.check(_minLength(...args));
+    },
+    max(...args) {
+        return this.check(_maxLength(...args));
+    },
+    length(...args) {
+        return this.check(_length(...args));
+    },
+    nonempty(...args) {
+        return this.check(_minLength(1, ...args));
+    },
+    lowercase(params) {
+        return this.check(_lowercase(params));
+    },
+    uppercase(params) {
+        return this.check(_uppercase(params));
+    },
+    trim() {
+        return this.check(_trim());
+    },
+    normalize(...args) {
+        return this.check(_normalize(...args));
+    },
+    toLowerCase() {
+        return this.check(_toLowerCase());
+    },
+    toUpperCase() {
+        return this.check(_toUpperCase());
+    },
+    slugify() {
+        return this.check(_slugify());
+    },
+}));
+const ZodString = /*@__PURE__*/ $constructor("ZodString", (inst, def) => {
+    $ZodString.init(inst, def);
+    _ZodString.init(inst, def);
+}, {
+    email(params) {
+        return this.check(_email(ZodEmail, params));
+    },
+    url(params) {
+        return this.check(_url(ZodURL, params));
+    },
+    jwt(params) {
+        return this.check(_jwt(ZodJWT, params));
+    },
+    emoji(params) {
+        return this.check(_emoji(ZodEmoji, params));
+    },
+    guid(params) {
+        return this.check(_guid(ZodGUID, params));
+    },
+    uuid(params) {
+        return this.check(_uuid(ZodUUID, params));
+    },
+    uuidv4(params) {
+        return this.check(_uuidv4(ZodUUID, params));
+    },
+    uuidv6(params) {
+        return this.check(_uuidv6(ZodUUID, params));
+    },
+    uuidv7(params) {
+        return this.check(_uuidv7(ZodUUID, params));
+    },
+    nanoid(params) {
+        return this.check(_nanoid(ZodNanoID, params));
+    },
+    cuid(params) {
+        return this.check(_cuid(ZodCUID, params));
+    },
+    cuid2(params) {
+        return this.check(_cuid2(ZodCUID2, params));
+    },
+    ulid(params) {
+        return this.check(_ulid(ZodULID, params));
+    },
+    base64(params) {
+        return this.check(_base64(ZodBase64, params));
+    },
+    base64url(params) {
+        return this.check(_base64url(ZodBase64URL, params));
+    },
+    xid(params) {
+        return this.check(_xid(ZodXID, params));
+    },
+    ksuid(params) {
+        return this.check(_ksuid(ZodKSUID, params));
+    },
+    ipv4(params) {
+        return this.check(_ipv4(ZodIPv4, params));
+    },
+    ipv6(params) {
+        return this.check(_ipv6(ZodIPv6, params));
+    },
+    cidrv4(params) {
+        return this.check(_cidrv4(ZodCIDRv4, params));
+    },
+    cidrv6(params) {
+        return this.check(_cidrv6(ZodCIDRv6, params));
+    },
+    e164(params) {
+        return this.check(_e164(ZodE164, params));
+    },
+    datetime(params) {
+        return this.check(_isoDateTime(ZodISODateTime, params));
+    },
+    date(params) {
+        return this.check(_isoDate(ZodISODate, params));
+    },
+    time(params) {
+        return this.check(_isoTime(ZodISOTime, params));
+    },
+    duration(params) {
+        return this.check(_isoDuration(ZodISODuration, params));
+    },
+});
+function string(params) {
+    return _string(ZodString, params);
+}
+const ZodStringFormat = /*@__PURE__*/ $constructor("ZodStringFormat", (inst, def) => {
+    $ZodStringFormat.init(inst, def);
+    _ZodString.init(inst, def);
+});
+const ZodISODateTime = /*@__PURE__*/ $constructor("ZodISODateTime", (inst, def) => {
+    $ZodISODateTime.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
+    $ZodISODate.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
+    $ZodISOTime.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
+    $ZodISODuration.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodEmail = /*@__PURE__*/ $constructor("ZodEmail", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodEmail.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodGUID = /*@__PURE__*/ $constructor("ZodGUID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodGUID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodUUID = /*@__PURE__*/ $constructor("ZodUUID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodUUID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodURL = /*@__PURE__*/ $constructor("ZodURL", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodURL.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodEmoji = /*@__PURE__*/ $constructor("ZodEmoji", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodEmoji.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodNanoID = /*@__PURE__*/ $constructor("ZodNanoID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodNanoID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+/**
+ * @deprecated CUID v1 is deprecated by its authors due to information leakage
+ * (timestamps embedded in the id). Use {@link ZodCUID2} instead.
+ * See https://github.com/paralleldrive/cuid.
+ */
+const ZodCUID = /*@__PURE__*/ $constructor("ZodCUID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodCUID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodCUID2 = /*@__PURE__*/ $constructor("ZodCUID2", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodCUID2.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodULID = /*@__PURE__*/ $constructor("ZodULID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodULID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodXID = /*@__PURE__*/ $constructor("ZodXID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodXID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodKSUID = /*@__PURE__*/ $constructor("ZodKSUID", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodKSUID.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodIPv4 = /*@__PURE__*/ $constructor("ZodIPv4", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodIPv4.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodIPv6 = /*@__PURE__*/ $constructor("ZodIPv6", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodIPv6.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodCIDRv4 = /*@__PURE__*/ $constructor("ZodCIDRv4", (inst, def) => {
+    $ZodCIDRv4.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodCIDRv6 = /*@__PURE__*/ $constructor("ZodCIDRv6", (inst, def) => {
+    $ZodCIDRv6.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodBase64 = /*@__PURE__*/ $constructor("ZodBase64", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodBase64.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodBase64URL = /*@__PURE__*/ $constructor("ZodBase64URL", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodBase64URL.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodE164 = /*@__PURE__*/ $constructor("ZodE164", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodE164.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodJWT = /*@__PURE__*/ $constructor("ZodJWT", (inst, def) => {
+    // ZodStringFormat.init(inst, def);
+    $ZodJWT.init(inst, def);
+    ZodStringFormat.init(inst, def);
+});
+const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
+    $ZodNumber.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => numberProcessor(inst, ctx, json, params);
+    inst.isFinite = true;
+}, 
+/*@__PURE__*/ derived({
+    minValue: (inst) => {
+        const { minimum, exclusiveMinimum } = aggregateChecks(inst);
+        return Math.max(minimum ?? Number.NEGATIVE_INFINITY, exclusiveMinimum ?? Number.NEGATIVE_INFINITY);
+    },
+    maxValue: (inst) => {
+        const { maximum, exclusiveMaximum } = aggregateChecks(inst);
+        return Math.min(maximum ?? Number.POSITIVE_INFINITY, exclusiveMaximum ?? Number.POSITIVE_INFINITY);
+    },
+    isInt: (inst) => {
+        const { isInt, multipleOf } = aggregateChecks(inst);
+        return !!isInt || !!multipleOf?.some(Number.isSafeInteger);
+    },
+    format: (inst) => aggregateChecks(inst).format ?? null,
+}, {
+    gt(value, params) {
+        return this.check(_gt(value, params));
+    },
+    gte(value, params) {
+        return this.check(_gte(value, params));
+    },
+    min(value, params) {
+        return this.check(_gte(value, params));
+    },
+    lt(value, params) {
+        return this.check(_lt(value, params));
+    },
+    lte(value, params) {
+        return this.check(_lte(value, params));
+    },
+    max(value, params) {
+        return this.check(_lte(value, params));
+    },
+    int(params) {
+        return this.check(int(params));
+    },
+    safe(params) {
+        return this.check(int(params));
+    },
+    positive(params) {
+        return this.check(_gt(0, params));
+    },
+    nonnegative(params) {
+        return this.check(_gte(0, params));
+    },
+    negative(params) {
+        return this.check(_lt(0, params));
+    },
+    nonpositive(params) {
+        return this.check(_lte(0, params));
+    },
+    multipleOf(value, params) {
+        return this.check(_multipleOf(value, params));
+    },
+    step(value, params) {
+        return this.check(_multipleOf(value, params));
+    },
+    finite() {
+        return this;
+    },
+}));
+function number(params) {
+    return _number(ZodNumber, params);
+}
+const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
+    $ZodNumberFormat.init(inst, def);
+    ZodNumber.init(inst, def);
+});
+function int(params) {
+    return _int(ZodNumberFormat, params);
+}
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json);
+});
+function boolean(params) {
+    return _boolean(ZodBoolean, params);
+}
+const ZodUnknown = /*@__PURE__*/ $constructor("ZodUnknown", (inst, def) => {
+    $ZodUnknown.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => unknownProcessor();
+});
+function unknown() {
+    return _unknown(ZodUnknown);
+}
+const ZodNever = /*@__PURE__*/ $constructor("ZodNever", (inst, def) => {
+    $ZodNever.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => neverProcessor(inst, ctx, json);
+});
+function never(params) {
+    return _never(ZodNever, params);
+}
+const ZodArray = /*@__PURE__*/ $constructor("ZodArray", (inst, def) => {
+    _ensureDefaultMemoizer();
+    $ZodArray.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => arrayProcessor(inst, ctx, json, params);
+    inst.element = def.element;
+}, {
+    min(n, params) {
+        return this.check(_minLength(n, params));
+    },
+    nonempty(params) {
+        return this.check(_minLength(1, params));
+    },
+    max(n, params) {
+        return this.check(_maxLength(n, params));
+    },
+    length(n, params) {
+        return this.check(_length(n, params));
+    },
+    unwrap() {
+        return this.element;
+    },
+});
+function array(element, params) {
+    return _array(ZodArray, element, params);
+}
+const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
+    _ensureDefaultMemoizer();
+    $ZodObjectJIT.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => objectProcessor(inst, ctx, json, params);
+    installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
+}, {
+    keyof() {
+        return _enum(Object.keys(this._zod.def.shape));
+    },
+    catchall(catchall) {
+        // `mergeDefs` rather than a spread: spreading reads `shape`, and resolving it can mint a whole fresh subtree
+        return this.clone(mergeDefs(this._zod.def, { catchall: catchall }));
+    },
+    passthrough() {
+        return this.clone(mergeDefs(this._zod.def, { catchall: unknown() }));
+    },
+    loose() {
+        return this.clone(mergeDefs(this._zod.def, { catchall: unknown() }));
+    },
+    strict() {
+        return this.clone(mergeDefs(this._zod.def, { catchall: never() }));
+    },
+    strip() {
+        return this.clone(mergeDefs(this._zod.def, { catchall: undefined }));
+    },
+    extend(incoming) {
+        return extend(this, incoming);
+    },
+    safeExtend(incoming) {
+        return safeExtend(this, incoming);
+    },
+    merge(other) {
+        return merge(this, other);
+    },
+    pick(mask) {
+        return pick(this, mask);
+    },
+    omit(mask) {
+        return omit(this, mask);
+    },
+    partial(...args) {
+        return partial(ZodOptional, this, args[0]);
+    },
+    exactPartial(...args) {
+        return partial(ZodExactOptional, this, args[0], "exactPartial");
+    },
+    required(...args) {
+        return required(ZodNonOptional, this, args[0]);
+    },
+});
+function object(shape, params) {
+    const def = {
+        type: "object",
+        shape: shape ?? {},
+        ...normalizeParams(params),
+    };
+    return new ZodObject(def);
+}
+const ZodUnion = /*@__PURE__*/ $constructor("ZodUnion", (inst, def) => {
+    $ZodUnion.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => unionProcessor(inst, ctx, json, params);
+    inst.options = def.options;
+});
+function union(options, params) {
+    return new ZodUnion({
+        type: "union",
+        options: options,
+        ...normalizeParams(params),
+    });
+}
+const ZodDiscriminatedUnion = /*@__PURE__*/ $constructor("ZodDiscriminatedUnion", (inst, def) => {
+    ZodUnion.init(inst, def);
+    $ZodDiscriminatedUnion.init(inst, def);
+});
+function discriminatedUnion(discriminator, options, params) {
+    // const [options, params] = args;
+    return new ZodDiscriminatedUnion({
+        type: "union",
+        options: options,
+        discriminator,
+        ...normalizeParams(params),
+    });
+}
+const ZodIntersection = /*@__PURE__*/ $constructor("ZodIntersection", (inst, def) => {
+    $ZodIntersection.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => intersectionProcessor(inst, ctx, json, params);
+});
+function intersection(left, right) {
+    return new ZodIntersection({
+        type: "intersection",
+        left: left,
+        right: right,
+    });
+}
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
+    _ensureDefaultMemoizer();
+    $ZodRecord.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
+    inst.keyType = def.keyType;
+    inst.valueType = def.valueType;
+});
+function record(keyType, valueType, params) {
+    // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
+    if (!valueType || !valueType._zod) {
+        return new ZodRecord({
+            type: "record",
+            keyType: string(),
+            valueType: keyType,
+            ...normalizeParams(valueType),
+        });
+    }
+    return new ZodRecord({
+        type: "record",
+        keyType,
+        valueType: valueType,
+        ...normalizeParams(params),
+    });
+}
+const ZodEnum = /*@__PURE__*/ $constructor("ZodEnum", (inst, def) => {
+    $ZodEnum.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => enumProcessor(inst, ctx, json);
+    inst.enum = def.entries;
+    // reuse the parsed value set so a numeric TS enum's reverse-mapping keys stay out
+    inst.options = [...inst._zod.values];
+    const keys = new Set(Object.keys(def.entries));
+    inst.extract = (values, params) => {
+        const newEntries = {};
+        for (const value of values) {
+            if (keys.has(value)) {
+                newEntries[value] = def.entries[value];
+            }
+            else
+                throw new Error(`Key ${value} not found in enum`);
+        }
+        return new ZodEnum({
+            ...def,
+            checks: [],
+            ...normalizeParams(params),
+            entries: newEntries,
+        });
+    };
+    inst.exclude = (values, params) => {
+        const newEntries = { ...def.entries };
+        for (const value of values) {
+            if (keys.has(value)) {
+                delete newEntries[value];
+            }
+            else
+                throw new Error(`Key ${value} not found in enum`);
+        }
+        return new ZodEnum({
+            ...def,
+            checks: [],
+            ...normalizeParams(params),
+            entries: newEntries,
+        });
+    };
+});
+function _enum(values, params) {
+    const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+    return new ZodEnum({
+        type: "enum",
+        entries,
+        ...normalizeParams(params),
+    });
+}
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
+    inst.values = new Set(def.values);
+    Object.defineProperty(inst, "value", {
+        get() {
+            if (def.values.length > 1) {
+                throw new Error("This schema contains multiple valid literal values. Use `.values` instead.");
+            }
+            return def.values[0];
+        },
+    });
+});
+function literal(value, params) {
+    return new ZodLiteral({
+        type: "literal",
+        values: Array.isArray(value) ? value : [value],
+        ...normalizeParams(params),
+    });
+}
+const ZodTransform = /*@__PURE__*/ $constructor("ZodTransform", (inst, def) => {
+    _ensureDefaultMemoizer();
+    $ZodTransform.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => transformProcessor(inst, ctx, json, params);
+    inst._zod.parse = (payload, _ctx) => {
+        if (_ctx.direction === "backward") {
+            throw new $ZodEncodeError(inst.constructor.name);
+        }
+        payload.addIssue = (issue$1) => {
+            if (typeof issue$1 === "string") {
+                payload.issues.push(issue(issue$1, payload.value, def));
+            }
+            else {
+                // for Zod 3 backwards compatibility
+                const _issue = issue$1;
+                if (_issue.fatal)
+                    _issue.continue = false;
+                _issue.code ?? (_issue.code = "custom");
+                if (!("input" in _issue))
+                    _issue.input = payload.value;
+                _issue.inst ?? (_issue.inst = inst);
+                // _issue.continue ??= true;
+                payload.issues.push(issue(_issue));
+            }
+        };
+        const output = def.transform(payload.value, payload);
+        if (output instanceof Promise) {
+            return output.then((output) => {
+                payload.value = output;
+                return payload;
+            });
+        }
+        payload.value = output;
+        return payload;
+    };
+});
+function transform(fn) {
+    return new ZodTransform({
+        type: "transform",
+        transform: fn,
+    });
+}
+const ZodOptional = /*@__PURE__*/ $constructor("ZodOptional", (inst, def) => {
+    $ZodOptional.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => optionalProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+});
+function optional$1(innerType) {
+    return new ZodOptional({
+        type: "optional",
+        innerType: innerType,
+    });
+}
+const ZodExactOptional = /*@__PURE__*/ $constructor("ZodExactOptional", (inst, def) => {
+    $ZodExactOptional.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => optionalProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+});
+function exactOptional(innerType) {
+    return new ZodExactOptional({
+        type: "optional",
+        innerType: innerType,
+    });
+}
+const ZodNullable = /*@__PURE__*/ $constructor("ZodNullable", (inst, def) => {
+    $ZodNullable.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => nullableProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+});
+function nullable(innerType) {
+    return new ZodNullable({
+        type: "nullable",
+        innerType: innerType,
+    });
+}
+const ZodDefault = /*@__PURE__*/ $constructor("ZodDefault", (inst, def) => {
+    $ZodDefault.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => defaultProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+    inst.removeDefault = inst.unwrap;
+});
+function _default(innerType, defaultValue) {
+    return new ZodDefault({
+        type: "default",
+        innerType: innerType,
+        get defaultValue() {
+            return typeof defaultValue === "function" ? defaultValue() : shallowClone(defaultValue);
+        },
+    });
+}
+const ZodPrefault = /*@__PURE__*/ $constructor("ZodPrefault", (inst, def) => {
+    $ZodPrefault.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => prefaultProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+});
+function prefault(innerType, defaultValue) {
+    return new ZodPrefault({
+        type: "prefault",
+        innerType: innerType,
+        get defaultValue() {
+            return typeof defaultValue === "function" ? defaultValue() : shallowClone(defaultValue);
+        },
+    });
+}
+const ZodNonOptional = /*@__PURE__*/ $constructor("ZodNonOptional", (inst, def) => {
+    $ZodNonOptional.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => nonoptionalProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+});
+function nonoptional(innerType, params) {
+    return new ZodNonOptional({
+        type: "nonoptional",
+        innerType: innerType,
+        ...normalizeParams(params),
+    });
+}
+const ZodCatch = /*@__PURE__*/ $constructor("ZodCatch", (inst, def) => {
+    $ZodCatch.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => catchProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+    inst.removeCatch = inst.unwrap;
+});
+function _catch(innerType, catchValue) {
+    return new ZodCatch({
+        type: "catch",
+        innerType: innerType,
+        catchValue: (typeof catchValue === "function" ? catchValue : constantCatch(catchValue)),
+    });
+}
+const ZodPipe = /*@__PURE__*/ $constructor("ZodPipe", (inst, def) => {
+    $ZodPipe.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => pipeProcessor(inst, ctx, json, params);
+    inst.in = def.in;
+    inst.out = def.out;
+});
+function pipe(in_, out) {
+    return new ZodPipe({
+        type: "pipe",
+        in: in_,
+        out: out,
+        // ...util.normalizeParams(params),
+    });
+}
+const ZodReadonly = /*@__PURE__*/ $constructor("ZodReadonly", (inst, def) => {
+    $ZodReadonly.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => readonlyProcessor(inst, ctx, json, params);
+    inst.unwrap = () => inst._zod.def.innerType;
+});
+function readonly(innerType) {
+    return new ZodReadonly({
+        type: "readonly",
+        innerType: innerType,
+    });
+}
+const ZodCustom = /*@__PURE__*/ $constructor("ZodCustom", (inst, def) => {
+    $ZodCustom.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => customProcessor(inst, ctx, json, params);
+});
+function refine(fn, _params = {}) {
+    return _refine(ZodCustom, fn, _params);
+}
+// superRefine
+function superRefine(fn, params) {
+    return _superRefine(fn, params);
+}
+
+// The events bootstrap.py writes on file descriptor 3, validated at the boundary: the Python
+// side runs in the user's interpreter with the user's packages, so its output is outside data.
+const UrlParts = object({
+    drivername: string(),
+    username: string().nullish(),
+    password: string().nullish(),
+    host: string().nullish(),
+    port: number().nullish(),
+    database: string().nullish(),
+    query: record(string(), unknown()).nullish()
+})
+    .nullish();
+const Probe = object({
+    event: literal('probe'),
+    seconds: number(),
+    app: object({ main: string().nullish(), repr: string() }),
+    versions: object({
+        python: string(),
+        celery: string().nullish(),
+        kombu: string().nullish(),
+        sqlalchemy: string().nullish(),
+        psycopg: string().nullish(),
+        psycopg2: string().nullish()
+    }),
+    broker: object({
+        url: string().nullish(),
+        urls: array(string()).nullish(),
+        transport: string().nullish(),
+        transport_class: string().nullish(),
+        transport_error: string().nullish(),
+        polling_interval: number().nullish(),
+        parts: UrlParts
+    }),
+    backend: object({
+        url: string().nullish(),
+        scheme: string().nullish(),
+        backend_class: string().nullish(),
+        backend_error: string().nullish(),
+        parts: UrlParts
+    }),
+    tables: object({
+        queue: string(),
+        message: string(),
+        task: string(),
+        group: string(),
+        task_schema: string().nullish(),
+        group_schema: string().nullish()
+    }),
+    serializers: object({
+        task: string().nullish(),
+        result: string().nullish(),
+        accept_content: array(string()).nullish()
+    }),
+    tasks: array(string()),
+    ping_task_registered: boolean(),
+    default_queue: string().nullish(),
+    queues: array(string()),
+    ping_payload: string().nullish(),
+    ping_payload_error: string().nullish()
+});
+const ImportFailure = object({
+    event: literal('import-error'),
+    type: string(),
+    message: string(),
+    traceback: string(),
+    seconds: number().optional()
+});
+const BootstrapError = object({
+    event: literal('error'),
+    stage: string(),
+    type: string(),
+    message: string(),
+    traceback: string()
+});
+const BootstrapEvent = discriminatedUnion('event', [Probe, ImportFailure, BootstrapError]);
+
+// The worker the action boots: `python bootstrap.py` in the user's working directory, in its own
+// process group so that it and its pool children can be stopped together. Its output goes into a
+// bounded ring of recent lines (for evidence) and a bounded, redacted log file (for the report);
+// a worker that floods megabytes of tracebacks per second costs memory only up to those bounds.
+const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.py', import.meta.url));
+const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT';
+const TAIL_LINES = 200;
+// JSON log records carry whole tracebacks on one line.
+const MAX_LINE_CHARS = 16_000;
+const MAX_LOG_FILE_BYTES = 8 * 1024 * 1024;
+class WorkerProcess {
+    spec;
+    secrets;
+    events;
+    exited;
+    spawnedAt = performance.now();
+    child;
+    tail = [];
+    listeners = [];
+    log;
+    logBytes = 0;
+    logTruncated = false;
+    exit;
+    constructor(spec, secrets) {
+        this.spec = spec;
+        this.secrets = secrets;
+        this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
+            cwd: spec.cwd,
+            detached: true, // own process group: pool children are stopped with it
+            stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+            env: {
+                ...process.env,
+                [BOOT_ENV]: JSON.stringify({
+                    app: spec.app,
+                    argv: spec.argv,
+                    task: spec.pingTask,
+                    taskId: spec.taskId,
+                    queue: spec.queue,
+                    includePingModule: spec.includePingModule,
+                    parentPid: process.pid
+                }),
+                [RUN_MARKER_ENV]: spec.runId,
+                PGAPPNAME: spec.applicationName,
+                // The banner is printed to a pipe; without this it would sit in Python's buffer.
+                PYTHONUNBUFFERED: '1'
+            }
+        });
+        this.exited = new Promise((resolve) => {
+            const done = (exit) => {
+                if (this.exit)
+                    return;
+                this.exit = exit;
+                resolve(exit);
+            };
+            this.child.once('error', (err) => done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python) }));
+            this.child.once('exit', (code, signal) => done({ code, signal, afterMs: this.elapsed() }));
+        });
+        this.events = this.readEvents();
+        this.openLog();
+        this.readLines(this.child.stdout);
+        this.readLines(this.child.stderr);
+        // A worker that never reads its stdin must not make our writes fail the process.
+        this.child.stdin?.on('error', () => { });
+    }
+    get pid() {
+        return this.child.pid;
+    }
+    get hasExited() {
+        return this.exit;
+    }
+    elapsed() {
+        return performance.now() - this.spawnedAt;
+    }
+    onLine(listener) {
+        this.listeners.push(listener);
+    }
+    /** The last lines the worker printed, secrets redacted. */
+    lastLines(n = TAIL_LINES) {
+        return this.tail.slice(-n);
+    }
+    logInfo() {
+        return { file: this.spec.logFile, bytes: this.logBytes, truncated: this.logTruncated };
+    }
+    /** Lets the bootstrap hand over to Celery's worker command. */
+    go() {
+        this.command('go');
+    }
+    /** Tells the bootstrap not to start the worker; it exits by itself. */
+    cancel() {
+        this.command('stop');
+    }
+    command(line) {
+        const stdin = this.child.stdin;
+        if (!stdin || stdin.destroyed || this.exit)
+            return;
+        stdin.end(`${line}\n`);
+    }
+    /**
+     * Warm shutdown (SIGTERM, as Celery documents), then SIGKILL to the whole process group when it
+     * lingers. Also kills the group after a clean exit, so no pool child can outlive the run.
+     */
+    async stop(graceMs) {
+        const t0 = performance.now();
+        if (this.exit) {
+            this.killGroup('SIGKILL');
+            return { how: 'already-exited', ms: 0 };
+        }
+        this.command('stop'); // a bootstrap still waiting for `go` exits on this alone
+        this.signal('SIGTERM');
+        const exitedInTime = await Promise.race([
+            this.exited.then(() => true),
+            new Promise((resolve) => setTimeout(() => resolve(false), graceMs).unref())
+        ]);
+        this.killGroup('SIGKILL');
+        if (!exitedInTime)
+            await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+        await this.closeLog();
+        return { how: exitedInTime ? 'warm' : 'killed', ms: performance.now() - t0 };
+    }
+    /** Last resort, synchronous: for process exit handlers where nothing async can run. */
+    killNow() {
+        this.killGroup('SIGKILL');
+    }
+    signal(sig) {
+        try {
+            this.child.kill(sig);
+        }
+        catch {
+            // Already gone.
+        }
+    }
+    killGroup(sig) {
+        const pid = this.child.pid;
+        if (!pid)
+            return;
+        try {
+            process.kill(-pid, sig);
+        }
+        catch {
+            // ESRCH: the group is empty.
+        }
+    }
+    readEvents() {
+        const channel = this.child.stdio[3];
+        return new Promise((resolve) => {
+            if (!channel) {
+                resolve({ event: 'no-event', reason: 'no event channel' });
+                return;
+            }
+            let buffer = '';
+            let settled = false;
+            const settle = (value) => {
+                if (settled)
+                    return;
+                settled = true;
+                resolve(value);
+            };
+            channel.setEncoding('utf8');
+            channel.on('data', (chunk) => {
+                buffer += chunk;
+                const nl = buffer.indexOf('\n');
+                if (nl < 0)
+                    return;
+                settle(this.parseEvent(buffer.slice(0, nl)));
+            });
+            channel.on('error', () => { });
+            channel.on('close', () => settle({ event: 'no-event', reason: 'the bootstrap closed its event channel without a report' }));
+            void this.exited.then((exit) => 
+            // Give the channel a moment to deliver a report written just before exit.
+            setTimeout(() => settle({ event: 'no-event', reason: describeExit$1(exit) }), 50));
+        });
+    }
+    parseEvent(line) {
+        let raw;
+        try {
+            raw = JSON.parse(line);
+        }
+        catch {
+            return { event: 'no-event', reason: 'the bootstrap wrote something that is not JSON' };
+        }
+        // Register every URL and password the event carries before anything reads it.
+        collectSecrets(raw, this.secrets);
+        const parsed = BootstrapEvent.safeParse(raw);
+        if (!parsed.success) {
+            const where = parsed.error.issues[0]?.path.join('.') ?? '?';
+            return { event: 'no-event', reason: `the bootstrap's report has an unexpected shape at ${where}` };
+        }
+        return parsed.data;
+    }
+    readLines(stream) {
+        if (!stream)
+            return;
+        let pending = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk) => {
+            pending += chunk;
+            let start = 0;
+            let nl;
+            while ((nl = pending.indexOf('\n', start)) >= 0) {
+                this.acceptLine(pending.slice(start, nl));
+                start = nl + 1;
+            }
+            pending = pending.slice(start);
+            // A runaway line without newline is cut rather than grown without bound.
+            if (pending.length > MAX_LINE_CHARS * 4) {
+                this.acceptLine(pending);
+                pending = '';
+            }
+        });
+        stream.on('end', () => {
+            if (pending)
+                this.acceptLine(pending);
+        });
+        stream.on('error', () => { });
+    }
+    acceptLine(rawLine) {
+        const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+        const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed;
+        const line = this.secrets.redact(clipped);
+        this.tail.push(line);
+        if (this.tail.length > TAIL_LINES * 2)
+            this.tail.splice(0, this.tail.length - TAIL_LINES);
+        this.writeLog(line);
+        for (const listener of this.listeners)
+            listener(line);
+    }
+    openLog() {
+        try {
+            mkdirSync(path$1.dirname(this.spec.logFile), { recursive: true });
+            this.log = createWriteStream(this.spec.logFile, { flags: 'w' });
+            this.log.on('error', () => {
+                this.log = undefined;
+            });
+        }
+        catch {
+            this.log = undefined;
+        }
+    }
+    writeLog(line) {
+        const bytes = Buffer.byteLength(line) + 1;
+        this.logBytes += bytes;
+        if (!this.log || this.logTruncated)
+            return;
+        if (this.logBytes > MAX_LOG_FILE_BYTES) {
+            this.logTruncated = true;
+            this.log.write(`[log truncated: the worker printed more than ${MAX_LOG_FILE_BYTES} bytes]\n`);
+            return;
+        }
+        this.log.write(`${line}\n`);
+    }
+    closeLog() {
+        const log = this.log;
+        this.log = undefined;
+        if (!log)
+            return Promise.resolve();
+        return new Promise((resolve) => log.end(() => resolve()));
+    }
+}
+/** Registers every password and every URL carrying credentials found in a bootstrap event. */
+function collectSecrets(value, secrets, key = '') {
+    if (typeof value === 'string') {
+        if (key === 'password')
+            secrets.add(value);
+        else if ((key === 'url' || key === 'urls') && value.includes('@')) {
+            secrets.addExact(value);
+            secrets.add(parseDsn(value)?.password);
+        }
+        return;
+    }
+    if (Array.isArray(value))
+        for (const v of value)
+            collectSecrets(v, secrets, key);
+    else if (value && typeof value === 'object')
+        for (const [k, v] of Object.entries(value))
+            collectSecrets(v, secrets, k);
+}
+function spawnErrorText(err, python) {
+    if (err.code === 'ENOENT')
+        return `python ${JSON.stringify(python)} was not found (expected a Python 3 interpreter on PATH or a path to one)`;
+    if (err.code === 'EACCES')
+        return `python ${JSON.stringify(python)} is not executable`;
+    return `could not start python ${JSON.stringify(python)}: ${err.message}`;
+}
+function describeExit$1(exit) {
+    if (exit.spawnError)
+        return exit.spawnError;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    return `the worker process ${how} after ${(exit.afterMs / 1000).toFixed(2)} s`;
+}
+
+const runtimeGate = {
+    id: 'runtime',
+    title: 'Runtime',
+    description: 'The booted worker answers a ping sent through the Postgres broker, with the result read back from the result backend',
+    foundation: true,
+    needs: ['broker-config'],
+    async run({ settings, facts }) {
+        const outcome = await facts.ping();
+        return judge(outcome, facts, settings.pingTask);
+    }
+};
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+function judge(o, facts, task) {
+    const watch = facts.watch;
+    const tail = () => (facts.worker?.lastLines(30) ?? []).join('\n');
+    switch (o.kind) {
+        case 'pong': {
+            const ready = watch?.ready;
+            // Just `node ready.`, whatever the log format around it (plain text, JSON …).
+            const readyText = ready ? `${facts.ids.nodeName} ready.` : `no ready line (worker loglevel ${facts.command.loglevel})`;
+            const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : '';
+            const unexpected = task === 'celery.ping' && o.result.value !== 'pong';
+            return verdict(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
+                `\nqueue ${facts.ids.queue}, task id ${facts.ids.taskId}` +
+                (unexpected ? '\nexpected the result \'pong\'' : ''));
+        }
+        case 'task-failed':
+            return verdict('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()));
+        case 'db-refused':
+            return verdict('fail', `the database refused the worker's connection: ${facts.redact(o.reason)}` +
+                (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
+                '\nstopped the worker: it cannot work without its database', tail());
+        case 'db-denied':
+            return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail());
+        case 'worker-exited': {
+            const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : '';
+            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail());
+        }
+        case 'no-result':
+            return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail());
+        case 'timeout':
+            return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.worker?.lastLines(1)[0] ?? '(none)')}`, tail());
+        case 'not-run':
+            return verdict('fail', o.reason);
+        case 'cancelled':
+            return verdict('skip', 'not run: the run was cancelled');
+    }
+}
+const shorten = (line) => summarizeLogLine(line);
+
+/** The gates in matrix order (the public order of gate ids). */
+const FOUNDATION_GATES = [importGate, brokerConfigGate, runtimeGate, dbAccessGate, rlsRoleGate, ciGate];
+
+function onCancellation(handlers) {
+    let cancelling = false;
+    const listener = (signal) => {
+        if (!cancelling) {
+            cancelling = true;
+            handlers.cancel(signal);
+            // SIGTERM alone (no SIGINT first) leaves ~2.5 s: do not wait for a warm shutdown.
+            if (signal === 'SIGTERM')
+                handlers.hurry(signal);
+            return;
+        }
+        handlers.hurry(signal);
+    };
+    process.on('SIGINT', listener);
+    process.on('SIGTERM', listener);
+    return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+    };
+}
+
+// Assembles the RunReport from whatever the run got to: a full run, an input error before
+// anything started, a cancellation, or a crash. Every gate id always appears, in order, so the
+// matrix is complete in every case.
+const ACTION_VERSION = '0.1.0';
+function buildReport(input) {
+    const gates = completeGates(input);
+    const facts = input.facts;
+    const report = {
+        schemaVersion: 1,
+        tool: { name: TOOL_NAME, version: ACTION_VERSION },
+        runId: input.runId,
+        startedAt: input.startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        verdict: input.interrupted && input.interrupted.kind !== 'cancelled' ? 'fail' : verdictOf(gates),
+        failOn: input.failOn,
+        gates,
+        versions: { node: process.versions.node, action: ACTION_VERSION },
+        timings: { totalMs: Math.round(performance.now() - input.startedMs) },
+        settings: input.settings ? shownSettings(input.settings) : {}
+    };
+    // A cancelled run proved nothing it did not finish; it must not read as a pass.
+    if (input.interrupted) {
+        report.interrupted = input.interrupted;
+        if (input.interrupted.kind === 'cancelled' && !gates.some((g) => g.status === 'fail'))
+            report.verdict = 'fail';
+    }
+    if (facts)
+        addRunFacts(report, facts, input.cleanup);
+    return report;
+}
+/** Fills in gates that never produced a result, so every id is in the matrix. */
+function completeGates(input) {
+    const byId = new Map(input.results.map((r) => [r.id, r]));
+    return input.gates.map((gate) => {
+        const done = byId.get(gate.id);
+        if (done)
+            return done;
+        const base = { id: gate.id, title: gate.title, description: gate.description, foundation: gate.foundation, durationMs: 0 };
+        const i = input.interrupted;
+        if (i?.kind === 'input-error' && input.inputErrorGate === gate.id)
+            return { ...base, status: 'fail', evidence: i.message };
+        const reason = i?.kind === 'input-error' ? 'not run: an input is invalid' : i?.kind === 'cancelled' ? 'not run: the run was cancelled' : 'not run: the action stopped early';
+        return { ...base, status: 'skip', evidence: reason };
+    });
+}
+function addRunFacts(report, facts, cleanup) {
+    const worker = facts.workerInfo();
+    if (worker)
+        report.worker = worker;
+    report.ping = { task: facts.settings.pingTask, taskId: facts.ids.taskId };
+    const watch = facts.watch;
+    const t = report.timings;
+    if (facts.probeMs !== undefined)
+        t.probeMs = facts.probeMs;
+    const readyMs = facts.msSinceStart(watch?.ready?.atMs);
+    if (readyMs !== undefined)
+        t.workerReadyMs = readyMs;
+    if (cleanup)
+        report.trace = cleanup;
+    report.settings.runId = facts.ids.runId;
+}
+/** Adds what only a finished ping knows (status, result, round trip). */
+async function addPingFacts(report, facts) {
+    const outcome = await facts.ping();
+    const probe = await facts.probe();
+    if (probe.ok) {
+        const v = probe.probe.versions;
+        report.versions = { ...report.versions, python: v.python, celery: v.celery ?? undefined, kombu: v.kombu ?? undefined, sqlalchemy: v.sqlalchemy ?? undefined };
+    }
+    else if (probe.kind === 'import-error')
+        report.importError = probe.error;
+    if (!report.ping)
+        return;
+    if (outcome.kind === 'pong') {
+        report.ping.status = 'SUCCESS';
+        report.ping.result = outcome.result.display;
+        report.ping.roundTripMs = Math.round(outcome.pongAtMs - outcome.publishedAtMs);
+        const published = facts.msSinceStart(outcome.publishedAtMs);
+        const pong = facts.msSinceStart(outcome.pongAtMs);
+        if (published !== undefined)
+            report.timings.pingPublishedMs = published;
+        if (pong !== undefined)
+            report.timings.pongMs = pong;
+        report.timings.roundTripMs = report.ping.roundTripMs;
+    }
+    else if (outcome.kind === 'task-failed') {
+        report.ping.status = 'FAILURE';
+        report.ping.result = facts.redact(outcome.error);
+    }
+    else
+        report.ping.status = outcome.kind;
+}
+function shownSettings(s) {
+    return {
+        app: s.app,
+        'working-directory': s.workingDirectory,
+        python: s.python,
+        'worker-args': s.workerArgs.join(' '),
+        'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
+        'expected-role': s.expectedRole,
+        'ping-task': s.pingTask,
+        timeout: String(s.timeoutSeconds),
+        'tenant-tables': s.tenantTables?.join(', ') ?? '(every table with a tenant_id column)',
+        'fail-on': s.failOn
+    };
+}
+
+// Escaping for outside text (worker logs, exception messages, test names, redacted DSNs) that the
+// summary places in GitHub-flavoured markdown. The toolkit's `core.summary` escapes nothing, so
+// every renderer passes outside text through one of these before it reaches the summary.
+// CSI (colours, cursor moves), OSC (titles, hyperlinks), the other ESC sequences (charset
+// switches, cursor saves) and the single-byte 8-bit CSI. Colours mean nothing in markdown, and
+// the bytes would otherwise survive as invisible junk.
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g;
+// C0 and C1 controls except tab and newline. A lone carriage return (a progress bar redrawing
+// its line) is dropped rather than made a line break, which would multiply the lines.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// Bidirectional overrides can make a log line read differently from what it says ("Trojan
+// Source"); a report that proves something must show the characters in their real order.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+// A lone surrogate is not text: encoders write it as U+FFFD, so say so up front.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// Characters that start code spans, emphasis, strikethrough, links/images, math or a table cell.
+// HTML is escaped first, so `<` is an entity by then; `&`, `#` and `;`, which entities are made
+// of, must stay out of this set.
+const MARKDOWN_ACTIVE = /[\\`*_[\]|~$]/g;
+// GitHub links `@name` and `@org/team` after rendering, so a backslash does not stop it (and a
+// mention notifies people). A zero-width space after the `@` does; `user@host` is no mention.
+const MENTION = /(?<![\w@])@(?=[A-Za-z0-9])/g;
+// Whether any of the above can match: most text has none of these, and renderers escape a lot
+// of small strings while fitting the budget, so the common case is one scan instead of five.
+const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
+const NEEDS_INLINE_ESCAPING = /[&<>"'\\`*_[\]|~$@\n]/;
+// Text that can go into a backtick code span verbatim is printable ASCII with no space at either
+// end (a span strips it) and none of: a backtick (it ends the span), a pipe (it ends a table
+// cell even inside a span), `<`, `>` or `&` (literal in a span, but nothing that reads the raw
+// markdown should meet a tag). Ids, task names, node names and redacted DSNs qualify.
+const PRINTABLE_ASCII_TRIMMED = /^[!-~](?:[ -~]*[!-~])?$/;
+const CODE_SPAN_UNSAFE = /[`|<>&]/;
+/** Removes ANSI escapes and control characters (keeping newline and tab); normalises CRLF. */
+function stripControlCharacters(text) {
+    if (!NEEDS_CLEANING.test(text))
+        return text;
+    return text
+        .replace(ANSI_ESCAPE, '')
+        .replace(/\r\n/g, '\n')
+        .replace(CONTROL_CHARACTERS, '')
+        .replace(BIDI_CONTROLS, '')
+        .replace(LONE_SURROGATE, '\ufffd');
+}
+/** Escapes the five characters that HTML gives meaning to. */
+function escapeHtml(text) {
+    // Chained native replaces beat one replace with a callback on logs dense with `<` and quotes.
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
+}
+/**
+ * Outside text as one line of inline markdown: safe in a table cell, a sentence or inside
+ * `<code>`. It can neither end the cell or row, nor open a link, image, emphasis, code span or
+ * HTML tag, nor mention anyone. Newlines become `<br>`; surrounding whitespace is dropped.
+ */
+function escapeTableCell(text) {
+    const clean = stripControlCharacters(text).trim();
+    if (!NEEDS_INLINE_ESCAPING.test(clean))
+        return clean;
+    return escapeHtml(clean)
+        .replace(MARKDOWN_ACTIVE, '\\$&')
+        .replace(MENTION, '@&#8203;')
+        .replace(/[ \t]*\n[ \t]*/g, '<br>');
+}
+/**
+ * Outside text for one line of raw HTML, such as a `<summary>`: markdown is not parsed there, so
+ * only HTML is escaped, and line breaks are folded because a blank line would end the HTML block.
+ */
+function escapeHtmlLine(text) {
+    return escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim());
+}
+/** Outside text shown as code: a backtick span when that is safe verbatim, else escaped `<code>`. */
+function inlineCode(text) {
+    const verbatim = PRINTABLE_ASCII_TRIMMED.test(text) && !CODE_SPAN_UNSAFE.test(text);
+    return verbatim ? `\`${text}\`` : `<code>${escapeTableCell(text)}</code>`;
+}
+/**
+ * Multi-line outside text (a log, a traceback) as a `<pre>` HTML block. Markdown is not parsed
+ * inside it and the block only ends at a literal `</pre>`, which escaping makes impossible, so no
+ * input can break out the way a backtick fence can be closed by a line of backticks.
+ */
+function preBlock(text) {
+    const body = escapeHtml(stripControlCharacters(text)).replace(/\n+$/, '');
+    return `<pre>\n${body}\n</pre>`;
+}
+/**
+ * A collapsible section. `summaryHtml` is trusted HTML (escape outside parts first); `body` is
+ * trusted markdown or HTML. The blank lines let GitHub parse the body as markdown.
+ */
+function detailsBlock(summaryHtml, body, options = {}) {
+    const openTag = options.open === true ? '<details open>' : '<details>';
+    return `${openTag}\n<summary>${summaryHtml}</summary>\n\n${body}\n\n</details>`;
+}
+/** Size of the text once written as UTF-8, which is what GitHub's summary limit counts. */
+function utf8ByteLength(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+function utf8Width(codePoint) {
+    if (codePoint < 0x80)
+        return 1;
+    if (codePoint < 0x800)
+        return 2;
+    // A lone surrogate is written as U+FFFD, also three bytes.
+    if (codePoint < 0x10000)
+        return 3;
+    return 4;
+}
+/**
+ * The longest prefix of `text` that fits in `maxBytes` of UTF-8. It cuts between code points
+ * only, so it never splits a multi-byte character or a surrogate pair.
+ */
+function truncateUtf8(text, maxBytes) {
+    if (utf8ByteLength(text) <= maxBytes)
+        return text;
+    let usedBytes = 0;
+    let end = 0;
+    while (end < text.length) {
+        const codePoint = text.codePointAt(end) ?? 0;
+        const width = utf8Width(codePoint);
+        if (usedBytes + width > maxBytes)
+            break;
+        usedBytes += width;
+        end += codePoint > 0xffff ? 2 : 1;
+    }
+    return text.slice(0, end);
+}
+
+const STATUS_PRESENTATION = {
+    pass: { emoji: '✅', label: 'PASS', outcome: 'passed' },
+    fail: { emoji: '❌', label: 'FAIL', outcome: 'failed' },
+    warn: { emoji: '⚠️', label: 'MIXED', outcome: 'mixed' },
+    skip: { emoji: '⏭️', label: 'SKIPPED', outcome: 'skipped' }
+};
+const INTERRUPTION_HEADLINES = {
+    cancelled: 'cancelled by the runner',
+    'input-error': 'input error',
+    crash: 'the action crashed'
+};
+/** A sentence stays readable when hundreds of gates share a status. */
+const MAX_IDS_NAMED = 10;
+/** The status for the job summary: `✅ PASS`. A verdict is a status too. */
+function statusBadge(status) {
+    const { emoji, label } = STATUS_PRESENTATION[status];
+    return `${emoji} ${label}`;
+}
+/** The status for terminals without emoji: `PASS`. */
+function statusLabel(status) {
+    return STATUS_PRESENTATION[status].label;
+}
+/** Why the run stopped early, in a few words: "cancelled by the runner". */
+function describeInterruption(kind) {
+    return INTERRUPTION_HEADLINES[kind];
+}
+/**
+ * The part of the verdict sentence after the dash, e.g. "1 of 5 foundation gates failed:
+ * `runtime`; 2 skipped: `db-access`, `rls-role`". `formatId` renders a gate id for the medium.
+ */
+function describeGateOutcome(gates, formatId) {
+    const foundation = gates.filter((gate) => gate.foundation);
+    const outside = countByStatus(gates.filter((gate) => !gate.foundation), ['fail', 'warn', 'skip'], formatId);
+    const clauses = [describeFoundation(foundation, formatId)];
+    if (outside.length > 0)
+        clauses.push(`outside the foundation, ${outside.join(', ')}`);
+    return clauses.join('; ');
+}
+function describeFoundation(foundation, formatId) {
+    const total = foundation.length;
+    if (total === 0)
+        return 'no foundation gates ran';
+    if (foundation.every((gate) => gate.status === 'pass')) {
+        return total === 1 ? 'the foundation gate passed' : `all ${total} foundation gates passed`;
+    }
+    if (foundation.every((gate) => gate.status === 'skip'))
+        return `none of the ${total} foundation gates ran`;
+    const failed = idsWithStatus(foundation, 'fail');
+    const headline = failed.length > 0
+        ? `${failed.length} of ${total} foundation gates failed: ${nameIds(failed, formatId)}`
+        : 'no foundation gate failed';
+    return [headline, ...countByStatus(foundation, ['warn', 'skip'], formatId)].join('; ');
+}
+/** "2 skipped: `db-access`, `rls-role`" for each status that some gate has. */
+function countByStatus(gates, statuses, formatId) {
+    return statuses.flatMap((status) => {
+        const ids = idsWithStatus(gates, status);
+        return ids.length > 0 ? [`${ids.length} ${STATUS_PRESENTATION[status].outcome}: ${nameIds(ids, formatId)}`] : [];
+    });
+}
+function idsWithStatus(gates, status) {
+    return gates.filter((gate) => gate.status === status).map((gate) => gate.id);
+}
+/** "`a`, `b` and 3 more". */
+function nameIds(ids, formatId) {
+    const named = ids.slice(0, MAX_IDS_NAMED).map(formatId).join(', ');
+    const rest = ids.length - MAX_IDS_NAMED;
+    return rest > 0 ? `${named} and ${rest} more` : named;
+}
+
+/** Evidence and messages are cut to this many characters: longer lines wrap into noise. */
+const TEXT_WIDTH = 100;
+const COLUMN_GAP = '  ';
+/** Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early). */
+function renderMatrixText(report) {
+    const rows = report.gates.map((gate) => [clip(gate.id), statusLabel(gate.status), clip(gate.evidence)]);
+    const matrix = rows.length === 0 ? [] : alignColumns([['Gate', 'Status', 'Evidence'], ...rows]);
+    const verdict = `Verdict: ${statusLabel(report.verdict)} — ${describeGateOutcome(report.gates, clip)}.`;
+    const { interrupted } = report;
+    const interruption = interrupted === undefined
+        ? []
+        : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()];
+    return [...matrix, verdict, ...interruption].join('\n');
+}
+function clip(text) {
+    return clipToFirstLine(text, TEXT_WIDTH);
+}
+/** Pads every column but the last to its widest cell, so the last needs no trailing spaces. */
+function alignColumns(rows) {
+    const widths = [];
+    for (const row of rows) {
+        row.forEach((cell, column) => {
+            widths[column] = Math.max(widths[column] ?? 0, displayWidth(cell));
+        });
+    }
+    return rows.map((row) => row
+        .map((cell, column) => (column === row.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0)))
+        .join(COLUMN_GAP)
+        .trimEnd());
+}
+/**
+ * The first line of outside text, without control characters (an ANSI escape would colour or
+ * move the cursor in a terminal) and at most `width` characters; `…` marks anything dropped.
+ */
+function clipToFirstLine(text, width) {
+    const [first = '', ...rest] = stripControlCharacters(text).trim().split('\n');
+    // Tabs would break the alignment of the columns.
+    const line = first.replace(/\s+/g, ' ').trim();
+    const characters = [...line];
+    if (characters.length <= width && rest.length === 0)
+        return line;
+    return `${characters.slice(0, width - 1).join('').trimEnd()}…`;
+}
+// Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still
+// count as one; evidence is overwhelmingly ASCII and the last column is never padded.
+function displayWidth(text) {
+    return [...text].length;
+}
+function padToWidth(text, width) {
+    return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}
+
+// Is the app's data plane PostgreSQL? Decided from what the imported app configures (reported by
+// bootstrap.py), never from environment variables or guesses. Shared by the broker-config gate
+// and by the run, which boots the worker only when there is a Postgres data plane to ping through.
+const KNOWN = {
+    redis: 'Redis',
+    rediss: 'Redis (TLS)',
+    'sentinel': 'Redis Sentinel',
+    amqp: 'RabbitMQ/AMQP',
+    amqps: 'RabbitMQ/AMQP (TLS)',
+    pyamqp: 'RabbitMQ/AMQP',
+    librabbitmq: 'RabbitMQ/AMQP',
+    sqs: 'Amazon SQS',
+    memory: 'in-memory (not shared between processes)',
+    filesystem: 'filesystem',
+    rpc: 'RPC (replies over the AMQP broker)',
+    disabled: 'disabled (no result backend)',
+    cache: 'cache (memcached/in-memory)',
+    mongodb: 'MongoDB',
+    'django-db': 'django-db (Django ORM)',
+    'django-cache': 'django-cache',
+    file: 'filesystem',
+    sqlite: 'SQLite',
+    mysql: 'MySQL',
+    mssql: 'Microsoft SQL Server',
+    oracle: 'Oracle'
+};
+function describeScheme(scheme) {
+    const base = scheme.split('+')[0] ?? scheme;
+    return KNOWN[base] ? `${scheme}:// (${KNOWN[base]})` : `${scheme}://`;
+}
+function endpoint(url) {
+    const u = url ?? '';
+    return { url: u, parts: parseDsn(u), shown: u ? redactDsn(u) : '(not set)' };
+}
+const POSTGRES_ALIAS_HINT = 'SQLAlchemy 1.4+ rejects the postgres:// alias: write postgresql://';
+function classifyDataPlane(probe) {
+    const problems = [];
+    const notes = [];
+    const broker = endpoint(probe.broker.url);
+    const backend = endpoint(probe.backend.url);
+    const bp = broker.parts;
+    if (!bp)
+        problems.push(`broker is not a URL: ${broker.shown}`);
+    else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
+        problems.push(`broker is ${describeScheme(bp.prefix ? `${bp.prefix}+${bp.scheme}` : bp.scheme)}, not PostgreSQL (sqla+postgresql://)`);
+    else if (!isPostgresScheme(bp.scheme))
+        problems.push(bp.scheme === 'postgres'
+            ? `broker uses sqla+postgres://: ${POSTGRES_ALIAS_HINT}`
+            : `broker is SQLAlchemy on ${describeScheme(bp.scheme)}, not PostgreSQL (sqla+postgresql://)`);
+    if (probe.broker.urls && probe.broker.urls.length > 1)
+        notes.push(`${probe.broker.urls.length} failover broker URLs configured; the first is checked`);
+    const rp = backend.parts;
+    const scheme = probe.backend.scheme ?? '';
+    if (!probe.backend.url || scheme === 'disabled')
+        problems.push('result backend is not configured (results are disabled), not PostgreSQL (db+postgresql://)');
+    else if (!rp)
+        problems.push(`result backend is ${describeScheme(scheme)}, not PostgreSQL (db+postgresql://)`);
+    else if (rp.prefix !== 'db')
+        problems.push(`result backend is ${describeScheme(rp.prefix ? `${rp.prefix}+${rp.scheme}` : rp.scheme)}, not PostgreSQL (db+postgresql://)`);
+    else if (!isPostgresScheme(rp.scheme))
+        problems.push(rp.scheme === 'postgres'
+            ? `result backend uses db+postgres://: ${POSTGRES_ALIAS_HINT}`
+            : `result backend is SQLAlchemy on ${describeScheme(rp.scheme)}, not PostgreSQL (db+postgresql://)`);
+    else if (probe.backend.backend_error)
+        problems.push(`result backend cannot load: ${probe.backend.backend_error}`);
+    if (problems.length || !bp || !rp)
+        return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown };
+    return {
+        ok: true,
+        notes,
+        plane: {
+            broker: { url: broker.url, parts: bp, redacted: broker.shown },
+            backend: { url: backend.url, parts: rp, redacted: backend.shown }
+        }
+    };
+}
+
+var dist$1 = {exports: {}};
+
+var dist = dist$1.exports;
+
+var hasRequiredDist;
+
+function requireDist () {
+	if (hasRequiredDist) return dist$1.exports;
+	hasRequiredDist = 1;
+	(function (module, exports) {
+		(function (global, factory) {
+		    factory(exports) ;
+		})(dist, (function (exports) {
+		    class BufferReader {
+		        constructor(buffer) {
+		            this._utf8Decoder = new TextDecoder('utf-8');
+		            this._asciiDecoder = new TextDecoder('ascii');
+		            this._buffer = buffer;
+		            this._dataView = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+		            this._position = 0;
+		        }
+		        get length() {
+		            return this._buffer.byteLength;
+		        }
+		        get position() {
+		            return this._position;
+		        }
+		        byte() {
+		            const position = this._position;
+		            this.skip(1);
+		            return this._dataView.getUint8(position);
+		        }
+		        bytes(length) {
+		            const position = this._position;
+		            this.skip(length);
+		            return this._buffer.subarray(position, this._position);
+		        }
+		        uint16() {
+		            const position = this.position;
+		            this.skip(2);
+		            return this._dataView.getUint16(position, true);
+		        }
+		        int32() {
+		            const position = this.position;
+		            this.skip(4);
+		            return this._dataView.getInt32(position, true);
+		        }
+		        uint32() {
+		            const position = this.position;
+		            this.skip(4);
+		            return this._dataView.getUint32(position, true);
+		        }
+		        uint64() {
+		            const position = this.position;
+		            this.skip(8);
+		            const left = this._dataView.getUint32(position, true);
+		            const right = this._dataView.getUint32(position + 4, true);
+		            const number = left + 2 ** 32 * right;
+		            if (!Number.isSafeInteger(number)) {
+		                console.warn(number, 'exceeds MAX_SAFE_INTEGER. Precision may be lost');
+		            }
+		            return number;
+		        }
+		        float64() {
+		            const position = this.position;
+		            this.skip(8);
+		            return this._dataView.getFloat64(position, false);
+		        }
+		        skip(offset) {
+		            this._position += offset;
+		            if (this._position > this._buffer.length) {
+		                throw new Error('Expected ' +
+		                    (this._position - this._buffer.length) +
+		                    ' more bytes. The file might be corrupted. Unexpected end of file.');
+		            }
+		        }
+		        string(size, encoding) {
+		            const data = this.bytes(size);
+		            return encoding == 'utf-8' ? this._utf8Decoder.decode(data) : this._asciiDecoder.decode(data);
+		        }
+		        line() {
+		            const index = this._buffer.indexOf(0x0a, this._position);
+		            if (index == -1) {
+		                throw new Error('Could not find end of line.');
+		            }
+		            const size = index - this._position;
+		            const text = this.string(size, 'ascii');
+		            this.skip(1);
+		            return text;
+		        }
+		        hasNext() {
+		            return this.position < this.length;
+		        }
+		    }
+		    function readUint64(data) {
+		        if (data.length > 8) {
+		            throw new Error('Value too large to unpickling');
+		        }
+		        const buffer = new ArrayBuffer(8);
+		        const uint8 = new Uint8Array(buffer);
+		        uint8.set(data);
+		        const subReader = new BufferReader(uint8);
+		        const number = subReader.uint64();
+		        return number;
+		    }
+		    function readUint64WithBigInt(data) {
+		        let fixedLength = 0;
+		        let partCount = 0;
+		        while (fixedLength < data.length) {
+		            fixedLength += 4;
+		            partCount += 1;
+		        }
+		        const buffer = new ArrayBuffer(fixedLength);
+		        const uint8 = new Uint8Array(buffer);
+		        uint8.set(data);
+		        const view = new DataView(buffer, 0, fixedLength);
+		        let number = BigInt(0);
+		        for (let partIndex = 0; partIndex < partCount; partIndex++) {
+		            const part = BigInt(view.getUint32(partIndex * 4, true));
+		            number |= part << BigInt(partIndex * 32);
+		        }
+		        return number;
+		    }
+
+		    const ArraySetProvider = {
+		        create: () => [],
+		        createWithItems: (value) => Array.from(value),
+		        addMethod: function (set, value) {
+		            set.push(value);
+		        },
+		    };
+		    const StdandardSetProvider = {
+		        create: () => new Set(),
+		        createWithItems: (value) => new Set(value),
+		        addMethod: function (set, value) {
+		            set.add(value);
+		        },
+		    };
+		    const SetProviderFactory = (type) => {
+		        switch (type) {
+		            case 'Set':
+		                return StdandardSetProvider;
+		            case 'array':
+		                return ArraySetProvider;
+		            default:
+		                throw new Error(`Unknown unpickling type [${type}] of Set.`);
+		        }
+		    };
+
+		    const ObjectDictionaryProvider = {
+		        create: () => ({}),
+		        setMethod: function (dict, key, value) {
+		            dict[key] = value;
+		        },
+		    };
+		    const StdandardDictionaryProvider = {
+		        create: () => new Map(),
+		        setMethod: function (dict, key, value) {
+		            dict.set(key, value);
+		        },
+		    };
+		    const DictionaryProviderFactory = (type) => {
+		        switch (type) {
+		            case 'Map':
+		                return StdandardDictionaryProvider;
+		            case 'object':
+		                return ObjectDictionaryProvider;
+		            default:
+		                throw new Error(`Unknown unpickling type [${type}] of Dictionary.`);
+		        }
+		    };
+
+		    function createPObject(module, name) {
+		        const PObject = function (...args) {
+		            if (new.target) {
+		                Object.defineProperty(this, 'args', {
+		                    value: args,
+		                    enumerable: false,
+		                    configurable: false,
+		                    writable: false,
+		                });
+		            }
+		            else {
+		                const PFunction = function (...args) {
+		                    Object.defineProperty(this, 'args', {
+		                        value: args,
+		                        enumerable: false,
+		                        configurable: false,
+		                        writable: false,
+		                    });
+		                };
+		                PFunction.prototype.__module__ = module;
+		                PFunction.prototype.__name__ = name;
+		                return Reflect.construct(PFunction, args);
+		            }
+		        };
+		        PObject.prototype.__module__ = module;
+		        PObject.prototype.__name__ = name;
+		        PObject.prototype.__setnewargs_ex__ = function (...kwargs) {
+		            Object.defineProperty(this, 'kwargs', {
+		                value: kwargs,
+		                enumerable: false,
+		                configurable: false,
+		                writable: false,
+		            });
+		        };
+		        return PObject;
+		    }
+
+		    const DefualtOptions = {
+		        nameResolver: {
+		            resolve: (module, name) => createPObject(module, name),
+		        },
+		        persistentResolver: {
+		            resolve: (pid) => {
+		                throw new Error(`Unregistered persistent id: \`${pid}\`.`);
+		            },
+		        },
+		        extensionResolver: {
+		            resolve: (extCode) => {
+		                throw new Error(`Unregistered extension code: \`${extCode.toString(16)}\`.`);
+		            },
+		        },
+		        unpicklingTypeOfSet: 'array',
+		        unpicklingTypeOfDictionary: 'object',
+		    };
+		    class Parser {
+		        constructor(options) {
+		            this._options = { ...DefualtOptions, ...options };
+		            this._nameResolver = this._options.nameResolver;
+		            this._persistentResolver = this._options.persistentResolver;
+		            this._extensionResolver = this._options.extensionResolver;
+		            this._setProvider = SetProviderFactory(this._options.unpicklingTypeOfSet);
+		            this._dictionaryProvider = DictionaryProviderFactory(this._options.unpicklingTypeOfDictionary);
+		            this._buffers = options?.buffers;
+		        }
+		        parse(buffer) {
+		            const reader = new BufferReader(buffer);
+		            return this.read(reader);
+		        }
+		        read(reader) {
+		            let stack = [];
+		            const metastack = [];
+		            const memo = new Map();
+		            while (reader.hasNext()) {
+		                const opcode = reader.byte();
+		                switch (opcode) {
+		                    case 128: {
+		                        const version = reader.byte();
+		                        if (version > 5) {
+		                            throw new Error(`Unsupported protocol version '${version}'.`);
+		                        }
+		                        break;
+		                    }
+		                    case 46:
+		                        return stack.pop();
+		                    case 149:
+		                        reader.skip(8);
+		                        break;
+		                    case 40:
+		                        metastack.push(stack);
+		                        stack = [];
+		                        break;
+		                    case 49:
+		                        stack = metastack.pop();
+		                        break;
+		                    case 48:
+		                        stack.pop();
+		                        break;
+		                    case 50:
+		                        stack.push(stack[stack.length - 1]);
+		                        break;
+		                    case 112: {
+		                        const index = parseInt(reader.line(), 10);
+		                        memo.set(index, stack[stack.length - 1]);
+		                        break;
+		                    }
+		                    case 113:
+		                        memo.set(reader.byte(), stack[stack.length - 1]);
+		                        break;
+		                    case 114:
+		                        memo.set(reader.uint32(), stack[stack.length - 1]);
+		                        break;
+		                    case 148:
+		                        memo.set(memo.size, stack[stack.length - 1]);
+		                        break;
+		                    case 103: {
+		                        const index = parseInt(reader.line(), 10);
+		                        stack.push(memo.get(index));
+		                        break;
+		                    }
+		                    case 104:
+		                        stack.push(memo.get(reader.byte()));
+		                        break;
+		                    case 106:
+		                        stack.push(memo.get(reader.uint32()));
+		                        break;
+		                    case 78:
+		                        stack.push(null);
+		                        break;
+		                    case 136:
+		                        stack.push(true);
+		                        break;
+		                    case 137:
+		                        stack.push(false);
+		                        break;
+		                    case 73: {
+		                        const value = reader.line();
+		                        if (value == '01') {
+		                            stack.push(true);
+		                        }
+		                        else if (value == '00') {
+		                            stack.push(false);
+		                        }
+		                        else {
+		                            stack.push(parseInt(value, 10));
+		                        }
+		                        break;
+		                    }
+		                    case 76:
+		                        stack.push(parseInt(reader.line(), 10));
+		                        break;
+		                    case 70:
+		                        stack.push(parseFloat(reader.line()));
+		                        break;
+		                    case 83: {
+		                        const data = reader.line();
+		                        if (data.length >= 2 && data[0] == data.slice(-1) && ['"', "'"].includes(data[0])) {
+		                            stack.push(data.slice(1, -1));
+		                            break;
+		                        }
+		                        else {
+		                            throw new Error('Insecure string pickle.');
+		                        }
+		                    }
+		                    case 86:
+		                        stack.push(reader.line());
+		                        break;
+		                    case 74:
+		                        stack.push(reader.int32());
+		                        break;
+		                    case 75:
+		                        stack.push(reader.byte());
+		                        break;
+		                    case 77:
+		                        stack.push(reader.uint16());
+		                        break;
+		                    case 138: {
+		                        const length = reader.byte();
+		                        const data = reader.bytes(length);
+		                        const number = readUint64(data);
+		                        stack.push(number);
+		                        break;
+		                    }
+		                    case 139: {
+		                        const length = reader.uint32();
+		                        const data = reader.bytes(length);
+		                        const number = readUint64WithBigInt(data);
+		                        stack.push(number);
+		                        break;
+		                    }
+		                    case 71:
+		                        stack.push(reader.float64());
+		                        break;
+		                    case 66:
+		                        stack.push(reader.bytes(reader.int32()));
+		                        break;
+		                    case 67:
+		                        stack.push(reader.bytes(reader.byte()));
+		                        break;
+		                    case 142:
+		                        stack.push(reader.bytes(reader.uint64()));
+		                        break;
+		                    case 84:
+		                        stack.push(reader.string(reader.uint32(), 'ascii'));
+		                        break;
+		                    case 85:
+		                        stack.push(reader.string(reader.byte(), 'ascii'));
+		                        break;
+		                    case 88:
+		                        stack.push(reader.string(reader.uint32(), 'utf-8'));
+		                        break;
+		                    case 140:
+		                        stack.push(reader.string(reader.byte(), 'utf-8'));
+		                        break;
+		                    case 141:
+		                        stack.push(reader.string(reader.uint64(), 'utf-8'));
+		                        break;
+		                    case 41:
+		                        stack.push([]);
+		                        break;
+		                    case 116: {
+		                        const items = stack;
+		                        stack = metastack.pop();
+		                        stack.push(items);
+		                        break;
+		                    }
+		                    case 133: {
+		                        stack.push([stack.pop()]);
+		                        break;
+		                    }
+		                    case 134: {
+		                        const b = stack.pop();
+		                        const a = stack.pop();
+		                        stack.push([a, b]);
+		                        break;
+		                    }
+		                    case 135: {
+		                        const c = stack.pop();
+		                        const b = stack.pop();
+		                        const a = stack.pop();
+		                        stack.push([a, b, c]);
+		                        break;
+		                    }
+		                    case 93:
+		                        stack.push([]);
+		                        break;
+		                    case 108: {
+		                        const items = stack;
+		                        stack = metastack.pop();
+		                        stack.push(items);
+		                        break;
+		                    }
+		                    case 97: {
+		                        const append = stack.pop();
+		                        stack[stack.length - 1].push(append);
+		                        break;
+		                    }
+		                    case 101: {
+		                        const appends = stack;
+		                        stack = metastack.pop();
+		                        const list = stack[stack.length - 1];
+		                        list.push(...appends);
+		                        break;
+		                    }
+		                    case 125: {
+		                        const dict = this._dictionaryProvider.create();
+		                        stack.push(dict);
+		                        break;
+		                    }
+		                    case 100: {
+		                        const items = stack;
+		                        stack = metastack.pop();
+		                        const dict = this._dictionaryProvider.create();
+		                        for (let i = 0; i < items.length; i += 2) {
+		                            dict[items[i]] = items[i + 1];
+		                        }
+		                        stack.push(dict);
+		                        break;
+		                    }
+		                    case 115: {
+		                        const value = stack.pop();
+		                        const key = stack.pop();
+		                        const dict = stack[stack.length - 1];
+		                        this._dictionaryProvider.setMethod(dict, key, value);
+		                        break;
+		                    }
+		                    case 117: {
+		                        const items = stack;
+		                        stack = metastack.pop();
+		                        const dict = stack[stack.length - 1];
+		                        for (let pos = 0; pos < items.length; pos += 2) {
+		                            this._dictionaryProvider.setMethod(dict, items[pos], items[pos + 1]);
+		                        }
+		                        break;
+		                    }
+		                    case 143: {
+		                        const set = this._setProvider.create();
+		                        stack.push(set);
+		                        break;
+		                    }
+		                    case 145: {
+		                        const items = stack;
+		                        stack = metastack.pop();
+		                        const set = this._setProvider.createWithItems(items);
+		                        stack.push(set);
+		                        break;
+		                    }
+		                    case 144: {
+		                        const items = stack;
+		                        stack = metastack.pop();
+		                        const set = stack[stack.length - 1];
+		                        for (let i = 0; i < items.length; i++) {
+		                            this._setProvider.addMethod(set, items[i]);
+		                        }
+		                        break;
+		                    }
+		                    case 130: {
+		                        const extCode = reader.byte();
+		                        const cls = this._extensionResolver.resolve(extCode);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 131: {
+		                        const extCode = reader.uint16();
+		                        const cls = this._extensionResolver.resolve(extCode);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 132: {
+		                        const extCode = reader.uint32();
+		                        const cls = this._extensionResolver.resolve(extCode);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 99: {
+		                        const module = reader.line();
+		                        const name = reader.line();
+		                        const cls = this._nameResolver.resolve(module, name);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 147: {
+		                        const name = stack.pop();
+		                        const module = stack.pop();
+		                        const cls = this._nameResolver.resolve(module, name);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 105: {
+		                        const module = reader.line();
+		                        const name = reader.line();
+		                        const args = stack;
+		                        stack = metastack.pop();
+		                        const cls = this._nameResolver.resolve(module, name);
+		                        const obj = Reflect.construct(cls, args);
+		                        stack.push(obj);
+		                        break;
+		                    }
+		                    case 111: {
+		                        const args = stack;
+		                        const cls = args.pop();
+		                        stack = metastack.pop();
+		                        const obj = Reflect.construct(cls, args);
+		                        stack.push(obj);
+		                        break;
+		                    }
+		                    case 129: {
+		                        const args = stack.pop();
+		                        const cls = stack.pop();
+		                        const obj = Reflect.construct(cls, args);
+		                        stack.push(obj);
+		                        break;
+		                    }
+		                    case 146: {
+		                        const kwargs = stack.pop();
+		                        const args = stack.pop();
+		                        const cls = stack.pop();
+		                        const obj = Reflect.construct(cls, args);
+		                        if (obj.__setnewargs_ex__) {
+		                            obj.__setnewargs_ex__(kwargs);
+		                        }
+		                        stack.push(obj);
+		                        break;
+		                    }
+		                    case 80: {
+		                        const pid = reader.line();
+		                        const cls = this._persistentResolver.resolve(pid);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 81: {
+		                        const pid = stack.pop();
+		                        const cls = this._persistentResolver.resolve(pid);
+		                        stack.push(cls);
+		                        break;
+		                    }
+		                    case 82: {
+		                        const args = stack.pop();
+		                        const func = stack.pop();
+		                        stack.push(func(...args));
+		                        break;
+		                    }
+		                    case 98: {
+		                        const state = stack.pop();
+		                        const obj = stack[stack.length - 1];
+		                        if (obj.__setstate__) {
+		                            obj.__setstate__(state);
+		                            break;
+		                        }
+		                        if (obj instanceof Map) {
+		                            if (state instanceof Map && state.has('__dict__')) {
+		                                for (const [key, value] of state.get('__dict__')) {
+		                                    obj.set(key, value);
+		                                }
+		                                break;
+		                            }
+		                            if (state.__dict__) {
+		                                for (const key in state.__dict__) {
+		                                    obj.set(key, state.__dict__[key]);
+		                                }
+		                                break;
+		                            }
+		                        }
+		                        else {
+		                            if (state instanceof Map) {
+		                                Object.assign(obj, Object.fromEntries(state));
+		                            }
+		                            else {
+		                                Object.assign(obj, state);
+		                            }
+		                        }
+		                        break;
+		                    }
+		                    case 150:
+		                        stack.push(reader.bytes(reader.uint64()));
+		                        break;
+		                    case 151: {
+		                        if (this._buffers == null) {
+		                            throw new Error('pickle stream refers to out-of-band data but no *buffers* argument was given');
+		                        }
+		                        const next = this._buffers.next();
+		                        if (next.done) {
+		                            throw new Error('not enough out-of-band buffers');
+		                        }
+		                        stack.push(next.value);
+		                        break;
+		                    }
+		                    case 152:
+		                        stack.push(stack.pop());
+		                        break;
+		                    default:
+		                        throw new Error(`Unsupported opcode '${opcode}'.`);
+		                }
+		            }
+		            throw new Error('Unexpected end of file.');
+		        }
+		    }
+
+		    class NameRegistry {
+		        constructor() {
+		            this._registry = new Map();
+		        }
+		        register(module, name, func) {
+		            const fqn = NameRegistry.getFullyQualifiedName(module, name);
+		            if (this._registry.has(fqn)) {
+		                throw new Error(`'${fqn}' is already registered.`);
+		            }
+		            this._registry.set(fqn, func);
+		            return this;
+		        }
+		        resolve(module, name) {
+		            const fqn = NameRegistry.getFullyQualifiedName(module, name);
+		            return this._registry.get(fqn) ?? this.onMissingName(module, name);
+		        }
+		        onMissingName(module, name) {
+		            return createPObject(module, name);
+		        }
+		        static getFullyQualifiedName(module, name) {
+		            return module + '.' + name;
+		        }
+		    }
+
+		    exports.BufferReader = BufferReader;
+		    exports.NameRegistry = NameRegistry;
+		    exports.Parser = Parser;
+
+		}));
+		
+	} (dist$1, dist$1.exports));
+	return dist$1.exports;
+}
+
+var distExports = requireDist();
+
+// The `result` column of celery_taskmeta is a pickle on Celery 5.2 (SQLAlchemy PickleType) and
+// serializer-encoded bytes (JSON by default) on newer Celery — both seen on real workers. We
+// decode either for the evidence line, never executing anything: pickleparser only reads.
+const MAX_DISPLAY = 200;
+function decodeResult(raw) {
+    if (!raw || raw.length === 0)
+        return { encoding: 'none', display: '(no result)' };
+    // Pickle protocol 2+ starts with PROTO (0x80).
+    if (raw[0] === 0x80) {
+        try {
+            const value = new distExports.Parser().parse(raw);
+            return { value, encoding: 'pickle', display: show(value) };
+        }
+        catch {
+            // Fall through to the generic rendering.
+        }
+    }
+    try {
+        const value = JSON.parse(raw.toString('utf8'));
+        return { value, encoding: 'json', display: show(value) };
+    }
+    catch {
+        return { encoding: 'bytes', display: `${raw.length} bytes (${raw.subarray(0, 16).toString('hex')}…)` };
+    }
+}
+function show(value) {
+    const text = typeof value === 'string' ? `'${value}'` : safeJson(value);
+    return text.length > MAX_DISPLAY ? `${text.slice(0, MAX_DISPLAY - 1)}…` : text;
+}
+function safeJson(value) {
+    try {
+        return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+    }
+    catch {
+        return String(value);
+    }
+}
+/** A failed task's stored exception, as `Type('message')`, from Celery's {exc_type, exc_message}. */
+function describeStoredException(value) {
+    if (!value || typeof value !== 'object')
+        return undefined;
+    const v = value;
+    if (typeof v.exc_type !== 'string')
+        return undefined;
+    const msg = Array.isArray(v.exc_message) ? v.exc_message.map(String).join(', ') : String(v.exc_message ?? '');
+    return `${v.exc_type}(${JSON.stringify(msg)})`;
+}
+
+// The data-plane ping: the message Celery itself built (in bootstrap.py) is inserted into the
+// broker's tables on the run's own queue before the worker starts, so the worker's first poll
+// takes it; then the result row is read back from the result backend's table by task id.
+// `celery inspect ping` cannot work on this transport (no fanout), so this is the only proof.
+//
+// Every wait is bounded by the run's deadline and wakes early on the worker's own signals: its
+// exit (Celery 5.2 exits 0 even on fatal errors), an `Unrecoverable error`, or the database
+// refusing it (the worker itself would retry forever).
+/** Status values after which celery_taskmeta will not change for this task. */
+const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED']);
+const RESULT_POLL_MS = 10;
+/** How long the worker may take to print its own refusal once we already know the cause. */
+const REFUSAL_GRACE_MS = 5000;
+/** How long a task the worker logged as succeeded may take to show its result row. */
+const RESULT_ROW_GRACE_MS = 3000;
+async function pingThroughDataPlane(d) {
+    const payload = d.probe.ping_payload;
+    if (!payload) {
+        d.worker.cancel();
+        return { kind: 'not-run', reason: `Celery could not build the ping message: ${d.probe.ping_payload_error ?? 'no payload'}` };
+    }
+    const tables = d.probe.tables;
+    // 1. Reach the broker's database as the worker will: same DSN, same role.
+    let broker;
+    let actionRefusal;
+    try {
+        broker = await connect(d.plane.broker.parts, { connectTimeoutMs: boundedMs(d.deadline, 5000) });
+        d.keepConnection(broker);
+    }
+    catch (err) {
+        const failure = describeDbError(err);
+        actionRefusal = failure.message;
+        if (!isRefusal(failure))
+            actionRefusal = `${failure.message} (${failure.code ?? 'no code'})`;
+    }
+    // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
+    let published = false;
+    let publishedAtMs = 0;
+    let publishError;
+    if (broker) {
+        try {
+            published = await publishIfTablesExist(broker, tables.queue, tables.message, d.queue, payload);
+            if (published)
+                publishedAtMs = d.worker.elapsed();
+        }
+        catch (err) {
+            publishError = describeDbError(err).message;
+        }
+    }
+    d.worker.go();
+    if (actionRefusal)
+        return awaitWorkerRefusal(d, actionRefusal);
+    const stop = () => stopReason(d);
+    if (broker && !published && !publishError) {
+        // Fresh database: the worker creates the tables and its queue row; publish right after.
+        while (!published) {
+            const s = stop();
+            if (s)
+                return s;
+            try {
+                published = await publishIfQueueExists(broker, tables.queue, tables.message, d.queue, payload);
+                if (published)
+                    publishedAtMs = d.worker.elapsed();
+            }
+            catch (err) {
+                const failure = describeDbError(err);
+                if (failure.code !== '42P01') {
+                    publishError = failure.message;
+                    break;
+                }
+            }
+            if (!published)
+                await pause(d, 20);
+        }
+    }
+    if (publishError) {
+        // The worker's role cannot write its own broker tables; the worker will show the same error.
+        const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS);
+        return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError}` };
+    }
+    // 3. Read the result back from the result backend's table.
+    const reader = new ResultReader(resultConnection(d.plane, broker), d.probe, d.taskId);
+    try {
+        while (true) {
+            const row = await reader.read(d.deadline);
+            if (row && FINAL.has(row.status))
+                return outcomeOf(row, publishedAtMs, d.worker.elapsed());
+            const s = stop();
+            if (s)
+                return s;
+            if (d.watch.taskSucceeded && d.worker.elapsed() - d.watch.taskSucceeded.atMs > RESULT_ROW_GRACE_MS)
+                return { kind: 'no-result', line: d.watch.taskSucceeded.line };
+            await pause(d, RESULT_POLL_MS);
+        }
+    }
+    finally {
+        await reader.close();
+    }
+}
+/** Why waiting for the pong must end now, if it must. */
+function stopReason(d) {
+    if (d.signal.aborted)
+        return { kind: 'cancelled' };
+    const w = d.watch;
+    if (w.refused)
+        return { kind: 'db-refused', reason: w.refused.reason, source: 'worker', line: w.refused.line };
+    if (w.denied && isOwnTable(w.denied.object, d.probe))
+        return { kind: 'db-denied', object: w.denied.object, line: w.denied.line };
+    const exit = w.exited;
+    if (exit)
+        return { kind: 'worker-exited', exit, line: (w.fatal ?? lastErrorLine(d.worker))?.line };
+    if (performance.now() >= d.deadline)
+        return { kind: 'timeout', detail: timeoutDetail(d) };
+    return undefined;
+}
+function isOwnTable(object, probe) {
+    const t = probe.tables;
+    const name = object.split('.').pop() ?? object;
+    return [t.queue, t.message, t.task, t.group, 'queue_id_sequence', 'message_id_sequence', 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name);
+}
+function timeoutDetail(d) {
+    const seconds = ((d.deadline - d.worker.spawnedAt) / 1000).toFixed(0);
+    if (!d.watch.ready)
+        return `the worker did not get ready within ${seconds} s`;
+    if (!d.watch.taskReceived)
+        return `the worker was ready but did not take the ping from queue ${d.queue} within ${seconds} s`;
+    return `the worker received the ping but no result arrived within ${seconds} s`;
+}
+function lastErrorLine(worker) {
+    const lines = worker.lastLines(40);
+    for (let i = lines.length - 1; i >= 0; i--) {
+        const line = lines[i];
+        if (/Error|error:|CRITICAL|Traceback|Exception/.test(line))
+            return { line, atMs: 0 };
+    }
+    const last = lines.at(-1);
+    return last ? { line: last, atMs: 0 } : undefined;
+}
+/** We could not connect with the worker's DSN: give the worker a moment to say it in its words. */
+async function awaitWorkerRefusal(d, ours) {
+    const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS);
+    if (s && s.kind !== 'timeout')
+        return s;
+    return { kind: 'db-refused', reason: ours, source: 'action' };
+}
+async function waitForWorkerSign(d, graceMs) {
+    const until = Math.min(d.deadline, performance.now() + graceMs);
+    while (performance.now() < until) {
+        const s = stopReason(d);
+        if (s && s.kind !== 'timeout')
+            return s;
+        await pause(d, Math.min(100, until - performance.now()));
+    }
+    return undefined;
+}
+function pause(d, ms) {
+    return new Promise((resolve) => {
+        const timer = setTimeout(done, Math.max(0, ms));
+        function done() {
+            clearTimeout(timer);
+            d.signal.removeEventListener('abort', done);
+            resolve();
+        }
+        d.signal.addEventListener('abort', done, { once: true });
+        void d.watch.next().then(done);
+    });
+}
+function boundedMs(deadline, cap) {
+    return Math.max(250, Math.min(cap, deadline - performance.now()));
+}
+async function publishIfTablesExist(db, queueTable, messageTable, queue, payload) {
+    const [row] = await db.query('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [qualified(queueTable), qualified(messageTable)]);
+    if (!row?.q || !row.m)
+        return false;
+    await db.query('BEGIN');
+    try {
+        // Our queue name is unique to this run, so nobody else inserts it concurrently; creating the
+        // row before the worker starts means the worker never races us to create it (kombu's
+        // get-or-create is not atomic, and the loser of that race dies).
+        await db.query(`INSERT INTO ${qualified(queueTable)} (id, name)
+       SELECT nextval('queue_id_sequence'), $1::text
+       WHERE NOT EXISTS (SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1::text)`, [queue]);
+        await insertMessage(db, queueTable, messageTable, queue, payload);
+        await db.query('COMMIT');
+        return true;
+    }
+    catch (err) {
+        await db.query('ROLLBACK').catch(() => { });
+        throw err;
+    }
+}
+async function publishIfQueueExists(db, queueTable, messageTable, queue, payload) {
+    const exists = await db.query('SELECT to_regclass($1)::text AS t', [qualified(queueTable)]);
+    if (!exists[0]?.t)
+        return false;
+    const rows = await db.query(`SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1`, [queue]);
+    if (!rows.length)
+        return false;
+    await insertMessage(db, queueTable, messageTable, queue, payload);
+    return true;
+}
+/**
+ * Exactly what kombu's SQLAlchemy transport inserts: no column has a database default, `visible`
+ * must be true (NULL is never consumed) and `timestamp` NULL (a non-NULL one would jump the queue).
+ */
+async function insertMessage(db, queueTable, messageTable, queue, payload) {
+    await db.query(`INSERT INTO ${qualified(messageTable)} (id, visible, "timestamp", payload, version, queue_id)
+     SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${qualified(queueTable)} WHERE name = $1::text`, [queue, payload]);
+}
+function outcomeOf(row, publishedAtMs, nowMs) {
+    const result = decodeResult(row.result);
+    if (row.status === 'SUCCESS')
+        return { kind: 'pong', result, publishedAtMs, pongAtMs: nowMs };
+    const error = describeStoredException(result.value) ?? `${row.status}: ${result.display}`;
+    return { kind: 'task-failed', error, traceback: row.traceback ?? undefined, pongAtMs: nowMs };
+}
+function resultConnection(plane, broker) {
+    const same = dsnTarget(plane.backend.parts) === dsnTarget(plane.broker.parts) &&
+        plane.backend.parts.username === plane.broker.parts.username &&
+        plane.backend.parts.password === plane.broker.parts.password;
+    return same && broker ? { parts: plane.backend.parts, shared: broker } : { parts: plane.backend.parts };
+}
+/**
+ * Reads the ping's row, reconnecting when the server goes away (a restart mid-run must not end
+ * the wait early: the worker may still answer before the deadline).
+ */
+class ResultReader {
+    conn;
+    taskId;
+    db;
+    sql;
+    lastConnectAttempt = 0;
+    constructor(conn, probe, taskId) {
+        this.conn = conn;
+        this.taskId = taskId;
+        this.db = conn.shared;
+        this.sql = `SELECT status, result, traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`;
+    }
+    async read(deadline) {
+        if (!this.db) {
+            if (performance.now() - this.lastConnectAttempt < 250)
+                return undefined;
+            this.lastConnectAttempt = performance.now();
+            try {
+                this.db = await connect(this.conn.parts, { connectTimeoutMs: boundedMs(deadline, 2000) });
+            }
+            catch {
+                return undefined;
+            }
+        }
+        try {
+            const rows = await this.db.query(this.sql, [this.taskId]);
+            return rows[0];
+        }
+        catch (err) {
+            const failure = describeDbError(err);
+            if (failure.code === '42P01')
+                return undefined; // result table not created yet (Celery < 5.5 creates it lazily)
+            if (this.db !== this.conn.shared)
+                await this.db.close();
+            this.db = undefined;
+            this.conn.shared = undefined;
+            return undefined;
+        }
+    }
+    async close() {
+        if (this.db && this.db !== this.conn.shared)
+            await this.db.close();
+    }
+}
+
+var shellQuote = {};
+
+var quote;
+var hasRequiredQuote;
+
+function requireQuote () {
+	if (hasRequiredQuote) return quote;
+	hasRequiredQuote = 1;
+
+	/** @import { ControlOperator } from './parse' */
+
+	/** @type {ControlOperator['op'][]} */
+	var OPS = /** @type {const} */ ([
+		'||',
+		'&&',
+		';;&',
+		';;',
+		';&',
+		'|&',
+		'<(',
+		'>(',
+		'<<<',
+		'<<-',
+		'<<',
+		'>>',
+		'>&',
+		'>|',
+		'&>>',
+		'&>',
+		'<&',
+		'<>',
+		'&',
+		';',
+		'(',
+		')',
+		'|',
+		'<',
+		'>'
+	]);
+	var LINE_TERMINATORS = /[\n\r\u2028\u2029]/;
+	var GLOB_SHELL_SPECIAL = /[\s#!"$&'():;<=>@\\^`|~]/g;
+
+	/** @type {typeof import('./quote')} */
+	quote = function quote(xs) {
+		var sawComment = false;
+		return xs.map(function (s) {
+			if (sawComment && typeof s === 'string' && LINE_TERMINATORS.test(s)) {
+				throw new TypeError('a token after a `comment` must not contain line terminators');
+			}
+			if (s === '') {
+				return /** @type {const} */ ('\'\'');
+			}
+			if (s && typeof s === 'object') {
+				if ('op' in s && s.op === 'glob') {
+					if (typeof s.pattern !== 'string') {
+						throw new TypeError('glob token requires a string `pattern`');
+					}
+					if (LINE_TERMINATORS.test(s.pattern)) {
+						throw new TypeError('glob `pattern` must not contain line terminators');
+					}
+					if (s.pattern === '') {
+						return /** @type {const} */ ('\'\'');
+					}
+					return s.pattern.replace(GLOB_SHELL_SPECIAL, '\\$&');
+				}
+				if ('op' in s && typeof s.op === 'string') {
+					if (OPS.indexOf(s.op) < 0) {
+						throw new TypeError('invalid `op` value: ' + JSON.stringify(s.op));
+					}
+					return s.op.replace(/[\s\S]/g, '\\$&');
+				}
+				if ('comment' in s && typeof s.comment === 'string') {
+					if (LINE_TERMINATORS.test(s.comment)) {
+						throw new TypeError('`comment` must not contain line terminators');
+					}
+					sawComment = true;
+					return '#' + s.comment;
+				}
+				throw new TypeError('unrecognized object token shape');
+			}
+			if ((/'/).test(s) && (/!/).test(s)) {
+				return "'" + s.replace(/'/g, "'\"'\"'") + "'";
+			}
+			if ((/["\s\\]/).test(s) && !(/'/).test(s)) {
+				return "'" + s + "'";
+			}
+			if ((/["'\s]/).test(s)) {
+				return '"' + s.replace(/(["\\$`])/g, '\\$1') + '"';
+			}
+			return String(s).replace(/([A-Za-z]:)?([#!"$&'()*,:;<=>?@[\\\]^`{|}~])/g, '$1\\$2');
+		}).join(' ');
+	};
+	return quote;
+}
+
+var parse;
+var hasRequiredParse;
+
+function requireParse () {
+	if (hasRequiredParse) return parse;
+	hasRequiredParse = 1;
+
+	/**
+	 * @import {
+	 * 	ControlOperator,
+	 * 	Env,
+	 * 	GlobPattern,
+	 * 	ParseEntry,
+	 * } from './parse' */
+
+	// '<(' and '>(' are process substitution operators and
+	// can be parsed the same as control operator
+	var CONTROL = /** @type {const} */ ('(?:') + /** @type {const} */ ([
+		'\\|\\|',
+		'\\&(?:\\&|>>?)', // `&&`, `&>`, and `&>>`
+		';;\\&?', // `;;` and `;;&`
+		'[;|]\\&', // `;&` and `|&`
+		'\\<\\(',
+		'\\<\\<\\<',
+		'\\<\\<-',
+		'\\<\\<(?!\\()', // `<<(` stays `<` and `<(`, as zsh reads it; other shells reject it
+		'>>',
+		'>[&|(]', // `>&`, `>|`, and `>(`
+		'<[&>]', // `<&` and `<>`
+		'[&;()|<>]'
+	]).join(/** @type {const} */ ('|')) + /** @type {const} */ (')');
+	var controlRE = new RegExp('^' + CONTROL + '$');
+	var META = /** @type {const} */ ('|&;()<> \\t');
+	var SINGLE_QUOTE = /** @type {const} */ ('\'([^\']*?)\'');
+	// bash ANSI-C quoting, `$'...'`: a backslash escapes the next character, including `'`
+	var ANSI_C_BODY = '(?:\\\\[\\s\\S]|[^\\\\\'])*?';
+	var ANSI_C_QUOTE = '\\$\'' + ANSI_C_BODY + '\'';
+	var ansiCAt = new RegExp('\\$\'' + ANSI_C_BODY + '(?:(\')|\\\\?$)', 'g');
+	var ANSI_C_LETTERS = 'abeEfnrtv';
+	var ANSI_C_CHARS = '\x07\b\x1B\x1B\f\n\r\t\v';
+	var hash = /^#$/;
+
+	var SQ = /** @type {const} */ ("'");
+	var DQ = /** @type {const} */ ('"');
+	var DS = /** @type {const} */ ('$');
+
+	var TOKEN = '';
+	var mult = /** @type {const} */ (0x100000000); // Math.pow(16, 8);
+	for (var i = 0; i < 4; i++) {
+		TOKEN += (mult * Math.random()).toString(16);
+	}
+	var startsWithToken = new RegExp('^' + TOKEN);
+
+	/**
+	 * @param {string} s
+	 * @param {RegExp} r
+	 */
+	function matchAll(s, r) {
+		var origIndex = r.lastIndex;
+
+		var matches = [];
+		var matchObj;
+
+		while ((matchObj = r.exec(s))) {
+			matches[matches.length] = matchObj;
+			if (r.lastIndex === matchObj.index) {
+				r.lastIndex += 1;
+			}
+		}
+
+		r.lastIndex = origIndex;
+
+		return matches;
+	}
+
+	/**
+	 * @param {Env} env
+	 * @param {string} pre
+	 * @param {string} key
+	 */
+	function getVar(env, pre, key) {
+		var r = typeof env === 'function' ? env(key) : env[key];
+		if (typeof r === 'undefined' && key != '') {
+			r = '';
+		} else if (typeof r === 'undefined') {
+			r = '$';
+		}
+
+		if (typeof r === 'object') {
+			return pre + TOKEN + JSON.stringify(r) + TOKEN;
+		}
+		return pre + r;
+	}
+
+	var ansiCEscape = /\\([0-7]{1,3}|x[\dA-Fa-f]{1,2}|u[\dA-Fa-f]{1,4}|U[\dA-Fa-f]{1,8}|c(?:\\\\|[\s\S])|[abeEfnrtv\\'"?])/g;
+
+	/**
+	 * @param {string} m
+	 * @param {string} escape
+	 */
+	function expandAnsiCEscape(m, escape) {
+		var kind = escape.charAt(0);
+		if (kind === 'c') {
+			var ctrl = escape.charAt(1);
+			return ctrl === '?' ? '\x7F' : String.fromCharCode(ctrl.charCodeAt(0) & 0x1F);
+		}
+		if (kind === 'x' || kind === 'u' || kind === 'U') {
+			var cp = parseInt(escape.slice(1), 16);
+			if (cp > 0x10FFFF) {
+				return m;
+			}
+			return String.fromCharCode.apply(null, cp > 0xFFFF ? [0xD7C0 + (cp >> 10), 0xDC00 + (cp & 0x3FF)] : [cp]);
+		}
+		if (kind >= '0' && kind <= '7') {
+			return String.fromCharCode(parseInt(escape, 8) & 0xFF);
+		}
+		var letter = ANSI_C_LETTERS.indexOf(escape);
+		return letter < 0 ? escape : ANSI_C_CHARS.charAt(letter);
+	}
+
+	/** @param {string} body */
+	function expandAnsiC(body) {
+		return body.replace(ansiCEscape, expandAnsiCEscape).split('\0')[0]; // like bash, a NUL ends the string
+	}
+
+	/**
+	 * @param {string} s
+	 * @param {number} i
+	 */
+	function closesAnsiC(s, i) {
+		ansiCAt.lastIndex = i;
+		return !!(/** @type {RegExpExecArray} */ (ansiCAt.exec(s)))[1];
+	}
+
+	/**
+	 * @param {string} string
+	 * @param {Env} [env]
+	 * @param {{ escape?: string, splitUnquoted?: boolean | string }} [opts]
+	 * @returns {ParseEntry[]}
+	 */
+	function parseInternal(string, env, opts) {
+		if (!opts) {
+			opts = {};
+		}
+		var BS = opts.escape || '\\';
+		var ifs = opts.splitUnquoted === true ? ' \t\n' : (typeof opts.splitUnquoted === 'string' ? opts.splitUnquoted : '');
+		var BAREWORD = '(\\' + BS + '[\'"$\\' + BS + META + ']|\\$\\$|\\$(?!' + ANSI_C_QUOTE.slice(2) + ')|[^\\s\'"$' + META + '])+';
+		var DOUBLE_QUOTE = '"(?:\\' + BS + '[\\s\\S]|[^"\\' + BS + '])*"';
+
+		var chunker = new RegExp([
+			'(' + CONTROL + ')', // control chars
+			'(' + ANSI_C_QUOTE + '|' + BAREWORD + '|' + DOUBLE_QUOTE + '|' + SINGLE_QUOTE + ')+'
+		].join('|'), 'g');
+
+		var matches = matchAll(string, chunker);
+
+		if (matches.length === 0) {
+			return [];
+		}
+		if (!env) {
+			env = {};
+		}
+
+		var commented = false;
+
+		return matches.map(function (match) {
+			var s = match[0];
+			if (!s || commented) {
+				return void undefined;
+			}
+			if (controlRE.test(s)) {
+				return /** @type {ControlOperator} */ ({ op: s });
+			}
+
+			// Hand-written scanner/parser for Bash quoting rules:
+			//
+			// 1. inside single quotes, all characters are printed literally.
+			// 2. inside double quotes, all characters are printed literally
+			//    except variables prefixed by '$' and backslashes followed by
+			//    either a double quote or another backslash.
+			// 3. outside of any quotes, backslashes are treated as escape
+			//    characters and not printed (unless they are themselves escaped)
+			// 4. quote context can switch mid-token if there is no whitespace
+			//     between the two quote contexts (e.g. all'one'"token" parses as
+			//     "allonetoken")
+			/** @type {string | boolean} */
+			var quote = false;
+			var esc = false;
+			var out = '';
+			/** @type {string[]} */
+			var words = [];
+			var sawQuote = false;
+			/** @type {number | null} */
+			var pendingNw = null;
+			var isGlob = false;
+			/** @type {number} */
+			var i;
+
+			function parseEnvVar() {
+				i += 1;
+				/** @type {number | RegExpMatchArray | null} */
+				var varend;
+				/** @type {string} */
+				var varname;
+				var char = s.charAt(i);
+
+				if (char === '{') {
+					i += 1;
+					if (s.charAt(i) === '}') {
+						throw new Error('Bad substitution: ' + s.slice(i - 2, i + 1));
+					}
+					// match braces by depth so a nested `${` keeps its inner `}` from ending the outer substitution
+					var depth = 1;
+					varend = i;
+					while (depth > 0 && varend < s.length) {
+						if (s.charAt(varend) === '{' && s.charAt(varend - 1) === '$') {
+							depth += 1;
+						} else if (s.charAt(varend) === '}') {
+							depth -= 1;
+						}
+						varend += 1;
+					}
+					if (depth !== 0) {
+						throw new Error('Bad substitution: ' + s.slice(i));
+					}
+					varend -= 1;
+					varname = s.slice(i, varend);
+					i = varend;
+				} else if ((/[*@#?$!-]/).test(char)) {
+					varname = char;
+				} else {
+					var slicedFromI = s.slice(i);
+					varend = slicedFromI.match(/[^\w\d_]/);
+					if (!varend) {
+						varname = slicedFromI;
+						i = s.length;
+					} else {
+						varname = slicedFromI.slice(0, varend.index);
+						i += /** @type {number} */ (varend.index) - 1;
+					}
+				}
+				return getVar(/** @type {NonNullable<typeof env>} */ (env), '', varname);
+			}
+
+			function flushRun() {
+				if (pendingNw === null) {
+					return;
+				}
+				if (pendingNw === 0) {
+					if (out !== '') {
+						words[words.length] = out;
+						out = '';
+					}
+				} else {
+					words[words.length] = out;
+					out = '';
+					for (var fe = 1; fe < pendingNw; fe += 1) {
+						words[words.length] = '';
+					}
+				}
+				pendingNw = null;
+			}
+
+			for (i = 0; i < s.length; i++) {
+				var c = s.charAt(i);
+				if (ifs && c !== DS) {
+					flushRun();
+				}
+				isGlob = isGlob || (!quote && (c === '*' || c === '?'));
+				if (esc) {
+					out += c;
+					esc = false;
+				} else if (quote) {
+					if (c === quote) {
+						quote = false;
+					} else if (quote == SQ) {
+						out += c;
+					} else { // Double quote
+						if (c === BS) {
+							i += 1;
+							c = s.charAt(i);
+							if (c === DQ || c === BS || c === DS) {
+								out += c;
+							} else {
+								out += BS + c;
+							}
+						} else if (c === DS) {
+							out += parseEnvVar();
+						} else {
+							out += c;
+						}
+					}
+				} else if (c === DQ || c === SQ) {
+					quote = c;
+					sawQuote = true;
+				} else if (controlRE.test(c)) {
+					return /** @type {ControlOperator} */ ({ op: s });
+				} else if (hash.test(c)) {
+					commented = true;
+					var commentObj = { comment: string.slice(match.index + i + 1) };
+					if (out.length) {
+						return /** @type {const} */ ([out, commentObj]);
+					}
+					return /** @type {const} */ ([commentObj]);
+				} else if (c === BS) {
+					esc = true;
+				} else if (c === DS && s.charAt(i + 1) === SQ && closesAnsiC(s, i)) {
+					flushRun();
+					sawQuote = true;
+					out += expandAnsiC(s.slice(i + 2, ansiCAt.lastIndex - 1));
+					i = ansiCAt.lastIndex - 1;
+				} else if (c === DS) {
+					var value = parseEnvVar();
+					if (!ifs) {
+						out += value;
+					} else {
+						for (var vi = 0; vi < value.length; vi += 1) {
+							var vc = value.charAt(vi);
+							if (ifs.indexOf(vc) < 0) {
+								flushRun();
+								out += vc;
+							} else if (pendingNw === null) {
+								pendingNw = vc === ' ' || vc === '\t' || vc === '\n' ? 0 : 1;
+							} else if (vc !== ' ' && vc !== '\t' && vc !== '\n') {
+								pendingNw += 1;
+							}
+						}
+					}
+				} else {
+					out += c;
+				}
+			}
+
+			if (isGlob) {
+				return /** @type {GlobPattern} */ ({ op: 'glob', pattern: out });
+			}
+
+			if (ifs) {
+				if (pendingNw !== null && pendingNw > 0) {
+					words[words.length] = out;
+					out = '';
+					for (var te = 1; te < pendingNw; te += 1) {
+						words[words.length] = '';
+					}
+				}
+				if (out !== '' || (sawQuote && words.length === 0)) {
+					words[words.length] = out;
+				}
+				return words;
+			}
+
+			return out;
+		}).reduce(function (prev, arg) { // finalize parsed arguments
+			if (typeof arg === 'undefined') {
+				return prev;
+			}
+			/** @type {ParseEntry[]} */ ([]).concat(arg).forEach(function (entry) {
+				prev[prev.length] = entry;
+			});
+			return prev;
+		}, /** @type {ParseEntry[]} */ ([]));
+	}
+
+	/** @type {typeof import('./parse')} */
+	parse = function parse(s, env, opts) {
+		var mapped = parseInternal(s, env, opts);
+		if (typeof env !== 'function') {
+			return mapped;
+		}
+		return mapped.reduce(function (acc, s) {
+			if (typeof s === 'object') {
+				acc[acc.length] = s;
+				return acc;
+			}
+			var xs = s.split(RegExp('(' + TOKEN + '.*?' + TOKEN + ')', 'g'));
+			if (xs.length === 1) {
+				acc[acc.length] = xs[0];
+				return acc;
+			}
+			xs.filter(Boolean).forEach(function (x) {
+				acc[acc.length] = startsWithToken.test(x)
+					? JSON.parse(x.split(TOKEN)[1])
+					: x;
+			});
+			return acc;
+		}, /** @type {ParseEntry[]} */ ([]));
+	};
+	return parse;
+}
+
+var hasRequiredShellQuote;
+
+function requireShellQuote () {
+	if (hasRequiredShellQuote) return shellQuote;
+	hasRequiredShellQuote = 1;
+
+	shellQuote.quote = requireQuote();
+	shellQuote.parse = requireParse();
+	return shellQuote;
+}
+
+var shellQuoteExports = requireShellQuote();
+
+/** Shows a given value in a one-line error without flooding the line or printing control characters. */
+function quoteGiven(value) {
+    const flat = value.replace(/[\u0000-\u001f\u007f]/g, '?');
+    return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 77)}...` : flat);
+}
+
+// The user's `worker-args` are split like a POSIX shell would split them (quotes, escapes), but
+// never run through a shell: operators, globs and substitutions are rejected, not interpreted.
+// The action then takes over the options that make a run its own (node name, queues) and merges
+// those that Celery would otherwise let the last occurrence win (queues, includes).
+function splitWorkerArgs(input) {
+    if (!input.trim())
+        return [];
+    // Keep $VARS literal: expanding them would be shell behaviour we promised not to have.
+    const tokens = shellQuoteExports.parse(input, (name) => `$${name}`);
+    const args = [];
+    for (const token of tokens) {
+        if (typeof token === 'string') {
+            args.push(token);
+            continue;
+        }
+        const what = 'op' in token ? (token.op === 'glob' ? `glob ${token.pattern}` : token.op) : 'a comment';
+        throw new Error(`shell syntax is not supported (found ${quoteGiven(what)}); give plain worker options like --pool=solo --concurrency=2`);
+    }
+    for (const arg of args) {
+        if (arg === '-D' || arg === '--detach')
+            throw new Error('--detach is not supported: the action must own the worker process to stop it');
+        if (/[\u0000-\u001f]/.test(arg))
+            throw new Error(`contains a control character in ${quoteGiven(arg)}`);
+    }
+    return args;
+}
+const QUEUES = { short: '-Q', long: '--queues' };
+const INCLUDE = { short: '-I', long: '--include' };
+const HOSTNAME = { short: '-n', long: '--hostname' };
+const LOGLEVEL = { short: '-l', long: '--loglevel' };
+/** Removes every occurrence of an option from args and returns the values it had. */
+function takeOption(args, opt) {
+    const rest = [];
+    const values = [];
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a === opt.short || a === opt.long) {
+            const v = args[i + 1];
+            if (v !== undefined)
+                values.push(v);
+            i++;
+        }
+        else if (a.startsWith(`${opt.long}=`))
+            values.push(a.slice(opt.long.length + 1));
+        else if (a.startsWith(opt.short) && a.length > 2 && !a.startsWith('--'))
+            values.push(a.slice(2));
+        else
+            rest.push(a);
+    }
+    return { rest, values };
+}
+const commaList = (values) => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+function buildWorkerCommand(userArgs, run) {
+    let args = [...userArgs];
+    const queues = takeOption(args, QUEUES);
+    args = queues.rest;
+    const includes = takeOption(args, INCLUDE);
+    args = includes.rest;
+    const hostname = takeOption(args, HOSTNAME);
+    args = hostname.rest;
+    const loglevel = takeOption(args, LOGLEVEL);
+    args = loglevel.rest;
+    const allQueues = [...commaList(queues.values), run.queue];
+    const allIncludes = [...new Set([...commaList(includes.values), ...run.includes])];
+    // INFO is where Celery prints `ready.`; a user's explicit level is respected.
+    const level = loglevel.values.at(-1) ?? 'INFO';
+    const argv = [...args, '--hostname', run.nodeName, '--queues', allQueues.join(','), '--loglevel', level];
+    if (allIncludes.length)
+        argv.push('--include', allIncludes.join(','));
+    return { argv, queues: allQueues, loglevel: level, replacedHostname: hostname.values.at(-1) };
+}
+
+// Facts read from the worker's lines as they arrive: banner values, the ready line, and the first
+// sign of each kind of trouble. Loops that wait for the ping race against `next()`, so they wake
+// the moment something notable is printed instead of at their next poll.
+class WorkerWatch {
+    worker;
+    transport;
+    results;
+    ready;
+    fatal;
+    refused;
+    denied;
+    taskReceived;
+    taskSucceeded;
+    taskFailed;
+    wake;
+    nextEvent;
+    constructor(worker, ids) {
+        this.worker = worker;
+        this.nextEvent = this.arm();
+        worker.onLine((line) => {
+            const seen = () => ({ line, atMs: worker.elapsed() });
+            const k = classifyLine(line, ids);
+            switch (k.kind) {
+                case 'transport':
+                    this.transport ??= k.value;
+                    break;
+                case 'results':
+                    this.results ??= k.value;
+                    break;
+                case 'ready':
+                    this.ready ??= seen();
+                    break;
+                case 'fatal':
+                    this.fatal ??= seen();
+                    break;
+                case 'db-refused':
+                    this.refused ??= { ...seen(), reason: k.reason };
+                    break;
+                case 'db-denied':
+                    this.denied ??= { ...seen(), object: k.object };
+                    break;
+                case 'task-received':
+                    this.taskReceived ??= seen();
+                    break;
+                case 'task-succeeded':
+                    this.taskSucceeded ??= seen();
+                    break;
+                case 'task-failed':
+                    this.taskFailed ??= seen();
+                    break;
+                default:
+                    return;
+            }
+            this.notify();
+        });
+        void worker.exited.then(() => this.notify());
+    }
+    /** Resolves at the next notable line or at the worker's exit. */
+    next() {
+        return this.nextEvent;
+    }
+    get exited() {
+        return this.worker.hasExited;
+    }
+    arm() {
+        return new Promise((resolve) => {
+            this.wake = resolve;
+        });
+    }
+    notify() {
+        const wake = this.wake;
+        this.nextEvent = this.arm();
+        wake?.();
+    }
+}
+
+// Everything one run learns about the user's foundation, gathered once and shared by the gates:
+// the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
+// the action's own database connection. Work starts as early as possible and overlaps: the worker
+// boots (and imports the app) while the action connects and publishes the ping.
+function newRunIds() {
+    const runId = `cfg-${randomBytes(4).toString('hex')}`;
+    return {
+        runId,
+        nodeName: `${runId}@${hostname()}`,
+        queue: `${runId}.ping`,
+        taskId: randomUUID(),
+        applicationName: runId
+    };
+}
+class RunFacts {
+    settings;
+    secrets;
+    options;
+    ids = newRunIds();
+    startedAt = performance.now();
+    deadline;
+    command;
+    worker;
+    watch;
+    abort = new AbortController();
+    probePromise;
+    pingPromise;
+    databasePromise;
+    brokerConnection;
+    probeAtMs;
+    stopInfo;
+    constructor(settings, secrets, options = {}) {
+        this.settings = settings;
+        this.secrets = secrets;
+        this.options = options;
+        this.deadline = this.startedAt + settings.timeoutSeconds * 1000;
+        this.command = buildWorkerCommand(settings.workerArgs, {
+            nodeName: this.ids.nodeName,
+            queue: this.ids.queue,
+            includes: settings.pingTask === 'celery.ping' ? ['celery.contrib.testing.tasks'] : []
+        });
+    }
+    /** Boots the worker (it waits for our `go` after probing) and starts the ping. */
+    start() {
+        if (this.worker)
+            return;
+        const workDir = this.options.workDir ?? path$1.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates');
+        const worker = new WorkerProcess({
+            python: this.settings.python,
+            cwd: this.settings.workingDirectory,
+            app: this.settings.app,
+            argv: this.command.argv,
+            runId: this.ids.runId,
+            pingTask: this.settings.pingTask,
+            taskId: this.ids.taskId,
+            queue: this.ids.queue,
+            includePingModule: this.settings.pingTask === 'celery.ping',
+            logFile: path$1.join(workDir, this.ids.runId, 'worker.log'),
+            applicationName: this.ids.applicationName
+        }, this.secrets);
+        this.worker = worker;
+        this.watch = new WorkerWatch(worker, this.ids);
+        if (worker.pid)
+            this.options.onWorkerSpawned?.(worker.pid, this.ids.runId);
+        this.probePromise = Promise.race([
+            worker.events.then((event) => this.toProbeOutcome(event, worker)),
+            this.untilDeadlineOrCancel().then((why) => ({
+                ok: false,
+                kind: 'not-started',
+                message: why === 'cancelled'
+                    ? 'cancelled while the app was importing'
+                    : `the app did not finish importing within ${this.settings.timeoutSeconds} s (does importing it hang, e.g. waiting for a service?)`,
+                details: worker.lastLines(20).join('\n') || undefined
+            }))
+        ]);
+        this.pingPromise = this.runPing();
+        // Nobody may be awaiting these yet; a rejection must not crash the process.
+        this.pingPromise.catch(() => { });
+    }
+    probe() {
+        this.start();
+        return this.probePromise;
+    }
+    async dataPlane() {
+        const outcome = await this.probe();
+        return outcome.ok ? classifyDataPlane(outcome.probe) : undefined;
+    }
+    ping() {
+        this.start();
+        return this.pingPromise;
+    }
+    untilDeadlineOrCancel() {
+        return new Promise((resolve) => {
+            const timer = setTimeout(() => resolve('deadline'), Math.max(0, this.deadline - performance.now()));
+            timer.unref();
+            this.abort.signal.addEventListener('abort', () => {
+                clearTimeout(timer);
+                resolve('cancelled');
+            }, { once: true });
+        });
+    }
+    /**
+     * Resolves when the worker printed both banner lines, or will not print them any more: it got
+     * ready or exited, the ping's outcome is known, or time ran out.
+     */
+    async banner() {
+        const watch = this.watch;
+        if (!watch)
+            return {};
+        let pingSettled = false;
+        void this.ping().then(() => (pingSettled = true));
+        while (!(watch.transport && watch.results) && !watch.exited && !watch.ready && !pingSettled && !this.cancelled()) {
+            if (performance.now() >= this.deadline)
+                break;
+            await Promise.race([watch.next(), this.ping(), sleep(Math.min(250, Math.max(0, this.deadline - performance.now())))]);
+        }
+        return { transport: watch.transport, results: watch.results };
+    }
+    /** Where the action's own SQL checks connect: `database-url`, else the app's broker DSN. */
+    async databaseParts() {
+        if (this.settings.databaseUrlParts)
+            return { parts: this.settings.databaseUrlParts, source: 'input' };
+        const plane = await this.dataPlane();
+        return plane?.ok ? { parts: plane.plane.broker.parts, source: 'broker' } : undefined;
+    }
+    database() {
+        this.databasePromise ??= (async () => {
+            const target = await this.databaseParts();
+            if (!target)
+                throw new Error('no PostgreSQL DSN to check: set database-url or configure a PostgreSQL broker');
+            return connect(target.parts, { connectTimeoutMs: 5000 });
+        })();
+        return this.databasePromise;
+    }
+    /** The worker's processes right now (main process and pool children). */
+    workerProcessIds() {
+        const pid = this.worker?.pid;
+        if (!pid || !this.workerRunning())
+            return [];
+        return descendants(pid).filter(isAlive);
+    }
+    workerRunning() {
+        const w = this.worker;
+        return !!w && !w.hasExited && !!w.pid && isAlive(w.pid);
+    }
+    cancel() {
+        this.abort.abort();
+    }
+    cancelled() {
+        return this.abort.signal.aborted;
+    }
+    redact(text) {
+        return this.secrets.redact(text);
+    }
+    msSinceStart(atWorkerMs) {
+        if (atWorkerMs === undefined || !this.worker)
+            return undefined;
+        return Math.round(this.worker.spawnedAt - this.startedAt + atWorkerMs);
+    }
+    get probeMs() {
+        return this.probeAtMs;
+    }
+    /**
+     * Stops the worker (warm, then killed), removes the run's trace from the broker and result
+     * tables where the worker's role may delete, and closes every connection.
+     */
+    async close(graceMs = this.options.stopGraceMs ?? 10_000) {
+        this.cancel();
+        const worker = this.worker;
+        if (worker) {
+            const stop = await worker.stop(graceMs);
+            this.stopInfo = { how: stop.how, ms: Math.round(stop.ms) };
+        }
+        else
+            this.stopInfo = { how: 'not-started', ms: 0 };
+        await this.pingPromise?.catch(() => undefined);
+        let cleanup;
+        if (this.brokerConnection)
+            cleanup = await this.removeTrace(this.brokerConnection);
+        await this.brokerConnection?.close();
+        const db = await this.databasePromise?.catch(() => undefined);
+        await db?.close();
+        return cleanup;
+    }
+    workerInfo() {
+        const w = this.worker;
+        if (!w)
+            return undefined;
+        const exit = w.hasExited;
+        const log = w.logInfo();
+        const info = {
+            nodeName: this.ids.nodeName,
+            queue: this.ids.queue,
+            argv: ['celery', '-A', this.settings.app, 'worker', ...this.command.argv],
+            logTail: w.lastLines(),
+            logFile: log.file,
+            logBytes: log.bytes,
+            logTruncated: log.truncated
+        };
+        if (w.pid)
+            info.pid = w.pid;
+        if (this.watch?.ready)
+            info.readyLine = this.watch.ready.line;
+        if (exit)
+            info.exit = { code: exit.code, signal: exit.signal, afterMs: Math.round(exit.afterMs) };
+        if (this.stopInfo)
+            info.stop = this.stopInfo;
+        return info;
+    }
+    toProbeOutcome(event, worker) {
+        this.probeAtMs = Math.round(performance.now() - this.startedAt);
+        switch (event.event) {
+            case 'probe':
+                return { ok: true, probe: event };
+            case 'import-error':
+                return { ok: false, kind: 'import-error', error: { ...event, traceback: this.redact(event.traceback), message: this.redact(event.message) } };
+            case 'error':
+                return { ok: false, kind: 'not-started', message: this.redact(`${event.stage} failed: ${event.message}`), details: this.redact(event.traceback) };
+            default: {
+                const exit = worker.hasExited;
+                const stderr = worker.lastLines(5).join('\n');
+                const reason = exit?.spawnError ?? `${this.settings.python} did not run the probe (${event.reason}); is it a Python 3 interpreter with Celery installed?`;
+                return { ok: false, kind: 'not-started', message: this.redact(reason), details: stderr || undefined };
+            }
+        }
+    }
+    async runPing() {
+        const outcome = await this.probe();
+        const worker = this.worker;
+        if (!outcome.ok)
+            return { kind: 'not-run', reason: 'the app did not import' };
+        const plane = classifyDataPlane(outcome.probe);
+        if (!plane.ok) {
+            worker.cancel();
+            return { kind: 'not-run', reason: 'the data plane is not PostgreSQL' };
+        }
+        return pingThroughDataPlane({
+            worker,
+            watch: this.watch,
+            probe: outcome.probe,
+            plane: plane.plane,
+            queue: this.ids.queue,
+            taskId: this.ids.taskId,
+            deadline: this.deadline,
+            signal: this.abort.signal,
+            keepConnection: (db) => {
+                this.brokerConnection = db;
+            }
+        });
+    }
+    /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
+    async removeTrace(db) {
+        const outcome = await this.probePromise;
+        if (!outcome?.ok)
+            return { removed: false, detail: 'nothing published' };
+        const t = outcome.probe.tables;
+        const steps = [
+            ['messages', `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1)`, [this.ids.queue]],
+            ['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]],
+            ['result row', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = $1`, [this.ids.taskId]]
+        ];
+        const left = [];
+        for (const [what, sql, params] of steps) {
+            try {
+                await db.query(sql, params);
+            }
+            catch (err) {
+                const e = err;
+                // 42P01: the table never came to exist, so there is nothing to remove.
+                if (e.code !== '42P01')
+                    left.push(`${what} (${e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')})`);
+            }
+        }
+        return left.length
+            ? { removed: false, detail: this.redact(`left in the database: ${left.join(', ')}`) }
+            : { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` };
+    }
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+// Every secret the run learns (passwords in DSNs, whole DSNs) is registered here before anything
+// that could contain it is printed. Registration masks it in the runner's log (core.setSecret);
+// `redact` is applied to all outside text we write ourselves (summary, report, outputs, log file),
+// because masking by the runner does not cover files and is not guaranteed for derived values.
+class SecretRegistry {
+    mask;
+    secrets = new Set();
+    ordered = [];
+    constructor(mask = () => { }) {
+        this.mask = mask;
+    }
+    /** Registers a secret and the forms it takes in URLs and logs (percent-encoded, decoded). */
+    add(secret) {
+        if (secret)
+            this.register(secretForms(secret));
+    }
+    /** Registers a value exactly as given (a whole DSN: its encodings would only be noise). */
+    addExact(secret) {
+        if (secret && secret.length >= 2)
+            this.register([secret]);
+    }
+    register(forms) {
+        for (const form of forms) {
+            if (this.secrets.has(form))
+                continue;
+            this.secrets.add(form);
+            this.mask(form);
+        }
+        // Longest first, so a password that contains another secret is replaced whole.
+        this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        let out = text;
+        for (const secret of this.ordered) {
+            if (out.includes(secret))
+                out = out.split(secret).join('***');
+        }
+        return out;
+    }
+    get size() {
+        return this.secrets.size;
+    }
+}
+function secretForms(secret) {
+    const forms = new Set([secret]);
+    const tryAdd = (f) => {
+        try {
+            const v = f();
+            if (v)
+                forms.add(v);
+        }
+        catch {
+            // Not every string decodes; the raw form is registered regardless.
+        }
+    };
+    tryAdd(() => encodeURIComponent(secret));
+    tryAdd(() => decodeURIComponent(secret));
+    // SQLAlchemy's quote_plus style, used when people build URLs in Python.
+    tryAdd(() => encodeURIComponent(secret).replace(/%20/g, '+'));
+    tryAdd(() => decodeURIComponent(secret.replace(/\+/g, ' ')));
+    // Single characters would turn every log into asterisks; they are still redacted as part of
+    // the DSN they appear in.
+    return [...forms].filter((f) => f.length >= 2);
+}
+
+// One place where raw inputs (strings, from the runner's INPUT_* variables or the CLI's flags)
+// become one typed, validated Settings object. Every rejection is one line that names the input,
+// says what was expected and shows what was given.
+/** The gate a wrong input belongs to: it fails with the input's error; the others are skipped. */
+const GATE_OF_INPUT = {
+    [Inputs.App]: 'import',
+    [Inputs.WorkingDirectory]: 'import',
+    [Inputs.Python]: 'import',
+    [Inputs.WorkerArgs]: 'runtime',
+    [Inputs.PingTask]: 'runtime',
+    [Inputs.Timeout]: 'runtime',
+    [Inputs.DatabaseUrl]: 'db-access',
+    [Inputs.ExpectedRole]: 'rls-role',
+    [Inputs.TenantTables]: 'rls-role',
+    [Inputs.FailOn]: 'ci'
+};
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input "${input}": ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+/** Turns a parse function that throws plain Errors into a zod string field. */
+function field(parse) {
+    return string()
+        .optional()
+        .transform((raw, ctx) => {
+        try {
+            return parse((raw ?? '').trim());
+        }
+        catch (e) {
+            ctx.addIssue({ code: 'custom', message: e.message });
+            return NEVER;
+        }
+    });
+}
+// `module`, `package.module`, or `package.module:attribute`, as `celery -A` accepts them.
+const PYTHON_PATH = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$/;
+const TASK_NAME = /^[A-Za-z_][\w.:-]*$/;
+const MAX_TIMEOUT_SECONDS = 3600;
+const parseApp = (v) => {
+    if (!v)
+        throw new Error('is required: the Celery app as given to `celery -A`, e.g. app.celery_app');
+    if (!PYTHON_PATH.test(v))
+        throw new Error(`expected a Python module path like app.celery_app or pkg.module:app, got ${quoteGiven(v)}`);
+    return v;
+};
+const parseWorkingDirectory = (v) => {
+    const dir = path$1.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v || '.');
+    let isDir = false;
+    try {
+        isDir = statSync(dir).isDirectory();
+    }
+    catch {
+        throw new Error(`expected an existing directory, got ${quoteGiven(v)} (${dir} does not exist)`);
+    }
+    if (!isDir)
+        throw new Error(`expected a directory, got ${quoteGiven(v)} (${dir} is a file)`);
+    return dir;
+};
+const parsePython = (v) => {
+    const py = v || 'python3';
+    if (/[\u0000-\u001f]/.test(py))
+        throw new Error(`expected a Python interpreter name or path, got ${quoteGiven(py)}`);
+    return py;
+};
+const parseDatabaseUrl = (v) => {
+    if (!v)
+        return {};
+    const parts = parseDsn(v);
+    const scheme = parts?.scheme ?? /^([\w+.-]+):/.exec(v)?.[1]?.toLowerCase();
+    // node-postgres also understands the libpq spelling `postgres://`.
+    if (!parts || !(isPostgresScheme(parts.scheme) || parts.scheme === 'postgres'))
+        throw new Error(`expected a PostgreSQL DSN like postgresql://user:password@host:5432/db, got ${scheme ? `a ${scheme}:// URL` : 'something that is not a URL'}`);
+    return { url: v, parts };
+};
+const parseRole = (v) => {
+    const role = v || 'app_user';
+    if (role.length > 63 || /[\u0000]/.test(role))
+        throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(role)}`);
+    return role;
+};
+const parsePingTask = (v) => {
+    const task = v || 'celery.ping';
+    if (!TASK_NAME.test(task))
+        throw new Error(`expected a task name like celery.ping or app.tasks.ping, got ${quoteGiven(task)}`);
+    return task;
+};
+const parseTimeout = (v) => {
+    const raw = v || '60';
+    const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || n < 1 || n > MAX_TIMEOUT_SECONDS)
+        throw new Error(`expected a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${quoteGiven(raw)}`);
+    return n;
+};
+const parseFailOn = (v) => {
+    const mode = (v || 'foundation').toLowerCase();
+    if (mode !== 'foundation' && mode !== 'never')
+        throw new Error(`expected one of foundation, never; got ${quoteGiven(v)}`);
+    return mode;
+};
+/** Splits a list on commas and newlines, but not inside double-quoted identifiers. */
+function splitIdentifierList(v) {
+    const out = [];
+    let current = '';
+    let quoted = false;
+    for (const ch of v) {
+        if (ch === '"')
+            quoted = !quoted;
+        if (!quoted && (ch === ',' || ch === '\n')) {
+            if (current.trim())
+                out.push(current.trim());
+            current = '';
+            continue;
+        }
+        current += ch;
+    }
+    if (quoted)
+        throw new Error(`has an unclosed double quote in ${quoteGiven(v)}`);
+    if (current.trim())
+        out.push(current.trim());
+    return out;
+}
+const parseTenantTables = (v) => {
+    if (!v)
+        return undefined;
+    const names = splitIdentifierList(v);
+    for (const name of names) {
+        if (/[\u0000-\u001f]/.test(name) || name.length > 200)
+            throw new Error(`expected table names like invoices or public."Weird-Table", got ${quoteGiven(name)}`);
+    }
+    return names;
+};
+const parseWorkerArgsInput = (v) => splitWorkerArgs(v);
+const SettingsSchema = object({
+    [Inputs.App]: field(parseApp),
+    [Inputs.WorkingDirectory]: field(parseWorkingDirectory),
+    [Inputs.Python]: field(parsePython),
+    [Inputs.WorkerArgs]: field(parseWorkerArgsInput),
+    [Inputs.DatabaseUrl]: field(parseDatabaseUrl),
+    [Inputs.ExpectedRole]: field(parseRole),
+    [Inputs.PingTask]: field(parsePingTask),
+    [Inputs.Timeout]: field(parseTimeout),
+    [Inputs.TenantTables]: field(parseTenantTables),
+    [Inputs.FailOn]: field(parseFailOn)
+});
+/** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
+function parseSettings(raw) {
+    const result = SettingsSchema.safeParse(raw);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        const input = (issue?.path[0] ?? Inputs.App);
+        throw new InputError(input, issue?.message ?? 'is invalid');
+    }
+    const s = result.data;
+    return {
+        app: s[Inputs.App],
+        workingDirectory: s[Inputs.WorkingDirectory],
+        python: s[Inputs.Python],
+        workerArgs: s[Inputs.WorkerArgs],
+        databaseUrl: s[Inputs.DatabaseUrl].url,
+        databaseUrlParts: s[Inputs.DatabaseUrl].parts,
+        expectedRole: s[Inputs.ExpectedRole],
+        pingTask: s[Inputs.PingTask],
+        timeoutSeconds: s[Inputs.Timeout],
+        tenantTables: s[Inputs.TenantTables],
+        failOn: s[Inputs.FailOn]
+    };
+}
+
+/** Under GitHub's 1 MiB (1,048,576 bytes) per step, with room for whatever else the step adds. */
+const DEFAULT_SUMMARY_BUDGET_BYTES = 1_000_000;
+const SUMMARY_TITLE = 'Celery foundation gates';
+const NOTHING_LEFT_OUT = { detailsOmitted: new Set(), runOmitted: false };
+// The order is the priority: what a reviewer misses least goes first.
+const TRIM_STEPS = [
+    shortenWorkerLog,
+    omitGateDetails,
+    omitRunSection,
+    truncateOutsideText,
+    dropTrailingGates
+];
+const TIMING_MILESTONES = [
+    ['probeMs', 'App probed'],
+    ['workerReadyMs', 'Worker ready'],
+    ['pingPublishedMs', 'Ping published'],
+    ['pongMs', 'Pong received'],
+    ['roundTripMs', 'Ping round trip (duration)'],
+    ['gatesMs', 'Gates checked'],
+    ['workerStopMs', 'Worker stopped'],
+    ['totalMs', 'Total']
+];
+const STOP_DESCRIPTIONS = {
+    warm: 'warm shutdown in',
+    killed: 'killed after',
+    'already-exited': 'had already exited; checked in',
+    'not-started': 'never started; checked in'
+};
+/** The job summary in GitHub-flavoured markdown, at most `budgetBytes` of UTF-8. */
+function renderSummary(report, options = {}) {
+    const budgetBytes = options.budgetBytes ?? DEFAULT_SUMMARY_BUDGET_BYTES;
+    if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
+        throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`);
+    }
+    const parts = summaryParts(report);
+    const blocks = function* (cuts) {
+        yield* summaryBlocks(report, parts, cuts);
+        yield* trimNotice(leftOut(report, cuts), budgetBytes);
+    };
+    const fits = (cuts) => fitsInBytes(textPieces(blocks(cuts)), budgetBytes);
+    let cuts = NOTHING_LEFT_OUT;
+    const applied = [];
+    for (const trim of TRIM_STEPS) {
+        if (fits(cuts))
+            break;
+        cuts = trim(report, cuts, fits);
+        applied.push(trim);
+    }
+    // A later cut can free more room than the earlier ones needed to take (a huge traceback
+    // makes the whole log go first): give it back, to the most valuable content first.
+    for (const trim of applied.slice(0, -1).reverse())
+        cuts = trim(report, cuts, fits);
+    return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(report, parts, cuts, budgetBytes);
+}
+function summaryParts(report) {
+    return {
+        verdict: once(() => verdictSentence(report)),
+        interruption: memoize((messageBytes) => interruptionCallout(report.interrupted, messageBytes)),
+        gateRow: memoize((evidenceBytes) => memoize((gate) => gateRow(gate, evidenceBytes))),
+        gateDetails: memoize(gateDetailsSection),
+        run: once(() => runSection(report))
+    };
+}
+function* summaryBlocks(report, parts, cuts) {
+    yield [`## ${SUMMARY_TITLE}`];
+    yield [parts.verdict()];
+    const interruption = parts.interruption(cuts.outsideTextBytes);
+    if (interruption !== undefined)
+        yield [interruption];
+    const shownGates = report.gates.slice(0, cuts.gatesShown);
+    if (shownGates.length > 0)
+        yield gateMatrix(shownGates, parts.gateRow(cuts.outsideTextBytes));
+    for (const [index, gate] of report.gates.entries()) {
+        if (hasDetails(gate) && !cuts.detailsOmitted.has(index))
+            yield [parts.gateDetails(gate)];
+    }
+    const { worker } = report;
+    if (worker !== undefined && worker.logTail.length > 0 && cuts.logLines !== 0) {
+        yield [workerLogSection(worker, cuts.logLines)];
+    }
+    yield [timingsSection(report.timings)];
+    if (!cuts.runOmitted)
+        yield [parts.run()];
+}
+function once(compute) {
+    let result;
+    return () => (result ??= { value: compute() }).value;
+}
+function memoize(compute) {
+    const cache = new Map();
+    return (key) => {
+        let entry = cache.get(key);
+        if (entry === undefined) {
+            entry = { value: compute(key) };
+            cache.set(key, entry);
+        }
+        return entry.value;
+    };
+}
+/** The text as pieces whose concatenation it is: blocks apart by a blank line, a final newline. */
+function* textPieces(blocks) {
+    let separator = '';
+    for (const block of blocks) {
+        for (const line of block) {
+            yield separator + line;
+            separator = '\n';
+        }
+        separator = '\n\n';
+    }
+    if (separator !== '')
+        yield '\n';
+}
+function fitsInBytes(pieces, budgetBytes) {
+    let usedBytes = 0;
+    for (const piece of pieces) {
+        usedBytes += utf8ByteLength(piece);
+        if (usedBytes > budgetBytes)
+            return false;
+    }
+    return true;
+}
+function joinBlocks(blocks) {
+    return [...textPieces(blocks)].join('');
+}
+function verdictSentence(report) {
+    return `**Verdict: ${statusBadge(report.verdict)}** — ${describeGateOutcome(report.gates, inlineCode)}.`;
+}
+function interruptionCallout(interrupted, maxBytes) {
+    if (interrupted === undefined)
+        return undefined;
+    const message = escapeTableCell(capText(interrupted.message, maxBytes));
+    return `> 🛑 **Run interrupted: ${describeInterruption(interrupted.kind)}.** ${message}`.trimEnd();
+}
+function* gateMatrix(gates, gateRow) {
+    yield* tableHeader(['Gate', 'Description', 'Status', 'Evidence']);
+    for (const gate of gates)
+        yield gateRow(gate);
+}
+function gateRow(gate, evidenceBytes) {
+    return tableRow([
+        `**${escapeTableCell(gate.title)}** ${inlineCode(gate.id)}`,
+        escapeTableCell(gate.description),
+        statusBadge(gate.status),
+        escapeTableCell(capText(gate.evidence, evidenceBytes)) || '—'
+    ]);
+}
+function gateDetailsSection(gate) {
+    const summary = `${statusBadge(gate.status)} ${escapeHtmlLine(gate.title)} (<code>${escapeHtmlLine(gate.id)}</code>): details`;
+    // A failure's details are the first thing a reader wants; the rest stays folded.
+    return detailsBlock(summary, preBlock(gate.details), { open: gate.status === 'fail' });
+}
+function hasDetails(gate) {
+    return gate.details !== undefined && gate.details.trim() !== '';
+}
+function workerLogSection(worker, logLines) {
+    const lines = logLines === undefined ? worker.logTail : worker.logTail.slice(-logLines);
+    return detailsBlock(`Worker log (last ${formatCount(lines.length)} lines)`, `${whereIsTheFullLog(worker)}\n\n${preBlock(lines.join('\n'))}`);
+}
+function whereIsTheFullLog(worker) {
+    const size = `${formatCount(worker.logBytes)} bytes${worker.logTruncated ? ', cut at its size limit' : ''}`;
+    return worker.logFile === undefined
+        ? `No log file was kept (the worker printed ${size}).`
+        : `Full log: ${inlineCode(worker.logFile)} (${size}).`;
+}
+function timingsSection(timings) {
+    const rows = TIMING_MILESTONES.flatMap(([key, label]) => {
+        const ms = timings[key];
+        return ms === undefined ? [] : [[label, formatCount(ms)]];
+    });
+    const table = markdownTable(['Milestone', 'ms'], rows);
+    return detailsBlock(`Timings (total ${formatCount(timings.totalMs)} ms)`, `Milliseconds since the run started.\n\n${table}`);
+}
+function runSection(report) {
+    const facts = markdownTable(['Field', 'Value'], presentRows(runFacts(report)));
+    const settingRows = Object.entries(report.settings).map(([name, value]) => [
+        inlineCode(name),
+        value === '' ? '_(empty)_' : inlineCode(value)
+    ]);
+    const settings = settingRows.length === 0 ? [] : [markdownTable(['Input', 'Value'], settingRows)];
+    return detailsBlock(`Run <code>${escapeHtmlLine(report.runId)}</code>`, [facts, ...settings].join('\n\n'));
+}
+function runFacts(report) {
+    const { worker, ping, versions } = report;
+    return [
+        ['Run id', inlineCode(report.runId)],
+        ['Tool', escapeTableCell(`${report.tool.name} ${report.tool.version}`)],
+        ['Started', escapeTableCell(report.startedAt)],
+        ['Finished', escapeTableCell(report.finishedAt)],
+        ['Fail on', inlineCode(report.failOn)],
+        ['Worker node', optional(worker?.nodeName, inlineCode)],
+        ['Queue', optional(worker?.queue, inlineCode)],
+        ['Worker pid', optional(worker?.pid, String)],
+        ['Worker command', optional(worker?.argv.join(' '), inlineCode)],
+        ['Worker exit', optional(worker?.exit, describeExit)],
+        ['Worker stop', optional(worker?.stop, (stop) => `${STOP_DESCRIPTIONS[stop.how]} ${formatCount(stop.ms)} ms`)],
+        ['Ping task', optional(ping?.task, inlineCode)],
+        ['Ping task id', optional(ping?.taskId, inlineCode)],
+        ['Ping status', optional(ping?.status, escapeTableCell)],
+        ['Ping result', optional(ping?.result, inlineCode)],
+        ['Ping round trip', optional(ping?.roundTripMs, (ms) => `${formatCount(ms)} ms`)],
+        ['Broker trace', optional(report.trace, describeTrace)],
+        ['Python', optional(versions.python, escapeTableCell)],
+        ['Celery', optional(versions.celery, escapeTableCell)],
+        ['Kombu', optional(versions.kombu, escapeTableCell)],
+        ['SQLAlchemy', optional(versions.sqlalchemy, escapeTableCell)],
+        ['Node', escapeTableCell(versions.node)],
+        ['Action', escapeTableCell(versions.action)]
+    ];
+}
+function describeExit(exit) {
+    const how = exit.signal !== null ? `signal ${escapeTableCell(exit.signal)}` : `code ${exit.code ?? 'unknown'}`;
+    return `exited with ${how} after ${formatCount(exit.afterMs)} ms`;
+}
+function describeTrace(trace) {
+    return `${trace.removed ? 'removed' : 'left in place'}: ${escapeTableCell(trace.detail)}`;
+}
+function optional(value, format) {
+    return value === undefined || value === '' ? undefined : format(value);
+}
+function presentRows(rows) {
+    return rows.flatMap(([label, value]) => (value === undefined ? [] : [[label, value]]));
+}
+/** Cells must already be escaped. */
+function markdownTable(headers, rows) {
+    return [...tableHeader(headers), ...rows.map(tableRow)].join('\n');
+}
+function tableHeader(headers) {
+    return [tableRow(headers), tableRow(headers.map(() => '---'))];
+}
+function tableRow(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+function capText(text, maxBytes) {
+    return maxBytes === undefined || utf8ByteLength(text) <= maxBytes ? text : `${truncateUtf8(text, maxBytes)}…`;
+}
+function formatCount(value) {
+    return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+// ---- fitting the budget ----
+function shortenWorkerLog(report, cuts, fits) {
+    const total = report.worker?.logTail.length ?? 0;
+    return { ...cuts, logLines: largestFitting(total, (logLines) => fits({ ...cuts, logLines })) ?? 0 };
+}
+function omitGateDetails(report, cuts, fits) {
+    // Smallest first, so keeping the first k of them and omitting the rest drops the largest.
+    const bySize = report.gates
+        .flatMap((gate, index) => (hasDetails(gate) ? [{ index, bytes: utf8ByteLength(gate.details) }] : []))
+        .sort((a, b) => a.bytes - b.bytes)
+        .map(({ index }) => index);
+    const omittingAllBut = (kept) => ({ ...cuts, detailsOmitted: new Set(bySize.slice(kept)) });
+    return omittingAllBut(largestFitting(bySize.length, (kept) => fits(omittingAllBut(kept))) ?? 0);
+}
+function omitRunSection(_report, cuts, fits) {
+    const kept = { ...cuts, runOmitted: false };
+    return fits(kept) ? kept : { ...cuts, runOmitted: true };
+}
+function truncateOutsideText(report, cuts, fits) {
+    const longest = outsideTexts(report).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0);
+    const outsideTextBytes = largestFitting(longest, (bytes) => fits({ ...cuts, outsideTextBytes: bytes })) ?? 0;
+    // Undefined when nothing is cut, so the notice can tell without measuring every text again.
+    return { ...cuts, outsideTextBytes: outsideTextBytes < longest ? outsideTextBytes : undefined };
+}
+function dropTrailingGates(report, cuts, fits) {
+    const gatesShown = largestFitting(report.gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0;
+    return { ...cuts, gatesShown };
+}
+/** The texts `outsideTextBytes` caps: every evidence cell and the interruption message. */
+function outsideTexts(report) {
+    return [...report.gates.map((gate) => gate.evidence), report.interrupted?.message ?? ''];
+}
+/** The largest n in 0..max for which `fitsWith(n)` holds, given it holds for all smaller n too. */
+function largestFitting(max, fitsWith) {
+    if (!fitsWith(0))
+        return undefined;
+    let low = 0;
+    let high = max;
+    while (low < high) {
+        const middle = Math.ceil((low + high) / 2);
+        if (fitsWith(middle))
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+/** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
+function keepLeadingBlocks(report, parts, cuts, budgetBytes) {
+    const notice = trimNotice([...leftOut(report, cuts), 'the rest of the summary'], budgetBytes);
+    const kept = [];
+    for (const block of summaryBlocks(report, parts, cuts)) {
+        const lines = [...block];
+        if (!fitsInBytes(textPieces([...kept, lines, ...notice]), budgetBytes))
+            break;
+        kept.push(lines);
+    }
+    return truncateUtf8(joinBlocks([...kept, ...notice]), budgetBytes);
+}
+/** What the cuts leave out, one phrase each, for the notice at the end of the summary. */
+function leftOut(report, cuts) {
+    const { worker, gates } = report;
+    const phrases = [];
+    const logTotal = worker?.logTail.length ?? 0;
+    if (cuts.logLines !== undefined && cuts.logLines < logTotal) {
+        const fullLog = worker?.logFile === undefined ? '' : ` (full log: ${inlineCode(worker.logFile)})`;
+        phrases.push(cuts.logLines === 0
+            ? `worker log omitted${fullLog}`
+            : `worker log shortened to ${formatCount(cuts.logLines)} of ${formatCount(logTotal)} lines`);
+    }
+    if (cuts.detailsOmitted.size > 0) {
+        const ids = gates.filter((_gate, index) => cuts.detailsOmitted.has(index)).map((gate) => gate.id);
+        phrases.push(`details of ${nameIds(ids, inlineCode)} omitted`);
+    }
+    if (cuts.runOmitted)
+        phrases.push('run section omitted');
+    if (cuts.outsideTextBytes !== undefined) {
+        phrases.push(`evidence and messages cut to ${formatCount(cuts.outsideTextBytes)} bytes each`);
+    }
+    if (cuts.gatesShown !== undefined && cuts.gatesShown < gates.length) {
+        phrases.push(`only the first ${formatCount(cuts.gatesShown)} of ${formatCount(gates.length)} gates shown`);
+    }
+    return phrases;
+}
+function trimNotice(phrases, budgetBytes) {
+    if (phrases.length === 0)
+        return [];
+    const limit = budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES
+        ? "GitHub's 1 MiB limit"
+        : `a budget of ${formatCount(budgetBytes)} bytes`;
+    return [[`_Summary trimmed to fit ${limit}: ${phrases.join('; ')}._`]];
+}
+
+// Where a finished report goes on a runner: the job summary, the step outputs and a JSON file.
+// Writes are synchronous so they also work from a signal handler that must finish before the
+// runner kills the process, and everything passes through the secret registry one last time.
+function reportPathFor(runId) {
+    return path$1.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates', runId, 'report.json');
+}
+class ActionsSink {
+    secrets;
+    written = false;
+    constructor(secrets) {
+        this.secrets = secrets;
+    }
+    write(report) {
+        if (this.written)
+            return;
+        this.written = true;
+        const redact = (s) => this.secrets.redact(s);
+        const reportPath = reportPathFor(report.runId);
+        const problems = [];
+        try {
+            mkdirSync(path$1.dirname(reportPath), { recursive: true });
+            writeFileSync(reportPath, redact(JSON.stringify(report, null, 2)) + '\n');
+        }
+        catch (err) {
+            problems.push(`report file ${reportPath}: ${err.message}`);
+        }
+        const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+        if (summaryFile) {
+            try {
+                appendFileSync(summaryFile, redact(renderSummary(report)));
+            }
+            catch (err) {
+                problems.push(`job summary: ${err.message}`);
+            }
+        }
+        setOutput(Outputs.Verdict, report.verdict);
+        setOutput(Outputs.Gates, redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence })))));
+        setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','));
+        setOutput(Outputs.Report, reportPath);
+        for (const p of problems)
+            warning(`Could not write the ${p}`);
+    }
+}
+
+// The action's main step: inputs → settings → gates → report → sinks. Thin on purpose; the run
+// itself lives in run/facts.ts and the gates in gates/. Whatever happens — an input error, a
+// cancellation, a crash — the summary, the outputs and the report are written.
+/** Warm-shutdown bounds: see stopGrace. */
+const CANCEL_GRACE_MS = 4000;
+const HEALTHY_STOP_GRACE_MS = 10_000;
+const BROKEN_STOP_GRACE_MS = 2000;
+async function run() {
+    const base = { gates: FOUNDATION_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' };
+    const secrets = new SecretRegistry((s) => setSecret(s));
+    const sink = new ActionsSink(secrets);
+    try {
+        const raw = readRawInputs();
+        // Before anything can print it: the DSN given as input and its password.
+        secrets.addExact(raw[Inputs.DatabaseUrl]);
+        secrets.add(parseDsn(raw[Inputs.DatabaseUrl] ?? '')?.password);
+        base.failOn = raw[Inputs.FailOn] || 'foundation';
+        let settings;
+        try {
+            settings = parseSettings(raw);
+        }
+        catch (err) {
+            if (!(err instanceof InputError))
+                throw err;
+            const message = secrets.redact(err.message);
+            const interrupted = { kind: 'input-error', message };
+            finish(sink, buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] }));
+            setFailed(message);
+            return;
+        }
+        await runGatesAndReport(settings, secrets, sink, base);
+    }
+    catch (err) {
+        // Last line of defence: a bug must still leave a summary that says so.
+        const message = secrets.redact(`the action crashed: ${errorLine(err)}`);
+        finish(sink, buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }));
+        setFailed(message);
+    }
+}
+async function runGatesAndReport(settings, secrets, sink, base) {
+    const facts = new RunFacts(settings, secrets, {
+        onWorkerSpawned: (pid, runId) => {
+            saveState(State.WorkerPid, String(pid));
+            saveState(State.RunId, runId);
+        }
+    });
+    const results = [];
+    const reportInput = (extra) => ({
+        ...base,
+        results,
+        runId: facts.ids.runId,
+        failOn: settings.failOn,
+        settings,
+        facts,
+        ...extra
+    });
+    let cancelled;
+    const stopListening = onCancellation({
+        cancel(signal) {
+            cancelled = signal;
+            warning(`Received ${signal}: stopping the worker and writing the summary`);
+            facts.cancel();
+        },
+        hurry(signal) {
+            // No time for a warm shutdown: kill the worker group and write what we have, synchronously.
+            facts.worker?.killNow();
+            finish(sink, buildReport(reportInput({ interrupted: { kind: 'cancelled', message: `cancelled by ${signal}` } })));
+            setFailed(`Cancelled by ${signal}`);
+            process.exit(1);
+        }
+    });
+    let crash;
+    let cleanup;
+    facts.start();
+    try {
+        await runGates(FOUNDATION_GATES, settings, facts, {
+            onGateEnd: (r) => {
+                results.push(r);
+                info(neutralizeCommands(`${statusLabel(r.status).padEnd(7)} ${r.id}: ${r.evidence.split('\n')[0]}`));
+            }
+        });
+    }
+    catch (err) {
+        crash = err;
+    }
+    try {
+        cleanup = await facts.close(stopGrace(cancelled, results));
+    }
+    catch (err) {
+        crash ??= err;
+    }
+    const interrupted = cancelled
+        ? { kind: 'cancelled', message: `cancelled by ${cancelled}` }
+        : crash
+            ? { kind: 'crash', message: secrets.redact(`the action crashed: ${errorLine(crash)}`) }
+            : undefined;
+    const report = buildReport(reportInput({ interrupted, cleanup }));
+    await addPingFacts(report, facts).catch(() => { });
+    finish(sink, report);
+    stopListening();
+    const failed = report.gates.filter((g) => g.foundation && g.status === 'fail').map((g) => g.id);
+    if (interrupted)
+        setFailed(interrupted.message);
+    else if (report.verdict === 'fail' && settings.failOn !== 'never')
+        setFailed(`Celery foundation gates failed: ${failed.join(', ')} (see the job summary)`);
+}
+/**
+ * How long the worker gets for its warm shutdown before it is killed: a worker that answered gets
+ * the full bound (Celery 5.7 needs 4–5 s even when idle); one that never worked only needs to
+ * release its connections, and a cancelled run must finish inside the runner's 7.5 s window.
+ */
+function stopGrace(cancelled, results) {
+    if (cancelled)
+        return CANCEL_GRACE_MS;
+    return results.find((r) => r.id === 'runtime')?.status === 'pass' ? HEALTHY_STOP_GRACE_MS : BROKEN_STOP_GRACE_MS;
+}
+function readRawInputs() {
+    const raw = {};
+    for (const name of Object.values(Inputs))
+        raw[name] = getInput(name);
+    return raw;
+}
+function finish(sink, report) {
+    sink.write(report);
+    info('');
+    info(renderMatrixText(report));
+    const tail = report.worker?.logTail ?? [];
+    if (tail.length) {
+        startGroup(`Worker log (last ${Math.min(tail.length, 60)} lines; full log: ${report.worker?.logFile ?? 'n/a'})`);
+        // The worker's output is outside text: a line starting with `::` must not become a workflow
+        // command (set an output, add a mask, stop the log …), so the runner is told to ignore them.
+        const token = randomUUID();
+        info(`::stop-commands::${token}`);
+        for (const line of tail.slice(-60))
+            info(line);
+        info(`::${token}::`);
+        endGroup();
+    }
+}
+/** One line of outside text for the log: no control characters, no workflow command. */
+function neutralizeCommands(line) {
+    return stripControlCharacters(line).replace(/^(\s*)::/, '$1: :');
+}
+
+// Exit explicitly: a socket or timer left behind by user code must not hang the step.
+run().then(() => process.exit(), (err) => {
+    console.error(`::error::Celery foundation gates crashed: ${err?.message ?? String(err)}`);
+    process.exit(1);
+});

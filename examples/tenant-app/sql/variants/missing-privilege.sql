@@ -1,0 +1,13 @@
+-- Variant: the app role lost UPDATE on kombu_message.
+-- Breaks: consuming. The worker takes a message with SELECT ... FOR UPDATE,
+-- which needs the UPDATE privilege (SELECT alone is not enough), and then
+-- marks it invisible with an UPDATE. Publishing (INSERT) still works, so
+-- producers see no error and tasks pile up in kombu_message.
+-- What a user sees: the banner, then the worker logs its ready line and dies
+-- a few milliseconds later, on its first poll, with
+--   CRITICAL ... Unrecoverable error: ProgrammingError(... InsufficientPrivilege)
+--   permission denied for table kombu_message
+-- A check that only waits for the ready line passes. Exit status 1 on
+-- Celery 5.3 and later, 0 on Celery 5.2.
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+REVOKE UPDATE ON kombu_message FROM :"app_role";

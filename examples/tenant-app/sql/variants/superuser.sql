@@ -1,0 +1,12 @@
+-- Variant: the app role is a SUPERUSER.
+-- Breaks: least privilege and tenant isolation. A superuser bypasses every
+-- row-level-security policy (FORCE included), so the worker role can read
+-- and write the invoices of all tenants, and can create, drop or alter
+-- anything in the cluster.
+-- What a user sees: nothing. The worker boots, answers pings and records
+-- invoices exactly as before. Only a role check (pg_roles.rolsuper) or a read
+-- of invoices without a tenant set (rows of every tenant come back) shows it.
+-- Role attributes are cluster-wide: this changes the role in every database.
+-- Running setup.sql again resets it (NOSUPERUSER).
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+ALTER ROLE :"app_role" SUPERUSER;

@@ -1,0 +1,41 @@
+// Bundles the action's two entry points (main and post) into dist/ and copies the Python
+// bootstrap next to them: dist/ is what the runner executes, so it must be self-contained.
+import { copyFileSync, mkdirSync } from 'node:fs'
+import commonjs from '@rollup/plugin-commonjs'
+import { nodeResolve } from '@rollup/plugin-node-resolve'
+import typescript from '@rollup/plugin-typescript'
+
+const copyBootstrap = {
+  name: 'copy-bootstrap',
+  writeBundle() {
+    mkdirSync('dist', { recursive: true })
+    copyFileSync('src/celery/bootstrap.py', 'dist/bootstrap.py')
+  }
+}
+
+export default {
+  input: { index: 'src/index.ts', post: 'src/post.ts' },
+  output: {
+    dir: 'dist',
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunk-[name].js',
+    generatedCode: 'es2015'
+  },
+  // pg keeps an optional, lazy require of pg-native; the action never uses it.
+  external: ['pg-native'],
+  plugins: [
+    typescript({ tsconfig: './tsconfig.build.json' }),
+    // execa-style packages need the node export condition; see docs/tooling facts.
+    nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }),
+    commonjs(),
+    copyBootstrap
+  ],
+  onwarn(warning, warn) {
+    // zod ships misplaced /*#__PURE__*/ annotations and @actions/core has circular imports;
+    // all three are harmless and would drown real warnings.
+    // TypeScript's CommonJS helpers in @actions/* test `this` at module level (THIS_IS_UNDEFINED).
+    if (['INVALID_ANNOTATION', 'CIRCULAR_DEPENDENCY', 'THIS_IS_UNDEFINED'].includes(warning.code)) return
+    warn(warning)
+  }
+}

@@ -1,0 +1,99 @@
+// Is the app's data plane PostgreSQL? Decided from what the imported app configures (reported by
+// bootstrap.py), never from environment variables or guesses. Shared by the broker-config gate
+// and by the run, which boots the worker only when there is a Postgres data plane to ping through.
+import { isPostgresScheme, parseDsn, redactDsn, type DsnParts } from '../db/dsn.js'
+import type { ProbeReport } from './probe.js'
+
+export interface Endpoint {
+  url: string
+  parts: DsnParts
+  redacted: string
+}
+
+export interface DataPlane {
+  broker: Endpoint
+  backend: Endpoint
+}
+
+export type DataPlaneCheck =
+  | { ok: true; plane: DataPlane; notes: string[] }
+  | { ok: false; problems: string[]; brokerShown: string; backendShown: string }
+
+const KNOWN: Record<string, string> = {
+  redis: 'Redis',
+  rediss: 'Redis (TLS)',
+  'sentinel': 'Redis Sentinel',
+  amqp: 'RabbitMQ/AMQP',
+  amqps: 'RabbitMQ/AMQP (TLS)',
+  pyamqp: 'RabbitMQ/AMQP',
+  librabbitmq: 'RabbitMQ/AMQP',
+  sqs: 'Amazon SQS',
+  memory: 'in-memory (not shared between processes)',
+  filesystem: 'filesystem',
+  rpc: 'RPC (replies over the AMQP broker)',
+  disabled: 'disabled (no result backend)',
+  cache: 'cache (memcached/in-memory)',
+  mongodb: 'MongoDB',
+  'django-db': 'django-db (Django ORM)',
+  'django-cache': 'django-cache',
+  file: 'filesystem',
+  sqlite: 'SQLite',
+  mysql: 'MySQL',
+  mssql: 'Microsoft SQL Server',
+  oracle: 'Oracle'
+}
+
+function describeScheme(scheme: string): string {
+  const base = scheme.split('+')[0] ?? scheme
+  return KNOWN[base] ? `${scheme}:// (${KNOWN[base]})` : `${scheme}://`
+}
+
+function endpoint(url: string | null | undefined): { url: string; parts?: DsnParts; shown: string } {
+  const u = url ?? ''
+  return { url: u, parts: parseDsn(u), shown: u ? redactDsn(u) : '(not set)' }
+}
+
+const POSTGRES_ALIAS_HINT = 'SQLAlchemy 1.4+ rejects the postgres:// alias: write postgresql://'
+
+export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
+  const problems: string[] = []
+  const notes: string[] = []
+  const broker = endpoint(probe.broker.url)
+  const backend = endpoint(probe.backend.url)
+
+  const bp = broker.parts
+  if (!bp) problems.push(`broker is not a URL: ${broker.shown}`)
+  else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
+    problems.push(`broker is ${describeScheme(bp.prefix ? `${bp.prefix}+${bp.scheme}` : bp.scheme)}, not PostgreSQL (sqla+postgresql://)`)
+  else if (!isPostgresScheme(bp.scheme))
+    problems.push(
+      bp.scheme === 'postgres'
+        ? `broker uses sqla+postgres://: ${POSTGRES_ALIAS_HINT}`
+        : `broker is SQLAlchemy on ${describeScheme(bp.scheme)}, not PostgreSQL (sqla+postgresql://)`
+    )
+  if (probe.broker.urls && probe.broker.urls.length > 1)
+    notes.push(`${probe.broker.urls.length} failover broker URLs configured; the first is checked`)
+
+  const rp = backend.parts
+  const scheme = probe.backend.scheme ?? ''
+  if (!probe.backend.url || scheme === 'disabled') problems.push('result backend is not configured (results are disabled), not PostgreSQL (db+postgresql://)')
+  else if (!rp) problems.push(`result backend is ${describeScheme(scheme)}, not PostgreSQL (db+postgresql://)`)
+  else if (rp.prefix !== 'db') problems.push(`result backend is ${describeScheme(rp.prefix ? `${rp.prefix}+${rp.scheme}` : rp.scheme)}, not PostgreSQL (db+postgresql://)`)
+  else if (!isPostgresScheme(rp.scheme))
+    problems.push(
+      rp.scheme === 'postgres'
+        ? `result backend uses db+postgres://: ${POSTGRES_ALIAS_HINT}`
+        : `result backend is SQLAlchemy on ${describeScheme(rp.scheme)}, not PostgreSQL (db+postgresql://)`
+    )
+  else if (probe.backend.backend_error) problems.push(`result backend cannot load: ${probe.backend.backend_error}`)
+
+  if (problems.length || !bp || !rp) return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown }
+  return {
+    ok: true,
+    notes,
+    plane: {
+      broker: { url: broker.url, parts: bp, redacted: broker.shown },
+      backend: { url: backend.url, parts: rp, redacted: backend.shown }
+    }
+  }
+}

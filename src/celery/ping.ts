@@ -1,0 +1,309 @@
+// The data-plane ping: the message Celery itself built (in bootstrap.py) is inserted into the
+// broker's tables on the run's own queue before the worker starts, so the worker's first poll
+// takes it; then the result row is read back from the result backend's table by task id.
+// `celery inspect ping` cannot work on this transport (no fanout), so this is the only proof.
+//
+// Every wait is bounded by the run's deadline and wakes early on the worker's own signals: its
+// exit (Celery 5.2 exits 0 even on fatal errors), an `Unrecoverable error`, or the database
+// refusing it (the worker itself would retry forever).
+import { connect, describeDbError, isRefusal, qualified, type Database } from '../db/database.js'
+import { dsnTarget, type DsnParts } from '../db/dsn.js'
+import type { DataPlane } from './data-plane.js'
+import type { ProbeReport } from './probe.js'
+import { decodeResult, describeStoredException, type DecodedResult } from './result-decode.js'
+import type { WorkerExit, WorkerProcess } from './worker-process.js'
+import type { SeenLine, WorkerWatch } from './worker-watch.js'
+
+export type PingOutcome =
+  | { kind: 'pong'; result: DecodedResult; publishedAtMs: number; pongAtMs: number }
+  | { kind: 'task-failed'; error: string; traceback?: string; pongAtMs: number }
+  | { kind: 'not-run'; reason: string }
+  | { kind: 'db-refused'; reason: string; source: 'worker' | 'action'; line?: string }
+  | { kind: 'db-denied'; object: string; line: string }
+  | { kind: 'worker-exited'; exit: WorkerExit; line?: string }
+  | { kind: 'no-result'; line: string }
+  | { kind: 'timeout'; detail: string }
+  | { kind: 'cancelled' }
+
+export interface PingDeps {
+  worker: WorkerProcess
+  watch: WorkerWatch
+  probe: ProbeReport
+  plane: DataPlane
+  queue: string
+  taskId: string
+  /** performance.now() value after which the worker has not answered in time. */
+  deadline: number
+  signal: AbortSignal
+  /** Receives the broker connection, which the run reuses for cleanup and closes. */
+  keepConnection: (db: Database) => void
+}
+
+/** Status values after which celery_taskmeta will not change for this task. */
+const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
+const RESULT_POLL_MS = 10
+/** How long the worker may take to print its own refusal once we already know the cause. */
+const REFUSAL_GRACE_MS = 5000
+/** How long a task the worker logged as succeeded may take to show its result row. */
+const RESULT_ROW_GRACE_MS = 3000
+
+export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
+  const payload = d.probe.ping_payload
+  if (!payload) {
+    d.worker.cancel()
+    return { kind: 'not-run', reason: `Celery could not build the ping message: ${d.probe.ping_payload_error ?? 'no payload'}` }
+  }
+  const tables = d.probe.tables
+
+  // 1. Reach the broker's database as the worker will: same DSN, same role.
+  let broker: Database | undefined
+  let actionRefusal: string | undefined
+  try {
+    broker = await connect(d.plane.broker.parts, { connectTimeoutMs: boundedMs(d.deadline, 5000) })
+    d.keepConnection(broker)
+  } catch (err) {
+    const failure = describeDbError(err)
+    actionRefusal = failure.message
+    if (!isRefusal(failure)) actionRefusal = `${failure.message} (${failure.code ?? 'no code'})`
+  }
+
+  // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
+  let published = false
+  let publishedAtMs = 0
+  let publishError: string | undefined
+  if (broker) {
+    try {
+      published = await publishIfTablesExist(broker, tables.queue, tables.message, d.queue, payload)
+      if (published) publishedAtMs = d.worker.elapsed()
+    } catch (err) {
+      publishError = describeDbError(err).message
+    }
+  }
+  d.worker.go()
+
+  if (actionRefusal) return awaitWorkerRefusal(d, actionRefusal)
+
+  const stop = (): PingOutcome | undefined => stopReason(d)
+  if (broker && !published && !publishError) {
+    // Fresh database: the worker creates the tables and its queue row; publish right after.
+    while (!published) {
+      const s = stop()
+      if (s) return s
+      try {
+        published = await publishIfQueueExists(broker, tables.queue, tables.message, d.queue, payload)
+        if (published) publishedAtMs = d.worker.elapsed()
+      } catch (err) {
+        const failure = describeDbError(err)
+        if (failure.code !== '42P01') {
+          publishError = failure.message
+          break
+        }
+      }
+      if (!published) await pause(d, 20)
+    }
+  }
+  if (publishError) {
+    // The worker's role cannot write its own broker tables; the worker will show the same error.
+    const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS)
+    return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError}` }
+  }
+
+  // 3. Read the result back from the result backend's table.
+  const reader = new ResultReader(resultConnection(d.plane, broker), d.probe, d.taskId)
+  try {
+    while (true) {
+      const row = await reader.read(d.deadline)
+      if (row && FINAL.has(row.status)) return outcomeOf(row, publishedAtMs, d.worker.elapsed())
+      const s = stop()
+      if (s) return s
+      if (d.watch.taskSucceeded && d.worker.elapsed() - d.watch.taskSucceeded.atMs > RESULT_ROW_GRACE_MS)
+        return { kind: 'no-result', line: d.watch.taskSucceeded.line }
+      await pause(d, RESULT_POLL_MS)
+    }
+  } finally {
+    await reader.close()
+  }
+}
+
+/** Why waiting for the pong must end now, if it must. */
+function stopReason(d: PingDeps): PingOutcome | undefined {
+  if (d.signal.aborted) return { kind: 'cancelled' }
+  const w = d.watch
+  if (w.refused) return { kind: 'db-refused', reason: w.refused.reason, source: 'worker', line: w.refused.line }
+  if (w.denied && isOwnTable(w.denied.object, d.probe)) return { kind: 'db-denied', object: w.denied.object, line: w.denied.line }
+  const exit = w.exited
+  if (exit) return { kind: 'worker-exited', exit, line: (w.fatal ?? lastErrorLine(d.worker))?.line }
+  if (performance.now() >= d.deadline) return { kind: 'timeout', detail: timeoutDetail(d) }
+  return undefined
+}
+
+function isOwnTable(object: string, probe: ProbeReport): boolean {
+  const t = probe.tables
+  const name = object.split('.').pop() ?? object
+  return [t.queue, t.message, t.task, t.group, 'queue_id_sequence', 'message_id_sequence', 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name)
+}
+
+function timeoutDetail(d: PingDeps): string {
+  const seconds = ((d.deadline - d.worker.spawnedAt) / 1000).toFixed(0)
+  if (!d.watch.ready) return `the worker did not get ready within ${seconds} s`
+  if (!d.watch.taskReceived) return `the worker was ready but did not take the ping from queue ${d.queue} within ${seconds} s`
+  return `the worker received the ping but no result arrived within ${seconds} s`
+}
+
+function lastErrorLine(worker: WorkerProcess): SeenLine | undefined {
+  const lines = worker.lastLines(40)
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] as string
+    if (/Error|error:|CRITICAL|Traceback|Exception/.test(line)) return { line, atMs: 0 }
+  }
+  const last = lines.at(-1)
+  return last ? { line: last, atMs: 0 } : undefined
+}
+
+/** We could not connect with the worker's DSN: give the worker a moment to say it in its words. */
+async function awaitWorkerRefusal(d: PingDeps, ours: string): Promise<PingOutcome> {
+  const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS)
+  if (s && s.kind !== 'timeout') return s
+  return { kind: 'db-refused', reason: ours, source: 'action' }
+}
+
+async function waitForWorkerSign(d: PingDeps, graceMs: number): Promise<PingOutcome | undefined> {
+  const until = Math.min(d.deadline, performance.now() + graceMs)
+  while (performance.now() < until) {
+    const s = stopReason(d)
+    if (s && s.kind !== 'timeout') return s
+    await pause(d, Math.min(100, until - performance.now()))
+  }
+  return undefined
+}
+
+function pause(d: PingDeps, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(0, ms))
+    function done(): void {
+      clearTimeout(timer)
+      d.signal.removeEventListener('abort', done)
+      resolve()
+    }
+    d.signal.addEventListener('abort', done, { once: true })
+    void d.watch.next().then(done)
+  })
+}
+
+function boundedMs(deadline: number, cap: number): number {
+  return Math.max(250, Math.min(cap, deadline - performance.now()))
+}
+
+async function publishIfTablesExist(db: Database, queueTable: string, messageTable: string, queue: string, payload: string): Promise<boolean> {
+  const [row] = await db.query<{ q: string | null; m: string | null }>(
+    'SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m',
+    [qualified(queueTable), qualified(messageTable)]
+  )
+  if (!row?.q || !row.m) return false
+  await db.query('BEGIN')
+  try {
+    // Our queue name is unique to this run, so nobody else inserts it concurrently; creating the
+    // row before the worker starts means the worker never races us to create it (kombu's
+    // get-or-create is not atomic, and the loser of that race dies).
+    await db.query(
+      `INSERT INTO ${qualified(queueTable)} (id, name)
+       SELECT nextval('queue_id_sequence'), $1::text
+       WHERE NOT EXISTS (SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1::text)`,
+      [queue]
+    )
+    await insertMessage(db, queueTable, messageTable, queue, payload)
+    await db.query('COMMIT')
+    return true
+  } catch (err) {
+    await db.query('ROLLBACK').catch(() => {})
+    throw err
+  }
+}
+
+async function publishIfQueueExists(db: Database, queueTable: string, messageTable: string, queue: string, payload: string): Promise<boolean> {
+  const exists = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(queueTable)])
+  if (!exists[0]?.t) return false
+  const rows = await db.query(`SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1`, [queue])
+  if (!rows.length) return false
+  await insertMessage(db, queueTable, messageTable, queue, payload)
+  return true
+}
+
+/**
+ * Exactly what kombu's SQLAlchemy transport inserts: no column has a database default, `visible`
+ * must be true (NULL is never consumed) and `timestamp` NULL (a non-NULL one would jump the queue).
+ */
+async function insertMessage(db: Database, queueTable: string, messageTable: string, queue: string, payload: string): Promise<void> {
+  await db.query(
+    `INSERT INTO ${qualified(messageTable)} (id, visible, "timestamp", payload, version, queue_id)
+     SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${qualified(queueTable)} WHERE name = $1::text`,
+    [queue, payload]
+  )
+}
+
+interface ResultRow {
+  status: string
+  result: Buffer | null
+  traceback: string | null
+}
+
+function outcomeOf(row: ResultRow, publishedAtMs: number, nowMs: number): PingOutcome {
+  const result = decodeResult(row.result)
+  if (row.status === 'SUCCESS') return { kind: 'pong', result, publishedAtMs, pongAtMs: nowMs }
+  const error = describeStoredException(result.value) ?? `${row.status}: ${result.display}`
+  return { kind: 'task-failed', error, traceback: row.traceback ?? undefined, pongAtMs: nowMs }
+}
+
+function resultConnection(plane: DataPlane, broker: Database | undefined): { parts: DsnParts; shared?: Database } {
+  const same =
+    dsnTarget(plane.backend.parts) === dsnTarget(plane.broker.parts) &&
+    plane.backend.parts.username === plane.broker.parts.username &&
+    plane.backend.parts.password === plane.broker.parts.password
+  return same && broker ? { parts: plane.backend.parts, shared: broker } : { parts: plane.backend.parts }
+}
+
+/**
+ * Reads the ping's row, reconnecting when the server goes away (a restart mid-run must not end
+ * the wait early: the worker may still answer before the deadline).
+ */
+class ResultReader {
+  private db: Database | undefined
+  private readonly sql: string
+  private lastConnectAttempt = 0
+
+  constructor(
+    private readonly conn: { parts: DsnParts; shared?: Database },
+    probe: ProbeReport,
+    private readonly taskId: string
+  ) {
+    this.db = conn.shared
+    this.sql = `SELECT status, result, traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`
+  }
+
+  async read(deadline: number): Promise<ResultRow | undefined> {
+    if (!this.db) {
+      if (performance.now() - this.lastConnectAttempt < 250) return undefined
+      this.lastConnectAttempt = performance.now()
+      try {
+        this.db = await connect(this.conn.parts, { connectTimeoutMs: boundedMs(deadline, 2000) })
+      } catch {
+        return undefined
+      }
+    }
+    try {
+      const rows = await this.db.query<ResultRow & Record<string, unknown>>(this.sql, [this.taskId])
+      return rows[0]
+    } catch (err) {
+      const failure = describeDbError(err)
+      if (failure.code === '42P01') return undefined // result table not created yet (Celery < 5.5 creates it lazily)
+      if (this.db !== this.conn.shared) await this.db.close()
+      this.db = undefined
+      this.conn.shared = undefined
+      return undefined
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db && this.db !== this.conn.shared) await this.db.close()
+  }
+}

@@ -1,0 +1,97 @@
+// The events bootstrap.py writes on file descriptor 3, validated at the boundary: the Python
+// side runs in the user's interpreter with the user's packages, so its output is outside data.
+import { z } from 'zod'
+
+const UrlParts = z
+  .object({
+    drivername: z.string(),
+    username: z.string().nullish(),
+    password: z.string().nullish(),
+    host: z.string().nullish(),
+    port: z.number().nullish(),
+    database: z.string().nullish(),
+    query: z.record(z.string(), z.unknown()).nullish()
+  })
+  .nullish()
+
+const Probe = z.object({
+  event: z.literal('probe'),
+  seconds: z.number(),
+  app: z.object({ main: z.string().nullish(), repr: z.string() }),
+  versions: z.object({
+    python: z.string(),
+    celery: z.string().nullish(),
+    kombu: z.string().nullish(),
+    sqlalchemy: z.string().nullish(),
+    psycopg: z.string().nullish(),
+    psycopg2: z.string().nullish()
+  }),
+  broker: z.object({
+    url: z.string().nullish(),
+    urls: z.array(z.string()).nullish(),
+    transport: z.string().nullish(),
+    transport_class: z.string().nullish(),
+    transport_error: z.string().nullish(),
+    polling_interval: z.number().nullish(),
+    parts: UrlParts
+  }),
+  backend: z.object({
+    url: z.string().nullish(),
+    scheme: z.string().nullish(),
+    backend_class: z.string().nullish(),
+    backend_error: z.string().nullish(),
+    parts: UrlParts
+  }),
+  tables: z.object({
+    queue: z.string(),
+    message: z.string(),
+    task: z.string(),
+    group: z.string(),
+    task_schema: z.string().nullish(),
+    group_schema: z.string().nullish()
+  }),
+  serializers: z.object({
+    task: z.string().nullish(),
+    result: z.string().nullish(),
+    accept_content: z.array(z.string()).nullish()
+  }),
+  tasks: z.array(z.string()),
+  ping_task_registered: z.boolean(),
+  default_queue: z.string().nullish(),
+  queues: z.array(z.string()),
+  ping_payload: z.string().nullish(),
+  ping_payload_error: z.string().nullish()
+})
+export type ProbeReport = z.infer<typeof Probe>
+
+const ImportFailure = z.object({
+  event: z.literal('import-error'),
+  type: z.string(),
+  message: z.string(),
+  traceback: z.string(),
+  seconds: z.number().optional()
+})
+export type ImportFailure = z.infer<typeof ImportFailure>
+
+const BootstrapError = z.object({
+  event: z.literal('error'),
+  stage: z.string(),
+  type: z.string(),
+  message: z.string(),
+  traceback: z.string()
+})
+export type BootstrapError = z.infer<typeof BootstrapError>
+
+export const BootstrapEvent = z.discriminatedUnion('event', [Probe, ImportFailure, BootstrapError])
+export type BootstrapEvent = z.infer<typeof BootstrapEvent>
+
+/** Every secret a probe carries: raw URLs (with passwords) and the passwords themselves. */
+export function probeSecrets(probe: ProbeReport): string[] {
+  return [
+    probe.broker.url,
+    ...(probe.broker.urls ?? []),
+    probe.broker.parts?.password,
+    probe.backend.url,
+    probe.backend.parts?.password
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0)
+}

@@ -1,0 +1,91 @@
+// What the worker's own lines tell us. Celery prints its banner with print() and everything else
+// through logging — plain text by default, JSON or anything else when the app configures its
+// logging — so every pattern matches inside a line rather than anchoring on a format.
+
+export type LineKind =
+  | { kind: 'transport'; value: string }
+  | { kind: 'results'; value: string }
+  | { kind: 'ready' }
+  /** Celery gave up for good (`Unrecoverable error: …`); the worker exits, with code 0 on 5.2. */
+  | { kind: 'fatal' }
+  /** The database refused the worker (bad password, closed port, unknown host/db/role …). */
+  | { kind: 'db-refused'; reason: string }
+  /** The database refused an operation on some object (missing privilege). */
+  | { kind: 'db-denied'; object: string }
+  | { kind: 'task-received' }
+  | { kind: 'task-succeeded' }
+  | { kind: 'task-failed' }
+  | { kind: 'other' }
+
+const BANNER = /\.>\s+(transport|results):\s+(\S+)/
+const FATAL = /Unrecoverable error:/
+// psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
+const DB_REFUSED = new RegExp(
+  [
+    // Quotes may arrive JSON-escaped (\\") when the app logs JSON.
+    'password authentication failed for user \\\\?"[^"\\\\]*\\\\?"',
+    'no pg_hba\\.conf entry for [^,"]*',
+    'role \\\\?"[^"\\\\]*\\\\?" does not exist',
+    'database \\\\?"[^"\\\\]*\\\\?" does not exist',
+    'Connection refused',
+    'could not translate host name "[^"]*" to address[^"\\\\]*',
+    'timeout expired',
+    'server closed the connection unexpectedly',
+    'the database system is (?:starting up|shutting down|in recovery mode)',
+    'role "[^"]*" is not permitted to log in',
+    'password authentication failed',
+    'too many connections for role "[^"]*"',
+    'sorry, too many clients already'
+  ].join('|')
+)
+
+export function classifyLine(line: string, run: { nodeName: string; taskId: string }): LineKind {
+  const banner = BANNER.exec(line)
+  if (banner) return { kind: banner[1] === 'transport' ? 'transport' : 'results', value: banner[2] as string }
+  if (line.includes(`${run.nodeName} ready.`)) return { kind: 'ready' }
+  if (FATAL.test(line)) return { kind: 'fatal' }
+  if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
+    const refused = DB_REFUSED.exec(line)
+    if (refused) return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"') }
+  }
+  const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line)
+  if (denied) return { kind: 'db-denied', object: (denied[1] as string).replace(/"/g, '') }
+  if (line.includes(run.taskId)) {
+    if (/succeeded in/.test(line)) return { kind: 'task-succeeded' }
+    if (/raised unexpected|\braised\b|\bfailed\b/.test(line)) return { kind: 'task-failed' }
+    if (/\breceived\b/.test(line)) return { kind: 'task-received' }
+  }
+  return { kind: 'other' }
+}
+
+/**
+ * One log line made short enough for an evidence cell. A JSON log record (as apps with
+ * structured logging print) becomes `LEVEL logger: message` plus the last line of its exception.
+ */
+export function summarizeLogLine(line: string, max = 300): string {
+  let text = line.trim()
+  if (text.startsWith('{')) {
+    try {
+      const rec = JSON.parse(text) as Record<string, unknown>
+      const message = rec.message ?? rec.msg ?? rec.event
+      if (typeof message === 'string') {
+        const level = rec.level ?? rec.levelname
+        const logger = rec.logger ?? rec.name
+        const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string') as string | undefined
+        // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: skip it.
+        const excLast = exc
+          ?.trim()
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith('(Background on this error'))
+          .at(-1)
+        text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${excLast ? ` — ${excLast}` : ''}`
+      }
+    } catch {
+      // Cut or not JSON after all: pick the fields out of the text.
+      const field = (name: string): string | undefined => new RegExp(`"${name}":\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(text)?.[1]
+      const message = field('message')
+      if (message) text = `${field('level') ?? ''} ${field('logger') ?? ''}: ${message.replace(/\\"/g, '"')}`.trim()
+    }
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}

@@ -1,0 +1,329 @@
+// The worker the action boots: `python bootstrap.py` in the user's working directory, in its own
+// process group so that it and its pool children can be stopped together. Its output goes into a
+// bounded ring of recent lines (for evidence) and a bounded, redacted log file (for the report);
+// a worker that floods megabytes of tracebacks per second costs memory only up to those bounds.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { RUN_MARKER_ENV } from '../constants.js'
+import type { SecretRegistry } from '../secrets.js'
+import { parseDsn } from '../db/dsn.js'
+import { BootstrapEvent } from './probe.js'
+
+export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.py', import.meta.url))
+const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT'
+
+const TAIL_LINES = 200
+// JSON log records carry whole tracebacks on one line.
+const MAX_LINE_CHARS = 16_000
+const MAX_LOG_FILE_BYTES = 8 * 1024 * 1024
+
+export interface WorkerSpec {
+  python: string
+  cwd: string
+  app: string
+  /** Arguments after `celery -A <app> worker`. */
+  argv: string[]
+  runId: string
+  pingTask: string
+  taskId: string
+  queue: string
+  includePingModule: boolean
+  logFile: string
+  /** Name the worker's database sessions carry (libpq reads PGAPPNAME). */
+  applicationName: string
+}
+
+export interface WorkerExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** Milliseconds after spawn. */
+  afterMs: number
+  /** Set when the process could not be started at all (ENOENT, EACCES …). */
+  spawnError?: string
+}
+
+export type LineListener = (line: string) => void
+
+export class WorkerProcess {
+  readonly events: Promise<BootstrapEvent | { event: 'no-event'; reason: string }>
+  readonly exited: Promise<WorkerExit>
+  readonly spawnedAt = performance.now()
+  private readonly child: ChildProcess
+  private readonly tail: string[] = []
+  private readonly listeners: LineListener[] = []
+  private log: WriteStream | undefined
+  private logBytes = 0
+  private logTruncated = false
+  private exit: WorkerExit | undefined
+
+  constructor(
+    readonly spec: WorkerSpec,
+    private readonly secrets: SecretRegistry
+  ) {
+    this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
+      cwd: spec.cwd,
+      detached: true, // own process group: pool children are stopped with it
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        [BOOT_ENV]: JSON.stringify({
+          app: spec.app,
+          argv: spec.argv,
+          task: spec.pingTask,
+          taskId: spec.taskId,
+          queue: spec.queue,
+          includePingModule: spec.includePingModule,
+          parentPid: process.pid
+        }),
+        [RUN_MARKER_ENV]: spec.runId,
+        PGAPPNAME: spec.applicationName,
+        // The banner is printed to a pipe; without this it would sit in Python's buffer.
+        PYTHONUNBUFFERED: '1'
+      }
+    })
+    this.exited = new Promise((resolve) => {
+      const done = (exit: WorkerExit): void => {
+        if (this.exit) return
+        this.exit = exit
+        resolve(exit)
+      }
+      this.child.once('error', (err: NodeJS.ErrnoException) =>
+        done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python) })
+      )
+      this.child.once('exit', (code, signal) => done({ code, signal, afterMs: this.elapsed() }))
+    })
+    this.events = this.readEvents()
+    this.openLog()
+    this.readLines(this.child.stdout)
+    this.readLines(this.child.stderr)
+    // A worker that never reads its stdin must not make our writes fail the process.
+    this.child.stdin?.on('error', () => {})
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
+  get hasExited(): WorkerExit | undefined {
+    return this.exit
+  }
+
+  elapsed(): number {
+    return performance.now() - this.spawnedAt
+  }
+
+  onLine(listener: LineListener): void {
+    this.listeners.push(listener)
+  }
+
+  /** The last lines the worker printed, secrets redacted. */
+  lastLines(n = TAIL_LINES): string[] {
+    return this.tail.slice(-n)
+  }
+
+  logInfo(): { file: string; bytes: number; truncated: boolean } {
+    return { file: this.spec.logFile, bytes: this.logBytes, truncated: this.logTruncated }
+  }
+
+  /** Lets the bootstrap hand over to Celery's worker command. */
+  go(): void {
+    this.command('go')
+  }
+
+  /** Tells the bootstrap not to start the worker; it exits by itself. */
+  cancel(): void {
+    this.command('stop')
+  }
+
+  private command(line: string): void {
+    const stdin = this.child.stdin
+    if (!stdin || stdin.destroyed || this.exit) return
+    stdin.end(`${line}\n`)
+  }
+
+  /**
+   * Warm shutdown (SIGTERM, as Celery documents), then SIGKILL to the whole process group when it
+   * lingers. Also kills the group after a clean exit, so no pool child can outlive the run.
+   */
+  async stop(graceMs: number): Promise<{ how: 'warm' | 'killed' | 'already-exited'; ms: number }> {
+    const t0 = performance.now()
+    if (this.exit) {
+      this.killGroup('SIGKILL')
+      return { how: 'already-exited', ms: 0 }
+    }
+    this.command('stop') // a bootstrap still waiting for `go` exits on this alone
+    this.signal('SIGTERM')
+    const exitedInTime = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref())
+    ])
+    this.killGroup('SIGKILL')
+    if (!exitedInTime) await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())])
+    await this.closeLog()
+    return { how: exitedInTime ? 'warm' : 'killed', ms: performance.now() - t0 }
+  }
+
+  /** Last resort, synchronous: for process exit handlers where nothing async can run. */
+  killNow(): void {
+    this.killGroup('SIGKILL')
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    try {
+      this.child.kill(sig)
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private killGroup(sig: NodeJS.Signals): void {
+    const pid = this.child.pid
+    if (!pid) return
+    try {
+      process.kill(-pid, sig)
+    } catch {
+      // ESRCH: the group is empty.
+    }
+  }
+
+  private readEvents(): Promise<BootstrapEvent | { event: 'no-event'; reason: string }> {
+    const channel = this.child.stdio[3] as NodeJS.ReadableStream | null
+    return new Promise((resolve) => {
+      if (!channel) {
+        resolve({ event: 'no-event', reason: 'no event channel' })
+        return
+      }
+      let buffer = ''
+      let settled = false
+      const settle = (value: BootstrapEvent | { event: 'no-event'; reason: string }): void => {
+        if (settled) return
+        settled = true
+        resolve(value)
+      }
+      channel.setEncoding('utf8')
+      channel.on('data', (chunk: string) => {
+        buffer += chunk
+        const nl = buffer.indexOf('\n')
+        if (nl < 0) return
+        settle(this.parseEvent(buffer.slice(0, nl)))
+      })
+      channel.on('error', () => {})
+      channel.on('close', () => settle({ event: 'no-event', reason: 'the bootstrap closed its event channel without a report' }))
+      void this.exited.then((exit) =>
+        // Give the channel a moment to deliver a report written just before exit.
+        setTimeout(() => settle({ event: 'no-event', reason: describeExit(exit) }), 50)
+      )
+    })
+  }
+
+  private parseEvent(line: string): BootstrapEvent | { event: 'no-event'; reason: string } {
+    let raw: unknown
+    try {
+      raw = JSON.parse(line)
+    } catch {
+      return { event: 'no-event', reason: 'the bootstrap wrote something that is not JSON' }
+    }
+    // Register every URL and password the event carries before anything reads it.
+    collectSecrets(raw, this.secrets)
+    const parsed = BootstrapEvent.safeParse(raw)
+    if (!parsed.success) {
+      const where = parsed.error.issues[0]?.path.join('.') ?? '?'
+      return { event: 'no-event', reason: `the bootstrap's report has an unexpected shape at ${where}` }
+    }
+    return parsed.data
+  }
+
+  private readLines(stream: NodeJS.ReadableStream | null): void {
+    if (!stream) return
+    let pending = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (chunk: string) => {
+      pending += chunk
+      let start = 0
+      let nl: number
+      while ((nl = pending.indexOf('\n', start)) >= 0) {
+        this.acceptLine(pending.slice(start, nl))
+        start = nl + 1
+      }
+      pending = pending.slice(start)
+      // A runaway line without newline is cut rather than grown without bound.
+      if (pending.length > MAX_LINE_CHARS * 4) {
+        this.acceptLine(pending)
+        pending = ''
+      }
+    })
+    stream.on('end', () => {
+      if (pending) this.acceptLine(pending)
+    })
+    stream.on('error', () => {})
+  }
+
+  private acceptLine(rawLine: string): void {
+    const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine
+    const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed
+    const line = this.secrets.redact(clipped)
+    this.tail.push(line)
+    if (this.tail.length > TAIL_LINES * 2) this.tail.splice(0, this.tail.length - TAIL_LINES)
+    this.writeLog(line)
+    for (const listener of this.listeners) listener(line)
+  }
+
+  private openLog(): void {
+    try {
+      mkdirSync(path.dirname(this.spec.logFile), { recursive: true })
+      this.log = createWriteStream(this.spec.logFile, { flags: 'w' })
+      this.log.on('error', () => {
+        this.log = undefined
+      })
+    } catch {
+      this.log = undefined
+    }
+  }
+
+  private writeLog(line: string): void {
+    const bytes = Buffer.byteLength(line) + 1
+    this.logBytes += bytes
+    if (!this.log || this.logTruncated) return
+    if (this.logBytes > MAX_LOG_FILE_BYTES) {
+      this.logTruncated = true
+      this.log.write(`[log truncated: the worker printed more than ${MAX_LOG_FILE_BYTES} bytes]\n`)
+      return
+    }
+    this.log.write(`${line}\n`)
+  }
+
+  private closeLog(): Promise<void> {
+    const log = this.log
+    this.log = undefined
+    if (!log) return Promise.resolve()
+    return new Promise((resolve) => log.end(() => resolve()))
+  }
+}
+
+/** Registers every password and every URL carrying credentials found in a bootstrap event. */
+function collectSecrets(value: unknown, secrets: SecretRegistry, key = ''): void {
+  if (typeof value === 'string') {
+    if (key === 'password') secrets.add(value)
+    else if ((key === 'url' || key === 'urls') && value.includes('@')) {
+      secrets.addExact(value)
+      secrets.add(parseDsn(value)?.password)
+    }
+    return
+  }
+  if (Array.isArray(value)) for (const v of value) collectSecrets(v, secrets, key)
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectSecrets(v, secrets, k)
+}
+
+function spawnErrorText(err: NodeJS.ErrnoException, python: string): string {
+  if (err.code === 'ENOENT') return `python ${JSON.stringify(python)} was not found (expected a Python 3 interpreter on PATH or a path to one)`
+  if (err.code === 'EACCES') return `python ${JSON.stringify(python)} is not executable`
+  return `could not start python ${JSON.stringify(python)}: ${err.message}`
+}
+
+export function describeExit(exit: WorkerExit): string {
+  if (exit.spawnError) return exit.spawnError
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
+  return `the worker process ${how} after ${(exit.afterMs / 1000).toFixed(2)} s`
+}

@@ -1,0 +1,41 @@
+// Names that other users' workflows depend on live here and nowhere else: inputs, outputs,
+// state keys and gate ids are a public contract (see action.yml and README.md).
+
+export const Inputs = {
+  App: 'app',
+  WorkingDirectory: 'working-directory',
+  Python: 'python',
+  WorkerArgs: 'worker-args',
+  DatabaseUrl: 'database-url',
+  ExpectedRole: 'expected-role',
+  PingTask: 'ping-task',
+  Timeout: 'timeout',
+  TenantTables: 'tenant-tables',
+  FailOn: 'fail-on'
+} as const
+export type InputName = (typeof Inputs)[keyof typeof Inputs]
+
+export const Outputs = {
+  Verdict: 'verdict',
+  Gates: 'gates',
+  FailedGates: 'failed-gates',
+  Report: 'report'
+} as const
+
+/** Keys passed from the main step to the post step through GITHUB_STATE. */
+export const State = {
+  WorkerPid: 'worker-pid',
+  RunId: 'run-id'
+} as const
+
+/** Gate ids in matrix order. The first five are the foundation; `ci` is about the pipeline. */
+export const GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role', 'ci'] as const
+export type GateId = (typeof GATE_IDS)[number]
+
+export const GATE_STATUSES = ['pass', 'fail', 'warn', 'skip'] as const
+export type GateStatus = (typeof GATE_STATUSES)[number]
+
+/** Environment variable that marks every process of one run, so cleanup kills only its own. */
+export const RUN_MARKER_ENV = 'CELERY_FOUNDATION_GATES_RUN'
+
+export const TOOL_NAME = 'celery-foundation-gates'

@@ -1,0 +1,182 @@
+// What the database itself says about tables, privileges, roles, sessions and row security.
+// Few set-based queries with arrays as parameters: the number of statements does not grow with
+// the number of tables or privileges. Privileges are checked one per has_*_privilege call, because
+// has_table_privilege(role, t, 'SELECT,INSERT') is true when *any* of the listed ones is held.
+import type { Database } from './database.js'
+import { quoteIdent } from './database.js'
+
+export interface PrivilegeNeed {
+  kind: 'table' | 'sequence'
+  /** Name for people: `kombu_message`, `results.celery_taskmeta`. */
+  object: string
+  /** Quoted name for to_regclass: `"kombu_message"`, `"results"."celery_taskmeta"`. */
+  regclass: string
+  role: string
+  privilege: string
+  /** Alternative privilege that also suffices (nextval needs USAGE or UPDATE). */
+  orPrivilege?: string
+  why: string
+}
+
+export interface PrivilegeCheck extends PrivilegeNeed {
+  exists: boolean
+  granted: boolean
+}
+
+export async function existingRoles(db: Database, roles: string[]): Promise<Set<string>> {
+  const rows = await db.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles])
+  return new Set(rows.map((r) => r.rolname))
+}
+
+export async function checkPrivileges(db: Database, needs: PrivilegeNeed[]): Promise<PrivilegeCheck[]> {
+  if (!needs.length) return []
+  const rows = await db.query<{ i: number; exists: boolean; granted: boolean | null }>(
+    `SELECT c.i, to_regclass(c.obj) IS NOT NULL AS exists,
+            CASE WHEN to_regclass(c.obj) IS NULL THEN NULL
+                 WHEN c.kind = 'table' THEN has_table_privilege(c.role, to_regclass(c.obj), c.priv)
+                      OR (c.alt <> '' AND has_table_privilege(c.role, to_regclass(c.obj), c.alt))
+                 ELSE has_sequence_privilege(c.role, to_regclass(c.obj), c.priv)
+                      OR (c.alt <> '' AND has_sequence_privilege(c.role, to_regclass(c.obj), c.alt))
+            END AS granted
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+            AS c(kind, obj, role, priv, alt, i)`,
+    [
+      needs.map((n) => n.kind),
+      needs.map((n) => n.regclass),
+      needs.map((n) => n.role),
+      needs.map((n) => n.privilege),
+      needs.map((n) => n.orPrivilege ?? '')
+    ]
+  )
+  return rows.map((r) => {
+    const need = needs[Number(r.i) - 1] as PrivilegeNeed
+    return { ...need, exists: r.exists, granted: r.granted === true }
+  })
+}
+
+export interface RoleInfo {
+  name: string
+  superuser: boolean
+  bypassRls: boolean
+  canLogin: boolean
+  /** Roles this one is a member of (directly or not) that are superuser or BYPASSRLS. */
+  privilegedMemberships: string[]
+}
+
+export async function roleInfo(db: Database, roles: string[]): Promise<RoleInfo[]> {
+  const rows = await db.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolcanlogin: boolean; escalations: string[] | null }>(
+    `SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+            ARRAY(SELECT p.rolname::text FROM pg_roles p
+                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls)
+                     AND pg_has_role(r.oid, p.oid, 'MEMBER')
+                   ORDER BY 1) AS escalations
+       FROM pg_roles r WHERE r.rolname = ANY($1::text[])`,
+    [roles]
+  )
+  return rows.map((r) => ({
+    name: r.rolname,
+    superuser: r.rolsuper,
+    bypassRls: r.rolbypassrls,
+    canLogin: r.rolcanlogin,
+    privilegedMemberships: r.escalations ?? []
+  }))
+}
+
+export interface SessionRow {
+  pid: number
+  usename: string | null
+  application_name: string | null
+  client_port: number | null
+  backend_type: string | null
+}
+
+/** Sessions attributed to the worker: by its application_name, or by the TCP ports its processes hold. */
+export async function workerSessions(db: Database, applicationName: string, clientPorts: number[]): Promise<SessionRow[]> {
+  return db.query<SessionRow & Record<string, unknown>>(
+    `SELECT pid, usename, application_name, client_port, backend_type
+       FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid()
+        AND (application_name = $1 OR client_port = ANY($2::int[]))
+      ORDER BY backend_start`,
+    [applicationName, clientPorts]
+  )
+}
+
+export interface TenantTable {
+  /** As the user named it, or as discovered (schema.table). */
+  name: string
+  qualifiedName?: string
+  exists: boolean
+  rlsEnabled: boolean
+  rlsForced: boolean
+  owner?: string
+  policies: number
+}
+
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`
+
+const TABLE_FACTS = `
+  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+  pg_get_userbyid(c.relowner) AS owner,
+  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
+  format('%I.%I', n.nspname, c.relname) AS qualified_name`
+
+/** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
+export async function discoverTenantTables(db: Database): Promise<TenantTable[]> {
+  const rows = await db.query<{ qualified_name: string; rls_enabled: boolean; rls_forced: boolean; owner: string; policies: number }>(
+    `SELECT ${TABLE_FACTS}
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
+        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped)
+      ORDER BY 1`
+  )
+  return rows.map((r) => ({
+    name: r.qualified_name,
+    qualifiedName: r.qualified_name,
+    exists: true,
+    rlsEnabled: r.rls_enabled,
+    rlsForced: r.rls_forced,
+    owner: r.owner,
+    policies: r.policies
+  }))
+}
+
+/** The named tables; names are parsed by PostgreSQL itself (to_regclass), quotes and schema included. */
+export async function namedTenantTables(db: Database, names: string[]): Promise<TenantTable[]> {
+  const rows = await db.query<{ i: number; qualified_name: string | null; rls_enabled: boolean | null; rls_forced: boolean | null; owner: string | null; policies: number | null }>(
+    `SELECT t.i, ${TABLE_FACTS}
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+       LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+       LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+      ORDER BY t.i`,
+    [names]
+  )
+  return rows.map((r) => ({
+    name: names[Number(r.i) - 1] as string,
+    qualifiedName: r.qualified_name ?? undefined,
+    exists: r.qualified_name !== null,
+    rlsEnabled: r.rls_enabled === true,
+    rlsForced: r.rls_forced === true,
+    owner: r.owner ?? undefined,
+    policies: r.policies ?? 0
+  }))
+}
+
+/**
+ * Whether row security applies to `role` on each table. PostgreSQL's row_security_active() only
+ * answers for the current user, so for another role it is computed from the same rules:
+ * RLS enabled, the role neither superuser nor BYPASSRLS, and the role not the owner unless FORCE.
+ */
+export function rowSecurityActiveFor(table: TenantTable, role: RoleInfo): boolean {
+  if (!table.rlsEnabled || role.superuser || role.bypassRls) return false
+  return table.rlsForced || table.owner !== role.name
+}
+
+export async function rowSecurityActiveAsCurrentUser(db: Database, qualifiedNames: string[]): Promise<Map<string, boolean>> {
+  const rows = await db.query<{ name: string; active: boolean }>(
+    `SELECT t.name, row_security_active(to_regclass(t.name)) AS active FROM unnest($1::text[]) AS t(name)`,
+    [qualifiedNames]
+  )
+  return new Map(rows.map((r) => [r.name, r.active]))
+}
+

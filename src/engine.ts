@@ -1,0 +1,73 @@
+// Runs gates in their order. A gate whose prerequisites failed or were skipped is skipped with
+// the reason; a gate that throws fails with what it threw (a gate that cannot prove its claim
+// must not pass); a cancelled run skips what is left.
+import type { Gate, GateContext } from './gates/gate.js'
+import type { GateResult, Verdict } from './report/model.js'
+import type { RunFacts } from './run/facts.js'
+import type { Settings } from './settings.js'
+
+export interface EngineHooks {
+  onGateStart?(gate: Gate): void
+  onGateEnd?(result: GateResult): void
+}
+
+export async function runGates(
+  gates: readonly Gate[],
+  settings: Settings,
+  facts: RunFacts,
+  hooks: EngineHooks = {}
+): Promise<GateResult[]> {
+  const results: GateResult[] = []
+  for (const gate of gates) {
+    hooks.onGateStart?.(gate)
+    const t0 = performance.now()
+    const blocked = results.find((r) => gate.needs.includes(r.id) && (r.status === 'fail' || r.status === 'skip'))
+    let status: GateResult['status']
+    let evidence: string
+    let details: string | undefined
+    if (facts.cancelled()) {
+      status = 'skip'
+      evidence = 'not run: the run was cancelled'
+    } else if (blocked) {
+      status = 'skip'
+      evidence = `not run: \`${blocked.id}\` ${blocked.status === 'fail' ? 'failed' : 'was skipped'}`
+    } else {
+      const ctx: GateContext = { settings, facts, earlier: results }
+      try {
+        const v = await gate.run(ctx)
+        ;({ status, evidence, details } = v)
+      } catch (err) {
+        if (facts.cancelled()) {
+          status = 'skip'
+          evidence = 'not run: the run was cancelled'
+        } else {
+          status = 'fail'
+          evidence = `the check could not complete: ${facts.redact(errorLine(err))}`
+          details = facts.redact((err as Error)?.stack ?? String(err))
+        }
+      }
+    }
+    const result: GateResult = {
+      id: gate.id,
+      title: gate.title,
+      description: gate.description,
+      status,
+      evidence,
+      foundation: gate.foundation,
+      durationMs: Math.round(performance.now() - t0)
+    }
+    if (details !== undefined) result.details = details
+    results.push(result)
+    hooks.onGateEnd?.(result)
+  }
+  return results
+}
+
+export function verdictOf(results: readonly GateResult[]): Verdict {
+  return results.some((r) => r.foundation && r.status === 'fail') ? 'fail' : 'pass'
+}
+
+export function errorLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  return msg.split('\n')[0] ?? msg
+}

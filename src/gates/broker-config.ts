@@ -1,0 +1,42 @@
+import { dsnTarget, parseDsn, type DsnParts } from '../db/dsn.js'
+import { verdict, type Gate } from './gate.js'
+
+export const brokerConfigGate: Gate = {
+  id: 'broker-config',
+  title: 'Broker Config',
+  description: 'Broker and result backend the app configures are PostgreSQL DSNs (no Redis/RabbitMQ)',
+  foundation: true,
+  needs: ['import'],
+  async run({ facts }) {
+    const check = await facts.dataPlane()
+    if (!check) return verdict('fail', 'the app did not import')
+    if (!check.ok)
+      return verdict('fail', [...check.problems, `transport: ${check.brokerShown}`, `results: ${check.backendShown}`].join('\n'))
+
+    const { broker, backend } = check.plane
+    const lines = [`transport: ${broker.redacted}`, `results: ${backend.redacted}`]
+    // Cross-check with what the worker itself prints at boot (password shown as ** there).
+    const banner = await facts.banner()
+    const mismatches = [
+      compareBanner('transport', banner.transport, broker.parts),
+      compareBanner('results', banner.results, backend.parts)
+    ].filter((m): m is string => !!m)
+    if (mismatches.length) return verdict('fail', [...mismatches, ...lines].join('\n'))
+    lines.push(
+      banner.transport && banner.results
+        ? "the worker's banner shows the same transport and results"
+        : "not cross-checked: the worker printed no banner"
+    )
+    return verdict('pass', [...lines, ...check.notes].join('\n'))
+  }
+}
+
+function compareBanner(what: string, shown: string | undefined, configured: DsnParts): string | undefined {
+  if (!shown) return undefined
+  const printed = parseDsn(shown)
+  if (!printed) return `the worker's banner shows ${what}: ${shown}, which is not a PostgreSQL URL`
+  const same = dsnTarget(printed) === dsnTarget(configured) && (printed.username ?? '') === (configured.username ?? '')
+  return same
+    ? undefined
+    : `the worker's banner shows ${what} at ${printed.username ?? ''}@${dsnTarget(printed)}, but the app configures ${configured.username ?? ''}@${dsnTarget(configured)}`
+}

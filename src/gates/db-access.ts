@@ -1,0 +1,117 @@
+import type { ProbeReport } from '../celery/probe.js'
+import { checkPrivileges, existingRoles, type PrivilegeCheck, type PrivilegeNeed } from '../db/catalog.js'
+import { describeDbError, qualified, type Database } from '../db/database.js'
+import { redactDsn } from '../db/dsn.js'
+import type { DataPlane } from '../celery/data-plane.js'
+import { verdict, type Gate } from './gate.js'
+
+export const dbAccessGate: Gate = {
+  id: 'db-access',
+  title: 'DB Accessibility',
+  description: "Broker and result tables and their sequences exist, the worker's role holds each privilege it needs, the ping's result persisted",
+  foundation: true,
+  needs: ['broker-config'],
+  async run({ settings, facts }) {
+    const [probeOutcome, check] = [await facts.probe(), await facts.dataPlane()]
+    if (!probeOutcome.ok || !check?.ok) return verdict('fail', 'no PostgreSQL data plane to check')
+    const probe = probeOutcome.probe
+    let db: Database
+    try {
+      db = await facts.database()
+    } catch (err) {
+      const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`
+      return verdict('fail', `cannot connect to ${shown}: ${facts.redact(describeDbError(err).message)}`)
+    }
+
+    const [{ db: dbName }] = (await db.query<{ db: string }>('SELECT current_database() AS db')) as [{ db: string }]
+    const expectedDb = check.plane.broker.parts.database
+    if (expectedDb && dbName !== expectedDb)
+      return verdict('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`)
+
+    const needs = privilegeNeeds(probe, check.plane, db.role)
+    const roles = [...new Set(needs.map((n) => n.role))]
+    const present = await existingRoles(db, roles)
+    const missingRoles = roles.filter((r) => !present.has(r))
+    if (missingRoles.length) return verdict('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`)
+
+    const checks = await checkPrivileges(db, needs)
+    const lines: string[] = []
+    const problems: string[] = []
+    const missingObjects = [...new Set(checks.filter((c) => !c.exists).map((c) => c.object))]
+    for (const o of missingObjects) problems.push(`${o} does not exist`)
+    const denied = checks.filter((c) => c.exists && !c.granted)
+    for (const c of denied) problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why}`)
+
+    const objects = new Set(checks.map((c) => c.object)).size
+    const granted = checks.filter((c) => c.granted).length
+    lines.push(`${objects - missingObjects.length} of ${objects} tables and sequences present in ${dbName}`)
+    lines.push(`${granted} of ${checks.length} needed privileges held (${roles.join(', ')}; one privilege per check)`)
+
+    const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong')
+    lines.push(persisted.line)
+    if (persisted.problem) problems.push(persisted.problem)
+
+    if (problems.length) return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
+    return verdict('pass', lines.join('\n'), detailsOf(checks))
+  }
+}
+
+function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: string): PrivilegeNeed[] {
+  const t = probe.tables
+  const brokerRole = plane.broker.parts.username || fallbackRole
+  const resultRole = plane.backend.parts.username || fallbackRole
+  const named = (name: string, schema?: string | null) => ({ object: schema ? `${schema}.${name}` : name, regclass: qualified(name, schema) })
+  const queue = named(t.queue)
+  const message = named(t.message)
+  const task = named(t.task, t.task_schema)
+  const group = named(t.group, t.group_schema)
+  const table = (obj: { object: string; regclass: string }, role: string, privilege: string, why: string): PrivilegeNeed => ({
+    kind: 'table',
+    ...obj,
+    role,
+    privilege,
+    why
+  })
+  // Kombu and Celery name their sequences explicitly; they live in the role's default schema.
+  const sequence = (name: string, role: string, why: string): PrivilegeNeed => ({
+    kind: 'sequence',
+    ...named(name),
+    role,
+    privilege: 'USAGE',
+    orPrivilege: 'UPDATE',
+    why
+  })
+  // The minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3).
+  return [
+    table(queue, brokerRole, 'SELECT', 'the worker looks up its queues'),
+    table(queue, brokerRole, 'INSERT', 'the worker declares new queues'),
+    table(message, brokerRole, 'SELECT', 'the worker polls for messages'),
+    table(message, brokerRole, 'INSERT', 'tasks are published'),
+    table(message, brokerRole, 'UPDATE', 'the worker takes messages (SELECT … FOR UPDATE, visible=false)'),
+    sequence('queue_id_sequence', brokerRole, 'new queue rows take their id from it'),
+    sequence('message_id_sequence', brokerRole, 'new messages take their id from it'),
+    table(task, resultRole, 'SELECT', 'results are read back'),
+    table(task, resultRole, 'INSERT', 'the worker stores results'),
+    table(task, resultRole, 'UPDATE', 'the worker stores the final state'),
+    table(group, resultRole, 'SELECT', 'group results are read back'),
+    table(group, resultRole, 'INSERT', 'group results are stored'),
+    sequence('task_id_sequence', resultRole, 'result rows take their id from it'),
+    sequence('taskset_id_sequence', resultRole, 'group result rows take their id from it')
+  ]
+}
+
+async function resultPersisted(db: Database, probe: ProbeReport, taskId: string, ponged: boolean): Promise<{ line: string; problem?: string }> {
+  if (!ponged) return { line: 'result row not checked: the ping was not answered' }
+  const rows = await db.query<{ status: string; date_done: Date | null }>(
+    `SELECT status, date_done FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`,
+    [taskId]
+  )
+  const row = rows[0]
+  if (!row) return { line: '', problem: `the ping's result row ${taskId} is not visible from a separate session (not committed?)` }
+  return { line: `result row of the ping persisted: ${row.status} (read back in a separate session)` }
+}
+
+function detailsOf(checks: PrivilegeCheck[]): string {
+  const rows = checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`)
+  return rows.join('\n')
+}

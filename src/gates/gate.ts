@@ -1,0 +1,34 @@
+// One gate = one file implementing this interface. The engine runs gates in order and knows none
+// of them by name; what a gate needs from the run (the probe, the ping, the database, the worker)
+// comes through GateContext.
+import type { GateStatus } from '../constants.js'
+import type { GateResult } from '../report/model.js'
+import type { RunFacts } from '../run/facts.js'
+import type { Settings } from '../settings.js'
+
+export interface GateVerdict {
+  status: GateStatus
+  evidence: string
+  details?: string
+}
+
+export interface GateContext {
+  settings: Settings
+  facts: RunFacts
+  /** Results of the gates that already ran, in order. */
+  earlier: readonly GateResult[]
+}
+
+export interface Gate {
+  id: string
+  title: string
+  description: string
+  /** A failure of a foundation gate fails the verdict. */
+  foundation: boolean
+  /** Gates whose failure (or skip) makes this one impossible to run: it is skipped with the reason. */
+  needs: readonly string[]
+  run(ctx: GateContext): Promise<GateVerdict>
+}
+
+export const verdict = (status: GateStatus, evidence: string, details?: string): GateVerdict =>
+  details === undefined ? { status, evidence } : { status, evidence, details }

@@ -1,0 +1,23 @@
+import { verdict, type Gate } from './gate.js'
+
+export const importGate: Gate = {
+  id: 'import',
+  title: 'Import',
+  description: 'The app imports in `python` from `working-directory`, as `celery -A` loads it',
+  foundation: true,
+  needs: [],
+  async run({ settings, facts }) {
+    const outcome = await facts.probe()
+    if (outcome.ok) {
+      const p = outcome.probe
+      const v = p.versions
+      return verdict(
+        'pass',
+        `\`${settings.app}\` imported in ${p.seconds.toFixed(2)} s: Python ${v.python}, Celery ${v.celery ?? '?'}, kombu ${v.kombu ?? '?'}` +
+          `\n${p.tasks.filter((t) => !t.startsWith('celery.')).length} tasks registered`
+      )
+    }
+    if (outcome.kind === 'import-error') return verdict('fail', outcome.error.message, outcome.error.traceback)
+    return verdict('fail', outcome.message, outcome.details)
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  discoverTenantTables,
+  namedTenantTables,
+  roleInfo,
+  rowSecurityActiveAsCurrentUser,
+  rowSecurityActiveFor,
+  workerSessions,
+  type RoleInfo,
+  type SessionRow,
+  type TenantTable
+} from '../db/catalog.js'
+import { describeDbError, type Database } from '../db/database.js'
+import { localPortsTo } from '../proc/process-tree.js'
+import type { RunFacts } from '../run/facts.js'
+import { verdict, type Gate } from './gate.js'
+
+export const rlsRoleGate: Gate = {
+  id: 'rls-role',
+  title: 'RLS/Role',
+  description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
+  foundation: true,
+  needs: ['broker-config'],
+  async run({ settings, facts }) {
+    let db: Database
+    try {
+      db = await facts.database()
+    } catch (err) {
+      return verdict('fail', `cannot connect to check roles: ${facts.redact(describeDbError(err).message)}`)
+    }
+    const expected = settings.expectedRole
+    const problems: string[] = []
+    const lines: string[] = []
+
+    // 1. Who the worker really is, from pg_stat_activity (not from its DSN).
+    const sessions = await findWorkerSessions(db, facts)
+    if (sessions.checked) {
+      const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))]
+      if (!sessions.rows.length)
+        problems.push(
+          `no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`
+        )
+      else if (users.some((u) => u !== expected))
+        problems.push(`the worker's sessions use role ${users.join(', ')}, expected ${expected}`)
+      else lines.push(`${sessions.rows.length} session${sessions.rows.length > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${expected}`)
+    } else lines.push(`sessions not checked: ${sessions.reason}`)
+
+    // 2. What the roles may do.
+    const observed = sessions.rows.map((r) => r.usename).filter((u): u is string => !!u)
+    const roleNames = [...new Set([expected, ...observed])]
+    const roles = await roleInfo(db, roleNames)
+    const expectedRole = roles.find((r) => r.name === expected)
+    if (!expectedRole) problems.push(`role ${expected} does not exist`)
+    for (const role of roles) problems.push(...roleProblems(role))
+    if (expectedRole && !roleProblems(expectedRole).length) lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`)
+
+    // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
+    const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db)
+    const tableCheck = expectedRole ? await checkTenantTables(db, tables, expectedRole) : { problems: [], ok: [] }
+    problems.push(...tableCheck.problems)
+    let status: 'pass' | 'warn' = 'pass'
+    if (!tables.length) {
+      status = 'warn'
+      lines.push('no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables')
+    } else if (tableCheck.ok.length) lines.push(`RLS enabled, forced and active for ${expected}: ${list(tableCheck.ok)}`)
+
+    if (problems.length) return verdict('fail', [...problems, ...lines].join('\n'), sessionDetails(sessions.rows))
+    return verdict(status, lines.join('\n'), sessionDetails(sessions.rows))
+  }
+}
+
+async function findWorkerSessions(db: Database, facts: RunFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {
+  if (!facts.workerRunning()) return { checked: false, reason: 'the worker is not running', rows: [] }
+  const plane = await facts.dataPlane()
+  const port = plane?.ok ? (plane.plane.broker.parts.port ?? 5432) : 5432
+  // Sessions are found by the run's application_name and, for DSNs that set their own, by the
+  // TCP ports the worker's processes hold (visible to the same role or pg_read_all_stats).
+  const ports = localPortsTo(facts.workerProcessIds(), port)
+  const rows = await workerSessions(db, facts.ids.applicationName, ports)
+  return { checked: true, rows }
+}
+
+function roleProblems(role: RoleInfo): string[] {
+  const out: string[] = []
+  if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security`)
+  if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security`)
+  if (role.privilegedMemberships.length)
+    out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security`)
+  return out
+}
+
+async function checkTenantTables(db: Database, tables: TenantTable[], role: RoleInfo): Promise<{ problems: string[]; ok: string[] }> {
+  const problems: string[] = []
+  const ok: string[] = []
+  const asCurrent = db.role === role.name ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName as string)) : undefined
+  for (const t of tables) {
+    const name = t.qualifiedName ?? t.name
+    if (!t.exists) {
+      problems.push(`tenant table ${t.name} does not exist`)
+      continue
+    }
+    if (!t.rlsEnabled) {
+      problems.push(`${name}: row-level security is not enabled (ALTER TABLE … ENABLE ROW LEVEL SECURITY)`)
+      continue
+    }
+    if (!t.rlsForced) {
+      problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE … FORCE ROW LEVEL SECURITY)`)
+      continue
+    }
+    const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role)
+    if (!active) {
+      problems.push(`${name}: row security is not active for ${role.name}`)
+      continue
+    }
+    ok.push(t.policies ? name : `${name} (no policy: denies every row)`)
+  }
+  return { problems, ok }
+}
+
+function list(names: string[]): string {
+  return names.length > 8 ? `${names.slice(0, 8).join(', ')} … (${names.length} tables)` : names.join(', ')
+}
+
+function sessionDetails(rows: SessionRow[]): string | undefined {
+  if (!rows.length) return undefined
+  return rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n')
+}

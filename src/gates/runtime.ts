@@ -1,0 +1,69 @@
+import type { PingOutcome } from '../celery/ping.js'
+import { summarizeLogLine } from '../celery/worker-output.js'
+import { describeExit } from '../celery/worker-process.js'
+import type { RunFacts } from '../run/facts.js'
+import { verdict, type Gate, type GateVerdict } from './gate.js'
+
+export const runtimeGate: Gate = {
+  id: 'runtime',
+  title: 'Runtime',
+  description: 'The booted worker answers a ping sent through the Postgres broker, with the result read back from the result backend',
+  foundation: true,
+  needs: ['broker-config'],
+  async run({ settings, facts }) {
+    const outcome = await facts.ping()
+    return judge(outcome, facts, settings.pingTask)
+  }
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
+
+function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
+  const watch = facts.watch
+  const tail = (): string => (facts.worker?.lastLines(30) ?? []).join('\n')
+  switch (o.kind) {
+    case 'pong': {
+      const ready = watch?.ready
+      // Just `node ready.`, whatever the log format around it (plain text, JSON …).
+      const readyText = ready ? `${facts.ids.nodeName} ready.` : `no ready line (worker loglevel ${facts.command.loglevel})`
+      const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : ''
+      const unexpected = task === 'celery.ping' && o.result.value !== 'pong'
+      return verdict(
+        unexpected ? 'warn' : 'pass',
+        `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
+          `\nqueue ${facts.ids.queue}, task id ${facts.ids.taskId}` +
+          (unexpected ? '\nexpected the result \'pong\'' : '')
+      )
+    }
+    case 'task-failed':
+      return verdict('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()))
+    case 'db-refused':
+      return verdict(
+        'fail',
+        `the database refused the worker's connection: ${facts.redact(o.reason)}` +
+          (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
+          '\nstopped the worker: it cannot work without its database',
+        tail()
+      )
+    case 'db-denied':
+      return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail())
+    case 'worker-exited': {
+      const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : ''
+      return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail())
+    }
+    case 'no-result':
+      return verdict(
+        'fail',
+        `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`,
+        tail()
+      )
+    case 'timeout':
+      return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.worker?.lastLines(1)[0] ?? '(none)')}`, tail())
+    case 'not-run':
+      return verdict('fail', o.reason)
+    case 'cancelled':
+      return verdict('skip', 'not run: the run was cancelled')
+  }
+}
+
+const shorten = (line: string): string => summarizeLogLine(line)

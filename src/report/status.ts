@@ -1,0 +1,99 @@
+// How statuses and the verdict read, shared by the markdown summary and the terminal matrix so
+// both say the same thing in the same words.
+import type { GateStatus } from '../constants.js'
+import type { GateResult, RunReport } from './model.js'
+
+interface StatusPresentation {
+  emoji: string
+  label: string
+  /** The status as a past participle, for sentences: "2 skipped". */
+  outcome: string
+}
+
+const STATUS_PRESENTATION: Readonly<Record<GateStatus, StatusPresentation>> = {
+  pass: { emoji: '✅', label: 'PASS', outcome: 'passed' },
+  fail: { emoji: '❌', label: 'FAIL', outcome: 'failed' },
+  warn: { emoji: '⚠️', label: 'MIXED', outcome: 'mixed' },
+  skip: { emoji: '⏭️', label: 'SKIPPED', outcome: 'skipped' }
+}
+
+export type InterruptionKind = NonNullable<RunReport['interrupted']>['kind']
+
+const INTERRUPTION_HEADLINES: Readonly<Record<InterruptionKind, string>> = {
+  cancelled: 'cancelled by the runner',
+  'input-error': 'input error',
+  crash: 'the action crashed'
+}
+
+/** A sentence stays readable when hundreds of gates share a status. */
+const MAX_IDS_NAMED = 10
+
+/** The status for the job summary: `✅ PASS`. A verdict is a status too. */
+export function statusBadge(status: GateStatus): string {
+  const { emoji, label } = STATUS_PRESENTATION[status]
+  return `${emoji} ${label}`
+}
+
+/** The status for terminals without emoji: `PASS`. */
+export function statusLabel(status: GateStatus): string {
+  return STATUS_PRESENTATION[status].label
+}
+
+/** Why the run stopped early, in a few words: "cancelled by the runner". */
+export function describeInterruption(kind: InterruptionKind): string {
+  return INTERRUPTION_HEADLINES[kind]
+}
+
+/**
+ * The part of the verdict sentence after the dash, e.g. "1 of 5 foundation gates failed:
+ * `runtime`; 2 skipped: `db-access`, `rls-role`". `formatId` renders a gate id for the medium.
+ */
+export function describeGateOutcome(gates: readonly GateResult[], formatId: (id: string) => string): string {
+  const foundation = gates.filter((gate) => gate.foundation)
+  const outside = countByStatus(
+    gates.filter((gate) => !gate.foundation),
+    ['fail', 'warn', 'skip'],
+    formatId
+  )
+  const clauses = [describeFoundation(foundation, formatId)]
+  if (outside.length > 0) clauses.push(`outside the foundation, ${outside.join(', ')}`)
+  return clauses.join('; ')
+}
+
+function describeFoundation(foundation: readonly GateResult[], formatId: (id: string) => string): string {
+  const total = foundation.length
+  if (total === 0) return 'no foundation gates ran'
+  if (foundation.every((gate) => gate.status === 'pass')) {
+    return total === 1 ? 'the foundation gate passed' : `all ${total} foundation gates passed`
+  }
+  if (foundation.every((gate) => gate.status === 'skip')) return `none of the ${total} foundation gates ran`
+  const failed = idsWithStatus(foundation, 'fail')
+  const headline =
+    failed.length > 0
+      ? `${failed.length} of ${total} foundation gates failed: ${nameIds(failed, formatId)}`
+      : 'no foundation gate failed'
+  return [headline, ...countByStatus(foundation, ['warn', 'skip'], formatId)].join('; ')
+}
+
+/** "2 skipped: `db-access`, `rls-role`" for each status that some gate has. */
+function countByStatus(
+  gates: readonly GateResult[],
+  statuses: readonly GateStatus[],
+  formatId: (id: string) => string
+): string[] {
+  return statuses.flatMap((status) => {
+    const ids = idsWithStatus(gates, status)
+    return ids.length > 0 ? [`${ids.length} ${STATUS_PRESENTATION[status].outcome}: ${nameIds(ids, formatId)}`] : []
+  })
+}
+
+function idsWithStatus(gates: readonly GateResult[], status: GateStatus): string[] {
+  return gates.filter((gate) => gate.status === status).map((gate) => gate.id)
+}
+
+/** "`a`, `b` and 3 more". */
+export function nameIds(ids: readonly string[], formatId: (id: string) => string): string {
+  const named = ids.slice(0, MAX_IDS_NAMED).map(formatId).join(', ')
+  const rest = ids.length - MAX_IDS_NAMED
+  return rest > 0 ? `${named} and ${rest} more` : named
+}

@@ -1,0 +1,66 @@
+// The gate matrix as plain text for the Actions log or a terminal: no markdown, no colours, no
+// emoji, one line per gate. The summary carries the full evidence; this is the glance.
+import type { RunReport } from './model.js'
+import { stripControlCharacters } from './escape.js'
+import { describeGateOutcome, describeInterruption, statusLabel } from './status.js'
+
+/** Evidence and messages are cut to this many characters: longer lines wrap into noise. */
+export const TEXT_WIDTH = 100
+
+const COLUMN_GAP = '  '
+
+/** Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early). */
+export function renderMatrixText(report: RunReport): string {
+  const rows = report.gates.map((gate) => [clip(gate.id), statusLabel(gate.status), clip(gate.evidence)])
+  const matrix = rows.length === 0 ? [] : alignColumns([['Gate', 'Status', 'Evidence'], ...rows])
+  const verdict = `Verdict: ${statusLabel(report.verdict)} — ${describeGateOutcome(report.gates, clip)}.`
+  const { interrupted } = report
+  const interruption =
+    interrupted === undefined
+      ? []
+      : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()]
+  return [...matrix, verdict, ...interruption].join('\n')
+}
+
+function clip(text: string): string {
+  return clipToFirstLine(text, TEXT_WIDTH)
+}
+
+/** Pads every column but the last to its widest cell, so the last needs no trailing spaces. */
+function alignColumns(rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths: number[] = []
+  for (const row of rows) {
+    row.forEach((cell, column) => {
+      widths[column] = Math.max(widths[column] ?? 0, displayWidth(cell))
+    })
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0)))
+      .join(COLUMN_GAP)
+      .trimEnd()
+  )
+}
+
+/**
+ * The first line of outside text, without control characters (an ANSI escape would colour or
+ * move the cursor in a terminal) and at most `width` characters; `…` marks anything dropped.
+ */
+function clipToFirstLine(text: string, width: number): string {
+  const [first = '', ...rest] = stripControlCharacters(text).trim().split('\n')
+  // Tabs would break the alignment of the columns.
+  const line = first.replace(/\s+/g, ' ').trim()
+  const characters = [...line]
+  if (characters.length <= width && rest.length === 0) return line
+  return `${characters.slice(0, width - 1).join('').trimEnd()}…`
+}
+
+// Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still
+// count as one; evidence is overwhelmingly ASCII and the last column is never padded.
+function displayWidth(text: string): number {
+  return [...text].length
+}
+
+function padToWidth(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)))
+}

@@ -1,0 +1,330 @@
+// Everything one run learns about the user's foundation, gathered once and shared by the gates:
+// the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
+// the action's own database connection. Work starts as early as possible and overlaps: the worker
+// boots (and imports the app) while the action connects and publishes the ping.
+import { randomBytes, randomUUID } from 'node:crypto'
+import { hostname, tmpdir } from 'node:os'
+import path from 'node:path'
+import { classifyDataPlane, type DataPlaneCheck } from '../celery/data-plane.js'
+import { pingThroughDataPlane, type PingOutcome } from '../celery/ping.js'
+import type { BootstrapEvent, ImportFailure, ProbeReport } from '../celery/probe.js'
+import { buildWorkerCommand, type WorkerCommand } from '../celery/worker-args.js'
+import { WorkerProcess } from '../celery/worker-process.js'
+import { WorkerWatch } from '../celery/worker-watch.js'
+import { connect, qualified, type Database } from '../db/database.js'
+import type { DsnParts } from '../db/dsn.js'
+import { descendants, isAlive } from '../proc/process-tree.js'
+import type { WorkerInfo } from '../report/model.js'
+import type { SecretRegistry } from '../secrets.js'
+import type { Settings } from '../settings.js'
+
+export interface RunIds {
+  runId: string
+  nodeName: string
+  queue: string
+  taskId: string
+  /** application_name of the worker's database sessions (PGAPPNAME). */
+  applicationName: string
+}
+
+export type ProbeOutcome =
+  | { ok: true; probe: ProbeReport }
+  | { ok: false; kind: 'import-error'; error: ImportFailure }
+  | { ok: false; kind: 'not-started'; message: string; details?: string }
+
+export interface TraceCleanup {
+  removed: boolean
+  detail: string
+}
+
+export interface RunFactsOptions {
+  /** Directory for the worker log; RUNNER_TEMP on a runner. */
+  workDir?: string
+  onWorkerSpawned?: (pid: number, runId: string) => void
+  /** Milliseconds the worker gets to finish a warm shutdown before it is killed. */
+  stopGraceMs?: number
+}
+
+export function newRunIds(): RunIds {
+  const runId = `cfg-${randomBytes(4).toString('hex')}`
+  return {
+    runId,
+    nodeName: `${runId}@${hostname()}`,
+    queue: `${runId}.ping`,
+    taskId: randomUUID(),
+    applicationName: runId
+  }
+}
+
+export class RunFacts {
+  readonly ids = newRunIds()
+  readonly startedAt = performance.now()
+  readonly deadline: number
+  readonly command: WorkerCommand
+  worker: WorkerProcess | undefined
+  watch: WorkerWatch | undefined
+  private readonly abort = new AbortController()
+  private probePromise: Promise<ProbeOutcome> | undefined
+  private pingPromise: Promise<PingOutcome> | undefined
+  private databasePromise: Promise<Database> | undefined
+  private brokerConnection: Database | undefined
+  private probeAtMs: number | undefined
+  private stopInfo: WorkerInfo['stop']
+
+  constructor(
+    readonly settings: Settings,
+    private readonly secrets: SecretRegistry,
+    private readonly options: RunFactsOptions = {}
+  ) {
+    this.deadline = this.startedAt + settings.timeoutSeconds * 1000
+    this.command = buildWorkerCommand(settings.workerArgs, {
+      nodeName: this.ids.nodeName,
+      queue: this.ids.queue,
+      includes: settings.pingTask === 'celery.ping' ? ['celery.contrib.testing.tasks'] : []
+    })
+  }
+
+  /** Boots the worker (it waits for our `go` after probing) and starts the ping. */
+  start(): void {
+    if (this.worker) return
+    const workDir = this.options.workDir ?? path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates')
+    const worker = new WorkerProcess(
+      {
+        python: this.settings.python,
+        cwd: this.settings.workingDirectory,
+        app: this.settings.app,
+        argv: this.command.argv,
+        runId: this.ids.runId,
+        pingTask: this.settings.pingTask,
+        taskId: this.ids.taskId,
+        queue: this.ids.queue,
+        includePingModule: this.settings.pingTask === 'celery.ping',
+        logFile: path.join(workDir, this.ids.runId, 'worker.log'),
+        applicationName: this.ids.applicationName
+      },
+      this.secrets
+    )
+    this.worker = worker
+    this.watch = new WorkerWatch(worker, this.ids)
+    if (worker.pid) this.options.onWorkerSpawned?.(worker.pid, this.ids.runId)
+    this.probePromise = Promise.race([
+      worker.events.then((event) => this.toProbeOutcome(event, worker)),
+      this.untilDeadlineOrCancel().then((why): ProbeOutcome => ({
+        ok: false,
+        kind: 'not-started',
+        message:
+          why === 'cancelled'
+            ? 'cancelled while the app was importing'
+            : `the app did not finish importing within ${this.settings.timeoutSeconds} s (does importing it hang, e.g. waiting for a service?)`,
+        details: worker.lastLines(20).join('\n') || undefined
+      }))
+    ])
+    this.pingPromise = this.runPing()
+    // Nobody may be awaiting these yet; a rejection must not crash the process.
+    this.pingPromise.catch(() => {})
+  }
+
+  probe(): Promise<ProbeOutcome> {
+    this.start()
+    return this.probePromise as Promise<ProbeOutcome>
+  }
+
+  async dataPlane(): Promise<DataPlaneCheck | undefined> {
+    const outcome = await this.probe()
+    return outcome.ok ? classifyDataPlane(outcome.probe) : undefined
+  }
+
+  ping(): Promise<PingOutcome> {
+    this.start()
+    return this.pingPromise as Promise<PingOutcome>
+  }
+
+  private untilDeadlineOrCancel(): Promise<'deadline' | 'cancelled'> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('deadline'), Math.max(0, this.deadline - performance.now()))
+      timer.unref()
+      this.abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer)
+        resolve('cancelled')
+      }, { once: true })
+    })
+  }
+
+  /**
+   * Resolves when the worker printed both banner lines, or will not print them any more: it got
+   * ready or exited, the ping's outcome is known, or time ran out.
+   */
+  async banner(): Promise<{ transport?: string; results?: string }> {
+    const watch = this.watch
+    if (!watch) return {}
+    let pingSettled = false
+    void this.ping().then(() => (pingSettled = true))
+    while (!(watch.transport && watch.results) && !watch.exited && !watch.ready && !pingSettled && !this.cancelled()) {
+      if (performance.now() >= this.deadline) break
+      await Promise.race([watch.next(), this.ping(), sleep(Math.min(250, Math.max(0, this.deadline - performance.now())))])
+    }
+    return { transport: watch.transport, results: watch.results }
+  }
+
+  /** Where the action's own SQL checks connect: `database-url`, else the app's broker DSN. */
+  async databaseParts(): Promise<{ parts: DsnParts; source: 'input' | 'broker' } | undefined> {
+    if (this.settings.databaseUrlParts) return { parts: this.settings.databaseUrlParts, source: 'input' }
+    const plane = await this.dataPlane()
+    return plane?.ok ? { parts: plane.plane.broker.parts, source: 'broker' } : undefined
+  }
+
+  database(): Promise<Database> {
+    this.databasePromise ??= (async () => {
+      const target = await this.databaseParts()
+      if (!target) throw new Error('no PostgreSQL DSN to check: set database-url or configure a PostgreSQL broker')
+      return connect(target.parts, { connectTimeoutMs: 5000 })
+    })()
+    return this.databasePromise
+  }
+
+  /** The worker's processes right now (main process and pool children). */
+  workerProcessIds(): number[] {
+    const pid = this.worker?.pid
+    if (!pid || !this.workerRunning()) return []
+    return descendants(pid).filter(isAlive)
+  }
+
+  workerRunning(): boolean {
+    const w = this.worker
+    return !!w && !w.hasExited && !!w.pid && isAlive(w.pid)
+  }
+
+  cancel(): void {
+    this.abort.abort()
+  }
+
+  cancelled(): boolean {
+    return this.abort.signal.aborted
+  }
+
+  redact(text: string): string {
+    return this.secrets.redact(text)
+  }
+
+  msSinceStart(atWorkerMs?: number): number | undefined {
+    if (atWorkerMs === undefined || !this.worker) return undefined
+    return Math.round(this.worker.spawnedAt - this.startedAt + atWorkerMs)
+  }
+
+  get probeMs(): number | undefined {
+    return this.probeAtMs
+  }
+
+  /**
+   * Stops the worker (warm, then killed), removes the run's trace from the broker and result
+   * tables where the worker's role may delete, and closes every connection.
+   */
+  async close(graceMs = this.options.stopGraceMs ?? 10_000): Promise<TraceCleanup | undefined> {
+    this.cancel()
+    const worker = this.worker
+    if (worker) {
+      const stop = await worker.stop(graceMs)
+      this.stopInfo = { how: stop.how, ms: Math.round(stop.ms) }
+    } else this.stopInfo = { how: 'not-started', ms: 0 }
+    await this.pingPromise?.catch(() => undefined)
+    let cleanup: TraceCleanup | undefined
+    if (this.brokerConnection) cleanup = await this.removeTrace(this.brokerConnection)
+    await this.brokerConnection?.close()
+    const db = await this.databasePromise?.catch(() => undefined)
+    await db?.close()
+    return cleanup
+  }
+
+  workerInfo(): WorkerInfo | undefined {
+    const w = this.worker
+    if (!w) return undefined
+    const exit = w.hasExited
+    const log = w.logInfo()
+    const info: WorkerInfo = {
+      nodeName: this.ids.nodeName,
+      queue: this.ids.queue,
+      argv: ['celery', '-A', this.settings.app, 'worker', ...this.command.argv],
+      logTail: w.lastLines(),
+      logFile: log.file,
+      logBytes: log.bytes,
+      logTruncated: log.truncated
+    }
+    if (w.pid) info.pid = w.pid
+    if (this.watch?.ready) info.readyLine = this.watch.ready.line
+    if (exit) info.exit = { code: exit.code, signal: exit.signal, afterMs: Math.round(exit.afterMs) }
+    if (this.stopInfo) info.stop = this.stopInfo
+    return info
+  }
+
+  private toProbeOutcome(event: BootstrapEvent | { event: 'no-event'; reason: string }, worker: WorkerProcess): ProbeOutcome {
+    this.probeAtMs = Math.round(performance.now() - this.startedAt)
+    switch (event.event) {
+      case 'probe':
+        return { ok: true, probe: event }
+      case 'import-error':
+        return { ok: false, kind: 'import-error', error: { ...event, traceback: this.redact(event.traceback), message: this.redact(event.message) } }
+      case 'error':
+        return { ok: false, kind: 'not-started', message: this.redact(`${event.stage} failed: ${event.message}`), details: this.redact(event.traceback) }
+      default: {
+        const exit = worker.hasExited
+        const stderr = worker.lastLines(5).join('\n')
+        const reason = exit?.spawnError ?? `${this.settings.python} did not run the probe (${event.reason}); is it a Python 3 interpreter with Celery installed?`
+        return { ok: false, kind: 'not-started', message: this.redact(reason), details: stderr || undefined }
+      }
+    }
+  }
+
+  private async runPing(): Promise<PingOutcome> {
+    const outcome = await this.probe()
+    const worker = this.worker as WorkerProcess
+    if (!outcome.ok) return { kind: 'not-run', reason: 'the app did not import' }
+    const plane = classifyDataPlane(outcome.probe)
+    if (!plane.ok) {
+      worker.cancel()
+      return { kind: 'not-run', reason: 'the data plane is not PostgreSQL' }
+    }
+    return pingThroughDataPlane({
+      worker,
+      watch: this.watch as WorkerWatch,
+      probe: outcome.probe,
+      plane: plane.plane,
+      queue: this.ids.queue,
+      taskId: this.ids.taskId,
+      deadline: this.deadline,
+      signal: this.abort.signal,
+      keepConnection: (db) => {
+        this.brokerConnection = db
+      }
+    })
+  }
+
+  /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
+  private async removeTrace(db: Database): Promise<TraceCleanup> {
+    const outcome = await this.probePromise
+    if (!outcome?.ok) return { removed: false, detail: 'nothing published' }
+    const t = outcome.probe.tables
+    const steps: Array<[string, string, unknown[]]> = [
+      ['messages', `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1)`, [this.ids.queue]],
+      ['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]],
+      ['result row', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = $1`, [this.ids.taskId]]
+    ]
+    const left: string[] = []
+    for (const [what, sql, params] of steps) {
+      try {
+        await db.query(sql, params)
+      } catch (err) {
+        const e = err as { code?: string; message?: string }
+        // 42P01: the table never came to exist, so there is nothing to remove.
+        if (e.code !== '42P01') left.push(`${what} (${e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')})`)
+      }
+    }
+    return left.length
+      ? { removed: false, detail: this.redact(`left in the database: ${left.join(', ')}`) }
+      : { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+

@@ -1,0 +1,209 @@
+// One place where raw inputs (strings, from the runner's INPUT_* variables or the CLI's flags)
+// become one typed, validated Settings object. Every rejection is one line that names the input,
+// says what was expected and shows what was given.
+import { statSync } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { Inputs, type GateId, type InputName } from './constants.js'
+import { isPostgresScheme, parseDsn, type DsnParts } from './db/dsn.js'
+import { splitWorkerArgs } from './celery/worker-args.js'
+import { quoteGiven } from './util/quote.js'
+
+export type FailOn = 'foundation' | 'never'
+
+export interface Settings {
+  app: string
+  workingDirectory: string
+  python: string
+  workerArgs: string[]
+  /** Raw DSN for the action's own SQL checks; undefined = derive from the app's broker URL. */
+  databaseUrl?: string
+  databaseUrlParts?: DsnParts
+  expectedRole: string
+  pingTask: string
+  timeoutSeconds: number
+  /** Tenant tables as given (possibly schema-qualified, possibly quoted); undefined = discover. */
+  tenantTables?: string[]
+  failOn: FailOn
+}
+
+export type RawInputs = Partial<Record<InputName, string>>
+
+/** The gate a wrong input belongs to: it fails with the input's error; the others are skipped. */
+export const GATE_OF_INPUT: Record<InputName, GateId> = {
+  [Inputs.App]: 'import',
+  [Inputs.WorkingDirectory]: 'import',
+  [Inputs.Python]: 'import',
+  [Inputs.WorkerArgs]: 'runtime',
+  [Inputs.PingTask]: 'runtime',
+  [Inputs.Timeout]: 'runtime',
+  [Inputs.DatabaseUrl]: 'db-access',
+  [Inputs.ExpectedRole]: 'rls-role',
+  [Inputs.TenantTables]: 'rls-role',
+  [Inputs.FailOn]: 'ci'
+}
+
+export class InputError extends Error {
+  constructor(
+    readonly input: InputName,
+    message: string
+  ) {
+    super(`Input "${input}": ${message}`)
+    this.name = 'InputError'
+  }
+}
+
+/** Turns a parse function that throws plain Errors into a zod string field. */
+function field<T>(parse: (raw: string) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      try {
+        return parse((raw ?? '').trim())
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message })
+        return z.NEVER
+      }
+    })
+}
+
+// `module`, `package.module`, or `package.module:attribute`, as `celery -A` accepts them.
+const PYTHON_PATH = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$/
+const TASK_NAME = /^[A-Za-z_][\w.:-]*$/
+const MAX_TIMEOUT_SECONDS = 3600
+
+const parseApp = (v: string): string => {
+  if (!v) throw new Error('is required: the Celery app as given to `celery -A`, e.g. app.celery_app')
+  if (!PYTHON_PATH.test(v))
+    throw new Error(`expected a Python module path like app.celery_app or pkg.module:app, got ${quoteGiven(v)}`)
+  return v
+}
+
+const parseWorkingDirectory = (v: string): string => {
+  const dir = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v || '.')
+  let isDir = false
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    throw new Error(`expected an existing directory, got ${quoteGiven(v)} (${dir} does not exist)`)
+  }
+  if (!isDir) throw new Error(`expected a directory, got ${quoteGiven(v)} (${dir} is a file)`)
+  return dir
+}
+
+const parsePython = (v: string): string => {
+  const py = v || 'python3'
+  if (/[\u0000-\u001f]/.test(py)) throw new Error(`expected a Python interpreter name or path, got ${quoteGiven(py)}`)
+  return py
+}
+
+const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
+  if (!v) return {}
+  const parts = parseDsn(v)
+  const scheme = parts?.scheme ?? /^([\w+.-]+):/.exec(v)?.[1]?.toLowerCase()
+  // node-postgres also understands the libpq spelling `postgres://`.
+  if (!parts || !(isPostgresScheme(parts.scheme) || parts.scheme === 'postgres'))
+    throw new Error(
+      `expected a PostgreSQL DSN like postgresql://user:password@host:5432/db, got ${
+        scheme ? `a ${scheme}:// URL` : 'something that is not a URL'
+      }`
+    )
+  return { url: v, parts }
+}
+
+const parseRole = (v: string): string => {
+  const role = v || 'app_user'
+  if (role.length > 63 || /[\u0000]/.test(role))
+    throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(role)}`)
+  return role
+}
+
+const parsePingTask = (v: string): string => {
+  const task = v || 'celery.ping'
+  if (!TASK_NAME.test(task)) throw new Error(`expected a task name like celery.ping or app.tasks.ping, got ${quoteGiven(task)}`)
+  return task
+}
+
+const parseTimeout = (v: string): number => {
+  const raw = v || '60'
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN
+  if (!Number.isFinite(n) || n < 1 || n > MAX_TIMEOUT_SECONDS)
+    throw new Error(`expected a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${quoteGiven(raw)}`)
+  return n
+}
+
+const parseFailOn = (v: string): FailOn => {
+  const mode = (v || 'foundation').toLowerCase()
+  if (mode !== 'foundation' && mode !== 'never')
+    throw new Error(`expected one of foundation, never; got ${quoteGiven(v)}`)
+  return mode
+}
+
+/** Splits a list on commas and newlines, but not inside double-quoted identifiers. */
+export function splitIdentifierList(v: string): string[] {
+  const out: string[] = []
+  let current = ''
+  let quoted = false
+  for (const ch of v) {
+    if (ch === '"') quoted = !quoted
+    if (!quoted && (ch === ',' || ch === '\n')) {
+      if (current.trim()) out.push(current.trim())
+      current = ''
+      continue
+    }
+    current += ch
+  }
+  if (quoted) throw new Error(`has an unclosed double quote in ${quoteGiven(v)}`)
+  if (current.trim()) out.push(current.trim())
+  return out
+}
+
+const parseTenantTables = (v: string): string[] | undefined => {
+  if (!v) return undefined
+  const names = splitIdentifierList(v)
+  for (const name of names) {
+    if (/[\u0000-\u001f]/.test(name) || name.length > 200)
+      throw new Error(`expected table names like invoices or public."Weird-Table", got ${quoteGiven(name)}`)
+  }
+  return names
+}
+
+const parseWorkerArgsInput = (v: string): string[] => splitWorkerArgs(v)
+
+const SettingsSchema = z.object({
+  [Inputs.App]: field(parseApp),
+  [Inputs.WorkingDirectory]: field(parseWorkingDirectory),
+  [Inputs.Python]: field(parsePython),
+  [Inputs.WorkerArgs]: field(parseWorkerArgsInput),
+  [Inputs.DatabaseUrl]: field(parseDatabaseUrl),
+  [Inputs.ExpectedRole]: field(parseRole),
+  [Inputs.PingTask]: field(parsePingTask),
+  [Inputs.Timeout]: field(parseTimeout),
+  [Inputs.TenantTables]: field(parseTenantTables),
+  [Inputs.FailOn]: field(parseFailOn)
+})
+
+/** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
+export function parseSettings(raw: RawInputs): Settings {
+  const result = SettingsSchema.safeParse(raw)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const input = (issue?.path[0] ?? Inputs.App) as InputName
+    throw new InputError(input, issue?.message ?? 'is invalid')
+  }
+  const s = result.data
+  return {
+    app: s[Inputs.App],
+    workingDirectory: s[Inputs.WorkingDirectory],
+    python: s[Inputs.Python],
+    workerArgs: s[Inputs.WorkerArgs],
+    databaseUrl: s[Inputs.DatabaseUrl].url,
+    databaseUrlParts: s[Inputs.DatabaseUrl].parts,
+    expectedRole: s[Inputs.ExpectedRole],
+    pingTask: s[Inputs.PingTask],
+    timeoutSeconds: s[Inputs.Timeout],
+    tenantTables: s[Inputs.TenantTables],
+    failOn: s[Inputs.FailOn]
+  }
+}

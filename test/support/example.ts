@@ -1,0 +1,36 @@
+// The example app's database, one fresh database per scenario: setup.sql as the migration owner
+// would run it, then optionally a variant script that breaks exactly one thing.
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { EXAMPLE_APP } from './action.js'
+import type { TestPostgres } from './postgres.js'
+
+export const SQL_DIR = path.join(EXAMPLE_APP, 'sql')
+
+export interface ExampleDatabase {
+  database: string
+  appRole: string
+  ownerRole: string
+  password: string
+  /** DATABASE_URL for the app (the app derives its broker and result backend from it). */
+  url: string
+}
+
+let counter = 0
+
+export async function exampleDatabase(
+  pg: TestPostgres,
+  options: { variants?: string[]; appRole?: string; password?: string } = {}
+): Promise<ExampleDatabase> {
+  counter += 1
+  const database = `s${counter}_${randomBytes(3).toString('hex')}`
+  const appRole = options.appRole ?? `${database}_app`
+  const ownerRole = `${database}_owner`
+  // Characters that must be URL-encoded in a DSN, so masking is exercised on every run.
+  const password = options.password ?? `pw-${randomBytes(6).toString('hex')}@:/%`
+  await pg.createDatabase(database)
+  const vars = { owner_role: ownerRole, app_role: appRole, app_password: password }
+  await pg.applySqlFile(database, path.join(SQL_DIR, 'setup.sql'), vars)
+  for (const variant of options.variants ?? []) await pg.applySqlFile(database, path.join(SQL_DIR, 'variants', `${variant}.sql`), vars)
+  return { database, appRole, ownerRole, password, url: pg.url(database, appRole, password) }
+}

