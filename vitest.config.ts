@@ -21,6 +21,15 @@ export default defineConfig({
           fileParallelism: true,
           maxWorkers: 2
         }
+      },
+      {
+        // On demand only (`npm run capture-fixtures`): rewrites the report fixtures from real runs.
+        test: {
+          name: 'capture',
+          include: ['test/capture/**/*.capture.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000
+        }
       }
     ]
   }

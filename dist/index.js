@@ -73,13 +73,13 @@ function parseDsn(url) {
         query: parseQuery(g.query)
     };
 }
+/**
+ * Percent-decoding as Python's urllib.parse.unquote does it (SQLAlchemy uses it): valid escapes
+ * are decoded as UTF-8, invalid ones (`%zz`) stay as they are — so the action connects with the
+ * same password the worker does.
+ */
 function safeDecode$1(s) {
-    try {
-        return decodeURIComponent(s);
-    }
-    catch {
-        return s;
-    }
+    return s.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }
 function parseQuery(q) {
     const out = {};
@@ -100,21 +100,28 @@ function isPostgresScheme(scheme) {
 }
 /**
  * The URL with its credentials replaced, as the seed shows it: `sqla+postgresql://***@host:5432/db`.
- * Query strings are dropped (they can carry passwords too). Anything we cannot parse is hidden whole.
+ * Query strings are dropped (they can carry passwords too). Everything up to the last '@' before
+ * the query is credentials: a password with an unencoded '@', ':' or '/' must not leak even in
+ * part, whatever a URL parser would make of it. Anything without `scheme://` is hidden whole.
  */
 function redactDsn(url) {
-    const parts = parseDsn(url);
-    if (!parts) {
-        const scheme = /^([\w+.-]+):/.exec(url.trim())?.[1];
-        return scheme ? `${scheme}://***` : '***';
-    }
-    const scheme = parts.prefix ? `${parts.prefix}+${parts.scheme}` : parts.scheme;
-    // A host containing '@' means an unencoded '@' in the password split the URL: hide it too.
-    const host = parts.host?.includes('@') ? '***' : (parts.host ?? '');
-    const where = `${host}${parts.port !== undefined ? `:${parts.port}` : ''}`;
-    const creds = parts.username !== undefined || parts.password !== undefined ? '***@' : '';
-    const db = parts.database !== undefined ? `/${parts.database}` : '';
-    return `${scheme}://${creds}${where}${db}`;
+    const m = /^([\w+.-]+):\/\/(.*)$/s.exec(url.trim());
+    if (!m)
+        return '***';
+    const scheme = m[1].toLowerCase();
+    const rest = m[2];
+    const query = rest.indexOf('?');
+    const beforeQuery = query < 0 ? rest : rest.slice(0, query);
+    const at = beforeQuery.lastIndexOf('@');
+    // An '@' only after a '?': either a password with an unencoded '?' or an '@' in the query —
+    // the two cannot be told apart, so nothing after the scheme is shown.
+    if (at < 0 && rest.lastIndexOf('@') > query && query >= 0)
+        return `${scheme}://***`;
+    const tail = beforeQuery.slice(at + 1);
+    const slash = tail.indexOf('/');
+    const where = slash < 0 ? tail : tail.slice(0, slash);
+    const db = slash < 0 ? '' : tail.slice(slash);
+    return `${scheme}://${at >= 0 ? '***@' : ''}${where}${db}`;
 }
 /** Where a DSN points, for comparing two DSNs without their credentials. */
 function dsnTarget(parts) {
@@ -143,6 +150,8 @@ function toPgConfig(parts) {
 
 async function runGates(gates, settings, facts, hooks = {}) {
     const results = [];
+    // For a skipped gate, the failed gate that caused the skip (so every skip names the real cause).
+    const cause = new Map();
     for (const gate of gates) {
         hooks.onGateStart?.(gate);
         const t0 = performance.now();
@@ -156,10 +165,12 @@ async function runGates(gates, settings, facts, hooks = {}) {
         }
         else if (blocked) {
             status = 'skip';
-            evidence = `not run: \`${blocked.id}\` ${blocked.status === 'fail' ? 'failed' : 'was skipped'}`;
+            const root = blocked.status === 'fail' ? blocked.id : (cause.get(blocked.id) ?? blocked.id);
+            cause.set(gate.id, root);
+            evidence = `not run: \`${root}\` ${results.find((r) => r.id === root)?.status === 'fail' ? 'failed' : 'was skipped'}`;
         }
         else {
-            const ctx = { settings, facts, earlier: results };
+            const ctx = { settings, facts, earlier: [...results] };
             try {
                 const v = await gate.run(ctx);
                 ({ status, evidence, details } = v);
@@ -213,9 +224,9 @@ const brokerConfigGate = {
         if (!check)
             return verdict('fail', 'the app did not import');
         if (!check.ok)
-            return verdict('fail', [...check.problems, `transport: ${check.brokerShown}`, `results: ${check.backendShown}`].join('\n'));
+            return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'));
         const { broker, backend } = check.plane;
-        const lines = [`transport: ${broker.redacted}`, `results: ${backend.redacted}`];
+        const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``];
         // Cross-check with what the worker itself prints at boot (password shown as ** there).
         const banner = await facts.banner();
         const mismatches = [
@@ -7141,6 +7152,9 @@ const dbAccessGate = {
             db = await facts.database();
         }
         catch (err) {
+            const blocked = await facts.sqlChecksBlocked();
+            if (blocked)
+                return verdict('skip', blocked);
             const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`;
             return verdict('fail', `cannot connect to ${shown}: ${facts.redact(describeDbError(err).message)}`);
         }
@@ -7172,8 +7186,8 @@ const dbAccessGate = {
         if (persisted.problem)
             problems.push(persisted.problem);
         if (problems.length)
-            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks));
-        return verdict('pass', lines.join('\n'), detailsOf(checks));
+            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$1(checks));
+        return verdict('pass', lines.join('\n'), detailsOf$1(checks));
     }
 };
 function privilegeNeeds(probe, plane, fallbackRole) {
@@ -7228,7 +7242,7 @@ async function resultPersisted(db, probe, taskId, ponged) {
         return { line: '', problem: `the ping's result row ${taskId} is not visible from a separate session (not committed?)` };
     return { line: `result row of the ping persisted: ${row.status} (read back in a separate session)` };
 }
-function detailsOf(checks) {
+function detailsOf$1(checks) {
     const rows = checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`);
     return rows.join('\n');
 }
@@ -7265,6 +7279,9 @@ const rlsRoleGate = {
             db = await facts.database();
         }
         catch (err) {
+            const blocked = await facts.sqlChecksBlocked();
+            if (blocked)
+                return verdict('skip', blocked);
             return verdict('fail', `cannot connect to check roles: ${facts.redact(describeDbError(err).message)}`);
         }
         const expected = settings.expectedRole;
@@ -7389,11 +7406,16 @@ const DB_REFUSED = new RegExp([
     'too many connections for role "[^"]*"',
     'sorry, too many clients already'
 ].join('|'));
+/** `<node> ready.` as a whole word: `old-cfg-1@vm ready.` is another worker's line. */
+function isReadyLine(line, nodeName) {
+    const at = line.indexOf(`${nodeName} ready.`);
+    return at >= 0 && (at === 0 || !/[\w.@-]/.test(line[at - 1]));
+}
 function classifyLine(line, run) {
     const banner = BANNER.exec(line);
     if (banner)
         return { kind: banner[1] === 'transport' ? 'transport' : 'results', value: banner[2] };
-    if (line.includes(`${run.nodeName} ready.`))
+    if (isReadyLine(line, run.nodeName))
         return { kind: 'ready' };
     if (FATAL.test(line))
         return { kind: 'fatal' };
@@ -7414,6 +7436,24 @@ function classifyLine(line, run) {
             return { kind: 'task-received' };
     }
     return { kind: 'other' };
+}
+/**
+ * One log line as a person reads it: a JSON record becomes `LEVEL logger: message` followed by its
+ * exception with real line breaks; anything else stays as it is.
+ */
+function expandLogLine(line) {
+    const text = line.trim();
+    if (!text.startsWith('{'))
+        return text;
+    try {
+        const rec = JSON.parse(text);
+        const head = summarizeLogLine(JSON.stringify({ ...rec, exc_info: undefined, exception: undefined, exc_text: undefined }), 2000);
+        const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
+        return exc ? `${head}\n${exc.trimEnd()}` : head;
+    }
+    catch {
+        return text;
+    }
 }
 /**
  * One log line made short enough for an evidence cell. A JSON log record (as apps with
@@ -14249,7 +14289,11 @@ class WorkerProcess {
         if (!exitedInTime)
             await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
         await this.closeLog();
-        return { how: exitedInTime ? 'warm' : 'killed', ms: performance.now() - t0 };
+        // Celery handles SIGTERM with a warm shutdown and exits by itself; a process that died *of*
+        // the signal (a bootstrap still importing, a worker in a blocking call) was terminated.
+        const exit = this.hasExited; // set meanwhile by the exit handler
+        const how = !exitedInTime ? 'killed' : exit?.signal === 'SIGTERM' ? 'terminated' : 'warm';
+        return { how, ms: performance.now() - t0 };
     }
     /** Last resort, synchronous: for process exit handlers where nothing async can run. */
     killNow() {
@@ -14436,16 +14480,17 @@ const runtimeGate = {
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 function judge(o, facts, task) {
     const watch = facts.watch;
-    const tail = () => (facts.worker?.lastLines(30) ?? []).join('\n');
+    // The details: the line that decided, in full (its traceback unfolded), then the last lines.
+    const tail = (line) => [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...(facts.worker?.lastLines(15) ?? []).map((l) => summarizeLogLine(l))].join('\n');
     switch (o.kind) {
         case 'pong': {
             const ready = watch?.ready;
             // Just `node ready.`, whatever the log format around it (plain text, JSON …).
-            const readyText = ready ? `${facts.ids.nodeName} ready.` : `no ready line (worker loglevel ${facts.command.loglevel})`;
+            const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.command.loglevel})`;
             const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : '';
             const unexpected = task === 'celery.ping' && o.result.value !== 'pong';
             return verdict(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
-                `\nqueue ${facts.ids.queue}, task id ${facts.ids.taskId}` +
+                `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
                 (unexpected ? '\nexpected the result \'pong\'' : ''));
         }
         case 'task-failed':
@@ -14453,21 +14498,21 @@ function judge(o, facts, task) {
         case 'db-refused':
             return verdict('fail', `the database refused the worker's connection: ${facts.redact(o.reason)}` +
                 (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
-                '\nstopped the worker: it cannot work without its database', tail());
+                '\nstopped the worker: it cannot work without its database', tail(o.line));
         case 'db-denied':
-            return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail());
+            return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line));
         case 'worker-exited': {
             const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : '';
-            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail());
+            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail(o.line));
         }
         case 'no-result':
-            return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail());
+            return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail(o.line));
         case 'timeout':
             return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.worker?.lastLines(1)[0] ?? '(none)')}`, tail());
         case 'not-run':
             return verdict('fail', o.reason);
         case 'cancelled':
-            return verdict('skip', 'not run: the run was cancelled');
+            return verdict('skip', 'cancelled while waiting for the worker to answer');
     }
 }
 const shorten = (line) => summarizeLogLine(line);
@@ -14522,6 +14567,10 @@ function buildReport(input) {
         if (input.interrupted.kind === 'cancelled' && !gates.some((g) => g.status === 'fail'))
             report.verdict = 'fail';
     }
+    if (input.gatesMs !== undefined)
+        report.timings.gatesMs = input.gatesMs;
+    if (input.workerStopMs !== undefined)
+        report.timings.workerStopMs = input.workerStopMs;
     if (facts)
         addRunFacts(report, facts, input.cleanup);
     return report;
@@ -14555,7 +14604,6 @@ function addRunFacts(report, facts, cleanup) {
         t.workerReadyMs = readyMs;
     if (cleanup)
         report.trace = cleanup;
-    report.settings.runId = facts.ids.runId;
 }
 /** Adds what only a finished ping knows (status, result, round trip). */
 async function addPingFacts(report, facts) {
@@ -14567,6 +14615,9 @@ async function addPingFacts(report, facts) {
     }
     else if (probe.kind === 'import-error')
         report.importError = probe.error;
+    // Only a ping that was published has an id worth showing.
+    if (outcome.kind === 'not-run')
+        delete report.ping;
     if (!report.ping)
         return;
     if (outcome.kind === 'pong') {
@@ -14781,9 +14832,14 @@ function describeFoundation(foundation, formatId) {
     if (foundation.every((gate) => gate.status === 'skip'))
         return `none of the ${total} foundation gates ran`;
     const failed = idsWithStatus(foundation, 'fail');
+    // Without a failure, what kept the verdict from passing is how few passed: "2 of 5 foundation
+    // gates passed; 3 skipped" says so, where "no foundation gate failed" next to FAIL would not.
+    const passed = idsWithStatus(foundation, 'pass').length;
     const headline = failed.length > 0
         ? `${failed.length} of ${total} foundation gates failed: ${nameIds(failed, formatId)}`
-        : 'no foundation gate failed';
+        : passed > 0
+            ? `${passed} of ${total} foundation gates passed`
+            : `none of the ${total} foundation gates passed`;
     return [headline, ...countByStatus(foundation, ['warn', 'skip'], formatId)].join('; ');
 }
 /** "2 skipped: `db-access`, `rls-role`" for each status that some gate has. */
@@ -14844,6 +14900,10 @@ function clipToFirstLine(text, width) {
     const characters = [...line];
     if (characters.length <= width && rest.length === 0)
         return line;
+    // A whole first line with more after it gets the mark after a space ("ready. …"), so it does
+    // not read as a cut word or a typo ("ready.…").
+    if (characters.length <= width - 2 && line !== '')
+        return `${line} …`;
     return `${characters.slice(0, width - 1).join('').trimEnd()}…`;
 }
 // Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still
@@ -14898,6 +14958,8 @@ function classifyDataPlane(probe) {
     const bp = broker.parts;
     if (!bp)
         problems.push(`broker is not a URL: ${broker.shown}`);
+    else if (!bp.prefix && (isPostgresScheme(bp.scheme) || bp.scheme === 'postgres'))
+        problems.push(`broker is ${bp.scheme}:// without kombu's sqla+ prefix: write sqla+postgresql:// to use its SQLAlchemy transport`);
     else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
         problems.push(`broker is ${describeScheme(bp.prefix ? `${bp.prefix}+${bp.scheme}` : bp.scheme)}, not PostgreSQL (sqla+postgresql://)`);
     else if (!isPostgresScheme(bp.scheme))
@@ -14912,6 +14974,8 @@ function classifyDataPlane(probe) {
         problems.push('result backend is not configured (results are disabled), not PostgreSQL (db+postgresql://)');
     else if (!rp)
         problems.push(`result backend is ${describeScheme(scheme)}, not PostgreSQL (db+postgresql://)`);
+    else if (!rp.prefix && (isPostgresScheme(rp.scheme) || rp.scheme === 'postgres'))
+        problems.push(`result backend is ${rp.scheme}:// without Celery's db+ prefix: write db+postgresql:// to use its database backend`);
     else if (rp.prefix !== 'db')
         problems.push(`result backend is ${describeScheme(rp.prefix ? `${rp.prefix}+${rp.scheme}` : rp.scheme)}, not PostgreSQL (db+postgresql://)`);
     else if (!isPostgresScheme(rp.scheme))
@@ -16424,15 +16488,22 @@ function quoteGiven(value) {
 // never run through a shell: operators, globs and substitutions are rejected, not interpreted.
 // The action then takes over the options that make a run its own (node name, queues) and merges
 // those that Celery would otherwise let the last occurrence win (queues, includes).
+/** Short options of `celery worker` that take a value; the others (-D, -E, -B) are flags. */
+const SHORT_WITH_VALUE = new Set(['n', 'S', 'l', 'O', 'c', 'P', 'Q', 'X', 'I', 's', 'f']);
 function splitWorkerArgs(input) {
     if (!input.trim())
         return [];
-    // Keep $VARS literal: expanding them would be shell behaviour we promised not to have.
+    // Nothing is expanded, and a `$VAR` left as text would silently mean something else than in a
+    // shell: refuse it instead (workflows have ${{ env.VAR }} for that).
+    const variable = /\$(\{?[A-Za-z_]\w*\}?)/.exec(input);
+    if (variable)
+        throw new Error(`does not expand variables (found ${quoteGiven(variable[0])}; it is never run through a shell): write the value, or use \${{ env.NAME }} in the workflow`);
+    // Any `$` left (e.g. `$1`) stays literal text.
     const tokens = shellQuoteExports.parse(input, (name) => `$${name}`);
     const args = [];
     for (const token of tokens) {
         if (typeof token === 'string') {
-            args.push(token);
+            args.push(...expandShortCluster(token));
             continue;
         }
         const what = 'op' in token ? (token.op === 'glob' ? `glob ${token.pattern}` : token.op) : 'a comment';
@@ -16440,11 +16511,30 @@ function splitWorkerArgs(input) {
     }
     for (const arg of args) {
         if (arg === '-D' || arg === '--detach')
-            throw new Error('--detach is not supported: the action must own the worker process to stop it');
+            throw new Error('--detach (-D) is not supported: the action must own the worker process to stop it');
         if (/[\u0000-\u001f]/.test(arg))
             throw new Error(`contains a control character in ${quoteGiven(arg)}`);
     }
     return args;
+}
+/**
+ * Splits a cluster of short options the way Celery's option parser (click) reads it:
+ * `-ED` is `-E -D`, `-ElINFO` is `-E -l INFO`; a value-taking option ends the cluster.
+ */
+function expandShortCluster(arg) {
+    if (!/^-[A-Za-z]{2,}/.test(arg))
+        return [arg];
+    const out = [];
+    for (let i = 1; i < arg.length; i++) {
+        const c = arg[i];
+        out.push(`-${c}`);
+        if (SHORT_WITH_VALUE.has(c)) {
+            if (i + 1 < arg.length)
+                out.push(arg.slice(i + 1));
+            break;
+        }
+    }
+    return out;
 }
 const QUEUES = { short: '-Q', long: '--queues' };
 const INCLUDE = { short: '-I', long: '--include' };
@@ -16702,6 +16792,18 @@ class RunFacts {
         })();
         return this.databasePromise;
     }
+    /**
+     * Why the action's own SQL checks cannot run, when the reason is already known: they connect
+     * with the worker's DSN (no `database-url` given) and the database refused exactly that DSN.
+     */
+    async sqlChecksBlocked() {
+        if (this.settings.databaseUrl)
+            return undefined;
+        const ping = await this.ping();
+        return ping.kind === 'db-refused'
+            ? "not run: the database refused the worker's DSN, which these checks use (`runtime` failed); set database-url to check with another role"
+            : undefined;
+    }
     /** The worker's processes right now (main process and pool children). */
     workerProcessIds() {
         const pid = this.worker?.pid;
@@ -16822,7 +16924,7 @@ class RunFacts {
     async removeTrace(db) {
         const outcome = await this.probePromise;
         if (!outcome?.ok)
-            return { removed: false, detail: 'nothing published' };
+            return { removed: true, detail: 'nothing to remove: no ping was published' };
         const t = outcome.probe.tables;
         const steps = [
             ['messages', `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1)`, [this.ids.queue]],
@@ -16987,7 +17089,7 @@ const parseDatabaseUrl = (v) => {
     if (!v)
         return {};
     const parts = parseDsn(v);
-    const scheme = parts?.scheme ?? /^([\w+.-]+):/.exec(v)?.[1]?.toLowerCase();
+    const scheme = parts?.scheme ?? /^([\w+.-]+):\/\//.exec(v)?.[1]?.toLowerCase();
     // node-postgres also understands the libpq spelling `postgres://`.
     if (!parts || !(isPostgresScheme(parts.scheme) || parts.scheme === 'postgres'))
         throw new Error(`expected a PostgreSQL DSN like postgresql://user:password@host:5432/db, got ${scheme ? `a ${scheme}:// URL` : 'something that is not a URL'}`);
@@ -16995,7 +17097,7 @@ const parseDatabaseUrl = (v) => {
 };
 const parseRole = (v) => {
     const role = v || 'app_user';
-    if (role.length > 63 || /[\u0000]/.test(role))
+    if (Buffer.byteLength(role) > 63 || /[\u0000]/.test(role))
         throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(role)}`);
     return role;
 };
@@ -17090,6 +17192,13 @@ function parseSettings(raw) {
 /** Under GitHub's 1 MiB (1,048,576 bytes) per step, with room for whatever else the step adds. */
 const DEFAULT_SUMMARY_BUDGET_BYTES = 1_000_000;
 const SUMMARY_TITLE = 'Celery foundation gates';
+/**
+ * Evidence is meant to be a few short lines; a gate that puts a log line or a list in it would
+ * make its matrix row tower over the others. The matrix shows at most this many lines of this
+ * many characters, and the gate's details section then shows the evidence in full.
+ */
+const EVIDENCE_CELL_LINES = 6;
+const EVIDENCE_CELL_LINE_CHARS = 200;
 const NOTHING_LEFT_OUT = { detailsOmitted: new Set(), runOmitted: false };
 // The order is the priority: what a reviewer misses least goes first.
 const TRIM_STEPS = [
@@ -17099,18 +17208,18 @@ const TRIM_STEPS = [
     truncateOutsideText,
     dropTrailingGates
 ];
+/** Points in time, in ms since the run started; listed in the order they happened. */
 const TIMING_MILESTONES = [
     ['probeMs', 'App probed'],
     ['workerReadyMs', 'Worker ready'],
     ['pingPublishedMs', 'Ping published'],
     ['pongMs', 'Pong received'],
-    ['roundTripMs', 'Ping round trip (duration)'],
     ['gatesMs', 'Gates checked'],
-    ['workerStopMs', 'Worker stopped'],
-    ['totalMs', 'Total']
+    ['workerStopMs', 'Worker stopped']
 ];
 const STOP_DESCRIPTIONS = {
     warm: 'warm shutdown in',
+    terminated: 'terminated by SIGTERM in',
     killed: 'killed after',
     'already-exited': 'had already exited; checked in',
     'not-started': 'never started; checked in'
@@ -17121,9 +17230,10 @@ function renderSummary(report, options = {}) {
     if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
         throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`);
     }
-    const parts = summaryParts(report);
+    const summary = { report, gates: report.gates.map(viewGate) };
+    const parts = summaryParts(summary);
     const blocks = function* (cuts) {
-        yield* summaryBlocks(report, parts, cuts);
+        yield* summaryBlocks(summary, parts, cuts);
         yield* trimNotice(leftOut(report, cuts), budgetBytes);
     };
     const fits = (cuts) => fitsInBytes(textPieces(blocks(cuts)), budgetBytes);
@@ -17132,16 +17242,50 @@ function renderSummary(report, options = {}) {
     for (const trim of TRIM_STEPS) {
         if (fits(cuts))
             break;
-        cuts = trim(report, cuts, fits);
+        cuts = trim(summary, cuts, fits);
         applied.push(trim);
     }
     // A later cut can free more room than the earlier ones needed to take (a huge traceback
     // makes the whole log go first): give it back, to the most valuable content first.
     for (const trim of applied.slice(0, -1).reverse())
-        cuts = trim(report, cuts, fits);
-    return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(report, parts, cuts, budgetBytes);
+        cuts = trim(summary, cuts, fits);
+    return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(summary, parts, cuts, budgetBytes);
 }
-function summaryParts(report) {
+function viewGate(gate) {
+    const { text: cellEvidence, shortened: evidenceShortened } = boundEvidence(gate.evidence);
+    const sectionBytes = utf8ByteLength(detailsOf(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0);
+    const hasSection = detailsOf(gate) !== undefined || evidenceShortened;
+    return { gate, cellEvidence, evidenceShortened, hasSection, sectionBytes };
+}
+/** The gate's details, unless it has none worth a section. */
+function detailsOf(gate) {
+    return gate.details !== undefined && gate.details.trim() !== '' ? gate.details : undefined;
+}
+/** The first `EVIDENCE_CELL_LINES` lines of the evidence, each cut to `EVIDENCE_CELL_LINE_CHARS`. */
+function boundEvidence(evidence) {
+    const lines = stripControlCharacters(evidence).trim().split('\n');
+    const shown = lines.slice(0, EVIDENCE_CELL_LINES).map((line) => clipCharacters(line, EVIDENCE_CELL_LINE_CHARS));
+    const hidden = lines.length - EVIDENCE_CELL_LINES;
+    if (hidden > 0)
+        shown.push(`… ${formatCount(hidden)} more line${hidden === 1 ? '' : 's'}`);
+    const text = shown.join('\n');
+    return { text, shortened: hidden > 0 || shown.some((line, index) => line !== lines[index]) };
+}
+/** At most `maxCharacters` code points of `text`; `…` replaces what is cut. */
+function clipCharacters(text, maxCharacters) {
+    if (sliceEnd(text, maxCharacters) === text.length)
+        return text;
+    return `${text.slice(0, sliceEnd(text, maxCharacters - 1)).trimEnd()}…`;
+}
+/** The UTF-16 index after the first `characters` code points of `text`. */
+function sliceEnd(text, characters) {
+    let end = 0;
+    for (let count = 0; count < characters && end < text.length; count++) {
+        end += (text.codePointAt(end) ?? 0) > 0xffff ? 2 : 1;
+    }
+    return end;
+}
+function summaryParts({ report }) {
     return {
         verdict: once(() => verdictSentence(report)),
         interruption: memoize((messageBytes) => interruptionCallout(report.interrupted, messageBytes)),
@@ -17150,17 +17294,17 @@ function summaryParts(report) {
         run: once(() => runSection(report))
     };
 }
-function* summaryBlocks(report, parts, cuts) {
+function* summaryBlocks({ report, gates }, parts, cuts) {
     yield [`## ${SUMMARY_TITLE}`];
     yield [parts.verdict()];
     const interruption = parts.interruption(cuts.outsideTextBytes);
     if (interruption !== undefined)
         yield [interruption];
-    const shownGates = report.gates.slice(0, cuts.gatesShown);
+    const shownGates = gates.slice(0, cuts.gatesShown);
     if (shownGates.length > 0)
         yield gateMatrix(shownGates, parts.gateRow(cuts.outsideTextBytes));
-    for (const [index, gate] of report.gates.entries()) {
-        if (hasDetails(gate) && !cuts.detailsOmitted.has(index))
+    for (const [index, gate] of gates.entries()) {
+        if (gate.hasSection && !cuts.detailsOmitted.has(index))
             yield [parts.gateDetails(gate)];
     }
     const { worker } = report;
@@ -17217,7 +17361,7 @@ function verdictSentence(report) {
 function interruptionCallout(interrupted, maxBytes) {
     if (interrupted === undefined)
         return undefined;
-    const message = escapeTableCell(capText(interrupted.message, maxBytes));
+    const message = inlineMarkdown(capText(interrupted.message, maxBytes));
     return `> 🛑 **Run interrupted: ${describeInterruption(interrupted.kind)}.** ${message}`.trimEnd();
 }
 function* gateMatrix(gates, gateRow) {
@@ -17225,21 +17369,48 @@ function* gateMatrix(gates, gateRow) {
     for (const gate of gates)
         yield gateRow(gate);
 }
-function gateRow(gate, evidenceBytes) {
+function gateRow({ gate, cellEvidence }, evidenceBytes) {
     return tableRow([
         `**${escapeTableCell(gate.title)}** ${inlineCode(gate.id)}`,
-        escapeTableCell(gate.description),
+        inlineMarkdown(gate.description),
         statusBadge(gate.status),
-        escapeTableCell(capText(gate.evidence, evidenceBytes)) || '—'
+        inlineMarkdown(capText(cellEvidence, evidenceBytes)) || '—'
     ]);
 }
-function gateDetailsSection(gate) {
+function gateDetailsSection({ gate, evidenceShortened }) {
     const summary = `${statusBadge(gate.status)} ${escapeHtmlLine(gate.title)} (<code>${escapeHtmlLine(gate.id)}</code>): details`;
+    const details = detailsOf(gate);
+    const body = !evidenceShortened
+        ? [preBlock(details ?? '')]
+        : [
+            'Evidence in full (shortened in the table):',
+            preBlock(gate.evidence),
+            ...(details === undefined ? [] : ['Details:', preBlock(details)])
+        ];
     // A failure's details are the first thing a reader wants; the rest stays folded.
-    return detailsBlock(summary, preBlock(gate.details), { open: gate.status === 'fail' });
+    return detailsBlock(summary, body.join('\n\n'), { open: gate.status === 'fail' });
 }
-function hasDetails(gate) {
-    return gate.details !== undefined && gate.details.trim() !== '';
+// Code spans: a backtick, then at least one character that is neither a backtick nor a line
+// break and not only spaces, then a backtick.
+const CODE_SPAN = /(`[^`\n]*[^`\s][^`\n]*`)/;
+/**
+ * Outside text as one line of inline markdown, like `escapeTableCell`, except that `code` spans
+ * (which gates use for ids, inputs and module names) stay code: each is shown with `inlineCode`,
+ * which keeps it verbatim only when that is safe, and everything around it is escaped.
+ */
+function inlineMarkdown(text) {
+    const pieces = stripControlCharacters(text).trim().split(CODE_SPAN);
+    if (pieces.length === 1)
+        return escapeTableCell(pieces[0] ?? '');
+    return pieces
+        .map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece)))
+        .join('');
+}
+/** `escapeTableCell` without the trim: the space next to a code span is part of the sentence. */
+function escapeKeepingEdges(text) {
+    const [, leading = '', body = '', trailing = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(text) ?? [];
+    const edge = (space) => (space === '' ? '' : space.includes('\n') ? '<br>' : ' ');
+    return `${edge(leading)}${escapeTableCell(body)}${edge(trailing)}`;
 }
 function workerLogSection(worker, logLines) {
     const lines = logLines === undefined ? worker.logTail : worker.logTail.slice(-logLines);
@@ -17252,12 +17423,16 @@ function whereIsTheFullLog(worker) {
         : `Full log: ${inlineCode(worker.logFile)} (${size}).`;
 }
 function timingsSection(timings) {
-    const rows = TIMING_MILESTONES.flatMap(([key, label]) => {
+    const milestones = TIMING_MILESTONES.flatMap(([key, label]) => {
         const ms = timings[key];
-        return ms === undefined ? [] : [[label, formatCount(ms)]];
+        return ms === undefined ? [] : [{ label, ms }];
     });
-    const table = markdownTable(['Milestone', 'ms'], rows);
-    return detailsBlock(`Timings (total ${formatCount(timings.totalMs)} ms)`, `Milliseconds since the run started.\n\n${table}`);
+    // In the order they happened (a ping can be published before the worker is ready); the sort
+    // is stable, so equal times keep the order of the list.
+    const rows = milestones.sort((a, b) => a.ms - b.ms).map(({ label, ms }) => [label, formatCount(ms)]);
+    const table = markdownTable(['Milestone', 'ms'], [...rows, ['Total', formatCount(timings.totalMs)]]);
+    const roundTrip = timings.roundTripMs === undefined ? [] : [`The ping's round trip took ${formatCount(timings.roundTripMs)} ms.`];
+    return detailsBlock(`Timings (total ${formatCount(timings.totalMs)} ms)`, ['Milliseconds since the run started.', table, ...roundTrip].join('\n\n'));
 }
 function runSection(report) {
     const facts = markdownTable(['Field', 'Value'], presentRows(runFacts(report)));
@@ -17301,7 +17476,11 @@ function describeExit(exit) {
     return `exited with ${how} after ${formatCount(exit.afterMs)} ms`;
 }
 function describeTrace(trace) {
-    return `${trace.removed ? 'removed' : 'left in place'}: ${escapeTableCell(trace.detail)}`;
+    // The detail says what was removed or left ("removed the run's ping message…"), so the
+    // outcome is given in other words than the detail's own.
+    const outcome = trace.removed ? 'cleaned up' : 'not cleaned up';
+    const detail = escapeTableCell(trace.detail);
+    return detail === '' ? outcome : `${outcome} — ${detail}`;
 }
 function optional(value, format) {
     return value === undefined || value === '' ? undefined : format(value);
@@ -17326,36 +17505,36 @@ function formatCount(value) {
     return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 // ---- fitting the budget ----
-function shortenWorkerLog(report, cuts, fits) {
+function shortenWorkerLog({ report }, cuts, fits) {
     const total = report.worker?.logTail.length ?? 0;
     return { ...cuts, logLines: largestFitting(total, (logLines) => fits({ ...cuts, logLines })) ?? 0 };
 }
-function omitGateDetails(report, cuts, fits) {
+function omitGateDetails({ gates }, cuts, fits) {
     // Smallest first, so keeping the first k of them and omitting the rest drops the largest.
-    const bySize = report.gates
-        .flatMap((gate, index) => (hasDetails(gate) ? [{ index, bytes: utf8ByteLength(gate.details) }] : []))
+    const bySize = gates
+        .flatMap((gate, index) => (gate.hasSection ? [{ index, bytes: gate.sectionBytes }] : []))
         .sort((a, b) => a.bytes - b.bytes)
         .map(({ index }) => index);
     const omittingAllBut = (kept) => ({ ...cuts, detailsOmitted: new Set(bySize.slice(kept)) });
     return omittingAllBut(largestFitting(bySize.length, (kept) => fits(omittingAllBut(kept))) ?? 0);
 }
-function omitRunSection(_report, cuts, fits) {
+function omitRunSection(_summary, cuts, fits) {
     const kept = { ...cuts, runOmitted: false };
     return fits(kept) ? kept : { ...cuts, runOmitted: true };
 }
-function truncateOutsideText(report, cuts, fits) {
-    const longest = outsideTexts(report).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0);
+function truncateOutsideText(summary, cuts, fits) {
+    const longest = outsideTexts(summary).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0);
     const outsideTextBytes = largestFitting(longest, (bytes) => fits({ ...cuts, outsideTextBytes: bytes })) ?? 0;
     // Undefined when nothing is cut, so the notice can tell without measuring every text again.
     return { ...cuts, outsideTextBytes: outsideTextBytes < longest ? outsideTextBytes : undefined };
 }
-function dropTrailingGates(report, cuts, fits) {
-    const gatesShown = largestFitting(report.gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0;
+function dropTrailingGates({ gates }, cuts, fits) {
+    const gatesShown = largestFitting(gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0;
     return { ...cuts, gatesShown };
 }
 /** The texts `outsideTextBytes` caps: every evidence cell and the interruption message. */
-function outsideTexts(report) {
-    return [...report.gates.map((gate) => gate.evidence), report.interrupted?.message ?? ''];
+function outsideTexts({ report, gates }) {
+    return [...gates.map((gate) => gate.cellEvidence), report.interrupted?.message ?? ''];
 }
 /** The largest n in 0..max for which `fitsWith(n)` holds, given it holds for all smaller n too. */
 function largestFitting(max, fitsWith) {
@@ -17373,10 +17552,10 @@ function largestFitting(max, fitsWith) {
     return low;
 }
 /** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
-function keepLeadingBlocks(report, parts, cuts, budgetBytes) {
-    const notice = trimNotice([...leftOut(report, cuts), 'the rest of the summary'], budgetBytes);
+function keepLeadingBlocks(summary, parts, cuts, budgetBytes) {
+    const notice = trimNotice([...leftOut(summary.report, cuts), 'the rest of the summary'], budgetBytes);
     const kept = [];
-    for (const block of summaryBlocks(report, parts, cuts)) {
+    for (const block of summaryBlocks(summary, parts, cuts)) {
         const lines = [...block];
         if (!fitsInBytes(textPieces([...kept, lines, ...notice]), budgetBytes))
             break;
@@ -17547,18 +17726,20 @@ async function runGatesAndReport(settings, secrets, sink, base) {
     catch (err) {
         crash = err;
     }
+    const gatesMs = Math.round(performance.now() - base.startedMs);
     try {
         cleanup = await facts.close(stopGrace(cancelled, results));
     }
     catch (err) {
         crash ??= err;
     }
+    const workerStopMs = Math.round(performance.now() - base.startedMs);
     const interrupted = cancelled
         ? { kind: 'cancelled', message: `cancelled by ${cancelled}` }
         : crash
             ? { kind: 'crash', message: secrets.redact(`the action crashed: ${errorLine(crash)}`) }
             : undefined;
-    const report = buildReport(reportInput({ interrupted, cleanup }));
+    const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }));
     await addPingFacts(report, facts).catch(() => { });
     finish(sink, report);
     stopListening();

@@ -18,6 +18,8 @@ export async function runGates(
   hooks: EngineHooks = {}
 ): Promise<GateResult[]> {
   const results: GateResult[] = []
+  // For a skipped gate, the failed gate that caused the skip (so every skip names the real cause).
+  const cause = new Map<string, string>()
   for (const gate of gates) {
     hooks.onGateStart?.(gate)
     const t0 = performance.now()
@@ -30,9 +32,11 @@ export async function runGates(
       evidence = 'not run: the run was cancelled'
     } else if (blocked) {
       status = 'skip'
-      evidence = `not run: \`${blocked.id}\` ${blocked.status === 'fail' ? 'failed' : 'was skipped'}`
+      const root = blocked.status === 'fail' ? blocked.id : (cause.get(blocked.id) ?? blocked.id)
+      cause.set(gate.id, root)
+      evidence = `not run: \`${root}\` ${results.find((r) => r.id === root)?.status === 'fail' ? 'failed' : 'was skipped'}`
     } else {
-      const ctx: GateContext = { settings, facts, earlier: results }
+      const ctx: GateContext = { settings, facts, earlier: [...results] }
       try {
         const v = await gate.run(ctx)
         ;({ status, evidence, details } = v)

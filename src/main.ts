@@ -101,17 +101,19 @@ async function runGatesAndReport(settings: Settings, secrets: SecretRegistry, si
   } catch (err) {
     crash = err
   }
+  const gatesMs = Math.round(performance.now() - base.startedMs)
   try {
     cleanup = await facts.close(stopGrace(cancelled, results))
   } catch (err) {
     crash ??= err
   }
+  const workerStopMs = Math.round(performance.now() - base.startedMs)
   const interrupted: RunReport['interrupted'] = cancelled
     ? { kind: 'cancelled', message: `cancelled by ${cancelled}` }
     : crash
       ? { kind: 'crash', message: secrets.redact(`the action crashed: ${errorLine(crash)}`) }
       : undefined
-  const report = buildReport(reportInput({ interrupted, cleanup }))
+  const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }))
   await addPingFacts(report, facts).catch(() => {})
   finish(sink, report)
   stopListening()

@@ -101,7 +101,7 @@ const parsePython = (v: string): string => {
 const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
   if (!v) return {}
   const parts = parseDsn(v)
-  const scheme = parts?.scheme ?? /^([\w+.-]+):/.exec(v)?.[1]?.toLowerCase()
+  const scheme = parts?.scheme ?? /^([\w+.-]+):\/\//.exec(v)?.[1]?.toLowerCase()
   // node-postgres also understands the libpq spelling `postgres://`.
   if (!parts || !(isPostgresScheme(parts.scheme) || parts.scheme === 'postgres'))
     throw new Error(
@@ -114,7 +114,7 @@ const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
 
 const parseRole = (v: string): string => {
   const role = v || 'app_user'
-  if (role.length > 63 || /[\u0000]/.test(role))
+  if (Buffer.byteLength(role) > 63 || /[\u0000]/.test(role))
     throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(role)}`)
   return role
 }

@@ -63,6 +63,8 @@ export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
 
   const bp = broker.parts
   if (!bp) problems.push(`broker is not a URL: ${broker.shown}`)
+  else if (!bp.prefix && (isPostgresScheme(bp.scheme) || bp.scheme === 'postgres'))
+    problems.push(`broker is ${bp.scheme}:// without kombu's sqla+ prefix: write sqla+postgresql:// to use its SQLAlchemy transport`)
   else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
     problems.push(`broker is ${describeScheme(bp.prefix ? `${bp.prefix}+${bp.scheme}` : bp.scheme)}, not PostgreSQL (sqla+postgresql://)`)
   else if (!isPostgresScheme(bp.scheme))
@@ -78,6 +80,8 @@ export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
   const scheme = probe.backend.scheme ?? ''
   if (!probe.backend.url || scheme === 'disabled') problems.push('result backend is not configured (results are disabled), not PostgreSQL (db+postgresql://)')
   else if (!rp) problems.push(`result backend is ${describeScheme(scheme)}, not PostgreSQL (db+postgresql://)`)
+  else if (!rp.prefix && (isPostgresScheme(rp.scheme) || rp.scheme === 'postgres'))
+    problems.push(`result backend is ${rp.scheme}:// without Celery's db+ prefix: write db+postgresql:// to use its database backend`)
   else if (rp.prefix !== 'db') problems.push(`result backend is ${describeScheme(rp.prefix ? `${rp.prefix}+${rp.scheme}` : rp.scheme)}, not PostgreSQL (db+postgresql://)`)
   else if (!isPostgresScheme(rp.scheme))
     problems.push(

@@ -5,14 +5,22 @@
 import { parse } from 'shell-quote'
 import { quoteGiven } from '../util/quote.js'
 
+/** Short options of `celery worker` that take a value; the others (-D, -E, -B) are flags. */
+const SHORT_WITH_VALUE = new Set(['n', 'S', 'l', 'O', 'c', 'P', 'Q', 'X', 'I', 's', 'f'])
+
 export function splitWorkerArgs(input: string): string[] {
   if (!input.trim()) return []
-  // Keep $VARS literal: expanding them would be shell behaviour we promised not to have.
+  // Nothing is expanded, and a `$VAR` left as text would silently mean something else than in a
+  // shell: refuse it instead (workflows have ${{ env.VAR }} for that).
+  const variable = /\$(\{?[A-Za-z_]\w*\}?)/.exec(input)
+  if (variable)
+    throw new Error(`does not expand variables (found ${quoteGiven(variable[0])}; it is never run through a shell): write the value, or use \${{ env.NAME }} in the workflow`)
+  // Any `$` left (e.g. `$1`) stays literal text.
   const tokens = parse(input, (name: string) => `$${name}`)
   const args: string[] = []
   for (const token of tokens) {
     if (typeof token === 'string') {
-      args.push(token)
+      args.push(...expandShortCluster(token))
       continue
     }
     const what = 'op' in token ? (token.op === 'glob' ? `glob ${(token as { pattern: string }).pattern}` : token.op) : 'a comment'
@@ -20,10 +28,28 @@ export function splitWorkerArgs(input: string): string[] {
   }
   for (const arg of args) {
     if (arg === '-D' || arg === '--detach')
-      throw new Error('--detach is not supported: the action must own the worker process to stop it')
+      throw new Error('--detach (-D) is not supported: the action must own the worker process to stop it')
     if (/[\u0000-\u001f]/.test(arg)) throw new Error(`contains a control character in ${quoteGiven(arg)}`)
   }
   return args
+}
+
+/**
+ * Splits a cluster of short options the way Celery's option parser (click) reads it:
+ * `-ED` is `-E -D`, `-ElINFO` is `-E -l INFO`; a value-taking option ends the cluster.
+ */
+export function expandShortCluster(arg: string): string[] {
+  if (!/^-[A-Za-z]{2,}/.test(arg)) return [arg]
+  const out: string[] = []
+  for (let i = 1; i < arg.length; i++) {
+    const c = arg[i] as string
+    out.push(`-${c}`)
+    if (SHORT_WITH_VALUE.has(c)) {
+      if (i + 1 < arg.length) out.push(arg.slice(i + 1))
+      break
+    }
+  }
+  return out
 }
 
 interface ManagedOption {

@@ -39,10 +39,16 @@ const DB_REFUSED = new RegExp(
   ].join('|')
 )
 
+/** `<node> ready.` as a whole word: `old-cfg-1@vm ready.` is another worker's line. */
+function isReadyLine(line: string, nodeName: string): boolean {
+  const at = line.indexOf(`${nodeName} ready.`)
+  return at >= 0 && (at === 0 || !/[\w.@-]/.test(line[at - 1] as string))
+}
+
 export function classifyLine(line: string, run: { nodeName: string; taskId: string }): LineKind {
   const banner = BANNER.exec(line)
   if (banner) return { kind: banner[1] === 'transport' ? 'transport' : 'results', value: banner[2] as string }
-  if (line.includes(`${run.nodeName} ready.`)) return { kind: 'ready' }
+  if (isReadyLine(line, run.nodeName)) return { kind: 'ready' }
   if (FATAL.test(line)) return { kind: 'fatal' }
   if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
     const refused = DB_REFUSED.exec(line)
@@ -56,6 +62,23 @@ export function classifyLine(line: string, run: { nodeName: string; taskId: stri
     if (/\breceived\b/.test(line)) return { kind: 'task-received' }
   }
   return { kind: 'other' }
+}
+
+/**
+ * One log line as a person reads it: a JSON record becomes `LEVEL logger: message` followed by its
+ * exception with real line breaks; anything else stays as it is.
+ */
+export function expandLogLine(line: string): string {
+  const text = line.trim()
+  if (!text.startsWith('{')) return text
+  try {
+    const rec = JSON.parse(text) as Record<string, unknown>
+    const head = summarizeLogLine(JSON.stringify({ ...rec, exc_info: undefined, exception: undefined, exc_text: undefined }), 2000)
+    const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string') as string | undefined
+    return exc ? `${head}\n${exc.trimEnd()}` : head
+  } catch {
+    return text
+  }
 }
 
 /**

@@ -46,6 +46,8 @@ export interface WorkerExit {
 
 export type LineListener = (line: string) => void
 
+export type StopHow = 'warm' | 'terminated' | 'killed' | 'already-exited'
+
 export class WorkerProcess {
   readonly events: Promise<BootstrapEvent | { event: 'no-event'; reason: string }>
   readonly exited: Promise<WorkerExit>
@@ -147,7 +149,7 @@ export class WorkerProcess {
    * Warm shutdown (SIGTERM, as Celery documents), then SIGKILL to the whole process group when it
    * lingers. Also kills the group after a clean exit, so no pool child can outlive the run.
    */
-  async stop(graceMs: number): Promise<{ how: 'warm' | 'killed' | 'already-exited'; ms: number }> {
+  async stop(graceMs: number): Promise<{ how: StopHow; ms: number }> {
     const t0 = performance.now()
     if (this.exit) {
       this.killGroup('SIGKILL')
@@ -162,7 +164,11 @@ export class WorkerProcess {
     this.killGroup('SIGKILL')
     if (!exitedInTime) await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())])
     await this.closeLog()
-    return { how: exitedInTime ? 'warm' : 'killed', ms: performance.now() - t0 }
+    // Celery handles SIGTERM with a warm shutdown and exits by itself; a process that died *of*
+    // the signal (a bootstrap still importing, a worker in a blocking call) was terminated.
+    const exit = this.hasExited // set meanwhile by the exit handler
+    const how: StopHow = !exitedInTime ? 'killed' : exit?.signal === 'SIGTERM' ? 'terminated' : 'warm'
+    return { how, ms: performance.now() - t0 }
   }
 
   /** Last resort, synchronous: for process exit handlers where nothing async can run. */

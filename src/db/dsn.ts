@@ -55,12 +55,13 @@ export function parseDsn(url: string): DsnParts | undefined {
   }
 }
 
+/**
+ * Percent-decoding as Python's urllib.parse.unquote does it (SQLAlchemy uses it): valid escapes
+ * are decoded as UTF-8, invalid ones (`%zz`) stay as they are — so the action connects with the
+ * same password the worker does.
+ */
 function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
+  return s.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'))
 }
 
 function parseQuery(q: string | undefined): Record<string, string> {
@@ -82,21 +83,26 @@ export function isPostgresScheme(scheme: string): boolean {
 
 /**
  * The URL with its credentials replaced, as the seed shows it: `sqla+postgresql://***@host:5432/db`.
- * Query strings are dropped (they can carry passwords too). Anything we cannot parse is hidden whole.
+ * Query strings are dropped (they can carry passwords too). Everything up to the last '@' before
+ * the query is credentials: a password with an unencoded '@', ':' or '/' must not leak even in
+ * part, whatever a URL parser would make of it. Anything without `scheme://` is hidden whole.
  */
 export function redactDsn(url: string): string {
-  const parts = parseDsn(url)
-  if (!parts) {
-    const scheme = /^([\w+.-]+):/.exec(url.trim())?.[1]
-    return scheme ? `${scheme}://***` : '***'
-  }
-  const scheme = parts.prefix ? `${parts.prefix}+${parts.scheme}` : parts.scheme
-  // A host containing '@' means an unencoded '@' in the password split the URL: hide it too.
-  const host = parts.host?.includes('@') ? '***' : (parts.host ?? '')
-  const where = `${host}${parts.port !== undefined ? `:${parts.port}` : ''}`
-  const creds = parts.username !== undefined || parts.password !== undefined ? '***@' : ''
-  const db = parts.database !== undefined ? `/${parts.database}` : ''
-  return `${scheme}://${creds}${where}${db}`
+  const m = /^([\w+.-]+):\/\/(.*)$/s.exec(url.trim())
+  if (!m) return '***'
+  const scheme = (m[1] as string).toLowerCase()
+  const rest = m[2] as string
+  const query = rest.indexOf('?')
+  const beforeQuery = query < 0 ? rest : rest.slice(0, query)
+  const at = beforeQuery.lastIndexOf('@')
+  // An '@' only after a '?': either a password with an unencoded '?' or an '@' in the query —
+  // the two cannot be told apart, so nothing after the scheme is shown.
+  if (at < 0 && rest.lastIndexOf('@') > query && query >= 0) return `${scheme}://***`
+  const tail = beforeQuery.slice(at + 1)
+  const slash = tail.indexOf('/')
+  const where = slash < 0 ? tail : tail.slice(0, slash)
+  const db = slash < 0 ? '' : tail.slice(slash)
+  return `${scheme}://${at >= 0 ? '***@' : ''}${where}${db}`
 }
 
 /** Where a DSN points, for comparing two DSNs without their credentials. */

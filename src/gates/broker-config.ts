@@ -11,10 +11,10 @@ export const brokerConfigGate: Gate = {
     const check = await facts.dataPlane()
     if (!check) return verdict('fail', 'the app did not import')
     if (!check.ok)
-      return verdict('fail', [...check.problems, `transport: ${check.brokerShown}`, `results: ${check.backendShown}`].join('\n'))
+      return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'))
 
     const { broker, backend } = check.plane
-    const lines = [`transport: ${broker.redacted}`, `results: ${backend.redacted}`]
+    const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``]
     // Cross-check with what the worker itself prints at boot (password shown as ** there).
     const banner = await facts.banner()
     const mismatches = [

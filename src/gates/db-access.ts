@@ -19,6 +19,8 @@ export const dbAccessGate: Gate = {
     try {
       db = await facts.database()
     } catch (err) {
+      const blocked = await facts.sqlChecksBlocked()
+      if (blocked) return verdict('skip', blocked)
       const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`
       return verdict('fail', `cannot connect to ${shown}: ${facts.redact(describeDbError(err).message)}`)
     }

@@ -25,6 +25,8 @@ export const rlsRoleGate: Gate = {
     try {
       db = await facts.database()
     } catch (err) {
+      const blocked = await facts.sqlChecksBlocked()
+      if (blocked) return verdict('skip', blocked)
       return verdict('fail', `cannot connect to check roles: ${facts.redact(describeDbError(err).message)}`)
     }
     const expected = settings.expectedRole

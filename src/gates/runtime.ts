@@ -1,5 +1,5 @@
 import type { PingOutcome } from '../celery/ping.js'
-import { summarizeLogLine } from '../celery/worker-output.js'
+import { expandLogLine, summarizeLogLine } from '../celery/worker-output.js'
 import { describeExit } from '../celery/worker-process.js'
 import type { RunFacts } from '../run/facts.js'
 import { verdict, type Gate, type GateVerdict } from './gate.js'
@@ -20,18 +20,20 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 
 function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
   const watch = facts.watch
-  const tail = (): string => (facts.worker?.lastLines(30) ?? []).join('\n')
+  // The details: the line that decided, in full (its traceback unfolded), then the last lines.
+  const tail = (line?: string): string =>
+    [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...(facts.worker?.lastLines(15) ?? []).map((l) => summarizeLogLine(l))].join('\n')
   switch (o.kind) {
     case 'pong': {
       const ready = watch?.ready
       // Just `node ready.`, whatever the log format around it (plain text, JSON …).
-      const readyText = ready ? `${facts.ids.nodeName} ready.` : `no ready line (worker loglevel ${facts.command.loglevel})`
+      const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.command.loglevel})`
       const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : ''
       const unexpected = task === 'celery.ping' && o.result.value !== 'pong'
       return verdict(
         unexpected ? 'warn' : 'pass',
         `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
-          `\nqueue ${facts.ids.queue}, task id ${facts.ids.taskId}` +
+          `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
           (unexpected ? '\nexpected the result \'pong\'' : '')
       )
     }
@@ -43,26 +45,26 @@ function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
         `the database refused the worker's connection: ${facts.redact(o.reason)}` +
           (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
           '\nstopped the worker: it cannot work without its database',
-        tail()
+        tail(o.line)
       )
     case 'db-denied':
-      return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail())
+      return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line))
     case 'worker-exited': {
       const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : ''
-      return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail())
+      return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail(o.line))
     }
     case 'no-result':
       return verdict(
         'fail',
         `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`,
-        tail()
+        tail(o.line)
       )
     case 'timeout':
       return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.worker?.lastLines(1)[0] ?? '(none)')}`, tail())
     case 'not-run':
       return verdict('fail', o.reason)
     case 'cancelled':
-      return verdict('skip', 'not run: the run was cancelled')
+      return verdict('skip', 'cancelled while waiting for the worker to answer')
   }
 }
 

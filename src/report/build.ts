@@ -21,6 +21,9 @@ export interface ReportInput {
   settings?: Settings
   facts?: RunFacts
   interrupted?: RunReport['interrupted']
+  /** Milliseconds since the start when the last gate finished, and when the worker was gone. */
+  gatesMs?: number
+  workerStopMs?: number
   /** The gate that an input error belongs to. */
   inputErrorGate?: GateId
   cleanup?: TraceCleanup
@@ -47,6 +50,8 @@ export function buildReport(input: ReportInput): RunReport {
     report.interrupted = input.interrupted
     if (input.interrupted.kind === 'cancelled' && !gates.some((g) => g.status === 'fail')) report.verdict = 'fail'
   }
+  if (input.gatesMs !== undefined) report.timings.gatesMs = input.gatesMs
+  if (input.workerStopMs !== undefined) report.timings.workerStopMs = input.workerStopMs
   if (facts) addRunFacts(report, facts, input.cleanup)
   return report
 }
@@ -76,7 +81,6 @@ function addRunFacts(report: RunReport, facts: RunFacts, cleanup: TraceCleanup |
   const readyMs = facts.msSinceStart(watch?.ready?.atMs)
   if (readyMs !== undefined) t.workerReadyMs = readyMs
   if (cleanup) report.trace = cleanup
-  report.settings.runId = facts.ids.runId
 }
 
 /** Adds what only a finished ping knows (status, result, round trip). */
@@ -87,6 +91,8 @@ export async function addPingFacts(report: RunReport, facts: RunFacts): Promise<
     const v = probe.probe.versions
     report.versions = { ...report.versions, python: v.python, celery: v.celery ?? undefined, kombu: v.kombu ?? undefined, sqlalchemy: v.sqlalchemy ?? undefined }
   } else if (probe.kind === 'import-error') report.importError = probe.error
+  // Only a ping that was published has an id worth showing.
+  if (outcome.kind === 'not-run') delete report.ping
   if (!report.ping) return
   if (outcome.kind === 'pong') {
     report.ping.status = 'SUCCESS'

@@ -8,6 +8,7 @@ import {
   escapeTableCell,
   inlineCode,
   preBlock,
+  stripControlCharacters,
   truncateUtf8,
   utf8ByteLength
 } from './escape.js'
@@ -17,6 +18,14 @@ import { describeGateOutcome, describeInterruption, nameIds, statusBadge } from 
 export const DEFAULT_SUMMARY_BUDGET_BYTES = 1_000_000
 
 const SUMMARY_TITLE = 'Celery foundation gates'
+
+/**
+ * Evidence is meant to be a few short lines; a gate that puts a log line or a list in it would
+ * make its matrix row tower over the others. The matrix shows at most this many lines of this
+ * many characters, and the gate's details section then shows the evidence in full.
+ */
+export const EVIDENCE_CELL_LINES = 6
+export const EVIDENCE_CELL_LINE_CHARS = 200
 
 export interface SummaryOptions {
   /** The most UTF-8 bytes the summary may take; the result never exceeds it. */
@@ -43,7 +52,24 @@ const NOTHING_LEFT_OUT: Cuts = { detailsOmitted: new Set(), runOmitted: false }
  * or all of it when nothing does. It ignores how far `cuts` already went in its own kind, so
  * running it again can also give room back.
  */
-type TrimStep = (report: RunReport, cuts: Cuts, fits: (candidate: Cuts) => boolean) => Cuts
+type TrimStep = (summary: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean) => Cuts
+
+/** The report with what the summary derives from each gate, worked out once per render. */
+interface Summary {
+  report: RunReport
+  gates: readonly GateView[]
+}
+
+interface GateView {
+  gate: GateResult
+  /** The evidence as the matrix shows it: bounded to a few short lines. */
+  cellEvidence: string
+  /** Whether `cellEvidence` leaves something out, so the details section shows it all. */
+  evidenceShortened: boolean
+  /** Whether the gate gets a collapsible details section, and its size for the trimming. */
+  hasSection: boolean
+  sectionBytes: number
+}
 
 // The order is the priority: what a reviewer misses least goes first.
 const TRIM_STEPS: readonly TrimStep[] = [
@@ -54,19 +80,19 @@ const TRIM_STEPS: readonly TrimStep[] = [
   dropTrailingGates
 ]
 
-const TIMING_MILESTONES: ReadonlyArray<readonly [keyof Timings, string]> = [
+/** Points in time, in ms since the run started; listed in the order they happened. */
+const TIMING_MILESTONES: ReadonlyArray<readonly [Exclude<keyof Timings, 'roundTripMs' | 'totalMs'>, string]> = [
   ['probeMs', 'App probed'],
   ['workerReadyMs', 'Worker ready'],
   ['pingPublishedMs', 'Ping published'],
   ['pongMs', 'Pong received'],
-  ['roundTripMs', 'Ping round trip (duration)'],
   ['gatesMs', 'Gates checked'],
-  ['workerStopMs', 'Worker stopped'],
-  ['totalMs', 'Total']
+  ['workerStopMs', 'Worker stopped']
 ]
 
 const STOP_DESCRIPTIONS: Readonly<Record<NonNullable<WorkerInfo['stop']>['how'], string>> = {
   warm: 'warm shutdown in',
+  terminated: 'terminated by SIGTERM in',
   killed: 'killed after',
   'already-exited': 'had already exited; checked in',
   'not-started': 'never started; checked in'
@@ -78,9 +104,10 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
     throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`)
   }
-  const parts = summaryParts(report)
+  const summary: Summary = { report, gates: report.gates.map(viewGate) }
+  const parts = summaryParts(summary)
   const blocks = function* (cuts: Cuts): Generator<Block> {
-    yield* summaryBlocks(report, parts, cuts)
+    yield* summaryBlocks(summary, parts, cuts)
     yield* trimNotice(leftOut(report, cuts), budgetBytes)
   }
   const fits = (cuts: Cuts): boolean => fitsInBytes(textPieces(blocks(cuts)), budgetBytes)
@@ -89,13 +116,51 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   const applied: TrimStep[] = []
   for (const trim of TRIM_STEPS) {
     if (fits(cuts)) break
-    cuts = trim(report, cuts, fits)
+    cuts = trim(summary, cuts, fits)
     applied.push(trim)
   }
   // A later cut can free more room than the earlier ones needed to take (a huge traceback
   // makes the whole log go first): give it back, to the most valuable content first.
-  for (const trim of applied.slice(0, -1).reverse()) cuts = trim(report, cuts, fits)
-  return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(report, parts, cuts, budgetBytes)
+  for (const trim of applied.slice(0, -1).reverse()) cuts = trim(summary, cuts, fits)
+  return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(summary, parts, cuts, budgetBytes)
+}
+
+function viewGate(gate: GateResult): GateView {
+  const { text: cellEvidence, shortened: evidenceShortened } = boundEvidence(gate.evidence)
+  const sectionBytes =
+    utf8ByteLength(detailsOf(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0)
+  const hasSection = detailsOf(gate) !== undefined || evidenceShortened
+  return { gate, cellEvidence, evidenceShortened, hasSection, sectionBytes }
+}
+
+/** The gate's details, unless it has none worth a section. */
+function detailsOf(gate: GateResult): string | undefined {
+  return gate.details !== undefined && gate.details.trim() !== '' ? gate.details : undefined
+}
+
+/** The first `EVIDENCE_CELL_LINES` lines of the evidence, each cut to `EVIDENCE_CELL_LINE_CHARS`. */
+function boundEvidence(evidence: string): { text: string; shortened: boolean } {
+  const lines = stripControlCharacters(evidence).trim().split('\n')
+  const shown = lines.slice(0, EVIDENCE_CELL_LINES).map((line) => clipCharacters(line, EVIDENCE_CELL_LINE_CHARS))
+  const hidden = lines.length - EVIDENCE_CELL_LINES
+  if (hidden > 0) shown.push(`… ${formatCount(hidden)} more line${hidden === 1 ? '' : 's'}`)
+  const text = shown.join('\n')
+  return { text, shortened: hidden > 0 || shown.some((line, index) => line !== lines[index]) }
+}
+
+/** At most `maxCharacters` code points of `text`; `…` replaces what is cut. */
+function clipCharacters(text: string, maxCharacters: number): string {
+  if (sliceEnd(text, maxCharacters) === text.length) return text
+  return `${text.slice(0, sliceEnd(text, maxCharacters - 1)).trimEnd()}…`
+}
+
+/** The UTF-16 index after the first `characters` code points of `text`. */
+function sliceEnd(text: string, characters: number): number {
+  let end = 0
+  for (let count = 0; count < characters && end < text.length; count++) {
+    end += (text.codePointAt(end) ?? 0) > 0xffff ? 2 : 1
+  }
+  return end
 }
 
 /**
@@ -111,34 +176,34 @@ type Block = Iterable<string>
 interface SummaryParts {
   verdict: () => string
   interruption: (messageBytes: number | undefined) => string | undefined
-  gateRow: (evidenceBytes: number | undefined) => (gate: GateResult) => string
-  gateDetails: (gate: GateWithDetails) => string
+  gateRow: (evidenceBytes: number | undefined) => (gate: GateView) => string
+  gateDetails: (gate: GateView) => string
   run: () => string
 }
 
-function summaryParts(report: RunReport): SummaryParts {
+function summaryParts({ report }: Summary): SummaryParts {
   return {
     verdict: once(() => verdictSentence(report)),
     interruption: memoize((messageBytes: number | undefined) =>
       interruptionCallout(report.interrupted, messageBytes)
     ),
     gateRow: memoize((evidenceBytes: number | undefined) =>
-      memoize((gate: GateResult) => gateRow(gate, evidenceBytes))
+      memoize((gate: GateView) => gateRow(gate, evidenceBytes))
     ),
     gateDetails: memoize(gateDetailsSection),
     run: once(() => runSection(report))
   }
 }
 
-function* summaryBlocks(report: RunReport, parts: SummaryParts, cuts: Cuts): Generator<Block> {
+function* summaryBlocks({ report, gates }: Summary, parts: SummaryParts, cuts: Cuts): Generator<Block> {
   yield [`## ${SUMMARY_TITLE}`]
   yield [parts.verdict()]
   const interruption = parts.interruption(cuts.outsideTextBytes)
   if (interruption !== undefined) yield [interruption]
-  const shownGates = report.gates.slice(0, cuts.gatesShown)
+  const shownGates = gates.slice(0, cuts.gatesShown)
   if (shownGates.length > 0) yield gateMatrix(shownGates, parts.gateRow(cuts.outsideTextBytes))
-  for (const [index, gate] of report.gates.entries()) {
-    if (hasDetails(gate) && !cuts.detailsOmitted.has(index)) yield [parts.gateDetails(gate)]
+  for (const [index, gate] of gates.entries()) {
+    if (gate.hasSection && !cuts.detailsOmitted.has(index)) yield [parts.gateDetails(gate)]
   }
   const { worker } = report
   if (worker !== undefined && worker.logTail.length > 0 && cuts.logLines !== 0) {
@@ -197,34 +262,60 @@ function verdictSentence(report: RunReport): string {
 
 function interruptionCallout(interrupted: RunReport['interrupted'], maxBytes: number | undefined): string | undefined {
   if (interrupted === undefined) return undefined
-  const message = escapeTableCell(capText(interrupted.message, maxBytes))
+  const message = inlineMarkdown(capText(interrupted.message, maxBytes))
   return `> 🛑 **Run interrupted: ${describeInterruption(interrupted.kind)}.** ${message}`.trimEnd()
 }
 
-function* gateMatrix(gates: readonly GateResult[], gateRow: (gate: GateResult) => string): Generator<string> {
+function* gateMatrix(gates: readonly GateView[], gateRow: (gate: GateView) => string): Generator<string> {
   yield* tableHeader(['Gate', 'Description', 'Status', 'Evidence'])
   for (const gate of gates) yield gateRow(gate)
 }
 
-function gateRow(gate: GateResult, evidenceBytes: number | undefined): string {
+function gateRow({ gate, cellEvidence }: GateView, evidenceBytes: number | undefined): string {
   return tableRow([
     `**${escapeTableCell(gate.title)}** ${inlineCode(gate.id)}`,
-    escapeTableCell(gate.description),
+    inlineMarkdown(gate.description),
     statusBadge(gate.status),
-    escapeTableCell(capText(gate.evidence, evidenceBytes)) || '—'
+    inlineMarkdown(capText(cellEvidence, evidenceBytes)) || '—'
   ])
 }
 
-function gateDetailsSection(gate: GateWithDetails): string {
+function gateDetailsSection({ gate, evidenceShortened }: GateView): string {
   const summary = `${statusBadge(gate.status)} ${escapeHtmlLine(gate.title)} (<code>${escapeHtmlLine(gate.id)}</code>): details`
+  const details = detailsOf(gate)
+  const body = !evidenceShortened
+    ? [preBlock(details ?? '')]
+    : [
+        'Evidence in full (shortened in the table):',
+        preBlock(gate.evidence),
+        ...(details === undefined ? [] : ['Details:', preBlock(details)])
+      ]
   // A failure's details are the first thing a reader wants; the rest stays folded.
-  return detailsBlock(summary, preBlock(gate.details), { open: gate.status === 'fail' })
+  return detailsBlock(summary, body.join('\n\n'), { open: gate.status === 'fail' })
 }
 
-type GateWithDetails = GateResult & { details: string }
+// Code spans: a backtick, then at least one character that is neither a backtick nor a line
+// break and not only spaces, then a backtick.
+const CODE_SPAN = /(`[^`\n]*[^`\s][^`\n]*`)/
 
-function hasDetails(gate: GateResult): gate is GateWithDetails {
-  return gate.details !== undefined && gate.details.trim() !== ''
+/**
+ * Outside text as one line of inline markdown, like `escapeTableCell`, except that `code` spans
+ * (which gates use for ids, inputs and module names) stay code: each is shown with `inlineCode`,
+ * which keeps it verbatim only when that is safe, and everything around it is escaped.
+ */
+export function inlineMarkdown(text: string): string {
+  const pieces = stripControlCharacters(text).trim().split(CODE_SPAN)
+  if (pieces.length === 1) return escapeTableCell(pieces[0] ?? '')
+  return pieces
+    .map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece)))
+    .join('')
+}
+
+/** `escapeTableCell` without the trim: the space next to a code span is part of the sentence. */
+function escapeKeepingEdges(text: string): string {
+  const [, leading = '', body = '', trailing = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(text) ?? []
+  const edge = (space: string): string => (space === '' ? '' : space.includes('\n') ? '<br>' : ' ')
+  return `${edge(leading)}${escapeTableCell(body)}${edge(trailing)}`
 }
 
 function workerLogSection(worker: WorkerInfo, logLines: number | undefined): string {
@@ -243,14 +334,19 @@ function whereIsTheFullLog(worker: WorkerInfo): string {
 }
 
 function timingsSection(timings: Timings): string {
-  const rows = TIMING_MILESTONES.flatMap(([key, label]) => {
+  const milestones = TIMING_MILESTONES.flatMap(([key, label]) => {
     const ms = timings[key]
-    return ms === undefined ? [] : [[label, formatCount(ms)]]
+    return ms === undefined ? [] : [{ label, ms }]
   })
-  const table = markdownTable(['Milestone', 'ms'], rows)
+  // In the order they happened (a ping can be published before the worker is ready); the sort
+  // is stable, so equal times keep the order of the list.
+  const rows = milestones.sort((a, b) => a.ms - b.ms).map(({ label, ms }) => [label, formatCount(ms)])
+  const table = markdownTable(['Milestone', 'ms'], [...rows, ['Total', formatCount(timings.totalMs)]])
+  const roundTrip =
+    timings.roundTripMs === undefined ? [] : [`The ping's round trip took ${formatCount(timings.roundTripMs)} ms.`]
   return detailsBlock(
     `Timings (total ${formatCount(timings.totalMs)} ms)`,
-    `Milliseconds since the run started.\n\n${table}`
+    ['Milliseconds since the run started.', table, ...roundTrip].join('\n\n')
   )
 }
 
@@ -299,7 +395,11 @@ function describeExit(exit: NonNullable<WorkerInfo['exit']>): string {
 }
 
 function describeTrace(trace: NonNullable<RunReport['trace']>): string {
-  return `${trace.removed ? 'removed' : 'left in place'}: ${escapeTableCell(trace.detail)}`
+  // The detail says what was removed or left ("removed the run's ping message…"), so the
+  // outcome is given in other words than the detail's own.
+  const outcome = trace.removed ? 'cleaned up' : 'not cleaned up'
+  const detail = escapeTableCell(trace.detail)
+  return detail === '' ? outcome : `${outcome} — ${detail}`
 }
 
 function optional<T>(value: T | undefined, format: (value: T) => string): string | undefined {
@@ -333,41 +433,41 @@ function formatCount(value: number): string {
 
 // ---- fitting the budget ----
 
-function shortenWorkerLog(report: RunReport, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
+function shortenWorkerLog({ report }: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
   const total = report.worker?.logTail.length ?? 0
   return { ...cuts, logLines: largestFitting(total, (logLines) => fits({ ...cuts, logLines })) ?? 0 }
 }
 
-function omitGateDetails(report: RunReport, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
+function omitGateDetails({ gates }: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
   // Smallest first, so keeping the first k of them and omitting the rest drops the largest.
-  const bySize = report.gates
-    .flatMap((gate, index) => (hasDetails(gate) ? [{ index, bytes: utf8ByteLength(gate.details) }] : []))
+  const bySize = gates
+    .flatMap((gate, index) => (gate.hasSection ? [{ index, bytes: gate.sectionBytes }] : []))
     .sort((a, b) => a.bytes - b.bytes)
     .map(({ index }) => index)
   const omittingAllBut = (kept: number): Cuts => ({ ...cuts, detailsOmitted: new Set(bySize.slice(kept)) })
   return omittingAllBut(largestFitting(bySize.length, (kept) => fits(omittingAllBut(kept))) ?? 0)
 }
 
-function omitRunSection(_report: RunReport, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
+function omitRunSection(_summary: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
   const kept = { ...cuts, runOmitted: false }
   return fits(kept) ? kept : { ...cuts, runOmitted: true }
 }
 
-function truncateOutsideText(report: RunReport, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
-  const longest = outsideTexts(report).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0)
+function truncateOutsideText(summary: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
+  const longest = outsideTexts(summary).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0)
   const outsideTextBytes = largestFitting(longest, (bytes) => fits({ ...cuts, outsideTextBytes: bytes })) ?? 0
   // Undefined when nothing is cut, so the notice can tell without measuring every text again.
   return { ...cuts, outsideTextBytes: outsideTextBytes < longest ? outsideTextBytes : undefined }
 }
 
-function dropTrailingGates(report: RunReport, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
-  const gatesShown = largestFitting(report.gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0
+function dropTrailingGates({ gates }: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
+  const gatesShown = largestFitting(gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0
   return { ...cuts, gatesShown }
 }
 
 /** The texts `outsideTextBytes` caps: every evidence cell and the interruption message. */
-function outsideTexts(report: RunReport): string[] {
-  return [...report.gates.map((gate) => gate.evidence), report.interrupted?.message ?? '']
+function outsideTexts({ report, gates }: Summary): string[] {
+  return [...gates.map((gate) => gate.cellEvidence), report.interrupted?.message ?? '']
 }
 
 /** The largest n in 0..max for which `fitsWith(n)` holds, given it holds for all smaller n too. */
@@ -384,10 +484,10 @@ function largestFitting(max: number, fitsWith: (n: number) => boolean): number |
 }
 
 /** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
-function keepLeadingBlocks(report: RunReport, parts: SummaryParts, cuts: Cuts, budgetBytes: number): string {
-  const notice = trimNotice([...leftOut(report, cuts), 'the rest of the summary'], budgetBytes)
+function keepLeadingBlocks(summary: Summary, parts: SummaryParts, cuts: Cuts, budgetBytes: number): string {
+  const notice = trimNotice([...leftOut(summary.report, cuts), 'the rest of the summary'], budgetBytes)
   const kept: Block[] = []
-  for (const block of summaryBlocks(report, parts, cuts)) {
+  for (const block of summaryBlocks(summary, parts, cuts)) {
     const lines = [...block]
     if (!fitsInBytes(textPieces([...kept, lines, ...notice]), budgetBytes)) break
     kept.push(lines)

@@ -25,7 +25,7 @@ export interface WorkerInfo {
   argv: string[]
   readyLine?: string
   exit?: { code: number | null; signal: string | null; afterMs: number }
-  stop?: { how: 'warm' | 'killed' | 'already-exited' | 'not-started'; ms: number }
+  stop?: { how: 'warm' | 'terminated' | 'killed' | 'already-exited' | 'not-started'; ms: number }
   /** Last lines the worker printed, secrets redacted. */
   logTail: string[]
   /** Path of the full (bounded, redacted) worker log. */

@@ -68,10 +68,15 @@ function describeFoundation(foundation: readonly GateResult[], formatId: (id: st
   }
   if (foundation.every((gate) => gate.status === 'skip')) return `none of the ${total} foundation gates ran`
   const failed = idsWithStatus(foundation, 'fail')
+  // Without a failure, what kept the verdict from passing is how few passed: "2 of 5 foundation
+  // gates passed; 3 skipped" says so, where "no foundation gate failed" next to FAIL would not.
+  const passed = idsWithStatus(foundation, 'pass').length
   const headline =
     failed.length > 0
       ? `${failed.length} of ${total} foundation gates failed: ${nameIds(failed, formatId)}`
-      : 'no foundation gate failed'
+      : passed > 0
+        ? `${passed} of ${total} foundation gates passed`
+        : `none of the ${total} foundation gates passed`
   return [headline, ...countByStatus(foundation, ['warn', 'skip'], formatId)].join('; ')
 }
 

@@ -52,6 +52,9 @@ function clipToFirstLine(text: string, width: number): string {
   const line = first.replace(/\s+/g, ' ').trim()
   const characters = [...line]
   if (characters.length <= width && rest.length === 0) return line
+  // A whole first line with more after it gets the mark after a space ("ready. …"), so it does
+  // not read as a cut word or a typo ("ready.…").
+  if (characters.length <= width - 2 && line !== '') return `${line} …`
   return `${characters.slice(0, width - 1).join('').trimEnd()}…`
 }
 

@@ -182,6 +182,18 @@ export class RunFacts {
     return this.databasePromise
   }
 
+  /**
+   * Why the action's own SQL checks cannot run, when the reason is already known: they connect
+   * with the worker's DSN (no `database-url` given) and the database refused exactly that DSN.
+   */
+  async sqlChecksBlocked(): Promise<string | undefined> {
+    if (this.settings.databaseUrl) return undefined
+    const ping = await this.ping()
+    return ping.kind === 'db-refused'
+      ? "not run: the database refused the worker's DSN, which these checks use (`runtime` failed); set database-url to check with another role"
+      : undefined
+  }
+
   /** The worker's processes right now (main process and pool children). */
   workerProcessIds(): number[] {
     const pid = this.worker?.pid
@@ -301,7 +313,7 @@ export class RunFacts {
   /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
   private async removeTrace(db: Database): Promise<TraceCleanup> {
     const outcome = await this.probePromise
-    if (!outcome?.ok) return { removed: false, detail: 'nothing published' }
+    if (!outcome?.ok) return { removed: true, detail: 'nothing to remove: no ping was published' }
     const t = outcome.probe.tables
     const steps: Array<[string, string, unknown[]]> = [
       ['messages', `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1)`, [this.ids.queue]],

@@ -22,7 +22,8 @@ async function gates(
   version: CeleryVersion,
   db: ExampleDatabase,
   inputs: Record<string, string> = {},
-  databaseUrl = db.url
+  databaseUrl = db.url,
+  node?: string
 ): Promise<ActionResult> {
   return runAction(
     {
@@ -34,7 +35,7 @@ async function gates(
       'worker-args': SOLO,
       ...inputs
     },
-    { env: { DATABASE_URL: databaseUrl } }
+    { env: { DATABASE_URL: databaseUrl }, node }
   )
 }
 
@@ -65,7 +66,7 @@ describe.each(['5.7', '5.2'] as const)('the example app on Celery %s', (version)
     expect(gate(result, 'import').evidence).toContain(`Celery ${version}`)
     expect(gate(result, 'broker-config').evidence).toContain(`sqla+postgresql://***@127.0.0.1:${pg.port}/${db.database}`)
     expect(gate(result, 'broker-config').evidence).toContain(`db+postgresql://***@127.0.0.1:${pg.port}/${db.database}`)
-    expect(gate(result, 'runtime').evidence).toMatch(/cfg-[0-9a-f]{8}@\S+ ready\.\ncelery\.ping answered 'pong' \d+ ms after ready/)
+    expect(gate(result, 'runtime').evidence).toMatch(/^`cfg-[0-9a-f]{8}@\S+ ready\.`\ncelery\.ping answered 'pong' \d+ ms after ready/)
     expect(gate(result, 'db-access').evidence).toMatch(/14 of 14 needed privileges held/)
     expect(gate(result, 'rls-role').evidence).toContain(`all ${db.appRole}`)
     expect(gate(result, 'rls-role').evidence).toContain('public.invoices')
@@ -77,6 +78,32 @@ describe.each(['5.7', '5.2'] as const)('the example app on Celery %s', (version)
     expect(rows[0]).toEqual({ queues: 0, results: 0 })
   })
 
+  it('passes with a prefork pool, finding the sessions of the pool children too', async () => {
+    const db = await exampleDatabase(pg)
+    const result = await gates(version, db, { 'worker-args': '--pool=prefork --concurrency=2' })
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    expect(gate(result, 'runtime').status).toBe('pass')
+    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`\\d+ sessions? of cfg-\\w+@\\S+ in pg_stat_activity, all ${db.appRole}`))
+    expectCleanStep(result, db)
+  })
+
+  it('passes on a fresh database where the worker creates its own tables', async () => {
+    const database = `fresh_${version.replace('.', '')}`
+    const role = `${database}_app`
+    const password = 'fresh-pw-1234'
+    await pg.createDatabase(database)
+    await pg.query(database, `CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT USAGE, CREATE ON SCHEMA public TO ${role}`)
+    const db: ExampleDatabase = { database, appRole: role, ownerRole: role, password, url: pg.url(database, role, password) }
+    const result = await gates(version, db)
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    expect(gate(result, 'runtime').status).toBe('pass')
+    expect(gate(result, 'db-access').status).toBe('pass')
+    // No tenant table exists yet: nothing to check for RLS, said as a warning, not a pass.
+    expect(gate(result, 'rls-role').status).toBe('warn')
+    expect(gate(result, 'rls-role').evidence).toMatch(/no tenant table found/)
+    expectCleanStep(result, db)
+  })
+
   it('fails runtime fast when the database refuses the worker (wrong password)', async () => {
     const db = await exampleDatabase(pg)
     const wrong = `wrong-${db.password}`
@@ -85,6 +112,9 @@ describe.each(['5.7', '5.2'] as const)('the example app on Celery %s', (version)
     // Fail fast: far below the 60 s the worker was given.
     expect(result.durationMs).toBeLessThan(30_000)
     expect(gate(result, 'import').status).toBe('pass')
+    // Its SQL checks would use the same refused DSN: skipped with that reason, not failed again.
+    expect(gate(result, 'db-access').status).toBe('skip')
+    expect(gate(result, 'db-access').evidence).toMatch(/database refused the worker's DSN/)
     expectCleanStep(result, db, [wrong, encodeURIComponent(wrong)])
   })
 
@@ -104,7 +134,10 @@ describe('broken variants (Celery 5.7)', () => {
     const result = await gates(version, db, { app: 'app.variants.import_error' })
     expectFailure(result, 'import', /ModuleNotFoundError: No module named '\w+'/)
     expect(result.report?.gates[0]?.details).toMatch(/Traceback \(most recent call last\)/)
-    for (const id of ['broker-config', 'runtime', 'db-access', 'rls-role']) expect(gate(result, id).status, id).toBe('skip')
+    for (const id of ['broker-config', 'runtime', 'db-access', 'rls-role']) {
+      expect(gate(result, id).status, id).toBe('skip')
+      expect(gate(result, id).evidence, id).toBe('not run: `import` failed')
+    }
     expectCleanStep(result, db)
   })
 
@@ -159,6 +192,36 @@ describe('broken variants (Celery 5.7)', () => {
     const result = await gates(version, db, { timeout: '60' }, pg.url(db.database, db.appRole, db.password, closedPort))
     expectFailure(result, 'runtime', /refused the worker's connection: .*(Connection refused|ECONNREFUSED)/)
     expect(result.durationMs).toBeLessThan(30_000)
+    expectCleanStep(result, db)
+  })
+})
+
+describe('runs sharing one database', () => {
+  it('two runs at once each get their own pong, never the other\'s', async () => {
+    const db = await exampleDatabase(pg)
+    const [a, b] = await Promise.all([gates('5.7', db), gates('5.2', db)])
+    for (const r of [a, b]) {
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(gate(r, 'runtime').status).toBe('pass')
+      expectCleanStep(r, db)
+    }
+    expect(a.report?.ping?.taskId).not.toBe(b.report?.ping?.taskId)
+    expect(a.report?.worker?.queue).not.toBe(b.report?.worker?.queue)
+    // Each found only its own worker's sessions.
+    expect(gate(a, 'rls-role').evidence).toContain(a.report?.worker?.nodeName)
+    expect(gate(b, 'rls-role').evidence).toContain(b.report?.worker?.nodeName)
+  })
+})
+
+// GitHub runs the bundle with its node24 runtime; .ci/run provides that binary (npm's `node`
+// package) in NODE24, so the bundle is proven on the Node version users get.
+describe.skipIf(!process.env.NODE24)('the bundle under Node 24', () => {
+  it('passes every gate on the example app', async () => {
+    const db = await exampleDatabase(pg)
+    const result = await gates('5.7', db, {}, db.url, process.env.NODE24)
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    expect(result.outputs.verdict).toBe('pass')
+    expect(result.report?.versions.node).toMatch(/^24\./)
     expectCleanStep(result, db)
   })
 })

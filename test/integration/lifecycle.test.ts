@@ -21,7 +21,8 @@ let pg: TestPostgres
 let db: ExampleDatabase
 beforeAll(async () => {
   pg = await TestPostgres.start()
-  db = await exampleDatabase(pg)
+  // The role has the default name, so these runs also exercise the default `expected-role`.
+  db = await exampleDatabase(pg, { appRole: 'app_user' })
 })
 afterAll(async () => {
   await pg?.destroy()
@@ -31,7 +32,6 @@ const inputs = (extra: Record<string, string> = {}): Record<string, string> => (
   app: 'app.celery_app',
   'working-directory': EXAMPLE_APP,
   python: pythonFor('5.7'),
-  'expected-role': db.appRole,
   'worker-args': '--pool=solo',
   timeout: '60',
   ...extra

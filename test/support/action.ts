@@ -47,6 +47,8 @@ export interface RunOptions {
   /** Reuse the state file of an earlier run (for the post step). */
   files?: StepFiles
   script?: string
+  /** Node binary to run the bundle with (default: the one running the tests). */
+  node?: string
   /** Hand the state saved by an earlier step to this one as STATE_* variables, as the runner does for `post`. */
   passState?: boolean
   /** Called once the process runs, e.g. to signal it. */
@@ -106,7 +108,7 @@ function stateEnv(files: StepFiles): Record<string, string> {
 export async function runAction(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionResult> {
   const files = options.files ?? stepFiles()
   const started = performance.now()
-  const child = spawn(process.execPath, [options.script ?? DIST_MAIN], {
+  const child = spawn(options.node ?? process.execPath, [options.script ?? DIST_MAIN], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

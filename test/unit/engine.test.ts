@@ -17,7 +17,11 @@ function fakeFacts(cancelled: () => boolean = () => false): RunFacts {
  * A gate that returns `outcome` (or throws it, if it is not a verdict) and records the context of
  * each run, with the ids of the earlier results as they were when it ran.
  */
-function gate(id: string, outcome: GateVerdict | Error | string, options: { needs?: string[]; foundation?: boolean } = {}) {
+function gate(
+  id: string,
+  outcome: GateVerdict | Error | string,
+  options: { needs?: string[]; foundation?: boolean; onRun?: () => void } = {}
+) {
   const contexts: (GateContext & { earlierIds: string[] })[] = []
   const g: Gate & { contexts: typeof contexts } = {
     id,
@@ -28,6 +32,7 @@ function gate(id: string, outcome: GateVerdict | Error | string, options: { need
     contexts,
     run(ctx) {
       contexts.push({ ...ctx, earlierIds: ctx.earlier.map((r) => r.id) })
+      options.onRun?.()
       if (typeof outcome === 'string' || outcome instanceof Error) return Promise.reject(outcome)
       return Promise.resolve(outcome)
     }
@@ -79,10 +84,16 @@ describe('runGates', () => {
     expect(dependent.contexts).toHaveLength(0)
   })
 
-  it('skips a gate whose prerequisite was skipped, naming the skipped one', async () => {
+  it('skips a gate whose prerequisite was skipped, naming the failure that caused it', async () => {
     const gates = [gate('import', fail()), gate('runtime', pass(), { needs: ['import'] }), gate('db-access', pass(), { needs: ['runtime'] })]
     const results = await runGates(gates, SETTINGS, fakeFacts())
-    expect(results[2]).toMatchObject({ status: 'skip', evidence: 'not run: `runtime` was skipped' })
+    expect(results[2]).toMatchObject({ status: 'skip', evidence: 'not run: `import` failed' })
+  })
+
+  it('names a skipped prerequisite when no failure caused its skip', async () => {
+    const gates = [gate('a', { status: 'skip', evidence: 'not configured' }), gate('b', pass(), { needs: ['a'] })]
+    const results = await runGates(gates, SETTINGS, fakeFacts())
+    expect(results[1]).toMatchObject({ status: 'skip', evidence: 'not run: `a` was skipped' })
   })
 
   it('runs a gate whose prerequisites passed or only warned', async () => {
@@ -117,17 +128,10 @@ describe('runGates', () => {
   it('skips the rest once the run is cancelled', async () => {
     let cancelled = false
     const later = gate('c', pass())
-    const gates = [
-      gate('a', pass()),
-      {
-        ...gate('b', pass('b ran')),
-        run: () => {
-          cancelled = true
-          return Promise.resolve(pass('b ran'))
-        }
-      },
-      later
-    ]
+    const cancel = () => {
+      cancelled = true
+    }
+    const gates = [gate('a', pass()), gate('b', pass('b ran'), { onRun: cancel }), later]
     const results = await runGates(gates, SETTINGS, fakeFacts(() => cancelled))
     expect(summary(results)).toEqual([
       ['a', 'pass', 'ok'],
@@ -137,15 +141,21 @@ describe('runGates', () => {
     expect(later.contexts).toHaveLength(0)
   })
 
+  it('runs no gate of a run cancelled before it started', async () => {
+    const gates = [gate('a', pass()), gate('b', fail(), { needs: ['a'] })]
+    const results = await runGates(gates, SETTINGS, fakeFacts(() => true))
+    expect(results.map((r) => r.status)).toEqual(['skip', 'skip'])
+    expect(results.every((r) => r.evidence === 'not run: the run was cancelled')).toBe(true)
+    expect(gates.flatMap((g) => g.contexts)).toEqual([])
+  })
+
   it('skips, not fails, a gate that throws because the run was cancelled under it', async () => {
     let cancelled = false
-    const interrupted: Gate = {
-      ...gate('runtime', pass()),
-      run: () => {
+    const interrupted = gate('runtime', new Error('worker stopped'), {
+      onRun: () => {
         cancelled = true
-        return Promise.reject(new Error('worker stopped'))
       }
-    }
+    })
     const results = await runGates([interrupted], SETTINGS, fakeFacts(() => cancelled))
     expect(results[0]).toMatchObject({ status: 'skip', evidence: 'not run: the run was cancelled' })
     expect(results[0]).not.toHaveProperty('details')

@@ -176,9 +176,13 @@ describe('localPortsTo', () => {
     })
   })
 
-  it('does not attribute this process connection to a child that holds no sockets', async () => {
+  it('does not attribute this process connection to a child, even one with sockets of its own', async () => {
+    // The child shares this network namespace, so its /proc/<pid>/net/tcp lists our connection
+    // too: only the socket inodes it holds may count.
+    const listener = "require('net').createServer().listen(0, '127.0.0.1'); setTimeout(() => {}, 5000)"
     await withLocalConnection(async ({ serverPort }) => {
-      await withChild('sleep', ['5'], {}, (child) => {
+      await withChild(process.execPath, ['-e', listener], {}, async (child) => {
+        await waitFor(() => localPortsTo([child.pid], 0).length > 0, 5000)
         expect(localPortsTo([child.pid], serverPort)).toEqual([])
         expect(localPortsTo([child.pid, process.pid], serverPort)).toHaveLength(1)
       })

@@ -10,19 +10,20 @@ function columnStarts(header: string): number[] {
 
 describe('renderMatrixText', () => {
   it('prints a header, one line per gate in order, then the verdict', () => {
-    const lines = renderMatrixText(loadReportFixture('runtime-wrong-password')).split('\n')
+    const lines = renderMatrixText(loadReportFixture('broker-config-redis')).split('\n')
     expect(lines).toHaveLength(1 + GATE_IDS.length + 1)
+    expect(lines[0]).toMatch(/^Gate +Status +Evidence$/)
     expect(lines.slice(1, 7).map((line) => line.split(' ')[0])).toEqual([...GATE_IDS])
     expect(lines.slice(1, 7).map((line) => line.split(/ {2,}/)[1])).toEqual([
       'PASS',
-      'PASS',
       'FAIL',
+      'SKIPPED',
       'SKIPPED',
       'SKIPPED',
       'PASS'
     ])
     expect(lines[7]).toBe(
-      'Verdict: FAIL — 1 of 5 foundation gates failed: runtime; 2 skipped: db-access, rls-role.'
+      'Verdict: FAIL — 1 of 5 foundation gates failed: broker-config; 3 skipped: runtime, db-access, rls-role.'
     )
   })
 
@@ -39,8 +40,16 @@ describe('renderMatrixText', () => {
   })
 
   it('shows only the first evidence line and marks that more exists', () => {
-    const line = renderMatrixText(loadReportFixture('all-pass')).split('\n')[3]
-    expect(line).toMatch(/ PASS {4}celery-7d1c0e9a@fv-az1785-417 ready\.…$/)
+    const lines = renderMatrixText(loadReportFixture('all-pass')).split('\n')
+    expect(lines[3]).toMatch(/ PASS {4}`cfg-7d1c0e9a@fv-az1785-417 ready\.` …$/)
+    // A one-line evidence gets no mark.
+    expect(lines[6]).toMatch(/ PASS {4}fail-on: foundation: .*\(on pull_request\)$/)
+  })
+
+  it('marks a first line that fills the width like any cut', () => {
+    const report = reportWith({ gateChanges: { runtime: { evidence: `${'y'.repeat(TEXT_WIDTH - 1)}\nmore` } } })
+    const line = renderMatrixText(report).split('\n')[3] ?? ''
+    expect(line.slice(line.indexOf('y'))).toBe(`${'y'.repeat(TEXT_WIDTH - 1)}…`)
   })
 
   it('bounds evidence to the text width', () => {
@@ -71,10 +80,13 @@ describe('renderMatrixText', () => {
   })
 
   it('says why an interrupted run stopped', () => {
-    const lines = renderMatrixText(loadReportFixture('input-error')).split('\n')
-    expect(lines.at(-2)).toBe('Verdict: FAIL — none of the 5 foundation gates ran; outside the foundation, 1 skipped: ci.')
-    expect(lines.at(-1)).toBe(
-      'Interrupted: input error — Input `timeout` must be a duration such as 90s or 2m, got "ninety".'
+    const cancelled = renderMatrixText(loadReportFixture('cancelled')).split('\n')
+    expect(cancelled.at(-2)).toBe(
+      'Verdict: FAIL — 2 of 5 foundation gates passed; 3 skipped: runtime, db-access, rls-role; outside the foundation, 1 skipped: ci.'
+    )
+    expect(cancelled.at(-1)).toBe('Interrupted: cancelled by the runner — cancelled by SIGINT')
+    expect(renderMatrixText(loadReportFixture('input-error')).split('\n').at(-1)).toBe(
+      'Interrupted: input error — Input "timeout": expected a number of seconds from 1 to 3600, got "abc"'
     )
   })
 

@@ -30,9 +30,8 @@ describe('classifyLine', () => {
     expect(classify('[2026-11-25 23:06:34,394: INFO/MainProcess] cfg-371c72a7@other-host ready.')).toEqual({ kind: 'other' })
   })
 
-  // Bug (edge): the ready check is a substring match, so a node whose name ends with ours
-  // (`old-cfg-371c72a7@vm`) counts as our worker being ready.
-  it.fails('does not count the ready line of a node whose name ends with ours', () => {
+  // A node whose name ends with ours (`old-cfg-371c72a7@vm`) is another worker.
+  it('does not count the ready line of a node whose name ends with ours', () => {
     expect(classify('[2026-11-25 23:06:34,394: INFO/MainProcess] old-cfg-371c72a7@vm ready.')).toEqual({ kind: 'other' })
   })
 
