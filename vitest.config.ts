@@ -8,13 +8,16 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts']
+          include: ['test/unit/**/*.test.ts'],
+          // Fast feedback first; the integration files then run two at a time.
+          sequence: { groupOrder: 0 }
         }
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           // Each file starts its own PostgreSQL cluster and boots real workers.
           testTimeout: 180_000,
           hookTimeout: 120_000,
@@ -27,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'capture',
           include: ['test/capture/**/*.capture.ts'],
+          sequence: { groupOrder: 2 },
           testTimeout: 300_000,
           hookTimeout: 120_000
         }

@@ -297,8 +297,9 @@ async function checkPrivileges(db, needs) {
 }
 async function roleInfo(db, roles) {
     const rows = await db.query(`SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+            -- A superuser is a member of every role; only ask for the others.
             ARRAY(SELECT p.rolname::text FROM pg_roles p
-                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls)
+                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls) AND NOT r.rolsuper
                      AND pg_has_role(r.oid, p.oid, 'MEMBER')
                    ORDER BY 1) AS escalations
        FROM pg_roles r WHERE r.rolname = ANY($1::text[])`, [roles]);
@@ -7300,6 +7301,7 @@ const rlsRoleGate = {
         }
         else
             lines.push(`sessions not checked: ${sessions.reason}`);
+        // Without sessions to look at, the gate's first claim is unproven: at best mixed.
         // 2. What the roles may do.
         const observed = sessions.rows.map((r) => r.usename).filter((u) => !!u);
         const roleNames = [...new Set([expected, ...observed])];
@@ -7315,7 +7317,7 @@ const rlsRoleGate = {
         const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db);
         const tableCheck = expectedRole ? await checkTenantTables(db, tables, expectedRole) : { problems: [], ok: [] };
         problems.push(...tableCheck.problems);
-        let status = 'pass';
+        let status = sessions.checked ? 'pass' : 'warn';
         if (!tables.length) {
             status = 'warn';
             lines.push('no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables');
@@ -7367,6 +7369,9 @@ async function checkTenantTables(db, tables, role) {
             continue;
         }
         const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role);
+        // A SUPERUSER or BYPASSRLS role is already reported; repeating it per table adds nothing.
+        if (!active && (role.superuser || role.bypassRls))
+            continue;
         if (!active) {
             problems.push(`${name}: row security is not active for ${role.name}`);
             continue;
@@ -7437,6 +7442,13 @@ function classifyLine(line, run) {
     }
     return { kind: 'other' };
 }
+/** The `Type: message` line of a Python traceback (the last one, for chained exceptions). */
+function exceptionLine(traceback) {
+    const lines = traceback.split('\n').map((l) => l.trimEnd());
+    const typed = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Refused|Timeout)\b/.test(l));
+    // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: never the answer.
+    return typed.at(-1) ?? lines.filter((l) => l.trim() && !l.startsWith('(Background on this error')).at(-1);
+}
 /**
  * One log line as a person reads it: a JSON record becomes `LEVEL logger: message` followed by its
  * exception with real line breaks; anything else stays as it is.
@@ -7469,13 +7481,10 @@ function summarizeLogLine(line, max = 300) {
                 const level = rec.level ?? rec.levelname;
                 const logger = rec.logger ?? rec.name;
                 const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
-                // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: skip it.
-                const excLast = exc
-                    ?.trim()
-                    .split('\n')
-                    .filter((l) => l.trim() && !l.startsWith('(Background on this error'))
-                    .at(-1);
-                text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${excLast ? ` — ${excLast}` : ''}`;
+                const excLine = exc ? exceptionLine(exc) : undefined;
+                // The exception is worth adding only when the message does not already say it.
+                const adds = excLine && !message.includes(excLine.replace(/^[\w.]+: /, '').slice(0, 60));
+                text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${adds ? ` — ${excLine}` : ''}`;
             }
         }
         catch {
@@ -15864,16 +15873,18 @@ async function waitForWorkerSign(d, graceMs) {
     }
     return undefined;
 }
+/** Sleeps `ms`, waking early at cancellation or at anything notable the worker prints. */
 function pause(d, ms) {
     return new Promise((resolve) => {
         const timer = setTimeout(done, Math.max(0, ms));
+        const unsubscribe = d.watch.onChange(done);
+        d.signal.addEventListener('abort', done, { once: true });
         function done() {
             clearTimeout(timer);
+            unsubscribe();
             d.signal.removeEventListener('abort', done);
             resolve();
         }
-        d.signal.addEventListener('abort', done, { once: true });
-        void d.watch.next().then(done);
     });
 }
 function boundedMs(deadline, cap) {
@@ -16583,8 +16594,8 @@ function buildWorkerCommand(userArgs, run) {
 }
 
 // Facts read from the worker's lines as they arrive: banner values, the ready line, and the first
-// sign of each kind of trouble. Loops that wait for the ping race against `next()`, so they wake
-// the moment something notable is printed instead of at their next poll.
+// sign of each kind of trouble. Loops that wait for the ping subscribe with `onChange`, so they
+// wake the moment something notable is printed instead of at their next poll.
 class WorkerWatch {
     worker;
     transport;
@@ -16596,11 +16607,9 @@ class WorkerWatch {
     taskReceived;
     taskSucceeded;
     taskFailed;
-    wake;
-    nextEvent;
+    subscribers = new Set();
     constructor(worker, ids) {
         this.worker = worker;
-        this.nextEvent = this.arm();
         worker.onLine((line) => {
             const seen = () => ({ line, atMs: worker.elapsed() });
             const k = classifyLine(line, ids);
@@ -16639,22 +16648,26 @@ class WorkerWatch {
         });
         void worker.exited.then(() => this.notify());
     }
+    /** Calls `wake` at every notable line and at the worker's exit, until unsubscribed. */
+    onChange(wake) {
+        this.subscribers.add(wake);
+        return () => this.subscribers.delete(wake);
+    }
     /** Resolves at the next notable line or at the worker's exit. */
     next() {
-        return this.nextEvent;
+        return new Promise((resolve) => {
+            const unsubscribe = this.onChange(() => {
+                unsubscribe();
+                resolve();
+            });
+        });
     }
     get exited() {
         return this.worker.hasExited;
     }
-    arm() {
-        return new Promise((resolve) => {
-            this.wake = resolve;
-        });
-    }
     notify() {
-        const wake = this.wake;
-        this.nextEvent = this.arm();
-        wake?.();
+        for (const wake of [...this.subscribers])
+            wake();
     }
 }
 

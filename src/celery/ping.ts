@@ -177,16 +177,18 @@ async function waitForWorkerSign(d: PingDeps, graceMs: number): Promise<PingOutc
   return undefined
 }
 
+/** Sleeps `ms`, waking early at cancellation or at anything notable the worker prints. */
 function pause(d: PingDeps, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, Math.max(0, ms))
+    const unsubscribe = d.watch.onChange(done)
+    d.signal.addEventListener('abort', done, { once: true })
     function done(): void {
       clearTimeout(timer)
+      unsubscribe()
       d.signal.removeEventListener('abort', done)
       resolve()
     }
-    d.signal.addEventListener('abort', done, { once: true })
-    void d.watch.next().then(done)
   })
 }
 

@@ -64,6 +64,14 @@ export function classifyLine(line: string, run: { nodeName: string; taskId: stri
   return { kind: 'other' }
 }
 
+/** The `Type: message` line of a Python traceback (the last one, for chained exceptions). */
+function exceptionLine(traceback: string): string | undefined {
+  const lines = traceback.split('\n').map((l) => l.trimEnd())
+  const typed = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Refused|Timeout)\b/.test(l))
+  // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: never the answer.
+  return typed.at(-1) ?? lines.filter((l) => l.trim() && !l.startsWith('(Background on this error')).at(-1)
+}
+
 /**
  * One log line as a person reads it: a JSON record becomes `LEVEL logger: message` followed by its
  * exception with real line breaks; anything else stays as it is.
@@ -95,13 +103,10 @@ export function summarizeLogLine(line: string, max = 300): string {
         const level = rec.level ?? rec.levelname
         const logger = rec.logger ?? rec.name
         const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string') as string | undefined
-        // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: skip it.
-        const excLast = exc
-          ?.trim()
-          .split('\n')
-          .filter((l) => l.trim() && !l.startsWith('(Background on this error'))
-          .at(-1)
-        text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${excLast ? ` — ${excLast}` : ''}`
+        const excLine = exc ? exceptionLine(exc) : undefined
+        // The exception is worth adding only when the message does not already say it.
+        const adds = excLine && !message.includes(excLine.replace(/^[\w.]+: /, '').slice(0, 60))
+        text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${adds ? ` — ${excLine}` : ''}`
       }
     } catch {
       // Cut or not JSON after all: pick the fields out of the text.

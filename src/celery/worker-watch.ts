@@ -1,6 +1,6 @@
 // Facts read from the worker's lines as they arrive: banner values, the ready line, and the first
-// sign of each kind of trouble. Loops that wait for the ping race against `next()`, so they wake
-// the moment something notable is printed instead of at their next poll.
+// sign of each kind of trouble. Loops that wait for the ping subscribe with `onChange`, so they
+// wake the moment something notable is printed instead of at their next poll.
 import { classifyLine } from './worker-output.js'
 import type { WorkerProcess } from './worker-process.js'
 
@@ -19,14 +19,12 @@ export class WorkerWatch {
   taskReceived?: SeenLine
   taskSucceeded?: SeenLine
   taskFailed?: SeenLine
-  private wake: (() => void) | undefined
-  private nextEvent: Promise<void>
+  private readonly subscribers = new Set<() => void>()
 
   constructor(
     private readonly worker: WorkerProcess,
     ids: { nodeName: string; taskId: string }
   ) {
-    this.nextEvent = this.arm()
     worker.onLine((line) => {
       const seen = (): SeenLine => ({ line, atMs: worker.elapsed() })
       const k = classifyLine(line, ids)
@@ -66,24 +64,27 @@ export class WorkerWatch {
     void worker.exited.then(() => this.notify())
   }
 
+  /** Calls `wake` at every notable line and at the worker's exit, until unsubscribed. */
+  onChange(wake: () => void): () => void {
+    this.subscribers.add(wake)
+    return () => this.subscribers.delete(wake)
+  }
+
   /** Resolves at the next notable line or at the worker's exit. */
   next(): Promise<void> {
-    return this.nextEvent
+    return new Promise((resolve) => {
+      const unsubscribe = this.onChange(() => {
+        unsubscribe()
+        resolve()
+      })
+    })
   }
 
   get exited() {
     return this.worker.hasExited
   }
 
-  private arm(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve
-    })
-  }
-
   private notify(): void {
-    const wake = this.wake
-    this.nextEvent = this.arm()
-    wake?.()
+    for (const wake of [...this.subscribers]) wake()
   }
 }

@@ -66,8 +66,9 @@ export interface RoleInfo {
 export async function roleInfo(db: Database, roles: string[]): Promise<RoleInfo[]> {
   const rows = await db.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolcanlogin: boolean; escalations: string[] | null }>(
     `SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+            -- A superuser is a member of every role; only ask for the others.
             ARRAY(SELECT p.rolname::text FROM pg_roles p
-                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls)
+                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls) AND NOT r.rolsuper
                      AND pg_has_role(r.oid, p.oid, 'MEMBER')
                    ORDER BY 1) AS escalations
        FROM pg_roles r WHERE r.rolname = ANY($1::text[])`,
