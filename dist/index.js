@@ -17645,10 +17645,16 @@ class ActionsSink {
                 problems.push(`job summary: ${err.message}`);
             }
         }
-        setOutput(Outputs.Verdict, report.verdict);
-        setOutput(Outputs.Gates, redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence })))));
-        setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','));
-        setOutput(Outputs.Report, reportPath);
+        try {
+            setOutput(Outputs.Verdict, report.verdict);
+            setOutput(Outputs.Gates, redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence })))));
+            setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','));
+            setOutput(Outputs.Report, reportPath);
+        }
+        catch (err) {
+            problems.push(`step outputs: ${err.message}`);
+        }
+        // Each sink is independent: one that cannot be written must not cost the others.
         for (const p of problems)
             warning(`Could not write the ${p}`);
     }

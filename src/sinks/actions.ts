@@ -44,13 +44,18 @@ export class ActionsSink implements ReportSink {
         problems.push(`job summary: ${(err as Error).message}`)
       }
     }
-    core.setOutput(Outputs.Verdict, report.verdict)
-    core.setOutput(
-      Outputs.Gates,
-      redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence }))))
-    )
-    core.setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','))
-    core.setOutput(Outputs.Report, reportPath)
+    try {
+      core.setOutput(Outputs.Verdict, report.verdict)
+      core.setOutput(
+        Outputs.Gates,
+        redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence }))))
+      )
+      core.setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','))
+      core.setOutput(Outputs.Report, reportPath)
+    } catch (err) {
+      problems.push(`step outputs: ${(err as Error).message}`)
+    }
+    // Each sink is independent: one that cannot be written must not cost the others.
     for (const p of problems) core.warning(`Could not write the ${p}`)
   }
 }
