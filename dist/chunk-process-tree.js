@@ -28886,19 +28886,24 @@ const Inputs = {
     PingTask: 'ping-task',
     Timeout: 'timeout',
     TenantTables: 'tenant-tables',
-    FailOn: 'fail-on'
+    FailOn: 'fail-on',
+    Junit: 'junit',
+    TaxonomyRules: 'taxonomy-rules'
 };
 const Outputs = {
     Verdict: 'verdict',
     Gates: 'gates',
     FailedGates: 'failed-gates',
-    Report: 'report'
+    Report: 'report',
+    TestsFailed: 'tests-failed',
+    Taxonomy: 'taxonomy'
 };
 /** Keys passed from the main step to the post step through GITHUB_STATE. */
 const State = {
     WorkerPid: 'worker-pid',
     RunId: 'run-id'
 };
+const GATE_STATUSES = ['pass', 'fail', 'warn', 'skip'];
 /** Environment variable that marks every process of one run, so cleanup kills only its own. */
 const RUN_MARKER_ENV = 'CELERY_FOUNDATION_GATES_RUN';
 const TOOL_NAME = 'celery-foundation-gates';
@@ -29015,4 +29020,4 @@ function read(file) {
     }
 }
 
-export { Inputs as I, Outputs as O, RUN_MARKER_ENV as R, State as S, TOOL_NAME as T, setFailed as a, getInput as b, commonjsGlobal as c, descendants as d, setSecret as e, info as f, getDefaultExportFromCjs as g, startGroup as h, isAlive as i, endGroup as j, saveState as k, localPortsTo as l, getState as m, environValue as n, parentOf as p, setOutput as s, warning as w };
+export { GATE_STATUSES as G, Inputs as I, Outputs as O, RUN_MARKER_ENV as R, State as S, TOOL_NAME as T, setFailed as a, getInput as b, commonjsGlobal as c, descendants as d, setSecret as e, info as f, getDefaultExportFromCjs as g, startGroup as h, isAlive as i, endGroup as j, saveState as k, localPortsTo as l, getState as m, environValue as n, parentOf as p, setOutput as s, warning as w };

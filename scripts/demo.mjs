@@ -7,7 +7,8 @@
 //   node scripts/demo.mjs --variant bypassrls     # break the database (examples/tenant-app/sql/variants)
 //   node scripts/demo.mjs --app app.variants.redis_broker   # or the app (examples/tenant-app/app/variants)
 //   node scripts/demo.mjs --wrong-password        # the worker's credentials are refused
-import { spawn } from 'node:child_process'
+//   node scripts/demo.mjs --tests                 # run the example's pytest suite first and classify its failures
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -24,6 +25,7 @@ const { values: opts } = parseArgs({
     app: { type: 'string', default: 'app.celery_app' },
     variant: { type: 'string', multiple: true, default: [] },
     'wrong-password': { type: 'boolean', default: false },
+    tests: { type: 'boolean', default: false },
     'worker-args': { type: 'string', default: '--pool=solo' }
   }
 })
@@ -56,8 +58,16 @@ try {
   for (const v of opts.variant) await pg.applySqlFile('gatelab', path.join(APP_DIR, 'sql', 'variants', `${v}.sql`), vars)
   const databaseUrl = pg.url('gatelab', 'app_user', opts['wrong-password'] ? 'not-the-password' : password)
   console.log(`PostgreSQL on port ${pg.port}; database gatelab set up from examples/tenant-app/sql/setup.sql${opts.variant.length ? ` + ${opts.variant.join(', ')}` : ''}`)
+  const junit = path.join(work, 'junit.xml')
+  if (opts.tests) {
+    console.log('Running the example app\'s pytest suite (examples/tenant-app/tests), as a test step would…')
+    // The tracebacks go to the JUnit report (the action reads them there); show the tally only.
+    const run = spawnSync(python, ['-m', 'pytest', `--junitxml=${junit}`, '-q'], { cwd: APP_DIR, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' })
+    console.log(`pytest: ${(run.stdout ?? '').trim().split('\n').at(-1)}\n`)
+  }
   console.log(`Running the action: app ${opts.app}, Celery ${opts.celery}\n`)
   code = await runAction({
+    ...(opts.tests ? { INPUT_JUNIT: junit } : {}),
     INPUT_APP: opts.app,
     'INPUT_WORKING-DIRECTORY': APP_DIR,
     INPUT_PYTHON: python,

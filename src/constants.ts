@@ -11,7 +11,9 @@ export const Inputs = {
   PingTask: 'ping-task',
   Timeout: 'timeout',
   TenantTables: 'tenant-tables',
-  FailOn: 'fail-on'
+  FailOn: 'fail-on',
+  Junit: 'junit',
+  TaxonomyRules: 'taxonomy-rules'
 } as const
 export type InputName = (typeof Inputs)[keyof typeof Inputs]
 
@@ -19,7 +21,9 @@ export const Outputs = {
   Verdict: 'verdict',
   Gates: 'gates',
   FailedGates: 'failed-gates',
-  Report: 'report'
+  Report: 'report',
+  TestsFailed: 'tests-failed',
+  Taxonomy: 'taxonomy'
 } as const
 
 /** Keys passed from the main step to the post step through GITHUB_STATE. */

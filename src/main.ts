@@ -118,10 +118,22 @@ async function runGatesAndReport(settings: Settings, secrets: SecretRegistry, si
   finish(sink, report)
   stopListening()
 
-  const failed = report.gates.filter((g) => g.foundation && g.status === 'fail').map((g) => g.id)
+  const failure = stepFailure(report, settings)
   if (interrupted) core.setFailed(interrupted.message)
-  else if (report.verdict === 'fail' && settings.failOn !== 'never')
-    core.setFailed(`Celery foundation gates failed: ${failed.join(', ')} (see the job summary)`)
+  else if (failure) core.setFailed(failure)
+}
+
+/** Why the step fails under `fail-on`, or undefined when it passes. */
+function stepFailure(report: RunReport, settings: Settings): string | undefined {
+  if (settings.failOn === 'never') return undefined
+  const failed = report.gates.filter((g) => g.foundation && g.status === 'fail').map((g) => g.id)
+  if (failed.length) return `Celery foundation gates failed: ${failed.join(', ')} (see the job summary)`
+  const tests = report.tests
+  if (settings.failOn !== 'any' || !tests) return undefined
+  if (tests.failed) return `${tests.failed} test${tests.failed > 1 ? 's' : ''} failed: ${tests.verdict}`
+  const unread = tests.files.filter((f) => f.status !== 'ok').length + tests.unmatched.length
+  if (unread || !tests.files.length) return `fail-on: any, but ${unread || 'no'} test report${unread === 1 ? '' : 's'} could not be read (see the job summary)`
+  return undefined
 }
 
 /**

@@ -7,9 +7,12 @@ import { z } from 'zod'
 import { Inputs, type GateId, type InputName } from './constants.js'
 import { isPostgresScheme, parseDsn, type DsnParts } from './db/dsn.js'
 import { splitWorkerArgs } from './celery/worker-args.js'
+import { DEFAULT_RULES } from './taxonomy/default-rules.js'
+import { loadRulesFile, type Rule } from './taxonomy/rules.js'
 import { quoteGiven } from './util/quote.js'
 
-export type FailOn = 'foundation' | 'never'
+/** `foundation`: fail on a foundation gate; `any`: also on failing tests; `never`: report only. */
+export type FailOn = 'foundation' | 'any' | 'never'
 
 export interface Settings {
   app: string
@@ -25,6 +28,12 @@ export interface Settings {
   /** Tenant tables as given (possibly schema-qualified, possibly quoted); undefined = discover. */
   tenantTables?: string[]
   failOn: FailOn
+  /** Globs of JUnit XML reports to classify; undefined = no test reports. */
+  junit?: string[]
+  /** The user's rules (first) followed by the shipped ones. */
+  rules: Rule[]
+  /** The user's rules file, as given. */
+  rulesFile?: string
 }
 
 export type RawInputs = Partial<Record<InputName, string>>
@@ -40,7 +49,9 @@ export const GATE_OF_INPUT: Record<InputName, GateId> = {
   [Inputs.DatabaseUrl]: 'db-access',
   [Inputs.ExpectedRole]: 'rls-role',
   [Inputs.TenantTables]: 'rls-role',
-  [Inputs.FailOn]: 'ci'
+  [Inputs.FailOn]: 'ci',
+  [Inputs.Junit]: 'ci',
+  [Inputs.TaxonomyRules]: 'ci'
 }
 
 export class InputError extends Error {
@@ -135,9 +146,27 @@ const parseTimeout = (v: string): number => {
 
 const parseFailOn = (v: string): FailOn => {
   const mode = (v || 'foundation').toLowerCase()
-  if (mode !== 'foundation' && mode !== 'never')
-    throw new Error(`expected one of foundation, never; got ${quoteGiven(v)}`)
+  if (mode !== 'foundation' && mode !== 'any' && mode !== 'never')
+    throw new Error(`expected one of foundation, any, never; got ${quoteGiven(v)}`)
   return mode
+}
+
+/** Globs, one per line or separated by commas (as most actions take path lists). */
+const parseJunit = (v: string): string[] | undefined => {
+  if (!v) return undefined
+  const patterns = v.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)
+  for (const p of patterns) if (/[\u0000-\u001f]/.test(p)) throw new Error(`expected file globs like reports/junit-*.xml, got ${quoteGiven(p)}`)
+  return patterns.length ? patterns : undefined
+}
+
+const parseTaxonomyRules = (v: string): { file?: string; rules: Rule[] } => {
+  if (!v) return { rules: DEFAULT_RULES }
+  const file = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v)
+  try {
+    return { file: v, rules: [...loadRulesFile(file), ...DEFAULT_RULES] }
+  } catch (e) {
+    throw new Error(`expected a YAML or JSON rules file: ${(e as Error).message}`)
+  }
 }
 
 /** Splits a list on commas and newlines, but not inside double-quoted identifiers. */
@@ -181,7 +210,9 @@ const SettingsSchema = z.object({
   [Inputs.PingTask]: field(parsePingTask),
   [Inputs.Timeout]: field(parseTimeout),
   [Inputs.TenantTables]: field(parseTenantTables),
-  [Inputs.FailOn]: field(parseFailOn)
+  [Inputs.FailOn]: field(parseFailOn),
+  [Inputs.Junit]: field(parseJunit),
+  [Inputs.TaxonomyRules]: field(parseTaxonomyRules)
 })
 
 /** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
@@ -204,6 +235,9 @@ export function parseSettings(raw: RawInputs): Settings {
     pingTask: s[Inputs.PingTask],
     timeoutSeconds: s[Inputs.Timeout],
     tenantTables: s[Inputs.TenantTables],
-    failOn: s[Inputs.FailOn]
+    failOn: s[Inputs.FailOn],
+    junit: s[Inputs.Junit],
+    rules: s[Inputs.TaxonomyRules].rules,
+    rulesFile: s[Inputs.TaxonomyRules].file
   }
 }

@@ -83,8 +83,10 @@ function addRunFacts(report: RunReport, facts: RunFacts, cleanup: TraceCleanup |
   if (cleanup) report.trace = cleanup
 }
 
-/** Adds what only a finished ping knows (status, result, round trip). */
+/** Adds what only a finished run knows: the ping's status, result and round trip; the tests. */
 export async function addPingFacts(report: RunReport, facts: RunFacts): Promise<void> {
+  const tests = await facts.testsReport?.catch(() => undefined)
+  if (tests) report.tests = tests
   const outcome = await facts.ping()
   const probe = await facts.probe()
   if (probe.ok) {

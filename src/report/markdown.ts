@@ -1,6 +1,7 @@
 // The job summary: a pure function of the run report. GitHub drops a step summary over 1 MiB
 // entirely (it does not truncate it), so the rendering is fitted to a byte budget here, where
 // it is known what may be left out and the reader can be told.
+import type { Category, TaxonomyEntry, TestsReport } from '../taxonomy/model.js'
 import type { GateResult, RunReport, Timings, WorkerInfo } from './model.js'
 import {
   detailsBlock,
@@ -12,7 +13,16 @@ import {
   truncateUtf8,
   utf8ByteLength
 } from './escape.js'
-import { describeGateOutcome, describeInterruption, nameIds, statusBadge } from './status.js'
+import {
+  categoryRank,
+  componentBadge,
+  describeFailureType,
+  describeGateOutcome,
+  describeInterruption,
+  describeReportStatus,
+  nameIds,
+  statusBadge
+} from './status.js'
 
 /** Under GitHub's 1 MiB (1,048,576 bytes) per step, with room for whatever else the step adds. */
 export const DEFAULT_SUMMARY_BUDGET_BYTES = 1_000_000
@@ -26,6 +36,23 @@ const SUMMARY_TITLE = 'Celery foundation gates'
  */
 export const EVIDENCE_CELL_LINES = 6
 export const EVIDENCE_CELL_LINE_CHARS = 200
+
+/**
+ * A report can hold a hundred thousand failing tests. The taxonomy table shows at most this many,
+ * foundation ones first, and says how many more there are; the JSON report has them all.
+ */
+export const TAXONOMY_TABLE_ROWS = 100
+/** Failing tests named under each rule in the remediation section. */
+export const REMEDIATION_EXAMPLES = 3
+/** Rules listed per category in the remediation section (a user's rules file can have many). */
+export const REMEDIATION_RULES = 10
+/** A remediation (from the user's rules file too) or the tests' verdict is cut beyond this many characters. */
+export const REMEDIATION_CHARS = 1_000
+/** Globs that matched nothing, and files that could not be read: each list names this many. */
+export const REPORT_FINDINGS_SHOWN = 20
+
+/** UTF-16 units of outside text read for one bounded line: room for escapes the line drops. */
+const ONE_LINE_READ = EVIDENCE_CELL_LINE_CHARS * 8
 
 export interface SummaryOptions {
   /** The most UTF-8 bytes the summary may take; the result never exceeds it. */
@@ -43,9 +70,12 @@ interface Cuts {
   outsideTextBytes?: number
   /** How many gates the matrix shows, from the top; all when undefined. */
   gatesShown?: number
+  /** How many rows the failure taxonomy table shows; all it has room for when undefined. */
+  taxonomyRows?: number
+  remediationOmitted: boolean
 }
 
-const NOTHING_LEFT_OUT: Cuts = { detailsOmitted: new Set(), runOmitted: false }
+const NOTHING_LEFT_OUT: Cuts = { detailsOmitted: new Set(), runOmitted: false, remediationOmitted: false }
 
 /**
  * One kind of cut: the least of it that makes the summary fit with the other cuts as they are,
@@ -54,10 +84,11 @@ const NOTHING_LEFT_OUT: Cuts = { detailsOmitted: new Set(), runOmitted: false }
  */
 type TrimStep = (summary: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean) => Cuts
 
-/** The report with what the summary derives from each gate, worked out once per render. */
+/** The report with what the summary derives from each gate and the tests, worked out once per render. */
 interface Summary {
   report: RunReport
   gates: readonly GateView[]
+  tests?: TestsView
 }
 
 interface GateView {
@@ -71,11 +102,37 @@ interface GateView {
   sectionBytes: number
 }
 
+/** The failure taxonomy as the summary shows it: one pass over the entries, however many. */
+interface TestsView {
+  tests: TestsReport
+  /** The rows the table can show: at most `TAXONOMY_TABLE_ROWS`, foundation first, then harness, then the rest. */
+  rows: readonly TaxonomyEntry[]
+  /** The categories with failing tests, in taxonomy order. */
+  categories: readonly CategoryView[]
+}
+
+interface CategoryView {
+  category: Category
+  count: number
+  /** The rules that put tests here, in the order first met; one per rule and remediation. */
+  rules: RuleView[]
+}
+
+interface RuleView {
+  rule: string
+  remediation: string
+  count: number
+  /** The first `REMEDIATION_EXAMPLES` tests it matched. */
+  examples: TaxonomyEntry[]
+}
+
 // The order is the priority: what a reviewer misses least goes first.
 const TRIM_STEPS: readonly TrimStep[] = [
   shortenWorkerLog,
   omitGateDetails,
-  omitRunSection,
+  omitting('runOmitted'),
+  shortenTaxonomyTable,
+  omitting('remediationOmitted'),
   truncateOutsideText,
   dropTrailingGates
 ]
@@ -105,10 +162,11 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
     throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`)
   }
   const summary: Summary = { report, gates: report.gates.map(viewGate) }
+  if (report.tests !== undefined) summary.tests = viewTests(report.tests)
   const parts = summaryParts(summary)
   const blocks = function* (cuts: Cuts): Generator<Block> {
     yield* summaryBlocks(summary, parts, cuts)
-    yield* trimNotice(leftOut(report, cuts), budgetBytes)
+    yield* trimNotice(leftOut(summary, cuts), budgetBytes)
   }
   const fits = (cuts: Cuts): boolean => fitsInBytes(textPieces(blocks(cuts)), budgetBytes)
 
@@ -143,7 +201,7 @@ function boundEvidence(evidence: string): { text: string; shortened: boolean } {
   const lines = stripControlCharacters(evidence).trim().split('\n')
   const shown = lines.slice(0, EVIDENCE_CELL_LINES).map((line) => clipCharacters(line, EVIDENCE_CELL_LINE_CHARS))
   const hidden = lines.length - EVIDENCE_CELL_LINES
-  if (hidden > 0) shown.push(`… ${formatCount(hidden)} more line${hidden === 1 ? '' : 's'}`)
+  if (hidden > 0) shown.push(`… ${countOf(hidden, 'more line')}`)
   const text = shown.join('\n')
   return { text, shortened: hidden > 0 || shown.some((line, index) => line !== lines[index]) }
 }
@@ -179,10 +237,21 @@ interface SummaryParts {
   gateRow: (evidenceBytes: number | undefined) => (gate: GateView) => string
   gateDetails: (gate: GateView) => string
   run: () => string
+  tests?: TestsParts
 }
 
-function summaryParts({ report }: Summary): SummaryParts {
+interface TestsParts {
+  verdict: () => string
+  reports: () => string[]
+  taxonomyRow: (entry: TaxonomyEntry) => string
+  violations: () => string
+  components: () => string
+  remediation: () => string
+}
+
+function summaryParts({ report, tests }: Summary): SummaryParts {
   return {
+    ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.length) }),
     verdict: once(() => verdictSentence(report)),
     interruption: memoize((messageBytes: number | undefined) =>
       interruptionCallout(report.interrupted, messageBytes)
@@ -195,13 +264,16 @@ function summaryParts({ report }: Summary): SummaryParts {
   }
 }
 
-function* summaryBlocks({ report, gates }: Summary, parts: SummaryParts, cuts: Cuts): Generator<Block> {
+function* summaryBlocks({ report, gates, tests }: Summary, parts: SummaryParts, cuts: Cuts): Generator<Block> {
   yield [`## ${SUMMARY_TITLE}`]
   yield [parts.verdict()]
   const interruption = parts.interruption(cuts.outsideTextBytes)
   if (interruption !== undefined) yield [interruption]
   const shownGates = gates.slice(0, cuts.gatesShown)
-  if (shownGates.length > 0) yield gateMatrix(shownGates, parts.gateRow(cuts.outsideTextBytes))
+  if (shownGates.length > 0) {
+    yield lazyTable(['Gate', 'Description', 'Status', 'Evidence'], shownGates, parts.gateRow(cuts.outsideTextBytes))
+  }
+  if (tests !== undefined && parts.tests !== undefined) yield* testsBlocks(tests, parts.tests, cuts)
   for (const [index, gate] of gates.entries()) {
     if (gate.hasSection && !cuts.detailsOmitted.has(index)) yield [parts.gateDetails(gate)]
   }
@@ -220,14 +292,17 @@ function once<T>(compute: () => T): () => T {
 
 function memoize<K, V>(compute: (key: K) => V): (key: K) => V {
   const cache = new Map<K, { value: V }>()
-  return (key) => {
-    let entry = cache.get(key)
-    if (entry === undefined) {
-      entry = { value: compute(key) }
-      cache.set(key, entry)
-    }
-    return entry.value
+  return (key) => entryOf(cache, key, () => ({ value: compute(key) })).value
+}
+
+/** The map's value for the key, made and added first if there is none. */
+function entryOf<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    map.set(key, value)
   }
+  return value
 }
 
 /** The text as pieces whose concatenation it is: blocks apart by a blank line, a final newline. */
@@ -266,9 +341,10 @@ function interruptionCallout(interrupted: RunReport['interrupted'], maxBytes: nu
   return `> 🛑 **Run interrupted: ${describeInterruption(interrupted.kind)}.** ${message}`.trimEnd()
 }
 
-function* gateMatrix(gates: readonly GateView[], gateRow: (gate: GateView) => string): Generator<string> {
-  yield* tableHeader(['Gate', 'Description', 'Status', 'Evidence'])
-  for (const gate of gates) yield gateRow(gate)
+/** A table whose rows are rendered only as far as the reader of the lines gets. */
+function* lazyTable<T>(headers: readonly string[], items: Iterable<T>, row: (item: T) => string): Generator<string> {
+  yield* tableHeader(headers)
+  for (const item of items) yield row(item)
 }
 
 function gateRow({ gate, cellEvidence }: GateView, evidenceBytes: number | undefined): string {
@@ -316,6 +392,214 @@ function escapeKeepingEdges(text: string): string {
   const [, leading = '', body = '', trailing = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(text) ?? []
   const edge = (space: string): string => (space === '' ? '' : space.includes('\n') ? '<br>' : ' ')
   return `${edge(leading)}${escapeTableCell(body)}${edge(trailing)}`
+}
+
+// ---- the failure taxonomy ----
+
+const FOUNDATION_PREFIX = 'foundation:'
+
+/** The table's order: what the foundation explains first, then the harness, then the rest. */
+function tableGroup(category: string): 0 | 1 | 2 {
+  return category.startsWith(FOUNDATION_PREFIX) ? 0 : category.startsWith('harness:') ? 1 : 2
+}
+
+/** The gate a foundation category blames, e.g. `runtime`; undefined for the others. */
+function blamedGate(category: string): string | undefined {
+  return category.startsWith(FOUNDATION_PREFIX) ? category.slice(FOUNDATION_PREFIX.length) : undefined
+}
+
+function viewTests(tests: TestsReport): TestsView {
+  // Each group keeps only as many as the table can show, so the rows are picked in one pass
+  // without sorting (or even keeping) the hundred thousand it cannot.
+  const groups: [TaxonomyEntry[], TaxonomyEntry[], TaxonomyEntry[]] = [[], [], []]
+  const categories = new Map<Category, CategoryView>()
+  // Many tests share a rule and its remediation: the summary says it once. By category and rule
+  // id, then by the remediation text as it is (no key is built from it).
+  const rules = new Map<string, Map<string, RuleView>>()
+  for (const entry of tests.taxonomy) {
+    const group = groups[tableGroup(entry.category)]
+    if (group.length < TAXONOMY_TABLE_ROWS) group.push(entry)
+    const category = entryOf(categories, entry.category, () => ({ category: entry.category, count: 0, rules: [] }))
+    category.count++
+    const sameRule = entryOf(rules, `${entry.category}\n${entry.rule}`, () => new Map<string, RuleView>())
+    const rule = entryOf(sameRule, entry.remediation, () => {
+      const added = { rule: entry.rule, remediation: entry.remediation, count: 0, examples: [] }
+      category.rules.push(added)
+      return added
+    })
+    rule.count++
+    if (rule.examples.length < REMEDIATION_EXAMPLES) rule.examples.push(entry)
+  }
+  return {
+    tests,
+    rows: groups.flat().slice(0, TAXONOMY_TABLE_ROWS),
+    categories: [...categories.values()].sort((a, b) => categoryRank(a.category) - categoryRank(b.category))
+  }
+}
+
+function testsParts(view: TestsView, gateCount: number): TestsParts {
+  return {
+    verdict: once(() => testsVerdict(view.tests.verdict)),
+    reports: once(() => reportLines(view.tests)),
+    taxonomyRow: memoize(taxonomyRow),
+    violations: once(() => violationsLine(view, gateCount)),
+    components: once(() => componentsTable(view.tests)),
+    remediation: once(() => remediationSection(view))
+  }
+}
+
+function* testsBlocks(view: TestsView, parts: TestsParts, cuts: Cuts): Generator<Block> {
+  yield ['### Failure taxonomy']
+  const verdict = parts.verdict()
+  if (verdict !== '') yield [verdict]
+  yield parts.reports()
+  const failing = view.tests.taxonomy.length
+  if (failing === 0) {
+    yield ['No test failed or errored.']
+  } else {
+    const rows = view.rows.slice(0, cuts.taxonomyRows)
+    yield lazyTable(['Test', 'Type', 'Gate violated?', 'Root-cause category'], rows, parts.taxonomyRow)
+    if (rows.length < failing) {
+      yield [
+        `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
+      ]
+    }
+    yield [parts.violations()]
+  }
+  if (view.tests.components.length > 0) {
+    yield ['#### Test vs foundation distinction']
+    yield [parts.components()]
+  }
+  if (view.categories.length > 0 && !cuts.remediationOmitted) yield [parts.remediation()]
+}
+
+/** The analysis's closing sentence, as the section's lead: "**Foundation green, test suite red: …**". */
+function testsVerdict(verdict: string): string {
+  const text = inlineMarkdown(clipCharacters(verdict.charAt(0).toUpperCase() + verdict.slice(1), REMEDIATION_CHARS))
+  return text === '' ? '' : `**${text}**`
+}
+
+/** What was read, in one line, then each glob that matched nothing and each file that was no use. */
+function reportLines(tests: TestsReport): string[] {
+  const { files, totals } = tests
+  const read = files.filter((file) => file.status === 'ok').length
+  const outcomes = [
+    `${formatCount(totals.passed)} passed`,
+    `${formatCount(totals.failed)} failed`,
+    `${formatCount(totals.errored)} errored`,
+    `${formatCount(totals.skipped)} skipped`,
+    ...(totals.xfailed > 0 ? [`${formatCount(totals.xfailed)} xfailed`] : []),
+    ...(totals.xpassed > 0 ? [`${formatCount(totals.xpassed)} xpassed`] : [])
+  ]
+  const summary =
+    files.length === 0
+      ? '**JUnit reports:** no file matched.'
+      : `**JUnit reports:** ${formatCount(read)} of ${countOf(files.length, 'file')} read, ${countOf(totals.cases, 'test case')}: ${outcomes.join(', ')}.`
+  const findings = [
+    ...namedAtMost(
+      tests.unmatched,
+      REPORT_FINDINGS_SHOWN,
+      (pattern) => `- ⚠️ No file matched ${inlineCode(oneLine(pattern))}.`,
+      (more) => `- … and ${countOf(more, 'more glob')} that matched no file.`
+    ),
+    ...namedAtMost(
+      files.filter((file) => file.status !== 'ok'),
+      REPORT_FINDINGS_SHOWN,
+      ({ path, status, detail }) => {
+        const why = inlineMarkdown(oneLine(detail ?? ''))
+        return `- ⚠️ ${inlineCode(oneLine(path))} ${describeReportStatus(status)}${why === '' ? '' : `: ${why}`}.`
+      },
+      (more) => `- … and ${countOf(more, 'more file')} that could not be used.`
+    )
+  ]
+  return findings.length === 0 ? [summary] : [summary, '', ...findings]
+}
+
+/** The first `max` items as lines, then one line saying how many more there are. */
+function namedAtMost<T>(items: readonly T[], max: number, line: (item: T) => string, more: (count: number) => string): string[] {
+  const lines = items.slice(0, max).map(line)
+  return items.length > max ? [...lines, more(items.length - max)] : lines
+}
+
+function taxonomyRow(entry: TaxonomyEntry): string {
+  return tableRow([testId(entry), describeFailureType(entry), gateViolated(entry.category), inlineCode(oneLine(entry.category))])
+}
+
+/** `classname::name`, as pytest writes a test's id, in code when that is safe. */
+function testId({ classname, name }: TaxonomyEntry): string {
+  return inlineCode(oneLine(classname === '' ? name : `${classname}::${name}`))
+}
+
+// A violated gate is red like the gate's own ❌ FAIL in the matrix; a failure the foundation
+// does not explain leaves the gates green, and one no rule explains is not attributed at all.
+function gateViolated(category: string): string {
+  const gate = blamedGate(category)
+  if (gate !== undefined) return `❌ Yes: ${inlineCode(oneLine(gate))}`
+  return tableGroup(category) === 1 ? '✅ No' : '❔ Unknown'
+}
+
+/** "Total foundation gate violations: 1 / 6 gates: `runtime` (5 failing tests)." */
+function violationsLine({ categories }: TestsView, gateCount: number): string {
+  // The categories are distinct, and so are the gates they blame.
+  const blamed = categories.flatMap(({ category, count }) => {
+    const gate = blamedGate(category)
+    return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`]
+  })
+  const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'gate')}**`
+  return blamed.length === 0
+    ? `${headline} — no failing test is attributed to the foundation.`
+    : `${headline}: ${blamed.join(', ')}.`
+}
+
+function componentsTable({ components }: TestsReport): string {
+  const rows = components.map(({ component, kind, status, evidence }) => [
+    `**${escapeTableCell(oneLine(component))}** (${kind === 'tests' ? 'tests' : 'foundation'})`,
+    componentBadge(status),
+    inlineMarkdown(oneLine(evidence)) || '—'
+  ])
+  return markdownTable(['Component', 'Status', 'Evidence'], rows)
+}
+
+function remediationSection({ tests, categories }: TestsView): string {
+  const failing = tests.taxonomy.length
+  const summary = `Remediation by category (${countOf(failing, 'failing test')} in ${countOf(categories.length, 'category', 'categories')})`
+  const source =
+    tests.rulesFile === undefined ? [] : [`Rules from ${inlineCode(oneLine(tests.rulesFile))} come first, then the shipped ones.`]
+  return detailsBlock(escapeHtmlLine(summary), [...source, ...categories.flatMap(categoryRemediation)].join('\n\n'))
+}
+
+function categoryRemediation({ category, count, rules }: CategoryView): string[] {
+  return [
+    `#### ${inlineCode(oneLine(category))}: ${countOf(count, 'failing test')}`,
+    ...namedAtMost(
+      rules,
+      REMEDIATION_RULES,
+      (rule) => ruleRemediation(rule, rules.length > 1),
+      (more) => `… and ${countOf(more, 'more rule')} (see the JSON report).`
+    )
+  ]
+}
+
+function ruleRemediation({ rule, remediation, count, examples }: RuleView, severalRules: boolean): string {
+  const tally = severalRules ? ` (${countOf(count, 'failing test')})` : ''
+  const advice = `Rule ${inlineCode(oneLine(rule))}${tally}: ${inlineMarkdown(clipCharacters(remediation, REMEDIATION_CHARS))}`
+  const named = examples.map((entry) => `- ${testId(entry)}: ${inlineCode(oneLine(entry.evidence)) || '—'}`)
+  const more = count - examples.length
+  return [advice, '', ...named, ...(more > 0 ? [`- … and ${countOf(more, 'more failing test')}`] : [])].join('\n')
+}
+
+/**
+ * Outside text as one line of at most `EVIDENCE_CELL_LINE_CHARS` (for an id, a path, an evidence
+ * line), line breaks folded. Only a prefix is read, so a megabyte-long name costs no more than a
+ * short one.
+ */
+function oneLine(text: string): string {
+  const read = text.length > ONE_LINE_READ ? text.slice(0, ONE_LINE_READ) : text
+  const line = stripControlCharacters(read).replace(/\s*\n\s*/g, ' ').trim()
+  const clipped = clipCharacters(line, EVIDENCE_CELL_LINE_CHARS)
+  // What escapes and control characters took from the prefix read can leave it short of the
+  // limit: it is still cut, and says so.
+  return read !== text && clipped === line ? `${line}…` : clipped
 }
 
 function workerLogSection(worker: WorkerInfo, logLines: number | undefined): string {
@@ -431,6 +715,11 @@ function formatCount(value: number): string {
   return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
 
+/** "1 failing test", "2,000 failing tests". */
+function countOf(count: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(count)} ${count === 1 ? singular : plural}`
+}
+
 // ---- fitting the budget ----
 
 function shortenWorkerLog({ report }: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
@@ -448,9 +737,18 @@ function omitGateDetails({ gates }: Summary, cuts: Cuts, fits: (candidate: Cuts)
   return omittingAllBut(largestFitting(bySize.length, (kept) => fits(omittingAllBut(kept))) ?? 0)
 }
 
-function omitRunSection(_summary: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
-  const kept = { ...cuts, runOmitted: false }
-  return fits(kept) ? kept : { ...cuts, runOmitted: true }
+/** The cut that leaves out a whole section, when the summary does not fit with it. */
+function omitting(section: 'runOmitted' | 'remediationOmitted'): TrimStep {
+  return (_summary, cuts, fits) => {
+    const kept = { ...cuts, [section]: false }
+    return fits(kept) ? kept : { ...cuts, [section]: true }
+  }
+}
+
+function shortenTaxonomyTable({ tests }: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
+  const rows = tests?.rows.length ?? 0
+  const taxonomyRows = largestFitting(rows, (shown) => fits({ ...cuts, taxonomyRows: shown })) ?? 0
+  return { ...cuts, taxonomyRows: taxonomyRows < rows ? taxonomyRows : undefined }
 }
 
 function truncateOutsideText(summary: Summary, cuts: Cuts, fits: (candidate: Cuts) => boolean): Cuts {
@@ -485,7 +783,7 @@ function largestFitting(max: number, fitsWith: (n: number) => boolean): number |
 
 /** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
 function keepLeadingBlocks(summary: Summary, parts: SummaryParts, cuts: Cuts, budgetBytes: number): string {
-  const notice = trimNotice([...leftOut(summary.report, cuts), 'the rest of the summary'], budgetBytes)
+  const notice = trimNotice([...leftOut(summary, cuts), 'the rest of the summary'], budgetBytes)
   const kept: Block[] = []
   for (const block of summaryBlocks(summary, parts, cuts)) {
     const lines = [...block]
@@ -496,7 +794,7 @@ function keepLeadingBlocks(summary: Summary, parts: SummaryParts, cuts: Cuts, bu
 }
 
 /** What the cuts leave out, one phrase each, for the notice at the end of the summary. */
-function leftOut(report: RunReport, cuts: Cuts): string[] {
+function leftOut({ report, tests }: Summary, cuts: Cuts): string[] {
   const { worker, gates } = report
   const phrases: string[] = []
   const logTotal = worker?.logTail.length ?? 0
@@ -513,6 +811,11 @@ function leftOut(report: RunReport, cuts: Cuts): string[] {
     phrases.push(`details of ${nameIds(ids, inlineCode)} omitted`)
   }
   if (cuts.runOmitted) phrases.push('run section omitted')
+  if (cuts.taxonomyRows !== undefined) {
+    const rows = tests?.rows.length ?? 0
+    phrases.push(`failure taxonomy table shortened to ${formatCount(cuts.taxonomyRows)} of ${countOf(rows, 'row')}`)
+  }
+  if (cuts.remediationOmitted) phrases.push('remediation by category omitted')
   if (cuts.outsideTextBytes !== undefined) {
     phrases.push(`evidence and messages cut to ${formatCount(cuts.outsideTextBytes)} bytes each`)
   }

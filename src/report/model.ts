@@ -1,6 +1,7 @@
 // The run's report: one plain data structure that every sink renders (job summary, outputs,
 // JSON file, terminal). Renderers are pure functions of this object.
 import type { GateId, GateStatus } from '../constants.js'
+import type { TestsReport } from '../taxonomy/model.js'
 
 export type Verdict = 'pass' | 'fail'
 
@@ -71,6 +72,8 @@ export interface RunReport {
   importError?: { type: string; message: string; traceback: string }
   versions: VersionsInfo
   timings: Timings
+  /** The JUnit reports given in `junit`, each failing test classified (the failure taxonomy). */
+  tests?: TestsReport
   /** What the run left in the broker and result tables, and whether it was removed. */
   trace?: { removed: boolean; detail: string }
   /** Inputs as the run understood them, DSNs redacted. */

@@ -1,6 +1,8 @@
 // How statuses and the verdict read, shared by the markdown summary and the terminal matrix so
 // both say the same thing in the same words.
 import type { GateStatus } from '../constants.js'
+import type { ReportStatus, TestPhase } from '../junit/model.js'
+import { CATEGORIES, type ComponentStatus, type TaxonomyEntry } from '../taxonomy/model.js'
 import type { GateResult, RunReport } from './model.js'
 
 interface StatusPresentation {
@@ -101,4 +103,56 @@ export function nameIds(ids: readonly string[], formatId: (id: string) => string
   const named = ids.slice(0, MAX_IDS_NAMED).map(formatId).join(', ')
   const rest = ids.length - MAX_IDS_NAMED
   return rest > 0 ? `${named} and ${rest} more` : named
+}
+
+const COMPONENT_PRESENTATION: Readonly<Record<ComponentStatus['status'], { emoji: string; label: string }>> = {
+  operational: { emoji: '✅', label: 'OPERATIONAL' },
+  broken: { emoji: '❌', label: 'BROKEN' },
+  unproven: { emoji: '⏭️', label: 'UNPROVEN' },
+  sound: { emoji: '✅', label: 'SOUND' },
+  defective: { emoji: '❌', label: 'DEFECTIVE' },
+  'no-reports': { emoji: '⚠️', label: 'NO REPORTS' }
+}
+
+/** A row of "Test vs foundation" as the summary shows its status: `✅ OPERATIONAL`. */
+export function componentBadge(status: ComponentStatus['status']): string {
+  const presentation = COMPONENT_PRESENTATION[status] as { emoji: string; label: string } | undefined
+  return presentation === undefined ? '❔ UNKNOWN' : `${presentation.emoji} ${presentation.label}`
+}
+
+// pytest reports an exception outside the test body as an error of its setup or teardown, and
+// any exception inside it (an assertion or not) as a failure; the entry does not say which
+// exception it was, so a failure of the body is just that.
+const PHASE_TYPES: Readonly<Record<Exclude<TestPhase, 'call'>, string>> = {
+  setup: 'Setup error',
+  teardown: 'Teardown error',
+  collection: 'Collection error'
+}
+
+/** What kind of failure a failing test had, from where it failed: "Setup error", "Failure". */
+export function describeFailureType({ outcome, phase }: Pick<TaxonomyEntry, 'outcome' | 'phase'>): string {
+  if (phase !== 'call' && phase in PHASE_TYPES) return PHASE_TYPES[phase]
+  return outcome === 'failure' ? 'Failure' : 'Error'
+}
+
+const REPORT_STATUS_DESCRIPTIONS: Readonly<Record<ReportStatus, string>> = {
+  ok: 'was read',
+  empty: 'is empty',
+  malformed: 'is not well-formed XML',
+  unreadable: 'could not be read',
+  'not-junit': 'is not a JUnit report'
+}
+
+/** What became of a report file, as a predicate: "is empty", "is not a JUnit report". */
+export function describeReportStatus(status: ReportStatus): string {
+  return REPORT_STATUS_DESCRIPTIONS[status] ?? 'could not be used'
+}
+
+/**
+ * Categories in the order of the taxonomy: the foundation's first (they explain the others),
+ * then the harness's, then `unknown`; a category the taxonomy does not know comes last.
+ */
+export function categoryRank(category: string): number {
+  const index = (CATEGORIES as readonly string[]).indexOf(category)
+  return index === -1 ? CATEGORIES.length : index
 }

@@ -1,15 +1,19 @@
 // The gate matrix as plain text for the Actions log or a terminal: no markdown, no colours, no
 // emoji, one line per gate. The summary carries the full evidence; this is the glance.
+import type { TestsReport } from '../taxonomy/model.js'
 import type { RunReport } from './model.js'
 import { stripControlCharacters } from './escape.js'
-import { describeGateOutcome, describeInterruption, statusLabel } from './status.js'
+import { categoryRank, describeGateOutcome, describeInterruption, statusLabel } from './status.js'
 
 /** Evidence and messages are cut to this many characters: longer lines wrap into noise. */
 export const TEXT_WIDTH = 100
 
 const COLUMN_GAP = '  '
 
-/** Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early). */
+/**
+ * Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early), then
+ * the tests' verdict and their failures by category.
+ */
 export function renderMatrixText(report: RunReport): string {
   const rows = report.gates.map((gate) => [clip(gate.id), statusLabel(gate.status), clip(gate.evidence)])
   const matrix = rows.length === 0 ? [] : alignColumns([['Gate', 'Status', 'Evidence'], ...rows])
@@ -19,7 +23,26 @@ export function renderMatrixText(report: RunReport): string {
     interrupted === undefined
       ? []
       : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()]
-  return [...matrix, verdict, ...interruption].join('\n')
+  const tests = report.tests === undefined ? [] : testsLines(report.tests)
+  return [...matrix, verdict, ...interruption, ...tests].join('\n')
+}
+
+function testsLines(tests: TestsReport): string[] {
+  const counts = Object.entries(tests.byCategory)
+    .filter(([, count]) => count !== undefined && count > 0)
+    .sort(([a], [b]) => categoryRank(a) - categoryRank(b))
+    .map(([category, count]) => `${category} ${count}`)
+  const unmatched = tests.unmatched.length
+  const unusable = tests.files.filter((file) => file.status !== 'ok').length
+  const findings = [
+    ...(unmatched === 0 ? [] : [`${unmatched} ${unmatched === 1 ? 'glob' : 'globs'} matched no file`]),
+    ...(unusable === 0 ? [] : [`${unusable} ${unusable === 1 ? 'file' : 'files'} could not be used`])
+  ]
+  return [
+    `Tests: ${clip(tests.verdict)}`.trimEnd(),
+    ...(counts.length === 0 ? [] : [`Failing tests by category: ${clip(counts.join(', '))}`]),
+    ...(findings.length === 0 ? [] : [`Test reports: ${findings.join('; ')}`])
+  ]
 }
 
 function clip(text: string): string {

@@ -14,7 +14,9 @@ import { WorkerWatch } from '../celery/worker-watch.js'
 import { connect, qualified, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
 import { descendants, isAlive } from '../proc/process-tree.js'
-import type { WorkerInfo } from '../report/model.js'
+import type { GateResult, WorkerInfo } from '../report/model.js'
+import { analyzeTests } from '../taxonomy/analyze.js'
+import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
 
@@ -69,6 +71,7 @@ export class RunFacts {
   private databasePromise: Promise<Database> | undefined
   private brokerConnection: Database | undefined
   private probeAtMs: number | undefined
+  private testsPromise: Promise<TestsReport | undefined> | undefined
   private stopInfo: WorkerInfo['stop']
 
   constructor(
@@ -180,6 +183,42 @@ export class RunFacts {
       return connect(target.parts, { connectTimeoutMs: 5000 })
     })()
     return this.databasePromise
+  }
+
+  /**
+   * The JUnit reports of `junit`, every failing test classified against this run's gate results
+   * (rules may depend on them: a readiness error means something else when the runtime gate
+   * failed). Computed once, by the first gate that asks, with the results known at that point.
+   */
+  tests(gates: readonly GateResult[]): Promise<TestsReport | undefined> {
+    const patterns = this.settings.junit
+    if (!patterns) return Promise.resolve(undefined)
+    this.testsPromise ??= this.ping().then((ping) =>
+      analyzeTests({
+        patterns,
+        cwd: this.settings.workingDirectory,
+        rules: this.settings.rules,
+        rulesFile: this.settings.rulesFile,
+        gates,
+        values: this.remediationValues(ping)
+      })
+    )
+    return this.testsPromise
+  }
+
+  /** Measured facts that remediations quote, e.g. how fast this run's own ping was answered. */
+  private remediationValues(ping: PingOutcome): Record<string, string> {
+    const values: Record<string, string> = { timeout_s: String(this.settings.timeoutSeconds), pong_ms: 'n/a', pong_after_ready_ms: 'n/a' }
+    if (ping.kind === 'pong') {
+      values.pong_ms = String(Math.round(ping.pongAtMs))
+      const ready = this.watch?.ready
+      if (ready) values.pong_after_ready_ms = String(Math.max(0, Math.round(ping.pongAtMs - ready.atMs)))
+    }
+    return values
+  }
+
+  get testsReport(): Promise<TestsReport | undefined> | undefined {
+    return this.testsPromise
   }
 
   /**

@@ -15,6 +15,23 @@ export interface ReportSink {
   write(report: RunReport): void
 }
 
+/** GitHub's limit for one step output is 1 MB; stay clear of it. */
+const MAX_OUTPUT_BYTES = 900_000
+
+/** A JSON array of as many leading items as fit in `maxBytes` (still valid JSON). */
+export function boundedJsonArray(items: readonly unknown[], maxBytes: number): { json: string; kept: number; omitted: number } {
+  const parts: string[] = []
+  let bytes = 2
+  for (const item of items) {
+    const part = JSON.stringify(item)
+    const size = Buffer.byteLength(part) + (parts.length ? 1 : 0)
+    if (bytes + size > maxBytes) break
+    parts.push(part)
+    bytes += size
+  }
+  return { json: `[${parts.join(',')}]`, kept: parts.length, omitted: items.length - parts.length }
+}
+
 export function reportPathFor(runId: string): string {
   return path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates', runId, 'report.json')
 }
@@ -52,6 +69,13 @@ export class ActionsSink implements ReportSink {
       )
       core.setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','))
       core.setOutput(Outputs.Report, reportPath)
+      if (report.tests) {
+        core.setOutput(Outputs.TestsFailed, String(report.tests.failed))
+        const taxonomy = boundedJsonArray(report.tests.taxonomy, MAX_OUTPUT_BYTES)
+        core.setOutput(Outputs.Taxonomy, redact(taxonomy.json))
+        if (taxonomy.omitted)
+          core.warning(`The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits an output to 1 MB); the report file has them all: ${reportPath}`)
+      }
     } catch (err) {
       problems.push(`step outputs: ${(err as Error).message}`)
     }

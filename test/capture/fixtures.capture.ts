@@ -2,7 +2,10 @@
 // PostgreSQL, real Celery 5.7 workers), with the values that differ on every run (ids, ports,
 // host and paths) replaced by stable ones, so the golden summaries show what users really get.
 // Run with `npm run capture-fixtures`, then `UPDATE_GOLDEN=1 npm run test:unit` and review the diff.
-import { writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, it } from 'vitest'
 import { EXAMPLE_APP, REPO, pythonFor, runAction, type ActionResult } from '../support/action.js'
@@ -29,6 +32,8 @@ function normalise(result: ActionResult, db: ExampleDatabase): string {
     .split(result.runnerTemp).join('/home/runner/work/_temp')
     .split(REPO).join('/home/runner/work/shop/shop')
     .replace(/\/tmp\/cfg-step-\w+/g, '/home/runner/work/_temp')
+    .replace(/\/tmp\/cfg-capture-\w+\/junit\.xml/g, 'reports/junit.xml')
+    .replace(/pytest-of-root\/pytest-\d+/g, 'pytest-of-runner/pytest-0')
 }
 
 const inputs = (db: ExampleDatabase, extra: Record<string, string> = {}): Record<string, string> => ({
@@ -41,20 +46,39 @@ const inputs = (db: ExampleDatabase, extra: Record<string, string> = {}): Record
   ...extra
 })
 
-const scenarios: Array<{ name: string; variants?: string[]; inputs?: Record<string, string>; wrongPassword?: boolean; cancelAfterMs?: number }> = [
+/** The example app's pytest suite against the scenario's database, as a user's test step runs it. */
+function pytest(databaseUrl: string): string {
+  const junit = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-capture-')), 'junit.xml')
+  spawnSync(pythonFor('5.7'), ['-m', 'pytest', `--junitxml=${junit}`, '-q'], { cwd: EXAMPLE_APP, env: { ...process.env, DATABASE_URL: databaseUrl } })
+  return junit
+}
+
+const scenarios: Array<{
+  name: string
+  variants?: string[]
+  inputs?: Record<string, string>
+  wrongPassword?: boolean
+  cancelAfterMs?: number
+  /** Run the example suite first and classify its report (`junit`). */
+  tests?: boolean
+}> = [
   { name: 'all-pass' },
   { name: 'runtime-wrong-password', wrongPassword: true },
   { name: 'import-error', inputs: { app: 'app.variants.import_error' } },
   { name: 'rls-role-bypassrls', variants: ['bypassrls'] },
   { name: 'broker-config-redis', inputs: { app: 'app.variants.redis_broker' } },
   { name: 'input-error', inputs: { timeout: 'abc' } },
-  { name: 'cancelled', inputs: { 'ping-task': 'app.tasks.housekeeping.nap' }, cancelAfterMs: 4000 }
+  { name: 'cancelled', inputs: { 'ping-task': 'app.tasks.housekeeping.nap' }, cancelAfterMs: 4000 },
+  { name: 'tests-suite-red', tests: true },
+  { name: 'tests-foundation-red', variants: ['superuser'], tests: true },
+  { name: 'tests-report-findings', inputs: { junit: 'reports/nothing-*.xml\npytest.ini' } }
 ]
 
 it('captures the report fixtures from real runs', async () => {
   for (const s of scenarios) {
     const db = await exampleDatabase(pg, { variants: s.variants })
-    const result = await runAction(inputs(db, s.inputs), {
+    const junit: Record<string, string> = s.tests ? { junit: pytest(db.url) } : {}
+    const result = await runAction(inputs(db, { ...junit, ...s.inputs }), {
       env: { DATABASE_URL: s.wrongPassword ? pg.url(db.database, db.appRole, 'wrong-password') : db.url },
       onSpawn: s.cancelAfterMs ? (child) => setTimeout(() => child.kill('SIGINT'), s.cancelAfterMs) : undefined
     })

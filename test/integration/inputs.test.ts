@@ -44,7 +44,7 @@ describe('bad inputs', () => {
   })
 
   it('unknown fail-on', async () => {
-    expectInputError(await runAction({ ...valid(), 'fail-on': 'sometimes' }), 'ci', /Input "fail-on": expected one of foundation, never; got "sometimes"/)
+    expectInputError(await runAction({ ...valid(), 'fail-on': 'sometimes' }), 'ci', /Input "fail-on": expected one of foundation, any, never; got "sometimes"/)
   })
 
   it('a working-directory that does not exist', async () => {

@@ -7,10 +7,25 @@ import {
   EVIDENCE_CELL_LINE_CHARS,
   EVIDENCE_CELL_LINES,
   inlineMarkdown,
-  renderSummary
+  REMEDIATION_EXAMPLES,
+  REMEDIATION_RULES,
+  renderSummary,
+  REPORT_FINDINGS_SHOWN,
+  TAXONOMY_TABLE_ROWS
 } from '../../src/report/markdown.js'
 import type { RunReport } from '../../src/report/model.js'
-import { loadReportFixture, manyGates, REPORT_FIXTURES, reportWith } from './report-fixtures.js'
+import { FOUNDATION_CATEGORIES } from '../../src/taxonomy/model.js'
+import type { Category, ComponentStatus, TaxonomyEntry, TestsReport } from '../../src/taxonomy/model.js'
+import {
+  failingTest,
+  loadReportFixture,
+  manyGates,
+  REPORT_FIXTURES,
+  reportFile,
+  reportWith,
+  reportWithTests,
+  strictXpass
+} from './report-fixtures.js'
 
 const MATRIX_HEADER = '| Gate | Description | Status | Evidence |'
 const TRIM_NOTICE = /^_Summary trimmed to fit .+\._$/
@@ -36,8 +51,13 @@ function splitCells(line: string): string[] {
 }
 
 function matrixRows(markdown: string): string[][] {
+  return tableRows(markdown, MATRIX_HEADER)
+}
+
+/** The cells of each row of the table that starts with `header`. */
+function tableRows(markdown: string, header: string): string[][] {
   const lines = markdown.split('\n')
-  const start = lines.indexOf(MATRIX_HEADER)
+  const start = lines.indexOf(header)
   if (start === -1) return []
   const rows: string[][] = []
   for (const line of lines.slice(start + 2)) {
@@ -90,6 +110,9 @@ function detailsSection(markdown: string, summaryText: string): string | undefin
 
 /** Numbers as the summary prints them: 6,333. */
 const thousands = (n: number): string => n.toLocaleString('en-US')
+
+/** A count and its noun as the summary prints them: "1 failing test", "1,200 failing tests". */
+const countOf = (n: number, one: string, many = `${one}s`): string => `${thousands(n)} ${n === 1 ? one : many}`
 
 describe('renderSummary: layout', () => {
   const allPass = renderSummary(loadReportFixture('all-pass'))
@@ -570,7 +593,23 @@ describe('renderSummary: byte budget', () => {
   /** Everything too big at once, in escaping-heavy text that grows when escaped. */
   function absurdReport(scale: number): RunReport {
     const huge = 'é|<`*\n'.repeat(scale)
+    const categories: Category[] = ['foundation:runtime', 'harness:eager-mode', 'unknown']
+    const taxonomy = Array.from({ length: scale / 10 }, (_unused, index) =>
+      failingTest(index, categories[index % 3] ?? 'unknown', {
+        classname: huge.slice(0, 3_000),
+        name: `${index}`,
+        evidence: huge.slice(0, 3_000),
+        rule: `rule-${index % 40}`,
+        remediation: huge.slice(0, 20_000)
+      })
+    )
+    const { tests } = reportWithTests(taxonomy, {
+      verdict: huge,
+      unmatched: Array(scale / 100).fill(huge.slice(0, 500)),
+      components: Array(5).fill({ component: huge.slice(0, 500), kind: 'foundation', status: 'broken', evidence: huge })
+    })
     return reportWith({
+      tests,
       verdict: 'fail',
       interrupted: { kind: 'crash', message: huge },
       gates: manyGates(scale / 100, huge.slice(0, 5_000)).map((gate) => ({ ...gate, details: huge })),
@@ -581,7 +620,9 @@ describe('renderSummary: byte budget', () => {
 
   it('holds for everything absurd at once', () => {
     const notice = expectTrimmed(renderSummary(absurdReport(250_000)), MB)
-    expect(notice).toMatch(/details of .* omitted; run section omitted; evidence and messages cut to [\d,]+ bytes each\._$/)
+    expect(notice).toMatch(
+      /details of .* omitted; run section omitted; failure taxonomy table shortened to 0 of 100 rows; remediation by category omitted; evidence and messages cut to [\d,]+ bytes each\._$/
+    )
   }, 60_000)
 
   it.each([0, 1, 50, 200, 1_000, 4_000, 20_000])('holds for a budget of %i bytes', (budget) => {
@@ -599,6 +640,442 @@ describe('renderSummary: byte budget', () => {
   it('rejects a budget that is not a byte count', () => {
     expect(() => renderSummary(loadReportFixture('all-pass'), { budgetBytes: Number.NaN })).toThrow(RangeError)
     expect(() => renderSummary(loadReportFixture('all-pass'), { budgetBytes: -1 })).toThrow(RangeError)
+  })
+})
+
+describe('renderSummary: failure taxonomy', () => {
+  const TAXONOMY_HEADER = '| Test | Type | Gate violated? | Root-cause category |'
+  const COMPONENTS_HEADER = '| Component | Status | Evidence |'
+  // Reports captured from real runs (npm run capture-fixtures): expectations are derived from
+  // what they hold, so a recapture with other counts or names does not break the tests.
+  const suiteRedTests = loadReportFixture('tests-suite-red').tests!
+  const foundationRedTests = loadReportFixture('tests-foundation-red').tests!
+  const suiteRed = renderSummary(loadReportFixture('tests-suite-red'))
+  const foundationRed = renderSummary(loadReportFixture('tests-foundation-red'))
+
+  const COMPONENT_BADGES: Record<ComponentStatus['status'], string> = {
+    operational: '✅ OPERATIONAL',
+    broken: '❌ BROKEN',
+    unproven: '⏭️ UNPROVEN',
+    sound: '✅ SOUND',
+    defective: '❌ DEFECTIVE',
+    'no-reports': '⚠️ NO REPORTS'
+  }
+  const isFoundation = (category: string): boolean => category.startsWith('foundation:')
+  const isHarness = (category: string): boolean => category.startsWith('harness:')
+  /** The taxonomy table's order: foundation, then harness, then the rest, each in report order. */
+  const tableOrder = (taxonomy: readonly TaxonomyEntry[]): TaxonomyEntry[] => [
+    ...taxonomy.filter((entry) => isFoundation(entry.category)),
+    ...taxonomy.filter((entry) => isHarness(entry.category)),
+    ...taxonomy.filter((entry) => !isFoundation(entry.category) && !isHarness(entry.category))
+  ]
+  /** The "Gate violated?" cell the table must show for a category. */
+  const gateCell = (category: string): string =>
+    isFoundation(category) ? `❌ Yes: \`${category.slice('foundation:'.length)}\`` : isHarness(category) ? '✅ No' : '❔ Unknown'
+  /** The "JUnit reports" line for a report's files and totals, when at least one file matched. */
+  const readLine = ({ files, totals }: TestsReport): string => {
+    const read = files.filter((file) => file.status === 'ok').length
+    const outcomes = [
+      `${thousands(totals.passed)} passed`,
+      `${thousands(totals.failed)} failed`,
+      `${thousands(totals.errored)} errored`,
+      `${thousands(totals.skipped)} skipped`,
+      ...(totals.xfailed > 0 ? [`${thousands(totals.xfailed)} xfailed`] : []),
+      ...(totals.xpassed > 0 ? [`${thousands(totals.xpassed)} xpassed`] : [])
+    ]
+    return `**JUnit reports:** ${thousands(read)} of ${countOf(files.length, 'file')} read, ${countOf(totals.cases, 'test case')}: ${outcomes.join(', ')}.`
+  }
+
+  const taxonomyRows = (markdown: string): string[][] => tableRows(markdown, TAXONOMY_HEADER)
+  const violationsLine = (markdown: string): string =>
+    markdown.split('\n').find((line) => line.startsWith('**Total foundation gate violations:')) ?? ''
+  const moreLine = (markdown: string): string => markdown.split('\n').find((line) => line.startsWith('… and ')) ?? ''
+
+  it('comes after the gate matrix and before the collapsed sections, led by the verdict in bold', () => {
+    const { verdict, taxonomy } = suiteRedTests
+    expect(verdict).toMatch(/^foundation green, test suite red: /)
+    expect(taxonomy.length).toBeGreaterThan(0)
+    const lines = suiteRed.split('\n')
+    const heading = lines.indexOf('### Failure taxonomy')
+    // After the header, its separator and one row per gate.
+    expect(heading).toBeGreaterThan(lines.indexOf(MATRIX_HEADER) + 1 + GATE_IDS.length)
+    expect(heading).toBeLessThan(lines.findIndex((line) => line.startsWith('<details')))
+    expect(lines[heading + 2]).toBe(`**${inlineMarkdown(verdict.charAt(0).toUpperCase() + verdict.slice(1))}**`)
+    expect(lines[heading + 2]).toMatch(/^\*\*Foundation green, test suite red: /)
+    const categories = new Set(taxonomy.map((entry) => entry.category)).size
+    const summaries = [...suiteRed.matchAll(/<summary>(.*)<\/summary>/g)].map((match) => match[1])
+    expect(summaries[0]).toBe(
+      `Remediation by category (${countOf(taxonomy.length, 'failing test')} in ${countOf(categories, 'category', 'categories')})`
+    )
+    // The gates' own collapsed sections come after it.
+    expect(summaries[1]).toMatch(/ \(<code>[\w-]+<\/code>\): details$/)
+  })
+
+  it('is absent when the run read no test reports', () => {
+    expect(renderSummary(loadReportFixture('all-pass'))).not.toContain('Failure taxonomy')
+  })
+
+  it('has a row of four cells per failing test: id, type, gate violated, category', () => {
+    const { taxonomy } = suiteRedTests
+    const rows = taxonomyRows(suiteRed)
+    expect(rows).toHaveLength(taxonomy.length)
+    expect(rows.map((cells) => cells.length)).toEqual(Array(taxonomy.length).fill(4))
+    const ordered = tableOrder(taxonomy)
+    expect(rows.map((cells) => cells[0])).toEqual(ordered.map(({ classname, name }) => `\`${classname}::${name}\``))
+    expect(rows.map((cells) => cells[3])).toEqual(ordered.map(({ category }) => `\`${category}\``))
+    // The real readiness race errors in its fixture's setup; its row in full.
+    const setupError = ordered.findIndex((entry) => entry.outcome === 'error' && entry.phase === 'setup')
+    expect(setupError).toBeGreaterThanOrEqual(0)
+    const entry = ordered[setupError]!
+    expect(rows[setupError]).toEqual([`\`${entry.classname}::${entry.name}\``, 'Setup error', gateCell(entry.category), `\`${entry.category}\``])
+    expect(rows.filter((cells) => cells[1] === 'Failure')).toHaveLength(
+      taxonomy.filter(({ outcome, phase }) => outcome === 'failure' && phase === 'call').length
+    )
+  })
+
+  it('tells the type of failure from its outcome and phase', () => {
+    const phases = [
+      ['error', 'setup'],
+      ['error', 'teardown'],
+      ['error', 'collection'],
+      ['failure', 'call'],
+      ['error', 'call']
+    ] as const
+    const report = reportWithTests(
+      phases.map(([outcome, phase], index) => failingTest(index, 'harness:eager-mode', { outcome, phase }))
+    )
+    expect(taxonomyRows(renderSummary(report)).map((cells) => cells[1])).toEqual([
+      'Setup error',
+      'Teardown error',
+      'Collection error',
+      'Failure',
+      'Error'
+    ])
+  })
+
+  it('says which gate a foundation failure violates, and that the others violate none', () => {
+    // The real foundation-red run: the foundation's failures name their gate, the harness's none.
+    const foundationTaxonomy = foundationRedTests.taxonomy
+    expect(foundationTaxonomy.some((entry) => isFoundation(entry.category))).toBe(true)
+    expect(foundationTaxonomy.some((entry) => isHarness(entry.category))).toBe(true)
+    const rows = taxonomyRows(foundationRed)
+    expect(rows.map((cells) => cells[2])).toEqual(tableOrder(foundationTaxonomy).map((entry) => gateCell(entry.category)))
+    expect(rows.filter((cells) => cells[2]?.startsWith('❌ Yes: `'))).toHaveLength(
+      foundationTaxonomy.filter((entry) => isFoundation(entry.category)).length
+    )
+    // The same run with a failure no rule explains: it is attributed to no gate, and comes last.
+    const withUnknown = taxonomyRows(renderSummary(reportWithTests([strictXpass(0), ...foundationTaxonomy])))
+    expect(withUnknown.map((cells) => cells[2])).toEqual([
+      ...tableOrder(foundationTaxonomy).map((entry) => gateCell(entry.category)),
+      '❔ Unknown'
+    ])
+    expect(withUnknown.at(-1)).toEqual(['`tests.test_synthetic::test_0`', 'Failure', '❔ Unknown', '`unknown`'])
+    // The real suite-red run is all harness: no row violates a gate.
+    expect(suiteRedTests.taxonomy.every((entry) => isHarness(entry.category))).toBe(true)
+    expect(taxonomyRows(suiteRed).map((cells) => cells[2])).toEqual(Array(suiteRedTests.taxonomy.length).fill('✅ No'))
+  })
+
+  it('lists foundation failures first, then the harness, then the rest, each in report order', () => {
+    const order: Category[] = ['unknown', 'harness:readiness', 'foundation:db-access', 'harness:eager-mode', 'foundation:runtime', 'unknown']
+    const report = reportWithTests(order.map((category, index) => failingTest(index, category)))
+    expect(taxonomyRows(renderSummary(report)).map((cells) => cells[0])).toEqual(
+      [2, 4, 1, 3, 0, 5].map((index) => `\`tests.test_synthetic::test_${index}\``)
+    )
+  })
+
+  it('counts the distinct gates the failing tests violate', () => {
+    const gates = countOf(GATE_IDS.length, 'gate')
+    expect(suiteRedTests.taxonomy.some((entry) => isFoundation(entry.category))).toBe(false)
+    expect(violationsLine(suiteRed)).toBe(
+      `**Total foundation gate violations: 0 / ${gates}** — no failing test is attributed to the foundation.`
+    )
+    // Each blamed gate once, in gate order, with how many failing tests blame it.
+    const blamed = FOUNDATION_CATEGORIES.flatMap((category) => {
+      const count = foundationRedTests.taxonomy.filter((entry) => entry.category === category).length
+      return count === 0 ? [] : [`\`${category.slice('foundation:'.length)}\` (${countOf(count, 'failing test')})`]
+    })
+    expect(blamed.length).toBeGreaterThan(0)
+    expect(violationsLine(foundationRed)).toBe(`**Total foundation gate violations: ${blamed.length} / ${gates}**: ${blamed.join(', ')}.`)
+    const categories: Category[] = ['foundation:runtime', 'harness:readiness', 'foundation:db-access', 'foundation:runtime', 'foundation:db-access', 'foundation:runtime']
+    const report = reportWithTests(categories.map((category, index) => failingTest(index, category)))
+    expect(violationsLine(renderSummary(report))).toBe(
+      '**Total foundation gate violations: 2 / 6 gates**: `runtime` (3 failing tests), `db-access` (2 failing tests).'
+    )
+  })
+
+  it('shows each component with its status', () => {
+    // The real runs: every component in report order, its kind, badge and evidence.
+    const componentRows = ({ components }: TestsReport): string[][] =>
+      components.map(({ component, kind, status, evidence }) => [
+        `**${component}** (${kind})`,
+        COMPONENT_BADGES[status],
+        inlineMarkdown(evidence) || '—'
+      ])
+    expect(suiteRedTests.components.length).toBeGreaterThan(0)
+    expect(tableRows(suiteRed, COMPONENTS_HEADER)).toEqual(componentRows(suiteRedTests))
+    expect(tableRows(foundationRed, COMPONENTS_HEADER)).toEqual(componentRows(foundationRedTests))
+    // The foundation-red run shows a broken foundation component, the suite-red run none.
+    expect(tableRows(foundationRed, COMPONENTS_HEADER).some((cells) => cells[0]?.endsWith('(foundation)') && cells[1] === '❌ BROKEN')).toBe(true)
+    expect(tableRows(suiteRed, COMPONENTS_HEADER).filter((cells) => cells[0]?.endsWith('(foundation)')).map((cells) => cells[1])).not.toContain(
+      '❌ BROKEN'
+    )
+    // Evidence goes through the outside-text escaping (the real one has an apostrophe and `_`).
+    expect(tableRows(suiteRed, COMPONENTS_HEADER).map((cells) => cells[2]).join('\n')).toMatch(/&#39;|\\_/)
+    const statuses: Array<ComponentStatus['status']> = ['operational', 'broken', 'unproven', 'sound', 'defective', 'no-reports']
+    const components = statuses.map((status) => ({ component: status, kind: 'tests' as const, status, evidence: '' }))
+    expect(tableRows(renderSummary(reportWithTests([], { components })), COMPONENTS_HEADER)).toEqual([
+      ['**operational** (tests)', '✅ OPERATIONAL', '—'],
+      ['**broken** (tests)', '❌ BROKEN', '—'],
+      ['**unproven** (tests)', '⏭️ UNPROVEN', '—'],
+      ['**sound** (tests)', '✅ SOUND', '—'],
+      ['**defective** (tests)', '❌ DEFECTIVE', '—'],
+      ['**no-reports** (tests)', '⚠️ NO REPORTS', '—']
+    ])
+  })
+
+  it('says what it read, and names globs that matched nothing and files it could not use', () => {
+    // Some files read, a glob that matched nothing and a broken file, in one report.
+    const mixed = renderSummary(
+      reportWithTests([strictXpass(0)], {
+        files: [
+          reportFile('reports/unit/junit.xml', 'ok', { counts: { cases: 40, passed: 38, failed: 1, errored: 0, skipped: 0, xfailed: 1, xpassed: 0 } }),
+          reportFile('reports/integration/junit-api.xml', 'ok', { counts: { cases: 29, passed: 27, failed: 0, errored: 0, skipped: 2, xfailed: 0, xpassed: 0 } }),
+          reportFile('reports/integration/junit-worker.xml', 'malformed', { detail: 'line 12, column 3: unexpected end of input' })
+        ],
+        unmatched: ['reports/e2e/*.xml'],
+        totals: { cases: 69, passed: 65, failed: 1, errored: 0, skipped: 2, xfailed: 1, xpassed: 0 },
+        rulesFile: '.github/taxonomy-rules.yml'
+      })
+    )
+    expect(mixed).toContain(
+      [
+        '**JUnit reports:** 2 of 3 files read, 69 test cases: 65 passed, 1 failed, 0 errored, 2 skipped, 1 xfailed.',
+        '',
+        '- ⚠️ No file matched `reports/e2e/*.xml`.',
+        '- ⚠️ `reports/integration/junit-worker.xml` is not well-formed XML: line 12, column 3: unexpected end of input.',
+        '',
+        TAXONOMY_HEADER
+      ].join('\n')
+    )
+    expect(mixed).toContain('Rules from `.github/taxonomy-rules.yml` come first, then the shipped ones.')
+
+    // The real run whose glob matched nothing and whose other file is not JUnit: nothing read.
+    const findings = loadReportFixture('tests-report-findings').tests!
+    const unusable = findings.files.filter((file) => file.status !== 'ok')
+    expect(findings.unmatched.length).toBeGreaterThan(0)
+    expect(unusable.some((file) => file.status === 'malformed')).toBe(true)
+    expect(findings.taxonomy).toEqual([])
+    const markdown = renderSummary(loadReportFixture('tests-report-findings'))
+    expect(markdown).toContain(
+      [
+        readLine(findings),
+        '',
+        ...findings.unmatched.map((pattern) => `- ⚠️ No file matched \`${pattern}\`.`),
+        ...unusable.map(({ path, status, detail }) => {
+          expect(status).toBe('malformed')
+          return `- ⚠️ \`${path}\` is not well-formed XML: ${inlineMarkdown(detail ?? '')}.`
+        }),
+        '',
+        'No test failed or errored.'
+      ].join('\n')
+    )
+    expect(markdown).not.toContain('Rules from')
+
+    // The real suite-red run read every file it matched: the table follows the line directly.
+    expect(suiteRedTests.unmatched).toEqual([])
+    expect(suiteRedTests.files.every((file) => file.status === 'ok')).toBe(true)
+    expect(suiteRed).toContain(`${readLine(suiteRedTests)}\n\n${TAXONOMY_HEADER}`)
+  })
+
+  it('names a bounded number of findings of each kind', () => {
+    const base = loadReportFixture('tests-report-findings').tests!
+    const broken = base.files.find((file) => file.status !== 'ok')!
+    expect(broken).toBeDefined()
+    const report = reportWithTests(base.taxonomy, {
+      unmatched: Array.from({ length: 50 }, (_unused, index) => `reports/missing-${index}/*.xml`),
+      files: Array.from({ length: 30 }, (_unused, index) => ({ ...broken, path: `reports/broken-${index}.xml`, status: 'empty' as const, detail: '' }))
+    })
+    const markdown = renderSummary(report)
+    expect(markdown).toContain('**JUnit reports:** 0 of 30 files read,')
+    expect(markdown.match(/^- ⚠️ No file matched/gm)).toHaveLength(REPORT_FINDINGS_SHOWN)
+    expect(markdown).toContain(`\n- … and ${50 - REPORT_FINDINGS_SHOWN} more globs that matched no file.\n`)
+    expect(markdown.match(/^- ⚠️ `reports\/broken-\d+\.xml` is empty\.$/gm)).toHaveLength(REPORT_FINDINGS_SHOWN)
+    expect(markdown).toContain(`\n- … and ${30 - REPORT_FINDINGS_SHOWN} more files that could not be used.\n`)
+    const none = renderSummary(reportWithTests([], { files: [], unmatched: ['reports/*.xml'] }))
+    expect(none).toContain('**JUnit reports:** no file matched.\n\n- ⚠️ No file matched `reports/*.xml`.')
+  })
+
+  it('says so when no test failed, without a table or remediation', () => {
+    const markdown = renderSummary(reportWithTests([], { verdict: 'foundation green, test suite green' }))
+    expect(markdown).toContain('**Foundation green, test suite green**')
+    expect(markdown).toContain('\n\nNo test failed or errored.\n\n#### Test vs foundation distinction\n\n')
+    expect(markdown).not.toContain(TAXONOMY_HEADER)
+    expect(markdown).not.toContain('Remediation by category')
+    expect(markdown).not.toContain('Total foundation gate violations')
+  })
+
+  it('gives each remediation once per rule, with a few examples', () => {
+    const eager = Array.from({ length: 500 }, (_unused, index) =>
+      failingTest(index, 'harness:eager-mode', { rule: 'eager-mode', remediation: 'Use a real worker.' })
+    )
+    const custom = failingTest(500, 'harness:eager-mode', { rule: 'my-eager-rule', remediation: 'Ask the team.' })
+    const markdown = renderSummary(reportWithTests([...eager.slice(0, 250), custom, ...eager.slice(250)]))
+    const section = detailsSection(markdown, 'Remediation by category') ?? ''
+    expect(section).toContain('<summary>Remediation by category (501 failing tests in 1 category)</summary>')
+    expect(section).toContain('#### `harness:eager-mode`: 501 failing tests')
+    expect(section.match(/Use a real worker\./g)).toHaveLength(1)
+    expect(section).toContain(
+      [
+        'Rule `eager-mode` (500 failing tests): Use a real worker.',
+        '',
+        ...Array.from({ length: REMEDIATION_EXAMPLES }, (_unused, index) => `- \`tests.test_synthetic::test_${index}\`: \`AssertionError: assert ${index} == 0\``),
+        `- … and ${500 - REMEDIATION_EXAMPLES} more failing tests`
+      ].join('\n')
+    )
+    expect(section).toContain('Rule `my-eager-rule` (1 failing test): Ask the team.\n\n- `tests.test_synthetic::test_500`')
+    // The real suite-red run: one rule per category, so no count per rule.
+    const eagerMode = suiteRedTests.taxonomy.filter((entry) => entry.category === 'harness:eager-mode')
+    expect(new Set(eagerMode.map((entry) => entry.rule))).toEqual(new Set(['eager-mode']))
+    expect(detailsSection(suiteRed, 'Remediation by category')).toContain(
+      `#### \`harness:eager-mode\`: ${countOf(eagerMode.length, 'failing test')}\n\nRule \`eager-mode\`: With task\\_always\\_eager`
+    )
+  })
+
+  it('lists a bounded number of rules per category', () => {
+    const taxonomy = Array.from({ length: 25 }, (_unused, index) => failingTest(index, 'unknown', { rule: `user-rule-${index}` }))
+    const section = detailsSection(renderSummary(reportWithTests(taxonomy)), 'Remediation by category') ?? ''
+    expect(section.match(/^Rule `user-rule-\d+`/gm)).toHaveLength(REMEDIATION_RULES)
+    expect(section).toContain(`… and ${25 - REMEDIATION_RULES} more rules (see the JSON report).`)
+  })
+
+  /** 100,000 failing tests: the last two are the foundation's, the rest the harness's. */
+  function hundredThousand(changes: (index: number) => Partial<TaxonomyEntry> = () => ({})): RunReport {
+    const taxonomy = Array.from({ length: 100_000 }, (_unused, index) =>
+      failingTest(index, index >= 99_998 ? 'foundation:runtime' : index % 2 === 0 ? 'harness:eager-mode' : 'harness:readiness', changes(index))
+    )
+    return reportWithTests(taxonomy)
+  }
+
+  it('shows at most 100 of 100,000 failing tests, the foundation first, and says how many more', () => {
+    const started = performance.now()
+    const markdown = renderSummary(hundredThousand())
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect(utf8ByteLength(markdown)).toBeLessThanOrEqual(DEFAULT_SUMMARY_BUDGET_BYTES)
+    const rows = taxonomyRows(markdown)
+    expect(rows).toHaveLength(TAXONOMY_TABLE_ROWS)
+    expect(rows.slice(0, 3).map((cells) => cells[0])).toEqual([
+      '`tests.test_synthetic::test_99998`',
+      '`tests.test_synthetic::test_99999`',
+      '`tests.test_synthetic::test_0`'
+    ])
+    expect(moreLine(markdown)).toBe(
+      '… and 99,900 more failing tests (all of them are in the JSON report and the `taxonomy` output).'
+    )
+    expect(violationsLine(markdown)).toBe('**Total foundation gate violations: 1 / 6 gates**: `runtime` (2 failing tests).')
+    expect(markdown).toContain('<summary>Remediation by category (100,000 failing tests in 3 categories)</summary>')
+    expect(markdown).toContain('#### `harness:eager-mode`: 49,999 failing tests')
+    expect(markdown).not.toContain('Summary trimmed')
+  }, 30_000)
+
+  it('shortens the taxonomy table, foundation rows last, before the gate matrix', () => {
+    const budget = 16_000
+    const markdown = renderSummary(hundredThousand((index) => ({ name: `test_${index}_${'long_parametrized_id_'.repeat(8)}` })), {
+      budgetBytes: budget
+    })
+    expect(utf8ByteLength(markdown)).toBeLessThanOrEqual(budget)
+    const notice = lastLine(markdown)
+    const shown = Number(/failure taxonomy table shortened to ([\d,]+) of 100 rows/.exec(notice)?.[1]?.replace(/,/g, ''))
+    expect(notice).toMatch(/^_Summary trimmed to fit a budget of 16,000 bytes: worker log omitted .*; run section omitted; failure taxonomy table shortened to /)
+    expect(notice).not.toContain('gates shown')
+    expect(shown).toBeGreaterThan(2)
+    expect(shown).toBeLessThan(TAXONOMY_TABLE_ROWS)
+    const rows = taxonomyRows(markdown)
+    expect(rows).toHaveLength(shown)
+    expect(rows.slice(0, 2).map((cells) => cells[2])).toEqual(['❌ Yes: `runtime`', '❌ Yes: `runtime`'])
+    expect(moreLine(markdown)).toBe(`… and ${thousands(100_000 - shown)} more failing tests (all of them are in the JSON report and the \`taxonomy\` output).`)
+    expect(matrixRows(markdown)).toHaveLength(6)
+  }, 30_000)
+
+  const HOSTILE = [
+    '<script>alert(1)</script>',
+    'a | b || c',
+    '`code` ``span',
+    'line\nbreak\r\nand\ttab',
+    '\u001b[31mred\u001b[0m\u0000\u0007\u202e',
+    '@octocat [x](https://evil.example)',
+    '</details><details><summary>fake</summary>',
+    '</pre>'
+  ]
+
+  it('keeps hostile names, evidence, paths and remediations in their place', () => {
+    const taxonomy = HOSTILE.map((text, index) =>
+      failingTest(index, index % 2 === 0 ? 'foundation:runtime' : 'unknown', {
+        classname: text,
+        name: text,
+        evidence: text,
+        rule: text,
+        remediation: `${text}\n\n${text}`
+      })
+    )
+    const report = reportWithTests(taxonomy, {
+      verdict: HOSTILE.join(' '),
+      unmatched: HOSTILE,
+      files: HOSTILE.map((text) => reportFile(text, 'malformed', { detail: text })),
+      components: HOSTILE.map((text) => ({ component: text, kind: 'foundation' as const, status: 'broken' as const, evidence: text })),
+      rulesFile: HOSTILE.join('')
+    })
+    const markdown = renderSummary(report)
+    const rows = taxonomyRows(markdown)
+    expect(rows).toHaveLength(HOSTILE.length)
+    expect(rows.map((cells) => cells.length)).toEqual(Array(HOSTILE.length).fill(4))
+    expect(tableRows(markdown, COMPONENTS_HEADER).map((cells) => cells.length)).toEqual(Array(HOSTILE.length).fill(3))
+    expect(markdown).not.toMatch(/<\/?script/i)
+    expect(markdown).not.toContain('<summary>fake')
+    expect(markdown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/)
+    // Outside code spans (where GitHub links nothing), no mention and no link.
+    const section = markdown.slice(markdown.indexOf('### Failure taxonomy'), markdown.indexOf('<summary>✅ PASS DB'))
+    for (const line of section.split('\n')) {
+      for (const cell of line.startsWith('|') ? splitCells(line) : [line]) {
+        for (const piece of splitCodeSpans(cell).outside) {
+          expect(piece).not.toMatch(/(?<![\w@])@octocat/)
+          for (const match of piece.matchAll(/(\\*)[[\]]/g)) expect((match[1] ?? '').length % 2).toBe(1)
+        }
+      }
+    }
+    expect(markdown.match(/<details/g)?.length).toBe(markdown.match(/<\/details>/g)?.length)
+    expect(markdown.match(/<pre>/g)?.length).toBe(markdown.match(/<\/pre>/g)?.length)
+    // A test id with line breaks is folded onto its row (foundation rows first: index 3 is the sixth).
+    expect(rows[5]?.[0]).toBe('<code>line break and\ttab::line break and\ttab</code>')
+  })
+
+  it('never lets random hostile test names out of their cell', () => {
+    const alphabet = [...'ab |\\`*_[]()!<>&"\'#~$@:\n\t\r', '``', '\u001b[31m', '\u0000', '\u202e', 'é', '😀']
+    let seed = 7
+    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const text = (): string => Array.from({ length: 30 }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+    for (let round = 0; round < 5; round++) {
+      const taxonomy = Array.from({ length: TAXONOMY_TABLE_ROWS }, (_unused, index) =>
+        failingTest(index, 'harness:readiness', { classname: text(), name: text() })
+      )
+      const rows = taxonomyRows(renderSummary(reportWithTests(taxonomy)))
+      expect(rows).toHaveLength(TAXONOMY_TABLE_ROWS)
+      for (const cells of rows) {
+        expect(cells).toHaveLength(4)
+        expect(cells.slice(1)).toEqual(['Failure', '✅ No', '`harness:readiness`'])
+        expect(cells[0]?.replace(/<\/?code>/g, '')).not.toMatch(/[<>\n]/)
+      }
+    }
+  })
+
+  it('bounds a huge test name, evidence and remediation', () => {
+    const huge = 'x'.repeat(1_000_000)
+    const report = reportWithTests([failingTest(0, 'unknown', { name: huge, evidence: huge, remediation: huge })])
+    const markdown = renderSummary(report)
+    expect(utf8ByteLength(markdown)).toBeLessThan(40_000)
+    const kept = 'x'.repeat(EVIDENCE_CELL_LINE_CHARS - 'tests.test_synthetic::'.length - 1)
+    // The mark makes it more than printable ASCII, so it is escaped `<code>` rather than a span.
+    expect(taxonomyRows(markdown)[0]?.[0]).toBe(`<code>tests.test\\_synthetic::${kept}…</code>`)
+    expect(markdown).not.toContain('Summary trimmed')
   })
 })
 

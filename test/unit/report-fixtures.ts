@@ -2,7 +2,9 @@
 // builder for synthetic ones that stress a single thing.
 import { readFileSync } from 'node:fs'
 import { GATE_IDS, GATE_STATUSES } from '../../src/constants.js'
+import type { ReportCounts, ReportFile, ReportStatus } from '../../src/junit/model.js'
 import type { GateResult, RunReport } from '../../src/report/model.js'
+import type { Category, TaxonomyEntry, TestsReport } from '../../src/taxonomy/model.js'
 
 export const REPORT_FIXTURES = [
   'all-pass',
@@ -11,7 +13,10 @@ export const REPORT_FIXTURES = [
   'rls-role-bypassrls',
   'broker-config-redis',
   'cancelled',
-  'input-error'
+  'input-error',
+  'tests-suite-red',
+  'tests-foundation-red',
+  'tests-report-findings'
 ] as const
 export type ReportFixture = (typeof REPORT_FIXTURES)[number]
 
@@ -56,4 +61,44 @@ export function manyGates(count: number, evidence: string): GateResult[] {
     foundation: true,
     durationMs: 1
   }))
+}
+
+/** A failing test of `category`, named after `index`; the rest as pytest would report it. */
+export function failingTest(index: number, category: Category, changes: Partial<TaxonomyEntry> = {}): TaxonomyEntry {
+  return {
+    report: 'reports/junit.xml',
+    classname: 'tests.test_synthetic',
+    name: `test_${index}`,
+    outcome: 'failure',
+    phase: 'call',
+    category,
+    rule: `rule-for-${category.replace(/^\w+:/, '')}`,
+    evidence: `AssertionError: assert ${index} == 0`,
+    remediation: `What to do about ${category}.`,
+    ...changes
+  }
+}
+
+/** A strict XPASS as pytest reports it: a failure no foundation or harness rule explains. */
+export function strictXpass(index: number): TaxonomyEntry {
+  return failingTest(index, 'unknown', {
+    rule: 'xpass-strict',
+    evidence: '[XPASS(strict)] fixed upstream',
+    remediation: 'The test passed although it is marked xfail(strict=True): remove the marker if the bug it tracked is fixed.'
+  })
+}
+
+/** One JUnit file of a report's `files`: read by default, with these counts or none. */
+export function reportFile(path: string, status: ReportStatus = 'ok', changes: Partial<ReportFile> = {}): ReportFile {
+  const counts: ReportCounts = { cases: 0, passed: 0, failed: 0, errored: 0, skipped: 0, xfailed: 0, xpassed: 0 }
+  return { pattern: path, path, status, bytes: 1_024, counts, ...(status === 'ok' ? { tool: 'pytest' as const } : {}), ...changes }
+}
+
+/** The tests-suite-red fixture with these failing tests instead (counts kept consistent). */
+export function reportWithTests(taxonomy: TaxonomyEntry[], changes: Partial<TestsReport> = {}): RunReport {
+  const base = loadReportFixture('tests-suite-red')
+  const byCategory: TestsReport['byCategory'] = {}
+  for (const entry of taxonomy) byCategory[entry.category] = (byCategory[entry.category] ?? 0) + 1
+  const tests: TestsReport = { ...base.tests!, taxonomy, failed: taxonomy.length, byCategory, ...changes }
+  return { ...base, tests }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_RULES } from '../../src/taxonomy/default-rules.js'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -57,7 +58,10 @@ describe('parseSettings defaults', () => {
       pingTask: 'celery.ping',
       timeoutSeconds: 60,
       tenantTables: undefined,
-      failOn: 'foundation'
+      failOn: 'foundation',
+      junit: undefined,
+      rules: DEFAULT_RULES,
+      rulesFile: undefined
     })
   })
 
@@ -116,7 +120,7 @@ describe('parseSettings timeout', () => {
 
 describe('parseSettings fail-on', () => {
   it('rejects an unknown mode, listing the known ones', () => {
-    expect(rejection({ ...APP, 'fail-on': 'sometimes' }, Inputs.FailOn)).toBe('Input "fail-on": expected one of foundation, never; got "sometimes"')
+    expect(rejection({ ...APP, 'fail-on': 'sometimes' }, Inputs.FailOn)).toBe('Input "fail-on": expected one of foundation, any, never; got "sometimes"')
   })
 
   it.each([

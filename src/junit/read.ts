@@ -1,0 +1,193 @@
+// Reads the JUnit XML reports that the user's globs match: one ReportFile per file, one onCase
+// call per test case, streamed. No file problem is ever thrown: a missing, oversized, binary,
+// cut-off, blank or non-JUnit file is a ReportFile with a status and a one-line detail.
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { isAbsolute, resolve } from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import { TextDecoder } from 'node:util'
+import { glob } from 'tinyglobby'
+import type { ReadResult, ReportFile, ReportStatus, TestCase } from './model.js'
+import { JUnitStream, MalformedXml, NotJUnit, zeroCounts } from './parse.js'
+
+export interface ReadOptions {
+  /** Directory the globs are relative to (the workspace). */
+  cwd: string
+  /** Called once per <testcase> (after merging pytest's duplicate entries), in document order. */
+  onCase(tc: TestCase): void
+  /** Per-file size above which the file is not parsed (status 'unreadable', detail says the size). Default 512 MiB. */
+  maxFileBytes?: number
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
+const CHUNK_BYTES = 256 * 1024
+
+export async function readJUnitReports(patterns: string[], options: ReadOptions): Promise<ReadResult> {
+  const { matches, unmatched } = await matchReports(patterns, options.cwd)
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
+  const files: ReportFile[] = []
+  for (const match of matches) {
+    const read = await readReportFile(resolve(options.cwd, match.path), match.path, options.onCase, maxBytes)
+    files.push({ pattern: match.pattern, path: match.path, ...read })
+  }
+  return { files, unmatched }
+}
+
+export interface MatchedReport {
+  pattern: string
+  path: string
+}
+
+/**
+ * Expands the globs (tinyglobby: `**`, braces, and `!pattern` to leave files out of every other
+ * pattern). Files only, dot directories included, paths relative to `cwd` and sorted; a file
+ * matched by several patterns is listed once, under the first. A pattern left with no file is
+ * unmatched.
+ */
+export async function matchReports(
+  patterns: readonly string[],
+  cwd: string
+): Promise<{ matches: MatchedReport[]; unmatched: string[] }> {
+  const given = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '')
+  const ignore = given.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1))
+  const patternOf = new Map<string, string>()
+  const unmatched: string[] = []
+  for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
+    // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
+    const paths = await glob(pattern, { cwd, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern) })
+    if (paths.length === 0 && !unmatched.includes(pattern)) unmatched.push(pattern)
+    for (const path of paths) if (!patternOf.has(path)) patternOf.set(path, pattern)
+  }
+  const matches = [...patternOf].map(([path, pattern]) => ({ pattern, path }))
+  matches.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return { matches, unmatched }
+}
+
+type FileRead = Omit<ReportFile, 'pattern' | 'path'>
+
+/** A problem with the file itself (not with its XML). */
+class FileProblem extends Error {
+  constructor(
+    readonly status: ReportStatus,
+    detail: string
+  ) {
+    super(detail)
+  }
+}
+
+/** Reads one report; `report` is the path put into each case. Throws only what onCase throws. */
+export async function readReportFile(
+  absolutePath: string,
+  report: string,
+  onCase: (tc: TestCase) => void,
+  maxBytes: number = DEFAULT_MAX_FILE_BYTES
+): Promise<FileRead> {
+  let bytes = 0
+  try {
+    const info = await stat(absolutePath)
+    if (!info.isFile()) return problem('unreadable', 'not a regular file', 0)
+    bytes = info.size
+  } catch (error) {
+    return problem('unreadable', `cannot read it: ${describeError(error)}`, 0)
+  }
+  if (bytes > maxBytes) {
+    return problem('unreadable', `${formatBytes(bytes)} is over the ${formatBytes(maxBytes)} limit; not parsed`, bytes)
+  }
+  if (bytes === 0) return problem('empty', 'the file is empty (0 bytes)', 0)
+
+  const stream = new JUnitStream(report, onCase)
+  const found = (status: ReportStatus, detail?: string): FileRead => {
+    const read: FileRead = { status, bytes, counts: stream.counts }
+    if (detail !== undefined) read.detail = detail
+    const tool = stream.tool ?? (stream.sawRoot ? 'junit' : undefined)
+    if (tool !== undefined) read.tool = tool
+    return read
+  }
+  try {
+    let decoder: Decoder | undefined
+    for await (const chunk of chunksOf(absolutePath)) {
+      decoder ??= decoderFor(chunk)
+      stream.write(decoder.write(chunk))
+    }
+    if (decoder !== undefined) stream.write(decoder.end())
+    if (!stream.sawContent) return problem('empty', `the file holds only whitespace (${bytes} bytes)`, bytes)
+    stream.end()
+    return found('ok')
+  } catch (error) {
+    if (error instanceof FileProblem) {
+      stream.flush()
+      return found(error.status, error.message)
+    }
+    if (error instanceof NotJUnit) return found('not-junit', error.message)
+    if (error instanceof MalformedXml) {
+      stream.flush()
+      return found('malformed', error.message)
+    }
+    throw error
+  }
+}
+
+async function* chunksOf(path: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer
+  } catch (error) {
+    throw new FileProblem('unreadable', `cannot read it: ${describeError(error)}`)
+  }
+}
+
+interface Decoder {
+  write(chunk: Buffer): string
+  end(): string
+}
+
+/**
+ * UTF-8 unless a byte order mark or the XML declaration says otherwise. Bytes that are not valid
+ * in the encoding become U+FFFD rather than costing the whole report (one odd byte in captured
+ * output must not hide every result); a binary file is caught by its NUL bytes, and by the XML
+ * parser otherwise.
+ */
+function decoderFor(first: Buffer): Decoder {
+  if (first[0] === 0xff && first[1] === 0xfe) return fromTextDecoder(new TextDecoder('utf-16le'))
+  if (first[0] === 0xfe && first[1] === 0xff) return fromTextDecoder(new TextDecoder('utf-16be'))
+  if (first.subarray(0, 8192).includes(0)) {
+    throw new FileProblem('malformed', 'binary data (it holds NUL bytes), not XML text')
+  }
+  const declared = /^(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/.exec(
+    first.subarray(0, 256).toString('latin1')
+  )?.[1]
+  // Node's own decoder is the fastest for the usual case.
+  if (declared === undefined || /^utf-?8$/i.test(declared)) return new StringDecoder('utf8')
+  try {
+    return fromTextDecoder(new TextDecoder(declared))
+  } catch {
+    throw new FileProblem('malformed', `the XML declaration names an encoding this reader does not know: ${declared}`)
+  }
+}
+
+function fromTextDecoder(decoder: TextDecoder): Decoder {
+  return {
+    write: (chunk) => decoder.decode(chunk, { stream: true }),
+    end: () => decoder.decode()
+  }
+}
+
+function problem(status: ReportStatus, detail: string, bytes: number): FileRead {
+  return { status, detail, bytes, counts: zeroCounts() }
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split('\n')[0] ?? text
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`
+}
