@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Clears and then renders the reliability records (RELIABILITY.md).
+          globalSetup: ['test/global-setup.ts'],
           sequence: { groupOrder: 1 },
           // Each file starts its own PostgreSQL cluster and boots real workers.
           testTimeout: 180_000,

@@ -14268,7 +14268,23 @@ class WorkerProcess {
                 resolve(exit);
             };
             this.child.once('error', (err) => done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python) }));
-            this.child.once('exit', (code, signal) => done({ code, signal, afterMs: this.elapsed() }));
+            // 'exit' can come before the last output is read; the evidence is in that output, so wait
+            // (briefly: a pool child may hold the pipes open) for both streams to end first.
+            this.child.once('exit', (code, signal) => {
+                const exit = { code, signal, afterMs: this.elapsed() };
+                const streams = [this.child.stdout, this.child.stderr].filter((s) => !!s && !s.readableEnded);
+                if (!streams.length)
+                    return done(exit);
+                let open = streams.length;
+                const timer = setTimeout(() => done(exit), 200);
+                for (const s of streams)
+                    s.once('end', () => {
+                        if (--open === 0) {
+                            clearTimeout(timer);
+                            done(exit);
+                        }
+                    });
+            });
         });
         this.events = this.readEvents();
         this.openLog();
@@ -14543,9 +14559,17 @@ function judge(o, facts, task) {
         case 'db-denied':
             return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line));
         case 'worker-exited': {
+            // Celery's command line (click) exits 2 with `Error: …` when it rejects an option.
+            const rejected = o.exit.code === 2 && o.line && /^(Error: (No such option|Invalid value|Got unexpected|Missing)|Usage:)/.test(o.line.trim());
+            if (rejected)
+                return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line)}`, tail(o.line));
             const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : '';
             return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail(o.line));
         }
+        case 'publish-failed':
+            return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail());
+        case 'db-lost':
+            return verdict('fail', `the database stopped answering while the worker had the ping: ${facts.redact(o.reason)}\ncheck that the database service stays up for the whole job`, tail());
         case 'no-result':
             return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail(o.line));
         case 'timeout':
@@ -15844,6 +15868,9 @@ const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED']);
 const RESULT_POLL_MS = 10;
 /** How long the worker may take to print its own refusal once we already know the cause. */
 const REFUSAL_GRACE_MS = 5000;
+/** How long the result backend's database may stay unreachable (a restart takes a second or two). */
+const DB_LOST_GRACE_MS = 8000;
+const INSUFFICIENT_PRIVILEGE = '42501';
 /** How long a task the worker logged as succeeded may take to show its result row. */
 const RESULT_ROW_GRACE_MS = 3000;
 async function pingThroughDataPlane(d) {
@@ -15877,8 +15904,14 @@ async function pingThroughDataPlane(d) {
                 publishedAtMs = d.worker.elapsed();
         }
         catch (err) {
-            publishError = describeDbError(err).message;
+            publishError = describeDbError(err);
         }
+    }
+    // A table held by another session would block the worker's poll just the same: say who holds
+    // it instead of starting a worker that can only hang.
+    if (publishError && publishError.code !== INSUFFICIENT_PRIVILEGE && broker) {
+        d.worker.cancel();
+        return { kind: 'publish-failed', reason: await explainPublishFailure(broker, publishError, tables) };
     }
     d.worker.go();
     if (actionRefusal)
@@ -15898,7 +15931,7 @@ async function pingThroughDataPlane(d) {
             catch (err) {
                 const failure = describeDbError(err);
                 if (failure.code !== '42P01') {
-                    publishError = failure.message;
+                    publishError = failure;
                     break;
                 }
             }
@@ -15909,7 +15942,7 @@ async function pingThroughDataPlane(d) {
     if (publishError) {
         // The worker's role cannot write its own broker tables; the worker will show the same error.
         const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS);
-        return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError}` };
+        return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError.message}` };
     }
     // 3. Read the result back from the result backend's table.
     const reader = new ResultReader(resultConnection(d.plane, broker), d.probe, d.taskId);
@@ -15921,6 +15954,9 @@ async function pingThroughDataPlane(d) {
             const s = stop();
             if (s)
                 return s;
+            const lost = reader.unreachableMs();
+            if (lost > DB_LOST_GRACE_MS)
+                return { kind: 'db-lost', reason: `${reader.lastError ?? 'no answer'} (for ${(lost / 1000).toFixed(1)} s)` };
             if (d.watch.taskSucceeded && d.worker.elapsed() - d.watch.taskSucceeded.atMs > RESULT_ROW_GRACE_MS)
                 return { kind: 'no-result', line: d.watch.taskSucceeded.line };
             await pause(d, RESULT_POLL_MS);
@@ -16042,6 +16078,32 @@ async function insertMessage(db, queueTable, messageTable, queue, payload) {
     await db.query(`INSERT INTO ${qualified(messageTable)} (id, visible, "timestamp", payload, version, queue_id)
      SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${qualified(queueTable)} WHERE name = $1::text`, [queue, payload]);
 }
+/**
+ * Why the ping could not be inserted, with who holds the broker tables when it was a lock: the
+ * worker's own poll would wait on that session forever, so naming it is the useful evidence.
+ */
+async function explainPublishFailure(db, failure, tables) {
+    if (failure.code !== '55P03' && failure.code !== '57014')
+        return failure.message;
+    try {
+        const holders = await db.query(`SELECT l.pid, a.usename::text, a.application_name, l.mode, c.relname::text
+         FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.pid <> pg_backend_pid()
+          AND l.relation IN (to_regclass($1), to_regclass($2))
+          AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock', 'RowExclusiveLock')
+        ORDER BY l.mode = 'AccessExclusiveLock' DESC LIMIT 3`, [qualified(tables.message), qualified(tables.queue)]);
+        const strong = holders.filter((h) => h.mode !== 'RowExclusiveLock');
+        if (!strong.length)
+            return `${failure.message} (no session holds a blocking lock now)`;
+        const who = strong
+            .map((h) => `pid ${h.pid}${h.usename ? ` (${h.usename}${h.application_name ? `, ${h.application_name}` : ''})` : ''} holds ${h.mode} on ${h.relname}`)
+            .join('; ');
+        return `the broker tables are locked by another session: ${who}; end that session or its transaction`;
+    }
+    catch {
+        return failure.message;
+    }
+}
 function outcomeOf$1(row, publishedAtMs, nowMs) {
     const result = decodeResult(row.result);
     if (row.status === 'SUCCESS')
@@ -16065,6 +16127,9 @@ class ResultReader {
     db;
     sql;
     lastConnectAttempt = 0;
+    /** When the server stopped answering (undefined while it answers), and what it said last. */
+    failingSince;
+    lastError;
     constructor(conn, probe, taskId) {
         this.conn = conn;
         this.taskId = taskId;
@@ -16079,24 +16144,37 @@ class ResultReader {
             try {
                 this.db = await connect(this.conn.parts, { connectTimeoutMs: boundedMs(deadline, 2000) });
             }
-            catch {
+            catch (err) {
+                this.failing(describeDbError(err).message);
                 return undefined;
             }
         }
         try {
             const rows = await this.db.query(this.sql, [this.taskId]);
+            this.failingSince = undefined;
             return rows[0];
         }
         catch (err) {
             const failure = describeDbError(err);
-            if (failure.code === '42P01')
+            if (failure.code === '42P01') {
+                this.failingSince = undefined;
                 return undefined; // result table not created yet (Celery < 5.5 creates it lazily)
+            }
+            this.failing(failure.message);
             if (this.db !== this.conn.shared)
                 await this.db.close();
             this.db = undefined;
             this.conn.shared = undefined;
             return undefined;
         }
+    }
+    /** Milliseconds the server has not answered for (0 while it answers). */
+    unreachableMs() {
+        return this.failingSince === undefined ? 0 : performance.now() - this.failingSince;
+    }
+    failing(message) {
+        this.failingSince ??= performance.now();
+        this.lastError = message;
     }
     async close() {
         if (this.db && this.db !== this.conn.shared)

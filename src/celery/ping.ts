@@ -6,7 +6,7 @@
 // Every wait is bounded by the run's deadline and wakes early on the worker's own signals: its
 // exit (Celery 5.2 exits 0 even on fatal errors), an `Unrecoverable error`, or the database
 // refusing it (the worker itself would retry forever).
-import { connect, describeDbError, isRefusal, qualified, type Database } from '../db/database.js'
+import { connect, describeDbError, isRefusal, qualified, type Database, type DbFailure } from '../db/database.js'
 import { dsnTarget, type DsnParts } from '../db/dsn.js'
 import type { DataPlane } from './data-plane.js'
 import type { ProbeReport } from './probe.js'
@@ -22,6 +22,10 @@ export type PingOutcome =
   | { kind: 'db-denied'; object: string; line: string }
   | { kind: 'worker-exited'; exit: WorkerExit; line?: string }
   | { kind: 'no-result'; line: string }
+  /** The ping could not be published for a reason other than a missing privilege (e.g. a lock). */
+  | { kind: 'publish-failed'; reason: string }
+  /** The database stopped answering while the action waited for the pong (and did not come back). */
+  | { kind: 'db-lost'; reason: string }
   | { kind: 'timeout'; detail: string }
   | { kind: 'cancelled' }
 
@@ -44,6 +48,9 @@ const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
 const RESULT_POLL_MS = 10
 /** How long the worker may take to print its own refusal once we already know the cause. */
 const REFUSAL_GRACE_MS = 5000
+/** How long the result backend's database may stay unreachable (a restart takes a second or two). */
+const DB_LOST_GRACE_MS = 8000
+const INSUFFICIENT_PRIVILEGE = '42501'
 /** How long a task the worker logged as succeeded may take to show its result row. */
 const RESULT_ROW_GRACE_MS = 3000
 
@@ -70,14 +77,20 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
   let published = false
   let publishedAtMs = 0
-  let publishError: string | undefined
+  let publishError: DbFailure | undefined
   if (broker) {
     try {
       published = await publishIfTablesExist(broker, tables.queue, tables.message, d.queue, payload)
       if (published) publishedAtMs = d.worker.elapsed()
     } catch (err) {
-      publishError = describeDbError(err).message
+      publishError = describeDbError(err)
     }
+  }
+  // A table held by another session would block the worker's poll just the same: say who holds
+  // it instead of starting a worker that can only hang.
+  if (publishError && publishError.code !== INSUFFICIENT_PRIVILEGE && broker) {
+    d.worker.cancel()
+    return { kind: 'publish-failed', reason: await explainPublishFailure(broker, publishError, tables) }
   }
   d.worker.go()
 
@@ -95,7 +108,7 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
       } catch (err) {
         const failure = describeDbError(err)
         if (failure.code !== '42P01') {
-          publishError = failure.message
+          publishError = failure
           break
         }
       }
@@ -105,7 +118,7 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   if (publishError) {
     // The worker's role cannot write its own broker tables; the worker will show the same error.
     const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS)
-    return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError}` }
+    return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError.message}` }
   }
 
   // 3. Read the result back from the result backend's table.
@@ -116,6 +129,8 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
       if (row && FINAL.has(row.status)) return outcomeOf(row, publishedAtMs, d.worker.elapsed())
       const s = stop()
       if (s) return s
+      const lost = reader.unreachableMs()
+      if (lost > DB_LOST_GRACE_MS) return { kind: 'db-lost', reason: `${reader.lastError ?? 'no answer'} (for ${(lost / 1000).toFixed(1)} s)` }
       if (d.watch.taskSucceeded && d.worker.elapsed() - d.watch.taskSucceeded.atMs > RESULT_ROW_GRACE_MS)
         return { kind: 'no-result', line: d.watch.taskSucceeded.line }
       await pause(d, RESULT_POLL_MS)
@@ -243,6 +258,33 @@ async function insertMessage(db: Database, queueTable: string, messageTable: str
   )
 }
 
+/**
+ * Why the ping could not be inserted, with who holds the broker tables when it was a lock: the
+ * worker's own poll would wait on that session forever, so naming it is the useful evidence.
+ */
+async function explainPublishFailure(db: Database, failure: DbFailure, tables: ProbeReport['tables']): Promise<string> {
+  if (failure.code !== '55P03' && failure.code !== '57014') return failure.message
+  try {
+    const holders = await db.query<{ pid: number; usename: string | null; application_name: string | null; mode: string; relname: string }>(
+      `SELECT l.pid, a.usename::text, a.application_name, l.mode, c.relname::text
+         FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.pid <> pg_backend_pid()
+          AND l.relation IN (to_regclass($1), to_regclass($2))
+          AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock', 'RowExclusiveLock')
+        ORDER BY l.mode = 'AccessExclusiveLock' DESC LIMIT 3`,
+      [qualified(tables.message), qualified(tables.queue)]
+    )
+    const strong = holders.filter((h) => h.mode !== 'RowExclusiveLock')
+    if (!strong.length) return `${failure.message} (no session holds a blocking lock now)`
+    const who = strong
+      .map((h) => `pid ${h.pid}${h.usename ? ` (${h.usename}${h.application_name ? `, ${h.application_name}` : ''})` : ''} holds ${h.mode} on ${h.relname}`)
+      .join('; ')
+    return `the broker tables are locked by another session: ${who}; end that session or its transaction`
+  } catch {
+    return failure.message
+  }
+}
+
 interface ResultRow {
   status: string
   result: Buffer | null
@@ -272,6 +314,9 @@ class ResultReader {
   private db: Database | undefined
   private readonly sql: string
   private lastConnectAttempt = 0
+  /** When the server stopped answering (undefined while it answers), and what it said last. */
+  private failingSince: number | undefined
+  lastError: string | undefined
 
   constructor(
     private readonly conn: { parts: DsnParts; shared?: Database },
@@ -288,21 +333,37 @@ class ResultReader {
       this.lastConnectAttempt = performance.now()
       try {
         this.db = await connect(this.conn.parts, { connectTimeoutMs: boundedMs(deadline, 2000) })
-      } catch {
+      } catch (err) {
+        this.failing(describeDbError(err).message)
         return undefined
       }
     }
     try {
       const rows = await this.db.query<ResultRow & Record<string, unknown>>(this.sql, [this.taskId])
+      this.failingSince = undefined
       return rows[0]
     } catch (err) {
       const failure = describeDbError(err)
-      if (failure.code === '42P01') return undefined // result table not created yet (Celery < 5.5 creates it lazily)
+      if (failure.code === '42P01') {
+        this.failingSince = undefined
+        return undefined // result table not created yet (Celery < 5.5 creates it lazily)
+      }
+      this.failing(failure.message)
       if (this.db !== this.conn.shared) await this.db.close()
       this.db = undefined
       this.conn.shared = undefined
       return undefined
     }
+  }
+
+  /** Milliseconds the server has not answered for (0 while it answers). */
+  unreachableMs(): number {
+    return this.failingSince === undefined ? 0 : performance.now() - this.failingSince
+  }
+
+  private failing(message: string): void {
+    this.failingSince ??= performance.now()
+    this.lastError = message
   }
 
   async close(): Promise<void> {

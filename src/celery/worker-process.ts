@@ -94,7 +94,22 @@ export class WorkerProcess {
       this.child.once('error', (err: NodeJS.ErrnoException) =>
         done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python) })
       )
-      this.child.once('exit', (code, signal) => done({ code, signal, afterMs: this.elapsed() }))
+      // 'exit' can come before the last output is read; the evidence is in that output, so wait
+      // (briefly: a pool child may hold the pipes open) for both streams to end first.
+      this.child.once('exit', (code, signal) => {
+        const exit = { code, signal, afterMs: this.elapsed() }
+        const streams = [this.child.stdout, this.child.stderr].filter((s): s is NonNullable<typeof s> => !!s && !s.readableEnded)
+        if (!streams.length) return done(exit)
+        let open = streams.length
+        const timer = setTimeout(() => done(exit), 200)
+        for (const s of streams)
+          s.once('end', () => {
+            if (--open === 0) {
+              clearTimeout(timer)
+              done(exit)
+            }
+          })
+      })
     })
     this.events = this.readEvents()
     this.openLog()

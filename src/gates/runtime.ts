@@ -50,9 +50,21 @@ function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
     case 'db-denied':
       return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line))
     case 'worker-exited': {
+      // Celery's command line (click) exits 2 with `Error: …` when it rejects an option.
+      const rejected = o.exit.code === 2 && o.line && /^(Error: (No such option|Invalid value|Got unexpected|Missing)|Usage:)/.test(o.line.trim())
+      if (rejected)
+        return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line as string)}`, tail(o.line))
       const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : ''
       return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail(o.line))
     }
+    case 'publish-failed':
+      return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail())
+    case 'db-lost':
+      return verdict(
+        'fail',
+        `the database stopped answering while the worker had the ping: ${facts.redact(o.reason)}\ncheck that the database service stays up for the whole job`,
+        tail()
+      )
     case 'no-result':
       return verdict(
         'fail',

@@ -30,3 +30,9 @@ def nap(seconds: float = 120.0) -> float:
     """Sleeps like a long maintenance job; a warm shutdown waits for it."""
     time.sleep(seconds)
     return seconds
+
+
+@shared_task(name="app.tasks.housekeeping.fire_and_forget", ignore_result=True)
+def fire_and_forget() -> str:
+    """Runs, but stores no result (ignore_result=True): a ping through it never comes back."""
+    return "done"
