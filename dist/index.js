@@ -346,7 +346,8 @@ const TABLE_FACTS = `
   c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
   pg_get_userbyid(c.relowner) AS owner,
   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
-  format('%I.%I', n.nspname, c.relname) AS qualified_name`;
+  -- format() refuses NULL identifiers, and a named table that does not exist joins as NULLs.
+  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name`;
 /** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
 async function discoverTenantTables(db) {
     const rows = await db.query(`SELECT ${TABLE_FACTS}
@@ -7199,7 +7200,7 @@ const dbAccessGate = {
             problems.push(`${o} does not exist`);
         const denied = checks.filter((c) => c.exists && !c.granted);
         for (const c of denied)
-            problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why}`);
+            problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why} — GRANT ${c.privilege} ON ${c.kind === 'sequence' ? 'SEQUENCE ' : ''}${c.object} TO ${c.role}`);
         const objects = new Set(checks.map((c) => c.object)).size;
         const granted = checks.filter((c) => c.granted).length;
         lines.push(`${objects - missingObjects.length} of ${objects} tables and sequences present in ${dbName}`);
@@ -7285,7 +7286,7 @@ const importGate = {
                 `\n${p.tasks.filter((t) => !t.startsWith('celery.')).length} tasks registered`);
         }
         if (outcome.kind === 'import-error')
-            return verdict('fail', outcome.error.message, outcome.error.traceback);
+            return verdict('fail', `\`${settings.app}\` does not import: ${outcome.error.message}\ncheck that python has the app's dependencies and that working-directory is where the app is importable (traceback in the details)`, outcome.error.traceback);
         return verdict('fail', outcome.message, outcome.details);
     }
 };
@@ -7296,7 +7297,7 @@ const rlsRoleGate = {
     description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
     foundation: true,
     needs: ['broker-config'],
-    async run({ settings, facts }) {
+    async run({ settings, facts, earlier }) {
         let db;
         try {
             db = await facts.database();
@@ -7310,8 +7311,12 @@ const rlsRoleGate = {
         const expected = settings.expectedRole;
         const problems = [];
         const lines = [];
-        // 1. Who the worker really is, from pg_stat_activity (not from its DSN).
-        const sessions = await findWorkerSessions(db, facts);
+        // 1. Who the worker really is, from pg_stat_activity (not from its DSN) — only for a worker
+        // that answered: one that is dying, or was never started, has no sessions to judge.
+        const runtime = earlier.find((g) => g.id === 'runtime');
+        const sessions = runtime?.status === 'pass' || runtime?.status === 'warn'
+            ? await findWorkerSessions(db, facts)
+            : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] };
         if (sessions.checked) {
             const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))];
             if (!sessions.rows.length)
@@ -7365,11 +7370,11 @@ async function findWorkerSessions(db, facts) {
 function roleProblems(role) {
     const out = [];
     if (role.superuser)
-        out.push(`${role.name} is SUPERUSER: it bypasses row-level security`);
+        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${role.name} NOSUPERUSER`);
     if (role.bypassRls)
-        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security`);
+        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${role.name} NOBYPASSRLS`);
     if (role.privilegedMemberships.length)
-        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security`);
+        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.join(', ')} FROM ${role.name}`);
     return out;
 }
 async function checkTenantTables(db, tables, role) {
@@ -7417,6 +7422,8 @@ function sessionDetails(rows) {
 const BANNER = /\.>\s+(transport|results):\s+(\S+)/;
 const FATAL = /Unrecoverable error:/;
 // psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
+// What a restarting server says: a worker reconnects on its own once it is back.
+const TRANSIENT = /Connection refused|shutting down|starting up|in recovery mode|server closed the connection|timeout expired|too many clients|too many connections/;
 const DB_REFUSED$1 = new RegExp([
     // Quotes may arrive JSON-escaped (\\") when the app logs JSON.
     'password authentication failed for user \\\\?"[^"\\\\]*\\\\?"',
@@ -7449,7 +7456,7 @@ function classifyLine(line, run) {
     if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
         const refused = DB_REFUSED$1.exec(line);
         if (refused)
-            return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"') };
+            return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"'), transient: TRANSIENT.test(refused[0]) };
     }
     const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line);
     if (denied)
@@ -14555,7 +14562,7 @@ function judge(o, facts, task) {
         case 'db-refused':
             return verdict('fail', `the database refused the worker's connection: ${facts.redact(o.reason)}` +
                 (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
-                '\nstopped the worker: it cannot work without its database', tail(o.line));
+                "\ncheck the user, password, host and database in the app's broker URL, and that the server accepts this runner's connections", tail(o.line));
         case 'db-denied':
             return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line));
         case 'worker-exited': {
@@ -14564,7 +14571,8 @@ function judge(o, facts, task) {
             if (rejected)
                 return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line)}`, tail(o.line));
             const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : '';
-            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail(o.line));
+            const db = o.dbError ? `\nthe database was not answering the action either: ${facts.redact(o.dbError)}` : '';
+            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line));
         }
         case 'publish-failed':
             return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail());
@@ -15952,6 +15960,9 @@ async function pingThroughDataPlane(d) {
             if (row && FINAL.has(row.status))
                 return outcomeOf$1(row, publishedAtMs, d.worker.elapsed());
             const s = stop();
+            // A worker that died while the server was away: say so, its last line may not.
+            if (s?.kind === 'worker-exited' && reader.unreachableMs() > 0)
+                return { ...s, dbError: reader.lastError };
             if (s)
                 return s;
             const lost = reader.unreachableMs();
@@ -15966,13 +15977,18 @@ async function pingThroughDataPlane(d) {
         await reader.close();
     }
 }
-/** Why waiting for the pong must end now, if it must. */
-function stopReason(d) {
+/**
+ * Why waiting for the pong must end now, if it must. A refusal that a restarting server also gives
+ * ends the wait only once it has lasted (the worker reconnects by itself when the server is back),
+ * or at once when the action's own connection was refused too (`acceptTransient`).
+ */
+function stopReason(d, acceptTransient = false) {
     if (d.signal.aborted)
         return { kind: 'cancelled' };
     const w = d.watch;
-    if (w.refused)
-        return { kind: 'db-refused', reason: w.refused.reason, source: 'worker', line: w.refused.line };
+    const r = w.refused;
+    if (r && (!r.transient || acceptTransient || d.worker.elapsed() - r.atMs > DB_LOST_GRACE_MS))
+        return { kind: 'db-refused', reason: r.reason, source: 'worker', line: r.line };
     if (w.denied && isOwnTable(w.denied.object, d.probe))
         return { kind: 'db-denied', object: w.denied.object, line: w.denied.line };
     const exit = w.exited;
@@ -16015,7 +16031,8 @@ async function awaitWorkerRefusal(d, ours) {
 async function waitForWorkerSign(d, graceMs) {
     const until = Math.min(d.deadline, performance.now() + graceMs);
     while (performance.now() < until) {
-        const s = stopReason(d);
+        // Called when the action's own connection already failed: the worker's refusal is final.
+        const s = stopReason(d, true);
         if (s && s.kind !== 'timeout')
             return s;
         await pause(d, Math.min(100, until - performance.now()));
@@ -16818,7 +16835,9 @@ class WorkerWatch {
                     this.fatal ??= seen();
                     break;
                 case 'db-refused':
-                    this.refused ??= { ...seen(), reason: k.reason };
+                    // A definite refusal replaces a transient one; the first of each kind is kept.
+                    if (!this.refused || (this.refused.transient && !k.transient))
+                        this.refused = { ...seen(), reason: k.reason, transient: k.transient };
                     break;
                 case 'db-denied':
                     this.denied ??= { ...seen(), object: k.object };

@@ -20,7 +20,7 @@ export type PingOutcome =
   | { kind: 'not-run'; reason: string }
   | { kind: 'db-refused'; reason: string; source: 'worker' | 'action'; line?: string }
   | { kind: 'db-denied'; object: string; line: string }
-  | { kind: 'worker-exited'; exit: WorkerExit; line?: string }
+  | { kind: 'worker-exited'; exit: WorkerExit; line?: string; dbError?: string }
   | { kind: 'no-result'; line: string }
   /** The ping could not be published for a reason other than a missing privilege (e.g. a lock). */
   | { kind: 'publish-failed'; reason: string }
@@ -128,6 +128,8 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
       const row = await reader.read(d.deadline)
       if (row && FINAL.has(row.status)) return outcomeOf(row, publishedAtMs, d.worker.elapsed())
       const s = stop()
+      // A worker that died while the server was away: say so, its last line may not.
+      if (s?.kind === 'worker-exited' && reader.unreachableMs() > 0) return { ...s, dbError: reader.lastError }
       if (s) return s
       const lost = reader.unreachableMs()
       if (lost > DB_LOST_GRACE_MS) return { kind: 'db-lost', reason: `${reader.lastError ?? 'no answer'} (for ${(lost / 1000).toFixed(1)} s)` }
@@ -140,11 +142,17 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   }
 }
 
-/** Why waiting for the pong must end now, if it must. */
-function stopReason(d: PingDeps): PingOutcome | undefined {
+/**
+ * Why waiting for the pong must end now, if it must. A refusal that a restarting server also gives
+ * ends the wait only once it has lasted (the worker reconnects by itself when the server is back),
+ * or at once when the action's own connection was refused too (`acceptTransient`).
+ */
+function stopReason(d: PingDeps, acceptTransient = false): PingOutcome | undefined {
   if (d.signal.aborted) return { kind: 'cancelled' }
   const w = d.watch
-  if (w.refused) return { kind: 'db-refused', reason: w.refused.reason, source: 'worker', line: w.refused.line }
+  const r = w.refused
+  if (r && (!r.transient || acceptTransient || d.worker.elapsed() - r.atMs > DB_LOST_GRACE_MS))
+    return { kind: 'db-refused', reason: r.reason, source: 'worker', line: r.line }
   if (w.denied && isOwnTable(w.denied.object, d.probe)) return { kind: 'db-denied', object: w.denied.object, line: w.denied.line }
   const exit = w.exited
   if (exit) return { kind: 'worker-exited', exit, line: (w.fatal ?? lastErrorLine(d.worker))?.line }
@@ -185,7 +193,8 @@ async function awaitWorkerRefusal(d: PingDeps, ours: string): Promise<PingOutcom
 async function waitForWorkerSign(d: PingDeps, graceMs: number): Promise<PingOutcome | undefined> {
   const until = Math.min(d.deadline, performance.now() + graceMs)
   while (performance.now() < until) {
-    const s = stopReason(d)
+    // Called when the action's own connection already failed: the worker's refusal is final.
+    const s = stopReason(d, true)
     if (s && s.kind !== 'timeout') return s
     await pause(d, Math.min(100, until - performance.now()))
   }

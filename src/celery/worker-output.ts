@@ -9,7 +9,8 @@ export type LineKind =
   /** Celery gave up for good (`Unrecoverable error: …`); the worker exits, with code 0 on 5.2. */
   | { kind: 'fatal' }
   /** The database refused the worker (bad password, closed port, unknown host/db/role …). */
-  | { kind: 'db-refused'; reason: string }
+  /** `transient`: the server may be restarting (refused, shutting down, closed); else it said no. */
+  | { kind: 'db-refused'; reason: string; transient: boolean }
   /** The database refused an operation on some object (missing privilege). */
   | { kind: 'db-denied'; object: string }
   | { kind: 'task-received' }
@@ -20,6 +21,8 @@ export type LineKind =
 const BANNER = /\.>\s+(transport|results):\s+(\S+)/
 const FATAL = /Unrecoverable error:/
 // psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
+// What a restarting server says: a worker reconnects on its own once it is back.
+const TRANSIENT = /Connection refused|shutting down|starting up|in recovery mode|server closed the connection|timeout expired|too many clients|too many connections/
 const DB_REFUSED = new RegExp(
   [
     // Quotes may arrive JSON-escaped (\\") when the app logs JSON.
@@ -52,7 +55,7 @@ export function classifyLine(line: string, run: { nodeName: string; taskId: stri
   if (FATAL.test(line)) return { kind: 'fatal' }
   if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
     const refused = DB_REFUSED.exec(line)
-    if (refused) return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"') }
+    if (refused) return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"'), transient: TRANSIENT.test(refused[0]) }
   }
   const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line)
   if (denied) return { kind: 'db-denied', object: (denied[1] as string).replace(/"/g, '') }

@@ -14,7 +14,7 @@ export class WorkerWatch {
   results?: string
   ready?: SeenLine
   fatal?: SeenLine
-  refused?: SeenLine & { reason: string }
+  refused?: SeenLine & { reason: string; transient: boolean }
   denied?: SeenLine & { object: string }
   taskReceived?: SeenLine
   taskSucceeded?: SeenLine
@@ -42,7 +42,8 @@ export class WorkerWatch {
           this.fatal ??= seen()
           break
         case 'db-refused':
-          this.refused ??= { ...seen(), reason: k.reason }
+          // A definite refusal replaces a transient one; the first of each kind is kept.
+          if (!this.refused || (this.refused.transient && !k.transient)) this.refused = { ...seen(), reason: k.reason, transient: k.transient }
           break
         case 'db-denied':
           this.denied ??= { ...seen(), object: k.object }

@@ -120,7 +120,8 @@ const TABLE_FACTS = `
   c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
   pg_get_userbyid(c.relowner) AS owner,
   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
-  format('%I.%I', n.nspname, c.relname) AS qualified_name`
+  -- format() refuses NULL identifiers, and a named table that does not exist joins as NULLs.
+  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name`
 
 /** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
 export async function discoverTenantTables(db: Database): Promise<TenantTable[]> {

@@ -42,7 +42,10 @@ export const dbAccessGate: Gate = {
     const missingObjects = [...new Set(checks.filter((c) => !c.exists).map((c) => c.object))]
     for (const o of missingObjects) problems.push(`${o} does not exist`)
     const denied = checks.filter((c) => c.exists && !c.granted)
-    for (const c of denied) problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why}`)
+    for (const c of denied)
+      problems.push(
+        `${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why} — GRANT ${c.privilege} ON ${c.kind === 'sequence' ? 'SEQUENCE ' : ''}${c.object} TO ${c.role}`
+      )
 
     const objects = new Set(checks.map((c) => c.object)).size
     const granted = checks.filter((c) => c.granted).length

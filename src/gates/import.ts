@@ -17,7 +17,12 @@ export const importGate: Gate = {
           `\n${p.tasks.filter((t) => !t.startsWith('celery.')).length} tasks registered`
       )
     }
-    if (outcome.kind === 'import-error') return verdict('fail', outcome.error.message, outcome.error.traceback)
+    if (outcome.kind === 'import-error')
+      return verdict(
+        'fail',
+        `\`${settings.app}\` does not import: ${outcome.error.message}\ncheck that python has the app's dependencies and that working-directory is where the app is importable (traceback in the details)`,
+        outcome.error.traceback
+      )
     return verdict('fail', outcome.message, outcome.details)
   }
 }

@@ -20,7 +20,7 @@ export const rlsRoleGate: Gate = {
   description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
   foundation: true,
   needs: ['broker-config'],
-  async run({ settings, facts }) {
+  async run({ settings, facts, earlier }) {
     let db: Database
     try {
       db = await facts.database()
@@ -33,8 +33,13 @@ export const rlsRoleGate: Gate = {
     const problems: string[] = []
     const lines: string[] = []
 
-    // 1. Who the worker really is, from pg_stat_activity (not from its DSN).
-    const sessions = await findWorkerSessions(db, facts)
+    // 1. Who the worker really is, from pg_stat_activity (not from its DSN) — only for a worker
+    // that answered: one that is dying, or was never started, has no sessions to judge.
+    const runtime = earlier.find((g) => g.id === 'runtime')
+    const sessions =
+      runtime?.status === 'pass' || runtime?.status === 'warn'
+        ? await findWorkerSessions(db, facts)
+        : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] as SessionRow[] }
     if (sessions.checked) {
       const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))]
       if (!sessions.rows.length)
@@ -84,10 +89,12 @@ async function findWorkerSessions(db: Database, facts: RunFacts): Promise<{ chec
 
 function roleProblems(role: RoleInfo): string[] {
   const out: string[] = []
-  if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security`)
-  if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security`)
+  if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${role.name} NOSUPERUSER`)
+  if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${role.name} NOBYPASSRLS`)
   if (role.privilegedMemberships.length)
-    out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security`)
+    out.push(
+      `${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.join(', ')} FROM ${role.name}`
+    )
   return out
 }
 

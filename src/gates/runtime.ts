@@ -44,7 +44,7 @@ function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
         'fail',
         `the database refused the worker's connection: ${facts.redact(o.reason)}` +
           (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
-          '\nstopped the worker: it cannot work without its database',
+          "\ncheck the user, password, host and database in the app's broker URL, and that the server accepts this runner's connections",
         tail(o.line)
       )
     case 'db-denied':
@@ -55,7 +55,8 @@ function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
       if (rejected)
         return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line as string)}`, tail(o.line))
       const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : ''
-      return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}`, tail(o.line))
+      const db = o.dbError ? `\nthe database was not answering the action either: ${facts.redact(o.dbError)}` : ''
+      return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line))
     }
     case 'publish-failed':
       return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail())

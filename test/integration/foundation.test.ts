@@ -196,23 +196,6 @@ describe('broken variants (Celery 5.7)', () => {
   })
 })
 
-describe('runs sharing one database', () => {
-  it('two runs at once each get their own pong, never the other\'s', async () => {
-    const db = await exampleDatabase(pg)
-    const [a, b] = await Promise.all([gates('5.7', db), gates('5.2', db)])
-    for (const r of [a, b]) {
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      expect(gate(r, 'runtime').status).toBe('pass')
-      expectCleanStep(r, db)
-    }
-    expect(a.report?.ping?.taskId).not.toBe(b.report?.ping?.taskId)
-    expect(a.report?.worker?.queue).not.toBe(b.report?.worker?.queue)
-    // Each found only its own worker's sessions.
-    expect(gate(a, 'rls-role').evidence).toContain(a.report?.worker?.nodeName)
-    expect(gate(b, 'rls-role').evidence).toContain(b.report?.worker?.nodeName)
-  })
-})
-
 // GitHub runs the bundle with its node24 runtime; .ci/run provides that binary (npm's `node`
 // package) in NODE24, so the bundle is proven on the Node version users get.
 describe.skipIf(!process.env.NODE24)('the bundle under Node 24', () => {

@@ -42,34 +42,41 @@ describe('classifyLine', () => {
   })
 
   it('reads a wrong password as a refused connection', () => {
-    expect(classify(WRONG_PASSWORD)).toEqual({ kind: 'db-refused', reason: 'password authentication failed for user "app_user"' })
+    expect(classify(WRONG_PASSWORD)).toEqual({ kind: 'db-refused', reason: 'password authentication failed for user "app_user"', transient: false })
   })
 
   it('unescapes the quotes of a refusal inside a JSON log line', () => {
     const line = JSON.stringify({ level: 'ERROR', logger: 'celery.worker.consumer.consumer', message: 'consumer: Cannot connect', exc_info: WRONG_PASSWORD })
     expect(line).toContain('for user \\"app_user\\"')
-    expect(classify(line)).toEqual({ kind: 'db-refused', reason: 'password authentication failed for user "app_user"' })
+    expect(classify(line)).toEqual({ kind: 'db-refused', reason: 'password authentication failed for user "app_user"', transient: false })
   })
 
   it.each([
     [
       'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "127.0.0.1", port 5499 failed: Connection refused',
-      'Connection refused'
+      'Connection refused',
+      true
     ],
     [
       'psycopg2.OperationalError: connection to server at "127.0.0.1", port 5432 failed: FATAL:  role "ghost" does not exist',
-      'role "ghost" does not exist'
+      'role "ghost" does not exist',
+      false
     ],
     [
       'psycopg2.OperationalError: connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "nodb" does not exist',
-      'database "nodb" does not exist'
+      'database "nodb" does not exist',
+      false
     ],
     [
       'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) could not translate host name "db.invalid" to address: Name or service not known',
-      'could not translate host name "db.invalid" to address: Name or service not known'
-    ]
-  ])('reads %j as refused', (line, reason) => {
-    expect(classify(line)).toEqual({ kind: 'db-refused', reason })
+      'could not translate host name "db.invalid" to address: Name or service not known',
+      false
+    ],
+    ['psycopg.OperationalError: consuming input failed: server closed the connection unexpectedly', 'server closed the connection unexpectedly', true],
+    ['FATAL:  the database system is shutting down (psycopg.OperationalError) connection failed', 'the database system is shutting down', true]
+  ])('reads %j as refused (transient: %s)', (line, reason, transient) => {
+    // Transient: what a restarting server says; the worker reconnects once it is back.
+    expect(classify(line)).toEqual({ kind: 'db-refused', reason, transient })
   })
 
   it('does not read a refusal phrase outside a database error as refused', () => {
