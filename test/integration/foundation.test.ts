@@ -3,8 +3,8 @@
 // the example app passes every gate; each broken variant fails the gate it breaks, with evidence
 // a user understands; no secret leaks anywhere and no process outlives the step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { gate, leakedSecrets, processesOfRun, pythonFor, runAction, EXAMPLE_APP, type ActionResult, type CeleryVersion } from '../support/action.js'
-import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
+import { gate, leakedSecrets, processesOfRun, type ActionResult, type CeleryVersion } from '../support/action.js'
+import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { freePort, TestPostgres } from '../support/postgres.js'
 
 let pg: TestPostgres
@@ -16,28 +16,8 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const SOLO = '--pool=solo'
-
-async function gates(
-  version: CeleryVersion,
-  db: ExampleDatabase,
-  inputs: Record<string, string> = {},
-  databaseUrl = db.url,
-  node?: string
-): Promise<ActionResult> {
-  return runAction(
-    {
-      app: 'app.celery_app',
-      'working-directory': EXAMPLE_APP,
-      python: pythonFor(version),
-      'expected-role': db.appRole,
-      timeout: '30',
-      'worker-args': SOLO,
-      ...inputs
-    },
-    { env: { DATABASE_URL: databaseUrl }, node }
-  )
-}
+const gates = (version: CeleryVersion, db: ExampleDatabase, inputs: Record<string, string> = {}, databaseUrl = db.url, node?: string): Promise<ActionResult> =>
+  runOnExample(version, db, inputs, { env: { DATABASE_URL: databaseUrl }, node })
 
 function expectCleanStep(result: ActionResult, db: ExampleDatabase, extraSecrets: string[] = []): void {
   expect(leakedSecrets(result, [db.password, encodeURIComponent(db.password), db.url, ...extraSecrets])).toEqual([])

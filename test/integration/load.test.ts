@@ -5,8 +5,8 @@
 // summary line with what it measured.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pythonFor, runAction, EXAMPLE_APP, type ActionResult, type CeleryVersion } from '../support/action.js'
-import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
+import { type ActionResult, type CeleryVersion } from '../support/action.js'
+import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep, record } from '../support/reliability.js'
 
@@ -27,25 +27,8 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-function gates(
-  version: CeleryVersion,
-  db: ExampleDatabase,
-  inputs: Record<string, string> = {},
-  env: Record<string, string> = { DATABASE_URL: db.url }
-): Promise<ActionResult> {
-  return runAction(
-    {
-      app: 'app.celery_app',
-      'working-directory': EXAMPLE_APP,
-      python: pythonFor(version),
-      'expected-role': db.appRole,
-      timeout: '30',
-      'worker-args': SOLO,
-      ...inputs
-    },
-    { env }
-  )
-}
+const gates = (version: CeleryVersion, db: ExampleDatabase, inputs: Record<string, string> = {}, env: Record<string, string> = { DATABASE_URL: db.url }): Promise<ActionResult> =>
+  runOnExample(version, db, inputs, { env })
 
 /** The password, the form it takes in the URL, and the whole DSN: none may appear anywhere. */
 function secretsOf(db: ExampleDatabase): string[] {

@@ -2,7 +2,7 @@
 // would run it, then optionally a variant script that breaks exactly one thing.
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import { EXAMPLE_APP } from './action.js'
+import { EXAMPLE_APP, pythonFor, runAction, type ActionResult, type CeleryVersion, type RunOptions } from './action.js'
 import type { TestPostgres } from './postgres.js'
 
 export const SQL_DIR = path.join(EXAMPLE_APP, 'sql')
@@ -33,4 +33,28 @@ export async function exampleDatabase(
   await pg.applySqlFile(database, path.join(SQL_DIR, 'setup.sql'), vars)
   for (const variant of options.variants ?? []) await pg.applySqlFile(database, path.join(SQL_DIR, 'variants', `${variant}.sql`), vars)
   return { database, appRole, ownerRole, password, url: pg.url(database, appRole, password) }
+}
+
+/**
+ * The action on the example app as most tests run it: Celery `version`, solo pool, the database's
+ * role as the expected one, a 30 s timeout, and the app's DATABASE_URL (override any of them).
+ */
+export function runOnExample(
+  version: CeleryVersion,
+  db: ExampleDatabase,
+  inputs: Record<string, string> = {},
+  options: RunOptions = {}
+): Promise<ActionResult> {
+  return runAction(
+    {
+      app: 'app.celery_app',
+      'working-directory': EXAMPLE_APP,
+      python: pythonFor(version),
+      'expected-role': db.appRole,
+      timeout: '30',
+      'worker-args': '--pool=solo',
+      ...inputs
+    },
+    { ...options, env: { DATABASE_URL: db.url, ...options.env } }
+  )
 }
