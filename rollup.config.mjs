@@ -19,7 +19,8 @@ export default {
     dir: 'dist',
     format: 'es',
     entryFileNames: '[name].js',
-    chunkFileNames: 'chunk-[name].js',
+    // Two entries share one set of modules, so there is exactly one shared chunk.
+    chunkFileNames: 'shared.js',
     generatedCode: 'es2015'
   },
   // pg keeps an optional, lazy require of pg-native; the action never uses it.

@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { c as commonjsGlobal, g as getDefaultExportFromCjs, l as localPortsTo, R as RUN_MARKER_ENV, T as TOOL_NAME, G as GATE_STATUSES, d as descendants, i as isAlive, I as Inputs, s as setOutput, O as Outputs, w as warning, a as setFailed, b as getInput, e as setSecret, f as info, h as startGroup, j as endGroup, k as saveState, S as State } from './chunk-process-tree.js';
+import { randomUUID, randomBytes } from 'node:crypto';
+import { c as commonjsGlobal, g as getDefaultExportFromCjs, l as localPortsTo, R as RUN_MARKER_ENV, T as TOOL_NAME, s as stripControlCharacters, G as GATE_STATUSES, a as scrubCredentials, d as descendants, i as isAlive, I as Inputs, b as GATE_IDS, u as utf8ByteLength, t as truncateUtf8, e as inlineCode, f as detailsBlock, h as escapeHtmlLine, j as escapeTableCell, p as preBlock, k as setOutput, O as Outputs, w as warning, m as setFailed, n as getInput, o as setSecret, q as info, r as startGroup, v as endGroup, x as saveState, S as State } from './shared.js';
 import require$$0$1 from 'events';
 import require$$1 from 'util';
 import require$$2 from 'util/types';
@@ -13,12 +13,12 @@ import path, { sep, basename, dirname, resolve, normalize, relative, posix, isAb
 import require$$0$3 from 'stream';
 import require$$5 from 'string_decoder';
 import { spawn } from 'node:child_process';
-import { mkdirSync, createWriteStream, createReadStream, readFileSync, statSync as statSync$1, writeFileSync, appendFileSync } from 'node:fs';
+import { closeSync, mkdirSync, createWriteStream, openSync, readSync, createReadStream, readFileSync, statSync as statSync$1, writeFileSync, appendFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import path$1, { resolve as resolve$1, isAbsolute as isAbsolute$1 } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostname, tmpdir } from 'node:os';
 import { stat as stat$1 } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
 import { TextDecoder as TextDecoder$1 } from 'node:util';
 import { fileURLToPath as fileURLToPath$1 } from 'url';
 import { createRequire } from 'module';
@@ -162,6 +162,7 @@ async function runGates(gates, settings, facts, hooks = {}) {
     for (const gate of gates) {
         hooks.onGateStart?.(gate);
         const t0 = performance.now();
+        // Only prerequisites that ran can block: a gate turned off (the `gates` input) is not a failure.
         const blocked = results.find((r) => gate.needs.includes(r.id) && (r.status === 'fail' || r.status === 'skip'));
         let status;
         let evidence;
@@ -216,185 +217,6 @@ function verdictOf(results) {
 function errorLine(err) {
     const msg = err instanceof Error ? err.message : String(err);
     return msg.split('\n')[0] ?? msg;
-}
-
-const verdict = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
-
-const brokerConfigGate = {
-    id: 'broker-config',
-    title: 'Broker Config',
-    description: 'Broker and result backend the app configures are PostgreSQL DSNs (no Redis/RabbitMQ)',
-    foundation: true,
-    needs: ['import'],
-    async run({ facts }) {
-        const check = await facts.dataPlane();
-        if (!check)
-            return verdict('fail', 'the app did not import');
-        if (!check.ok)
-            return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'));
-        const { broker, backend } = check.plane;
-        const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``];
-        // Cross-check with what the worker itself prints at boot (password shown as ** there).
-        const banner = await facts.banner();
-        const mismatches = [
-            compareBanner('transport', banner.transport, broker.parts),
-            compareBanner('results', banner.results, backend.parts)
-        ].filter((m) => !!m);
-        if (mismatches.length)
-            return verdict('fail', [...mismatches, ...lines].join('\n'));
-        lines.push(banner.transport && banner.results
-            ? "the worker's banner shows the same transport and results"
-            : "not cross-checked: the worker printed no banner");
-        return verdict('pass', [...lines, ...check.notes].join('\n'));
-    }
-};
-function compareBanner(what, shown, configured) {
-    if (!shown)
-        return undefined;
-    const printed = parseDsn(shown);
-    if (!printed)
-        return `the worker's banner shows ${what}: ${shown}, which is not a PostgreSQL URL`;
-    const same = dsnTarget(printed) === dsnTarget(configured) && (printed.username ?? '') === (configured.username ?? '');
-    return same
-        ? undefined
-        : `the worker's banner shows ${what} at ${printed.username ?? ''}@${dsnTarget(printed)}, but the app configures ${configured.username ?? ''}@${dsnTarget(configured)}`;
-}
-
-const ciGate = {
-    id: 'ci',
-    title: 'CI',
-    description: 'This step fails the job when a foundation gate fails, so a required check blocks the merge; failing tests are told apart',
-    foundation: false,
-    needs: [],
-    async run({ settings, facts, earlier }) {
-        const event = process.env.GITHUB_EVENT_NAME;
-        const where = process.env.GITHUB_ACTIONS === 'true' ? `on ${event ?? 'an unknown event'}` : 'outside GitHub Actions';
-        const mode = settings.failOn === 'never'
-            ? `fail-on: never: this step only reports and never fails, so it cannot block a merge (${where})`
-            : settings.failOn === 'any'
-                ? `fail-on: any: this step fails when a foundation gate fails or a test fails (${where})`
-                : `fail-on: foundation: this step fails when a foundation gate fails (${where})`;
-        const tests = await facts.tests(earlier);
-        const foundationRed = earlier.some((g) => g.foundation && g.status === 'fail');
-        const lines = [mode];
-        if (tests) {
-            lines.unshift(tests.verdict);
-            const unread = tests.files.filter((f) => f.status !== 'ok').length + tests.unmatched.length;
-            if (unread)
-                lines.push(`${unread} test report${unread > 1 ? 's' : ''} could not be read (see the taxonomy section)`);
-        }
-        if (settings.failOn === 'never')
-            return verdict('warn', lines.join('\n'));
-        // The seed's "MIXED": the foundation is proven, and the suite is red anyway.
-        return verdict(tests && !foundationRed && tests.failed > 0 ? 'warn' : 'pass', lines.join('\n'));
-    }
-};
-
-async function existingRoles(db, roles) {
-    const rows = await db.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles]);
-    return new Set(rows.map((r) => r.rolname));
-}
-async function checkPrivileges(db, needs) {
-    if (!needs.length)
-        return [];
-    const rows = await db.query(`SELECT c.i, to_regclass(c.obj) IS NOT NULL AS exists,
-            CASE WHEN to_regclass(c.obj) IS NULL THEN NULL
-                 WHEN c.kind = 'table' THEN has_table_privilege(c.role, to_regclass(c.obj), c.priv)
-                      OR (c.alt <> '' AND has_table_privilege(c.role, to_regclass(c.obj), c.alt))
-                 ELSE has_sequence_privilege(c.role, to_regclass(c.obj), c.priv)
-                      OR (c.alt <> '' AND has_sequence_privilege(c.role, to_regclass(c.obj), c.alt))
-            END AS granted
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
-            AS c(kind, obj, role, priv, alt, i)`, [
-        needs.map((n) => n.kind),
-        needs.map((n) => n.regclass),
-        needs.map((n) => n.role),
-        needs.map((n) => n.privilege),
-        needs.map((n) => n.orPrivilege ?? '')
-    ]);
-    return rows.map((r) => {
-        const need = needs[Number(r.i) - 1];
-        return { ...need, exists: r.exists, granted: r.granted === true };
-    });
-}
-async function roleInfo(db, roles) {
-    const rows = await db.query(`SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
-            -- A superuser is a member of every role; only ask for the others.
-            ARRAY(SELECT p.rolname::text FROM pg_roles p
-                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls) AND NOT r.rolsuper
-                     AND pg_has_role(r.oid, p.oid, 'MEMBER')
-                   ORDER BY 1) AS escalations
-       FROM pg_roles r WHERE r.rolname = ANY($1::text[])`, [roles]);
-    return rows.map((r) => ({
-        name: r.rolname,
-        superuser: r.rolsuper,
-        bypassRls: r.rolbypassrls,
-        canLogin: r.rolcanlogin,
-        privilegedMemberships: r.escalations ?? []
-    }));
-}
-/** Sessions attributed to the worker: by its application_name, or by the TCP ports its processes hold. */
-async function workerSessions(db, applicationName, clientPorts) {
-    return db.query(`SELECT pid, usename, application_name, client_port, backend_type
-       FROM pg_stat_activity
-      WHERE pid <> pg_backend_pid()
-        AND (application_name = $1 OR client_port = ANY($2::int[]))
-      ORDER BY backend_start`, [applicationName, clientPorts]);
-}
-const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
-const TABLE_FACTS = `
-  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
-  pg_get_userbyid(c.relowner) AS owner,
-  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
-  -- format() refuses NULL identifiers, and a named table that does not exist joins as NULLs.
-  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name`;
-/** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
-async function discoverTenantTables(db) {
-    const rows = await db.query(`SELECT ${TABLE_FACTS}
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
-        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped)
-      ORDER BY 1`);
-    return rows.map((r) => ({
-        name: r.qualified_name,
-        qualifiedName: r.qualified_name,
-        exists: true,
-        rlsEnabled: r.rls_enabled,
-        rlsForced: r.rls_forced,
-        owner: r.owner,
-        policies: r.policies
-    }));
-}
-/** The named tables; names are parsed by PostgreSQL itself (to_regclass), quotes and schema included. */
-async function namedTenantTables(db, names) {
-    const rows = await db.query(`SELECT t.i, ${TABLE_FACTS}
-       FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
-       LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
-       LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-      ORDER BY t.i`, [names]);
-    return rows.map((r) => ({
-        name: names[Number(r.i) - 1],
-        qualifiedName: r.qualified_name ?? undefined,
-        exists: r.qualified_name !== null,
-        rlsEnabled: r.rls_enabled === true,
-        rlsForced: r.rls_forced === true,
-        owner: r.owner ?? undefined,
-        policies: r.policies ?? 0
-    }));
-}
-/**
- * Whether row security applies to `role` on each table. PostgreSQL's row_security_active() only
- * answers for the current user, so for another role it is computed from the same rules:
- * RLS enabled, the role neither superuser nor BYPASSRLS, and the role not the owner unless FORCE.
- */
-function rowSecurityActiveFor(table, role) {
-    if (!table.rlsEnabled || role.superuser || role.bypassRls)
-        return false;
-    return table.rlsForced || table.owner !== role.name;
-}
-async function rowSecurityActiveAsCurrentUser(db, qualifiedNames) {
-    const rows = await db.query(`SELECT t.name, row_security_active(to_regclass(t.name)) AS active FROM unnest($1::text[]) AS t(name)`, [qualifiedNames]);
-    return new Map(rows.map((r) => [r.name, r.active]));
 }
 
 var lib$1 = {exports: {}};
@@ -7160,6 +6982,210 @@ function qualified(table, schema) {
     return schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table);
 }
 
+const verdict = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
+/**
+ * Opens the connection a gate's SQL checks use (the action's own, unless `open` says otherwise).
+ * A refusal becomes the gate's verdict: `skip` when `runtime` already showed that the database
+ * refuses this DSN (one cause, reported once), `fail` naming what could not be checked otherwise.
+ */
+async function connectForChecks(facts, toCheck, open = () => facts.database()) {
+    try {
+        return { db: await open() };
+    }
+    catch (err) {
+        const blocked = await facts.sqlChecksBlocked();
+        if (blocked)
+            return { verdict: verdict('skip', blocked) };
+        return { verdict: verdict('fail', `cannot connect ${toCheck}: ${facts.redact(describeDbError(err).message)}`) };
+    }
+}
+
+const brokerConfigGate = {
+    id: 'broker-config',
+    title: 'Broker Config',
+    description: 'Broker and result backend the app configures are PostgreSQL DSNs (no Redis/RabbitMQ)',
+    foundation: true,
+    needs: ['import'],
+    async run({ facts }) {
+        const check = await facts.dataPlane();
+        if (!check)
+            return verdict('fail', 'the app did not import');
+        if (!check.ok)
+            return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'));
+        const { broker, backend } = check.plane;
+        const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``];
+        // Cross-check with what the worker itself prints at boot (password shown as ** there).
+        const banner = await facts.banner();
+        const mismatches = [
+            compareBanner('transport', banner.transport, broker.parts),
+            compareBanner('results', banner.results, backend.parts)
+        ].filter((m) => !!m);
+        if (mismatches.length)
+            return verdict('fail', [...mismatches, ...lines].join('\n'));
+        lines.push(banner.transport && banner.results
+            ? "the worker's banner shows the same transport and results"
+            : "not cross-checked: the worker printed no banner");
+        return verdict('pass', [...lines, ...check.notes].join('\n'));
+    }
+};
+function compareBanner(what, shown, configured) {
+    if (!shown)
+        return undefined;
+    const printed = parseDsn(shown);
+    if (!printed)
+        return `the worker's banner shows ${what}: ${shown}, which is not a PostgreSQL URL`;
+    const same = dsnTarget(printed) === dsnTarget(configured) && (printed.username ?? '') === (configured.username ?? '');
+    return same
+        ? undefined
+        : `the worker's banner shows ${what} at ${printed.username ?? ''}@${dsnTarget(printed)}, but the app configures ${configured.username ?? ''}@${dsnTarget(configured)}`;
+}
+
+const ciGate = {
+    id: 'ci',
+    title: 'CI',
+    description: 'This step fails the job when a foundation gate fails, so a required check blocks the merge; failing tests are told apart',
+    foundation: false,
+    needs: [],
+    async run({ settings, facts, earlier }) {
+        const event = process.env.GITHUB_EVENT_NAME;
+        const where = process.env.GITHUB_ACTIONS === 'true' ? `on ${event ?? 'an unknown event'}` : 'outside GitHub Actions';
+        const mode = settings.failOn === 'never'
+            ? `fail-on: never: this step only reports and never fails, so it cannot block a merge (${where})`
+            : settings.failOn === 'any'
+                ? `fail-on: any: this step fails when a foundation gate fails or a test fails (${where})`
+                : `fail-on: foundation: this step fails when a foundation gate fails (${where})`;
+        const tests = await facts.tests(earlier);
+        const foundationRed = earlier.some((g) => g.foundation && g.status === 'fail');
+        const lines = [mode];
+        if (tests) {
+            lines.unshift(tests.verdict);
+            const unread = tests.files.filter((f) => f.status !== 'ok').length + tests.unmatched.length;
+            if (unread)
+                lines.push(`${unread} test report${unread > 1 ? 's' : ''} could not be read (see the taxonomy section)`);
+        }
+        if (settings.failOn === 'never')
+            return verdict('warn', lines.join('\n'));
+        // The seed's "MIXED": the foundation is proven, and the suite is red anyway.
+        return verdict(tests && !foundationRed && tests.failed > 0 ? 'warn' : 'pass', lines.join('\n'));
+    }
+};
+
+async function existingRoles(db, roles) {
+    const rows = await db.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles]);
+    return new Set(rows.map((r) => r.rolname));
+}
+async function checkPrivileges(db, needs) {
+    if (!needs.length)
+        return [];
+    const rows = await db.query(`SELECT c.i, to_regclass(c.obj) IS NOT NULL AS exists,
+            CASE WHEN to_regclass(c.obj) IS NULL THEN NULL
+                 WHEN c.kind = 'table' THEN has_table_privilege(c.role, to_regclass(c.obj), c.priv)
+                      OR (c.alt <> '' AND has_table_privilege(c.role, to_regclass(c.obj), c.alt))
+                 ELSE has_sequence_privilege(c.role, to_regclass(c.obj), c.priv)
+                      OR (c.alt <> '' AND has_sequence_privilege(c.role, to_regclass(c.obj), c.alt))
+            END AS granted
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+            AS c(kind, obj, role, priv, alt, i)`, [
+        needs.map((n) => n.kind),
+        needs.map((n) => n.regclass),
+        needs.map((n) => n.role),
+        needs.map((n) => n.privilege),
+        needs.map((n) => n.orPrivilege ?? '')
+    ]);
+    return rows.map((r) => {
+        const need = needs[Number(r.i) - 1];
+        return { ...need, exists: r.exists, granted: r.granted === true };
+    });
+}
+async function roleInfo(db, roles) {
+    const rows = await db.query(`SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+            -- A superuser is a member of every role; only ask for the others.
+            ARRAY(SELECT p.rolname::text FROM pg_roles p
+                   WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls) AND NOT r.rolsuper
+                     AND pg_has_role(r.oid, p.oid, 'MEMBER')
+                   ORDER BY 1) AS escalations
+       FROM pg_roles r WHERE r.rolname = ANY($1::text[])`, [roles]);
+    return rows.map((r) => ({
+        name: r.rolname,
+        superuser: r.rolsuper,
+        bypassRls: r.rolbypassrls,
+        canLogin: r.rolcanlogin,
+        privilegedMemberships: r.escalations ?? []
+    }));
+}
+/** Sessions attributed to the worker: by its application_name, or by the TCP ports its processes hold. */
+async function workerSessions(db, applicationName, clientPorts) {
+    return db.query(`SELECT pid, usename, application_name, client_port, backend_type
+       FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid()
+        AND (application_name = $1 OR client_port = ANY($2::int[]))
+      ORDER BY backend_start`, [applicationName, clientPorts]);
+}
+const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+const TABLE_FACTS = `
+  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+  pg_get_userbyid(c.relowner) AS owner,
+  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
+  -- format() refuses NULL identifiers, and a named table that does not exist joins as NULLs.
+  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name`;
+/** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
+async function discoverTenantTables(db) {
+    const rows = await db.query(`SELECT ${TABLE_FACTS}
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
+        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped)
+      ORDER BY 1`);
+    return rows.map((r) => ({
+        name: r.qualified_name,
+        qualifiedName: r.qualified_name,
+        exists: true,
+        rlsEnabled: r.rls_enabled,
+        rlsForced: r.rls_forced,
+        owner: r.owner,
+        policies: r.policies
+    }));
+}
+/** The named tables; names are parsed by PostgreSQL itself (to_regclass), quotes and schema included. */
+async function namedTenantTables(db, names) {
+    const rows = await db.query(`SELECT t.i, ${TABLE_FACTS}
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+       LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+       LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+      ORDER BY t.i`, [names]);
+    return rows.map((r) => ({
+        name: names[Number(r.i) - 1],
+        qualifiedName: r.qualified_name ?? undefined,
+        exists: r.qualified_name !== null,
+        rlsEnabled: r.rls_enabled === true,
+        rlsForced: r.rls_forced === true,
+        owner: r.owner ?? undefined,
+        policies: r.policies ?? 0
+    }));
+}
+/**
+ * Whether row security applies to `role` on each table. PostgreSQL's row_security_active() only
+ * answers for the current user, so for another role it is computed from the same rules:
+ * RLS enabled, the role neither superuser nor BYPASSRLS, and the role not the owner unless FORCE.
+ */
+function rowSecurityActiveFor(table, role) {
+    if (!table.rlsEnabled || role.superuser || role.bypassRls)
+        return false;
+    return table.rlsForced || table.owner !== role.name;
+}
+async function rowSecurityActiveAsCurrentUser(db, qualifiedNames) {
+    const rows = await db.query(`SELECT t.name, row_security_active(to_regclass(t.name)) AS active FROM unnest($1::text[]) AS t(name)`, [qualifiedNames]);
+    return new Map(rows.map((r) => [r.name, r.active]));
+}
+/**
+ * A table name as the user wrote it (maybe schema-qualified, maybe quoted), resolved by PostgreSQL
+ * and returned as the quoted name it prints for that table — safe to use in SQL text. Undefined
+ * when no such table exists.
+ */
+async function resolveTable(db, name) {
+    const [row] = await db.query('SELECT to_regclass($1)::text AS t', [name]);
+    return row?.t ?? undefined;
+}
+
 const dbAccessGate = {
     id: 'db-access',
     title: 'DB Accessibility',
@@ -7171,17 +7197,11 @@ const dbAccessGate = {
         if (!probeOutcome.ok || !check?.ok)
             return verdict('fail', 'no PostgreSQL data plane to check');
         const probe = probeOutcome.probe;
-        let db;
-        try {
-            db = await facts.database();
-        }
-        catch (err) {
-            const blocked = await facts.sqlChecksBlocked();
-            if (blocked)
-                return verdict('skip', blocked);
-            const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`;
-            return verdict('fail', `cannot connect to ${shown}: ${facts.redact(describeDbError(err).message)}`);
-        }
+        const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`;
+        const connected = await connectForChecks(facts, `to ${shown}`);
+        if ('verdict' in connected)
+            return connected.verdict;
+        const { db } = connected;
         const [{ db: dbName }] = (await db.query('SELECT current_database() AS db'));
         const expectedDb = check.plane.broker.parts.database;
         if (expectedDb && dbName !== expectedDb)
@@ -7271,6 +7291,67 @@ function detailsOf$1(checks) {
     return rows.join('\n');
 }
 
+/** How long the probe task's dead-letter row may take to appear after its failure is stored. */
+const ROW_GRACE_MS = 3000;
+const dlqGate = {
+    id: 'dlq',
+    title: 'Dead letters',
+    description: "Failed tasks land in the dead-letter table: it exists, the worker's role may insert, and a task failing on purpose leaves exactly one row",
+    foundation: true,
+    needs: ['broker-config'],
+    async run({ settings, facts, earlier }) {
+        const name = settings.dlqTable;
+        if (!name)
+            return verdict('skip', 'not configured: set dlq-table (and dlq-probe-task) to check the dead-letter table');
+        const connected = await connectForChecks(facts, `to check ${name}`);
+        if ('verdict' in connected)
+            return connected.verdict;
+        const { db } = connected;
+        const table = await resolveTable(db, name);
+        if (!table)
+            return verdict('fail', `dlq-table ${name} does not exist in ${(await db.query('SELECT current_database() AS d'))[0]?.d}`);
+        const plane = await facts.dataPlane();
+        const role = (plane?.ok && plane.plane.broker.parts.username) || db.role;
+        const [grant] = await db.query('SELECT has_table_privilege($1, $2::regclass, $3) AS ok', [role, table, 'INSERT']);
+        if (!grant?.ok)
+            return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${table} TO ${role}`);
+        const lines = [`${table} exists and ${role} may INSERT into it`];
+        const task = settings.dlqProbeTask;
+        if (!task)
+            return verdict('pass', [...lines, 'no probe sent (set dlq-probe-task to a task that fails on purpose)'].join('\n'));
+        if (earlier.find((g) => g.id === 'runtime')?.status !== 'pass')
+            return verdict('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'));
+        const probe = (await facts.extras()).find((x) => x.purpose === 'probe');
+        if (!probe)
+            return verdict('fail', [`the probe task ${task} could not be sent`, ...lines].join('\n'));
+        if (probe.error)
+            return verdict('fail', [`Celery could not build the probe task ${task}: ${probe.error}`, ...lines].join('\n'));
+        if (probe.status !== 'FAILURE')
+            return verdict('fail', [probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`, ...lines].join('\n'));
+        const rows = await rowsMentioning(db, table, probe.taskId);
+        if (rows !== 1)
+            return verdict('fail', [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n'));
+        return verdict('pass', [...lines, `the probe task ${task} failed and left exactly one row (task id \`${probe.taskId}\`)`].join('\n'));
+    }
+};
+/** Rows of the table whose contents mention the task id (no column names assumed), waited for briefly. */
+async function rowsMentioning(db, table, taskId) {
+    const until = performance.now() + ROW_GRACE_MS;
+    let count = 0;
+    do {
+        const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]);
+        count = row?.n ?? 0;
+        if (count) {
+            // A second row (a handler that writes twice) may follow the first closely: look once more.
+            await new Promise((r) => setTimeout(r, 300));
+            const [again] = await db.query(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]);
+            return again?.n ?? count;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    } while (performance.now() < until);
+    return count;
+}
+
 const importGate = {
     id: 'import',
     title: 'Import',
@@ -7291,6 +7372,128 @@ const importGate = {
     }
 };
 
+/** Common spellings of the fields structured loggers write (python-json-logger, structlog, …). */
+const ALIASES = {
+    level: ['level', 'levelname', 'severity', 'log.level'],
+    logger: ['logger', 'name', 'logger_name', 'log.logger'],
+    message: ['message', 'msg', 'event'],
+    task_name: ['task_name', 'task', 'celery.task_name']
+};
+/**
+ * A log record in Celery's default plain format (`[2026-11-26 01:42:52,784: INFO/MainProcess] …`).
+ * Lines that are neither this nor JSON — a print(), a banner — are not log records and not judged.
+ */
+const PLAIN_RECORD = /^\[\d{4}-\d\d-\d\d[ T][\d:,.]+: \w+\/[\w.-]+\]/;
+/** How long after the pong late lines about it (the task's success) may take to be printed. */
+const SETTLE_MS = 300;
+const logsGate = {
+    id: 'logs',
+    title: 'Logs',
+    description: "The worker's log lines while it handled the ping are structured: JSON with a level, a logger, a message, and the task name on task events",
+    foundation: true,
+    needs: ['runtime'],
+    async run({ settings, facts }) {
+        await facts.ping();
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        const parsed = (facts.watch?.sinceReady ?? []).map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line));
+        const lines = parsed.map((p) => p.line);
+        if (!lines.length)
+            return verdict('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)');
+        const json = parsed.filter((p) => p.record);
+        if (!json.length)
+            return verdict('warn', `the worker logs plain text, e.g. ${quote$1(lines[0])}\nstructured (JSON) logs carry ${settings.logFields.join(', ')} and the task name as fields — what this gate, and log search, can rely on`);
+        const problems = [];
+        const plain = parsed.filter((p) => !p.record);
+        if (plain.length)
+            problems.push(`${plain.length} of ${lines.length} lines are not JSON, e.g. ${quote$1(plain[0]?.line)}`);
+        for (const field of settings.logFields) {
+            const without = json.filter((p) => !has(p.record, field));
+            if (without.length)
+                problems.push(`${without.length} of ${json.length} JSON lines have no \`${field}\`, e.g. ${quote$1(without[0]?.line)}`);
+        }
+        // Task events: the lines about the run's own ping must name the task.
+        const taskLines = json.filter((p) => p.line.includes(facts.ids.taskId));
+        const unnamed = taskLines.filter((p) => !has(p.record, 'task_name'));
+        if (unnamed.length)
+            problems.push(`${unnamed.length} of ${taskLines.length} lines about the ping carry no task name (task_name), e.g. ${quote$1(unnamed[0]?.line)}`);
+        const summary = `${json.length} log lines while the worker handled the ping, all JSON with ${settings.logFields.join(', ')}; ${taskLines.length} about the ping name its task`;
+        return problems.length ? verdict('fail', problems.join('\n')) : verdict('pass', summary);
+    }
+};
+function asRecord(line) {
+    const text = line.trim();
+    if (!text.startsWith('{'))
+        return undefined;
+    try {
+        const value = JSON.parse(text);
+        return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether a record carries a field (under one of its usual names), non-empty. */
+function has(record, field) {
+    return (ALIASES[field] ?? [field]).some((name) => {
+        const value = name.includes('.') ? name.split('.').reduce((v, k) => v?.[k], record) : record[name];
+        return value !== undefined && value !== null && value !== '';
+    });
+}
+function quote$1(line) {
+    const t = line.trim();
+    return `\`${t.length > 120 ? `${t.slice(0, 119)}…` : t}\``;
+}
+
+const queuesGate = {
+    id: 'queues',
+    title: 'Queues',
+    description: 'Every queue the app routes tasks to is consumed by the booted worker: a ping through each comes back',
+    foundation: true,
+    needs: ['runtime'],
+    async run({ facts }) {
+        const outcome = await facts.probe();
+        if (!outcome.ok)
+            return verdict('fail', 'the app did not import');
+        const probe = outcome.probe;
+        const routes = probe.routes ?? {};
+        // The worker's own word (its banner) when it printed one; else the -Q it was started with.
+        const bannerQueues = facts.watch?.bannerQueues ?? [];
+        const consumed = new Set(bannerQueues.length ? bannerQueues : (probe.consumed_queues ?? []));
+        const ownQueue = facts.ids.queue;
+        const appQueues = [...new Set([...(probe.default_consumed_queues ?? []), ...Object.keys(routes)])].filter((q) => q !== ownQueue).sort();
+        const extras = new Map((await facts.extras()).filter((x) => x.purpose === 'queue').map((x) => [x.queue, x]));
+        const listTasks = (q) => {
+            const tasks = routes[q] ?? [];
+            return tasks.length ? `${tasks.slice(0, 5).join(', ')}${tasks.length > 5 ? ` and ${tasks.length - 5} more` : ''}` : 'no task';
+        };
+        const problems = [];
+        const fine = [];
+        for (const q of appQueues) {
+            const ping = extras.get(q);
+            if (!consumed.has(q))
+                problems.push(`queue \`${q}\` is not consumed by the booted worker (it consumes ${[...consumed].filter((c) => c !== ownQueue).join(', ') || 'none of the app\'s queues'}); routed there: ${listTasks(q)} — add it to task_queues or to the worker's -Q`);
+            else if (!answered(ping))
+                problems.push(`the ping routed through \`${q}\` did not come back${ping?.error ? `: ${ping.error}` : ' within a few broker polls'} (routed there: ${listTasks(q)})`);
+            else
+                fine.push(`\`${q}\` (${(routes[q] ?? []).length} task${(routes[q] ?? []).length === 1 ? '' : 's'}${byOther(ping, facts.ids.nodeName)})`);
+        }
+        for (const [task, error] of Object.entries(probe.route_errors ?? {}))
+            problems.push(`routing ${task} raised: ${error}`);
+        if (!appQueues.length)
+            return verdict('warn', 'the app routes no task to any queue but the run\'s own: nothing to check');
+        const summary = `${fine.length} of ${appQueues.length} queues answered a ping: ${fine.join(', ') || 'none'}`;
+        return problems.length ? verdict('fail', [...problems, summary].join('\n')) : verdict('pass', summary);
+    }
+};
+function answered(ping) {
+    return !!ping && ping.status === 'SUCCESS';
+}
+function byOther(ping, node) {
+    // With result_extended, the result row names the node: another worker on the same database
+    // may have taken it, which still proves the queue is consumed.
+    return ping?.worker && ping.worker !== node ? `, answered by ${ping.worker}` : '';
+}
+
 const rlsRoleGate = {
     id: 'rls-role',
     title: 'RLS/Role',
@@ -7298,16 +7501,10 @@ const rlsRoleGate = {
     foundation: true,
     needs: ['broker-config'],
     async run({ settings, facts, earlier }) {
-        let db;
-        try {
-            db = await facts.database();
-        }
-        catch (err) {
-            const blocked = await facts.sqlChecksBlocked();
-            if (blocked)
-                return verdict('skip', blocked);
-            return verdict('fail', `cannot connect to check roles: ${facts.redact(describeDbError(err).message)}`);
-        }
+        const connected = await connectForChecks(facts, 'to check roles');
+        if ('verdict' in connected)
+            return connected.verdict;
+        const { db } = connected;
         const expected = settings.expectedRole;
         const problems = [];
         const lines = [];
@@ -14202,7 +14399,24 @@ const Probe = object({
     default_queue: string$1().nullish(),
     queues: array(string$1()),
     ping_payload: string$1().nullish(),
-    ping_payload_error: string$1().nullish()
+    ping_payload_error: string$1().nullish(),
+    /** Queues a worker started without -Q consumes (task_queues, or the default queue). */
+    default_consumed_queues: array(string$1()).optional(),
+    /** Queues the booted worker consumes (its final -Q). */
+    consumed_queues: array(string$1()).optional(),
+    /** Queue → the app's tasks Celery's router sends there. */
+    routes: record(string$1(), array(string$1())).optional(),
+    route_errors: record(string$1(), string$1()).optional(),
+    /** Pings for the app's other queues and the dlq probe task, built by Celery like the ping. */
+    extra_payloads: array(object({
+        purpose: _enum(['queue', 'probe']),
+        queue: string$1(),
+        task: string$1(),
+        taskId: string$1(),
+        payload: string$1().optional(),
+        error: string$1().optional()
+    }))
+        .optional()
 });
 const ImportFailure = object({
     event: literal('import-error'),
@@ -14240,16 +14454,21 @@ class WorkerProcess {
     tail = [];
     listeners = [];
     log;
+    outputFd;
+    stopTail;
+    pendingTail = '';
     logBytes = 0;
     logTruncated = false;
     exit;
     constructor(spec, secrets) {
         this.spec = spec;
         this.secrets = secrets;
+        this.outputFd = spec.outputFile ? openOutput(spec.outputFile) : undefined;
+        const out = this.outputFd ?? 'pipe';
         this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
             cwd: spec.cwd,
             detached: true, // own process group: pool children are stopped with it
-            stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+            stdio: ['pipe', out, out, 'pipe'],
             env: {
                 ...process.env,
                 [BOOT_ENV]: JSON.stringify({
@@ -14259,7 +14478,11 @@ class WorkerProcess {
                     taskId: spec.taskId,
                     queue: spec.queue,
                     includePingModule: spec.includePingModule,
-                    parentPid: process.pid
+                    queuesFromApp: spec.queuesFromApp,
+                    pingEachQueue: spec.pingEachQueue,
+                    probeTask: spec.probeTask,
+                    // A kept worker must not die with us; any other does (PR_SET_PDEATHSIG).
+                    parentPid: spec.outputFile ? undefined : process.pid
                 }),
                 [RUN_MARKER_ENV]: spec.runId,
                 PGAPPNAME: spec.applicationName,
@@ -14280,6 +14503,9 @@ class WorkerProcess {
             this.child.once('exit', (code, signal) => {
                 const exit = { code, signal, afterMs: this.elapsed() };
                 const streams = [this.child.stdout, this.child.stderr].filter((s) => !!s && !s.readableEnded);
+                // Output followed from a file (keep-worker) arrives by the 25 ms poll: give it one more.
+                if (spec.outputFile)
+                    return void setTimeout(() => done(exit), 60);
                 if (!streams.length)
                     return done(exit);
                 let open = streams.length;
@@ -14295,6 +14521,8 @@ class WorkerProcess {
         });
         this.events = this.readEvents();
         this.openLog();
+        if (spec.outputFile)
+            this.stopTail = tailFile(spec.outputFile, (chunk) => this.acceptChunk(chunk));
         this.readLines(this.child.stdout);
         this.readLines(this.child.stderr);
         // A worker that never reads its stdin must not make our writes fail the process.
@@ -14352,12 +14580,28 @@ class WorkerProcess {
         this.killGroup('SIGKILL');
         if (!exitedInTime)
             await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+        this.stopTail?.();
+        if (this.outputFd !== undefined)
+            closeSync(this.outputFd);
         await this.closeLog();
         // Celery handles SIGTERM with a warm shutdown and exits by itself; a process that died *of*
         // the signal (a bootstrap still importing, a worker in a blocking call) was terminated.
         const exit = this.hasExited; // set meanwhile by the exit handler
         const how = !exitedInTime ? 'killed' : exit?.signal === 'SIGTERM' ? 'terminated' : 'warm';
         return { how, ms: performance.now() - t0 };
+    }
+    /**
+     * Leaves the worker running for the rest of the job (`keep-worker`): this process stops reading
+     * its output and lets it go; the post step stops it. Only for a worker started with outputFile.
+     */
+    async release() {
+        this.stopTail?.();
+        if (this.outputFd !== undefined)
+            closeSync(this.outputFd);
+        this.child.unref();
+        for (const s of [this.child.stdin, this.child.stdio[3]])
+            s?.destroy?.();
+        await this.closeLog();
     }
     /** Last resort, synchronous: for process exit handlers where nothing async can run. */
     killNow() {
@@ -14455,6 +14699,14 @@ class WorkerProcess {
         });
         stream.on('error', () => { });
     }
+    /** Output read from the worker's output file (keep-worker), split into lines. */
+    acceptChunk(chunk) {
+        const text = this.pendingTail + chunk;
+        const lines = text.split('\n');
+        this.pendingTail = lines.pop() ?? '';
+        for (const line of lines)
+            this.acceptLine(line);
+    }
     acceptLine(rawLine) {
         const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
         const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed;
@@ -14499,6 +14751,46 @@ class WorkerProcess {
     }
 }
 /** Registers every password and every URL carrying credentials found in a bootstrap event. */
+function openOutput(file) {
+    mkdirSync(path$1.dirname(file), { recursive: true });
+    return openSync(file, 'a');
+}
+/**
+ * Follows a file as it grows (what a kept worker writes), every 25 ms: a pipe would break when
+ * this process exits, a file does not. Returns a function that stops following.
+ */
+function tailFile(file, onChunk) {
+    let offset = 0;
+    let busy = false;
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.alloc(256 * 1024);
+    const timer = setInterval(() => {
+        if (busy)
+            return;
+        busy = true;
+        try {
+            const fd = openSync(file, 'r');
+            try {
+                let n;
+                while ((n = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
+                    offset += n;
+                    onChunk(decoder.write(buffer.subarray(0, n)));
+                }
+            }
+            finally {
+                closeSync(fd);
+            }
+        }
+        catch {
+            // Not there yet, or gone: try again next time.
+        }
+        finally {
+            busy = false;
+        }
+    }, 25);
+    timer.unref();
+    return () => clearInterval(timer);
+}
 function collectSecrets(value, secrets, key = '') {
     if (typeof value === 'string') {
         if (key === 'password')
@@ -14590,8 +14882,181 @@ function judge(o, facts, task) {
 }
 const shorten = (line) => summarizeLogLine(line);
 
-/** The gates in matrix order (the public order of gate ids). */
-const FOUNDATION_GATES = [importGate, brokerConfigGate, runtimeGate, dbAccessGate, rlsRoleGate, ciGate];
+const tasksGate = {
+    id: 'tasks',
+    title: 'Tasks',
+    description: "The tasks the app registers are the tasks the worker registered (its own list), including every expected task",
+    foundation: true,
+    needs: ['import'],
+    async run({ settings, facts }) {
+        const outcome = await facts.probe();
+        if (!outcome.ok)
+            return verdict('fail', 'the app did not import');
+        await facts.ping(); // the worker has printed its banner (with its task list) by then
+        const listed = facts.watch?.bannerTasks;
+        if (!listed)
+            return verdict('skip', 'not run: the worker printed no task list (it did not get as far as its banner)');
+        // Celery leaves its own tasks (celery.*) out of the banner; so does this comparison.
+        const worker = new Set(listed.filter((t) => !t.startsWith('celery.')));
+        const app = new Set(outcome.probe.tasks.filter((t) => !t.startsWith('celery.')));
+        const onlyApp = [...app].filter((t) => !worker.has(t));
+        const onlyWorker = [...worker].filter((t) => !app.has(t));
+        const missing = settings.expectedTasks.filter((t) => !worker.has(t) && !(t.startsWith('celery.') && outcome.probe.tasks.includes(t)));
+        const problems = [
+            ...missing.map((t) => `expected task ${t} is not registered in the worker — is its module in the app's include list?`),
+            ...onlyApp.map((t) => `${t} is registered in the app but not in the worker`)
+        ];
+        const lines = [`${worker.size} tasks registered in the worker${onlyApp.length ? '' : ', as the app defines them'}`];
+        if (settings.expectedTasks.length && !missing.length)
+            lines.push(`all ${settings.expectedTasks.length} expected tasks registered`);
+        if (onlyWorker.length)
+            lines.push(`also in the worker (from its -I/--include): ${onlyWorker.join(', ')}`);
+        return problems.length ? verdict('fail', [...problems, ...lines].join('\n')) : verdict('pass', lines.join('\n'));
+    }
+};
+
+const tenantIsolationGate = {
+    id: 'tenant-isolation',
+    title: 'Tenant isolation',
+    description: "As the worker's role: no tenant set shows no row, a random tenant shows none of the existing rows, row_security=off is refused, the tenant setting ends with its transaction",
+    foundation: true,
+    needs: ['broker-config'],
+    async run({ settings, facts }) {
+        const plane = await facts.dataPlane();
+        if (!plane?.ok)
+            return verdict('fail', 'no PostgreSQL data plane to check');
+        // The worker's own DSN: what its tasks see is what this gate must see.
+        const connected = await connectForChecks(facts, "as the worker's role", () => connect(plane.plane.broker.parts, { connectTimeoutMs: 5000 }));
+        if ('verdict' in connected)
+            return connected.verdict;
+        const { db } = connected;
+        try {
+            return await isolationChecks(db, settings.tenantTables);
+        }
+        finally {
+            await db.close();
+        }
+    }
+};
+async function isolationChecks(db, named) {
+    const tables = (named ? await namedTenantTables(db, named) : await discoverTenantTables(db)).filter((t) => t.exists);
+    if (!tables.length)
+        return verdict('warn', 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables');
+    const settingsRead = await tenantSettings(db, tables);
+    const problems = [];
+    const notes = [];
+    const role = db.role;
+    // A session starts with no tenant: a role or database default would give every task one.
+    for (const s of settingsRead) {
+        const value = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name]);
+        if (value)
+            problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${role} RESET ${s.name}`);
+    }
+    for (const s of settingsRead.filter((x) => !x.missingOk))
+        notes.push(`a policy reads ${s.name} without missing_ok (current_setting('${s.name}') raises when it is unset): write current_setting('${s.name}', true)`);
+    for (const t of tables) {
+        const name = t.qualifiedName;
+        // 1. No tenant set: deny by default.
+        const none = await countRows(db, name);
+        if (typeof none === 'string')
+            notes.push(`${name} with no tenant set: ${none}`);
+        else if (none > 0)
+            problems.push(`${name}: ${none} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`);
+        // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it.
+        for (const s of settingsRead) {
+            const stranger = await asTenant(db, s.name, randomUUID(), name);
+            if (typeof stranger === 'string')
+                notes.push(`${name} as a random tenant: ${stranger}`);
+            else if (stranger > 0)
+                problems.push(`${name}: a random tenant (${s.name}) sees ${stranger} existing rows`);
+            const after = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name]);
+            if (after)
+                problems.push(`${s.name} is still ${JSON.stringify(after)} after the transaction that set it: it would leak to the next task on this connection`);
+        }
+        // 4. row_security = off must be refused for a role RLS applies to.
+        const bypass = await rowSecurityOff(db, name);
+        if (bypass)
+            problems.push(`${name}: with row_security = off ${role} still reads it — RLS does not apply to ${role} (SUPERUSER, BYPASSRLS, or the owner without FORCE)`);
+    }
+    if (!settingsRead.length)
+        notes.push('no policy reads a tenant setting (current_setting(…)): the random-tenant and leak checks did not run');
+    const checked = `${tables.length} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${tables.map((t) => t.qualifiedName).join(', ')}`;
+    if (problems.length)
+        return verdict('fail', [...problems, ...notes, checked].join('\n'));
+    const setting = settingsRead.map((s) => s.name).join(', ');
+    const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`];
+    return notes.length ? verdict('warn', [...notes, ...lines].join('\n')) : verdict('pass', lines.join('\n'));
+}
+/** The settings the tables' policies read with current_setting(), and whether with missing_ok. */
+async function tenantSettings(db, tables) {
+    const rows = await db.query(`SELECT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') AS expr
+       FROM pg_policy p WHERE p.polrelid = ANY(SELECT to_regclass(n) FROM unnest($1::text[]) AS n)`, [tables.map((t) => t.qualifiedName)]);
+    const found = new Map();
+    for (const { expr } of rows) {
+        for (const m of expr.matchAll(/current_setting\('([^']+)'(?:::text)?\s*(,\s*(?:true|'t(?:rue)?'(?:::boolean)?))?\s*\)/g)) {
+            const name = m[1];
+            found.set(name, (found.get(name) ?? true) && !!m[2]);
+        }
+    }
+    return [...found].map(([name, missingOk]) => ({ name, missingOk }));
+}
+async function scalar(db, sql, params) {
+    const [row] = await db.query(sql, params);
+    return row?.v ?? null;
+}
+/** Rows visible, or the error the query raised (a policy without missing_ok raises). */
+async function countRows(db, table) {
+    try {
+        return Number(await scalar(db, `SELECT count(*)::text AS v FROM ${table}`, []));
+    }
+    catch (err) {
+        return describeDbError(err).message;
+    }
+}
+async function asTenant(db, setting, tenant, table) {
+    await db.query('BEGIN');
+    try {
+        await db.query('SELECT set_config($1, $2, true)', [setting, tenant]);
+        return await countRows(db, table);
+    }
+    finally {
+        await db.query('COMMIT').catch(() => db.query('ROLLBACK').catch(() => { }));
+    }
+}
+/** Whether the role can still read the table with row_security = off (it must be refused). */
+async function rowSecurityOff(db, table) {
+    await db.query('BEGIN');
+    try {
+        await db.query('SET LOCAL row_security = off');
+        await db.query(`SELECT 1 FROM ${table} LIMIT 1`);
+        return true;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        await db.query('ROLLBACK').catch(() => { });
+    }
+}
+
+/** Every gate, in matrix order (the public order of gate ids, GATE_IDS). */
+const ALL_GATES = [
+    importGate,
+    brokerConfigGate,
+    runtimeGate,
+    dbAccessGate,
+    rlsRoleGate,
+    queuesGate,
+    tasksGate,
+    logsGate,
+    dlqGate,
+    tenantIsolationGate,
+    ciGate
+];
+/** The gates the `gates` input asks for, in matrix order. */
+function selectGates(ids) {
+    return ALL_GATES.filter((g) => ids.includes(g.id));
+}
 
 function onCancellation(handlers) {
     let cancelling = false;
@@ -14694,6 +15159,9 @@ async function addPingFacts(report, facts) {
     // Only a ping that was published has an id worth showing.
     if (outcome.kind === 'not-run')
         delete report.ping;
+    const extras = outcome.kind === 'pong' ? await facts.extras().catch(() => []) : [];
+    if (extras.length)
+        report.extraPings = extras.map(({ purpose, queue, task, taskId, status, worker }) => ({ purpose, queue, task, taskId, ...(status ? { status } : {}), ...(worker ? { worker } : {}) }));
     if (!report.ping)
         return;
     if (outcome.kind === 'pong') {
@@ -14728,136 +15196,6 @@ function shownSettings(s) {
         'tenant-tables': s.tenantTables?.join(', ') ?? '(every table with a tenant_id column)',
         'fail-on': s.failOn
     };
-}
-
-// Escaping for outside text (worker logs, exception messages, test names, redacted DSNs) that the
-// summary places in GitHub-flavoured markdown. The toolkit's `core.summary` escapes nothing, so
-// every renderer passes outside text through one of these before it reaches the summary.
-// CSI (colours, cursor moves), OSC (titles, hyperlinks), the other ESC sequences (charset
-// switches, cursor saves) and the single-byte 8-bit CSI. Colours mean nothing in markdown, and
-// the bytes would otherwise survive as invisible junk.
-const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g;
-// C0 and C1 controls except tab and newline. A lone carriage return (a progress bar redrawing
-// its line) is dropped rather than made a line break, which would multiply the lines.
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-// Bidirectional overrides can make a log line read differently from what it says ("Trojan
-// Source"); a report that proves something must show the characters in their real order.
-const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
-// A lone surrogate is not text: encoders write it as U+FFFD, so say so up front.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-// Characters that start code spans, emphasis, strikethrough, links/images, math or a table cell.
-// HTML is escaped first, so `<` is an entity by then; `&`, `#` and `;`, which entities are made
-// of, must stay out of this set.
-const MARKDOWN_ACTIVE = /[\\`*_[\]|~$]/g;
-// GitHub links `@name` and `@org/team` after rendering, so a backslash does not stop it (and a
-// mention notifies people). A zero-width space after the `@` does; `user@host` is no mention.
-const MENTION = /(?<![\w@])@(?=[A-Za-z0-9])/g;
-// Whether any of the above can match: most text has none of these, and renderers escape a lot
-// of small strings while fitting the budget, so the common case is one scan instead of five.
-const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
-const NEEDS_INLINE_ESCAPING = /[&<>"'\\`*_[\]|~$@\n]/;
-// Text that can go into a backtick code span verbatim is printable ASCII with no space at either
-// end (a span strips it) and none of: a backtick (it ends the span), a pipe (it ends a table
-// cell even inside a span), `<`, `>` or `&` (literal in a span, but nothing that reads the raw
-// markdown should meet a tag). Ids, task names, node names and redacted DSNs qualify.
-const PRINTABLE_ASCII_TRIMMED = /^[!-~](?:[ -~]*[!-~])?$/;
-const CODE_SPAN_UNSAFE = /[`|<>&]/;
-/** Removes ANSI escapes and control characters (keeping newline and tab); normalises CRLF. */
-function stripControlCharacters(text) {
-    if (!NEEDS_CLEANING.test(text))
-        return text;
-    return text
-        .replace(ANSI_ESCAPE, '')
-        .replace(/\r\n/g, '\n')
-        .replace(CONTROL_CHARACTERS, '')
-        .replace(BIDI_CONTROLS, '')
-        .replace(LONE_SURROGATE, '\ufffd');
-}
-/** Escapes the five characters that HTML gives meaning to. */
-function escapeHtml(text) {
-    // Chained native replaces beat one replace with a callback on logs dense with `<` and quotes.
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&#39;');
-}
-/**
- * Outside text as one line of inline markdown: safe in a table cell, a sentence or inside
- * `<code>`. It can neither end the cell or row, nor open a link, image, emphasis, code span or
- * HTML tag, nor mention anyone. Newlines become `<br>`; surrounding whitespace is dropped.
- */
-function escapeTableCell(text) {
-    const clean = stripControlCharacters(text).trim();
-    if (!NEEDS_INLINE_ESCAPING.test(clean))
-        return clean;
-    return escapeHtml(clean)
-        .replace(MARKDOWN_ACTIVE, '\\$&')
-        .replace(MENTION, '@&#8203;')
-        .replace(/[ \t]*\n[ \t]*/g, '<br>');
-}
-/**
- * Outside text for one line of raw HTML, such as a `<summary>`: markdown is not parsed there, so
- * only HTML is escaped, and line breaks are folded because a blank line would end the HTML block.
- */
-function escapeHtmlLine(text) {
-    return escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim());
-}
-/** Outside text shown as code: a backtick span when that is safe verbatim, else escaped `<code>`. */
-function inlineCode(text) {
-    const verbatim = PRINTABLE_ASCII_TRIMMED.test(text) && !CODE_SPAN_UNSAFE.test(text);
-    return verbatim ? `\`${text}\`` : `<code>${escapeTableCell(text)}</code>`;
-}
-/**
- * Multi-line outside text (a log, a traceback) as a `<pre>` HTML block. Markdown is not parsed
- * inside it and the block only ends at a literal `</pre>`, which escaping makes impossible, so no
- * input can break out the way a backtick fence can be closed by a line of backticks.
- */
-function preBlock(text) {
-    const body = escapeHtml(stripControlCharacters(text)).replace(/\n+$/, '');
-    return `<pre>\n${body}\n</pre>`;
-}
-/**
- * A collapsible section. `summaryHtml` is trusted HTML (escape outside parts first); `body` is
- * trusted markdown or HTML. The blank lines let GitHub parse the body as markdown.
- */
-function detailsBlock(summaryHtml, body, options = {}) {
-    const openTag = options.open === true ? '<details open>' : '<details>';
-    return `${openTag}\n<summary>${summaryHtml}</summary>\n\n${body}\n\n</details>`;
-}
-/** Size of the text once written as UTF-8, which is what GitHub's summary limit counts. */
-function utf8ByteLength(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-function utf8Width(codePoint) {
-    if (codePoint < 0x80)
-        return 1;
-    if (codePoint < 0x800)
-        return 2;
-    // A lone surrogate is written as U+FFFD, also three bytes.
-    if (codePoint < 0x10000)
-        return 3;
-    return 4;
-}
-/**
- * The longest prefix of `text` that fits in `maxBytes` of UTF-8. It cuts between code points
- * only, so it never splits a multi-byte character or a surrogate pair.
- */
-function truncateUtf8(text, maxBytes) {
-    if (utf8ByteLength(text) <= maxBytes)
-        return text;
-    let usedBytes = 0;
-    let end = 0;
-    while (end < text.length) {
-        const codePoint = text.codePointAt(end) ?? 0;
-        const width = utf8Width(codePoint);
-        if (usedBytes + width > maxBytes)
-            break;
-        usedBytes += width;
-        end += codePoint > 0xffff ? 2 : 1;
-    }
-    return text.slice(0, end);
 }
 
 const FOUNDATION_CATEGORIES = [
@@ -14898,7 +15236,7 @@ function describeInterruption(kind) {
     return INTERRUPTION_HEADLINES[kind];
 }
 /**
- * The part of the verdict sentence after the dash, e.g. "1 of 5 foundation gates failed:
+ * The part of the verdict sentence after the dash, e.g. "1 of 9 foundation gates failed:
  * `runtime`; 2 skipped: `db-access`, `rls-role`". `formatId` renders a gate id for the medium.
  */
 function describeGateOutcome(gates, formatId) {
@@ -15148,6 +15486,66 @@ function classifyDataPlane(probe) {
             backend: { url: backend.url, parts: rp, redacted: backend.shown }
         }
     };
+}
+
+// Putting messages into kombu's SQLAlchemy broker tables exactly as its transport does: the
+// payload Celery built (bootstrap.py), a row in the queue table for each queue, no column left to
+// a default. Queue rows for every queue the worker will consume are created before it starts:
+// kombu's get-or-create is not atomic, and a worker that loses that race to a concurrent insert
+// dies (so with eight runs on one database, someone must create them first, without a race).
+async function brokerTablesExist(db, tables) {
+    const [row] = await db.query('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [
+        qualified(tables.queue),
+        qualified(tables.message)
+    ]);
+    return !!row?.q && !!row.m;
+}
+async function queueExists(db, tables, queue) {
+    if (!(await brokerTablesExist(db, tables)))
+        return false;
+    return (await db.query(`SELECT 1 FROM ${qualified(tables.queue)} WHERE name = $1`, [queue])).length > 0;
+}
+/**
+ * In one transaction: a queue row for each of `queues` that lacks one, then the messages.
+ * Returns the message ids (what the run leaves in the broker table, removed afterwards).
+ */
+async function publish(db, tables, queues, messages) {
+    const q = qualified(tables.queue);
+    const m = qualified(tables.message);
+    await db.query('BEGIN');
+    try {
+        const names = [...new Set([...queues, ...messages.map((x) => x.queue)])];
+        // Runs sharing a database create the app's queue rows concurrently: ON CONFLICT makes the
+        // second wait for the first and do nothing. It needs the UNIQUE(name) kombu creates; where a
+        // migration left it out, NOT EXISTS is the best available.
+        await db.query('SAVEPOINT queues');
+        try {
+            await db.query(`INSERT INTO ${q} (id, name) SELECT nextval('queue_id_sequence'), n FROM unnest($1::text[]) AS n
+         WHERE NOT EXISTS (SELECT 1 FROM ${q} WHERE name = n) ON CONFLICT (name) DO NOTHING`, [names]);
+        }
+        catch (err) {
+            if (err.code !== '42P10')
+                throw err;
+            await db.query('ROLLBACK TO SAVEPOINT queues');
+            await db.query(`INSERT INTO ${q} (id, name) SELECT nextval('queue_id_sequence'), n FROM unnest($1::text[]) AS n
+         WHERE NOT EXISTS (SELECT 1 FROM ${q} WHERE name = n)`, [names]);
+        }
+        const ids = [];
+        for (const msg of messages) {
+            // No column has a database default; `visible` must be true (NULL is never consumed) and
+            // `timestamp` NULL (a non-NULL one would jump the queue), as kombu itself writes them.
+            const rows = await db.query(`INSERT INTO ${m} (id, visible, "timestamp", payload, version, queue_id)
+         SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${q} WHERE name = $1::text
+         RETURNING id`, [msg.queue, msg.payload]);
+            ids.push(...rows.map((r) => Number(r.id)));
+        }
+        await db.query('COMMIT');
+        return ids;
+    }
+    catch (err) {
+        await db.query('ROLLBACK').catch(() => { });
+        throw err;
+    }
 }
 
 var dist$2 = {exports: {}};
@@ -15902,14 +16300,24 @@ async function pingThroughDataPlane(d) {
             actionRefusal = `${failure.message} (${failure.code ?? 'no code'})`;
     }
     // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
+    // With the run's ping go the pings for the app's other queues and the dlq probe (bootstrap.py).
+    const outgoing = [
+        { queue: d.queue, payload },
+        ...(d.probe.extra_payloads ?? []).flatMap((x) => (x.payload ? [{ queue: x.queue, payload: x.payload }] : []))
+    ];
+    const consumed = d.probe.consumed_queues ?? [d.queue];
     let published = false;
     let publishedAtMs = 0;
     let publishError;
+    const send = async () => {
+        d.keepMessages(await publish(broker, tables, consumed, outgoing));
+        published = true;
+        publishedAtMs = d.worker.elapsed();
+    };
     if (broker) {
         try {
-            published = await publishIfTablesExist(broker, tables.queue, tables.message, d.queue, payload);
-            if (published)
-                publishedAtMs = d.worker.elapsed();
+            if (await brokerTablesExist(broker, tables))
+                await send();
         }
         catch (err) {
             publishError = describeDbError(err);
@@ -15926,15 +16334,15 @@ async function pingThroughDataPlane(d) {
         return awaitWorkerRefusal(d, actionRefusal);
     const stop = () => stopReason(d);
     if (broker && !published && !publishError) {
-        // Fresh database: the worker creates the tables and its queue row; publish right after.
+        // Fresh database: the worker creates the tables and its queue rows (the run's queue last, so
+        // once it exists the others do); publish right after.
         while (!published) {
             const s = stop();
             if (s)
                 return s;
             try {
-                published = await publishIfQueueExists(broker, tables.queue, tables.message, d.queue, payload);
-                if (published)
-                    publishedAtMs = d.worker.elapsed();
+                if (await queueExists(broker, tables, d.queue))
+                    await send();
             }
             catch (err) {
                 const failure = describeDbError(err);
@@ -16055,45 +16463,6 @@ function pause(d, ms) {
 }
 function boundedMs(deadline, cap) {
     return Math.max(250, Math.min(cap, deadline - performance.now()));
-}
-async function publishIfTablesExist(db, queueTable, messageTable, queue, payload) {
-    const [row] = await db.query('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [qualified(queueTable), qualified(messageTable)]);
-    if (!row?.q || !row.m)
-        return false;
-    await db.query('BEGIN');
-    try {
-        // Our queue name is unique to this run, so nobody else inserts it concurrently; creating the
-        // row before the worker starts means the worker never races us to create it (kombu's
-        // get-or-create is not atomic, and the loser of that race dies).
-        await db.query(`INSERT INTO ${qualified(queueTable)} (id, name)
-       SELECT nextval('queue_id_sequence'), $1::text
-       WHERE NOT EXISTS (SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1::text)`, [queue]);
-        await insertMessage(db, queueTable, messageTable, queue, payload);
-        await db.query('COMMIT');
-        return true;
-    }
-    catch (err) {
-        await db.query('ROLLBACK').catch(() => { });
-        throw err;
-    }
-}
-async function publishIfQueueExists(db, queueTable, messageTable, queue, payload) {
-    const exists = await db.query('SELECT to_regclass($1)::text AS t', [qualified(queueTable)]);
-    if (!exists[0]?.t)
-        return false;
-    const rows = await db.query(`SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1`, [queue]);
-    if (!rows.length)
-        return false;
-    await insertMessage(db, queueTable, messageTable, queue, payload);
-    return true;
-}
-/**
- * Exactly what kombu's SQLAlchemy transport inserts: no column has a database default, `visible`
- * must be true (NULL is never consumed) and `timestamp` NULL (a non-NULL one would jump the queue).
- */
-async function insertMessage(db, queueTable, messageTable, queue, payload) {
-    await db.query(`INSERT INTO ${qualified(messageTable)} (id, visible, "timestamp", payload, version, queue_id)
-     SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${qualified(queueTable)} WHERE name = $1::text`, [queue, payload]);
 }
 /**
  * Why the ping could not be inserted, with who holds the broker tables when it was a lock: the
@@ -16798,12 +17167,15 @@ function buildWorkerCommand(userArgs, run) {
     const argv = [...args, '--hostname', run.nodeName, '--queues', allQueues.join(','), '--loglevel', level];
     if (allIncludes.length)
         argv.push('--include', allIncludes.join(','));
-    return { argv, queues: allQueues, loglevel: level, replacedHostname: hostname.values.at(-1) };
+    return { argv, queues: allQueues, loglevel: level, replacedHostname: hostname.values.at(-1), userQueues: queues.values.length > 0 };
 }
 
 // Facts read from the worker's lines as they arrive: banner values, the ready line, and the first
 // sign of each kind of trouble. Loops that wait for the ping subscribe with `onChange`, so they
 // wake the moment something notable is printed instead of at their next poll.
+const BANNER_QUEUE = /\.>\s+(\S+)\s+exchange=/;
+const BANNER_TASK = /^\s+\.\s+(\S+)\s*$/;
+const MAX_LINES_SINCE_READY = 2000;
 class WorkerWatch {
     worker;
     transport;
@@ -16815,11 +17187,20 @@ class WorkerWatch {
     taskReceived;
     taskSucceeded;
     taskFailed;
+    /** What the banner lists: the queues the worker consumes (`.> name exchange=…`) and its tasks. */
+    bannerQueues = [];
+    bannerTasks;
+    /** Every line from `ready.` on (bounded): what the worker printed while it handled the pings. */
+    sinceReady = [];
+    inTasks = false;
     subscribers = new Set();
     constructor(worker, ids) {
         this.worker = worker;
         worker.onLine((line) => {
             const seen = () => ({ line, atMs: worker.elapsed() });
+            this.readBanner(line);
+            if (this.ready && this.sinceReady.length < MAX_LINES_SINCE_READY)
+                this.sinceReady.push(seen());
             const k = classifyLine(line, ids);
             switch (k.kind) {
                 case 'transport':
@@ -16874,6 +17255,23 @@ class WorkerWatch {
     }
     get exited() {
         return this.worker.hasExited;
+    }
+    readBanner(line) {
+        const queue = BANNER_QUEUE.exec(line);
+        if (queue)
+            this.bannerQueues.push(queue[1]);
+        if (line.trim() === '[tasks]') {
+            this.inTasks = true;
+            this.bannerTasks = [];
+            return;
+        }
+        if (!this.inTasks)
+            return;
+        const task = BANNER_TASK.exec(line);
+        if (task)
+            this.bannerTasks?.push(task[1]);
+        else
+            this.inTasks = false;
     }
     notify() {
         for (const wake of [...this.subscribers])
@@ -32167,22 +32565,13 @@ function lineAround(text, index) {
     const end = text.indexOf('\n', index);
     return clip(text.slice(start, end < 0 ? undefined : end).trim());
 }
-// pytest prints every frame's arguments, so a failed connection shows `password=…` or a DSN with
-// its password in the traceback: credentials are cut from any line that is quoted.
-const CREDENTIALS = [
-    [/\b(password|passwd|pwd|secret|token)(\s*[=:]\s*|'\s*:\s*|"\s*:\s*)('[^']*'|"[^"]*"|[^\s,;)}]+)/gi, '$1$2***'],
-    [/(\/\/)[^/\s:@]+:[^@\s]+@/g, '$1***@']
-];
-const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|@/i;
 /**
  * At most MAX_EVIDENCE characters without credentials, as a string of its own: a slice would keep
  * the whole traceback it came from alive, and 100,000 kept entries would hold 100,000 tracebacks.
  */
 function clip(line) {
-    let safe = line;
-    if (MAY_HOLD_CREDENTIALS.test(line))
-        for (const [pattern, replacement] of CREDENTIALS)
-            safe = safe.replace(pattern, replacement);
+    // pytest prints every frame's arguments, so a failed connection shows `password=…` or a DSN.
+    const safe = scrubCredentials(line);
     const short = safe.length > MAX_EVIDENCE ? `${safe.slice(0, MAX_EVIDENCE - 1)}…` : safe;
     return Buffer.from(short, 'utf8').toString('utf8');
 }
@@ -32338,6 +32727,9 @@ function verdictSentence$1(gates, tests) {
 // the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
 // the action's own database connection. Work starts as early as possible and overlaps: the worker
 // boots (and imports the app) while the action connects and publishes the ping.
+/** How long, after the run's pong, the app's queues and the probe task may take to answer. */
+const EXTRAS_GRACE_MS = 5000;
+const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED']);
 function newRunIds() {
     const runId = `cfg-${randomBytes(4).toString('hex')}`;
     return {
@@ -32364,6 +32756,8 @@ class RunFacts {
     databasePromise;
     brokerConnection;
     probeAtMs;
+    messageIds = [];
+    extrasPromise;
     testsPromise;
     stopInfo;
     constructor(settings, secrets, options = {}) {
@@ -32392,7 +32786,12 @@ class RunFacts {
             taskId: this.ids.taskId,
             queue: this.ids.queue,
             includePingModule: this.settings.pingTask === 'celery.ping',
+            // The queues gate and the dlq gate need the worker on the app's own queues too.
+            queuesFromApp: !this.command.userQueues && (this.wants('queues') || this.settings.keepWorker),
+            pingEachQueue: this.wants('queues'),
+            probeTask: this.wants('dlq') ? this.settings.dlqProbeTask : undefined,
             logFile: path$1.join(workDir, this.ids.runId, 'worker.log'),
+            outputFile: this.settings.keepWorker ? path$1.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
             applicationName: this.ids.applicationName
         }, this.secrets);
         this.worker = worker;
@@ -32514,6 +32913,41 @@ class RunFacts {
             ? "not run: the database refused the worker's DSN, which these checks use (`runtime` failed); set database-url to check with another role"
             : undefined;
     }
+    wants(gate) {
+        return this.settings.gates.includes(gate);
+    }
+    /**
+     * What became of the pings sent to the app's own queues and of the dlq probe task: each result
+     * row read back by task id. Waited for once the run's own ping was answered (the worker is then
+     * polling), for a few of the broker's poll cycles at most.
+     */
+    extras() {
+        this.extrasPromise ??= this.readExtras();
+        return this.extrasPromise;
+    }
+    async readExtras() {
+        const probe = await this.probe();
+        const ping = await this.ping();
+        if (!probe.ok)
+            return [];
+        const items = (probe.probe.extra_payloads ?? []).map((x) => ({ ...x, answered: false }));
+        if (!items.length || ping.kind !== 'pong')
+            return items.map((x) => ({ ...x, status: undefined }));
+        const db = await this.database();
+        const table = qualified(probe.probe.tables.task, probe.probe.tables.task_schema);
+        const rows = new Map();
+        const until = Math.min(this.deadline, performance.now() + EXTRAS_GRACE_MS);
+        while (performance.now() < until && !this.cancelled()) {
+            const found = await db.query(`SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`, [items.map((x) => x.taskId)]);
+            for (const r of found)
+                if (FINAL_STATES.has(r.status))
+                    rows.set(r.task_id, { status: r.status, worker: r.worker });
+            if (rows.size === items.length)
+                break;
+            await sleep(50);
+        }
+        return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }));
+    }
     /** The worker's processes right now (main process and pool children). */
     workerProcessIds() {
         const pid = this.worker?.pid;
@@ -32563,6 +32997,26 @@ class RunFacts {
         const db = await this.databasePromise?.catch(() => undefined);
         await db?.close();
         return cleanup;
+    }
+    /**
+     * Leaves the verified worker running for the steps that follow (keep-worker): its pings' trace
+     * is removed (the run's own queue row stays: the worker polls it), connections are closed, and
+     * the worker is let go. Returns the file its output keeps going to, for the post step.
+     */
+    async keep() {
+        this.cancel();
+        const worker = this.worker;
+        if (!worker?.spec.outputFile)
+            return { cleanup: await this.close() };
+        await this.pingPromise?.catch(() => undefined);
+        await this.extrasPromise?.catch(() => undefined);
+        const cleanup = this.brokerConnection ? await this.removeTrace(this.brokerConnection, { keepQueue: true }) : undefined;
+        await this.brokerConnection?.close();
+        const db = await this.databasePromise?.catch(() => undefined);
+        await db?.close();
+        await worker.release();
+        this.stopInfo = { how: 'kept', ms: 0 };
+        return { cleanup, outputFile: worker.spec.outputFile };
     }
     workerInfo() {
         const w = this.worker;
@@ -32627,35 +33081,58 @@ class RunFacts {
             signal: this.abort.signal,
             keepConnection: (db) => {
                 this.brokerConnection = db;
+            },
+            keepMessages: (ids) => {
+                this.messageIds = ids;
             }
         });
     }
     /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
-    async removeTrace(db) {
+    async removeTrace(db, opts = {}) {
         const outcome = await this.probePromise;
         if (!outcome?.ok)
             return { removed: true, detail: 'nothing to remove: no ping was published' };
         const t = outcome.probe.tables;
+        const taskIds = [this.ids.taskId, ...(outcome.probe.extra_payloads ?? []).map((x) => x.taskId)];
         const steps = [
-            ['messages', `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1)`, [this.ids.queue]],
-            ['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]],
-            ['result row', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = $1`, [this.ids.taskId]]
+            // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
+            // in the app's queues — never another message of those queues.
+            [
+                'messages',
+                `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
+                [this.ids.queue, this.messageIds]
+            ],
+            ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]]]),
+            ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [taskIds]]
         ];
+        // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
+        // user's input is never spliced into SQL as written).
+        const probeId = outcome.probe.extra_payloads?.find((x) => x.purpose === 'probe')?.taskId;
+        const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined;
+        if (dlq && probeId)
+            steps.push(['dead-letter row', `DELETE FROM ${dlq} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [probeId]]);
+        const removed = [];
         const left = [];
         for (const [what, sql, params] of steps) {
             try {
                 await db.query(sql, params);
+                removed.push(what);
             }
             catch (err) {
                 const e = err;
                 // 42P01: the table never came to exist, so there is nothing to remove.
-                if (e.code !== '42P01')
-                    left.push(`${what} (${e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')})`);
+                if (e.code === '42P01')
+                    continue;
+                // A dead-letter table the worker's role may only append to is least privilege working:
+                // say which row stays and how to find it, so nobody mistakes it for a real failure.
+                const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error');
+                left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${probeId} (${why})` : `${what} (${why})`);
             }
         }
-        return left.length
-            ? { removed: false, detail: this.redact(`left in the database: ${left.join(', ')}`) }
-            : { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` };
+        if (!left.length)
+            return { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` };
+        const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
+        return { removed: false, detail: this.redact(`${done}left in the database: ${left.join(', ')}`) };
     }
 }
 function sleep(ms) {
@@ -32860,7 +33337,13 @@ const GATE_OF_INPUT = {
     [Inputs.TenantTables]: 'rls-role',
     [Inputs.FailOn]: 'ci',
     [Inputs.Junit]: 'ci',
-    [Inputs.TaxonomyRules]: 'ci'
+    [Inputs.TaxonomyRules]: 'ci',
+    [Inputs.Gates]: 'ci',
+    [Inputs.ExpectedTasks]: 'tasks',
+    [Inputs.LogFields]: 'logs',
+    [Inputs.DlqTable]: 'dlq',
+    [Inputs.DlqProbeTask]: 'dlq',
+    [Inputs.KeepWorker]: 'runtime'
 };
 class InputError extends Error {
     input;
@@ -32959,6 +33442,48 @@ const parseJunit = (v) => {
             throw new Error(`expected file globs like reports/junit-*.xml, got ${quoteGiven(p)}`);
     return patterns.length ? patterns : undefined;
 };
+/** A list, one item per line or separated by commas or spaces. */
+const listOf = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+const parseGates = (v) => {
+    if (!v)
+        return [...GATE_IDS];
+    const wanted = listOf(v);
+    const unknown = wanted.filter((g) => !GATE_IDS.includes(g));
+    if (unknown.length)
+        throw new Error(`expected gate ids among ${GATE_IDS.join(', ')}; got ${quoteGiven(unknown.join(', '))}`);
+    // In matrix order, whatever order they were given in.
+    return GATE_IDS.filter((g) => wanted.includes(g));
+};
+const parseExpectedTasks = (v) => {
+    const names = listOf(v);
+    for (const n of names)
+        if (!TASK_NAME.test(n))
+            throw new Error(`expected task names like app.tasks.ping, got ${quoteGiven(n)}`);
+    return names;
+};
+const parseLogFields = (v) => {
+    const fields = v ? listOf(v) : ['level', 'logger', 'message'];
+    for (const f of fields)
+        if (!/^[\w.@-]+$/.test(f))
+            throw new Error(`expected JSON field names like level,logger,message; got ${quoteGiven(f)}`);
+    return fields;
+};
+const parseOptionalTable = (v) => {
+    if (!v)
+        return undefined;
+    if (/[\u0000-\u001f]/.test(v) || v.length > 200)
+        throw new Error(`expected a table name like worker_failed_jobs, got ${quoteGiven(v)}`);
+    return v;
+};
+const parseOptionalTask = (v) => (v ? parsePingTask(v) : undefined);
+/** YAML 1.2's booleans, as @actions/core's getBooleanInput reads them. */
+const parseBoolean = (v) => {
+    if (!v || ['false', 'False', 'FALSE'].includes(v))
+        return false;
+    if (['true', 'True', 'TRUE'].includes(v))
+        return true;
+    throw new Error(`expected true or false, got ${quoteGiven(v)}`);
+};
 const parseTaxonomyRules = (v) => {
     if (!v)
         return { rules: DEFAULT_RULES };
@@ -33015,7 +33540,13 @@ const SettingsSchema = object({
     [Inputs.TenantTables]: field(parseTenantTables),
     [Inputs.FailOn]: field(parseFailOn),
     [Inputs.Junit]: field(parseJunit),
-    [Inputs.TaxonomyRules]: field(parseTaxonomyRules)
+    [Inputs.TaxonomyRules]: field(parseTaxonomyRules),
+    [Inputs.Gates]: field(parseGates),
+    [Inputs.ExpectedTasks]: field(parseExpectedTasks),
+    [Inputs.LogFields]: field(parseLogFields),
+    [Inputs.DlqTable]: field(parseOptionalTable),
+    [Inputs.DlqProbeTask]: field(parseOptionalTask),
+    [Inputs.KeepWorker]: field(parseBoolean)
 });
 /** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
 function parseSettings(raw) {
@@ -33026,6 +33557,9 @@ function parseSettings(raw) {
         throw new InputError(input, issue?.message ?? 'is invalid');
     }
     const s = result.data;
+    // dlq needs a dead-letter table to check, so it is on by default only when dlq-table is set.
+    // Asked for by name without one, it runs and skips, saying how to turn it on.
+    const gates = raw[Inputs.Gates]?.trim() || s[Inputs.DlqTable] ? s[Inputs.Gates] : s[Inputs.Gates].filter((g) => g !== 'dlq');
     return {
         app: s[Inputs.App],
         workingDirectory: s[Inputs.WorkingDirectory],
@@ -33040,7 +33574,13 @@ function parseSettings(raw) {
         failOn: s[Inputs.FailOn],
         junit: s[Inputs.Junit],
         rules: s[Inputs.TaxonomyRules].rules,
-        rulesFile: s[Inputs.TaxonomyRules].file
+        rulesFile: s[Inputs.TaxonomyRules].file,
+        gates,
+        expectedTasks: s[Inputs.ExpectedTasks],
+        logFields: s[Inputs.LogFields],
+        dlqTable: s[Inputs.DlqTable],
+        dlqProbeTask: s[Inputs.DlqProbeTask],
+        keepWorker: s[Inputs.KeepWorker]
     };
 }
 
@@ -33092,6 +33632,7 @@ const TIMING_MILESTONES = [
 const STOP_DESCRIPTIONS = {
     warm: 'warm shutdown in',
     terminated: 'terminated by SIGTERM in',
+    kept: 'kept running for the job (the post step stops it); released in',
     killed: 'killed after',
     'already-exited': 'had already exited; checked in',
     'not-started': 'never started; checked in'
@@ -33161,7 +33702,8 @@ function sliceEnd(text, characters) {
 }
 function summaryParts({ report, tests }) {
     return {
-        ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.length) }),
+        // The denominator is the foundation gates of this run: only those can be violated.
+        ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.filter((g) => g.foundation).length) }),
         verdict: once(() => verdictSentence(report)),
         interruption: memoize((messageBytes) => interruptionCallout(report.interrupted, messageBytes)),
         gateRow: memoize((evidenceBytes) => memoize((gate) => gateRow(gate, evidenceBytes))),
@@ -33419,14 +33961,14 @@ function gateViolated(category) {
         return `❌ Yes: ${inlineCode(oneLine(gate))}`;
     return tableGroup(category) === 1 ? '✅ No' : '❔ Unknown';
 }
-/** "Total foundation gate violations: 1 / 6 gates: `runtime` (5 failing tests)." */
+/** "Total foundation gate violations: 1 / 9 foundation gates: `runtime` (5 failing tests)." */
 function violationsLine({ categories }, gateCount) {
     // The categories are distinct, and so are the gates they blame.
     const blamed = categories.flatMap(({ category, count }) => {
         const gate = blamedGate(category);
         return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`];
     });
-    const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'gate')}**`;
+    const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'foundation gate')}**`;
     return blamed.length === 0
         ? `${headline} — no failing test is attributed to the foundation.`
         : `${headline}: ${blamed.join(', ')}.`;
@@ -33537,7 +34079,7 @@ function describeExit(exit) {
 function describeTrace(trace) {
     // The detail says what was removed or left ("removed the run's ping message…"), so the
     // outcome is given in other words than the detail's own.
-    const outcome = trace.removed ? 'cleaned up' : 'not cleaned up';
+    const outcome = trace.removed ? 'cleaned up' : trace.detail.startsWith('removed ') ? 'partly cleaned up' : 'not cleaned up';
     const detail = escapeTableCell(trace.detail);
     return detail === '' ? outcome : `${outcome} — ${detail}`;
 }
@@ -33755,7 +34297,7 @@ const CANCEL_GRACE_MS = 4000;
 const HEALTHY_STOP_GRACE_MS = 10_000;
 const BROKEN_STOP_GRACE_MS = 2000;
 async function run() {
-    const base = { gates: FOUNDATION_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' };
+    const base = { gates: ALL_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' };
     const secrets = new SecretRegistry((s) => setSecret(s));
     const sink = new ActionsSink(secrets);
     try {
@@ -33777,7 +34319,8 @@ async function run() {
             setFailed(message);
             return;
         }
-        await runGatesAndReport(settings, secrets, sink, base);
+        // Only the gates asked for are run and shown; a gate turned off never blocks another.
+        await runGatesAndReport(settings, secrets, sink, { ...base, gates: selectGates(settings.gates) });
     }
     catch (err) {
         // Last line of defence: a bug must still leave a summary that says so.
@@ -33822,7 +34365,7 @@ async function runGatesAndReport(settings, secrets, sink, base) {
     let cleanup;
     facts.start();
     try {
-        await runGates(FOUNDATION_GATES, settings, facts, {
+        await runGates(base.gates, settings, facts, {
             onGateEnd: (r) => {
                 results.push(r);
                 info(neutralizeCommands(`${statusLabel(r.status).padEnd(7)} ${r.id}: ${r.evidence.split('\n')[0]}`));
@@ -33833,8 +34376,19 @@ async function runGatesAndReport(settings, secrets, sink, base) {
         crash = err;
     }
     const gatesMs = Math.round(performance.now() - base.startedMs);
+    // A worker is kept for the job only once it proved itself: a broken one is stopped as usual.
+    const keep = settings.keepWorker && !cancelled && !crash && results.find((r) => r.id === 'runtime')?.status === 'pass';
     try {
-        cleanup = await facts.close(stopGrace(cancelled, results));
+        if (keep) {
+            const kept = await facts.keep();
+            cleanup = kept.cleanup;
+            if (kept.outputFile) {
+                saveState(State.KeptWorkerOutput, kept.outputFile);
+                info(`The worker ${facts.ids.nodeName} keeps running for the steps that follow, on the app's queues; the post step stops it.`);
+            }
+        }
+        else
+            cleanup = await facts.close(stopGrace(cancelled, results));
     }
     catch (err) {
         crash ??= err;

@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { m as getState, S as State, w as warning, p as parentOf, i as isAlive, n as environValue, R as RUN_MARKER_ENV } from './chunk-process-tree.js';
+import { appendFileSync, statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { y as getState, S as State, w as warning, z as parentOf, q as info, a as scrubCredentials, A as escapeHtml, f as detailsBlock, p as preBlock, i as isAlive, B as environValue, R as RUN_MARKER_ENV } from './shared.js';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -33,22 +33,67 @@ import 'string_decoder';
 import 'child_process';
 import 'timers';
 
-// The post step: stops whatever the main step left running (a main step killed by the runner
-// cannot stop its worker itself). It finds the run's processes by the marker in their
-// environment, not by a PID alone, so it never signals a process that merely reused the PID.
-// It only ever warns: cleanup must not fail a job whose gates passed.
+// The post step: stops whatever the main step left running — a worker kept for the job on purpose
+// (keep-worker), or one a killed main step could not stop. It finds the run's processes by the
+// marker in their environment, not by a PID alone, so it never signals a process that merely
+// reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
 const WARM_SHUTDOWN_MS = 10_000;
+/** The end of a kept worker's output shown in the post step's summary. */
+const TAIL_BYTES = 48 * 1024;
 async function runCleanup() {
     try {
         const runId = getState(State.RunId);
         if (!runId)
             return;
+        const kept = getState(State.KeptWorkerOutput);
+        const t0 = performance.now();
         const stopped = await stopRunProcesses(runId);
-        if (stopped.length)
+        const ms = Math.round(performance.now() - t0);
+        if (kept)
+            reportKeptWorker(runId, kept, stopped.length, ms);
+        else if (stopped.length)
             warning(`Stopped ${stopped.length} worker process(es) left running by the main step (run ${runId}).`);
     }
     catch (err) {
         warning(`Cleanup could not finish: ${err.message}`);
+    }
+}
+/** The kept worker's stop and the end of its log, in this step's summary. */
+function reportKeptWorker(runId, outputFile, stopped, ms) {
+    const { text, bytes } = readEnd(outputFile, TAIL_BYTES);
+    info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms; its output: ${outputFile}`);
+    const summary = process.env.GITHUB_STEP_SUMMARY;
+    if (!summary)
+        return;
+    const lines = text.split('\n').map(scrubCredentials);
+    const shown = bytes > TAIL_BYTES ? `the last ${TAIL_BYTES.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes` : `${bytes.toLocaleString('en-US')} bytes`;
+    appendFileSync(summary, [
+        `## Celery worker kept for the job`,
+        '',
+        `The worker the gates verified (run \`${escapeHtml(runId)}\`) served the steps after them; this post step stopped it (${stopped} process(es), ${ms.toLocaleString('en-US')} ms: warm shutdown, then killed if it lingered).`,
+        '',
+        detailsBlock(`Worker log (${shown})`, `Full log: \`${escapeHtml(outputFile)}\`\n\n${preBlock(lines.join('\n'))}`),
+        ''
+    ].join('\n'));
+}
+function readEnd(file, maxBytes) {
+    try {
+        const bytes = statSync(file).size;
+        const length = Math.min(bytes, maxBytes);
+        const buffer = Buffer.alloc(length);
+        const fd = openSync(file, 'r');
+        try {
+            readSync(fd, buffer, 0, length, bytes - length);
+        }
+        finally {
+            closeSync(fd);
+        }
+        // Drop a cut first line rather than show half of it.
+        const text = buffer.toString('utf8');
+        return { text: bytes > length ? text.slice(text.indexOf('\n') + 1) : text, bytes };
+    }
+    catch {
+        return { text: '(the worker log could not be read)', bytes: 0 };
     }
 }
 /** Every live process carrying this run's marker: the worker and its pool children. */

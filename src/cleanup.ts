@@ -1,22 +1,70 @@
-// The post step: stops whatever the main step left running (a main step killed by the runner
-// cannot stop its worker itself). It finds the run's processes by the marker in their
-// environment, not by a PID alone, so it never signals a process that merely reused the PID.
-// It only ever warns: cleanup must not fail a job whose gates passed.
-import { readdirSync } from 'node:fs'
+// The post step: stops whatever the main step left running — a worker kept for the job on purpose
+// (keep-worker), or one a killed main step could not stop. It finds the run's processes by the
+// marker in their environment, not by a PID alone, so it never signals a process that merely
+// reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
+import { appendFileSync, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs'
 import * as core from '@actions/core'
 import { RUN_MARKER_ENV, State } from './constants.js'
 import { environValue, isAlive, parentOf } from './proc/process-tree.js'
+import { detailsBlock, escapeHtml, preBlock } from './report/escape.js'
+import { scrubCredentials } from './util/scrub.js'
 
 const WARM_SHUTDOWN_MS = 10_000
+/** The end of a kept worker's output shown in the post step's summary. */
+const TAIL_BYTES = 48 * 1024
 
 export async function runCleanup(): Promise<void> {
   try {
     const runId = core.getState(State.RunId)
     if (!runId) return
+    const kept = core.getState(State.KeptWorkerOutput)
+    const t0 = performance.now()
     const stopped = await stopRunProcesses(runId)
-    if (stopped.length) core.warning(`Stopped ${stopped.length} worker process(es) left running by the main step (run ${runId}).`)
+    const ms = Math.round(performance.now() - t0)
+    if (kept) reportKeptWorker(runId, kept, stopped.length, ms)
+    else if (stopped.length) core.warning(`Stopped ${stopped.length} worker process(es) left running by the main step (run ${runId}).`)
   } catch (err) {
     core.warning(`Cleanup could not finish: ${(err as Error).message}`)
+  }
+}
+
+/** The kept worker's stop and the end of its log, in this step's summary. */
+function reportKeptWorker(runId: string, outputFile: string, stopped: number, ms: number): void {
+  const { text, bytes } = readEnd(outputFile, TAIL_BYTES)
+  core.info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms; its output: ${outputFile}`)
+  const summary = process.env.GITHUB_STEP_SUMMARY
+  if (!summary) return
+  const lines = text.split('\n').map(scrubCredentials)
+  const shown = bytes > TAIL_BYTES ? `the last ${TAIL_BYTES.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes` : `${bytes.toLocaleString('en-US')} bytes`
+  appendFileSync(
+    summary,
+    [
+      `## Celery worker kept for the job`,
+      '',
+      `The worker the gates verified (run \`${escapeHtml(runId)}\`) served the steps after them; this post step stopped it (${stopped} process(es), ${ms.toLocaleString('en-US')} ms: warm shutdown, then killed if it lingered).`,
+      '',
+      detailsBlock(`Worker log (${shown})`, `Full log: \`${escapeHtml(outputFile)}\`\n\n${preBlock(lines.join('\n'))}`),
+      ''
+    ].join('\n')
+  )
+}
+
+function readEnd(file: string, maxBytes: number): { text: string; bytes: number } {
+  try {
+    const bytes = statSync(file).size
+    const length = Math.min(bytes, maxBytes)
+    const buffer = Buffer.alloc(length)
+    const fd = openSync(file, 'r')
+    try {
+      readSync(fd, buffer, 0, length, bytes - length)
+    } finally {
+      closeSync(fd)
+    }
+    // Drop a cut first line rather than show half of it.
+    const text = buffer.toString('utf8')
+    return { text: bytes > length ? text.slice(text.indexOf('\n') + 1) : text, bytes }
+  } catch {
+    return { text: '(the worker log could not be read)', bytes: 0 }
   }
 }
 

@@ -13,7 +13,13 @@ export const Inputs = {
   TenantTables: 'tenant-tables',
   FailOn: 'fail-on',
   Junit: 'junit',
-  TaxonomyRules: 'taxonomy-rules'
+  TaxonomyRules: 'taxonomy-rules',
+  Gates: 'gates',
+  ExpectedTasks: 'expected-tasks',
+  LogFields: 'log-fields',
+  DlqTable: 'dlq-table',
+  DlqProbeTask: 'dlq-probe-task',
+  KeepWorker: 'keep-worker'
 } as const
 export type InputName = (typeof Inputs)[keyof typeof Inputs]
 
@@ -29,11 +35,28 @@ export const Outputs = {
 /** Keys passed from the main step to the post step through GITHUB_STATE. */
 export const State = {
   WorkerPid: 'worker-pid',
-  RunId: 'run-id'
+  RunId: 'run-id',
+  /** Set when the worker was kept for the job: the file its output goes to. */
+  KeptWorkerOutput: 'kept-worker-output'
 } as const
 
-/** Gate ids in matrix order. The first five are the foundation; `ci` is about the pipeline. */
-export const GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role', 'ci'] as const
+/**
+ * Gate ids in matrix order: the seed's five foundation gates, the five that catch what still
+ * reaches production, and `ci` — about the pipeline, and last because it sums up the others.
+ */
+export const GATE_IDS = [
+  'import',
+  'broker-config',
+  'runtime',
+  'db-access',
+  'rls-role',
+  'queues',
+  'tasks',
+  'logs',
+  'dlq',
+  'tenant-isolation',
+  'ci'
+] as const
 export type GateId = (typeof GATE_IDS)[number]
 
 export const GATE_STATUSES = ['pass', 'fail', 'warn', 'skip'] as const

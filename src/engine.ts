@@ -23,6 +23,7 @@ export async function runGates(
   for (const gate of gates) {
     hooks.onGateStart?.(gate)
     const t0 = performance.now()
+    // Only prerequisites that ran can block: a gate turned off (the `gates` input) is not a failure.
     const blocked = results.find((r) => gate.needs.includes(r.id) && (r.status === 'fail' || r.status === 'skip'))
     let status: GateResult['status']
     let evidence: string

@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { Inputs, State, type InputName } from './constants.js'
 import { parseDsn } from './db/dsn.js'
 import { errorLine, runGates } from './engine.js'
-import { FOUNDATION_GATES } from './gates/index.js'
+import { ALL_GATES, selectGates } from './gates/index.js'
 import { onCancellation } from './lifecycle.js'
 import { addPingFacts, buildReport, type ReportInput } from './report/build.js'
 import { stripControlCharacters } from './report/escape.js'
@@ -26,7 +26,7 @@ const BROKEN_STOP_GRACE_MS = 2000
 type Base = Pick<ReportInput, 'gates' | 'startedAt' | 'startedMs' | 'failOn'>
 
 export async function run(): Promise<void> {
-  const base: Base = { gates: FOUNDATION_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' }
+  const base: Base = { gates: ALL_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' }
   const secrets = new SecretRegistry((s) => core.setSecret(s))
   const sink = new ActionsSink(secrets)
   try {
@@ -46,7 +46,8 @@ export async function run(): Promise<void> {
       core.setFailed(message)
       return
     }
-    await runGatesAndReport(settings, secrets, sink, base)
+    // Only the gates asked for are run and shown; a gate turned off never blocks another.
+    await runGatesAndReport(settings, secrets, sink, { ...base, gates: selectGates(settings.gates) })
   } catch (err) {
     // Last line of defence: a bug must still leave a summary that says so.
     const message = secrets.redact(`the action crashed: ${errorLine(err)}`)
@@ -92,7 +93,7 @@ async function runGatesAndReport(settings: Settings, secrets: SecretRegistry, si
   let cleanup
   facts.start()
   try {
-    await runGates(FOUNDATION_GATES, settings, facts, {
+    await runGates(base.gates, settings, facts, {
       onGateEnd: (r) => {
         results.push(r)
         core.info(neutralizeCommands(`${statusLabel(r.status).padEnd(7)} ${r.id}: ${r.evidence.split('\n')[0]}`))
@@ -102,8 +103,17 @@ async function runGatesAndReport(settings: Settings, secrets: SecretRegistry, si
     crash = err
   }
   const gatesMs = Math.round(performance.now() - base.startedMs)
+  // A worker is kept for the job only once it proved itself: a broken one is stopped as usual.
+  const keep = settings.keepWorker && !cancelled && !crash && results.find((r) => r.id === 'runtime')?.status === 'pass'
   try {
-    cleanup = await facts.close(stopGrace(cancelled, results))
+    if (keep) {
+      const kept = await facts.keep()
+      cleanup = kept.cleanup
+      if (kept.outputFile) {
+        core.saveState(State.KeptWorkerOutput, kept.outputFile)
+        core.info(`The worker ${facts.ids.nodeName} keeps running for the steps that follow, on the app's queues; the post step stops it.`)
+      }
+    } else cleanup = await facts.close(stopGrace(cancelled, results))
   } catch (err) {
     crash ??= err
   }

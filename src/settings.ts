@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { Inputs, type GateId, type InputName } from './constants.js'
+import { GATE_IDS, Inputs, type GateId, type InputName } from './constants.js'
 import { isPostgresScheme, parseDsn, type DsnParts } from './db/dsn.js'
 import { splitWorkerArgs } from './celery/worker-args.js'
 import { DEFAULT_RULES } from './taxonomy/default-rules.js'
@@ -34,6 +34,17 @@ export interface Settings {
   rules: Rule[]
   /** The user's rules file, as given. */
   rulesFile?: string
+  /** The gates to run (the `gates` input); every gate when not given. */
+  gates: GateId[]
+  /** Task names the worker must have registered (the tasks gate). */
+  expectedTasks: string[]
+  /** Fields every structured log line must carry (the logs gate). */
+  logFields: string[]
+  /** The dead-letter table and the task that fails on purpose (the dlq gate). */
+  dlqTable?: string
+  dlqProbeTask?: string
+  /** Leave the verified worker running for the steps that follow (the post step stops it). */
+  keepWorker: boolean
 }
 
 export type RawInputs = Partial<Record<InputName, string>>
@@ -51,7 +62,13 @@ export const GATE_OF_INPUT: Record<InputName, GateId> = {
   [Inputs.TenantTables]: 'rls-role',
   [Inputs.FailOn]: 'ci',
   [Inputs.Junit]: 'ci',
-  [Inputs.TaxonomyRules]: 'ci'
+  [Inputs.TaxonomyRules]: 'ci',
+  [Inputs.Gates]: 'ci',
+  [Inputs.ExpectedTasks]: 'tasks',
+  [Inputs.LogFields]: 'logs',
+  [Inputs.DlqTable]: 'dlq',
+  [Inputs.DlqProbeTask]: 'dlq',
+  [Inputs.KeepWorker]: 'runtime'
 }
 
 export class InputError extends Error {
@@ -159,6 +176,45 @@ const parseJunit = (v: string): string[] | undefined => {
   return patterns.length ? patterns : undefined
 }
 
+/** A list, one item per line or separated by commas or spaces. */
+const listOf = (v: string): string[] => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean)
+
+const parseGates = (v: string): GateId[] => {
+  if (!v) return [...GATE_IDS]
+  const wanted = listOf(v)
+  const unknown = wanted.filter((g) => !(GATE_IDS as readonly string[]).includes(g))
+  if (unknown.length) throw new Error(`expected gate ids among ${GATE_IDS.join(', ')}; got ${quoteGiven(unknown.join(', '))}`)
+  // In matrix order, whatever order they were given in.
+  return GATE_IDS.filter((g) => wanted.includes(g))
+}
+
+const parseExpectedTasks = (v: string): string[] => {
+  const names = listOf(v)
+  for (const n of names) if (!TASK_NAME.test(n)) throw new Error(`expected task names like app.tasks.ping, got ${quoteGiven(n)}`)
+  return names
+}
+
+const parseLogFields = (v: string): string[] => {
+  const fields = v ? listOf(v) : ['level', 'logger', 'message']
+  for (const f of fields) if (!/^[\w.@-]+$/.test(f)) throw new Error(`expected JSON field names like level,logger,message; got ${quoteGiven(f)}`)
+  return fields
+}
+
+const parseOptionalTable = (v: string): string | undefined => {
+  if (!v) return undefined
+  if (/[\u0000-\u001f]/.test(v) || v.length > 200) throw new Error(`expected a table name like worker_failed_jobs, got ${quoteGiven(v)}`)
+  return v
+}
+
+const parseOptionalTask = (v: string): string | undefined => (v ? parsePingTask(v) : undefined)
+
+/** YAML 1.2's booleans, as @actions/core's getBooleanInput reads them. */
+const parseBoolean = (v: string): boolean => {
+  if (!v || ['false', 'False', 'FALSE'].includes(v)) return false
+  if (['true', 'True', 'TRUE'].includes(v)) return true
+  throw new Error(`expected true or false, got ${quoteGiven(v)}`)
+}
+
 const parseTaxonomyRules = (v: string): { file?: string; rules: Rule[] } => {
   if (!v) return { rules: DEFAULT_RULES }
   const file = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v)
@@ -212,7 +268,13 @@ const SettingsSchema = z.object({
   [Inputs.TenantTables]: field(parseTenantTables),
   [Inputs.FailOn]: field(parseFailOn),
   [Inputs.Junit]: field(parseJunit),
-  [Inputs.TaxonomyRules]: field(parseTaxonomyRules)
+  [Inputs.TaxonomyRules]: field(parseTaxonomyRules),
+  [Inputs.Gates]: field(parseGates),
+  [Inputs.ExpectedTasks]: field(parseExpectedTasks),
+  [Inputs.LogFields]: field(parseLogFields),
+  [Inputs.DlqTable]: field(parseOptionalTable),
+  [Inputs.DlqProbeTask]: field(parseOptionalTask),
+  [Inputs.KeepWorker]: field(parseBoolean)
 })
 
 /** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
@@ -224,6 +286,9 @@ export function parseSettings(raw: RawInputs): Settings {
     throw new InputError(input, issue?.message ?? 'is invalid')
   }
   const s = result.data
+  // dlq needs a dead-letter table to check, so it is on by default only when dlq-table is set.
+  // Asked for by name without one, it runs and skips, saying how to turn it on.
+  const gates = raw[Inputs.Gates]?.trim() || s[Inputs.DlqTable] ? s[Inputs.Gates] : s[Inputs.Gates].filter((g) => g !== 'dlq')
   return {
     app: s[Inputs.App],
     workingDirectory: s[Inputs.WorkingDirectory],
@@ -238,6 +303,12 @@ export function parseSettings(raw: RawInputs): Settings {
     failOn: s[Inputs.FailOn],
     junit: s[Inputs.Junit],
     rules: s[Inputs.TaxonomyRules].rules,
-    rulesFile: s[Inputs.TaxonomyRules].file
+    rulesFile: s[Inputs.TaxonomyRules].file,
+    gates,
+    expectedTasks: s[Inputs.ExpectedTasks],
+    logFields: s[Inputs.LogFields],
+    dlqTable: s[Inputs.DlqTable],
+    dlqProbeTask: s[Inputs.DlqProbeTask],
+    keepWorker: s[Inputs.KeepWorker]
   }
 }

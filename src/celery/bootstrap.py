@@ -234,18 +234,76 @@ def _ping_payload(app, task_name, task_id, queue):
     return dumps(message)
 
 
+def _routing(app):
+    """Where each of the app's tasks goes, by Celery's own router (task_routes, router functions,
+    task_queues, the default queue), and the queues a worker started without -Q consumes.
+
+    Read before anything is published: routing a task to an undeclared queue adds that queue to
+    app.amqp.queues (task_create_missing_queues), which would hide the very mistake looked for.
+    """
+    queues = app.amqp.queues
+    default = list(getattr(queues, 'consume_from', queues).keys())
+    routes, errors = {}, {}
+    router = app.amqp.router
+    for name in sorted(app.tasks.keys()):
+        if name.startswith('celery.'):
+            continue
+        try:
+            options = router.route({}, name, (), {}, app.tasks.get(name))
+            queue = options.get('queue')
+            queue = getattr(queue, 'name', queue) or app.conf.task_default_queue
+            routes.setdefault(queue, []).append(name)
+        except Exception as exc:  # a router function that raises is itself a finding
+            errors[name] = _last_line(exc)
+    return default, routes, errors
+
+
+def _use_queues(default, run_queue):
+    """Without the user's -Q, the worker consumes what Celery would by default, plus the run's queue."""
+    if '--queues' not in sys.argv:
+        return
+    i = sys.argv.index('--queues') + 1
+    sys.argv[i] = ','.join([q for q in default if q != run_queue] + [run_queue])
+
+
+def _extra_payloads(app, cfg, default, routes):
+    """A ping for each queue the app uses (the queues gate), and the probe task (the dlq gate)."""
+    import uuid
+    out = []
+    if cfg.get('pingEachQueue'):
+        for queue in sorted(set(default) | set(routes)):
+            if queue == cfg['queue']:
+                continue
+            out.append({'purpose': 'queue', 'queue': queue, 'task': cfg['task'], 'taskId': str(uuid.uuid4())})
+    if cfg.get('probeTask'):
+        name = cfg['probeTask']
+        queue = next((q for q, names in routes.items() if name in names), app.conf.task_default_queue)
+        out.append({'purpose': 'probe', 'queue': queue, 'task': name, 'taskId': str(uuid.uuid4())})
+    for item in out:
+        try:
+            item['payload'] = _ping_payload(app, item['task'], item['taskId'], item['queue'])
+        except Exception as exc:
+            item['error'] = _last_line(exc)
+    return out
+
+
 def _probe(app, cfg):
     conf = app.conf
     if cfg.get('includePingModule'):
         import celery.contrib.testing.tasks  # noqa: F401 - registers celery.ping
+    default, routes, route_errors = _routing(app)
+    if cfg.get('queuesFromApp'):
+        _use_queues(default, cfg['queue'])
     payload, payload_error = None, None
     try:
         payload = _ping_payload(app, cfg['task'], cfg['taskId'], cfg['queue'])
     except Exception as exc:
         payload_error = _last_line(exc)
+    extra = _extra_payloads(app, cfg, default, routes)
     tasks = sorted(app.tasks.keys())
     default_queue = conf.task_default_queue
     queues = [q.name for q in (conf.task_queues or [])]
+    consumed = sys.argv[sys.argv.index('--queues') + 1].split(',') if '--queues' in sys.argv else default
     return {
         'event': 'probe',
         'seconds': time.monotonic() - _started,
@@ -264,6 +322,11 @@ def _probe(app, cfg):
         'queues': queues,
         'ping_payload': payload,
         'ping_payload_error': payload_error,
+        'default_consumed_queues': default,
+        'consumed_queues': consumed,
+        'routes': routes,
+        'route_errors': route_errors,
+        'extra_payloads': extra,
     }
 
 

@@ -9,6 +9,7 @@
 import { connect, describeDbError, isRefusal, qualified, type Database, type DbFailure } from '../db/database.js'
 import { dsnTarget, type DsnParts } from '../db/dsn.js'
 import type { DataPlane } from './data-plane.js'
+import { brokerTablesExist, publish, queueExists } from './publish.js'
 import type { ProbeReport } from './probe.js'
 import { decodeResult, describeStoredException, type DecodedResult } from './result-decode.js'
 import type { WorkerExit, WorkerProcess } from './worker-process.js'
@@ -41,6 +42,8 @@ export interface PingDeps {
   signal: AbortSignal
   /** Receives the broker connection, which the run reuses for cleanup and closes. */
   keepConnection: (db: Database) => void
+  /** Receives the ids of the messages published (the run's trace in the broker table). */
+  keepMessages: (ids: number[]) => void
 }
 
 /** Status values after which celery_taskmeta will not change for this task. */
@@ -75,13 +78,23 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   }
 
   // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
+  // With the run's ping go the pings for the app's other queues and the dlq probe (bootstrap.py).
+  const outgoing = [
+    { queue: d.queue, payload },
+    ...(d.probe.extra_payloads ?? []).flatMap((x) => (x.payload ? [{ queue: x.queue, payload: x.payload }] : []))
+  ]
+  const consumed = d.probe.consumed_queues ?? [d.queue]
   let published = false
   let publishedAtMs = 0
   let publishError: DbFailure | undefined
+  const send = async (): Promise<void> => {
+    d.keepMessages(await publish(broker as Database, tables, consumed, outgoing))
+    published = true
+    publishedAtMs = d.worker.elapsed()
+  }
   if (broker) {
     try {
-      published = await publishIfTablesExist(broker, tables.queue, tables.message, d.queue, payload)
-      if (published) publishedAtMs = d.worker.elapsed()
+      if (await brokerTablesExist(broker, tables)) await send()
     } catch (err) {
       publishError = describeDbError(err)
     }
@@ -98,13 +111,13 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
 
   const stop = (): PingOutcome | undefined => stopReason(d)
   if (broker && !published && !publishError) {
-    // Fresh database: the worker creates the tables and its queue row; publish right after.
+    // Fresh database: the worker creates the tables and its queue rows (the run's queue last, so
+    // once it exists the others do); publish right after.
     while (!published) {
       const s = stop()
       if (s) return s
       try {
-        published = await publishIfQueueExists(broker, tables.queue, tables.message, d.queue, payload)
-        if (published) publishedAtMs = d.worker.elapsed()
+        if (await queueExists(broker, tables, d.queue)) await send()
       } catch (err) {
         const failure = describeDbError(err)
         if (failure.code !== '42P01') {
@@ -218,53 +231,6 @@ function pause(d: PingDeps, ms: number): Promise<void> {
 
 function boundedMs(deadline: number, cap: number): number {
   return Math.max(250, Math.min(cap, deadline - performance.now()))
-}
-
-async function publishIfTablesExist(db: Database, queueTable: string, messageTable: string, queue: string, payload: string): Promise<boolean> {
-  const [row] = await db.query<{ q: string | null; m: string | null }>(
-    'SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m',
-    [qualified(queueTable), qualified(messageTable)]
-  )
-  if (!row?.q || !row.m) return false
-  await db.query('BEGIN')
-  try {
-    // Our queue name is unique to this run, so nobody else inserts it concurrently; creating the
-    // row before the worker starts means the worker never races us to create it (kombu's
-    // get-or-create is not atomic, and the loser of that race dies).
-    await db.query(
-      `INSERT INTO ${qualified(queueTable)} (id, name)
-       SELECT nextval('queue_id_sequence'), $1::text
-       WHERE NOT EXISTS (SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1::text)`,
-      [queue]
-    )
-    await insertMessage(db, queueTable, messageTable, queue, payload)
-    await db.query('COMMIT')
-    return true
-  } catch (err) {
-    await db.query('ROLLBACK').catch(() => {})
-    throw err
-  }
-}
-
-async function publishIfQueueExists(db: Database, queueTable: string, messageTable: string, queue: string, payload: string): Promise<boolean> {
-  const exists = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(queueTable)])
-  if (!exists[0]?.t) return false
-  const rows = await db.query(`SELECT 1 FROM ${qualified(queueTable)} WHERE name = $1`, [queue])
-  if (!rows.length) return false
-  await insertMessage(db, queueTable, messageTable, queue, payload)
-  return true
-}
-
-/**
- * Exactly what kombu's SQLAlchemy transport inserts: no column has a database default, `visible`
- * must be true (NULL is never consumed) and `timestamp` NULL (a non-NULL one would jump the queue).
- */
-async function insertMessage(db: Database, queueTable: string, messageTable: string, queue: string, payload: string): Promise<void> {
-  await db.query(
-    `INSERT INTO ${qualified(messageTable)} (id, visible, "timestamp", payload, version, queue_id)
-     SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${qualified(queueTable)} WHERE name = $1::text`,
-    [queue, payload]
-  )
 }
 
 /**

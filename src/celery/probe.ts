@@ -60,7 +60,27 @@ const Probe = z.object({
   default_queue: z.string().nullish(),
   queues: z.array(z.string()),
   ping_payload: z.string().nullish(),
-  ping_payload_error: z.string().nullish()
+  ping_payload_error: z.string().nullish(),
+  /** Queues a worker started without -Q consumes (task_queues, or the default queue). */
+  default_consumed_queues: z.array(z.string()).optional(),
+  /** Queues the booted worker consumes (its final -Q). */
+  consumed_queues: z.array(z.string()).optional(),
+  /** Queue → the app's tasks Celery's router sends there. */
+  routes: z.record(z.string(), z.array(z.string())).optional(),
+  route_errors: z.record(z.string(), z.string()).optional(),
+  /** Pings for the app's other queues and the dlq probe task, built by Celery like the ping. */
+  extra_payloads: z
+    .array(
+      z.object({
+        purpose: z.enum(['queue', 'probe']),
+        queue: z.string(),
+        task: z.string(),
+        taskId: z.string(),
+        payload: z.string().optional(),
+        error: z.string().optional()
+      })
+    )
+    .optional()
 })
 export type ProbeReport = z.infer<typeof Probe>
 

@@ -89,6 +89,8 @@ export interface WorkerCommand {
   loglevel: string
   /** The user's own --hostname, which the run's node name replaced. */
   replacedHostname?: string
+  /** Whether the user chose the queues (-Q); otherwise the app's decide (bootstrap.py). */
+  userQueues: boolean
 }
 
 export function buildWorkerCommand(
@@ -111,5 +113,5 @@ export function buildWorkerCommand(
   const level = loglevel.values.at(-1) ?? 'INFO'
   const argv = [...args, '--hostname', run.nodeName, '--queues', allQueues.join(','), '--loglevel', level]
   if (allIncludes.length) argv.push('--include', allIncludes.join(','))
-  return { argv, queues: allQueues, loglevel: level, replacedHostname: hostname.values.at(-1) }
+  return { argv, queues: allQueues, loglevel: level, replacedHostname: hostname.values.at(-1), userQueues: queues.values.length > 0 }
 }

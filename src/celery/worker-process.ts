@@ -3,7 +3,8 @@
 // bounded ring of recent lines (for evidence) and a bounded, redacted log file (for the report);
 // a worker that floods megabytes of tracebacks per second costs memory only up to those bounds.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
+import { closeSync, createWriteStream, mkdirSync, openSync, readSync, type WriteStream } from 'node:fs'
+import { StringDecoder } from 'node:string_decoder'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RUN_MARKER_ENV } from '../constants.js'
@@ -30,9 +31,20 @@ export interface WorkerSpec {
   taskId: string
   queue: string
   includePingModule: boolean
+  /** Replace the run's --queues by what Celery would consume by default, plus the run's queue. */
+  queuesFromApp: boolean
+  /** Also build a ping for each queue the app uses (the queues gate). */
+  pingEachQueue: boolean
+  /** A task that fails on purpose, for the dlq gate. */
+  probeTask?: string
   logFile: string
   /** Name the worker's database sessions carry (libpq reads PGAPPNAME). */
   applicationName: string
+  /**
+   * The worker will outlive this process (`keep-worker`): it writes to `outputFile` rather than
+   * to pipes this process would take with it when it exits, and it is not tied to our life.
+   */
+  outputFile?: string
 }
 
 export interface WorkerExit {
@@ -56,6 +68,9 @@ export class WorkerProcess {
   private readonly tail: string[] = []
   private readonly listeners: LineListener[] = []
   private log: WriteStream | undefined
+  private readonly outputFd: number | undefined
+  private stopTail: (() => void) | undefined
+  private pendingTail = ''
   private logBytes = 0
   private logTruncated = false
   private exit: WorkerExit | undefined
@@ -64,10 +79,12 @@ export class WorkerProcess {
     readonly spec: WorkerSpec,
     private readonly secrets: SecretRegistry
   ) {
+    this.outputFd = spec.outputFile ? openOutput(spec.outputFile) : undefined
+    const out = this.outputFd ?? 'pipe'
     this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
       cwd: spec.cwd,
       detached: true, // own process group: pool children are stopped with it
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', out, out, 'pipe'],
       env: {
         ...process.env,
         [BOOT_ENV]: JSON.stringify({
@@ -77,7 +94,11 @@ export class WorkerProcess {
           taskId: spec.taskId,
           queue: spec.queue,
           includePingModule: spec.includePingModule,
-          parentPid: process.pid
+          queuesFromApp: spec.queuesFromApp,
+          pingEachQueue: spec.pingEachQueue,
+          probeTask: spec.probeTask,
+          // A kept worker must not die with us; any other does (PR_SET_PDEATHSIG).
+          parentPid: spec.outputFile ? undefined : process.pid
         }),
         [RUN_MARKER_ENV]: spec.runId,
         PGAPPNAME: spec.applicationName,
@@ -99,6 +120,8 @@ export class WorkerProcess {
       this.child.once('exit', (code, signal) => {
         const exit = { code, signal, afterMs: this.elapsed() }
         const streams = [this.child.stdout, this.child.stderr].filter((s): s is NonNullable<typeof s> => !!s && !s.readableEnded)
+        // Output followed from a file (keep-worker) arrives by the 25 ms poll: give it one more.
+        if (spec.outputFile) return void setTimeout(() => done(exit), 60)
         if (!streams.length) return done(exit)
         let open = streams.length
         const timer = setTimeout(() => done(exit), 200)
@@ -113,6 +136,7 @@ export class WorkerProcess {
     })
     this.events = this.readEvents()
     this.openLog()
+    if (spec.outputFile) this.stopTail = tailFile(spec.outputFile, (chunk) => this.acceptChunk(chunk))
     this.readLines(this.child.stdout)
     this.readLines(this.child.stderr)
     // A worker that never reads its stdin must not make our writes fail the process.
@@ -178,12 +202,26 @@ export class WorkerProcess {
     ])
     this.killGroup('SIGKILL')
     if (!exitedInTime) await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())])
+    this.stopTail?.()
+    if (this.outputFd !== undefined) closeSync(this.outputFd)
     await this.closeLog()
     // Celery handles SIGTERM with a warm shutdown and exits by itself; a process that died *of*
     // the signal (a bootstrap still importing, a worker in a blocking call) was terminated.
     const exit = this.hasExited // set meanwhile by the exit handler
     const how: StopHow = !exitedInTime ? 'killed' : exit?.signal === 'SIGTERM' ? 'terminated' : 'warm'
     return { how, ms: performance.now() - t0 }
+  }
+
+  /**
+   * Leaves the worker running for the rest of the job (`keep-worker`): this process stops reading
+   * its output and lets it go; the post step stops it. Only for a worker started with outputFile.
+   */
+  async release(): Promise<void> {
+    this.stopTail?.()
+    if (this.outputFd !== undefined) closeSync(this.outputFd)
+    this.child.unref()
+    for (const s of [this.child.stdin, this.child.stdio[3]]) (s as { destroy?: () => void } | null)?.destroy?.()
+    await this.closeLog()
   }
 
   /** Last resort, synchronous: for process exit handlers where nothing async can run. */
@@ -281,6 +319,14 @@ export class WorkerProcess {
     stream.on('error', () => {})
   }
 
+  /** Output read from the worker's output file (keep-worker), split into lines. */
+  private acceptChunk(chunk: string): void {
+    const text = this.pendingTail + chunk
+    const lines = text.split('\n')
+    this.pendingTail = lines.pop() ?? ''
+    for (const line of lines) this.acceptLine(line)
+  }
+
   private acceptLine(rawLine: string): void {
     const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine
     const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed
@@ -324,6 +370,44 @@ export class WorkerProcess {
 }
 
 /** Registers every password and every URL carrying credentials found in a bootstrap event. */
+function openOutput(file: string): number {
+  mkdirSync(path.dirname(file), { recursive: true })
+  return openSync(file, 'a')
+}
+
+/**
+ * Follows a file as it grows (what a kept worker writes), every 25 ms: a pipe would break when
+ * this process exits, a file does not. Returns a function that stops following.
+ */
+function tailFile(file: string, onChunk: (text: string) => void): () => void {
+  let offset = 0
+  let busy = false
+  const decoder = new StringDecoder('utf8')
+  const buffer = Buffer.alloc(256 * 1024)
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    try {
+      const fd = openSync(file, 'r')
+      try {
+        let n: number
+        while ((n = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
+          offset += n
+          onChunk(decoder.write(buffer.subarray(0, n)))
+        }
+      } finally {
+        closeSync(fd)
+      }
+    } catch {
+      // Not there yet, or gone: try again next time.
+    } finally {
+      busy = false
+    }
+  }, 25)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
 function collectSecrets(value: unknown, secrets: SecretRegistry, key = ''): void {
   if (typeof value === 'string') {
     if (key === 'password') secrets.add(value)

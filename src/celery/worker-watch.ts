@@ -9,6 +9,10 @@ export interface SeenLine {
   atMs: number
 }
 
+const BANNER_QUEUE = /\.>\s+(\S+)\s+exchange=/
+const BANNER_TASK = /^\s+\.\s+(\S+)\s*$/
+const MAX_LINES_SINCE_READY = 2000
+
 export class WorkerWatch {
   transport?: string
   results?: string
@@ -19,6 +23,12 @@ export class WorkerWatch {
   taskReceived?: SeenLine
   taskSucceeded?: SeenLine
   taskFailed?: SeenLine
+  /** What the banner lists: the queues the worker consumes (`.> name exchange=…`) and its tasks. */
+  readonly bannerQueues: string[] = []
+  bannerTasks: string[] | undefined
+  /** Every line from `ready.` on (bounded): what the worker printed while it handled the pings. */
+  readonly sinceReady: SeenLine[] = []
+  private inTasks = false
   private readonly subscribers = new Set<() => void>()
 
   constructor(
@@ -27,6 +37,8 @@ export class WorkerWatch {
   ) {
     worker.onLine((line) => {
       const seen = (): SeenLine => ({ line, atMs: worker.elapsed() })
+      this.readBanner(line)
+      if (this.ready && this.sinceReady.length < MAX_LINES_SINCE_READY) this.sinceReady.push(seen())
       const k = classifyLine(line, ids)
       switch (k.kind) {
         case 'transport':
@@ -83,6 +95,20 @@ export class WorkerWatch {
 
   get exited() {
     return this.worker.hasExited
+  }
+
+  private readBanner(line: string): void {
+    const queue = BANNER_QUEUE.exec(line)
+    if (queue) this.bannerQueues.push(queue[1] as string)
+    if (line.trim() === '[tasks]') {
+      this.inTasks = true
+      this.bannerTasks = []
+      return
+    }
+    if (!this.inTasks) return
+    const task = BANNER_TASK.exec(line)
+    if (task) this.bannerTasks?.push(task[1] as string)
+    else this.inTasks = false
   }
 
   private notify(): void {

@@ -182,3 +182,13 @@ export async function rowSecurityActiveAsCurrentUser(db: Database, qualifiedName
   return new Map(rows.map((r) => [r.name, r.active]))
 }
 
+
+/**
+ * A table name as the user wrote it (maybe schema-qualified, maybe quoted), resolved by PostgreSQL
+ * and returned as the quoted name it prints for that table — safe to use in SQL text. Undefined
+ * when no such table exists.
+ */
+export async function resolveTable(db: Database, name: string): Promise<string | undefined> {
+  const [row] = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])
+  return row?.t ?? undefined
+}

@@ -1,9 +1,9 @@
 import type { ProbeReport } from '../celery/probe.js'
 import { checkPrivileges, existingRoles, type PrivilegeCheck, type PrivilegeNeed } from '../db/catalog.js'
-import { describeDbError, qualified, type Database } from '../db/database.js'
+import { qualified, type Database } from '../db/database.js'
 import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
-import { verdict, type Gate } from './gate.js'
+import { connectForChecks, verdict, type Gate } from './gate.js'
 
 export const dbAccessGate: Gate = {
   id: 'db-access',
@@ -15,15 +15,10 @@ export const dbAccessGate: Gate = {
     const [probeOutcome, check] = [await facts.probe(), await facts.dataPlane()]
     if (!probeOutcome.ok || !check?.ok) return verdict('fail', 'no PostgreSQL data plane to check')
     const probe = probeOutcome.probe
-    let db: Database
-    try {
-      db = await facts.database()
-    } catch (err) {
-      const blocked = await facts.sqlChecksBlocked()
-      if (blocked) return verdict('skip', blocked)
-      const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`
-      return verdict('fail', `cannot connect to ${shown}: ${facts.redact(describeDbError(err).message)}`)
-    }
+    const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`
+    const connected = await connectForChecks(facts, `to ${shown}`)
+    if ('verdict' in connected) return connected.verdict
+    const { db } = connected
 
     const [{ db: dbName }] = (await db.query<{ db: string }>('SELECT current_database() AS db')) as [{ db: string }]
     const expectedDb = check.plane.broker.parts.database

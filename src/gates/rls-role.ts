@@ -9,10 +9,10 @@ import {
   type SessionRow,
   type TenantTable
 } from '../db/catalog.js'
-import { describeDbError, type Database } from '../db/database.js'
+import type { Database } from '../db/database.js'
 import { localPortsTo } from '../proc/process-tree.js'
 import type { RunFacts } from '../run/facts.js'
-import { verdict, type Gate } from './gate.js'
+import { connectForChecks, verdict, type Gate } from './gate.js'
 
 export const rlsRoleGate: Gate = {
   id: 'rls-role',
@@ -21,14 +21,9 @@ export const rlsRoleGate: Gate = {
   foundation: true,
   needs: ['broker-config'],
   async run({ settings, facts, earlier }) {
-    let db: Database
-    try {
-      db = await facts.database()
-    } catch (err) {
-      const blocked = await facts.sqlChecksBlocked()
-      if (blocked) return verdict('skip', blocked)
-      return verdict('fail', `cannot connect to check roles: ${facts.redact(describeDbError(err).message)}`)
-    }
+    const connected = await connectForChecks(facts, 'to check roles')
+    if ('verdict' in connected) return connected.verdict
+    const { db } = connected
     const expected = settings.expectedRole
     const problems: string[] = []
     const lines: string[] = []

@@ -95,6 +95,9 @@ export async function addPingFacts(report: RunReport, facts: RunFacts): Promise<
   } else if (probe.kind === 'import-error') report.importError = probe.error
   // Only a ping that was published has an id worth showing.
   if (outcome.kind === 'not-run') delete report.ping
+  const extras = outcome.kind === 'pong' ? await facts.extras().catch(() => []) : []
+  if (extras.length)
+    report.extraPings = extras.map(({ purpose, queue, task, taskId, status, worker }) => ({ purpose, queue, task, taskId, ...(status ? { status } : {}), ...(worker ? { worker } : {}) }))
   if (!report.ping) return
   if (outcome.kind === 'pong') {
     report.ping.status = 'SUCCESS'

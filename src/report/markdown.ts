@@ -150,6 +150,7 @@ const TIMING_MILESTONES: ReadonlyArray<readonly [Exclude<keyof Timings, 'roundTr
 const STOP_DESCRIPTIONS: Readonly<Record<NonNullable<WorkerInfo['stop']>['how'], string>> = {
   warm: 'warm shutdown in',
   terminated: 'terminated by SIGTERM in',
+  kept: 'kept running for the job (the post step stops it); released in',
   killed: 'killed after',
   'already-exited': 'had already exited; checked in',
   'not-started': 'never started; checked in'
@@ -251,7 +252,8 @@ interface TestsParts {
 
 function summaryParts({ report, tests }: Summary): SummaryParts {
   return {
-    ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.length) }),
+    // The denominator is the foundation gates of this run: only those can be violated.
+    ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.filter((g) => g.foundation).length) }),
     verdict: once(() => verdictSentence(report)),
     interruption: memoize((messageBytes: number | undefined) =>
       interruptionCallout(report.interrupted, messageBytes)
@@ -538,14 +540,14 @@ function gateViolated(category: string): string {
   return tableGroup(category) === 1 ? '✅ No' : '❔ Unknown'
 }
 
-/** "Total foundation gate violations: 1 / 6 gates: `runtime` (5 failing tests)." */
+/** "Total foundation gate violations: 1 / 9 foundation gates: `runtime` (5 failing tests)." */
 function violationsLine({ categories }: TestsView, gateCount: number): string {
   // The categories are distinct, and so are the gates they blame.
   const blamed = categories.flatMap(({ category, count }) => {
     const gate = blamedGate(category)
     return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`]
   })
-  const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'gate')}**`
+  const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'foundation gate')}**`
   return blamed.length === 0
     ? `${headline} — no failing test is attributed to the foundation.`
     : `${headline}: ${blamed.join(', ')}.`
@@ -681,7 +683,7 @@ function describeExit(exit: NonNullable<WorkerInfo['exit']>): string {
 function describeTrace(trace: NonNullable<RunReport['trace']>): string {
   // The detail says what was removed or left ("removed the run's ping message…"), so the
   // outcome is given in other words than the detail's own.
-  const outcome = trace.removed ? 'cleaned up' : 'not cleaned up'
+  const outcome = trace.removed ? 'cleaned up' : trace.detail.startsWith('removed ') ? 'partly cleaned up' : 'not cleaned up'
   const detail = escapeTableCell(trace.detail)
   return detail === '' ? outcome : `${outcome} — ${detail}`
 }

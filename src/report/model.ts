@@ -26,7 +26,8 @@ export interface WorkerInfo {
   argv: string[]
   readyLine?: string
   exit?: { code: number | null; signal: string | null; afterMs: number }
-  stop?: { how: 'warm' | 'terminated' | 'killed' | 'already-exited' | 'not-started'; ms: number }
+  /** How the worker ended; `kept`: left running for the job (keep-worker), stopped by the post step. */
+  stop?: { how: 'warm' | 'terminated' | 'killed' | 'already-exited' | 'not-started' | 'kept'; ms: number }
   /** Last lines the worker printed, secrets redacted. */
   logTail: string[]
   /** Path of the full (bounded, redacted) worker log. */
@@ -69,6 +70,8 @@ export interface RunReport {
   gates: GateResult[]
   worker?: WorkerInfo
   ping?: { task: string; taskId: string; status?: string; result?: string; roundTripMs?: number }
+  /** The pings sent through the app's own queues (queues gate) and the dlq probe task. */
+  extraPings?: Array<{ purpose: 'queue' | 'probe'; queue: string; task: string; taskId: string; status?: string; worker?: string }>
   importError?: { type: string; message: string; traceback: string }
   versions: VersionsInfo
   timings: Timings

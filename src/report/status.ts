@@ -47,7 +47,7 @@ export function describeInterruption(kind: InterruptionKind): string {
 }
 
 /**
- * The part of the verdict sentence after the dash, e.g. "1 of 5 foundation gates failed:
+ * The part of the verdict sentence after the dash, e.g. "1 of 9 foundation gates failed:
  * `runtime`; 2 skipped: `db-access`, `rls-role`". `formatId` renders a gate id for the medium.
  */
 export function describeGateOutcome(gates: readonly GateResult[], formatId: (id: string) => string): string {

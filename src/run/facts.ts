@@ -11,6 +11,7 @@ import type { BootstrapEvent, ImportFailure, ProbeReport } from '../celery/probe
 import { buildWorkerCommand, type WorkerCommand } from '../celery/worker-args.js'
 import { WorkerProcess } from '../celery/worker-process.js'
 import { WorkerWatch } from '../celery/worker-watch.js'
+import { resolveTable } from '../db/catalog.js'
 import { connect, qualified, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
 import { descendants, isAlive } from '../proc/process-tree.js'
@@ -47,6 +48,22 @@ export interface RunFactsOptions {
   stopGraceMs?: number
 }
 
+/** How long, after the run's pong, the app's queues and the probe task may take to answer. */
+const EXTRAS_GRACE_MS = 5000
+const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
+
+export interface ExtraResult {
+  purpose: 'queue' | 'probe'
+  queue: string
+  task: string
+  taskId: string
+  error?: string
+  /** The result row's final state, if one appeared in time. */
+  status?: string
+  /** The node that stored it (result_extended only). */
+  worker?: string
+}
+
 export function newRunIds(): RunIds {
   const runId = `cfg-${randomBytes(4).toString('hex')}`
   return {
@@ -71,6 +88,8 @@ export class RunFacts {
   private databasePromise: Promise<Database> | undefined
   private brokerConnection: Database | undefined
   private probeAtMs: number | undefined
+  private messageIds: number[] = []
+  private extrasPromise: Promise<ExtraResult[]> | undefined
   private testsPromise: Promise<TestsReport | undefined> | undefined
   private stopInfo: WorkerInfo['stop']
 
@@ -102,7 +121,12 @@ export class RunFacts {
         taskId: this.ids.taskId,
         queue: this.ids.queue,
         includePingModule: this.settings.pingTask === 'celery.ping',
+        // The queues gate and the dlq gate need the worker on the app's own queues too.
+        queuesFromApp: !this.command.userQueues && (this.wants('queues') || this.settings.keepWorker),
+        pingEachQueue: this.wants('queues'),
+        probeTask: this.wants('dlq') ? this.settings.dlqProbeTask : undefined,
         logFile: path.join(workDir, this.ids.runId, 'worker.log'),
+        outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
         applicationName: this.ids.applicationName
       },
       this.secrets
@@ -233,6 +257,42 @@ export class RunFacts {
       : undefined
   }
 
+  wants(gate: string): boolean {
+    return (this.settings.gates as readonly string[]).includes(gate)
+  }
+
+  /**
+   * What became of the pings sent to the app's own queues and of the dlq probe task: each result
+   * row read back by task id. Waited for once the run's own ping was answered (the worker is then
+   * polling), for a few of the broker's poll cycles at most.
+   */
+  extras(): Promise<ExtraResult[]> {
+    this.extrasPromise ??= this.readExtras()
+    return this.extrasPromise
+  }
+
+  private async readExtras(): Promise<ExtraResult[]> {
+    const probe = await this.probe()
+    const ping = await this.ping()
+    if (!probe.ok) return []
+    const items = (probe.probe.extra_payloads ?? []).map((x) => ({ ...x, answered: false as boolean }))
+    if (!items.length || ping.kind !== 'pong') return items.map((x) => ({ ...x, status: undefined }))
+    const db = await this.database()
+    const table = qualified(probe.probe.tables.task, probe.probe.tables.task_schema)
+    const rows = new Map<string, { status: string; worker: string | null }>()
+    const until = Math.min(this.deadline, performance.now() + EXTRAS_GRACE_MS)
+    while (performance.now() < until && !this.cancelled()) {
+      const found = await db.query<{ task_id: string; status: string; worker: string | null }>(
+        `SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`,
+        [items.map((x) => x.taskId)]
+      )
+      for (const r of found) if (FINAL_STATES.has(r.status)) rows.set(r.task_id, { status: r.status, worker: r.worker })
+      if (rows.size === items.length) break
+      await sleep(50)
+    }
+    return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }))
+  }
+
   /** The worker's processes right now (main process and pool children). */
   workerProcessIds(): number[] {
     const pid = this.worker?.pid
@@ -284,6 +344,26 @@ export class RunFacts {
     const db = await this.databasePromise?.catch(() => undefined)
     await db?.close()
     return cleanup
+  }
+
+  /**
+   * Leaves the verified worker running for the steps that follow (keep-worker): its pings' trace
+   * is removed (the run's own queue row stays: the worker polls it), connections are closed, and
+   * the worker is let go. Returns the file its output keeps going to, for the post step.
+   */
+  async keep(): Promise<{ cleanup?: TraceCleanup; outputFile?: string }> {
+    this.cancel()
+    const worker = this.worker
+    if (!worker?.spec.outputFile) return { cleanup: await this.close() }
+    await this.pingPromise?.catch(() => undefined)
+    await this.extrasPromise?.catch(() => undefined)
+    const cleanup = this.brokerConnection ? await this.removeTrace(this.brokerConnection, { keepQueue: true }) : undefined
+    await this.brokerConnection?.close()
+    const db = await this.databasePromise?.catch(() => undefined)
+    await db?.close()
+    await worker.release()
+    this.stopInfo = { how: 'kept', ms: 0 }
+    return { cleanup, outputFile: worker.spec.outputFile }
   }
 
   workerInfo(): WorkerInfo | undefined {
@@ -345,33 +425,54 @@ export class RunFacts {
       signal: this.abort.signal,
       keepConnection: (db) => {
         this.brokerConnection = db
+      },
+      keepMessages: (ids) => {
+        this.messageIds = ids
       }
     })
   }
 
   /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
-  private async removeTrace(db: Database): Promise<TraceCleanup> {
+  private async removeTrace(db: Database, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
     const outcome = await this.probePromise
     if (!outcome?.ok) return { removed: true, detail: 'nothing to remove: no ping was published' }
     const t = outcome.probe.tables
+    const taskIds = [this.ids.taskId, ...(outcome.probe.extra_payloads ?? []).map((x) => x.taskId)]
     const steps: Array<[string, string, unknown[]]> = [
-      ['messages', `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1)`, [this.ids.queue]],
-      ['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]],
-      ['result row', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = $1`, [this.ids.taskId]]
+      // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
+      // in the app's queues — never another message of those queues.
+      [
+        'messages',
+        `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
+        [this.ids.queue, this.messageIds]
+      ],
+      ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]] as [string, string, unknown[]]]),
+      ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [taskIds]]
     ]
+    // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
+    // user's input is never spliced into SQL as written).
+    const probeId = outcome.probe.extra_payloads?.find((x) => x.purpose === 'probe')?.taskId
+    const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined
+    if (dlq && probeId) steps.push(['dead-letter row', `DELETE FROM ${dlq} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [probeId]])
+    const removed: string[] = []
     const left: string[] = []
     for (const [what, sql, params] of steps) {
       try {
         await db.query(sql, params)
+        removed.push(what)
       } catch (err) {
         const e = err as { code?: string; message?: string }
         // 42P01: the table never came to exist, so there is nothing to remove.
-        if (e.code !== '42P01') left.push(`${what} (${e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')})`)
+        if (e.code === '42P01') continue
+        // A dead-letter table the worker's role may only append to is least privilege working:
+        // say which row stays and how to find it, so nobody mistakes it for a real failure.
+        const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')
+        left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${probeId} (${why})` : `${what} (${why})`)
       }
     }
-    return left.length
-      ? { removed: false, detail: this.redact(`left in the database: ${left.join(', ')}`) }
-      : { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` }
+    if (!left.length) return { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` }
+    const done = removed.length ? `removed ${removed.join(', ')}; ` : ''
+    return { removed: false, detail: this.redact(`${done}left in the database: ${left.join(', ')}`) }
   }
 }
 

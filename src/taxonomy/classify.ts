@@ -3,6 +3,7 @@
 // matched, so a reader can find it in the report.
 import type { GateStatus } from '../constants.js'
 import type { TestCase } from '../junit/model.js'
+import { scrubCredentials } from '../util/scrub.js'
 import type { TaxonomyEntry } from './model.js'
 import { PATTERN_FIELDS, type PatternField, type Rule } from './rules.js'
 
@@ -106,21 +107,13 @@ function lineAround(text: string, index: number): string {
   return clip(text.slice(start, end < 0 ? undefined : end).trim())
 }
 
-// pytest prints every frame's arguments, so a failed connection shows `password=…` or a DSN with
-// its password in the traceback: credentials are cut from any line that is quoted.
-const CREDENTIALS = [
-  [/\b(password|passwd|pwd|secret|token)(\s*[=:]\s*|'\s*:\s*|"\s*:\s*)('[^']*'|"[^"]*"|[^\s,;)}]+)/gi, '$1$2***'],
-  [/(\/\/)[^/\s:@]+:[^@\s]+@/g, '$1***@']
-] as const
-const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|@/i
-
 /**
  * At most MAX_EVIDENCE characters without credentials, as a string of its own: a slice would keep
  * the whole traceback it came from alive, and 100,000 kept entries would hold 100,000 tracebacks.
  */
 function clip(line: string): string {
-  let safe = line
-  if (MAY_HOLD_CREDENTIALS.test(line)) for (const [pattern, replacement] of CREDENTIALS) safe = safe.replace(pattern, replacement)
+  // pytest prints every frame's arguments, so a failed connection shows `password=…` or a DSN.
+  const safe = scrubCredentials(line)
   const short = safe.length > MAX_EVIDENCE ? `${safe.slice(0, MAX_EVIDENCE - 1)}…` : safe
   return Buffer.from(short, 'utf8').toString('utf8')
 }

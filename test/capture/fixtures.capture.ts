@@ -43,6 +43,9 @@ const inputs = (db: ExampleDatabase, extra: Record<string, string> = {}): Record
   'expected-role': db.appRole,
   timeout: '60',
   'worker-args': '--pool=solo',
+  // The dead-letter inputs, so every fixture shows all the gates, the dlq probe included.
+  'dlq-table': 'worker_failed_jobs',
+  'dlq-probe-task': 'app.tasks.housekeeping.fail',
   ...extra
 })
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
+import type { GateStatus } from '../../src/constants.js'
 import { utf8ByteLength } from '../../src/report/escape.js'
 import {
   DEFAULT_SUMMARY_BUDGET_BYTES,
@@ -18,8 +19,10 @@ import { FOUNDATION_CATEGORIES } from '../../src/taxonomy/model.js'
 import type { Category, ComponentStatus, TaxonomyEntry, TestsReport } from '../../src/taxonomy/model.js'
 import {
   failingTest,
+  gateIdsOf,
   loadReportFixture,
   manyGates,
+  passingGates,
   REPORT_FIXTURES,
   reportFile,
   reportWith,
@@ -53,6 +56,25 @@ function splitCells(line: string): string[] {
 function matrixRows(markdown: string): string[][] {
   return tableRows(markdown, MATRIX_HEADER)
 }
+
+/** The matrix row of gate `id`, found by the id its first cell ends with, not by its position. */
+function matrixRowOf(markdown: string, id: string): string[] | undefined {
+  return matrixRows(markdown).find((cells) => cells[0]?.endsWith(`\`${id}\``))
+}
+
+/** The badge the matrix shows for each status. */
+const GATE_BADGES: Readonly<Record<GateStatus, string>> = {
+  pass: '✅ PASS',
+  fail: '❌ FAIL',
+  warn: '⚠️ MIXED',
+  skip: '⏭️ SKIPPED'
+}
+
+/** Gate ids as the verdict sentence names them: "`runtime`, `rls-role`". */
+const codeIds = (ids: readonly string[]): string => ids.map((id) => `\`${id}\``).join(', ')
+
+/** How many foundation gates a run has: the real runs' count, from a fixture. */
+const FOUNDATION_GATES = gateIdsOf(loadReportFixture('all-pass')).length
 
 /** The cells of each row of the table that starts with `header`. */
 function tableRows(markdown: string, header: string): string[][] {
@@ -120,23 +142,37 @@ describe('renderSummary: layout', () => {
   it('opens with the h2 heading and the verdict sentence', () => {
     const lines = allPass.split('\n')
     expect(lines[0]).toBe('## Celery foundation gates')
-    expect(lines[2]).toBe('**Verdict: ✅ PASS** — all 5 foundation gates passed.')
+    // The real passing run: every foundation gate passed but those it was not configured for.
+    const fixture = loadReportFixture('all-pass')
+    const passed = gateIdsOf(fixture, { status: 'pass' })
+    const skipped = gateIdsOf(fixture, { status: 'skip' })
+    expect(passed.length + skipped.length).toBe(FOUNDATION_GATES)
+    expect(passed.length).toBeGreaterThan(0)
+    expect(lines[2]).toBe(
+      skipped.length === 0
+        ? `**Verdict: ✅ PASS** — all ${FOUNDATION_GATES} foundation gates passed.`
+        : `**Verdict: ✅ PASS** — ${passed.length} of ${FOUNDATION_GATES} foundation gates passed; ${skipped.length} skipped: ${codeIds(skipped)}.`
+    )
   })
 
   it('has one matrix row per gate, in gate order, each with exactly four cells', () => {
     const rows = matrixRows(allPass)
-    expect(rows).toHaveLength(6)
-    expect(rows.map((cells) => cells.length)).toEqual([4, 4, 4, 4, 4, 4])
+    expect(rows).toHaveLength(GATE_IDS.length)
+    expect(rows.map((cells) => cells.length)).toEqual(Array(GATE_IDS.length).fill(4))
     expect(rows.map((cells) => cells[0])).toEqual(GATE_IDS.map((id) => expect.stringContaining(`\`${id}\``)))
     expect(rows[0]?.[0]).toBe('**Import** `import`')
-    expect(rows.map((cells) => cells[2])).toEqual(Array(6).fill('✅ PASS'))
+    // Each row shows its own gate's status: the real run passed all but what it skipped.
+    const { gates } = loadReportFixture('all-pass')
+    expect(gates.every((gate) => gate.status === 'pass' || gate.status === 'skip')).toBe(true)
+    expect(rows.map((cells) => cells[2])).toEqual(gates.map((gate) => GATE_BADGES[gate.status]))
+    expect(rows.map((cells) => cells[2])).toContain('✅ PASS')
   })
 
   it('joins evidence lines with <br>', () => {
     const fixture = loadReportFixture('all-pass')
-    const evidence = fixture.gates[2]?.evidence ?? ''
+    const evidence = fixture.gates.find((gate) => gate.id === 'runtime')?.evidence ?? ''
     expect(evidence.split('\n')).toHaveLength(3)
-    const cell = matrixRows(allPass)[2]?.[3] ?? ''
+    const cell = matrixRowOf(allPass, 'runtime')?.[3] ?? ''
     const [ready, answered, ids] = cell.split('<br>')
     expect(cell.split('<br>')).toHaveLength(3)
     expect(ready).toBe(`\`${fixture.worker?.nodeName} ready.\``)
@@ -145,9 +181,9 @@ describe('renderSummary: layout', () => {
   })
 
   it('shows `code` in descriptions and evidence as code', () => {
-    const rows = matrixRows(renderSummary(loadReportFixture('import-error')))
-    expect(rows[0]?.[1]).toBe('The app imports in `python` from `working-directory`, as `celery -A` loads it')
-    expect(rows[1]?.[3]).toBe('not run: `import` failed')
+    const markdown = renderSummary(loadReportFixture('import-error'))
+    expect(matrixRowOf(markdown, 'import')?.[1]).toBe('The app imports in `python` from `working-directory`, as `celery -A` loads it')
+    expect(matrixRowOf(markdown, 'broker-config')?.[3]).toBe('not run: `import` failed')
   })
 
   it('bounds a long evidence cell and shows the evidence in full in the details', () => {
@@ -158,7 +194,7 @@ describe('renderSummary: layout', () => {
       gateChanges: { runtime: { status: 'fail', evidence: evidence.join('\n'), details: 'Traceback (most recent call last):' } }
     })
     const markdown = renderSummary(report)
-    const cellLines = matrixRows(markdown)[2]?.[3]?.split('<br>') ?? []
+    const cellLines = matrixRowOf(markdown, 'runtime')?.[3]?.split('<br>') ?? []
     expect(cellLines).toHaveLength(EVIDENCE_CELL_LINES + 1)
     expect([...(cellLines[0] ?? '')]).toHaveLength(EVIDENCE_CELL_LINE_CHARS)
     expect(cellLines[0]).toMatch(/^word word .*…$/)
@@ -173,21 +209,20 @@ describe('renderSummary: layout', () => {
   it('leaves evidence that fits the cell whole, without a details section for it', () => {
     const evidence = `${'x'.repeat(EVIDENCE_CELL_LINE_CHARS)}\n${'line\n'.repeat(EVIDENCE_CELL_LINES - 1)}`
     const markdown = renderSummary(reportWith({ gateChanges: { runtime: { evidence } } }))
-    expect(matrixRows(markdown)[2]?.[3]).toBe(evidence.trim().replace(/\n/g, '<br>'))
+    expect(matrixRowOf(markdown, 'runtime')?.[3]).toBe(evidence.trim().replace(/\n/g, '<br>'))
     expect(detailsSection(markdown, 'Runtime')).toBeUndefined()
   })
 
   it('shows every status with its badge', () => {
     const report = reportWith({
+      gates: passingGates(),
       gateChanges: { import: { status: 'fail' }, 'broker-config': { status: 'warn' }, runtime: { status: 'skip' } }
     })
     expect(matrixRows(renderSummary(report)).map((cells) => cells[2])).toEqual([
       '❌ FAIL',
       '⚠️ MIXED',
       '⏭️ SKIPPED',
-      '✅ PASS',
-      '✅ PASS',
-      '✅ PASS'
+      ...Array(GATE_IDS.length - 3).fill('✅ PASS')
     ])
   })
 
@@ -289,7 +324,12 @@ describe('renderSummary: layout', () => {
   })
 
   it('says whether the run removed its trace from the broker tables', () => {
-    expect(detailsSection(allPass, 'Run')).toContain(
+    // The example's dead-letter table is append-only for app_user: the probe's row stays, by name.
+    expect(detailsSection(allPass, 'Run')).toMatch(
+      /\| Broker trace \| partly cleaned up — removed messages, queue row, result rows; left in the database: the probe task&#39;s dead-letter row, task id [0-9a-f-]{36} \(app\\_user may not delete\) \|/
+    )
+    const clean = reportWith({ trace: { removed: true, detail: "removed the run's ping message, queue row cfg-7d1c0e9a.ping and result row" } })
+    expect(detailsSection(renderSummary(clean), 'Run')).toContain(
       '| Broker trace | cleaned up — removed the run&#39;s ping message, queue row cfg-7d1c0e9a.ping and result row |'
     )
     const report = reportWith({
@@ -309,29 +349,45 @@ describe('renderSummary: verdict sentence', () => {
   it('names the failed foundation gates', () => {
     const report = reportWith({
       verdict: 'fail',
+      gates: passingGates(),
       gateChanges: { runtime: { status: 'fail' }, 'rls-role': { status: 'fail' } }
     })
     expect(verdictLine(renderSummary(report))).toBe(
-      '**Verdict: ❌ FAIL** — 2 of 5 foundation gates failed: `runtime`, `rls-role`.'
+      `**Verdict: ❌ FAIL** — 2 of ${FOUNDATION_GATES} foundation gates failed: \`runtime\`, \`rls-role\`.`
     )
   })
 
   it('names the skipped gates next to the failed one', () => {
-    expect(verdictLine(renderSummary(loadReportFixture('broker-config-redis')))).toBe(
-      '**Verdict: ❌ FAIL** — 1 of 5 foundation gates failed: `broker-config`; 3 skipped: `runtime`, `db-access`, `rls-role`.'
+    // The real run with a Redis broker: the gates after `broker-config` did not run.
+    const report = loadReportFixture('broker-config-redis')
+    const skipped = gateIdsOf(report, { status: 'skip' })
+    expect(gateIdsOf(report, { status: 'fail' })).toEqual(['broker-config'])
+    expect(skipped).toEqual(expect.arrayContaining(['runtime', 'db-access', 'rls-role']))
+    expect(gateIdsOf(report, { foundation: false }).every((id) => report.gates.find((gate) => gate.id === id)?.status === 'pass')).toBe(true)
+    expect(verdictLine(renderSummary(report))).toBe(
+      `**Verdict: ❌ FAIL** — 1 of ${FOUNDATION_GATES} foundation gates failed: \`broker-config\`; ${skipped.length} skipped: ${codeIds(skipped)}.`
     )
   })
 
   it('says how many passed when gates were skipped but none failed', () => {
-    expect(verdictLine(renderSummary(loadReportFixture('cancelled')))).toBe(
-      '**Verdict: ❌ FAIL** — 2 of 5 foundation gates passed; 3 skipped: `runtime`, `db-access`, `rls-role`; outside the foundation, 1 skipped: `ci`.'
+    // The real cancelled run: some gates passed, the rest never ran, none failed.
+    const cancelled = loadReportFixture('cancelled')
+    const passed = gateIdsOf(cancelled, { status: 'pass' })
+    const skipped = gateIdsOf(cancelled, { status: 'skip' })
+    expect(passed.length).toBeGreaterThan(0)
+    expect(skipped.length).toBeGreaterThan(0)
+    expect(passed.length + skipped.length).toBe(FOUNDATION_GATES)
+    expect(gateIdsOf(cancelled, { foundation: false, status: 'skip' })).toEqual(['ci'])
+    expect(verdictLine(renderSummary(cancelled))).toBe(
+      `**Verdict: ❌ FAIL** — ${passed.length} of ${FOUNDATION_GATES} foundation gates passed; ${skipped.length} skipped: ${codeIds(skipped)}; outside the foundation, 1 skipped: \`ci\`.`
     )
     const report = reportWith({
       verdict: 'fail',
       gates: loadReportFixture('all-pass').gates.map((gate) => ({ ...gate, status: gate.foundation ? 'warn' : 'pass' }))
     })
+    const foundation = gateIdsOf(report)
     expect(verdictLine(renderSummary(report))).toBe(
-      '**Verdict: ❌ FAIL** — none of the 5 foundation gates passed; 5 mixed: `import`, `broker-config`, `runtime`, `db-access`, `rls-role`.'
+      `**Verdict: ❌ FAIL** — none of the ${FOUNDATION_GATES} foundation gates passed; ${FOUNDATION_GATES} mixed: ${codeIds(foundation)}.`
     )
   })
 
@@ -341,14 +397,14 @@ describe('renderSummary: verdict sentence', () => {
       gates: loadReportFixture('all-pass').gates.map((gate) => ({ ...gate, status: 'skip' }))
     })
     expect(verdictLine(renderSummary(report))).toBe(
-      '**Verdict: ❌ FAIL** — none of the 5 foundation gates ran; outside the foundation, 1 skipped: `ci`.'
+      `**Verdict: ❌ FAIL** — none of the ${FOUNDATION_GATES} foundation gates ran; outside the foundation, 1 skipped: \`ci\`.`
     )
   })
 
   it('mentions gates outside the foundation separately', () => {
-    const report = reportWith({ gateChanges: { ci: { status: 'warn' } } })
+    const report = reportWith({ gates: passingGates(), gateChanges: { ci: { status: 'warn' } } })
     expect(verdictLine(renderSummary(report))).toBe(
-      '**Verdict: ✅ PASS** — all 5 foundation gates passed; outside the foundation, 1 mixed: `ci`.'
+      `**Verdict: ✅ PASS** — all ${FOUNDATION_GATES} foundation gates passed; outside the foundation, 1 mixed: \`ci\`.`
     )
   })
 
@@ -393,9 +449,9 @@ describe('renderSummary: escaping outside text', () => {
 
   it('keeps a pipe in evidence from adding a column', () => {
     const report = reportWith({ gateChanges: { runtime: { evidence: 'a | b || c \\| d' } } })
-    const rows = matrixRows(renderSummary(report))
-    expect(rows.map((cells) => cells.length)).toEqual([4, 4, 4, 4, 4, 4])
-    expect(rows[2]?.[3]).toBe('a \\| b \\|\\| c \\\\\\| d')
+    const markdown = renderSummary(report)
+    expect(matrixRows(markdown).map((cells) => cells.length)).toEqual(Array(GATE_IDS.length).fill(4))
+    expect(matrixRowOf(markdown, 'runtime')?.[3]).toBe('a \\| b \\|\\| c \\\\\\| d')
   })
 
   it('shows <script> only escaped, wherever outside text goes', () => {
@@ -467,9 +523,9 @@ describe('renderSummary: escaping outside text', () => {
     const report = reportWith({
       gateChanges: { runtime: { evidence: 'a `<b>|x` b `ok` @octocat `unclosed | `@team` ``' } }
     })
-    const rows = matrixRows(renderSummary(report))
-    expect(rows.map((cells) => cells.length)).toEqual([4, 4, 4, 4, 4, 4])
-    expect(rows[2]?.[3]).toBe(
+    const markdown = renderSummary(report)
+    expect(matrixRows(markdown).map((cells) => cells.length)).toEqual(Array(GATE_IDS.length).fill(4))
+    expect(matrixRowOf(markdown, 'runtime')?.[3]).toBe(
       'a <code>&lt;b&gt;\\|x</code> b `ok` @&#8203;octocat <code>unclosed \\|</code>@&#8203;team\\` \\`\\`'
     )
   })
@@ -499,7 +555,7 @@ describe('renderSummary: escaping outside text', () => {
 
   it('does not let evidence mention people or make links', () => {
     const report = reportWith({ gateChanges: { runtime: { evidence: 'ping @octocat [click](https://evil.example) ![x](y)' } } })
-    expect(matrixRows(renderSummary(report))[2]?.[3]).toBe(
+    expect(matrixRowOf(renderSummary(report), 'runtime')?.[3]).toBe(
       'ping @&#8203;octocat \\[click\\](https://evil.example) !\\[x\\](y)'
     )
   })
@@ -534,8 +590,12 @@ describe('renderSummary: byte budget', () => {
     expect(markdown).toMatch(/\*\*Run interrupted: the action crashed\.\*\* x{900000,}…\n/)
     // The evidence cells, all far shorter than the cut, are whole.
     const rows = matrixRows(markdown)
-    expect(rows).toHaveLength(6)
-    expect(rows[2]?.[3]).toBe(matrixRows(renderSummary(loadReportFixture('all-pass')))[2]?.[3])
+    expect(rows).toHaveLength(GATE_IDS.length)
+    const untrimmed = renderSummary(loadReportFixture('all-pass'))
+    for (const id of GATE_IDS) {
+      expect(matrixRowOf(untrimmed, id)?.[3]).toBeDefined()
+      expect(matrixRowOf(markdown, id)?.[3]).toBe(matrixRowOf(untrimmed, id)?.[3])
+    }
     expect(utf8ByteLength(markdown)).toBeGreaterThan(MB - 2_000)
   }, 30_000)
 
@@ -544,7 +604,7 @@ describe('renderSummary: byte budget', () => {
     const markdown = renderSummary(report)
     const notice = expectTrimmed(markdown, MB)
     expect(notice).toMatch(/: details of `runtime` omitted\._$/)
-    expect(matrixRows(markdown)[2]?.[3]).toBe(`${'x'.repeat(EVIDENCE_CELL_LINE_CHARS - 1)}…`)
+    expect(matrixRowOf(markdown, 'runtime')?.[3]).toBe(`${'x'.repeat(EVIDENCE_CELL_LINE_CHARS - 1)}…`)
     expect(detailsSection(markdown, 'Worker log')).toBeDefined()
     expect(detailsSection(markdown, 'DB Accessibility')).toBeDefined()
     expect(detailsSection(markdown, 'Run')).toBeDefined()
@@ -784,7 +844,7 @@ describe('renderSummary: failure taxonomy', () => {
   })
 
   it('counts the distinct gates the failing tests violate', () => {
-    const gates = countOf(GATE_IDS.length, 'gate')
+    const gates = countOf(loadReportFixture('tests-suite-red').gates.filter((g) => g.foundation).length, 'foundation gate')
     expect(suiteRedTests.taxonomy.some((entry) => isFoundation(entry.category))).toBe(false)
     expect(violationsLine(suiteRed)).toBe(
       `**Total foundation gate violations: 0 / ${gates}** — no failing test is attributed to the foundation.`
@@ -799,7 +859,7 @@ describe('renderSummary: failure taxonomy', () => {
     const categories: Category[] = ['foundation:runtime', 'harness:readiness', 'foundation:db-access', 'foundation:runtime', 'foundation:db-access', 'foundation:runtime']
     const report = reportWithTests(categories.map((category, index) => failingTest(index, category)))
     expect(violationsLine(renderSummary(report))).toBe(
-      '**Total foundation gate violations: 2 / 6 gates**: `runtime` (3 failing tests), `db-access` (2 failing tests).'
+      `**Total foundation gate violations: 2 / ${gates}**: \`runtime\` (3 failing tests), \`db-access\` (2 failing tests).`
     )
   })
 
@@ -971,7 +1031,9 @@ describe('renderSummary: failure taxonomy', () => {
     expect(moreLine(markdown)).toBe(
       '… and 99,900 more failing tests (all of them are in the JSON report and the `taxonomy` output).'
     )
-    expect(violationsLine(markdown)).toBe('**Total foundation gate violations: 1 / 6 gates**: `runtime` (2 failing tests).')
+    expect(violationsLine(markdown)).toBe(
+      `**Total foundation gate violations: 1 / ${countOf(loadReportFixture('all-pass').gates.filter((g) => g.foundation).length, 'foundation gate')}**: \`runtime\` (2 failing tests).`
+    )
     expect(markdown).toContain('<summary>Remediation by category (100,000 failing tests in 3 categories)</summary>')
     expect(markdown).toContain('#### `harness:eager-mode`: 49,999 failing tests')
     expect(markdown).not.toContain('Summary trimmed')
@@ -985,7 +1047,7 @@ describe('renderSummary: failure taxonomy', () => {
     expect(utf8ByteLength(markdown)).toBeLessThanOrEqual(budget)
     const notice = lastLine(markdown)
     const shown = Number(/failure taxonomy table shortened to ([\d,]+) of 100 rows/.exec(notice)?.[1]?.replace(/,/g, ''))
-    expect(notice).toMatch(/^_Summary trimmed to fit a budget of 16,000 bytes: worker log omitted .*; run section omitted; failure taxonomy table shortened to /)
+    expect(notice).toMatch(/^_Summary trimmed to fit a budget of 16,000 bytes: worker log (omitted|shortened to \d of \d+ lines).*; run section omitted; failure taxonomy table shortened to /)
     expect(notice).not.toContain('gates shown')
     expect(shown).toBeGreaterThan(2)
     expect(shown).toBeLessThan(TAXONOMY_TABLE_ROWS)
@@ -993,7 +1055,7 @@ describe('renderSummary: failure taxonomy', () => {
     expect(rows).toHaveLength(shown)
     expect(rows.slice(0, 2).map((cells) => cells[2])).toEqual(['❌ Yes: `runtime`', '❌ Yes: `runtime`'])
     expect(moreLine(markdown)).toBe(`… and ${thousands(100_000 - shown)} more failing tests (all of them are in the JSON report and the \`taxonomy\` output).`)
-    expect(matrixRows(markdown)).toHaveLength(6)
+    expect(matrixRows(markdown)).toHaveLength(GATE_IDS.length)
   }, 30_000)
 
   const HOSTILE = [

@@ -2,6 +2,7 @@
 // builder for synthetic ones that stress a single thing.
 import { readFileSync } from 'node:fs'
 import { GATE_IDS, GATE_STATUSES } from '../../src/constants.js'
+import type { GateStatus } from '../../src/constants.js'
 import type { ReportCounts, ReportFile, ReportStatus } from '../../src/junit/model.js'
 import type { GateResult, RunReport } from '../../src/report/model.js'
 import type { Category, TaxonomyEntry, TestsReport } from '../../src/taxonomy/model.js'
@@ -31,7 +32,7 @@ export function loadReportFixture(name: ReportFixture): RunReport {
 // JSON is not type-checked, so a fixture that drifted from the model would test nothing.
 function assertPlausibleReport(name: string, report: RunReport): void {
   const ids = report.gates.map((gate) => gate.id).join(',')
-  if (ids !== GATE_IDS.join(',')) throw new Error(`${name}: gates are not the six in matrix order: ${ids}`)
+  if (ids !== GATE_IDS.join(',')) throw new Error(`${name}: gates are not the ${GATE_IDS.length} of GATE_IDS in matrix order: ${ids}`)
   for (const gate of report.gates) {
     if (!(GATE_STATUSES as readonly string[]).includes(gate.status)) {
       throw new Error(`${name}: gate ${gate.id} has unknown status ${gate.status}`)
@@ -42,12 +43,27 @@ function assertPlausibleReport(name: string, report: RunReport): void {
   }
 }
 
-/** A copy of the all-pass fixture with some gates or fields replaced. */
+/**
+ * A copy of the all-pass fixture with some fields replaced; `gateChanges` then changes gates by
+ * id (those of `gates` when given, else the fixture's).
+ */
 export function reportWith(changes: Partial<RunReport> & { gateChanges?: Record<string, Partial<GateResult>> }): RunReport {
   const { gateChanges = {}, ...fields } = changes
   const base = structuredClone(loadReportFixture('all-pass'))
-  const gates = base.gates.map((gate) => ({ ...gate, ...gateChanges[gate.id] }))
-  return { ...base, gates, ...fields }
+  const gates = (fields.gates ?? base.gates).map((gate) => ({ ...gate, ...gateChanges[gate.id] }))
+  return { ...base, ...fields, gates }
+}
+
+/** The all-pass fixture's gates with every one passing, whatever the capture made of them. */
+export function passingGates(): GateResult[] {
+  return loadReportFixture('all-pass').gates.map((gate) => ({ ...gate, status: 'pass' as const }))
+}
+
+/** Ids of the report's foundation gates (or, with `foundation: false`, the others), in matrix order, of any status or of one. */
+export function gateIdsOf(report: RunReport, { foundation = true, status }: { foundation?: boolean; status?: GateStatus } = {}): string[] {
+  return report.gates
+    .filter((gate) => gate.foundation === foundation && (status === undefined || gate.status === status))
+    .map((gate) => gate.id)
 }
 
 export function manyGates(count: number, evidence: string): GateResult[] {

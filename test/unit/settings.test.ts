@@ -61,8 +61,37 @@ describe('parseSettings defaults', () => {
       failOn: 'foundation',
       junit: undefined,
       rules: DEFAULT_RULES,
-      rulesFile: undefined
+      rulesFile: undefined,
+      gates: GATE_IDS.filter((g) => g !== 'dlq'),
+      expectedTasks: [],
+      logFields: ['level', 'logger', 'message'],
+      dlqTable: undefined,
+      dlqProbeTask: undefined,
+      keepWorker: false
     })
+  })
+
+  it('reads the gates to run in matrix order and rejects unknown ids', () => {
+    expect(parseSettings({ ...APP, gates: 'ci, runtime\nimport' }).gates).toEqual(['import', 'runtime', 'ci'])
+    expect(() => parseSettings({ ...APP, gates: 'import sanity' })).toThrow(/^Input "gates": expected gate ids among import, .*; got "sanity"$/)
+  })
+
+  it('reads keep-worker like a YAML boolean, and nothing else', () => {
+    expect(parseSettings({ ...APP, 'keep-worker': 'true' }).keepWorker).toBe(true)
+    expect(parseSettings({ ...APP, 'keep-worker': 'False' }).keepWorker).toBe(false)
+    expect(() => parseSettings({ ...APP, 'keep-worker': 'yes' })).toThrow('Input "keep-worker": expected true or false, got "yes"')
+  })
+
+  it('reads expected tasks and log fields as lists, and the dlq inputs', () => {
+    const s = parseSettings({ ...APP, 'expected-tasks': 'a.b, c.d\ne.f', 'log-fields': 'severity msg', 'dlq-table': 'public."Dead Letters"', 'dlq-probe-task': 'app.tasks.fail' })
+    expect(s).toMatchObject({ expectedTasks: ['a.b', 'c.d', 'e.f'], logFields: ['severity', 'msg'], dlqTable: 'public."Dead Letters"', dlqProbeTask: 'app.tasks.fail' })
+    expect(() => parseSettings({ ...APP, 'expected-tasks': 'ok.task bad;task' })).toThrow(/^Input "expected-tasks": expected task names/)
+  })
+
+  it('turns the dlq gate on by default only when a dlq-table is given, and keeps it when asked for by name', () => {
+    expect(parseSettings(APP).gates).not.toContain('dlq')
+    expect(parseSettings({ ...APP, 'dlq-table': 'public.dead_letters' }).gates).toEqual([...GATE_IDS])
+    expect(parseSettings({ ...APP, gates: 'runtime,dlq' }).gates).toEqual(['runtime', 'dlq'])
   })
 
   it('treats empty strings (an unset INPUT_* variable) like missing inputs', () => {

@@ -87,7 +87,8 @@ describe('buildWorkerCommand', () => {
       argv: ['--pool=solo', '--hostname', 'cfg-371c72a7@vm', '--queues', 'cfg-371c72a7.ping', '--loglevel', 'INFO'],
       queues: ['cfg-371c72a7.ping'],
       loglevel: 'INFO',
-      replacedHostname: undefined
+      replacedHostname: undefined,
+      userQueues: false
     })
   })
 
@@ -96,6 +97,7 @@ describe('buildWorkerCommand', () => {
     expect(command.queues).toEqual(['a', 'b', 'c', 'd', 'e', 'cfg-371c72a7.ping'])
     expect(valueOf(command.argv, '--queues')).toBe('a,b,c,d,e,cfg-371c72a7.ping')
     expect(command.argv.filter((a) => a.startsWith('-Q') || a.startsWith('--queues='))).toEqual([])
+    expect(command.userQueues).toBe(true)
   })
 
   it('merges and deduplicates includes, user modules first', () => {

@@ -12,6 +12,17 @@ from which the factory derives
 so both always point at the same PostgreSQL database and role. Variant apps
 (see ``app.variants``) call ``make_app(**overrides)`` with a setting or two
 changed instead of copying this module.
+
+Routing: two queues, both declared in ``task_queues`` so that a worker started
+without ``-Q`` consumes both (it consumes ``app.amqp.queues``, which is
+``task_queues``)::
+
+    celery     the default queue: housekeeping tasks, anything unrouted
+    invoices   app.tasks.invoices.* (task_routes)
+
+A queue that appears only in ``task_routes`` is created when a task is
+*published* to it (``task_create_missing_queues``), never consumed by a worker
+without ``-Q``: see ``app.variants.unrouted_queue``.
 """
 from __future__ import annotations
 
@@ -21,18 +32,31 @@ from urllib.parse import urlsplit
 
 import celery
 from celery import Celery
+from kombu import Exchange, Queue
 
 __all__ = [
     "ConfigurationError",
     "DEFAULT_INCLUDE",
+    "DEFAULT_QUEUE",
+    "DEFAULT_ROUTES",
     "SUPPORTS_RETRY_ON_STARTUP",
     "base_config",
     "database_url",
+    "default_queues",
     "make_app",
 ]
 
 #: Task modules the worker imports (each defines its tasks with shared_task).
 DEFAULT_INCLUDE = ("app.tasks.housekeeping", "app.tasks.invoices")
+
+#: Celery's default queue name, stated explicitly (``task_default_queue``).
+DEFAULT_QUEUE = "celery"
+
+#: Task name pattern -> queue. Every queue named here must also be in
+#: :func:`default_queues`, or no worker started without ``-Q`` consumes it.
+DEFAULT_ROUTES: Mapping[str, Mapping[str, str]] = {
+    "app.tasks.invoices.*": {"queue": "invoices"},
+}
 
 #: ``broker_connection_retry_on_startup`` exists since Celery 5.3. Celery 5.2
 #: does not know the setting, so it is only set where it means something.
@@ -79,6 +103,18 @@ def database_url(environ: Optional[Mapping[str, str]] = None) -> str:
     return url
 
 
+def default_queues() -> tuple[Queue, ...]:
+    """The ``task_queues`` of every app: the default queue and ``invoices``.
+
+    New ``Queue`` objects on each call, so that no two apps share (and bind)
+    the same instances.
+    """
+    return (
+        Queue(DEFAULT_QUEUE, Exchange(DEFAULT_QUEUE), routing_key=DEFAULT_QUEUE),
+        Queue("invoices", Exchange("invoices"), routing_key="invoices"),
+    )
+
+
 def base_config(url: str) -> dict[str, Any]:
     """The settings every app made by :func:`make_app` starts from."""
     config: dict[str, Any] = {
@@ -101,6 +137,11 @@ def base_config(url: str) -> dict[str, Any]:
         # Fill name/args/kwargs/worker/queue in celery_taskmeta, so a result
         # row says which task and which worker produced it.
         "result_extended": True,
+        # Routing: the queues a worker consumes by default (no -Q), and which
+        # tasks go where. task_routes may only name queues listed here.
+        "task_default_queue": DEFAULT_QUEUE,
+        "task_queues": default_queues(),
+        "task_routes": {pattern: dict(route) for pattern, route in DEFAULT_ROUTES.items()},
     }
     if SUPPORTS_RETRY_ON_STARTUP:
         config["broker_connection_retry_on_startup"] = True
@@ -112,6 +153,7 @@ def make_app(
     main: str = "app",
     database_url_override: Optional[str] = None,
     include: Optional[Iterable[str]] = None,
+    json_logs: bool = True,
     **overrides: Any,
 ) -> Celery:
     """Build a configured Celery app.
@@ -119,10 +161,15 @@ def make_app(
     ``overrides`` are Celery settings (lowercase names) applied on top of
     :func:`base_config`, e.g. ``make_app(result_backend="rpc://")``.
     ``database_url_override`` replaces ``DATABASE_URL`` (tests, scripts);
-    ``include`` replaces :data:`DEFAULT_INCLUDE`.
+    ``include`` replaces :data:`DEFAULT_INCLUDE`. ``json_logs=False`` leaves
+    Celery's own plain-text log format in place (see
+    ``app.observability.set_json_logs``; process-wide, like the signal
+    handlers: one app per worker process).
     """
     # Connect the logging/failure signal handlers before any worker starts.
-    from app import observability  # noqa: F401  (import has side effects)
+    from app import observability  # (import has side effects)
+
+    observability.set_json_logs(json_logs)
 
     if database_url_override is None:
         url = database_url()

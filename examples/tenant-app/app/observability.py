@@ -15,6 +15,11 @@
 * Python warnings printed before Celery's logging is set up (the root
   SecurityWarning, for one) are written as JSON lines too (``py.warnings``).
 
+``set_json_logs(False)`` (what ``make_app(json_logs=False)`` calls, see
+``app.variants.plain_logs``) skips the formatter hookup and the JSON warnings:
+the worker then logs in Celery's default plain-text format. The lifecycle
+lines and the DLQ write stay.
+
 Not covered, because Celery prints them with ``print()``, not logging: the
 startup banner (stdout) and, on Celery 5.2 only, the ``worker: Warm shutdown
 (MainProcess)`` line on stderr (5.4+ prints it on stdout).
@@ -27,13 +32,14 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import re
 import sys
 import threading
 import time
 import traceback as traceback_mod
 import warnings
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from celery import signals
 from celery._state import get_current_task
@@ -47,6 +53,16 @@ logger = logging.getLogger("app.celery_app")
 _RECORD_ATTRS = frozenset(
     vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()
 ) | {"message", "asctime", "taskName"}
+
+# Celery's way of naming a task in log text: ``name[id]`` (task ids are UUIDs
+# unless the caller chose one; only UUIDs are recognised here).
+# The lookbehind makes a match start only at the start of a name: without it,
+# every position inside a long word is tried and backtracked (quadratic; a
+# worker printing 1000-character lines spent 14 ms per line here).
+_TASK_REF = re.compile(
+    r"(?<![\w.:-])(?P<name>[A-Za-z_][\w.:-]*)\[(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\]"
+)
 
 # Celery's own task log lines carry their context in ``extra={"data": {...}}``;
 # it is mined for task_name/task_id but not copied whole (it repeats the
@@ -68,8 +84,7 @@ class JsonFormatter(logging.Formatter):
     """Render a record as one JSON object on one line.
 
     Keys: ``level``, ``logger``, ``message``, then ``task_name``/``task_id``
-    when known (from ``extra=``, from Celery's ``data`` context, or from the
-    task currently executing), any other ``extra=`` fields, ``process``,
+    when known (see :meth:`_task_context`), any other ``extra=`` fields, ``process``,
     ``ts``, and ``exc_info`` holding the formatted exception text (json.dumps
     escapes its newlines, so a record stays one line).
     """
@@ -121,6 +136,17 @@ class JsonFormatter(logging.Formatter):
 
     @staticmethod
     def _task_context(record: logging.LogRecord) -> tuple[Optional[str], Optional[str]]:
+        """The task a record is about, so that every line about a task carries it.
+
+        In order: ``extra={"task_name": ..., "task_id": ...}`` (the lifecycle
+        lines); Celery's ``extra={"data": {"name", "id"}}`` (``Task ...
+        received`` / ``succeeded`` / ``raised``); the task executing in this
+        thread (anything a task logs); message headers among the record's
+        ``args`` (``Received unregistered task of type ...``); last, Celery's
+        ``name[id]`` notation in the text (``Hard time limit (1s) exceeded
+        for name[id]``, ``Discarding revoked task: name[id]``), which the
+        worker's main process logs with no other context.
+        """
         name = getattr(record, "task_name", None)
         tid = getattr(record, "task_id", None)
         data = getattr(record, "data", None)
@@ -136,6 +162,22 @@ class JsonFormatter(logging.Formatter):
                 request = getattr(task, "request", None)
                 name = name or getattr(task, "name", None)
                 tid = tid or getattr(request, "id", None)
+        if name is None or tid is None:
+            args = record.args if isinstance(record.args, tuple) else ()
+            for arg in args:
+                if isinstance(arg, Mapping) and "task" in arg and "id" in arg:
+                    name = name or arg.get("task")
+                    tid = tid or arg.get("id")
+                    break
+        if name is None or tid is None:
+            try:
+                message = record.getMessage()
+                found = _TASK_REF.search(message) if "[" in message else None
+            except Exception:
+                found = None
+            if found is not None:
+                name = name or found.group("name")
+                tid = tid or found.group("id")
         return (
             None if name is None else str(name),
             None if tid is None else str(tid),
@@ -184,10 +226,31 @@ def _json_showwarning(message: Any, category: Any, filename: str, lineno: int,
         pass
 
 
+_plain_showwarning = warnings.showwarning
 warnings.showwarning = _json_showwarning
+
+#: Whether the after_setup_logger handlers install JsonFormatter (see set_json_logs).
+_json_logs = True
+
+
+def set_json_logs(enabled: bool) -> None:
+    """Turn the JSON log format on (the default) or off, for this process.
+
+    Off: Celery's handlers keep their plain-text formatter
+    (``[2026-01-01 12:00:00,000: INFO/MainProcess] ...``) and Python warnings
+    are printed the stock way. Must be called before the worker sets up its
+    logging (``make_app`` does). Signals are process-global, so this is too.
+    """
+    global _json_logs
+    if bool(enabled) == _json_logs:
+        return
+    _json_logs = bool(enabled)
+    warnings.showwarning = _json_showwarning if _json_logs else _plain_showwarning
 
 
 def _use_json_formatter(logger: logging.Logger, **_: Any) -> None:
+    if not _json_logs:
+        return
     formatter = JsonFormatter()
     for handler in logger.handlers:
         handler.setFormatter(formatter)

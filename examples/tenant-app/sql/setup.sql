@@ -16,8 +16,8 @@
 -- literals and as quoted identifiers, and the gexec meta-command (always on
 -- its own line, ending the statement before it). Comments deliberately
 -- contain none of them, nor dollar quotes, so a small client can apply this
--- file without psql. Re-running it is safe: roles and objects are only
--- created when missing, and attributes, privileges and the policy are
+-- file without psql. Re-running it is safe: roles, objects and seed rows are
+-- only created when missing, and attributes, privileges and the policy are
 -- (re)asserted. Roles are cluster-wide: running it again, for any database,
 -- resets the attributes of the app role (after a variant made it SUPERUSER,
 -- for instance) for every database in the cluster.
@@ -35,6 +35,9 @@ SELECT format('CREATE ROLE %I LOGIN', :'app_role')
 ALTER ROLE :"owner_role" WITH NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
 ALTER ROLE :"app_role" WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION
   PASSWORD :'app_password';
+-- No session of the app role may start with a tenant already set (see the
+-- tenant-default-on-role variant). RESET is a no-op when nothing is set.
+ALTER ROLE :"app_role" RESET app.current_tenant_id;
 
 -- 2. Database and schema privileges --------------------------------------------
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'app_role')
@@ -159,3 +162,17 @@ GRANT SELECT, INSERT ON worker_failed_jobs TO :"app_role";
 GRANT USAGE ON SEQUENCE worker_failed_jobs_id_seq TO :"app_role";
 
 RESET ROLE;
+
+-- 5. Seed data: a few invoices of two fixed tenants, so that a check like
+-- no rows without a tenant, or none of the existing rows for a random
+-- tenant, has rows to miss. Inserted as the superuser running this script,
+-- which row-level security does not apply to. Only inserted when that
+-- tenant has no invoice yet, so re-running adds nothing.
+--   tenant A  8d7f1d5e-2c5a-4c43-9d55-5b8f4f0a9d10  two invoices
+--   tenant B  3b0c9a4e-7f21-4d8e-b6a5-0c1d2e3f4a5b  one invoice
+INSERT INTO invoices (tenant_id, amount)
+SELECT v.tenant_id::uuid, v.amount::numeric
+  FROM (VALUES ('8d7f1d5e-2c5a-4c43-9d55-5b8f4f0a9d10', '120.00'),
+               ('8d7f1d5e-2c5a-4c43-9d55-5b8f4f0a9d10', '80.50'),
+               ('3b0c9a4e-7f21-4d8e-b6a5-0c1d2e3f4a5b', '42.00')) AS v (tenant_id, amount)
+ WHERE NOT EXISTS (SELECT FROM invoices i WHERE i.tenant_id = v.tenant_id::uuid);

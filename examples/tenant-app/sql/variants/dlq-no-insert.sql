@@ -1,0 +1,16 @@
+-- Variant: the app role may no longer insert into the dead-letter table.
+-- Breaks: the DLQ. A failed task is still marked FAILURE in celery_taskmeta
+-- and logged as celery_task_failed, but the task_failure handler cannot
+-- write its worker_failed_jobs row, so the failure is lost to whoever
+-- watches the DLQ. A grant forgotten in a migration, or a table recreated
+-- by a migration that did not re-grant, does this.
+-- What a user sees: the worker keeps running and taking tasks (solo and
+-- prefork, Celery 5.7 and 5.2). After celery_task_failed it logs one more
+-- line, level WARNING, logger app.celery_app, message dlq_write_failed, with
+-- the task_name and task_id of the failed task and an error field starting
+--   ProgrammingError: (psycopg.errors.InsufficientPrivilege) permission denied for table worker_failed_jobs
+-- (psycopg2.errors on Celery 5.2), followed by the SQL and its parameters.
+-- worker_failed_jobs gets no row.
+-- Fix: GRANT INSERT ON worker_failed_jobs TO the app role (re-run setup.sql).
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+REVOKE INSERT ON worker_failed_jobs FROM :"app_role";

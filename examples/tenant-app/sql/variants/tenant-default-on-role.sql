@@ -1,0 +1,21 @@
+-- Variant: the app role has a default tenant.
+-- Breaks: tenant isolation. ALTER ROLE ... SET gives every new session of
+-- the role a starting value for app.current_tenant_id, here the id of
+-- tenant A (seeded by setup.sql). The policy then finds a tenant in every
+-- session, so any query run without set_tenant() - a forgotten call, a
+-- maintenance script, a pooled connection after its transaction ended -
+-- reads and writes tenant A rows instead of nothing. Someone who wanted
+-- a default for local development, or to silence errors of a policy without
+-- missing_ok, typically does this.
+-- What a user sees: nothing in the worker. record_invoice still sets its own
+-- tenant with set_config(..., true), which wins inside the transaction.
+-- After the transaction the setting falls back to tenant A, not to empty.
+-- As the app role, with no tenant set, SELECT count(*) FROM invoices returns
+-- 2 (the rows of tenant A) instead of 0, and SHOW app.current_tenant_id in a
+-- new session shows the id. pg_db_role_setting lists the default.
+-- Fix: ALTER ROLE app_role RESET app.current_tenant_id (re-running setup.sql
+-- does it), and set the tenant per transaction only.
+-- Role settings are cluster-wide: this affects every database the role
+-- connects to (a new session sees it, an open one does not).
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+ALTER ROLE :"app_role" SET app.current_tenant_id = '8d7f1d5e-2c5a-4c43-9d55-5b8f4f0a9d10';

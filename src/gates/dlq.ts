@@ -1,0 +1,62 @@
+import { resolveTable } from '../db/catalog.js'
+import type { Database } from '../db/database.js'
+import { connectForChecks, verdict, type Gate } from './gate.js'
+
+/** How long the probe task's dead-letter row may take to appear after its failure is stored. */
+const ROW_GRACE_MS = 3000
+
+export const dlqGate: Gate = {
+  id: 'dlq',
+  title: 'Dead letters',
+  description: "Failed tasks land in the dead-letter table: it exists, the worker's role may insert, and a task failing on purpose leaves exactly one row",
+  foundation: true,
+  needs: ['broker-config'],
+  async run({ settings, facts, earlier }) {
+    const name = settings.dlqTable
+    if (!name) return verdict('skip', 'not configured: set dlq-table (and dlq-probe-task) to check the dead-letter table')
+    const connected = await connectForChecks(facts, `to check ${name}`)
+    if ('verdict' in connected) return connected.verdict
+    const { db } = connected
+    const table = await resolveTable(db, name)
+    if (!table) return verdict('fail', `dlq-table ${name} does not exist in ${(await db.query<{ d: string }>('SELECT current_database() AS d'))[0]?.d}`)
+    const plane = await facts.dataPlane()
+    const role = (plane?.ok && plane.plane.broker.parts.username) || db.role
+    const [grant] = await db.query<{ ok: boolean }>('SELECT has_table_privilege($1, $2::regclass, $3) AS ok', [role, table, 'INSERT'])
+    if (!grant?.ok) return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${table} TO ${role}`)
+    const lines = [`${table} exists and ${role} may INSERT into it`]
+
+    const task = settings.dlqProbeTask
+    if (!task) return verdict('pass', [...lines, 'no probe sent (set dlq-probe-task to a task that fails on purpose)'].join('\n'))
+    if (earlier.find((g) => g.id === 'runtime')?.status !== 'pass') return verdict('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'))
+    const probe = (await facts.extras()).find((x) => x.purpose === 'probe')
+    if (!probe) return verdict('fail', [`the probe task ${task} could not be sent`, ...lines].join('\n'))
+    if (probe.error) return verdict('fail', [`Celery could not build the probe task ${task}: ${probe.error}`, ...lines].join('\n'))
+    if (probe.status !== 'FAILURE')
+      return verdict(
+        'fail',
+        [probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`, ...lines].join('\n')
+      )
+    const rows = await rowsMentioning(db, table, probe.taskId)
+    if (rows !== 1)
+      return verdict('fail', [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n'))
+    return verdict('pass', [...lines, `the probe task ${task} failed and left exactly one row (task id \`${probe.taskId}\`)`].join('\n'))
+  }
+}
+
+/** Rows of the table whose contents mention the task id (no column names assumed), waited for briefly. */
+async function rowsMentioning(db: Database, table: string, taskId: string): Promise<number> {
+  const until = performance.now() + ROW_GRACE_MS
+  let count = 0
+  do {
+    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId])
+    count = row?.n ?? 0
+    if (count) {
+      // A second row (a handler that writes twice) may follow the first closely: look once more.
+      await new Promise((r) => setTimeout(r, 300))
+      const [again] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId])
+      return again?.n ?? count
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  } while (performance.now() < until)
+  return count
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto'
+import { discoverTenantTables, namedTenantTables, type TenantTable } from '../db/catalog.js'
+import { connect, describeDbError, type Database } from '../db/database.js'
+import { connectForChecks, verdict, type Gate } from './gate.js'
+
+export const tenantIsolationGate: Gate = {
+  id: 'tenant-isolation',
+  title: 'Tenant isolation',
+  description:
+    "As the worker's role: no tenant set shows no row, a random tenant shows none of the existing rows, row_security=off is refused, the tenant setting ends with its transaction",
+  foundation: true,
+  needs: ['broker-config'],
+  async run({ settings, facts }) {
+    const plane = await facts.dataPlane()
+    if (!plane?.ok) return verdict('fail', 'no PostgreSQL data plane to check')
+    // The worker's own DSN: what its tasks see is what this gate must see.
+    const connected = await connectForChecks(facts, "as the worker's role", () => connect(plane.plane.broker.parts, { connectTimeoutMs: 5000 }))
+    if ('verdict' in connected) return connected.verdict
+    const { db } = connected
+    try {
+      return await isolationChecks(db, settings.tenantTables)
+    } finally {
+      await db.close()
+    }
+  }
+}
+
+interface Setting {
+  name: string
+  /** Whether every policy reads it with current_setting(name, true). */
+  missingOk: boolean
+}
+
+async function isolationChecks(db: Database, named: string[] | undefined) {
+  const tables = (named ? await namedTenantTables(db, named) : await discoverTenantTables(db)).filter((t) => t.exists)
+  if (!tables.length) return verdict('warn', 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables')
+  const settingsRead = await tenantSettings(db, tables)
+  const problems: string[] = []
+  const notes: string[] = []
+  const role = db.role
+
+  // A session starts with no tenant: a role or database default would give every task one.
+  for (const s of settingsRead) {
+    const value = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name])
+    if (value) problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${role} RESET ${s.name}`)
+  }
+  for (const s of settingsRead.filter((x) => !x.missingOk))
+    notes.push(`a policy reads ${s.name} without missing_ok (current_setting('${s.name}') raises when it is unset): write current_setting('${s.name}', true)`)
+
+  for (const t of tables) {
+    const name = t.qualifiedName as string
+    // 1. No tenant set: deny by default.
+    const none = await countRows(db, name)
+    if (typeof none === 'string') notes.push(`${name} with no tenant set: ${none}`)
+    else if (none > 0) problems.push(`${name}: ${none} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`)
+    // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it.
+    for (const s of settingsRead) {
+      const stranger = await asTenant(db, s.name, randomUUID(), name)
+      if (typeof stranger === 'string') notes.push(`${name} as a random tenant: ${stranger}`)
+      else if (stranger > 0) problems.push(`${name}: a random tenant (${s.name}) sees ${stranger} existing rows`)
+      const after = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name])
+      if (after) problems.push(`${s.name} is still ${JSON.stringify(after)} after the transaction that set it: it would leak to the next task on this connection`)
+    }
+    // 4. row_security = off must be refused for a role RLS applies to.
+    const bypass = await rowSecurityOff(db, name)
+    if (bypass) problems.push(`${name}: with row_security = off ${role} still reads it — RLS does not apply to ${role} (SUPERUSER, BYPASSRLS, or the owner without FORCE)`)
+  }
+  if (!settingsRead.length) notes.push('no policy reads a tenant setting (current_setting(…)): the random-tenant and leak checks did not run')
+  const checked = `${tables.length} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${tables.map((t) => t.qualifiedName).join(', ')}`
+  if (problems.length) return verdict('fail', [...problems, ...notes, checked].join('\n'))
+  const setting = settingsRead.map((s) => s.name).join(', ')
+  const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`]
+  return notes.length ? verdict('warn', [...notes, ...lines].join('\n')) : verdict('pass', lines.join('\n'))
+}
+
+/** The settings the tables' policies read with current_setting(), and whether with missing_ok. */
+async function tenantSettings(db: Database, tables: TenantTable[]): Promise<Setting[]> {
+  const rows = await db.query<{ expr: string }>(
+    `SELECT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') AS expr
+       FROM pg_policy p WHERE p.polrelid = ANY(SELECT to_regclass(n) FROM unnest($1::text[]) AS n)`,
+    [tables.map((t) => t.qualifiedName)]
+  )
+  const found = new Map<string, boolean>()
+  for (const { expr } of rows) {
+    for (const m of expr.matchAll(/current_setting\('([^']+)'(?:::text)?\s*(,\s*(?:true|'t(?:rue)?'(?:::boolean)?))?\s*\)/g)) {
+      const name = m[1] as string
+      found.set(name, (found.get(name) ?? true) && !!m[2])
+    }
+  }
+  return [...found].map(([name, missingOk]) => ({ name, missingOk }))
+}
+
+async function scalar(db: Database, sql: string, params: unknown[]): Promise<string | null> {
+  const [row] = await db.query<{ v: string | null }>(sql, params)
+  return row?.v ?? null
+}
+
+/** Rows visible, or the error the query raised (a policy without missing_ok raises). */
+async function countRows(db: Database, table: string): Promise<number | string> {
+  try {
+    return Number(await scalar(db, `SELECT count(*)::text AS v FROM ${table}`, []))
+  } catch (err) {
+    return describeDbError(err).message
+  }
+}
+
+async function asTenant(db: Database, setting: string, tenant: string, table: string): Promise<number | string> {
+  await db.query('BEGIN')
+  try {
+    await db.query('SELECT set_config($1, $2, true)', [setting, tenant])
+    return await countRows(db, table)
+  } finally {
+    await db.query('COMMIT').catch(() => db.query('ROLLBACK').catch(() => {}))
+  }
+}
+
+/** Whether the role can still read the table with row_security = off (it must be refused). */
+async function rowSecurityOff(db: Database, table: string): Promise<boolean> {
+  await db.query('BEGIN')
+  try {
+    await db.query('SET LOCAL row_security = off')
+    await db.query(`SELECT 1 FROM ${table} LIMIT 1`)
+    return true
+  } catch {
+    return false
+  } finally {
+    await db.query('ROLLBACK').catch(() => {})
+  }
+}
