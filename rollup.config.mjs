@@ -1,6 +1,6 @@
-// Bundles the action's two entry points (main and post) into dist/ and copies the Python
-// bootstrap next to them: dist/ is what the runner executes, so it must be self-contained.
-import { copyFileSync, mkdirSync } from 'node:fs'
+// Bundles the action's two entry points (main and post) and the CLI into dist/ and copies the
+// Python bootstrap next to them: dist/ is what the runner executes, so it must be self-contained.
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs'
 import commonjs from '@rollup/plugin-commonjs'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import typescript from '@rollup/plugin-typescript'
@@ -10,17 +10,20 @@ const copyBootstrap = {
   writeBundle() {
     mkdirSync('dist', { recursive: true })
     copyFileSync('src/celery/bootstrap.py', 'dist/bootstrap.py')
+    // The CLI is package.json's `bin`: executable, so a clone can run it directly too.
+    chmodSync('dist/cli.js', 0o755)
   }
 }
 
 export default {
-  input: { index: 'src/index.ts', post: 'src/post.ts' },
+  input: { index: 'src/index.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
   output: {
     dir: 'dist',
     format: 'es',
     entryFileNames: '[name].js',
-    // Two entries share one set of modules, so there is exactly one shared chunk.
-    chunkFileNames: 'shared.js',
+    // Modules the entries share go to chunks named after their main module.
+    chunkFileNames: 'shared-[name].js',
+    banner: (chunk) => (chunk.isEntry && chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
     generatedCode: 'es2015'
   },
   // pg keeps an optional, lazy require of pg-native; the action never uses it.

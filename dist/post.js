@@ -1,5 +1,5 @@
 import { appendFileSync, statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { y as getState, S as State, w as warning, z as parentOf, q as info, a as scrubCredentials, A as escapeHtml, f as detailsBlock, p as preBlock, i as isAlive, B as environValue, R as RUN_MARKER_ENV } from './shared.js';
+import { C as getState, S as State, w as warning, D as parentOf, i as info, q as scrubCredentials, E as escapeHtml, j as detailsBlock, p as preBlock, x as isAlive, F as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
 import 'os';
 import 'crypto';
 import 'fs';

@@ -19,7 +19,10 @@ export const Inputs = {
   LogFields: 'log-fields',
   DlqTable: 'dlq-table',
   DlqProbeTask: 'dlq-probe-task',
-  KeepWorker: 'keep-worker'
+  KeepWorker: 'keep-worker',
+  GithubToken: 'github-token',
+  PrComment: 'pr-comment',
+  CheckRun: 'check-run'
 } as const
 export type InputName = (typeof Inputs)[keyof typeof Inputs]
 

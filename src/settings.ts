@@ -45,6 +45,12 @@ export interface Settings {
   dlqProbeTask?: string
   /** Leave the verified worker running for the steps that follow (the post step stops it). */
   keepWorker: boolean
+  /** Token for pull-request feedback (a secret: registered before anything prints). */
+  githubToken?: string
+  /** With a token, on pull_request events: one comment per PR, updated on reruns. */
+  prComment: boolean
+  /** With a token: a check run named `Celery foundation gates` whose conclusion follows the verdict. */
+  checkRun: boolean
 }
 
 export type RawInputs = Partial<Record<InputName, string>>
@@ -68,7 +74,10 @@ export const GATE_OF_INPUT: Record<InputName, GateId> = {
   [Inputs.LogFields]: 'logs',
   [Inputs.DlqTable]: 'dlq',
   [Inputs.DlqProbeTask]: 'dlq',
-  [Inputs.KeepWorker]: 'runtime'
+  [Inputs.KeepWorker]: 'runtime',
+  [Inputs.GithubToken]: 'ci',
+  [Inputs.PrComment]: 'ci',
+  [Inputs.CheckRun]: 'ci'
 }
 
 export class InputError extends Error {
@@ -254,6 +263,13 @@ const parseTenantTables = (v: string): string[] | undefined => {
   return names
 }
 
+/** Never echoed: a token is a secret, so the error says what is wrong without showing it. */
+const parseToken = (v: string): string | undefined => {
+  if (!v) return undefined
+  if (/[\s\u0000-\u001f]/.test(v)) throw new Error('expected a GitHub token (one word, no spaces or line breaks), got a value with whitespace (not shown)')
+  return v
+}
+
 const parseWorkerArgsInput = (v: string): string[] => splitWorkerArgs(v)
 
 const SettingsSchema = z.object({
@@ -274,7 +290,10 @@ const SettingsSchema = z.object({
   [Inputs.LogFields]: field(parseLogFields),
   [Inputs.DlqTable]: field(parseOptionalTable),
   [Inputs.DlqProbeTask]: field(parseOptionalTask),
-  [Inputs.KeepWorker]: field(parseBoolean)
+  [Inputs.KeepWorker]: field(parseBoolean),
+  [Inputs.GithubToken]: field(parseToken),
+  [Inputs.PrComment]: field((v) => parseBoolean(v || 'true')),
+  [Inputs.CheckRun]: field(parseBoolean)
 })
 
 /** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
@@ -309,6 +328,9 @@ export function parseSettings(raw: RawInputs): Settings {
     logFields: s[Inputs.LogFields],
     dlqTable: s[Inputs.DlqTable],
     dlqProbeTask: s[Inputs.DlqProbeTask],
-    keepWorker: s[Inputs.KeepWorker]
+    keepWorker: s[Inputs.KeepWorker],
+    githubToken: s[Inputs.GithubToken],
+    prComment: s[Inputs.PrComment],
+    checkRun: s[Inputs.CheckRun]
   }
 }

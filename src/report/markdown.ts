@@ -21,7 +21,8 @@ import {
   describeInterruption,
   describeReportStatus,
   nameIds,
-  statusBadge
+  statusBadge,
+  statusCell
 } from './status.js'
 
 /** Under GitHub's 1 MiB (1,048,576 bytes) per step, with room for whatever else the step adds. */
@@ -54,10 +55,33 @@ export const REPORT_FINDINGS_SHOWN = 20
 /** UTF-16 units of outside text read for one bounded line: room for escapes the line drops. */
 const ONE_LINE_READ = EVIDENCE_CELL_LINE_CHARS * 8
 
+/**
+ * Which part of the summary to render. `all`: the job summary. `matrix`: its head (title,
+ * verdict, interruption, gate matrix), for a pull-request comment or a check run's summary.
+ * `details`: the rest (failure taxonomy, gate details, worker log, timings, run), for a check
+ * run's text.
+ */
+export type SummarySections = 'all' | 'matrix' | 'details'
+
 export interface SummaryOptions {
   /** The most UTF-8 bytes the summary may take; the result never exceeds it. */
   budgetBytes?: number
+  /** The part to render; `all` by default. */
+  sections?: SummarySections
+  /** How the trim notice names the limit ("GitHub's limit for a check run's text"); by default the budget. */
+  limitName?: string
 }
+
+/** What one call renders, and how its trim notice names it and its limit. */
+interface Frame {
+  sections: SummarySections
+  budgetBytes: number
+  /** "Summary", "Matrix" or "Details": what the notice says was trimmed. */
+  subject: string
+  limit: string
+}
+
+const SECTION_SUBJECTS: Readonly<Record<SummarySections, string>> = { all: 'Summary', matrix: 'Matrix', details: 'Details' }
 
 /** What the summary leaves out to fit its budget. */
 interface Cuts {
@@ -126,15 +150,16 @@ interface RuleView {
   examples: TaxonomyEntry[]
 }
 
-// The order is the priority: what a reviewer misses least goes first.
-const TRIM_STEPS: readonly TrimStep[] = [
-  shortenWorkerLog,
-  omitGateDetails,
-  omitting('runOmitted'),
-  shortenTaxonomyTable,
-  omitting('remediationOmitted'),
-  truncateOutsideText,
-  dropTrailingGates
+// The order is the priority: what a reviewer misses least goes first. Each step cuts in one
+// part, and only the steps for the parts being rendered run: a cut elsewhere frees no room.
+const TRIM_STEPS: ReadonlyArray<{ part: Exclude<SummarySections, 'all'>; trim: TrimStep }> = [
+  { part: 'details', trim: shortenWorkerLog },
+  { part: 'details', trim: omitGateDetails },
+  { part: 'details', trim: omitting('runOmitted') },
+  { part: 'details', trim: shortenTaxonomyTable },
+  { part: 'details', trim: omitting('remediationOmitted') },
+  { part: 'matrix', trim: truncateOutsideText },
+  { part: 'matrix', trim: dropTrailingGates }
 ]
 
 /** Points in time, in ms since the run started; listed in the order they happened. */
@@ -156,32 +181,44 @@ const STOP_DESCRIPTIONS: Readonly<Record<NonNullable<WorkerInfo['stop']>['how'],
   'not-started': 'never started; checked in'
 }
 
-/** The job summary in GitHub-flavoured markdown, at most `budgetBytes` of UTF-8. */
+/** The job summary (or the part of it `sections` names) in GitHub-flavoured markdown, at most `budgetBytes` of UTF-8. */
 export function renderSummary(report: RunReport, options: SummaryOptions = {}): string {
-  const budgetBytes = options.budgetBytes ?? DEFAULT_SUMMARY_BUDGET_BYTES
-  if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
-    throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`)
-  }
+  const frame = frameOf(options)
   const summary: Summary = { report, gates: report.gates.map(viewGate) }
   if (report.tests !== undefined) summary.tests = viewTests(report.tests)
   const parts = summaryParts(summary)
   const blocks = function* (cuts: Cuts): Generator<Block> {
-    yield* summaryBlocks(summary, parts, cuts)
-    yield* trimNotice(leftOut(summary, cuts), budgetBytes)
+    yield* summaryBlocks(summary, parts, cuts, frame.sections)
+    yield* trimNotice(leftOut(summary, cuts), frame)
   }
-  const fits = (cuts: Cuts): boolean => fitsInBytes(textPieces(blocks(cuts)), budgetBytes)
+  const fits = (cuts: Cuts): boolean => fitsInBytes(textPieces(blocks(cuts)), frame.budgetBytes)
 
   let cuts = NOTHING_LEFT_OUT
   const applied: TrimStep[] = []
-  for (const trim of TRIM_STEPS) {
+  for (const { part, trim } of TRIM_STEPS) {
     if (fits(cuts)) break
+    if (!rendersPart(frame.sections, part)) continue
     cuts = trim(summary, cuts, fits)
     applied.push(trim)
   }
   // A later cut can free more room than the earlier ones needed to take (a huge traceback
   // makes the whole log go first): give it back, to the most valuable content first.
   for (const trim of applied.slice(0, -1).reverse()) cuts = trim(summary, cuts, fits)
-  return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(summary, parts, cuts, budgetBytes)
+  return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(summary, parts, cuts, frame)
+}
+
+function frameOf({ budgetBytes = DEFAULT_SUMMARY_BUDGET_BYTES, sections = 'all', limitName }: SummaryOptions): Frame {
+  if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
+    throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`)
+  }
+  const limit =
+    limitName ??
+    (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount(budgetBytes)} bytes`)
+  return { sections, budgetBytes, subject: SECTION_SUBJECTS[sections], limit }
+}
+
+function rendersPart(sections: SummarySections, part: Exclude<SummarySections, 'all'>): boolean {
+  return sections === 'all' || sections === part
 }
 
 function viewGate(gate: GateResult): GateView {
@@ -208,7 +245,7 @@ function boundEvidence(evidence: string): { text: string; shortened: boolean } {
 }
 
 /** At most `maxCharacters` code points of `text`; `…` replaces what is cut. */
-function clipCharacters(text: string, maxCharacters: number): string {
+export function clipCharacters(text: string, maxCharacters: number): string {
   if (sliceEnd(text, maxCharacters) === text.length) return text
   return `${text.slice(0, sliceEnd(text, maxCharacters - 1)).trimEnd()}…`
 }
@@ -266,7 +303,13 @@ function summaryParts({ report, tests }: Summary): SummaryParts {
   }
 }
 
-function* summaryBlocks({ report, gates, tests }: Summary, parts: SummaryParts, cuts: Cuts): Generator<Block> {
+function* summaryBlocks(summary: Summary, parts: SummaryParts, cuts: Cuts, sections: SummarySections): Generator<Block> {
+  if (rendersPart(sections, 'matrix')) yield* matrixBlocks(summary, parts, cuts)
+  if (rendersPart(sections, 'details')) yield* detailBlocks(summary, parts, cuts)
+}
+
+/** The head: what a reviewer reads first, and all that a pull-request comment shows. */
+function* matrixBlocks({ gates }: Summary, parts: SummaryParts, cuts: Cuts): Generator<Block> {
   yield [`## ${SUMMARY_TITLE}`]
   yield [parts.verdict()]
   const interruption = parts.interruption(cuts.outsideTextBytes)
@@ -275,6 +318,10 @@ function* summaryBlocks({ report, gates, tests }: Summary, parts: SummaryParts, 
   if (shownGates.length > 0) {
     yield lazyTable(['Gate', 'Description', 'Status', 'Evidence'], shownGates, parts.gateRow(cuts.outsideTextBytes))
   }
+}
+
+/** Everything after the matrix: the failure taxonomy, each gate's details, the worker log, timings and the run. */
+function* detailBlocks({ report, gates, tests }: Summary, parts: SummaryParts, cuts: Cuts): Generator<Block> {
   if (tests !== undefined && parts.tests !== undefined) yield* testsBlocks(tests, parts.tests, cuts)
   for (const [index, gate] of gates.entries()) {
     if (gate.hasSection && !cuts.detailsOmitted.has(index)) yield [parts.gateDetails(gate)]
@@ -353,7 +400,7 @@ function gateRow({ gate, cellEvidence }: GateView, evidenceBytes: number | undef
   return tableRow([
     `**${escapeTableCell(gate.title)}** ${inlineCode(gate.id)}`,
     inlineMarkdown(gate.description),
-    statusBadge(gate.status),
+    statusCell(gate.status),
     inlineMarkdown(capText(cellEvidence, evidenceBytes)) || '—'
   ])
 }
@@ -784,15 +831,15 @@ function largestFitting(max: number, fitsWith: (n: number) => boolean): number |
 }
 
 /** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
-function keepLeadingBlocks(summary: Summary, parts: SummaryParts, cuts: Cuts, budgetBytes: number): string {
-  const notice = trimNotice([...leftOut(summary, cuts), 'the rest of the summary'], budgetBytes)
+function keepLeadingBlocks(summary: Summary, parts: SummaryParts, cuts: Cuts, frame: Frame): string {
+  const notice = trimNotice([...leftOut(summary, cuts), `the rest of the ${frame.subject.toLowerCase()}`], frame)
   const kept: Block[] = []
-  for (const block of summaryBlocks(summary, parts, cuts)) {
+  for (const block of summaryBlocks(summary, parts, cuts, frame.sections)) {
     const lines = [...block]
-    if (!fitsInBytes(textPieces([...kept, lines, ...notice]), budgetBytes)) break
+    if (!fitsInBytes(textPieces([...kept, lines, ...notice]), frame.budgetBytes)) break
     kept.push(lines)
   }
-  return truncateUtf8(joinBlocks([...kept, ...notice]), budgetBytes)
+  return truncateUtf8(joinBlocks([...kept, ...notice]), frame.budgetBytes)
 }
 
 /** What the cuts leave out, one phrase each, for the notice at the end of the summary. */
@@ -827,11 +874,7 @@ function leftOut({ report, tests }: Summary, cuts: Cuts): string[] {
   return phrases
 }
 
-function trimNotice(phrases: readonly string[], budgetBytes: number): Block[] {
+function trimNotice(phrases: readonly string[], { subject, limit }: Frame): Block[] {
   if (phrases.length === 0) return []
-  const limit =
-    budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES
-      ? "GitHub's 1 MiB limit"
-      : `a budget of ${formatCount(budgetBytes)} bytes`
-  return [[`_Summary trimmed to fit ${limit}: ${phrases.join('; ')}._`]]
+  return [[`_${subject} trimmed to fit ${limit}: ${phrases.join('; ')}._`]]
 }

@@ -72,7 +72,8 @@ export interface RunReport {
   ping?: { task: string; taskId: string; status?: string; result?: string; roundTripMs?: number }
   /** The pings sent through the app's own queues (queues gate) and the dlq probe task. */
   extraPings?: Array<{ purpose: 'queue' | 'probe'; queue: string; task: string; taskId: string; status?: string; worker?: string }>
-  importError?: { type: string; message: string; traceback: string }
+  /** The bootstrap's import-error event as it came (`event` and the seconds the import took included). */
+  importError?: { type: string; message: string; traceback: string; event?: 'import-error'; seconds?: number }
   versions: VersionsInfo
   timings: Timings
   /** The JUnit reports given in `junit`, each failing test classified (the failure taxonomy). */

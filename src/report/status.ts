@@ -36,6 +36,15 @@ export function statusBadge(status: GateStatus): string {
   return `${emoji} ${label}`
 }
 
+/**
+ * The status in a table cell: a no-break space keeps emoji and label on one line when a wide
+ * table squeezes the column (checked in Chromium: test/integration/summary-page.test.ts).
+ */
+export function statusCell(status: GateStatus): string {
+  const { emoji, label } = STATUS_PRESENTATION[status]
+  return `${emoji}\u00a0${label}`
+}
+
 /** The status for terminals without emoji: `PASS`. */
 export function statusLabel(status: GateStatus): string {
   return STATUS_PRESENTATION[status].label

@@ -1,5 +1,6 @@
 // The gate matrix as plain text for the Actions log or a terminal: no markdown, no colours, no
 // emoji, one line per gate. The summary carries the full evidence; this is the glance.
+import type { GateStatus } from '../constants.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { RunReport } from './model.js'
 import { stripControlCharacters } from './escape.js'
@@ -14,10 +15,18 @@ const COLUMN_GAP = '  '
  * Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early), then
  * the tests' verdict and their failures by category.
  */
-export function renderMatrixText(report: RunReport): string {
+export function renderMatrixText(report: RunReport, options: MatrixTextOptions = {}): string {
+  const style = options.styleStatus ?? ((_status: GateStatus, text: string) => text)
   const rows = report.gates.map((gate) => [clip(gate.id), statusLabel(gate.status), clip(gate.evidence)])
-  const matrix = rows.length === 0 ? [] : alignColumns([['Gate', 'Status', 'Evidence'], ...rows])
-  const verdict = `Verdict: ${statusLabel(report.verdict)} — ${describeGateOutcome(report.gates, clip)}.`
+  const statuses = [undefined, ...report.gates.map((gate) => gate.status)]
+  const matrix =
+    rows.length === 0
+      ? []
+      : alignColumns([['Gate', 'Status', 'Evidence'], ...rows], (row, column, text) => {
+          const status = statuses[row]
+          return column === 1 && status !== undefined ? style(status, text) : text
+        })
+  const verdict = `Verdict: ${style(report.verdict, statusLabel(report.verdict))} — ${describeGateOutcome(report.gates, clip)}.`
   const { interrupted } = report
   const interruption =
     interrupted === undefined
@@ -49,17 +58,28 @@ function clip(text: string): string {
   return clipToFirstLine(text, TEXT_WIDTH)
 }
 
+export interface MatrixTextOptions {
+  /**
+   * Decorates a status once the columns are aligned (a terminal colours it): the text passed in
+   * is already padded, so escape codes added here cannot shift the columns.
+   */
+  styleStatus?: (status: GateStatus, text: string) => string
+}
+
 /** Pads every column but the last to its widest cell, so the last needs no trailing spaces. */
-function alignColumns(rows: ReadonlyArray<readonly string[]>): string[] {
+function alignColumns(
+  rows: ReadonlyArray<readonly string[]>,
+  decorate: (row: number, column: number, text: string) => string = (_row, _column, text) => text
+): string[] {
   const widths: number[] = []
   for (const row of rows) {
     row.forEach((cell, column) => {
       widths[column] = Math.max(widths[column] ?? 0, displayWidth(cell))
     })
   }
-  return rows.map((row) =>
+  return rows.map((row, index) =>
     row
-      .map((cell, column) => (column === row.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0)))
+      .map((cell, column) => decorate(index, column, column === row.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0)))
       .join(COLUMN_GAP)
       .trimEnd()
   )

@@ -1,14 +1,25 @@
 // Where a finished report goes on a runner: the job summary, the step outputs and a JSON file.
 // Writes are synchronous so they also work from a signal handler that must finish before the
 // runner kills the process, and everything passes through the secret registry one last time.
+import { randomUUID } from 'node:crypto'
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import * as core from '@actions/core'
-import { Outputs } from '../constants.js'
+import { Outputs, TOOL_NAME } from '../constants.js'
+import { stripControlCharacters } from '../report/escape.js'
 import { renderSummary } from '../report/markdown.js'
-import type { RunReport } from '../report/model.js'
+import type { GateResult, RunReport } from '../report/model.js'
+import { statusLabel } from '../report/status.js'
+import { renderMatrixText } from '../report/text.js'
+import { workflowFile } from '../github/workflow.js'
 import type { SecretRegistry } from '../secrets.js'
+import type { Settings } from '../settings.js'
+
+/** GitHub shows at most 10 error annotations per step; the rest would be dropped silently. */
+const MAX_ERROR_ANNOTATIONS = 10
+/** Lines of the worker's log repeated in the step's log (the summary and the report have more). */
+const LOG_TAIL_LINES = 60
 
 export interface ReportSink {
   /** Writes the report once; later calls do nothing. */
@@ -36,6 +47,14 @@ export function reportPathFor(runId: string): string {
   return path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates', runId, 'report.json')
 }
 
+/** Writes the JSON report (redacted) where `reportPathFor` says; returns its path. Throws on failure. */
+export function writeReportFile(report: RunReport, redact: (text: string) => string): string {
+  const reportPath = reportPathFor(report.runId)
+  mkdirSync(path.dirname(reportPath), { recursive: true })
+  writeFileSync(reportPath, redact(JSON.stringify(report, null, 2)) + '\n')
+  return reportPath
+}
+
 export class ActionsSink implements ReportSink {
   private written = false
 
@@ -48,8 +67,7 @@ export class ActionsSink implements ReportSink {
     const reportPath = reportPathFor(report.runId)
     const problems: string[] = []
     try {
-      mkdirSync(path.dirname(reportPath), { recursive: true })
-      writeFileSync(reportPath, redact(JSON.stringify(report, null, 2)) + '\n')
+      writeReportFile(report, redact)
     } catch (err) {
       problems.push(`report file ${reportPath}: ${(err as Error).message}`)
     }
@@ -82,4 +100,57 @@ export class ActionsSink implements ReportSink {
     // Each sink is independent: one that cannot be written must not cost the others.
     for (const p of problems) core.warning(`Could not write the ${p}`)
   }
+}
+
+/** One line per gate as it ends, so the step's log shows progress. */
+export function logGateLine(result: GateResult): void {
+  core.info(neutralizeCommands(`${statusLabel(result.status).padEnd(7)} ${result.id}: ${result.evidence.split('\n')[0]}`))
+}
+
+/** The matrix as text and the end of the worker's log, in the step's log. */
+export function logFinishedRun(report: RunReport): void {
+  core.info('')
+  core.info(renderMatrixText(report))
+  const tail = report.worker?.logTail ?? []
+  if (!tail.length) return
+  core.startGroup(`Worker log (last ${Math.min(tail.length, LOG_TAIL_LINES)} lines; full log: ${report.worker?.logFile ?? 'n/a'})`)
+  // The worker's output is outside text: a line starting with `::` must not become a workflow
+  // command (set an output, add a mask, stop the log …), so the runner is told to ignore them.
+  const token = randomUUID()
+  core.info(`::stop-commands::${token}`)
+  for (const line of tail.slice(-LOG_TAIL_LINES)) core.info(line)
+  core.info(`::${token}::`)
+  core.endGroup()
+}
+
+/**
+ * One error annotation per failed gate, with its evidence, so a failure shows on the run's
+ * overview and — on the workflow file, when the run knows it — in the pull request's files view.
+ */
+export function annotateFailures(report: RunReport, secrets: SecretRegistry, env: NodeJS.ProcessEnv = process.env): void {
+  const failed = report.gates.filter((g) => g.status === 'fail')
+  const file = workflowFile(env)
+  const shown = failed.length > MAX_ERROR_ANNOTATIONS ? failed.slice(0, MAX_ERROR_ANNOTATIONS - 1) : failed
+  for (const gate of shown) {
+    core.error(secrets.redact(gate.evidence), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) })
+  }
+  if (shown.length < failed.length) {
+    const rest = failed.slice(shown.length).map((g) => g.id)
+    core.error(`${rest.length} more gates failed: ${rest.join(', ')} (see the job summary)`, { title: 'More Celery foundation gates failed' })
+  }
+}
+
+/**
+ * The hidden marker that finds this step's pull-request comment again on a rerun: one comment per
+ * app and directory, so two gate steps in one workflow (two services) keep one comment each.
+ */
+export function feedbackMarker(settings: Pick<Settings, 'app' | 'workingDirectory'>, env: NodeJS.ProcessEnv = process.env): string {
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd()
+  const dir = path.relative(workspace, settings.workingDirectory) || '.'
+  return `${TOOL_NAME}:${settings.app}@${dir}`
+}
+
+/** One line of outside text for the log: no control characters, no workflow command. */
+function neutralizeCommands(line: string): string {
+  return stripControlCharacters(line).replace(/^(\s*)::/, '$1: :')
 }

@@ -138,21 +138,24 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   clearTimeout(killer)
   const outputs = parseFileCommands(readFileSync(files.output, 'utf8'))
   const state = parseFileCommands(readFileSync(files.state, 'utf8'))
-  const reportText = outputs.report && existsSync(outputs.report) ? readFileSync(outputs.report, 'utf8') : ''
+  return stepResult(files, { code, signal, stdout, stderr, outputs, state, durationMs: performance.now() - started })
+}
+
+/** A finished step as the tests read it: what it printed and set, plus the files it wrote. */
+export function stepResult(
+  files: StepFiles,
+  step: Pick<ActionResult, 'code' | 'signal' | 'stdout' | 'stderr' | 'outputs' | 'state' | 'durationMs'>
+): ActionResult {
+  const reportPath = step.outputs.report
+  const reportText = reportPath && existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : ''
   const report = reportText ? (JSON.parse(reportText) as RunReport) : undefined
   const logFile = report?.worker?.logFile
   return {
-    code,
-    signal,
-    stdout,
-    stderr,
-    outputs,
+    ...step,
     summary: readFileSync(files.summary, 'utf8'),
-    state,
     report,
     reportText,
     workerLog: logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8') : '',
-    durationMs: performance.now() - started,
     runnerTemp: files.runnerTemp
   }
 }

@@ -53,6 +53,9 @@ function splitCells(line: string): string[] {
   return cells
 }
 
+/** Between a status's emoji and its label in the matrix (statusCell). */
+const NBSP = '\u00a0'
+
 function matrixRows(markdown: string): string[][] {
   return tableRows(markdown, MATRIX_HEADER)
 }
@@ -164,8 +167,8 @@ describe('renderSummary: layout', () => {
     // Each row shows its own gate's status: the real run passed all but what it skipped.
     const { gates } = loadReportFixture('all-pass')
     expect(gates.every((gate) => gate.status === 'pass' || gate.status === 'skip')).toBe(true)
-    expect(rows.map((cells) => cells[2])).toEqual(gates.map((gate) => GATE_BADGES[gate.status]))
-    expect(rows.map((cells) => cells[2])).toContain('✅ PASS')
+    expect(rows.map((cells) => cells[2])).toEqual(gates.map((gate) => GATE_BADGES[gate.status].replace(' ', NBSP)))
+    expect(rows.map((cells) => cells[2])).toContain(`✅${NBSP}PASS`)
   })
 
   it('joins evidence lines with <br>', () => {
@@ -213,16 +216,16 @@ describe('renderSummary: layout', () => {
     expect(detailsSection(markdown, 'Runtime')).toBeUndefined()
   })
 
-  it('shows every status with its badge', () => {
+  it('shows every status with its badge, held on one line by a no-break space', () => {
     const report = reportWith({
       gates: passingGates(),
       gateChanges: { import: { status: 'fail' }, 'broker-config': { status: 'warn' }, runtime: { status: 'skip' } }
     })
     expect(matrixRows(renderSummary(report)).map((cells) => cells[2])).toEqual([
-      '❌ FAIL',
-      '⚠️ MIXED',
-      '⏭️ SKIPPED',
-      ...Array(GATE_IDS.length - 3).fill('✅ PASS')
+      `❌${NBSP}FAIL`,
+      `⚠️${NBSP}MIXED`,
+      `⏭️${NBSP}SKIPPED`,
+      ...Array(GATE_IDS.length - 3).fill(`✅${NBSP}PASS`)
     ])
   })
 

@@ -67,7 +67,10 @@ describe('parseSettings defaults', () => {
       logFields: ['level', 'logger', 'message'],
       dlqTable: undefined,
       dlqProbeTask: undefined,
-      keepWorker: false
+      keepWorker: false,
+      githubToken: undefined,
+      prComment: true,
+      checkRun: false
     })
   })
 
@@ -318,5 +321,20 @@ describe('GATE_OF_INPUT', () => {
     expect(GATE_OF_INPUT[Inputs.DatabaseUrl]).toBe('db-access')
     expect(GATE_OF_INPUT[Inputs.ExpectedRole]).toBe('rls-role')
     expect(GATE_OF_INPUT[Inputs.Timeout]).toBe('runtime')
+  })
+})
+
+describe('pull-request feedback inputs', () => {
+  it('keeps the token, comments by default and creates a check run only when asked', () => {
+    const s = parseSettings({ ...APP, [Inputs.GithubToken]: ' ghs_abc123 ', [Inputs.CheckRun]: 'true' })
+    expect([s.githubToken, s.prComment, s.checkRun]).toEqual(['ghs_abc123', true, true])
+    expect(parseSettings({ ...APP, [Inputs.PrComment]: 'false' }).prComment).toBe(false)
+  })
+
+  it('rejects a token with whitespace without echoing it', () => {
+    const message = rejection({ ...APP, [Inputs.GithubToken]: 'ghs_secret value' }, Inputs.GithubToken)
+    expect(message).not.toContain('ghs_secret')
+    expect(GATE_OF_INPUT[Inputs.GithubToken]).toBe('ci')
+    expect(rejection({ ...APP, [Inputs.CheckRun]: 'yes' }, Inputs.CheckRun)).toContain('expected true or false, got "yes"')
   })
 })

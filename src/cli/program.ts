@@ -1,0 +1,152 @@
+// `celery-foundation-gates`: the action's engine in a terminal. The same inputs as flags, the
+// same validation, the same gates and report; live progress on stderr, the matrix (or --json,
+// the report) on stdout, and an exit code that follows --fail-on.
+import { writeFileSync } from 'node:fs'
+import type { Writable } from 'node:stream'
+import { Command, Option } from 'commander'
+import { TOOL_NAME, type InputName } from '../constants.js'
+import { publishFeedback } from '../github/feedback.js'
+import { ACTION_VERSION } from '../report/build.js'
+import { renderSummary } from '../report/markdown.js'
+import type { RunReport } from '../report/model.js'
+import { renderMatrixText } from '../report/text.js'
+import { runSession, type SessionHost } from '../run/session.js'
+import { SecretRegistry } from '../secrets.js'
+import { feedbackMarker, writeReportFile } from '../sinks/actions.js'
+import { INPUT_FLAGS, rawInputsFromFlags } from './flags.js'
+import { TerminalProgress, isInteractive, paintStatus } from './terminal.js'
+
+export const ExitCode = {
+  Pass: 0,
+  /** A gate failed, or tests under --fail-on any, or the run crashed. */
+  Fail: 1,
+  /** A flag is missing or wrong: nothing was run. */
+  Usage: 2,
+  /** Interrupted (Ctrl-C): 128 + SIGINT, as shells report it. */
+  Cancelled: 130
+} as const
+
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean }
+  env: NodeJS.ProcessEnv
+}
+
+interface CliOptions {
+  json?: boolean
+  summaryFile?: string
+  [flag: string]: unknown
+}
+
+export function buildProgram(): Command {
+  const program = new Command(TOOL_NAME)
+    .description(
+      "Proves a Celery app's PostgreSQL foundation works: boots its real worker, pings it through the broker tables, checks DSNs, tables, privileges, roles and row-level security, and prints the gate matrix."
+    )
+    .version(ACTION_VERSION)
+    .helpOption('-h, --help', 'show this help')
+    .showHelpAfterError('(run with --help for every flag)')
+    .allowExcessArguments(false)
+  for (const [input, flag] of Object.entries(INPUT_FLAGS) as Array<[InputName, (typeof INPUT_FLAGS)[InputName]]>) {
+    const help = flag.default !== undefined && flag.value ? `${flag.help} (default: ${flag.default})` : flag.help
+    // A switch that is on by default is turned off with --no-<name>.
+    const spec = flag.value ? `--${input} <${flag.value}>` : flag.default === 'true' ? `--no-${input}` : `--${input}`
+    program.addOption(new Option(spec, help))
+  }
+  program
+    .option('--json', 'print the JSON report on stdout (the same report, and schema, as the action\'s `report` output); progress stays on stderr')
+    .option('--summary-file <path>', 'also write the markdown summary (what the action puts in the job summary) to this file')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 the gates pass under --fail-on, 1 they do not (or the run crashed),
+2 a flag is missing or wrong, 130 interrupted (Ctrl-C stops the worker first).
+
+Example:
+  npx ${TOOL_NAME} --app app.celery_app --working-directory examples/tenant-app \\
+    --python .venv/celery-5.7/bin/python --junit reports/junit.xml`
+    )
+  return program
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const program = buildProgram()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+  try {
+    program.parse([...argv], { from: 'user' })
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode
+    // --help and --version end here too, with exit code 0.
+    return code === 0 ? ExitCode.Pass : ExitCode.Usage
+  }
+  const options = program.opts<CliOptions>()
+  const secrets = new SecretRegistry()
+  const redact = (text: string): string => secrets.redact(text)
+  const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env))
+  let written: RunReport | undefined
+  const host: SessionHost = {
+    info: (line) => progress.info(line),
+    warning: (message) => progress.warning(message),
+    gateStarted: (gate) => progress.gateStarted(gate),
+    gateEnded: (result) => progress.gateEnded(result),
+    workerKept({ nodeName, pid }) {
+      progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: kill -TERM -${pid}` : ''}`)
+    },
+    finish(report) {
+      progress.stop()
+      written = report
+      writeResults(report, options, io, redact)
+    },
+    exitNow(message) {
+      io.stderr.write(`${message}\n`)
+      process.exit(ExitCode.Cancelled)
+    }
+  }
+  const { report, settings, failure, inputError } = await runSession(rawInputsFromFlags(options), host, secrets)
+  if (settings?.githubToken) {
+    await publishFeedback(
+      report,
+      { token: settings.githubToken, prComment: settings.prComment, checkRun: settings.checkRun, marker: feedbackMarker(settings, io.env), redact },
+      { info: (m) => progress.info(m), warning: (m) => progress.warning(m) },
+      io.env
+    )
+  }
+  if (inputError) {
+    io.stderr.write(`${TOOL_NAME}: ${redact(failure ?? 'invalid input')}\n(run with --help for every flag)\n`)
+    return ExitCode.Usage
+  }
+  if (written?.interrupted?.kind === 'cancelled') return ExitCode.Cancelled
+  if (failure) io.stderr.write(`${redact(failure)}\n`)
+  return failure ? ExitCode.Fail : ExitCode.Pass
+}
+
+/** The report's files and stdout: synchronous, as it may run from a signal handler. */
+function writeResults(report: RunReport, options: CliOptions, io: CliIo, redact: (text: string) => string): void {
+  const problems: string[] = []
+  let reportPath: string | undefined
+  try {
+    reportPath = writeReportFile(report, redact)
+  } catch (err) {
+    problems.push(`report file: ${(err as Error).message}`)
+  }
+  if (options.summaryFile) {
+    try {
+      writeFileSync(options.summaryFile, redact(renderSummary(report)))
+    } catch (err) {
+      problems.push(`summary file ${options.summaryFile}: ${(err as Error).message}`)
+    }
+  }
+  const matrix = redact(renderMatrixText(report, { styleStatus: paintStatus }))
+  if (options.json) {
+    io.stdout.write(redact(JSON.stringify(report, null, 2)) + '\n')
+    io.stderr.write(`\n${matrix}\n`)
+  } else {
+    io.stdout.write(`\n${matrix}\n`)
+  }
+  if (reportPath) io.stderr.write(`Report: ${reportPath}\n`)
+  if (options.summaryFile && !problems.some((p) => p.startsWith('summary'))) io.stderr.write(`Summary: ${options.summaryFile}\n`)
+  for (const p of problems) io.stderr.write(`warning: could not write the ${p}\n`)
+}

@@ -1,0 +1,177 @@
+// One run of the gates, whoever asked for it — the action's main step or the CLI: raw inputs →
+// settings → gates → report. What differs between the two (where lines, the summary and the
+// report go; how a secret is masked; what "exit now" means) is the host's business. Whatever
+// happens — an input error, a cancellation, a crash — the host is handed a report to write.
+import { Inputs } from '../constants.js'
+import { parseDsn } from '../db/dsn.js'
+import { errorLine, runGates } from '../engine.js'
+import type { Gate } from '../gates/gate.js'
+import { ALL_GATES, selectGates } from '../gates/index.js'
+import { onCancellation } from '../lifecycle.js'
+import { addPingFacts, buildReport, type ReportInput } from '../report/build.js'
+import type { GateResult, RunReport } from '../report/model.js'
+import type { SecretRegistry } from '../secrets.js'
+import { GATE_OF_INPUT, InputError, parseSettings, type RawInputs, type Settings } from '../settings.js'
+import { RunFacts, newRunIds, type TraceCleanup } from './facts.js'
+
+/** Warm-shutdown bounds: see stopGrace. */
+const CANCEL_GRACE_MS = 4000
+const HEALTHY_STOP_GRACE_MS = 10_000
+const BROKEN_STOP_GRACE_MS = 2000
+
+export interface SessionHost {
+  info(line: string): void
+  warning(message: string): void
+  gateStarted?(gate: Gate): void
+  gateEnded(result: GateResult): void
+  /** The worker is up: the action saves its pid for the post step. */
+  workerSpawned?(pid: number, runId: string): void
+  /** The verified worker keeps running (keep-worker); its output goes to `outputFile`. */
+  workerKept?(kept: { outputFile: string; nodeName: string; pid?: number }): void
+  /** Writes the finished report. Synchronous: it may have to run inside a signal handler. */
+  finish(report: RunReport): void
+  /** A second signal: the report is written, the worker killed; end the process now. */
+  exitNow(message: string): never
+}
+
+export interface SessionOutcome {
+  report: RunReport
+  /** Undefined when the inputs were rejected. */
+  settings?: Settings
+  /** Why the run fails — a bad input, an interruption, or a failure under `fail-on` — if it does. */
+  failure?: string
+  /** The input was rejected: the caller may want another exit code than for a red gate. */
+  inputError?: boolean
+}
+
+type Base = Pick<ReportInput, 'gates' | 'startedAt' | 'startedMs' | 'failOn'>
+
+/**
+ * `secrets` is the caller's, so that what it prints and writes (summary, outputs, JSON) goes
+ * through the same registry; it masks on the host (core.setSecret on a runner) as it learns.
+ */
+export async function runSession(raw: RawInputs, host: SessionHost, secrets: SecretRegistry): Promise<SessionOutcome> {
+  const base: Base = { gates: ALL_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' }
+  const done = (report: RunReport, rest: Omit<SessionOutcome, 'report'>): SessionOutcome => {
+    host.finish(report)
+    return { report, ...rest }
+  }
+  try {
+    // Before anything can print them: the DSN given as input, its password, the GitHub token.
+    secrets.addExact(raw[Inputs.DatabaseUrl])
+    secrets.add(parseDsn(raw[Inputs.DatabaseUrl] ?? '')?.password)
+    secrets.addExact(raw[Inputs.GithubToken]?.trim())
+    base.failOn = raw[Inputs.FailOn] || 'foundation'
+    let settings: Settings
+    try {
+      settings = parseSettings(raw)
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err
+      const message = secrets.redact(err.message)
+      const interrupted = { kind: 'input-error' as const, message }
+      const report = buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] })
+      return done(report, { failure: message, inputError: true })
+    }
+    // Only the gates asked for are run and shown; a gate turned off never blocks another.
+    const { report, failure } = await runGatesAndReport(settings, secrets, host, { ...base, gates: selectGates(settings.gates) })
+    return { report, settings, failure }
+  } catch (err) {
+    // Last line of defence: a bug must still leave a summary that says so.
+    const message = secrets.redact(`the action crashed: ${errorLine(err)}`)
+    return done(buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message })
+  }
+}
+
+async function runGatesAndReport(
+  settings: Settings,
+  secrets: SecretRegistry,
+  host: SessionHost,
+  base: Base
+): Promise<{ report: RunReport; failure?: string }> {
+  const facts = new RunFacts(settings, secrets, { onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId) })
+  const results: GateResult[] = []
+  const reportInput = (extra: Partial<ReportInput>): ReportInput => ({
+    ...base,
+    results,
+    runId: facts.ids.runId,
+    failOn: settings.failOn,
+    settings,
+    facts,
+    ...extra
+  })
+  let cancelled: NodeJS.Signals | undefined
+  const stopListening = onCancellation({
+    cancel(signal) {
+      cancelled = signal
+      host.warning(`Received ${signal}: stopping the worker and writing the summary`)
+      facts.cancel()
+    },
+    hurry(signal) {
+      // No time for a warm shutdown: kill the worker group and write what we have, synchronously.
+      facts.worker?.killNow()
+      host.finish(buildReport(reportInput({ interrupted: { kind: 'cancelled', message: `cancelled by ${signal}` } })))
+      host.exitNow(`Cancelled by ${signal}`)
+    }
+  })
+
+  let crash: unknown
+  let cleanup: TraceCleanup | undefined
+  facts.start()
+  try {
+    await runGates(base.gates, settings, facts, {
+      onGateStart: (gate) => host.gateStarted?.(gate),
+      onGateEnd: (r) => {
+        results.push(r)
+        host.gateEnded(r)
+      }
+    })
+  } catch (err) {
+    crash = err
+  }
+  const gatesMs = Math.round(performance.now() - base.startedMs)
+  // A worker is kept for the job only once it proved itself: a broken one is stopped as usual.
+  const keep = settings.keepWorker && !cancelled && !crash && results.find((r) => r.id === 'runtime')?.status === 'pass'
+  try {
+    if (keep) {
+      const kept = await facts.keep()
+      cleanup = kept.cleanup
+      if (kept.outputFile) host.workerKept?.({ outputFile: kept.outputFile, nodeName: facts.ids.nodeName, pid: facts.worker?.pid })
+    } else cleanup = await facts.close(stopGrace(cancelled, results))
+  } catch (err) {
+    crash ??= err
+  }
+  const workerStopMs = Math.round(performance.now() - base.startedMs)
+  const interrupted: RunReport['interrupted'] = cancelled
+    ? { kind: 'cancelled', message: `cancelled by ${cancelled}` }
+    : crash
+      ? { kind: 'crash', message: secrets.redact(`the action crashed: ${errorLine(crash)}`) }
+      : undefined
+  const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }))
+  await addPingFacts(report, facts).catch(() => {})
+  host.finish(report)
+  stopListening()
+  return { report, failure: interrupted?.message ?? stepFailure(report, settings) }
+}
+
+/** Why the step fails under `fail-on`, or undefined when it passes. */
+export function stepFailure(report: RunReport, settings: Pick<Settings, 'failOn'>): string | undefined {
+  if (settings.failOn === 'never') return undefined
+  const failed = report.gates.filter((g) => g.foundation && g.status === 'fail').map((g) => g.id)
+  if (failed.length) return `Celery foundation gates failed: ${failed.join(', ')} (see the job summary)`
+  const tests = report.tests
+  if (settings.failOn !== 'any' || !tests) return undefined
+  if (tests.failed) return `${tests.failed} test${tests.failed > 1 ? 's' : ''} failed: ${tests.verdict}`
+  const unread = tests.files.filter((f) => f.status !== 'ok').length + tests.unmatched.length
+  if (unread || !tests.files.length) return `fail-on: any, but ${unread || 'no'} test report${unread === 1 ? '' : 's'} could not be read (see the job summary)`
+  return undefined
+}
+
+/**
+ * How long the worker gets for its warm shutdown before it is killed: a worker that answered gets
+ * the full bound (Celery 5.7 needs 4–5 s even when idle); one that never worked only needs to
+ * release its connections, and a cancelled run must finish inside the runner's 7.5 s window.
+ */
+function stopGrace(cancelled: NodeJS.Signals | undefined, results: GateResult[]): number {
+  if (cancelled) return CANCEL_GRACE_MS
+  return results.find((r) => r.id === 'runtime')?.status === 'pass' ? HEALTHY_STOP_GRACE_MS : BROKEN_STOP_GRACE_MS
+}
