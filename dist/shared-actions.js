@@ -6350,6 +6350,9 @@ async function publish$1(report, options, log, env) {
     }
     const client = githubClient(options.token, context.apiUrl, options.timeoutMs ?? FEEDBACK_TIMEOUT_MS);
     const safeReport = redactReport(report, maskingRedaction(options));
+    // Rendered before the first request: a huge report takes seconds to render, and a connection
+    // left idle that long may be closed under the next request (ECONNRESET, seen in CI).
+    const checkRunOutput = options.checkRun ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined;
     const outcome = {};
     const skipped = [];
     const failures = [];
@@ -6367,8 +6370,8 @@ async function publish$1(report, options, log, env) {
             log.info(`Pull-request comment ${result.value.action}${result.value.url === undefined ? '' : `: ${result.value.url}`}`);
         }
     }
-    if (options.checkRun) {
-        const result = await attempt('check run', PERMISSION_NEEDED.checkRun, () => createCheckRun(client, context, safeReport));
+    if (checkRunOutput) {
+        const result = await attempt('check run', PERMISSION_NEEDED.checkRun, () => createCheckRun(client, context, safeReport, checkRunOutput));
         if ('failure' in result) {
             failures.push(result.failure);
         }
@@ -6515,7 +6518,7 @@ async function authenticatedLogin(client) {
         return ACTIONS_BOT_LOGIN;
     }
 }
-async function createCheckRun(client, context, report) {
+async function createCheckRun(client, context, report, output) {
     if (context.headSha === undefined)
         throw new Error('GITHUB_SHA is not set, so there is no commit to attach the check run to');
     const conclusion = checkRunConclusion(report);
@@ -6530,7 +6533,7 @@ async function createCheckRun(client, context, report) {
         completed_at: report.finishedAt,
         external_id: report.runId,
         ...(context.runUrl === undefined ? {} : { details_url: context.runUrl }),
-        output: renderCheckRunOutput(report, { annotationPath: context.annotationPath })
+        output
     });
     return { id: data.id, conclusion };
 }

@@ -5,7 +5,7 @@
 // warning, and the step's outcome stays the gates'.
 import { readFile } from 'node:fs/promises'
 import { getOctokit } from '@actions/github'
-import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderPrComment } from '../report/comment.js'
+import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderPrComment, type CheckRunOutput } from '../report/comment.js'
 import type { RunReport } from '../report/model.js'
 import { workflowFile } from './workflow.js'
 
@@ -128,6 +128,9 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
 
   const client = githubClient(options.token, context.apiUrl, options.timeoutMs ?? FEEDBACK_TIMEOUT_MS)
   const safeReport = redactReport(report, maskingRedaction(options))
+  // Rendered before the first request: a huge report takes seconds to render, and a connection
+  // left idle that long may be closed under the next request (ECONNRESET, seen in CI).
+  const checkRunOutput = options.checkRun ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined
   const outcome: FeedbackOutcome = {}
   const skipped: string[] = []
   const failures: Failure[] = []
@@ -143,8 +146,8 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
       log.info(`Pull-request comment ${result.value.action}${result.value.url === undefined ? '' : `: ${result.value.url}`}`)
     }
   }
-  if (options.checkRun) {
-    const result = await attempt('check run', PERMISSION_NEEDED.checkRun, () => createCheckRun(client, context, safeReport))
+  if (checkRunOutput) {
+    const result = await attempt('check run', PERMISSION_NEEDED.checkRun, () => createCheckRun(client, context, safeReport, checkRunOutput))
     if ('failure' in result) {
       failures.push(result.failure)
     } else {
@@ -312,7 +315,12 @@ async function authenticatedLogin(client: GitHubClient): Promise<string> {
   }
 }
 
-async function createCheckRun(client: GitHubClient, context: RunContext, report: RunReport): Promise<NonNullable<FeedbackOutcome['checkRun']>> {
+async function createCheckRun(
+  client: GitHubClient,
+  context: RunContext,
+  report: RunReport,
+  output: CheckRunOutput
+): Promise<NonNullable<FeedbackOutcome['checkRun']>> {
   if (context.headSha === undefined) throw new Error('GITHUB_SHA is not set, so there is no commit to attach the check run to')
   const conclusion = checkRunConclusion(report)
   const { data } = await client.rest.checks.create({
@@ -326,7 +334,7 @@ async function createCheckRun(client: GitHubClient, context: RunContext, report:
     completed_at: report.finishedAt,
     external_id: report.runId,
     ...(context.runUrl === undefined ? {} : { details_url: context.runUrl }),
-    output: renderCheckRunOutput(report, { annotationPath: context.annotationPath })
+    output
   })
   return { id: data.id, conclusion }
 }

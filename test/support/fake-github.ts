@@ -60,6 +60,9 @@ export class FakeGitHub {
 
   private constructor() {
     this.server = createServer((request, response) => void this.handle(request, response))
+    // Node closes idle keep-alive connections after 5 s, GitHub's API much later: with Node's
+    // default, a client reusing a pooled connection right as it is closed gets ECONNRESET.
+    this.server.keepAliveTimeout = 120_000
   }
 
   static async start(): Promise<FakeGitHub> {
