@@ -28,6 +28,10 @@ export default {
   },
   // pg keeps an optional, lazy require of pg-native; the action never uses it.
   external: ['pg-native'],
+  // @actions/core imports its OIDC client, and with it an HTTP client and undici, at load time; the
+  // action never asks for an OIDC token. Declared free of side effects, they are left out unless
+  // something used is in them (the pull-request feedback, loaded on demand, does use them).
+  treeshake: { moduleSideEffects: (id) => !/node_modules\/(undici|@actions\/http-client|tunnel)\//.test(id) },
   plugins: [
     typescript({ tsconfig: './tsconfig.build.json' }),
     // execa-style packages need the node export condition; see docs/tooling facts.

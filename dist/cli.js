@@ -1,54 +1,29 @@
 #!/usr/bin/env node
 import require$$3, { writeFileSync } from 'node:fs';
-import { g as getDefaultExportFromCjs, I as Inputs, s as stripControlCharacters, T as TOOL_NAME } from './shared-core.js';
+import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
 import require$$0 from 'node:events';
 import require$$1 from 'node:child_process';
 import path from 'node:path';
 import process$1 from 'node:process';
-import { s as statusLabel, r as runSession, p as publishFeedback, f as feedbackMarker, A as ACTION_VERSION, S as SecretRegistry, w as writeReportFile, a as renderSummary, b as renderMatrixText } from './shared-actions.js';
+import { I as Inputs, s as stripControlCharacters, T as TOOL_NAME } from './shared-core.js';
+import { s as statusLabel, r as runSession, f as feedbackMarker, A as ACTION_VERSION, S as SecretRegistry, w as writeReportFile, a as renderSummary, b as renderMatrixText } from './shared-actions.js';
 import { stripVTControlCharacters } from 'node:util';
 import tty from 'node:tty';
 import 'os';
 import 'crypto';
 import 'fs';
 import 'path';
-import 'http';
-import 'https';
-import 'net';
-import 'tls';
-import 'events';
-import 'assert';
-import 'util';
-import 'node:assert';
-import 'node:net';
-import 'node:http';
-import 'node:stream';
-import 'node:buffer';
-import 'node:querystring';
-import 'node:diagnostics_channel';
-import 'node:tls';
-import 'node:zlib';
-import 'node:perf_hooks';
-import 'node:util/types';
-import 'node:worker_threads';
-import 'node:url';
-import 'node:async_hooks';
-import 'node:console';
-import 'node:dns';
 import 'string_decoder';
+import 'events';
 import 'child_process';
+import 'assert';
 import 'timers';
-import 'node:fs/promises';
-import 'util/types';
-import 'dns';
-import 'stream';
 import 'node:string_decoder';
+import 'node:url';
 import 'node:crypto';
 import 'process';
 import 'buffer';
 import 'node:os';
-import 'url';
-import 'module';
 
 var commander$1 = {};
 
@@ -5243,6 +5218,7 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
     };
     const { report, settings, failure, inputError } = await runSession(rawInputsFromFlags(options), host, secrets);
     if (settings?.githubToken) {
+        const { publishFeedback } = await import('./shared-feedback.js');
         await publishFeedback(report, { token: settings.githubToken, prComment: settings.prComment, checkRun: settings.checkRun, marker: feedbackMarker(settings, io.env), redact }, { info: (m) => progress.info(m), warning: (m) => progress.warning(m) }, io.env);
     }
     if (inputError) {

@@ -1,51 +1,23 @@
-import { a as setFailed, b as setSecret, c as saveState, i as info, w as warning, I as Inputs, d as getInput, S as State } from './shared-core.js';
-import { r as runSession, S as SecretRegistry, c as annotateFailures, p as publishFeedback, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
+import { w as warning, i as info, a as setFailed, b as setSecret, c as saveState, I as Inputs, g as getInput, S as State } from './shared-core.js';
+import { r as runSession, S as SecretRegistry, c as annotateFailures, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
 import 'node:fs';
 import 'os';
 import 'crypto';
 import 'fs';
 import 'path';
-import 'http';
-import 'https';
-import 'net';
-import 'tls';
-import 'events';
-import 'assert';
-import 'util';
-import 'node:assert';
-import 'node:net';
-import 'node:http';
-import 'node:stream';
-import 'node:buffer';
-import 'node:util';
-import 'node:querystring';
-import 'node:events';
-import 'node:diagnostics_channel';
-import 'node:tls';
-import 'node:zlib';
-import 'node:perf_hooks';
-import 'node:util/types';
-import 'node:worker_threads';
-import 'node:url';
-import 'node:async_hooks';
-import 'node:console';
-import 'node:dns';
 import 'string_decoder';
+import 'events';
 import 'child_process';
+import 'assert';
 import 'timers';
-import 'node:fs/promises';
-import 'util/types';
-import 'dns';
-import 'stream';
 import 'node:child_process';
 import 'node:string_decoder';
 import 'node:path';
+import 'node:url';
 import 'node:crypto';
 import 'process';
 import 'buffer';
 import 'node:os';
-import 'url';
-import 'module';
 
 // The action's main step: the runner's inputs → one session (run/session.ts) → the job summary,
 // the outputs, one annotation per failed gate and, with a token, the pull-request feedback.
@@ -78,6 +50,8 @@ async function run() {
     annotateFailures(report, secrets);
     if (settings?.githubToken) {
         // Feedback never fails the step: every problem there is one warning (github/feedback.ts).
+        // Loaded only when asked for: Octokit and its HTTP stack are most of the bundle's start-up.
+        const { publishFeedback } = await import('./shared-feedback.js');
         await publishFeedback(report, {
             token: settings.githubToken,
             prComment: settings.prComment,

@@ -3,7 +3,6 @@
 // Thin on purpose: what the CLI does differently lives in cli.ts, what both do in the session.
 import * as core from '@actions/core'
 import { Inputs, State, type InputName } from './constants.js'
-import { publishFeedback } from './github/feedback.js'
 import { runSession, type SessionHost } from './run/session.js'
 import { SecretRegistry } from './secrets.js'
 import type { RawInputs } from './settings.js'
@@ -37,6 +36,8 @@ export async function run(): Promise<void> {
   annotateFailures(report, secrets)
   if (settings?.githubToken) {
     // Feedback never fails the step: every problem there is one warning (github/feedback.ts).
+    // Loaded only when asked for: Octokit and its HTTP stack are most of the bundle's start-up.
+    const { publishFeedback } = await import('./github/feedback.js')
     await publishFeedback(
       report,
       {

@@ -4,7 +4,8 @@ export declare class LocalPostgres {
   readonly port: number
   readonly superPassword: string
   readonly dataDir: string
-  static start(): Promise<LocalPostgres>
+  /** postgresFlags: extra server arguments (e.g. ['-c', 'max_connections=300']); onLog: the server's log (stderr), chunk by chunk. */
+  static start(options?: { postgresFlags?: string[]; onLog?: (message: string) => void }): Promise<LocalPostgres>
   url(database: string, user: string, password: string, port?: number): string
   createDatabase(name: string): Promise<void>
   query<R extends Record<string, unknown> = Record<string, unknown>>(database: string, sql: string, params?: unknown[]): Promise<R[]>

@@ -35,7 +35,12 @@ export class LocalPostgres {
     this.dataDir = dataDir
   }
 
-  static async start() {
+  /**
+   * @param {{ postgresFlags?: string[], onLog?: (message: string) => void }} [options]
+   *   postgresFlags: extra server arguments (e.g. ['-c', 'max_connections=300']); onLog: the
+   *   server's stderr (its log), chunk by chunk. Both default to nothing, as before.
+   */
+  static async start(options = {}) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-pg-'))
     // The server runs as the `postgres` system user (root may not run it): let it in.
     chmodSync(dataDir, 0o755)
@@ -50,7 +55,8 @@ export class LocalPostgres {
       // Kept on stop() so the same cluster can start again (fault injection); see destroy().
       persistent: true,
       createPostgresUser: true,
-      onLog: () => {},
+      postgresFlags: options.postgresFlags ?? [],
+      onLog: options.onLog ?? (() => {}),
       onError: () => {}
     })
     await server.initialise()

@@ -5,7 +5,6 @@ import { writeFileSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { Command, Option } from 'commander'
 import { TOOL_NAME, type InputName } from '../constants.js'
-import { publishFeedback } from '../github/feedback.js'
 import { ACTION_VERSION } from '../report/build.js'
 import { renderSummary } from '../report/markdown.js'
 import type { RunReport } from '../report/model.js'
@@ -107,6 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   }
   const { report, settings, failure, inputError } = await runSession(rawInputsFromFlags(options), host, secrets)
   if (settings?.githubToken) {
+    const { publishFeedback } = await import('../github/feedback.js')
     await publishFeedback(
       report,
       { token: settings.githubToken, prComment: settings.prComment, checkRun: settings.checkRun, marker: feedbackMarker(settings, io.env), redact },

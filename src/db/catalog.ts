@@ -130,7 +130,7 @@ export async function discoverTenantTables(db: Database): Promise<TenantTable[]>
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
         AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped)
-      ORDER BY 1`
+      ORDER BY qualified_name`
   )
   return rows.map((r) => ({
     name: r.qualified_name,

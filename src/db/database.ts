@@ -1,6 +1,5 @@
 // The action's database connections. Every wait is bounded: connecting, each statement, and each
 // lock, so a locked broker table or a server that stops mid-run cannot hang the step.
-import pg from 'pg'
 import type { DsnParts } from './dsn.js'
 import { toPgConfig } from './dsn.js'
 
@@ -49,6 +48,8 @@ export function isRefusal(failure: DbFailure): boolean {
 
 export async function connect(parts: DsnParts, opts: Partial<ConnectOptions> = {}): Promise<Database> {
   const o = { ...DEFAULTS, ...opts }
+  // Loaded on the first connection, not at start: a run that ends at its inputs never needs it.
+  const { default: pg } = await import('pg')
   const client = new pg.Client({
     ...toPgConfig(parts),
     application_name: ACTION_APPLICATION_NAME,

@@ -16,7 +16,6 @@ import { connect, qualified, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
 import { descendants, isAlive } from '../proc/process-tree.js'
 import type { GateResult, WorkerInfo } from '../report/model.js'
-import { analyzeTests } from '../taxonomy/analyze.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
@@ -217,7 +216,8 @@ export class RunFacts {
   tests(gates: readonly GateResult[]): Promise<TestsReport | undefined> {
     const patterns = this.settings.junit
     if (!patterns) return Promise.resolve(undefined)
-    this.testsPromise ??= this.ping().then((ping) =>
+    // Loaded when there are reports to read: the XML reader and the globber cost start-up time.
+    this.testsPromise ??= Promise.all([this.ping(), import('../taxonomy/analyze.js')]).then(([ping, { analyzeTests }]) =>
       analyzeTests({
         patterns,
         cwd: this.settings.workingDirectory,
