@@ -1,4 +1,4 @@
-import { appendFileSync, statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { v as getState, S as State, w as warning, x as parentOf, i as info, y as escapeHtml, e as detailsBlock, p as preBlock, m as isAlive, z as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
 import { s as scrubCredentials } from './shared-scrub.js';
 import 'os';
@@ -16,6 +16,8 @@ import 'timers';
 // marker in their environment, not by a PID alone, so it never signals a process that merely
 // reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
 const WARM_SHUTDOWN_MS = 10_000;
+/** How long the post step keeps killing what is left of the run before it gives up. */
+const KILL_CONFIRM_MS = 3000;
 /** The end of a kept worker's output shown in the post step's summary. */
 const TAIL_BYTES = 48 * 1024;
 async function runCleanup() {
@@ -97,9 +99,32 @@ async function stopRunProcesses(runId, warmMs = WARM_SHUTDOWN_MS) {
     const until = Date.now() + warmMs;
     while (Date.now() < until && runProcesses(runId).length)
         await new Promise((r) => setTimeout(r, 100));
-    for (const pid of runProcesses(runId))
-        signal(pid, 'SIGKILL');
+    // Killed whole process groups at a time, and again until none is left: a prefork worker's
+    // main process still alive between the scan and the kill forks a new pool child, and a killed
+    // process lingers in /proc for a moment (seen once in CI: one process left).
+    const killUntil = Date.now() + KILL_CONFIRM_MS;
+    for (let left = runProcesses(runId); left.length && Date.now() < killUntil; left = runProcesses(runId)) {
+        for (const pid of left) {
+            const group = processGroupOf(pid);
+            // Never our own group: the worker runs in a group of its own (spawned detached).
+            if (group !== undefined && group > 1 && group !== processGroupOf(process.pid))
+                signal(-group, 'SIGKILL');
+            signal(pid, 'SIGKILL');
+        }
+        await new Promise((r) => setTimeout(r, 50));
+    }
     return found;
+}
+/** The process group of `pid` (field 5 of /proc/<pid>/stat), if it can be read. */
+function processGroupOf(pid) {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        return Number.isInteger(group) ? group : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 function signal(pid, sig) {
     try {

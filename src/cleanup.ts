@@ -2,7 +2,7 @@
 // (keep-worker), or one a killed main step could not stop. It finds the run's processes by the
 // marker in their environment, not by a PID alone, so it never signals a process that merely
 // reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
-import { appendFileSync, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs'
+import { appendFileSync, closeSync, openSync, readFileSync, readdirSync, readSync, statSync } from 'node:fs'
 import * as core from '@actions/core'
 import { RUN_MARKER_ENV, State } from './constants.js'
 import { environValue, isAlive, parentOf } from './proc/process-tree.js'
@@ -10,6 +10,8 @@ import { detailsBlock, escapeHtml, preBlock } from './report/escape.js'
 import { scrubCredentials } from './util/scrub.js'
 
 const WARM_SHUTDOWN_MS = 10_000
+/** How long the post step keeps killing what is left of the run before it gives up. */
+const KILL_CONFIRM_MS = 3000
 /** The end of a kept worker's output shown in the post step's summary. */
 const TAIL_BYTES = 48 * 1024
 
@@ -86,8 +88,31 @@ export async function stopRunProcesses(runId: string, warmMs = WARM_SHUTDOWN_MS)
   for (const pid of found) if (!found.includes(parentOf(pid) ?? -1)) signal(pid, 'SIGTERM')
   const until = Date.now() + warmMs
   while (Date.now() < until && runProcesses(runId).length) await new Promise((r) => setTimeout(r, 100))
-  for (const pid of runProcesses(runId)) signal(pid, 'SIGKILL')
+  // Killed whole process groups at a time, and again until none is left: a prefork worker's
+  // main process still alive between the scan and the kill forks a new pool child, and a killed
+  // process lingers in /proc for a moment (seen once in CI: one process left).
+  const killUntil = Date.now() + KILL_CONFIRM_MS
+  for (let left = runProcesses(runId); left.length && Date.now() < killUntil; left = runProcesses(runId)) {
+    for (const pid of left) {
+      const group = processGroupOf(pid)
+      // Never our own group: the worker runs in a group of its own (spawned detached).
+      if (group !== undefined && group > 1 && group !== processGroupOf(process.pid)) signal(-group, 'SIGKILL')
+      signal(pid, 'SIGKILL')
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
   return found
+}
+
+/** The process group of `pid` (field 5 of /proc/<pid>/stat), if it can be read. */
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+    return Number.isInteger(group) ? group : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
