@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -25,11 +26,14 @@ PING_TASK_TIMEOUT = 10.0
 
 def main() -> None:
     mode, app_path, queue = sys.argv[1:4]
+    # The worker's output goes to a file, shown when no answer comes (a bench run that timed out once
+    # in a while, cause not yet known: this is what would tell).
+    log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", app_path, "worker", "--pool=solo",
          "--hostname", f"bench-{uuid.uuid4().hex[:8]}@%h", "--queues", queue,
          "--loglevel", "INFO", "--include", "celery.contrib.testing.tasks"],
-        stdout=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL, stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         # The app is imported here while the worker boots (in parallel, as the action's probe is).
@@ -51,9 +55,15 @@ def main() -> None:
                     if time.monotonic() - START > 60:
                         raise
         pong = time.monotonic() - START
+    except Exception:
+        with open(log.name, encoding="utf-8", errors="replace") as f:
+            tail = f.read().splitlines()[-25:]
+        print(f"no answer; worker exit status {worker.poll()}; last lines of {log.name}:", *tail, sep="\n", file=sys.stderr)
+        raise
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+    os.unlink(log.name)
     print(json.dumps({"mode": mode, "result": result, "attempts": attempts, "pongS": pong, "totalS": time.monotonic() - START}))
 
 

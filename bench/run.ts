@@ -75,7 +75,7 @@ function scriptRun(mode: 'floor' | 'readiness', db: ExampleDatabase): Promise<Sc
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, [FLOOR_SCRIPT, mode, APP, queue], {
       cwd: EXAMPLE_APP,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, ...(process.env.BENCH_DEBUG ? { BENCH_DEBUG: '1' } : {}) },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let out = ''

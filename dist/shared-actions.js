@@ -1650,8 +1650,14 @@ const logsGate = {
     foundation: true,
     needs: ['runtime'],
     async run({ settings, facts }) {
-        await facts.ping();
-        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        const ping = await facts.ping();
+        // Counted from the pong, not from now: by the time this gate runs (after queues and tasks) the
+        // window has usually passed, and the step's wall time is not paid twice.
+        // pongAtMs is on the worker's clock (ms since it was spawned).
+        const now = facts.worker?.elapsed();
+        const settled = 'pongAtMs' in ping && now !== undefined ? ping.pongAtMs + SETTLE_MS - now : SETTLE_MS;
+        if (settled > 0)
+            await new Promise((r) => setTimeout(r, settled));
         const parsed = (facts.watch?.sinceReady ?? []).map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line));
         const lines = parsed.map((p) => p.line);
         if (!lines.length)
