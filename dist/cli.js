@@ -5074,15 +5074,24 @@ function yoctoSpinner(options) {
 	return new YoctoSpinner(options);
 }
 
-const PAINT = {
-    pass: pc.green,
-    fail: (text) => pc.bold(pc.red(text)),
-    warn: pc.yellow,
-    skip: pc.dim
-};
-/** Colours a status (already padded) when the stream takes colours; picocolors honours NO_COLOR and --no-color. */
-function paintStatus(status, text) {
-    return PAINT[status](text);
+/**
+ * Colours for one stream, decided from that stream and the run's environment — never from the
+ * process's own (picocolors' default export reads process.env and process.argv once at import,
+ * so a caller with its own streams and environment, such as a test, would get the host's choice).
+ * As picocolors and Node decide it: --no-color and NO_COLOR turn colours off; FORCE_COLOR
+ * (other than 0/false) turns them on; otherwise a terminal or a CI log (which renders ANSI) gets them.
+ */
+function paletteFor(stream, env, colorFlag = true) {
+    const force = env.FORCE_COLOR;
+    const enabled = colorFlag && !env.NO_COLOR && (force !== undefined ? force !== '0' && force !== 'false' : (stream.isTTY === true && env.TERM !== 'dumb') || env.CI !== undefined);
+    const c = pc.createColors(enabled);
+    const paint = {
+        pass: c.green,
+        fail: (text) => c.bold(c.red(text)),
+        warn: c.yellow,
+        skip: c.dim
+    };
+    return { status: (status, text) => paint[status](text), dim: c.dim, warning: c.yellow };
 }
 function isInteractive(stream, env = process.env) {
     return stream.isTTY === true && !env.CI;
@@ -5091,11 +5100,13 @@ class TerminalProgress {
     stream;
     redact;
     interactive;
+    palette;
     spinner;
-    constructor(stream, redact, interactive = isInteractive(stream)) {
+    constructor(stream, redact, interactive = isInteractive(stream), palette = paletteFor(stream, process.env)) {
         this.stream = stream;
         this.redact = redact;
         this.interactive = interactive;
+        this.palette = palette;
     }
     gateStarted(gate) {
         if (!this.interactive)
@@ -5113,13 +5124,13 @@ class TerminalProgress {
             end.call(spinner, line);
             return;
         }
-        this.write(`${paintStatus(result.status, statusLabel(result.status).padEnd(7))} ${line}`);
+        this.write(`${this.palette.status(result.status, statusLabel(result.status).padEnd(7))} ${line}`);
     }
     info(message) {
-        this.interrupt(() => this.write(pc.dim(this.redact(message))));
+        this.interrupt(() => this.write(this.palette.dim(this.redact(message))));
     }
     warning(message) {
-        this.interrupt(() => this.write(`${pc.yellow('warning:')} ${this.redact(message)}`));
+        this.interrupt(() => this.write(`${this.palette.warning('warning:')} ${this.redact(message)}`));
     }
     /** Stops a running spinner for good (the run is over or interrupted). */
     stop() {
@@ -5196,7 +5207,7 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
     const options = program.opts();
     const secrets = new SecretRegistry();
     const redact = (text) => secrets.redact(text);
-    const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env));
+    const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color));
     let written;
     const host = {
         info: (line) => progress.info(line),
@@ -5249,7 +5260,10 @@ function writeResults(report, options, io, redact) {
             problems.push(`summary file ${options.summaryFile}: ${err.message}`);
         }
     }
-    const matrix = redact(renderMatrixText(report, { styleStatus: paintStatus }));
+    // The matrix goes to stderr under --json: coloured as that stream takes colours.
+    const matrixStream = options.json ? io.stderr : io.stdout;
+    const palette = paletteFor(matrixStream, io.env, options.color);
+    const matrix = redact(renderMatrixText(report, { styleStatus: palette.status }));
     if (options.json) {
         io.stdout.write(redact(JSON.stringify(report, null, 2)) + '\n');
         io.stderr.write(`\n${matrix}\n`);

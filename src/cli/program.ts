@@ -13,7 +13,7 @@ import { runSession, type SessionHost } from '../run/session.js'
 import { SecretRegistry } from '../secrets.js'
 import { feedbackMarker, writeReportFile } from '../sinks/actions.js'
 import { INPUT_FLAGS, rawInputsFromFlags } from './flags.js'
-import { TerminalProgress, isInteractive, paintStatus } from './terminal.js'
+import { TerminalProgress, isInteractive, paletteFor } from './terminal.js'
 
 export const ExitCode = {
   Pass: 0,
@@ -33,6 +33,8 @@ export interface CliIo {
 
 interface CliOptions {
   json?: boolean
+  /** false with --no-color. */
+  color?: boolean
   summaryFile?: string
   [flag: string]: unknown
 }
@@ -84,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   const options = program.opts<CliOptions>()
   const secrets = new SecretRegistry()
   const redact = (text: string): string => secrets.redact(text)
-  const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env))
+  const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color))
   let written: RunReport | undefined
   const host: SessionHost = {
     info: (line) => progress.info(line),
@@ -139,7 +141,10 @@ function writeResults(report: RunReport, options: CliOptions, io: CliIo, redact:
       problems.push(`summary file ${options.summaryFile}: ${(err as Error).message}`)
     }
   }
-  const matrix = redact(renderMatrixText(report, { styleStatus: paintStatus }))
+  // The matrix goes to stderr under --json: coloured as that stream takes colours.
+  const matrixStream = options.json ? io.stderr : io.stdout
+  const palette = paletteFor(matrixStream, io.env, options.color)
+  const matrix = redact(renderMatrixText(report, { styleStatus: palette.status }))
   if (options.json) {
     io.stdout.write(redact(JSON.stringify(report, null, 2)) + '\n')
     io.stderr.write(`\n${matrix}\n`)

@@ -10,16 +10,33 @@ import type { GateResult } from '../report/model.js'
 import { statusLabel } from '../report/status.js'
 import { stripControlCharacters } from '../report/escape.js'
 
-const PAINT: Readonly<Record<GateStatus, (text: string) => string>> = {
-  pass: pc.green,
-  fail: (text) => pc.bold(pc.red(text)),
-  warn: pc.yellow,
-  skip: pc.dim
+/** The few styles the CLI uses, coloured or plain for one stream. */
+export interface Palette {
+  /** A status word (already padded): green pass, bold red fail, yellow warn, dim skip. */
+  status(status: GateStatus, text: string): string
+  dim(text: string): string
+  warning(text: string): string
 }
 
-/** Colours a status (already padded) when the stream takes colours; picocolors honours NO_COLOR and --no-color. */
-export function paintStatus(status: GateStatus, text: string): string {
-  return PAINT[status](text)
+/**
+ * Colours for one stream, decided from that stream and the run's environment — never from the
+ * process's own (picocolors' default export reads process.env and process.argv once at import,
+ * so a caller with its own streams and environment, such as a test, would get the host's choice).
+ * As picocolors and Node decide it: --no-color and NO_COLOR turn colours off; FORCE_COLOR
+ * (other than 0/false) turns them on; otherwise a terminal or a CI log (which renders ANSI) gets them.
+ */
+export function paletteFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, colorFlag = true): Palette {
+  const force = env.FORCE_COLOR
+  const enabled =
+    colorFlag && !env.NO_COLOR && (force !== undefined ? force !== '0' && force !== 'false' : (stream.isTTY === true && env.TERM !== 'dumb') || env.CI !== undefined)
+  const c = pc.createColors(enabled)
+  const paint: Readonly<Record<GateStatus, (text: string) => string>> = {
+    pass: c.green,
+    fail: (text) => c.bold(c.red(text)),
+    warn: c.yellow,
+    skip: c.dim
+  }
+  return { status: (status, text) => paint[status](text), dim: c.dim, warning: c.yellow }
 }
 
 export function isInteractive(stream: Writable & { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -32,7 +49,8 @@ export class TerminalProgress {
   constructor(
     private readonly stream: Writable & { isTTY?: boolean },
     private readonly redact: (text: string) => string,
-    private readonly interactive = isInteractive(stream)
+    private readonly interactive = isInteractive(stream),
+    private readonly palette: Palette = paletteFor(stream, process.env)
   ) {}
 
   gateStarted(gate: Gate): void {
@@ -51,15 +69,15 @@ export class TerminalProgress {
       end.call(spinner, line)
       return
     }
-    this.write(`${paintStatus(result.status, statusLabel(result.status).padEnd(7))} ${line}`)
+    this.write(`${this.palette.status(result.status, statusLabel(result.status).padEnd(7))} ${line}`)
   }
 
   info(message: string): void {
-    this.interrupt(() => this.write(pc.dim(this.redact(message))))
+    this.interrupt(() => this.write(this.palette.dim(this.redact(message))))
   }
 
   warning(message: string): void {
-    this.interrupt(() => this.write(`${pc.yellow('warning:')} ${this.redact(message)}`))
+    this.interrupt(() => this.write(`${this.palette.warning('warning:')} ${this.redact(message)}`))
   }
 
   /** Stops a running spinner for good (the run is over or interrupted). */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { INPUT_FLAGS, rawInputsFromFlags } from '../../src/cli/flags.js'
 import { ExitCode, buildProgram, runCli } from '../../src/cli/program.js'
-import { TerminalProgress, isInteractive } from '../../src/cli/terminal.js'
+import { TerminalProgress, isInteractive, paletteFor } from '../../src/cli/terminal.js'
 import { Inputs } from '../../src/constants.js'
 import type { GateResult } from '../../src/report/model.js'
 
@@ -93,6 +93,20 @@ describe('bad flags', () => {
     expect(streams.stderr.text).toMatch(/^Report: .*report\.json$/m)
   })
 
+  it('colours the matrix from its own streams and environment, not from the host process', async () => {
+    // The host may run with CI or FORCE_COLOR set (CI does): the run's env is what counts.
+    const plain = io()
+    await runCli(['--app', 'app.celery_app', '--timeout', 'soon'], plain)
+    expect(plain.stdout.text).not.toContain('\x1b[')
+    const inCi = { ...io(), env: { CI: 'true' } }
+    await runCli(['--app', 'app.celery_app', '--timeout', 'soon'], inCi)
+    expect(inCi.stdout.text).toMatch(/\x1b\[1m\x1b\[31mFAIL/)
+    const noColor = { ...io(), env: { CI: 'true' } }
+    await runCli(['--app', 'app.celery_app', '--timeout', 'soon', '--no-color'], noColor)
+    expect(noColor.stdout.text).toMatch(/runtime\s+FAIL/)
+    expect(noColor.stdout.text + noColor.stderr.text).not.toContain('\x1b[')
+  })
+
   it('exits 2 for an unknown flag, and says where the help is', async () => {
     const streams = io()
     expect(await runCli(['--app', 'x', '--timout', '5'], streams)).toBe(ExitCode.Usage)
@@ -120,6 +134,18 @@ describe('progress', () => {
     durationMs: 1
   })
   const gate = { id: 'runtime', title: 'Runtime', description: '', foundation: true, needs: [], run: async () => ({ status: 'pass' as const, evidence: '' }) }
+
+  it('decides colours as picocolors and Node do, per stream', () => {
+    const on = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag?: boolean): boolean => paletteFor(stream, env, flag).status('fail', 'FAIL') !== 'FAIL'
+    expect(on({ isTTY: true }, {})).toBe(true)
+    expect(on({ isTTY: true }, { TERM: 'dumb' })).toBe(false)
+    expect(on({}, {})).toBe(false)
+    expect(on({}, { CI: 'true' })).toBe(true)
+    expect(on({}, { FORCE_COLOR: '1' })).toBe(true)
+    expect(on({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false)
+    expect(on({ isTTY: true }, { NO_COLOR: '1' })).toBe(false)
+    expect(on({ isTTY: true }, { FORCE_COLOR: '1' }, false)).toBe(false)
+  })
 
   it('is interactive only on a TTY outside CI', () => {
     expect(isInteractive(new Capture(true), {})).toBe(true)
