@@ -21,8 +21,6 @@ import 'timers';
 import 'node:string_decoder';
 import 'node:url';
 import 'node:crypto';
-import 'process';
-import 'buffer';
 import 'node:os';
 
 var commander$1 = {};

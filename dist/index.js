@@ -15,8 +15,6 @@ import 'node:string_decoder';
 import 'node:path';
 import 'node:url';
 import 'node:crypto';
-import 'process';
-import 'buffer';
 import 'node:os';
 
 // The action's main step: the runner's inputs → one session (run/session.ts) → the job summary,

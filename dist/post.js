@@ -1,5 +1,5 @@
 import { appendFileSync, readFileSync, statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { v as getState, S as State, w as warning, x as parentOf, i as info, y as escapeHtml, e as detailsBlock, p as preBlock, m as isAlive, z as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
+import { r as getState, S as State, w as warning, v as parentOf, i as info, x as escapeHtml, e as detailsBlock, p as preBlock, k as isAlive, y as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
 import { s as scrubCredentials } from './shared-scrub.js';
 import 'os';
 import 'crypto';

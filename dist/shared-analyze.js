@@ -9,8 +9,9 @@ import { sep, basename, dirname, resolve, normalize, relative, posix, isAbsolute
 import { fileURLToPath } from 'url';
 import { createRequire } from 'module';
 import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
-import { q as quoteGiven, P as PATTERN_FIELDS, k as isFoundationCategory } from './shared-actions.js';
+import { q as quoteGiven, k as isFoundationCategory } from './shared-actions.js';
 import { s as scrubCredentials } from './shared-scrub.js';
+import { P as PATTERN_FIELDS } from './shared-rules.js';
 import './shared-core.js';
 import 'os';
 import 'crypto';
@@ -22,8 +23,6 @@ import 'timers';
 import 'node:child_process';
 import 'node:url';
 import 'node:crypto';
-import 'process';
-import 'buffer';
 import 'node:os';
 
 //#region rolldown:runtime

@@ -39,8 +39,6 @@ import 'node:child_process';
 import 'node:string_decoder';
 import 'node:path';
 import 'node:crypto';
-import 'process';
-import 'buffer';
 import 'node:os';
 
 var tunnel$1 = {};

@@ -7,8 +7,7 @@ import { z } from 'zod'
 import { GATE_IDS, Inputs, type GateId, type InputName } from './constants.js'
 import { isPostgresScheme, parseDsn, type DsnParts } from './db/dsn.js'
 import { splitWorkerArgs } from './celery/worker-args.js'
-import { DEFAULT_RULES } from './taxonomy/default-rules.js'
-import { loadRulesFile, type Rule } from './taxonomy/rules.js'
+import type { Rule } from './taxonomy/rules.js'
 import { quoteGiven } from './util/quote.js'
 
 /** `foundation`: fail on a foundation gate; `any`: also on failing tests; `never`: report only. */
@@ -30,10 +29,13 @@ export interface Settings {
   failOn: FailOn
   /** Globs of JUnit XML reports to classify; undefined = no test reports. */
   junit?: string[]
-  /** The user's rules (first) followed by the shipped ones. */
-  rules: Rule[]
   /** The user's rules file, as given. */
   rulesFile?: string
+  /**
+   * The rules of that file, read by loadSettings (parseSettings reads no file: empty there).
+   * They come before the shipped ones, which are loaded with the JUnit reader when tests are classified.
+   */
+  userRules: Rule[]
   /** The gates to run (the `gates` input); every gate when not given. */
   gates: GateId[]
   /** Task names the worker must have registered (the tasks gate). */
@@ -224,15 +226,8 @@ const parseBoolean = (v: string): boolean => {
   throw new Error(`expected true or false, got ${quoteGiven(v)}`)
 }
 
-const parseTaxonomyRules = (v: string): { file?: string; rules: Rule[] } => {
-  if (!v) return { rules: DEFAULT_RULES }
-  const file = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v)
-  try {
-    return { file: v, rules: [...loadRulesFile(file), ...DEFAULT_RULES] }
-  } catch (e) {
-    throw new Error(`expected a YAML or JSON rules file: ${(e as Error).message}`)
-  }
-}
+// The file is read by loadSettings, once every input is well-formed.
+const parseTaxonomyRules = (v: string): string | undefined => v || undefined
 
 /** Splits a list on commas and newlines, but not inside double-quoted identifiers. */
 export function splitIdentifierList(v: string): string[] {
@@ -296,7 +291,24 @@ const SettingsSchema = z.object({
   [Inputs.CheckRun]: field(parseBoolean)
 })
 
-/** Validates raw inputs; throws InputError for the first input (in contract order) that is wrong. */
+/**
+ * The settings of a run: every input validated, then the files they name read. Throws InputError
+ * for the first input (in contract order) that is wrong; a rules file that cannot be read or is
+ * not valid is reported once every input is well-formed.
+ */
+export async function loadSettings(raw: RawInputs): Promise<Settings> {
+  const settings = parseSettings(raw)
+  if (!settings.rulesFile) return settings
+  // On demand: the YAML parser is a third of what a run would otherwise load at start.
+  const { loadRulesFile } = await import('./taxonomy/rules-file.js')
+  try {
+    return { ...settings, userRules: loadRulesFile(path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), settings.rulesFile)) }
+  } catch (e) {
+    throw new InputError(Inputs.TaxonomyRules, `expected a YAML or JSON rules file: ${(e as Error).message}`)
+  }
+}
+
+/** Validates raw inputs, reading no file; throws InputError for the first input (in contract order) that is wrong. */
 export function parseSettings(raw: RawInputs): Settings {
   const result = SettingsSchema.safeParse(raw)
   if (!result.success) {
@@ -321,8 +333,8 @@ export function parseSettings(raw: RawInputs): Settings {
     tenantTables: s[Inputs.TenantTables],
     failOn: s[Inputs.FailOn],
     junit: s[Inputs.Junit],
-    rules: s[Inputs.TaxonomyRules].rules,
-    rulesFile: s[Inputs.TaxonomyRules].file,
+    rulesFile: s[Inputs.TaxonomyRules],
+    userRules: [],
     gates,
     expectedTasks: s[Inputs.ExpectedTasks],
     logFields: s[Inputs.LogFields],

@@ -2,108 +2,126 @@
 // side runs in the user's interpreter with the user's packages, so its output is outside data.
 import { z } from 'zod'
 
-const UrlParts = z
-  .object({
-    drivername: z.string(),
-    username: z.string().nullish(),
-    password: z.string().nullish(),
-    host: z.string().nullish(),
-    port: z.number().nullish(),
-    database: z.string().nullish(),
-    query: z.record(z.string(), z.unknown()).nullish()
+/**
+ * The schemas, built on first use rather than at import: their construction is a measurable part of
+ * the action's start, which delays the worker's spawn, while the first event comes only once
+ * Python has imported the app, hundreds of milliseconds later.
+ */
+function buildSchemas() {
+  const UrlParts = z
+    .object({
+      drivername: z.string(),
+      username: z.string().nullish(),
+      password: z.string().nullish(),
+      host: z.string().nullish(),
+      port: z.number().nullish(),
+      database: z.string().nullish(),
+      query: z.record(z.string(), z.unknown()).nullish()
+    })
+    .nullish()
+
+  const Probe = z.object({
+    event: z.literal('probe'),
+    seconds: z.number(),
+    app: z.object({ main: z.string().nullish(), repr: z.string() }),
+    versions: z.object({
+      python: z.string(),
+      celery: z.string().nullish(),
+      kombu: z.string().nullish(),
+      sqlalchemy: z.string().nullish(),
+      psycopg: z.string().nullish(),
+      psycopg2: z.string().nullish()
+    }),
+    broker: z.object({
+      url: z.string().nullish(),
+      urls: z.array(z.string()).nullish(),
+      transport: z.string().nullish(),
+      transport_class: z.string().nullish(),
+      transport_error: z.string().nullish(),
+      polling_interval: z.number().nullish(),
+      parts: UrlParts
+    }),
+    backend: z.object({
+      url: z.string().nullish(),
+      scheme: z.string().nullish(),
+      backend_class: z.string().nullish(),
+      backend_error: z.string().nullish(),
+      parts: UrlParts
+    }),
+    tables: z.object({
+      queue: z.string(),
+      message: z.string(),
+      task: z.string(),
+      group: z.string(),
+      task_schema: z.string().nullish(),
+      group_schema: z.string().nullish()
+    }),
+    serializers: z.object({
+      task: z.string().nullish(),
+      result: z.string().nullish(),
+      accept_content: z.array(z.string()).nullish()
+    }),
+    tasks: z.array(z.string()),
+    ping_task_registered: z.boolean(),
+    default_queue: z.string().nullish(),
+    queues: z.array(z.string()),
+    ping_payload: z.string().nullish(),
+    ping_payload_error: z.string().nullish(),
+    /** Queues a worker started without -Q consumes (task_queues, or the default queue). */
+    default_consumed_queues: z.array(z.string()).optional(),
+    /** Queues the booted worker consumes (its final -Q). */
+    consumed_queues: z.array(z.string()).optional(),
+    /** Queue → the app's tasks Celery's router sends there. */
+    routes: z.record(z.string(), z.array(z.string())).optional(),
+    route_errors: z.record(z.string(), z.string()).optional(),
+    /** Pings for the app's other queues and the dlq probe task, built by Celery like the ping. */
+    extra_payloads: z
+      .array(
+        z.object({
+          purpose: z.enum(['queue', 'probe']),
+          queue: z.string(),
+          task: z.string(),
+          taskId: z.string(),
+          payload: z.string().optional(),
+          error: z.string().optional()
+        })
+      )
+      .optional()
   })
-  .nullish()
 
-const Probe = z.object({
-  event: z.literal('probe'),
-  seconds: z.number(),
-  app: z.object({ main: z.string().nullish(), repr: z.string() }),
-  versions: z.object({
-    python: z.string(),
-    celery: z.string().nullish(),
-    kombu: z.string().nullish(),
-    sqlalchemy: z.string().nullish(),
-    psycopg: z.string().nullish(),
-    psycopg2: z.string().nullish()
-  }),
-  broker: z.object({
-    url: z.string().nullish(),
-    urls: z.array(z.string()).nullish(),
-    transport: z.string().nullish(),
-    transport_class: z.string().nullish(),
-    transport_error: z.string().nullish(),
-    polling_interval: z.number().nullish(),
-    parts: UrlParts
-  }),
-  backend: z.object({
-    url: z.string().nullish(),
-    scheme: z.string().nullish(),
-    backend_class: z.string().nullish(),
-    backend_error: z.string().nullish(),
-    parts: UrlParts
-  }),
-  tables: z.object({
-    queue: z.string(),
+  const ImportFailure = z.object({
+    event: z.literal('import-error'),
+    type: z.string(),
     message: z.string(),
-    task: z.string(),
-    group: z.string(),
-    task_schema: z.string().nullish(),
-    group_schema: z.string().nullish()
-  }),
-  serializers: z.object({
-    task: z.string().nullish(),
-    result: z.string().nullish(),
-    accept_content: z.array(z.string()).nullish()
-  }),
-  tasks: z.array(z.string()),
-  ping_task_registered: z.boolean(),
-  default_queue: z.string().nullish(),
-  queues: z.array(z.string()),
-  ping_payload: z.string().nullish(),
-  ping_payload_error: z.string().nullish(),
-  /** Queues a worker started without -Q consumes (task_queues, or the default queue). */
-  default_consumed_queues: z.array(z.string()).optional(),
-  /** Queues the booted worker consumes (its final -Q). */
-  consumed_queues: z.array(z.string()).optional(),
-  /** Queue → the app's tasks Celery's router sends there. */
-  routes: z.record(z.string(), z.array(z.string())).optional(),
-  route_errors: z.record(z.string(), z.string()).optional(),
-  /** Pings for the app's other queues and the dlq probe task, built by Celery like the ping. */
-  extra_payloads: z
-    .array(
-      z.object({
-        purpose: z.enum(['queue', 'probe']),
-        queue: z.string(),
-        task: z.string(),
-        taskId: z.string(),
-        payload: z.string().optional(),
-        error: z.string().optional()
-      })
-    )
-    .optional()
-})
-export type ProbeReport = z.infer<typeof Probe>
+    traceback: z.string(),
+    seconds: z.number().optional()
+  })
 
-const ImportFailure = z.object({
-  event: z.literal('import-error'),
-  type: z.string(),
-  message: z.string(),
-  traceback: z.string(),
-  seconds: z.number().optional()
-})
-export type ImportFailure = z.infer<typeof ImportFailure>
+  const BootstrapError = z.object({
+    event: z.literal('error'),
+    stage: z.string(),
+    type: z.string(),
+    message: z.string(),
+    traceback: z.string()
+  })
 
-const BootstrapError = z.object({
-  event: z.literal('error'),
-  stage: z.string(),
-  type: z.string(),
-  message: z.string(),
-  traceback: z.string()
-})
-export type BootstrapError = z.infer<typeof BootstrapError>
+  const BootstrapEvent = z.discriminatedUnion('event', [Probe, ImportFailure, BootstrapError])
+  return { Probe, ImportFailure, BootstrapError, BootstrapEvent }
+}
 
-export const BootstrapEvent = z.discriminatedUnion('event', [Probe, ImportFailure, BootstrapError])
-export type BootstrapEvent = z.infer<typeof BootstrapEvent>
+type Schemas = ReturnType<typeof buildSchemas>
+export type ProbeReport = z.infer<Schemas['Probe']>
+export type ImportFailure = z.infer<Schemas['ImportFailure']>
+export type BootstrapError = z.infer<Schemas['BootstrapError']>
+export type BootstrapEvent = z.infer<Schemas['BootstrapEvent']>
+
+let schemas: Schemas | undefined
+
+/** Validates one event of the bootstrap (already JSON-parsed). */
+export function parseBootstrapEvent(raw: unknown): ReturnType<Schemas['BootstrapEvent']['safeParse']> {
+  schemas ??= buildSchemas()
+  return schemas.BootstrapEvent.safeParse(raw)
+}
 
 /** Every secret a probe carries: raw URLs (with passwords) and the passwords themselves. */
 export function probeSecrets(probe: ProbeReport): string[] {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { RUN_MARKER_ENV } from '../constants.js'
 import type { SecretRegistry } from '../secrets.js'
 import { parseDsn } from '../db/dsn.js'
-import { BootstrapEvent } from './probe.js'
+import { parseBootstrapEvent, type BootstrapEvent } from './probe.js'
 
 export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.py', import.meta.url))
 const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT'
@@ -286,7 +286,7 @@ export class WorkerProcess {
     }
     // Register every URL and password the event carries before anything reads it.
     collectSecrets(raw, this.secrets)
-    const parsed = BootstrapEvent.safeParse(raw)
+    const parsed = parseBootstrapEvent(raw)
     if (!parsed.success) {
       const where = parsed.error.issues[0]?.path.join('.') ?? '?'
       return { event: 'no-event', reason: `the bootstrap's report has an unexpected shape at ${where}` }

@@ -216,12 +216,13 @@ export class RunFacts {
   tests(gates: readonly GateResult[]): Promise<TestsReport | undefined> {
     const patterns = this.settings.junit
     if (!patterns) return Promise.resolve(undefined)
-    // Loaded when there are reports to read: the XML reader and the globber cost start-up time.
-    this.testsPromise ??= Promise.all([this.ping(), import('../taxonomy/analyze.js')]).then(([ping, { analyzeTests }]) =>
+    // Loaded when there are reports to read: the XML reader, the globber and the compiled shipped
+    // rules cost start-up time.
+    this.testsPromise ??= Promise.all([this.ping(), import('../taxonomy/analyze.js'), import('../taxonomy/default-rules.js')]).then(([ping, { analyzeTests }, { DEFAULT_RULES }]) =>
       analyzeTests({
         patterns,
         cwd: this.settings.workingDirectory,
-        rules: this.settings.rules,
+        rules: [...this.settings.userRules, ...DEFAULT_RULES],
         rulesFile: this.settings.rulesFile,
         gates,
         values: this.remediationValues(ping)

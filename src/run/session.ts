@@ -11,7 +11,7 @@ import { onCancellation } from '../lifecycle.js'
 import { addPingFacts, buildReport, type ReportInput } from '../report/build.js'
 import type { GateResult, RunReport } from '../report/model.js'
 import type { SecretRegistry } from '../secrets.js'
-import { GATE_OF_INPUT, InputError, parseSettings, type RawInputs, type Settings } from '../settings.js'
+import { GATE_OF_INPUT, InputError, loadSettings, type RawInputs, type Settings } from '../settings.js'
 import { RunFacts, newRunIds, type TraceCleanup } from './facts.js'
 
 /** Warm-shutdown bounds: see stopGrace. */
@@ -64,7 +64,7 @@ export async function runSession(raw: RawInputs, host: SessionHost, secrets: Sec
     base.failOn = raw[Inputs.FailOn] || 'foundation'
     let settings: Settings
     try {
-      settings = parseSettings(raw)
+      settings = await loadSettings(raw)
     } catch (err) {
       if (!(err instanceof InputError)) throw err
       const message = secrets.redact(err.message)

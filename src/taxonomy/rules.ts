@@ -2,9 +2,7 @@
 // conditions a failing test case must meet — regular expressions on its message, traceback,
 // captured output, id or file, its outcome and phase, and the status of this run's gates — plus
 // the remediation shown to the user. The defaults ship in default-rules.ts; a user's rules file
-// (YAML or JSON) comes first, so it can refine or override them.
-import { readFileSync } from 'node:fs'
-import { parse as parseYaml } from 'yaml'
+// (YAML or JSON, read by rules-file.ts) comes first, so it can refine or override them.
 import { z } from 'zod'
 import { GATE_STATUSES } from '../constants.js'
 import { CATEGORIES, type Category } from './model.js'
@@ -90,24 +88,6 @@ export function compileRules(data: unknown, source: string): Rule[] {
     seen.add(r.id)
   }
   return rules
-}
-
-/** Reads a YAML or JSON rules file (`rules: [...]` or a bare list). */
-export function loadRulesFile(file: string): Rule[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new RulesError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-  }
-  let data: unknown
-  try {
-    // YAML 1.2 is a superset of JSON: one parser reads both.
-    data = parseYaml(text, { maxAliasCount: 100 })
-  } catch (e) {
-    throw new RulesError(`${file} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`)
-  }
-  return compileRules(data, file)
 }
 
 export type { Category }

@@ -1,10 +1,9 @@
-import { DEFAULT_RULES } from '../../src/taxonomy/default-rules.js'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GATE_IDS, Inputs, type InputName } from '../../src/constants.js'
-import { GATE_OF_INPUT, InputError, parseSettings, splitIdentifierList, type RawInputs } from '../../src/settings.js'
+import { GATE_OF_INPUT, InputError, loadSettings, parseSettings, splitIdentifierList, type RawInputs } from '../../src/settings.js'
 
 const APP = { [Inputs.App]: 'app.celery_app' }
 
@@ -60,8 +59,8 @@ describe('parseSettings defaults', () => {
       tenantTables: undefined,
       failOn: 'foundation',
       junit: undefined,
-      rules: DEFAULT_RULES,
       rulesFile: undefined,
+      userRules: [],
       gates: GATE_IDS.filter((g) => g !== 'dlq'),
       expectedTasks: [],
       logFields: ['level', 'logger', 'message'],
@@ -277,6 +276,39 @@ describe('parseSettings worker-args', () => {
 
   it('rejects shell syntax as a one-line input error', () => {
     expect(rejection({ ...APP, 'worker-args': '--pool=solo; rm -rf /' }, Inputs.WorkerArgs)).toContain('shell syntax is not supported (found ";")')
+  })
+})
+
+describe('loadSettings taxonomy-rules', () => {
+  const RULES = 'rules:\n  - id: flaky-vendor\n    category: harness:readiness\n    when: { any: "/Vendor SANDBOX/" }\n    remediation: Retry the vendor sandbox.\n'
+
+  it('reads the rules file relative to the workspace', async () => {
+    const workspace = tempDir()
+    process.env.GITHUB_WORKSPACE = workspace
+    mkdirSync(path.join(workspace, 'ci'))
+    writeFileSync(path.join(workspace, 'ci', 'rules.yml'), RULES)
+    const settings = await loadSettings({ ...APP, 'taxonomy-rules': 'ci/rules.yml' })
+    expect(settings.rulesFile).toBe('ci/rules.yml')
+    expect(settings.userRules.map((r) => [r.id, r.category])).toEqual([['flaky-vendor', 'harness:readiness']])
+    expect((await loadSettings(APP)).userRules).toEqual([])
+  })
+
+  it('parseSettings reads no file; loadSettings rejects a missing or invalid one in one line', async () => {
+    const workspace = tempDir()
+    process.env.GITHUB_WORKSPACE = workspace
+    expect(parseSettings({ ...APP, 'taxonomy-rules': 'missing.yml' }).userRules).toEqual([])
+    await expect(loadSettings({ ...APP, 'taxonomy-rules': 'missing.yml' })).rejects.toThrow(
+      /^Input "taxonomy-rules": expected a YAML or JSON rules file: cannot read .*missing\.yml: ENOENT$/
+    )
+    writeFileSync(path.join(workspace, 'bad.yml'), 'rules:\n  - id: x\n    category: nonsense\n')
+    const error = await loadSettings({ ...APP, 'taxonomy-rules': 'bad.yml' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).input).toBe(Inputs.TaxonomyRules)
+    expect((error as InputError).message).not.toMatch(/[\n\r]/)
+  })
+
+  it('reports a wrong input before reading the rules file', async () => {
+    await expect(loadSettings({ ...APP, timeout: '0', 'taxonomy-rules': 'missing.yml' })).rejects.toThrow(/^Input "timeout": /)
   })
 })
 

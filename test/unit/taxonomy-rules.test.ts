@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest'
 import type { TestCase } from '../../src/junit/model.js'
 import { classify, NO_RULE, type ClassifyContext } from '../../src/taxonomy/classify.js'
 import { DEFAULT_RULES } from '../../src/taxonomy/default-rules.js'
-import { compileRules, loadRulesFile, RulesError } from '../../src/taxonomy/rules.js'
+import { loadRulesFile } from '../../src/taxonomy/rules-file.js'
+import { compileRules, RulesError } from '../../src/taxonomy/rules.js'
 
 function testCase(over: Partial<TestCase>): TestCase {
   return {
