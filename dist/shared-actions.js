@@ -1591,20 +1591,19 @@ const dlqGate = {
 };
 /** Rows of the table whose contents mention the task id (no column names assumed), waited for briefly. */
 async function rowsMentioning(db, table, taskId) {
+    const count = async () => (await db.query(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]))[0]?.n ?? 0;
     const until = performance.now() + ROW_GRACE_MS;
-    let count = 0;
+    let rows = 0;
     do {
-        const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]);
-        count = row?.n ?? 0;
-        if (count) {
+        rows = await count();
+        if (rows) {
             // A second row (a handler that writes twice) may follow the first closely: look once more.
             await new Promise((r) => setTimeout(r, 300));
-            const [again] = await db.query(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]);
-            return again?.n ?? count;
+            return count();
         }
         await new Promise((r) => setTimeout(r, 100));
     } while (performance.now() < until);
-    return count;
+    return rows;
 }
 
 const importGate = {
@@ -9229,30 +9228,36 @@ async function isolationChecks(db, named) {
     }
     for (const s of settingsRead.filter((x) => !x.missingOk))
         notes.push(`a policy reads ${s.name} without missing_ok (current_setting('${s.name}') raises when it is unset): write current_setting('${s.name}', true)`);
-    for (const t of tables) {
-        const name = t.qualifiedName;
-        // 1. No tenant set: deny by default.
-        const none = await countRows(db, name);
-        if (typeof none === 'string')
-            notes.push(`${name} with no tenant set: ${none}`);
-        else if (none > 0)
-            problems.push(`${name}: ${none} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`);
+    // Every check covers all tables in one statement where it can (a schema may have hundreds of
+    // tenant tables, and this gate is on the step's wall time); table by table only to say which
+    // one raised.
+    const names = tables.map((t) => t.qualifiedName);
+    // 1. No tenant set: deny by default.
+    const none = await countEach(db, names);
+    names.forEach((name, i) => {
+        const n = none[i];
+        if (typeof n === 'string')
+            notes.push(`${name} with no tenant set: ${n}`);
+        else if (n > 0)
+            problems.push(`${name}: ${n} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`);
+    });
+    for (const s of settingsRead) {
         // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it.
-        for (const s of settingsRead) {
-            const stranger = await asTenant(db, s.name, randomUUID(), name);
-            if (typeof stranger === 'string')
-                notes.push(`${name} as a random tenant: ${stranger}`);
-            else if (stranger > 0)
-                problems.push(`${name}: a random tenant (${s.name}) sees ${stranger} existing rows`);
-            const after = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name]);
-            if (after)
-                problems.push(`${s.name} is still ${JSON.stringify(after)} after the transaction that set it: it would leak to the next task on this connection`);
-        }
-        // 4. row_security = off must be refused for a role RLS applies to.
-        const bypass = await rowSecurityOff(db, name);
-        if (bypass)
-            problems.push(`${name}: with row_security = off ${role} still reads it — RLS does not apply to ${role} (SUPERUSER, BYPASSRLS, or the owner without FORCE)`);
+        const stranger = await countEachAsTenant(db, s.name, randomUUID(), names);
+        names.forEach((name, i) => {
+            const n = stranger[i];
+            if (typeof n === 'string')
+                notes.push(`${name} as a random tenant: ${n}`);
+            else if (n > 0)
+                problems.push(`${name}: a random tenant (${s.name}) sees ${n} existing rows`);
+        });
+        const after = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name]);
+        if (after)
+            problems.push(`${s.name} is still ${JSON.stringify(after)} after the transaction that set it: it would leak to the next task on this connection`);
     }
+    // 4. row_security = off must be refused for a role RLS applies to.
+    for (const name of await readableWithoutRowSecurity(db, names))
+        problems.push(`${name}: with row_security = off ${role} still reads it — RLS does not apply to ${role} (SUPERUSER, BYPASSRLS, or the owner without FORCE)`);
     if (!settingsRead.length)
         notes.push('no policy reads a tenant setting (current_setting(…)): the random-tenant and leak checks did not run');
     const checked = `${tables.length} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${tables.map((t) => t.qualifiedName).join(', ')}`;
@@ -9288,6 +9293,47 @@ async function countRows(db, table) {
         return describeDbError(err).message;
     }
 }
+/** Rows visible in each table, in one statement; undefined when it raised. */
+async function countAll(db, tables) {
+    const sql = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n FROM ${t}`).join(' UNION ALL ');
+    try {
+        const counts = [];
+        for (const row of await db.query(sql))
+            counts[row.i] = row.n;
+        return counts;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Rows visible in each table, or the error its query raised. */
+async function countEach(db, tables) {
+    const all = await countAll(db, tables);
+    if (all)
+        return all;
+    const each = [];
+    for (const t of tables)
+        each.push(await countRows(db, t));
+    return each;
+}
+/** The same as one tenant, set for a transaction that is then committed, as a task's would be. */
+async function countEachAsTenant(db, setting, tenant, tables) {
+    let all;
+    await db.query('BEGIN');
+    try {
+        await db.query('SELECT set_config($1, $2, true)', [setting, tenant]);
+        all = await countAll(db, tables);
+    }
+    finally {
+        await db.query(all ? 'COMMIT' : 'ROLLBACK').catch(() => db.query('ROLLBACK').catch(() => { }));
+    }
+    if (all)
+        return all;
+    const each = [];
+    for (const t of tables)
+        each.push(await asTenant(db, setting, tenant, t));
+    return each;
+}
 async function asTenant(db, setting, tenant, table) {
     await db.query('BEGIN');
     try {
@@ -9297,6 +9343,20 @@ async function asTenant(db, setting, tenant, table) {
     finally {
         await db.query('COMMIT').catch(() => db.query('ROLLBACK').catch(() => { }));
     }
+}
+/**
+ * The tables the role can still read with row_security = off (each must refuse it). PostgreSQL
+ * refuses exactly where row_security_active() is true (both are check_enable_rls), so one query
+ * screens every table; the others are tried for real, each in a transaction of its own.
+ */
+async function readableWithoutRowSecurity(db, tables) {
+    const rows = await db.query('SELECT i::int AS i, row_security_active(n::regclass) AS active FROM unnest($1::text[]) WITH ORDINALITY AS t(n, i)', [tables]);
+    const suspects = rows.filter((r) => !r.active).map((r) => tables[r.i - 1]);
+    const readable = [];
+    for (const t of suspects)
+        if (await rowSecurityOff(db, t))
+            readable.push(t);
+    return readable;
 }
 /** Whether the role can still read the table with row_security = off (it must be refused). */
 async function rowSecurityOff(db, table) {
@@ -11923,8 +11983,14 @@ class RunFacts {
                 left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${probeId} (${why})` : `${what} (${why})`);
             }
         }
-        if (!left.length)
-            return { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` };
+        if (!left.length) {
+            // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
+            const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
+            const detail = opts.keepQueue
+                ? `removed the run's ping message${dead} and result row; queue row ${this.ids.queue} stays while the kept worker consumes it`
+                : `removed the run's ping message, queue row ${this.ids.queue}${dead} and result row`;
+            return { removed: true, detail };
+        }
         const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
         return { removed: false, detail: this.redact(`${done}left in the database: ${left.join(', ')}`) };
     }

@@ -45,18 +45,18 @@ export const dlqGate: Gate = {
 
 /** Rows of the table whose contents mention the task id (no column names assumed), waited for briefly. */
 async function rowsMentioning(db: Database, table: string, taskId: string): Promise<number> {
+  const count = async (): Promise<number> =>
+    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]))[0]?.n ?? 0
   const until = performance.now() + ROW_GRACE_MS
-  let count = 0
+  let rows = 0
   do {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId])
-    count = row?.n ?? 0
-    if (count) {
+    rows = await count()
+    if (rows) {
       // A second row (a handler that writes twice) may follow the first closely: look once more.
       await new Promise((r) => setTimeout(r, 300))
-      const [again] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId])
-      return again?.n ?? count
+      return count()
     }
     await new Promise((r) => setTimeout(r, 100))
   } while (performance.now() < until)
-  return count
+  return rows
 }

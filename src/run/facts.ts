@@ -471,7 +471,14 @@ export class RunFacts {
         left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${probeId} (${why})` : `${what} (${why})`)
       }
     }
-    if (!left.length) return { removed: true, detail: `removed the run's ping message, queue row ${this.ids.queue} and result row` }
+    if (!left.length) {
+      // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
+      const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : ''
+      const detail = opts.keepQueue
+        ? `removed the run's ping message${dead} and result row; queue row ${this.ids.queue} stays while the kept worker consumes it`
+        : `removed the run's ping message, queue row ${this.ids.queue}${dead} and result row`
+      return { removed: true, detail }
+    }
     const done = removed.length ? `removed ${removed.join(', ')}; ` : ''
     return { removed: false, detail: this.redact(`${done}left in the database: ${left.join(', ')}`) }
   }

@@ -13,6 +13,7 @@ import { validateReport } from '../../src/report/schema.js'
 import { EXAMPLE_APP, REPO, processesOfRun, pythonFor } from '../support/action.js'
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
+import { parentPid, sleep } from '../support/run-watch.js'
 
 const CLI = path.join(REPO, 'dist', 'cli.js')
 
@@ -139,12 +140,13 @@ describe('the CLI on the example app', () => {
     const deadline = Date.now() + 30_000
     let runId: string | undefined
     while (!runId && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100))
+      await sleep(100)
       runId = findRunIdOf(pid)
     }
-    expect(runId, 'the worker never started').toBeTruthy()
+    // Interrupted whatever happened, so that a failing test leaves no CLI behind either.
     process.kill(pid, 'SIGINT')
     const run = await started
+    expect(runId, 'the worker never started').toBeTruthy()
     expect(run.code).toBe(130)
     const report = JSON.parse(run.stdout) as RunReport
     expect(report.interrupted?.kind).toBe('cancelled')
@@ -157,10 +159,8 @@ describe('the CLI on the example app', () => {
 function findRunIdOf(cliPid: number): string | undefined {
   for (const dir of readdirSync('/proc')) {
     if (!/^\d+$/.test(dir)) continue
+    if (parentPid(Number(dir)) !== cliPid) continue
     try {
-      const stat = readFileSync(`/proc/${dir}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid !== cliPid) continue
       const env = readFileSync(`/proc/${dir}/environ`, 'utf8').split('\0')
       const marker = env.find((e) => e.startsWith('CELERY_FOUNDATION_GATES_RUN='))
       if (marker) return marker.split('=')[1]

@@ -186,7 +186,7 @@ describe('one comment per pull request', () => {
     const own = github.addComment(PR_NUMBER, `<!-- ${MARKER} -->\nold verdict`, ACTIONS_BOT)
     const { outcome } = await publish(loadReportFixture('all-pass'))
     expect(outcome.comment).toMatchObject({ action: 'updated', id: own.id })
-    expect(copy.body).toContain('old')
+    expect(copy.body).toBe(`Quoting the bot:\n<!-- ${MARKER} -->\nold`)
     // The workflow's token may not ask who it is: GitHub answers 403, and that is no failure.
     expect(describeRequests(github.requests)).toContain('GET /user')
   })

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
-import { DIST_POST, EXAMPLE_APP, processesOfRun, pythonFor, runAction, stepFiles, type ActionResult, type CeleryVersion } from '../support/action.js'
+import { DIST_POST, EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, stepFiles, type ActionResult, type CeleryVersion } from '../support/action.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep, record } from '../support/reliability.js'
@@ -33,13 +33,14 @@ describe.each(['5.7', '5.2'] as const)('the example app on Celery %s', (version)
     const { db, result } = await gatesOn(version, [], { ...DLQ, 'expected-tasks': 'app.tasks.invoices.record_invoice app.tasks.housekeeping.ping' })
     const everyGate = Object.fromEntries(GATE_IDS.map((id) => [id, 'pass']))
     checkStep(GROUP, `the example app passes all ${GATE_IDS.length} gates (Celery ${version})`, result, { code: 0, gates: everyGate, timeoutS: 30, secrets: secrets(db) }, 'queues, tasks, logs, dlq (with the probe task), tenant-isolation all pass')
-    const evidence = (id: string): string => JSON.parse(result.outputs.gates ?? '[]').find((g: { id: string }) => g.id === id)?.evidence ?? ''
+    const evidence = (id: string): string => gate(result, id).evidence
     expect(evidence('queues')).toMatch(/2 of 2 queues answered a ping: `celery` \(\d+ tasks\), `invoices` \(1 task\)/)
     expect(evidence('tasks')).toMatch(/all 2 expected tasks registered/)
     expect(evidence('logs')).toMatch(/all JSON with level, logger, message; \d+ about the ping name its task/)
     expect(evidence('dlq')).toMatch(/the probe task app\.tasks\.housekeeping\.fail failed and left exactly one row/)
     expect(evidence('tenant-isolation')).toMatch(/no row without a tenant, none for a random tenant \(app\.current_tenant_id\)/)
-    // The probe's dead-letter row and the pings' trace are gone.
+    // The result rows of the run's pings and of the probe task are gone (the dead-letter row may
+    // stay: app_user may only INSERT there, and the report's trace says so).
     const left = await pg.query<{ n: number }>(db.database, 'SELECT count(*)::int AS n FROM celery_taskmeta')
     expect(left[0]?.n).toBe(0)
   })
@@ -102,32 +103,46 @@ describe('keep-worker: the verified worker as the job\'s service', () => {
     const db = await exampleDatabase(pg)
     const files = stepFiles()
     const main = await runOnExample('5.7', db, { 'keep-worker': 'true' }, { files })
-    expect(main.code, main.stdout + main.stderr).toBe(0)
-    expect(main.report?.worker?.stop?.how).toBe('kept')
     const runId = main.report?.runId ?? ''
-    const alive = processesOfRun(runId).length
-    expect(alive).toBeGreaterThan(0)
+    try {
+      expect(main.code, main.stdout + main.stderr).toBe(0)
+      expect(main.report?.worker?.stop?.how).toBe('kept')
+      // The kept worker still polls the run's own queue: the trace says that row stays.
+      expect(main.report?.trace?.detail).toMatch(/queue row cfg-[0-9a-f]+\.ping stays while the kept worker consumes it$/)
+      const alive = processesOfRun(runId).length
+      expect(alive).toBeGreaterThan(0)
 
-    // A test step sends a task the ordinary way; the kept worker answers it.
-    const answer = await sendTask(db, 'app.tasks.housekeeping.ping', 'kept-worker-answers')
-    expect(answer).toContain('kept-worker-answers')
+      // A test step sends a task the ordinary way; the kept worker answers it.
+      const answer = await sendTask(db, 'app.tasks.housekeeping.ping', 'kept-worker-answers')
+      expect(answer).toContain('kept-worker-answers')
 
-    const post = await runAction({}, { script: DIST_POST, files, passState: true })
-    const left = processesOfRun(runId).length
-    const summary = post.summary
-    const passed = post.code === 0 && left === 0 && summary.includes('Celery worker kept for the job') && summary.includes('kept-worker-answers')
-    record({
-      group: GROUP,
-      case: 'keep-worker: the worker serves the next step, the post step stops it',
-      expectation: 'after the step the worker still runs and answers a task sent by a test step; the post step stops it (exit 0) and adds its log to its summary; nothing left, no secret',
-      result: `main exit ${main.code}; ${alive} worker processes alive after it; task answered: ${answer.trim().slice(0, 80)}; post exit ${post.code} in ${(post.durationMs / 1000).toFixed(1)} s; ${left} processes left; post summary ${summary.includes('kept-worker-answers') ? 'shows' : 'does not show'} the task in the worker log`,
-      passed
-    })
-    expect(post.code).toBe(0)
-    expect(left).toBe(0)
-    expect(summary).toContain('Celery worker kept for the job')
-    expect(summary).toContain('kept-worker-answers')
-    for (const s of secrets(db)) expect(summary).not.toContain(s)
+      const post = await runAction({}, { script: DIST_POST, files, passState: true })
+      const left = processesOfRun(runId).length
+      const summary = post.summary
+      const leaks = leakedSecrets(post, secrets(db))
+      const passed = post.code === 0 && left === 0 && summary.includes('Celery worker kept for the job') && summary.includes('kept-worker-answers') && !leaks.length
+      record({
+        group: GROUP,
+        case: 'keep-worker: the worker serves the next step, the post step stops it',
+        expectation: 'after the step the worker still runs and answers a task sent by a test step; the post step stops it (exit 0) and adds its log to its summary; nothing left, no secret',
+        result: `main exit ${main.code}; ${alive} worker processes alive after it; task answered: ${answer.trim().slice(0, 80)}; post exit ${post.code} in ${(post.durationMs / 1000).toFixed(1)} s; ${left} processes left; post summary ${summary.includes('kept-worker-answers') ? 'shows' : 'does not show'} the task in the worker log`,
+        passed
+      })
+      expect(post.code).toBe(0)
+      expect(left).toBe(0)
+      expect(summary).toContain('Celery worker kept for the job')
+      expect(summary).toContain('kept-worker-answers')
+      expect(leaks).toEqual([])
+    } finally {
+      // A failed expectation above must not leave the kept worker running past the test.
+      for (const pid of runId ? processesOfRun(runId) : []) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+    }
   })
 })
 
