@@ -91,12 +91,17 @@ export interface SessionRow {
   backend_type: string | null
 }
 
-/** Sessions attributed to the worker: by its application_name, or by the TCP ports its processes hold. */
+/**
+ * Sessions attributed to the worker: by its application_name, or by the TCP ports its processes
+ * hold. A session still authenticating (state `starting`, no role yet: a pool child connecting at
+ * that moment) is left out — it has no role to judge; seen in CI as a role "?" among 8 runs at once.
+ */
 export async function workerSessions(db: Database, applicationName: string, clientPorts: number[]): Promise<SessionRow[]> {
   return db.query<SessionRow & Record<string, unknown>>(
     `SELECT pid, usename, application_name, client_port, backend_type
        FROM pg_stat_activity
       WHERE pid <> pg_backend_pid()
+        AND usename IS NOT NULL
         AND (application_name = $1 OR client_port = ANY($2::int[]))
       ORDER BY backend_start`,
     [applicationName, clientPorts]
