@@ -7,7 +7,7 @@ import * as core from '@actions/core'
 import { RUN_MARKER_ENV, State } from './constants.js'
 import { environValue, isAlive, parentOf } from './proc/process-tree.js'
 import { detailsBlock, escapeHtml, preBlock } from './report/escape.js'
-import { scrubCredentials } from './util/scrub.js'
+import { SecretRegistry, registerEnvironmentSecrets } from './secrets.js'
 
 const WARM_SHUTDOWN_MS = 10_000
 /** How long the post step keeps killing what is left of the run before it gives up. */
@@ -36,7 +36,11 @@ function reportKeptWorker(runId: string, outputFile: string, stopped: number, ms
   core.info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms; its output: ${outputFile}`)
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (!summary) return
-  const lines = text.split('\n').map(scrubCredentials)
+  // This step has no registry of the main step's secrets: it builds one from the same
+  // environment (the job's, plus this action's inputs) and cuts credential patterns too.
+  const secrets = new SecretRegistry()
+  registerEnvironmentSecrets(process.env, secrets)
+  const lines = text.split('\n').map((line) => secrets.clean(line))
   const shown = bytes > TAIL_BYTES ? `the last ${TAIL_BYTES.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes` : `${bytes.toLocaleString('en-US')} bytes`
   appendFileSync(
     summary,

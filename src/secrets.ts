@@ -2,6 +2,9 @@
 // that could contain it is printed. Registration masks it in the runner's log (core.setSecret);
 // `redact` is applied to all outside text we write ourselves (summary, report, outputs, log file),
 // because masking by the runner does not cover files and is not guaranteed for derived values.
+// `clean` adds the credential patterns of util/scrub.ts, for a password nobody registered.
+import { parseDsn } from './db/dsn.js'
+import { scrubCredentials } from './util/scrub.js'
 
 export type MaskFn = (secret: string) => void
 
@@ -39,6 +42,11 @@ export class SecretRegistry {
     return out
   }
 
+  /** Outside text, plain (a line, a message): every known secret, then every credential pattern. */
+  clean(text: string): string {
+    return scrubCredentials(this.redact(text))
+  }
+
   get size(): number {
     return this.secrets.size
   }
@@ -62,4 +70,62 @@ function secretForms(secret: string): string[] {
   // Single characters would turn every log into asterisks; they are still redacted as part of
   // the DSN they appear in.
   return [...forms].filter((f) => f.length >= 2)
+}
+
+/** `scheme://…` up to the next blank or quote: each URL of a value (Celery's `;`-separated failover lists too). */
+const URL_IN_TEXT = /[a-z][\w+.-]*:\/\/[^\s'"<>]+/gi
+/** libpq keyword strings: `host=db user=app password=s3cret` or `password='s 3'`. */
+const KEYWORD_PASSWORD = /\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s'"&;]+)/gi
+/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN` …). */
+const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY)$/i
+/** Values that cannot be a credential and would turn every `true` of a report into `***`. */
+const NOT_A_SECRET = /^(?:true|false|yes|no|on|off|none|null|\d{1,4})$/i
+
+/**
+ * Registers every credential `text` carries: each URL with a password (whole, and its password),
+ * each libpq `password=…`. For text the run has not printed yet (an environment value, a
+ * bootstrap event), so that the runner masks it and `redact` hides it before it is shown.
+ */
+export function registerSecretsInText(text: string, registry: SecretRegistry): void {
+  if (!text.includes('://') && !/password/i.test(text)) return
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    // A list joined by ';' or ',' (failover brokers) reads as one word: split where a scheme starts.
+    for (const url of match[0].split(/[;,](?=[a-z][\w+.-]*:\/\/)/i)) registerUrl(url.replace(/[;,.)\]]+$/, ''), registry)
+  }
+  for (const m of text.matchAll(KEYWORD_PASSWORD)) {
+    const value = m[1] as string
+    registry.add(value.startsWith("'") ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value)
+  }
+}
+
+function registerUrl(url: string, registry: SecretRegistry): void {
+  const parts = parseDsn(url)
+  const query = url.indexOf('?')
+  // An '@' in the query string is not the end of a password.
+  const at = (query < 0 ? url : url.slice(0, query)).lastIndexOf('@')
+  const start = url.indexOf('://') + 3
+  const colon = url.indexOf(':', start)
+  const userinfo = colon > 0 && colon < at ? url.slice(colon + 1, at) : undefined
+  const passwords = [parts?.password, parts?.query.password, userinfo].filter((p): p is string => !!p && !HIDDEN.test(p))
+  if (!passwords.length) return
+  registry.addExact(url)
+  // `userinfo` is everything between the user's ':' and the last '@': what a reader who does
+  // not know SQLAlchemy's grammar would take as the password (one with an unencoded '@').
+  for (const p of passwords) registry.add(p)
+}
+
+/** A password already hidden (Celery prints `**`): registering it would hide markdown's bold. */
+const HIDDEN = /^\*+$/
+
+/**
+ * Registers, before anything runs, every secret the worker will be able to print: the whole
+ * environment it inherits is scanned (a superset of what it is given), so an app that quotes its
+ * DSN in an import error or prints it at start-up leaks nothing, even before it is probed.
+ */
+export function registerEnvironmentSecrets(env: NodeJS.ProcessEnv, registry: SecretRegistry): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!value) continue
+    if (SECRET_NAME.test(name) && !NOT_A_SECRET.test(value.trim())) registry.add(value)
+    registerSecretsInText(value, registry)
+  }
 }

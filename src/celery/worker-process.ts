@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RUN_MARKER_ENV } from '../constants.js'
-import type { SecretRegistry } from '../secrets.js'
+import { registerSecretsInText, type SecretRegistry } from '../secrets.js'
 import { parseDsn } from '../db/dsn.js'
 import { parseBootstrapEvent, type BootstrapEvent } from './probe.js'
 
@@ -330,7 +330,8 @@ export class WorkerProcess {
   private acceptLine(rawLine: string): void {
     const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine
     const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed
-    const line = this.secrets.redact(clipped)
+    // Known secrets and credential patterns are cut before the line is kept, logged or listened to.
+    const line = this.secrets.clean(clipped)
     this.tail.push(line)
     if (this.tail.length > TAIL_LINES * 2) this.tail.splice(0, this.tail.length - TAIL_LINES)
     this.writeLog(line)
@@ -369,7 +370,6 @@ export class WorkerProcess {
   }
 }
 
-/** Registers every password and every URL carrying credentials found in a bootstrap event. */
 function openOutput(file: string): number {
   mkdirSync(path.dirname(file), { recursive: true })
   return openSync(file, 'a')
@@ -408,12 +408,17 @@ function tailFile(file: string, onChunk: (text: string) => void): () => void {
   return () => clearInterval(timer)
 }
 
+/** Registers every password and every URL carrying credentials found in a bootstrap event. */
 function collectSecrets(value: unknown, secrets: SecretRegistry, key = ''): void {
   if (typeof value === 'string') {
     if (key === 'password') secrets.add(value)
     else if ((key === 'url' || key === 'urls') && value.includes('@')) {
       secrets.addExact(value)
       secrets.add(parseDsn(value)?.password)
+    } else {
+      // An import error's message or traceback may quote a DSN the environment did not hold
+      // (built in code): registered here, it is masked before the evidence is printed.
+      registerSecretsInText(value, secrets)
     }
     return
   }

@@ -11,6 +11,7 @@ import type { RunReport } from '../report/model.js'
 import { renderMatrixText } from '../report/text.js'
 import { runSession, type SessionHost } from '../run/session.js'
 import { SecretRegistry } from '../secrets.js'
+import { scrubCredentials } from '../util/scrub.js'
 import { feedbackMarker, writeReportFile } from '../sinks/actions.js'
 import { INPUT_FLAGS, rawInputsFromFlags } from './flags.js'
 import { TerminalProgress, isInteractive, paletteFor } from './terminal.js'
@@ -75,7 +76,8 @@ Example:
 export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const program = buildProgram()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    // No runner masks a terminal: a flag error quoting a DSN is cut by pattern before it is shown.
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(scrubCredentials(s)) })
   try {
     program.parse([...argv], { from: 'user' })
   } catch (err) {
@@ -84,9 +86,13 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     return code === 0 ? ExitCode.Pass : ExitCode.Usage
   }
   const options = program.opts<CliOptions>()
+  // The CLI has no runner mask: every line it prints goes through the registry. `clean` (known
+  // secrets and credential patterns) for plain lines; `redact` (known secrets) for what is
+  // rendered from the report, whose strings the session has already cleaned one by one.
   const secrets = new SecretRegistry()
   const redact = (text: string): string => secrets.redact(text)
-  const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color))
+  const clean = (text: string): string => secrets.clean(text)
+  const progress = new TerminalProgress(io.stderr, clean, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color))
   let written: RunReport | undefined
   const host: SessionHost = {
     info: (line) => progress.info(line),
@@ -102,7 +108,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
       writeResults(report, options, io, redact)
     },
     exitNow(message) {
-      io.stderr.write(`${message}\n`)
+      io.stderr.write(`${clean(message)}\n`)
       process.exit(ExitCode.Cancelled)
     }
   }
@@ -117,11 +123,11 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     )
   }
   if (inputError) {
-    io.stderr.write(`${TOOL_NAME}: ${redact(failure ?? 'invalid input')}\n(run with --help for every flag)\n`)
+    io.stderr.write(`${TOOL_NAME}: ${clean(failure ?? 'invalid input')}\n(run with --help for every flag)\n`)
     return ExitCode.Usage
   }
   if (written?.interrupted?.kind === 'cancelled') return ExitCode.Cancelled
-  if (failure) io.stderr.write(`${redact(failure)}\n`)
+  if (failure) io.stderr.write(`${clean(failure)}\n`)
   return failure ? ExitCode.Fail : ExitCode.Pass
 }
 
@@ -153,5 +159,5 @@ function writeResults(report: RunReport, options: CliOptions, io: CliIo, redact:
   }
   if (reportPath) io.stderr.write(`Report: ${reportPath}\n`)
   if (options.summaryFile && !problems.some((p) => p.startsWith('summary'))) io.stderr.write(`Summary: ${options.summaryFile}\n`)
-  for (const p of problems) io.stderr.write(`warning: could not write the ${p}\n`)
+  for (const p of problems) io.stderr.write(`warning: could not write the ${redact(p)}\n`)
 }

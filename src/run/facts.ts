@@ -314,8 +314,9 @@ export class RunFacts {
     return this.abort.signal.aborted
   }
 
+  /** Outside text (an error, a traceback) as it may be shown: known secrets and credential patterns cut. */
   redact(text: string): string {
-    return this.secrets.redact(text)
+    return this.secrets.clean(text)
   }
 
   msSinceStart(atWorkerMs?: number): number | undefined {

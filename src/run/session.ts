@@ -10,8 +10,9 @@ import { ALL_GATES, selectGates } from '../gates/index.js'
 import { onCancellation } from '../lifecycle.js'
 import { addPingFacts, buildReport, type ReportInput } from '../report/build.js'
 import type { GateResult, RunReport } from '../report/model.js'
-import type { SecretRegistry } from '../secrets.js'
+import { registerEnvironmentSecrets, type SecretRegistry } from '../secrets.js'
 import { GATE_OF_INPUT, InputError, loadSettings, type RawInputs, type Settings } from '../settings.js'
+import { scrubStrings } from '../util/scrub.js'
 import { RunFacts, newRunIds, type TraceCleanup } from './facts.js'
 
 /** Warm-shutdown bounds: see stopGrace. */
@@ -52,32 +53,38 @@ type Base = Pick<ReportInput, 'gates' | 'startedAt' | 'startedMs' | 'failOn'>
  */
 export async function runSession(raw: RawInputs, host: SessionHost, secrets: SecretRegistry): Promise<SessionOutcome> {
   const base: Base = { gates: ALL_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' }
+  // Every report the host writes (summary, outputs, JSON, annotations, pull-request feedback) is
+  // cleaned field by field first: the last line of defence for outside text a gate quoted raw.
+  const cleanHost: SessionHost = { ...host, finish: (report) => host.finish(cleanReport(report, secrets)) }
   const done = (report: RunReport, rest: Omit<SessionOutcome, 'report'>): SessionOutcome => {
-    host.finish(report)
+    cleanHost.finish(report)
     return { report, ...rest }
   }
   try {
-    // Before anything can print them: the DSN given as input, its password, the GitHub token.
+    // Before anything runs or prints: the DSN given as input, its password, the GitHub token, and
+    // every credential in the environment the worker inherits (an app may quote its own DSN in an
+    // import error, or print it, before the action learns its URLs from the probe).
     secrets.addExact(raw[Inputs.DatabaseUrl])
     secrets.add(parseDsn(raw[Inputs.DatabaseUrl] ?? '')?.password)
     secrets.addExact(raw[Inputs.GithubToken]?.trim())
+    registerEnvironmentSecrets(process.env, secrets)
     base.failOn = raw[Inputs.FailOn] || 'foundation'
     let settings: Settings
     try {
       settings = await loadSettings(raw)
     } catch (err) {
       if (!(err instanceof InputError)) throw err
-      const message = secrets.redact(err.message)
+      const message = secrets.clean(err.message)
       const interrupted = { kind: 'input-error' as const, message }
       const report = buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] })
       return done(report, { failure: message, inputError: true })
     }
     // Only the gates asked for are run and shown; a gate turned off never blocks another.
-    const { report, failure } = await runGatesAndReport(settings, secrets, host, { ...base, gates: selectGates(settings.gates) })
+    const { report, failure } = await runGatesAndReport(settings, secrets, cleanHost, { ...base, gates: selectGates(settings.gates) })
     return { report, settings, failure }
   } catch (err) {
     // Last line of defence: a bug must still leave a summary that says so.
-    const message = secrets.redact(`the action crashed: ${errorLine(err)}`)
+    const message = secrets.clean(`the action crashed: ${errorLine(err)}`)
     return done(buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message })
   }
 }
@@ -121,6 +128,8 @@ async function runGatesAndReport(
     await runGates(base.gates, settings, facts, {
       onGateStart: (gate) => host.gateStarted?.(gate),
       onGateEnd: (r) => {
+        // Cleaned before the host logs its evidence; the report holds the same object.
+        scrubStrings(r, (text) => secrets.clean(text))
         results.push(r)
         host.gateEnded(r)
       }
@@ -144,13 +153,18 @@ async function runGatesAndReport(
   const interrupted: RunReport['interrupted'] = cancelled
     ? { kind: 'cancelled', message: `cancelled by ${cancelled}` }
     : crash
-      ? { kind: 'crash', message: secrets.redact(`the action crashed: ${errorLine(crash)}`) }
+      ? { kind: 'crash', message: secrets.clean(`the action crashed: ${errorLine(crash)}`) }
       : undefined
   const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }))
   await addPingFacts(report, facts).catch(() => {})
   host.finish(report)
   stopListening()
   return { report, failure: interrupted?.message ?? stepFailure(report, settings) }
+}
+
+/** The report with every string cleaned (known secrets, credential patterns), in place. */
+function cleanReport(report: RunReport, secrets: SecretRegistry): RunReport {
+  return scrubStrings(report, (text) => secrets.clean(text))
 }
 
 /** Why the step fails under `fail-on`, or undefined when it passes. */

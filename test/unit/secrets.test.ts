@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SecretRegistry } from '../../src/secrets.js'
+import { SecretRegistry, registerEnvironmentSecrets, registerSecretsInText } from '../../src/secrets.js'
 
 /** A registry whose mask callback records every form it is given. */
 function recordingRegistry(): { registry: SecretRegistry; masked: string[] } {
@@ -111,5 +111,64 @@ describe('SecretRegistry.redact', () => {
     const registry = new SecretRegistry()
     registry.add('s3cret')
     expect(registry.redact('secret s3cre 3cret')).toBe('secret s3cre 3cret')
+  })
+})
+
+describe('SecretRegistry.clean', () => {
+  it('hides known secrets and, by pattern, a password nobody registered', () => {
+    const registry = new SecretRegistry()
+    registry.add('known-pw')
+    expect(registry.clean("known-pw; input_value='postgresql://u:unknown-pw@h/d'; password=other")).toBe(
+      "***; input_value='postgresql://u:***@h/d'; password=***"
+    )
+  })
+})
+
+describe('registerEnvironmentSecrets', () => {
+  it('registers every DSN with a password, its password and its encoded forms, whatever the scheme', () => {
+    const { registry, masked } = recordingRegistry()
+    registerEnvironmentSecrets(
+      {
+        DATABASE_URL: 'postgresql://app:p%40ss@db:5432/app',
+        CELERY_BROKER_URL: 'sqla+postgresql://broker:brk-pw@db/app',
+        RESULT: 'db+postgresql+psycopg://res:res-pw@db/app',
+        QUEUE: 'pgmq://q:pgmq-pw@db/app'
+      },
+      registry
+    )
+    for (const secret of ['postgresql://app:p%40ss@db:5432/app', 'p@ss', 'p%40ss', 'brk-pw', 'res-pw', 'pgmq-pw', 'pgmq://q:pgmq-pw@db/app']) expect(masked).toContain(secret)
+    expect(registry.redact('p@ss brk-pw res-pw pgmq-pw')).toBe('*** *** *** ***')
+  })
+
+  it('registers each URL of a failover list and a password with an unencoded @', () => {
+    const registry = new SecretRegistry()
+    registerEnvironmentSecrets({ BROKERS: 'sqla+postgresql://a:first-pw@h1/d;sqla+postgresql://b:second@pw@h2/d' }, registry)
+    expect(registry.redact('first-pw second@pw')).toBe('*** ***')
+  })
+
+  it('registers libpq keyword strings, PGPASSWORD and variables named as credentials', () => {
+    const registry = new SecretRegistry()
+    registerEnvironmentSecrets(
+      {
+        REPORTING_DSN: "host=db user=rep password='kw pw' dbname=rep",
+        LEGACY_DSN: 'host=db password=kw-plain',
+        PGPASSWORD: 'pg-pw',
+        REDIS_PASSWORD: 'redis-pw',
+        'INPUT_GITHUB-TOKEN': 'ghs_tokenvalue',
+        FEATURE_SECRET: 'true',
+        HTTP_PROXY: 'http://proxy:3128',
+        PATH: '/usr/bin:/bin'
+      },
+      registry
+    )
+    expect(registry.redact('kw pw kw-plain pg-pw redis-pw ghs_tokenvalue')).toBe('*** *** *** *** ***')
+    // A boolean, a URL without a password, a path: nothing of them is hidden.
+    expect(registry.redact('true http://proxy:3128 /usr/bin:/bin')).toBe('true http://proxy:3128 /usr/bin:/bin')
+  })
+
+  it('ignores a password already hidden as ** (Celery prints URLs so), which would hide markdown bold', () => {
+    const registry = new SecretRegistry()
+    registerSecretsInText('transport: sqla+postgresql://app:**@db/app', registry)
+    expect(registry.redact('**bold**')).toBe('**bold**')
   })
 })

@@ -92,8 +92,8 @@ describe('the rule engine', () => {
     expect(quote("conninfo = 'host=127.0.0.1 port=5433 user=app_user password=s3cr3t dbname=app'")).toBe(
       "conninfo = 'host=127.0.0.1 port=5433 user=app_user password=*** dbname=app'"
     )
-    expect(quote("kwargs = {'host': '127.0.0.1', 'password': 's3cr3t'}")).toBe("kwargs = {'host': '127.0.0.1', 'password': ***}")
-    expect(quote('dsn = postgresql://app_user:s3cr3t@127.0.0.1:5433/app')).toBe('dsn = postgresql://***@127.0.0.1:5433/app')
+    expect(quote("kwargs = {'host': '127.0.0.1', 'password': 's3cr3t'}")).toBe("kwargs = {'host': '127.0.0.1', 'password': '***'}")
+    expect(quote('dsn = postgresql://app_user:s3cr3t@127.0.0.1:5433/app')).toBe('dsn = postgresql://app_user:***@127.0.0.1:5433/app')
   })
 
   it('rejects a bad rule with one line naming where it is wrong', () => {
