@@ -13,6 +13,7 @@ import { runSession, type SessionHost } from '../run/session.js'
 import { SecretRegistry } from '../secrets.js'
 import { feedbackMarker, writeReportFile } from '../sinks/actions.js'
 import { INPUT_FLAGS, rawInputsFromFlags } from './flags.js'
+import { stopCommand } from './stop-command.js'
 import { TerminalProgress, isInteractive, paletteFor } from './terminal.js'
 
 export const ExitCode = {
@@ -94,7 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     gateStarted: (gate) => progress.gateStarted(gate),
     gateEnded: (result) => progress.gateEnded(result),
     workerKept({ nodeName, pid }) {
-      progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: kill -TERM -${pid}` : ''}`)
+      progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: ${stopCommand(pid)}` : ''}`)
     },
     finish(report) {
       progress.stop()
