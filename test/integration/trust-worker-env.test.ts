@@ -2,10 +2,12 @@
 // credentials, its own inputs and the step's command files in its environment, on an app whose
 // import writes the names (never the values) of the variables it sees. None of the runner's or the
 // step's may reach it; the app's own do; `worker-env` passes a named one through.
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EXAMPLE_APP, REPO, pythonFor } from '../support/action.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
@@ -119,6 +121,8 @@ describe("the worker gets the job's environment, not the runner's or the step's"
     const { names, result, env } = await probeRun(db, { 'worker-env': 'GITHUB_TOKEN' })
     expect(names, `the app wrote no names\n${result.stderr.slice(-2000)}`).toContain('GITHUB_TOKEN')
     expect(WITHHELD.filter((n) => n !== 'GITHUB_TOKEN' && names.includes(n)), 'reached the worker').toEqual([])
+    // The summary's inputs say what the worker was given beyond the rule.
+    expect(result.report?.settings?.['worker-env']).toBe('GITHUB_TOKEN')
     checkStep(
       GROUP,
       '`worker-env: GITHUB_TOKEN` passes that variable to the worker',
@@ -126,5 +130,29 @@ describe("the worker gets the job's environment, not the runner's or the step's"
       { code: 0, gates: { import: 'pass', runtime: 'pass' }, timeoutS: 30, secrets: secrets(db, env) },
       'the app sees GITHUB_TOKEN, still none of the other runner or step variables; the gates pass'
     )
+  })
+})
+
+describe('the CLI applies the same rule', () => {
+  it("keeps a shell's GITHUB_TOKEN from the worker, unless --worker-env names it", async () => {
+    const db = await exampleDatabase(pg)
+    const cli = async (extra: string[]): Promise<string[]> => {
+      const probeFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-env-probe-')), 'names.txt')
+      const args = [path.join(REPO, 'dist', 'cli.js'), '--app', 'app.variants.env_probe', '--working-directory', EXAMPLE_APP, '--python', pythonFor('5.7'),
+        '--expected-role', db.appRole, '--worker-args', '--pool=solo', '--timeout', '30', '--gates', 'import,runtime', ...extra]
+      const child = spawn(process.execPath, args, {
+        cwd: REPO,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), DATABASE_URL: db.url, GITHUB_TOKEN: 'ghs_shellToken0123456789', GH_TOKEN: 'ghs_shell2', ENV_PROBE_FILE: probeFile },
+        stdio: 'ignore'
+      })
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      expect(code).toBe(0)
+      return readFileSync(probeFile, 'utf8').split('\n').filter(Boolean)
+    }
+    const plain = await cli([])
+    expect(plain).toContain('DATABASE_URL')
+    expect(plain.filter((n) => n === 'GITHUB_TOKEN' || n === 'GH_TOKEN')).toEqual([])
+    const passed = await cli(['--worker-env', 'GITHUB_TOKEN'])
+    expect(passed.filter((n) => n === 'GITHUB_TOKEN' || n === 'GH_TOKEN')).toEqual(['GITHUB_TOKEN'])
   })
 })
