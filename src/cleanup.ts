@@ -2,11 +2,12 @@
 // (keep-worker), or one a killed main step could not stop. It finds the run's processes by the
 // marker in their environment, not by a PID alone, so it never signals a process that merely
 // reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
-import { appendFileSync, closeSync, openSync, readFileSync, readdirSync, readSync, statSync } from 'node:fs'
+import { appendFileSync, closeSync, fstatSync, readFileSync, readdirSync, readSync } from 'node:fs'
 import * as core from '@actions/core'
 import { RUN_MARKER_ENV, State } from './constants.js'
 import { environValue, isAlive, parentOf } from './proc/process-tree.js'
 import { detailsBlock, escapeHtml, preBlock } from './report/escape.js'
+import { openInsideRunFolder } from './run/folder.js'
 import { SecretRegistry, registerEnvironmentSecrets } from './secrets.js'
 
 const WARM_SHUTDOWN_MS = 10_000
@@ -30,10 +31,20 @@ export async function runCleanup(): Promise<void> {
   }
 }
 
-/** The kept worker's stop and the end of its log, in this step's summary. */
+/**
+ * The kept worker's stop and the end of its log, in this step's summary. The state is only a hint:
+ * anything that ran in the job could write it, so the log is read only from inside the run's own
+ * folder (run/folder.ts), after the worker was stopped; any other path is refused with one warning.
+ */
 function reportKeptWorker(runId: string, outputFile: string, stopped: number, ms: number): void {
-  const { text, bytes } = readEnd(outputFile, TAIL_BYTES)
-  core.info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms; its output: ${outputFile}`)
+  core.info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms`)
+  const fd = openInsideRunFolder(runId, outputFile)
+  if (fd === undefined) {
+    core.warning(`The kept worker's log is not shown: the path saved for it is not a file inside this run's folder (run ${runId}), so this step does not read it.`)
+    return
+  }
+  const { text, bytes } = readEnd(fd, TAIL_BYTES)
+  core.info(`The kept worker's output: ${outputFile}`)
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (!summary) return
   // This step has no registry of the main step's secrets: it builds one from the same
@@ -55,22 +66,20 @@ function reportKeptWorker(runId: string, outputFile: string, stopped: number, ms
   )
 }
 
-function readEnd(file: string, maxBytes: number): { text: string; bytes: number } {
+/** Reads the end of an open file, and closes it. */
+function readEnd(fd: number, maxBytes: number): { text: string; bytes: number } {
   try {
-    const bytes = statSync(file).size
+    const bytes = fstatSync(fd).size
     const length = Math.min(bytes, maxBytes)
     const buffer = Buffer.alloc(length)
-    const fd = openSync(file, 'r')
-    try {
-      readSync(fd, buffer, 0, length, bytes - length)
-    } finally {
-      closeSync(fd)
-    }
+    readSync(fd, buffer, 0, length, bytes - length)
     // Drop a cut first line rather than show half of it.
     const text = buffer.toString('utf8')
     return { text: bytes > length ? text.slice(text.indexOf('\n') + 1) : text, bytes }
   } catch {
     return { text: '(the worker log could not be read)', bytes: 0 }
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -6,6 +6,7 @@ export const Inputs = {
   WorkingDirectory: 'working-directory',
   Python: 'python',
   WorkerArgs: 'worker-args',
+  WorkerEnv: 'worker-env',
   DatabaseUrl: 'database-url',
   ExpectedRole: 'expected-role',
   PingTask: 'ping-task',

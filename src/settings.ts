@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { GATE_IDS, Inputs, type GateId, type InputName } from './constants.js'
 import { isPostgresScheme, parseDsn, type DsnParts } from './db/dsn.js'
 import { splitWorkerArgs } from './celery/worker-args.js'
+import { ENV_NAME } from './celery/worker-env.js'
 import type { Rule } from './taxonomy/rules.js'
 import { quoteGiven } from './util/quote.js'
 
@@ -18,6 +19,11 @@ export interface Settings {
   workingDirectory: string
   python: string
   workerArgs: string[]
+  /**
+   * Names of variables the worker gets although they belong to the runner or this step
+   * (INPUT_*, ACTIONS_*, the step's command files, GITHUB_TOKEN …; see celery/worker-env.ts).
+   */
+  workerEnv: string[]
   /** Raw DSN for the action's own SQL checks; undefined = derive from the app's broker URL. */
   databaseUrl?: string
   databaseUrlParts?: DsnParts
@@ -63,6 +69,7 @@ export const GATE_OF_INPUT: Record<InputName, GateId> = {
   [Inputs.WorkingDirectory]: 'import',
   [Inputs.Python]: 'import',
   [Inputs.WorkerArgs]: 'runtime',
+  [Inputs.WorkerEnv]: 'import',
   [Inputs.PingTask]: 'runtime',
   [Inputs.Timeout]: 'runtime',
   [Inputs.DatabaseUrl]: 'db-access',
@@ -267,11 +274,21 @@ const parseToken = (v: string): string | undefined => {
 
 const parseWorkerArgsInput = (v: string): string[] => splitWorkerArgs(v)
 
+/** Variable names, comma or newline separated: names only, never `NAME=value`. */
+const parseWorkerEnv = (v: string): string[] => {
+  const names = v.split(/[\n,]/).map((n) => n.trim()).filter(Boolean)
+  for (const n of names)
+    if (!ENV_NAME.test(n))
+      throw new Error(`expected environment variable names like GITHUB_TOKEN or APP_SECRET (comma or newline separated), got ${n.includes('=') ? 'a NAME=value pair (value not shown); give the name only' : quoteGiven(n)}`)
+  return [...new Set(names)]
+}
+
 const SettingsSchema = z.object({
   [Inputs.App]: field(parseApp),
   [Inputs.WorkingDirectory]: field(parseWorkingDirectory),
   [Inputs.Python]: field(parsePython),
   [Inputs.WorkerArgs]: field(parseWorkerArgsInput),
+  [Inputs.WorkerEnv]: field(parseWorkerEnv),
   [Inputs.DatabaseUrl]: field(parseDatabaseUrl),
   [Inputs.ExpectedRole]: field(parseRole),
   [Inputs.PingTask]: field(parsePingTask),
@@ -325,6 +342,7 @@ export function parseSettings(raw: RawInputs): Settings {
     workingDirectory: s[Inputs.WorkingDirectory],
     python: s[Inputs.Python],
     workerArgs: s[Inputs.WorkerArgs],
+    workerEnv: s[Inputs.WorkerEnv],
     databaseUrl: s[Inputs.DatabaseUrl].url,
     databaseUrlParts: s[Inputs.DatabaseUrl].parts,
     expectedRole: s[Inputs.ExpectedRole],

@@ -11,6 +11,7 @@ import { RUN_MARKER_ENV } from '../constants.js'
 import { registerSecretsInText, type SecretRegistry } from '../secrets.js'
 import { parseDsn } from '../db/dsn.js'
 import { parseBootstrapEvent, type BootstrapEvent } from './probe.js'
+import { workerEnvironment } from './worker-env.js'
 
 export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.py', import.meta.url))
 const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT'
@@ -45,6 +46,8 @@ export interface WorkerSpec {
    * to pipes this process would take with it when it exits, and it is not tied to our life.
    */
   outputFile?: string
+  /** Variables passed to the worker although the rule of worker-env.ts withholds them (`worker-env`). */
+  passEnv?: readonly string[]
 }
 
 export interface WorkerExit {
@@ -85,8 +88,8 @@ export class WorkerProcess {
       cwd: spec.cwd,
       detached: true, // own process group: pool children are stopped with it
       stdio: ['pipe', out, out, 'pipe'],
-      env: {
-        ...process.env,
+      // The job's environment without the runner's and this step's credentials and command files.
+      env: workerEnvironment(process.env, spec.passEnv ?? [], {
         [BOOT_ENV]: JSON.stringify({
           app: spec.app,
           argv: spec.argv,
@@ -104,7 +107,7 @@ export class WorkerProcess {
         PGAPPNAME: spec.applicationName,
         // The banner is printed to a pipe; without this it would sit in Python's buffer.
         PYTHONUNBUFFERED: '1'
-      }
+      })
     })
     this.exited = new Promise((resolve) => {
       const done = (exit: WorkerExit): void => {

@@ -14,6 +14,7 @@ import { SecretRegistry } from '../secrets.js'
 import { scrubCredentials } from '../util/scrub.js'
 import { feedbackMarker, writeReportFile } from '../sinks/actions.js'
 import { INPUT_FLAGS, rawInputsFromFlags } from './flags.js'
+import { stopCommand } from './stop-command.js'
 import { TerminalProgress, isInteractive, paletteFor } from './terminal.js'
 
 export const ExitCode = {
@@ -100,7 +101,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     gateStarted: (gate) => progress.gateStarted(gate),
     gateEnded: (result) => progress.gateEnded(result),
     workerKept({ nodeName, pid }) {
-      progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: kill -TERM -${pid}` : ''}`)
+      progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: ${stopCommand(pid)}` : ''}`)
     },
     finish(report) {
       progress.stop()

@@ -120,6 +120,8 @@ function shownSettings(s: Settings): Record<string, string> {
     'working-directory': s.workingDirectory,
     python: s.python,
     'worker-args': s.workerArgs.join(' '),
+    // Shown only when set: what the worker was given beyond the rule of celery/worker-env.ts.
+    ...(s.workerEnv?.length ? { 'worker-env': s.workerEnv.join(', ') } : {}),
     'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
     'expected-role': s.expectedRole,
     'ping-task': s.pingTask,

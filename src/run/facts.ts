@@ -3,7 +3,7 @@
 // the action's own database connection. Work starts as early as possible and overlaps: the worker
 // boots (and imports the app) while the action connects and publishes the ping.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { hostname, tmpdir } from 'node:os'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import { classifyDataPlane, type DataPlaneCheck } from '../celery/data-plane.js'
 import { pingThroughDataPlane, type PingOutcome } from '../celery/ping.js'
@@ -19,6 +19,7 @@ import type { GateResult, WorkerInfo } from '../report/model.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
+import { runsRoot } from './folder.js'
 
 export interface RunIds {
   runId: string
@@ -108,7 +109,8 @@ export class RunFacts {
   /** Boots the worker (it waits for our `go` after probing) and starts the ping. */
   start(): void {
     if (this.worker) return
-    const workDir = this.options.workDir ?? path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates')
+    // The post step reads the kept worker's output only from inside this folder (run/folder.ts).
+    const workDir = this.options.workDir ?? runsRoot()
     const worker = new WorkerProcess(
       {
         python: this.settings.python,
@@ -126,7 +128,8 @@ export class RunFacts {
         probeTask: this.wants('dlq') ? this.settings.dlqProbeTask : undefined,
         logFile: path.join(workDir, this.ids.runId, 'worker.log'),
         outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
-        applicationName: this.ids.applicationName
+        applicationName: this.ids.applicationName,
+        passEnv: this.settings.workerEnv
       },
       this.secrets
     )

@@ -51,6 +51,7 @@ describe('parseSettings defaults', () => {
       workingDirectory: process.cwd(),
       python: 'python3',
       workerArgs: [],
+      workerEnv: [],
       databaseUrl: undefined,
       databaseUrlParts: undefined,
       expectedRole: 'app_user',
@@ -82,6 +83,18 @@ describe('parseSettings defaults', () => {
     expect(parseSettings({ ...APP, 'keep-worker': 'true' }).keepWorker).toBe(true)
     expect(parseSettings({ ...APP, 'keep-worker': 'False' }).keepWorker).toBe(false)
     expect(() => parseSettings({ ...APP, 'keep-worker': 'yes' })).toThrow('Input "keep-worker": expected true or false, got "yes"')
+  })
+
+  it('reads worker-env as variable names, comma or newline separated, and rejects anything else in one line', () => {
+    expect(parseSettings({ ...APP, 'worker-env': 'GITHUB_TOKEN, APP_KEY\n_X1,GITHUB_TOKEN' }).workerEnv).toEqual(['GITHUB_TOKEN', 'APP_KEY', '_X1'])
+    expect(rejection({ ...APP, 'worker-env': 'GITHUB_TOKEN, INPUT_GITHUB-TOKEN' }, Inputs.WorkerEnv)).toBe(
+      'Input "worker-env": expected environment variable names like GITHUB_TOKEN or APP_SECRET (comma or newline separated), got "INPUT_GITHUB-TOKEN"'
+    )
+    // A value given by mistake is not echoed: it may be the secret itself.
+    const message = rejection({ ...APP, 'worker-env': 'API_KEY=s3cr3t-value' }, Inputs.WorkerEnv)
+    expect(message).toContain('give the name only')
+    expect(message).not.toContain('s3cr3t')
+    expect(GATE_OF_INPUT[Inputs.WorkerEnv]).toBe('import')
   })
 
   it('reads expected tasks and log fields as lists, and the dlq inputs', () => {
