@@ -141,20 +141,32 @@ function openUp(dir) {
   }
 }
 
-/** Runs `postgres --version` as the server's user: the one check that proves it can reach it all. */
+/**
+ * Runs `postgres --version` as the server's user: the one check that proves it can reach the
+ * binaries and their libraries. A copy it cannot run is removed (it would only take space).
+ */
 async function probe(postgres, ids, folder) {
-  const reason = await new Promise((resolve) => {
-    const child = spawn(postgres, ['--version'], { ...ids, stdio: 'ignore' })
-    child.once('error', (err) => resolve(err.code ?? err.message))
-    child.once('close', (code) => resolve(code === 0 ? '' : `exit code ${code}`))
+  const failure = await new Promise((resolve) => {
+    const child = spawn(postgres, ['--version'], { ...ids, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.once('error', (err) => resolve({ code: err.code ?? err.message }))
+    child.once('close', (code) => resolve(code === 0 ? undefined : { code: `exit code ${code}`, stderr }))
   })
-  if (reason) {
+  if (!failure) return
+  rmSync(folder, { recursive: true, force: true })
+  const who = `the OS user "${SERVER_OS_USER}" (the server cannot run as root) cannot run ${postgres}`
+  if (failure.code === 'EACCES') {
+    const hidden = privateAncestor(folder)
     throw new Error(
-      `PostgreSQL: the OS user "${SERVER_OS_USER}" (the server cannot run as root) cannot run ${postgres} (${reason})` +
-        `${privateAncestor(folder) ? `: ${privateAncestor(folder)} is private to its owner` : ''}; ` +
+      `PostgreSQL: ${who} (EACCES)${hidden ? `: ${hidden} is private to its owner` : ''}; ` +
         'point TMPDIR at a folder every user can traverse (e.g. TMPDIR=/tmp) or run as a non-root user'
     )
   }
+  // E.g. "error while loading shared libraries": the package's install script (which links
+  // them) did not run.
+  const line = lastLine(failure.stderr ?? '')
+  throw new Error(`PostgreSQL: ${who} (${failure.code}${failure.stderr ? `: ${line}` : ''}); reinstall the binaries with their install script: npm ci`)
 }
 
 /** The closest folder above `p` that others cannot traverse (no o+x), if any. */
