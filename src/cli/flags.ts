@@ -14,7 +14,7 @@ export interface InputFlag {
 export const INPUT_FLAGS: Readonly<Record<InputName, InputFlag>> = {
   [Inputs.App]: { value: 'module', help: 'the Celery app as given to `celery -A` (required), e.g. app.celery_app' },
   [Inputs.WorkingDirectory]: { value: 'dir', default: '.', help: 'where the app is importable from and where the worker runs' },
-  [Inputs.Python]: { value: 'python', default: 'python3', help: "interpreter that has the app's dependencies (a name on PATH or a path)" },
+  [Inputs.Python]: { value: 'python', default: 'python3', help: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)" },
   [Inputs.WorkerArgs]: { value: 'args', help: 'extra worker arguments, e.g. "--pool=prefork --concurrency=2" (split like a shell, never run through one)' },
   [Inputs.WorkerEnv]: { value: 'names', help: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated' },
   [Inputs.DatabaseUrl]: { value: 'dsn', help: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
