@@ -127,7 +127,9 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
   }
 
   const deadline = deadlineIn(options.timeoutMs ?? FEEDBACK_TIMEOUT_MS)
-  const proof = await provenance({
+  // What the gates proved matters where a verdict is attached to a commit or a pull request.
+  const attachesVerdict = options.checkRun || context.pullRequest !== undefined
+  const proof = !attachesVerdict ? undefined : await provenance({
     eventName: context.eventName,
     ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
     ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
@@ -137,7 +139,9 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
   const notProven = proof !== undefined && !proof.proves ? provenanceSentence(proof, context.pullRequestHead !== undefined) : undefined
   if (notProven !== undefined) {
     const consequence = options.checkRun ? `: no check run was created for ${proof?.target}` : ''
-    log.warning(`Celery foundation gates: ${notProven}${consequence}. Check out the pull request's code to prove it (see "Security" in the action's README).`)
+    // Not "check out the head": on pull_request_target that hands the pull request a write token.
+    const advice = context.pullRequestHead === undefined ? '' : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`
+    log.warning(`Celery foundation gates: ${notProven}${consequence}.${advice}`)
     appendToSummary(env, renderNotice(notProven), log)
   }
 
