@@ -51,7 +51,8 @@ export function commitParents(dir: string, sha: string, timeoutMs = GIT_TIMEOUT_
     execFile(
       'git',
       ['cat-file', 'commit', sha],
-      { cwd: dir, timeout: Math.max(1, timeoutMs), maxBuffer: COMMIT_MAX_BYTES, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      // Only what git needs to find itself and its global configuration: no token, no input.
+      { cwd: dir, timeout: Math.max(1, timeoutMs), maxBuffer: COMMIT_MAX_BYTES, env: gitEnv() },
       (error, stdout) => {
         if (error) return resolve(undefined)
         const header = stdout.split('\n\n', 1)[0] ?? ''
@@ -59,6 +60,12 @@ export function commitParents(dir: string, sha: string, timeoutMs = GIT_TIMEOUT_
       }
     )
   })
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' }
+  for (const name of ['PATH', 'HOME', 'SystemRoot']) if (process.env[name] !== undefined) env[name] = process.env[name]
+  return env
 }
 
 export interface Provenance {
