@@ -9,6 +9,7 @@ import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderNot
 import type { RunReport } from '../report/model.js'
 import { DeadlineError, deadlineIn, githubClient, type GitHubClient } from './client.js'
 import { upsertComment } from './pr-comment.js'
+import { maskingLog, maskingRedaction, redactReport, type FeedbackLog } from './redaction.js'
 import { provenance, provenanceSentence, type Provenance } from './revision.js'
 import { workflowFile } from './workflow.js'
 
@@ -31,10 +32,7 @@ export interface FeedbackOptions {
   workingDirectory?: string
 }
 
-export interface FeedbackLog {
-  info(message: string): void
-  warning(message: string): void
-}
+export type { FeedbackLog } from './redaction.js'
 
 export interface FeedbackOutcome {
   comment?: { action: 'created' | 'updated'; id: number; url?: string; ignoredAuthors?: string[] }
@@ -136,7 +134,9 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
     dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
     deadlineAt: deadline.at
   })
-  const notProven = proof !== undefined && !proof.proves ? provenanceSentence(proof, context.pullRequestHead !== undefined) : undefined
+  const redact = maskingRedaction(options)
+  // A path may be part of it (when the checkout could not be read): redacted like any text sent.
+  const notProven = proof !== undefined && !proof.proves ? redact(provenanceSentence(proof, context.pullRequestHead !== undefined)) : undefined
   if (notProven !== undefined) {
     const consequence = options.checkRun ? `: no check run was created for ${proof?.target}` : ''
     // Not "check out the head": on pull_request_target that hands the pull request a write token.
@@ -146,7 +146,7 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
   }
 
   const client = githubClient(options.token, context.apiUrl, deadline)
-  const safeReport = redactReport(report, maskingRedaction(options))
+  const safeReport = redactReport(report, redact)
   // Rendered before the first request: a huge report takes seconds to render, and a connection
   // left idle that long may be closed under the next request (ECONNRESET, seen in CI).
   const checkRunOutput = options.checkRun && notProven === undefined ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined
@@ -374,36 +374,4 @@ function describeError(error: unknown): string {
   const line = (message.split('\n')[0] ?? '').replace(/ - https:\/\/docs\.github\.com\S*$/, '').trim()
   if (field(cause, 'name') === 'TimeoutError') return 'no answer in time (the feedback deadline passed)'
   return line === '' ? 'unknown error' : line
-}
-
-// ---- secrets ----
-
-/** The caller's redaction, then the token's own masking, which no text may escape. */
-function maskingRedaction({ token, redact }: FeedbackOptions): (text: string) => string {
-  return (text) => maskToken(redact === undefined ? text : redact(text), token)
-}
-
-function maskToken(text: string, token: string): string {
-  return token !== '' && text.includes(token) ? text.split(token).join('***') : text
-}
-
-function maskingLog(log: FeedbackLog, token: string): FeedbackLog {
-  return {
-    info: (message) => log.info(maskToken(message, token)),
-    warning: (message) => log.warning(maskToken(message, token))
-  }
-}
-
-/** The report with every string redacted, before anything is rendered from it: the limits then hold for what is sent. */
-function redactReport(report: RunReport, redact: (text: string) => string): RunReport {
-  return redactStrings(report, redact) as RunReport
-}
-
-function redactStrings(value: unknown, redact: (text: string) => string): unknown {
-  if (typeof value === 'string') return redact(value)
-  if (Array.isArray(value)) return value.map((item: unknown) => redactStrings(item, redact))
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]))
-  }
-  return value
 }
