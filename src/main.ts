@@ -45,6 +45,7 @@ export async function run(): Promise<void> {
         prComment: settings.prComment,
         checkRun: settings.checkRun,
         marker: feedbackMarker(settings),
+        workingDirectory: settings.workingDirectory,
         redact: (text) => secrets.redact(text)
       },
       { info: (m) => core.info(secrets.redact(m)), warning: (m) => core.warning(secrets.redact(m)) }

@@ -118,7 +118,14 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     const { publishFeedback } = await import('../github/feedback.js')
     await publishFeedback(
       report,
-      { token: settings.githubToken, prComment: settings.prComment, checkRun: settings.checkRun, marker: feedbackMarker(settings, io.env), redact },
+      {
+        token: settings.githubToken,
+        prComment: settings.prComment,
+        checkRun: settings.checkRun,
+        marker: feedbackMarker(settings, io.env),
+        workingDirectory: settings.workingDirectory,
+        redact
+      },
       { info: (m) => progress.info(m), warning: (m) => progress.warning(m) },
       io.env
     )

@@ -3,10 +3,14 @@
 // verdict. The job summary already has everything, so feedback is a courtesy: whatever goes
 // wrong here — a fork's read-only token, a missing permission, an unreachable API — becomes one
 // warning, and the step's outcome stays the gates'.
+import { appendFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { getOctokit } from '@actions/github'
-import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderPrComment, type CheckRunOutput } from '../report/comment.js'
+import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderNotice, renderPrComment, type CheckRunOutput } from '../report/comment.js'
 import type { RunReport } from '../report/model.js'
+import { DeadlineError, deadlineIn, githubClient, type GitHubClient } from './client.js'
+import { upsertComment } from './pr-comment.js'
+import { maskingLog, maskingRedaction, redactReport, type FeedbackLog } from './redaction.js'
+import { provenance, provenanceSentence, type Provenance } from './revision.js'
 import { workflowFile } from './workflow.js'
 
 export interface FeedbackOptions {
@@ -19,17 +23,19 @@ export interface FeedbackOptions {
    * registry); the token is masked whatever this does.
    */
   redact?: (text: string) => string
-  /** How long all requests together may take; `FEEDBACK_TIMEOUT_MS` by default. */
+  /** How long all requests together may take, retries included; `FEEDBACK_TIMEOUT_MS` by default. */
   timeoutMs?: number
+  /**
+   * Where the gates ran (the working directory): its git checkout tells which commit they
+   * proved. GITHUB_WORKSPACE, else the current directory, when not given.
+   */
+  workingDirectory?: string
 }
 
-export interface FeedbackLog {
-  info(message: string): void
-  warning(message: string): void
-}
+export type { FeedbackLog } from './redaction.js'
 
 export interface FeedbackOutcome {
-  comment?: { action: 'created' | 'updated'; id: number; url?: string }
+  comment?: { action: 'created' | 'updated'; id: number; url?: string; ignoredAuthors?: string[] }
   checkRun?: { id: number; conclusion: string }
   /** What was not published, and why. */
   skipped?: string
@@ -38,18 +44,13 @@ export interface FeedbackOutcome {
 /** The check run's name: what branch protection requires. */
 export const CHECK_RUN_NAME = 'Celery foundation gates'
 
-/** Feedback must not hold the step up: every request together gets this long. */
+/** Feedback must not hold the step up: every request together, retries included, gets this long. */
 export const FEEDBACK_TIMEOUT_MS = 30_000
 
 const PULL_REQUEST_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target'])
 
-/** Who writes a comment with the workflow's own GITHUB_TOKEN. */
-const ACTIONS_BOT_LOGIN = 'github-actions[bot]'
-
 /** The permission each kind of feedback needs, for the warning when the token lacks it. */
 const PERMISSION_NEEDED = { comment: 'pull-requests: write', checkRun: 'checks: write' } as const
-
-type GitHubClient = ReturnType<typeof getOctokit>
 
 /** What the run's environment says about where feedback goes. */
 interface RunContext {
@@ -60,6 +61,10 @@ interface RunContext {
   runUrl?: string
   /** The commit the check run is for: the pull request's head, else the run's commit. */
   headSha?: string
+  /** GITHUB_SHA: on `pull_request`, the merge commit GitHub made for the pull request. */
+  runSha?: string
+  /** The pull request's head commit, from the event. */
+  pullRequestHead?: string
   annotationPath: string
   /** On pull-request events: the pull request, or why it could not be read. */
   pullRequest?: PullRequestInfo | { problem: string }
@@ -69,13 +74,6 @@ interface PullRequestInfo {
   number: number
   /** The fork it comes from; undefined when head and base are the same repository. */
   fork?: string
-}
-
-interface IssueComment {
-  id: number
-  body?: string | null
-  html_url?: string
-  user?: { login?: string } | null
 }
 
 /** A kind of feedback that could not be published, and why, for the one warning. */
@@ -126,16 +124,37 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
     )
   }
 
-  const client = githubClient(options.token, context.apiUrl, options.timeoutMs ?? FEEDBACK_TIMEOUT_MS)
-  const safeReport = redactReport(report, maskingRedaction(options))
+  const deadline = deadlineIn(options.timeoutMs ?? FEEDBACK_TIMEOUT_MS)
+  // What the gates proved matters where a verdict is attached to a commit or a pull request.
+  const attachesVerdict = options.checkRun || context.pullRequest !== undefined
+  const proof = !attachesVerdict ? undefined : await provenance({
+    eventName: context.eventName,
+    ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
+    ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
+    dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
+    deadlineAt: deadline.at
+  })
+  const redact = maskingRedaction(options)
+  // A path may be part of it (when the checkout could not be read): redacted like any text sent.
+  const notProven = proof !== undefined && !proof.proves ? redact(provenanceSentence(proof, context.pullRequestHead !== undefined)) : undefined
+  if (notProven !== undefined) {
+    const consequence = options.checkRun ? `: no check run was created for ${proof?.target}` : ''
+    // Not "check out the head": on pull_request_target that hands the pull request a write token.
+    const advice = context.pullRequestHead === undefined ? '' : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`
+    log.warning(`Celery foundation gates: ${notProven}${consequence}.${advice}`)
+    appendToSummary(env, renderNotice(notProven), log)
+  }
+
+  const client = githubClient(options.token, context.apiUrl, deadline)
+  const safeReport = redactReport(report, redact)
   // Rendered before the first request: a huge report takes seconds to render, and a connection
   // left idle that long may be closed under the next request (ECONNRESET, seen in CI).
-  const checkRunOutput = options.checkRun ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined
+  const checkRunOutput = options.checkRun && notProven === undefined ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined
   const outcome: FeedbackOutcome = {}
   const skipped: string[] = []
   const failures: Failure[] = []
   if (options.prComment) {
-    const result = await publishComment(client, context, safeReport, options.marker)
+    const result = await publishComment(client, context, safeReport, options.marker, notProven)
     if ('notApplicable' in result) {
       log.info(`No pull-request comment: ${result.notApplicable}.`)
       skipped.push(`pull-request comment: ${result.notApplicable}`)
@@ -144,20 +163,43 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
     } else {
       outcome.comment = result.value
       log.info(`Pull-request comment ${result.value.action}${result.value.url === undefined ? '' : `: ${result.value.url}`}`)
+      if (result.value.ignoredAuthors !== undefined) {
+        log.info(
+          `A comment carrying this step's marker by ${result.value.ignoredAuthors.join(', ')} was ignored: only comments this token's own account wrote are updated.`
+        )
+      }
     }
   }
+  if (options.checkRun && notProven !== undefined) skipped.push(`check run: ${notProven}`)
   if (checkRunOutput) {
     const result = await attempt('check run', PERMISSION_NEEDED.checkRun, () => createCheckRun(client, context, safeReport, checkRunOutput))
     if ('failure' in result) {
       failures.push(result.failure)
     } else {
       outcome.checkRun = result.value
-      log.info(`Check run "${CHECK_RUN_NAME}" created: ${result.value.conclusion}.`)
+      log.info(`Check run "${CHECK_RUN_NAME}" created on ${context.headSha ?? '?'}${proofNote(proof)}: ${result.value.conclusion}.`)
     }
   }
   if (failures.length > 0) warnOnce(failures, outcome, log)
   skipped.push(...failures.map(failureLine))
   return skipped.length > 0 ? { ...outcome, skipped: skipped.join('; ') } : outcome
+}
+
+/** How the commit that ran relates to the one the check run marks, when they differ. */
+function proofNote(proof: Provenance | undefined): string {
+  if (proof === undefined || proof.relation === 'same commit' || 'problem' in proof.ran) return ''
+  return ` (the gates ran on ${proof.ran.sha}, the ${proof.relation})`
+}
+
+/** The job summary was written before feedback; a notice about what it proved is added after it. */
+function appendToSummary(env: NodeJS.ProcessEnv, markdown: string, log: FeedbackLog): void {
+  const file = env.GITHUB_STEP_SUMMARY
+  if (!file) return
+  try {
+    appendFileSync(file, `\n${markdown}\n`)
+  } catch (error) {
+    log.info(`The job summary could not be extended: ${describeError(error)}`)
+  }
 }
 
 /** When nothing can be published: the one warning, and the outcome that says why. */
@@ -182,14 +224,16 @@ async function publishComment(
   client: GitHubClient,
   context: RunContext,
   report: RunReport,
-  marker: string
+  marker: string,
+  notice: string | undefined
 ): Promise<{ notApplicable: string } | { value: NonNullable<FeedbackOutcome['comment']> } | { failure: Failure }> {
-  const { pullRequest } = context
+  const { pullRequest, owner, repo, runUrl } = context
   if (pullRequest === undefined) return { notApplicable: `this run is for a ${context.eventName || 'unknown'} event, not a pull request` }
   if ('problem' in pullRequest) return { failure: { what: 'pull-request comment', reason: pullRequest.problem } }
-  return attempt('pull-request comment', PERMISSION_NEEDED.comment, () =>
-    upsertComment(client, context, pullRequest.number, report, marker)
-  )
+  return attempt('pull-request comment', PERMISSION_NEEDED.comment, () => {
+    const body = renderPrComment(report, { marker, ...(runUrl === undefined ? {} : { runUrl }), ...(notice === undefined ? {} : { notice }) })
+    return upsertComment(client, { owner, repo, issue_number: pullRequest.number }, commentMarker(marker), body)
+  })
 }
 
 // ---- the run's environment ----
@@ -208,7 +252,10 @@ async function readRunContext(env: NodeJS.ProcessEnv): Promise<RunContext | { pr
   const runUrl = runPageUrl(env)
   if (runUrl !== undefined) context.runUrl = runUrl
   if (payload !== undefined) context.pullRequest = 'problem' in payload ? payload : pullRequestOf(payload.json, `${owner}/${repo}`)
-  const headSha = pullRequestHeadSha(payload) ?? env.GITHUB_SHA
+  const pullRequestHead = pullRequestHeadSha(payload)
+  if (pullRequestHead !== undefined) context.pullRequestHead = pullRequestHead
+  if (env.GITHUB_SHA) context.runSha = env.GITHUB_SHA
+  const headSha = pullRequestHead ?? env.GITHUB_SHA
   if (headSha) context.headSha = headSha
   return context
 }
@@ -261,60 +308,6 @@ function runPageUrl(env: NodeJS.ProcessEnv): string | undefined {
 
 // ---- the API ----
 
-/**
- * A client for the API the environment names. `@actions/github` reads GITHUB_API_URL once, when
- * it is first imported, so the base URL is passed explicitly. Its proxy-aware fetch (undici,
- * proxy chosen for the import-time URL) is kept: `request` options are merged shallowly, so
- * passing any would replace it. The deadline is added to each request by a hook instead.
- */
-function githubClient(token: string, apiUrl: string, timeoutMs: number): GitHubClient {
-  const client = getOctokit(token, { baseUrl: apiUrl.replace(/\/+$/, '') })
-  const signal = AbortSignal.timeout(timeoutMs)
-  client.hook.before('request', (options) => {
-    options.request = { ...options.request, signal }
-  })
-  return client
-}
-
-/** Updates the comment that carries the marker, or creates it: one comment per pull request and marker. */
-async function upsertComment(
-  client: GitHubClient,
-  { owner, repo, runUrl }: RunContext,
-  issueNumber: number,
-  report: RunReport,
-  marker: string
-): Promise<NonNullable<FeedbackOutcome['comment']>> {
-  const body = renderPrComment(report, runUrl === undefined ? { marker } : { marker, runUrl })
-  const existing = await findMarkedComment(client, { owner, repo, issue_number: issueNumber }, commentMarker(marker))
-  const { data } =
-    existing === undefined
-      ? await client.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body })
-      : await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })
-  return { action: existing === undefined ? 'created' : 'updated', id: data.id, ...(data.html_url ? { url: data.html_url } : {}) }
-}
-
-async function findMarkedComment(
-  client: GitHubClient,
-  issue: { owner: string; repo: string; issue_number: number },
-  tag: string
-): Promise<IssueComment | undefined> {
-  const comments: IssueComment[] = await client.paginate(client.rest.issues.listComments, { ...issue, per_page: 100 })
-  const marked = comments.filter((comment) => comment.body?.includes(tag) === true)
-  if (marked.length <= 1) return marked[0]
-  // Several (a copy, or two runs that raced): the oldest of our own, so reruns keep to one.
-  const login = await authenticatedLogin(client)
-  return marked.find((comment) => comment.user?.login === login) ?? marked[0]
-}
-
-/** Who the token acts as. The workflow's GITHUB_TOKEN may not ask (`GET /user` answers 403). */
-async function authenticatedLogin(client: GitHubClient): Promise<string> {
-  try {
-    return (await client.rest.users.getAuthenticated()).data.login
-  } catch {
-    return ACTIONS_BOT_LOGIN
-  }
-}
-
 async function createCheckRun(
   client: GitHubClient,
   context: RunContext,
@@ -354,7 +347,12 @@ async function attempt<T>(what: string, permission: string, publishIt: () => Pro
 }
 
 function describeFailure(error: unknown, permission: string): string {
+  // Its message already says what the last answer was, and that retrying would take too long.
+  if (error instanceof DeadlineError) return error.message
   const status = httpStatus(error)
+  if ((status === 403 || status === 429) && /rate limit/i.test(describeError(error))) {
+    return `GitHub's rate limit (HTTP ${status}: ${describeError(error)}), and waiting it out would pass the feedback deadline`
+  }
   if (status === 403 || status === 404) {
     // What GitHub answers a token that may not write here: a fork's, or one without the permission.
     return `the token may not write it (HTTP ${status}: ${describeError(error)}); the job needs \`permissions: ${permission}\``
@@ -376,36 +374,4 @@ function describeError(error: unknown): string {
   const line = (message.split('\n')[0] ?? '').replace(/ - https:\/\/docs\.github\.com\S*$/, '').trim()
   if (field(cause, 'name') === 'TimeoutError') return 'no answer in time (the feedback deadline passed)'
   return line === '' ? 'unknown error' : line
-}
-
-// ---- secrets ----
-
-/** The caller's redaction, then the token's own masking, which no text may escape. */
-function maskingRedaction({ token, redact }: FeedbackOptions): (text: string) => string {
-  return (text) => maskToken(redact === undefined ? text : redact(text), token)
-}
-
-function maskToken(text: string, token: string): string {
-  return token !== '' && text.includes(token) ? text.split(token).join('***') : text
-}
-
-function maskingLog(log: FeedbackLog, token: string): FeedbackLog {
-  return {
-    info: (message) => log.info(maskToken(message, token)),
-    warning: (message) => log.warning(maskToken(message, token))
-  }
-}
-
-/** The report with every string redacted, before anything is rendered from it: the limits then hold for what is sent. */
-function redactReport(report: RunReport, redact: (text: string) => string): RunReport {
-  return redactStrings(report, redact) as RunReport
-}
-
-function redactStrings(value: unknown, redact: (text: string) => string): unknown {
-  if (typeof value === 'string') return redact(value)
-  if (Array.isArray(value)) return value.map((item: unknown) => redactStrings(item, redact))
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]))
-  }
-  return value
 }

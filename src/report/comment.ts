@@ -26,6 +26,8 @@ export const CHECK_RUN_OUTPUT_BUDGET_BYTES = 60_000
 export const ANNOTATION_MESSAGE_BUDGET_BYTES = 60_000
 /** A check run's title, and an annotation's, is one line of at most this many characters. */
 export const TITLE_MAX_CHARACTERS = 200
+/** A notice is one sentence; a path in it is what could make it long. */
+export const NOTICE_MAX_CHARACTERS = 1_000
 /** A marker is an id, not a text: long enough for a tool, an app and a directory. */
 export const MARKER_MAX_CHARACTERS = 1_000
 
@@ -37,6 +39,11 @@ export interface PrCommentOptions {
   marker: string
   /** The run's page, whose job summary has everything the comment leaves out. */
   runUrl?: string
+  /**
+   * A warning the reader must see before the verdict, as one plain sentence (escaped here): what
+   * the gates proved when it is not the pull request's code.
+   */
+  notice?: string
 }
 
 /** An annotation as `POST /repos/{owner}/{repo}/check-runs` takes it. */
@@ -83,14 +90,22 @@ export function commentMarker(marker: string): string {
 export function renderPrComment(report: RunReport, options: PrCommentOptions): string {
   const marker = commentMarker(options.marker)
   const footer = commentFooter(report, options.runUrl)
-  // The marker goes first and the footer last; the matrix gets what they leave of the budget.
-  const frameBytes = utf8ByteLength(`${marker}\n\n${footer}\n`)
+  const notice = options.notice === undefined ? '' : `${renderNotice(options.notice)}\n\n`
+  // The marker and the notice go first and the footer last; the matrix gets what they leave.
+  const frameBytes = utf8ByteLength(`${marker}\n${notice}\n${footer}\n`)
   const matrix = renderSummary(report, {
     sections: 'matrix',
     budgetBytes: Math.max(0, COMMENT_BUDGET_BYTES - frameBytes),
     limitName: "GitHub's limit for a pull-request comment"
   })
-  return `${marker}\n${matrix}\n${footer}\n`
+  return `${marker}\n${notice}${matrix}\n${footer}\n`
+}
+
+/** A warning as a quoted paragraph: one sentence of plain text, escaped, cut to a readable length. */
+export function renderNotice(sentence: string): string {
+  const text = clipCharacters(oneLine(sentence), NOTICE_MAX_CHARACTERS)
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1)
+  return `> ⚠️ **${escapeTableCell(capitalised)}.**`
 }
 
 function commentFooter(report: RunReport, runUrl: string | undefined): string {

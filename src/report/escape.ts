@@ -28,10 +28,28 @@ const MARKDOWN_ACTIVE = /[\\`*_[\]|~$]/g
 // mention notifies people). A zero-width space after the `@` does; `user@host` is no mention.
 const MENTION = /(?<![\w@])@(?=[A-Za-z0-9])/g
 
+// GitHub also turns references into links after rendering, and each names an issue, a pull
+// request or a commit — `#123`, `GH-123`, `owner/repo#123`, an issue's URL — and leaves a
+// "mentioned this" entry in that issue's timeline, in any repository. Outside text must not
+// reach into other people's issues through our comment, so a zero-width space goes after the
+// `#` (an entity `&#…;` is ours: its `#` follows `&`), after `GH-`, and inside an issue URL's
+// scheme. Text inside <pre> and <code> is never linked, so only inline text needs this.
+const ISSUE_REFERENCE = /(?<!&)#(?=\d)/g
+const GH_REFERENCE = /\b(gh)-(?=\d)/gi
+const ISSUE_URL = /(https?:|www)(?=(?:\/\/|\.)[^\s<>]*?\/(?:issues|pull|pulls|discussions)\/\d)/gi
+// A run of 7 or more hex digits may be a commit's abbreviated name, and GitHub links it when it
+// is one. In a code element it is not linked, and still reads (and copies) the same, so the
+// word that holds it (a task id, a node name, a hash) is shown as code, without the punctuation
+// that ends a sentence. Plain numbers (no letter) are counts and ports, and are left alone.
+const COMMIT_NAME = /\b(?=[0-9]*[a-f])[0-9a-f]{7,}\b/i
+const WORD = /[^\s<>()]+/g
+const WORD_END = /^(.*?)((?:[.,;:!?]|&#39;|&quot;)*)$/s
+
 // Whether any of the above can match: most text has none of these, and renderers escape a lot
 // of small strings while fitting the budget, so the common case is one scan instead of five.
 const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/
 const NEEDS_INLINE_ESCAPING = /[&<>"'\\`*_[\]|~$@\n]/
+const MAY_AUTOLINK = /#\d|gh-\d|[0-9a-f]{7}|:\/\/|www\./i
 
 // Text that can go into a backtick code span verbatim is printable ASCII with no space at either
 // end (a span strips it) and none of: a backtick (it ends the span), a pipe (it ends a table
@@ -63,17 +81,36 @@ export function escapeHtml(text: string): string {
 }
 
 /**
- * Outside text as one line of inline markdown: safe in a table cell, a sentence or inside
- * `<code>`. It can neither end the cell or row, nor open a link, image, emphasis, code span or
- * HTML tag, nor mention anyone. Newlines become `<br>`; surrounding whitespace is dropped.
+ * Outside text as one line of inline markdown: safe in a table cell or a sentence. It can neither
+ * end the cell or row, nor open a link, image, emphasis, code span or HTML tag, nor mention
+ * anyone, nor reference an issue or a commit. Newlines become `<br>`; surrounding whitespace is
+ * dropped.
  */
 export function escapeTableCell(text: string): string {
+  const escaped = escapeInline(text)
+  return MAY_AUTOLINK.test(escaped) ? escaped.replace(WORD, codeIfCommitName) : escaped
+}
+
+function codeIfCommitName(word: string): string {
+  if (!COMMIT_NAME.test(word)) return word
+  const [, body = word, end = ''] = WORD_END.exec(word) ?? []
+  return `<code>${body}</code>${end}`
+}
+
+/** `escapeTableCell` for text that a code element will hold, where commit names are not linked. */
+function escapeInline(text: string): string {
   const clean = stripControlCharacters(text).trim()
-  if (!NEEDS_INLINE_ESCAPING.test(clean)) return clean
-  return escapeHtml(clean)
-    .replace(MARKDOWN_ACTIVE, '\\$&')
+  if (!NEEDS_INLINE_ESCAPING.test(clean) && !MAY_AUTOLINK.test(clean)) return clean
+  return neutraliseReferences(escapeHtml(clean).replace(MARKDOWN_ACTIVE, '\\$&')).replace(/[ \t]*\n[ \t]*/g, '<br>')
+}
+
+/** Mentions and issue references made inert (see MENTION, ISSUE_REFERENCE): escaped HTML in, out. */
+function neutraliseReferences(html: string): string {
+  return html
     .replace(MENTION, '@&#8203;')
-    .replace(/[ \t]*\n[ \t]*/g, '<br>')
+    .replace(ISSUE_REFERENCE, '#&#8203;')
+    .replace(GH_REFERENCE, '$1-&#8203;')
+    .replace(ISSUE_URL, '$1&#8203;')
 }
 
 /**
@@ -81,13 +118,14 @@ export function escapeTableCell(text: string): string {
  * only HTML is escaped, and line breaks are folded because a blank line would end the HTML block.
  */
 export function escapeHtmlLine(text: string): string {
-  return escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim())
+  // It may be the text of a <summary>, which GitHub scans for mentions and references too.
+  return neutraliseReferences(escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim()))
 }
 
 /** Outside text shown as code: a backtick span when that is safe verbatim, else escaped `<code>`. */
 export function inlineCode(text: string): string {
   const verbatim = PRINTABLE_ASCII_TRIMMED.test(text) && !CODE_SPAN_UNSAFE.test(text)
-  return verbatim ? `\`${text}\`` : `<code>${escapeTableCell(text)}</code>`
+  return verbatim ? `\`${text}\`` : `<code>${escapeInline(text)}</code>`
 }
 
 /**

@@ -2,18 +2,20 @@
 // real PostgreSQL, real workers, and a local HTTP server playing the GitHub API (GITHUB_API_URL).
 // The renderers and the client are tested in depth in github-feedback.test.ts and comment.test.ts;
 // this proves the step wires them: inputs, event, token masking, and never a failed step.
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ActionResult } from '../support/action.js'
+import { REPO, type ActionResult } from '../support/action.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { FakeGitHub } from '../support/fake-github.js'
 import { TestPostgres } from '../support/postgres.js'
 
 const TOKEN = 'ghs_e2eTokenThatMustNeverBePrinted0001'
 const PR = 17
-const HEAD_SHA = 'a'.repeat(40)
+// The commit the worker's code is checked out at: a check run goes only on the commit that ran.
+const HEAD_SHA = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim()
 const WORKFLOW = '.github/workflows/celery.yml'
 
 let pg: TestPostgres
@@ -83,7 +85,7 @@ describe('the action on a pull request', () => {
     expect(gateAnnotations[0]?.message).toMatch(/password authentication failed/)
 
     const firstRun = github.requests.slice(before)
-    expect(firstRun.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual([
+    expect(github.writes().filter((r) => firstRun.includes(r)).map((r) => `${r.method} ${r.path}`)).toEqual([
       `POST /repos/acme/shop/issues/${PR}/comments`,
       'POST /repos/acme/shop/check-runs'
     ])
@@ -99,7 +101,7 @@ describe('the action on a pull request', () => {
     const passed = await runOnExample('5.7', db, withFeedback(), { env: { ...eventEnv(), DATABASE_URL: db.url } })
     expect(passed.code).toBe(0)
     expect(errorAnnotations(passed.stdout)).toEqual([])
-    expect(github.requests.slice(mark).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual([
+    expect(github.writes().filter((r) => github.requests.indexOf(r) >= mark).map((r) => `${r.method} ${r.path}`)).toEqual([
       `PATCH /repos/acme/shop/issues/comments/${comment?.id}`,
       'POST /repos/acme/shop/check-runs'
     ])

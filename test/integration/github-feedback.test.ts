@@ -1,13 +1,14 @@
 // Pull-request feedback against a local server playing the GitHub REST API (test/support/
 // fake-github.ts), through the real @actions/github client: what the server receives is what
 // GitHub would. No database, no worker: the reports are the fixtures of real runs.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { FeedbackLog, FeedbackOptions } from '../../src/github/feedback.js'
 import type { RunReport } from '../../src/report/model.js'
-import { ACTIONS_BOT, FakeGitHub, type RecordedRequest } from '../support/fake-github.js'
+import { ACTIONS_BOT, BAD_GATEWAY, FakeGitHub, secondaryRateLimit, type RecordedRequest } from '../support/fake-github.js'
 import { failingTest, loadReportFixture, manyGates, reportWith, reportWithTests } from '../unit/report-fixtures.js'
 
 // @actions/github picks its proxy once, when it is first imported, for the API URL of that
@@ -23,15 +24,19 @@ const MARKER = 'celery-foundation-gates:app.celery_app@.'
 const PR_NUMBER = 7
 const HEAD_SHA = '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c'
 const MERGE_SHA = 'aaaabbbbccccddddeeeeffff0000111122223333'
+const BASE_SHA = '0123456789abcdef0123456789abcdef01234567'
 const WORKFLOW = '.github/workflows/celery-foundation.yml'
 const COMMENTS_PATH = `/repos/acme/shop/issues/${PR_NUMBER}/comments`
 
 let github: FakeGitHub
 let eventDir: string
+/** A checkout of the pull request's head: where the gates ran, unless a test says otherwise. */
+let headCheckout: string
 
 beforeAll(async () => {
   github = await FakeGitHub.start()
   eventDir = mkdtempSync(path.join(tmpdir(), 'cfg-feedback-'))
+  headCheckout = checkoutAt(HEAD_SHA)
 })
 
 afterAll(async () => {
@@ -47,6 +52,7 @@ beforeEach(() => {
   github.logins.clear()
   github.refuse = () => undefined
   github.hang = () => false
+  github.recover()
 })
 
 afterEach(() => {
@@ -74,6 +80,15 @@ interface PullRequestPayload {
   headRepo?: string | null
 }
 
+/** A directory whose git checkout is at `sha` (detached, as actions/checkout leaves it), with the app in a subdirectory. */
+function checkoutAt(sha: string): string {
+  const dir = mkdtempSync(path.join(eventDir, 'checkout-'))
+  mkdirSync(path.join(dir, '.git'))
+  writeFileSync(path.join(dir, '.git', 'HEAD'), `${sha}\n`)
+  mkdirSync(path.join(dir, 'app'))
+  return path.join(dir, 'app')
+}
+
 /** Writes an event payload as the runner does, and returns its path. */
 function writePayload(name: string, payload: unknown): string {
   const file = path.join(eventDir, `${name}.json`)
@@ -88,7 +103,7 @@ function pullRequestPayload({ headRepo = 'acme/shop' }: PullRequestPayload = {})
     pull_request: {
       number: PR_NUMBER,
       head: { sha: HEAD_SHA, ref: 'feature', repo: headRepo === null ? null : { full_name: headRepo } },
-      base: { sha: '0'.repeat(40), ref: 'main', repo: { full_name: 'acme/shop' } }
+      base: { sha: BASE_SHA, ref: 'main', repo: { full_name: 'acme/shop' } }
     },
     repository: { full_name: 'acme/shop', name: 'shop', owner: { login: 'acme' } }
   }
@@ -110,7 +125,7 @@ function actionsEnv(eventName = 'pull_request', payload: unknown = pullRequestPa
 }
 
 function options(changes: Partial<FeedbackOptions> = {}): FeedbackOptions {
-  return { token: TOKEN, prComment: true, checkRun: false, marker: MARKER, ...changes }
+  return { token: TOKEN, prComment: true, checkRun: false, marker: MARKER, workingDirectory: headCheckout, ...changes }
 }
 
 async function publish(report: RunReport, changes: Partial<FeedbackOptions> = {}, env = actionsEnv()) {
@@ -148,7 +163,12 @@ describe('one comment per pull request', () => {
     github.requests.length = 0
     const rerun = await publish(loadReportFixture('runtime-wrong-password'))
     expect(rerun.outcome.comment).toEqual({ action: 'updated', id: first.outcome.comment?.id, url: created?.html_url })
-    expect(describeRequests(github.requests)).toEqual([`GET ${COMMENTS_PATH}`, `PATCH /repos/acme/shop/issues/comments/${first.outcome.comment?.id}`])
+    // A marked comment is adopted only once the token has said who it is (GraphQL's viewer).
+    expect(describeRequests(github.requests)).toEqual([
+      `GET ${COMMENTS_PATH}`,
+      'POST /graphql',
+      `PATCH /repos/acme/shop/issues/comments/${first.outcome.comment?.id}`
+    ])
     expect(github.commentsOn(PR_NUMBER)).toHaveLength(2)
     expect(created?.body).toContain('**Verdict: ❌ FAIL**')
     // The other tool's comment is left as it was.
@@ -187,8 +207,58 @@ describe('one comment per pull request', () => {
     const { outcome } = await publish(loadReportFixture('all-pass'))
     expect(outcome.comment).toMatchObject({ action: 'updated', id: own.id })
     expect(copy.body).toBe(`Quoting the bot:\n<!-- ${MARKER} -->\nold`)
-    // The workflow's token may not ask who it is: GitHub answers 403, and that is no failure.
-    expect(describeRequests(github.requests)).toContain('GET /user')
+    // GraphQL's viewer names an installation token's bot; GET /user is not needed.
+    expect(describeRequests(github.requests)).toContain('POST /graphql')
+    expect(describeRequests(github.requests)).not.toContain('GET /user')
+  })
+
+  it("leaves a comment alone that carries the marker but is someone else's, and says so", async () => {
+    const planted = github.addComment(PR_NUMBER, `<!-- ${MARKER} -->\n**Verdict: ✅ PASS** (written by hand)`, 'mallory')
+    const { outcome, log } = await publish(loadReportFixture('runtime-wrong-password'))
+    expect(outcome.comment?.action).toBe('created')
+    expect(outcome.comment?.id).not.toBe(planted.id)
+    expect(planted.body).toBe(`<!-- ${MARKER} -->\n**Verdict: ✅ PASS** (written by hand)`)
+    expect(github.writes().some((request) => request.path.endsWith(`/${planted.id}`))).toBe(false)
+    expect(log.infos).toContain(
+      "A comment carrying this step's marker by mallory was ignored: only comments this token's own account wrote are updated."
+    )
+    expect(log.warnings).toEqual([])
+    // The next run adopts its own comment, still not the planted one.
+    const rerun = await publish(loadReportFixture('all-pass'))
+    expect(rerun.outcome.comment).toMatchObject({ action: 'updated', id: outcome.comment?.id })
+  })
+
+  it('does not take a bot for the token because it is a bot: only the token’s own identity counts', async () => {
+    github.addComment(PR_NUMBER, `<!-- ${MARKER} -->\nby another app`, 'other-app[bot]')
+    const { outcome, log } = await publish(loadReportFixture('all-pass'))
+    expect(outcome.comment?.action).toBe('created')
+    expect(log.infos.some((line) => line.includes('by other-app[bot] was ignored'))).toBe(true)
+  })
+
+  it('asks GET /user when GraphQL does not answer, and updates the PAT user’s comment', async () => {
+    github.graphql = false
+    try {
+      github.logins.set(TOKEN, 'release-bot-user')
+      github.addComment(PR_NUMBER, `<!-- ${MARKER} -->\nby the workflow token`, ACTIONS_BOT)
+      const mine = github.addComment(PR_NUMBER, `<!-- ${MARKER} -->\nby the PAT`, 'release-bot-user')
+      const { outcome } = await publish(loadReportFixture('all-pass'))
+      expect(outcome.comment).toMatchObject({ action: 'updated', id: mine.id })
+      expect(describeRequests(github.requests)).toEqual(expect.arrayContaining(['POST /graphql', 'GET /user']))
+    } finally {
+      github.graphql = true
+    }
+  })
+
+  it('takes the token for the workflow’s own when neither GraphQL nor GET /user says who it is', async () => {
+    github.graphql = false
+    try {
+      const own = github.addComment(PR_NUMBER, `<!-- ${MARKER} -->\nold verdict`, ACTIONS_BOT)
+      const { outcome, log } = await publish(loadReportFixture('all-pass'))
+      expect(outcome.comment).toMatchObject({ action: 'updated', id: own.id })
+      expect(log.warnings).toEqual([])
+    } finally {
+      github.graphql = true
+    }
   })
 
   it("prefers the token's user's comment when the token can say who it is", async () => {
@@ -202,7 +272,7 @@ describe('one comment per pull request', () => {
 
   it('is not written on events other than pull requests, where a check run still is', async () => {
     const env = { ...actionsEnv('push', { ref: 'refs/heads/main' }), GITHUB_WORKFLOW_REF: undefined }
-    const { outcome, log } = await publish(loadReportFixture('runtime-wrong-password'), { checkRun: true }, env)
+    const { outcome, log } = await publish(loadReportFixture('runtime-wrong-password'), { checkRun: true, workingDirectory: checkoutAt(MERGE_SHA) }, env)
     expect(outcome.comment).toBeUndefined()
     expect(outcome.checkRun?.conclusion).toBe('failure')
     expect(describeRequests(github.requests)).toEqual(['POST /repos/acme/shop/check-runs'])
@@ -256,6 +326,128 @@ describe('the check run', () => {
   })
 })
 
+describe('the commit a check run marks', () => {
+  const targetEnv = (): NodeJS.ProcessEnv => ({ ...actionsEnv('pull_request_target'), GITHUB_SHA: BASE_SHA })
+
+  it('is not the head on pull_request_target when the base was checked out: no check run, and the comment says so', async () => {
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, workingDirectory: checkoutAt(BASE_SHA) }, targetEnv())
+    expect(github.checkRuns).toEqual([])
+    expect(describeRequests(github.writes())).toEqual([`POST ${COMMENTS_PATH}`])
+    const sentence = `these gates ran on ${BASE_SHA}, not on the pull request's head ${HEAD_SHA}`
+    expect(log.warnings).toEqual([expect.stringContaining(`Celery foundation gates: ${sentence}: no check run was created for ${HEAD_SHA}.`)])
+    expect(outcome.checkRun).toBeUndefined()
+    expect(outcome.skipped).toBe(`check run: ${sentence}`)
+    const [comment] = github.commentsOn(PR_NUMBER)
+    expect(comment?.body.split('\n')[1]).toBe(
+      `> ⚠️ **These gates ran on <code>${BASE_SHA}</code>, not on the pull request&#39;s head <code>${HEAD_SHA}</code>.**`
+    )
+  })
+
+  it('writes the same notice into the job summary', async () => {
+    const summary = path.join(eventDir, `summary-${Math.random().toString(36).slice(2)}.md`)
+    writeFileSync(summary, '## Celery foundation gates\n')
+    await publish(loadReportFixture('all-pass'), { checkRun: true, workingDirectory: checkoutAt(BASE_SHA) }, { ...targetEnv(), GITHUB_STEP_SUMMARY: summary })
+    expect(readFileSync(summary, 'utf8')).toBe(
+      `## Celery foundation gates\n\n> ⚠️ **These gates ran on <code>${BASE_SHA}</code>, not on the pull request&#39;s head <code>${HEAD_SHA}</code>.**\n`
+    )
+  })
+
+  it('is the head on pull_request, whose checkout is the merge commit GitHub made for the pull request', async () => {
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, prComment: false, workingDirectory: checkoutAt(MERGE_SHA) })
+    expect(outcome.checkRun?.conclusion).toBe('success')
+    expect(github.checkRuns[0]?.['head_sha']).toBe(HEAD_SHA)
+    expect(log.infos).toContain(`Check run "${CHECK_RUN_NAME}" created on ${HEAD_SHA} (the gates ran on ${MERGE_SHA}, the merge of the pull request): success.`)
+    expect(log.warnings).toEqual([])
+  })
+
+  it('is the head on pull_request_target when a merge of the head (refs/pull/N/merge) was checked out', async () => {
+    const repo = mkdtempSync(path.join(eventDir, 'repo-'))
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' }).trim()
+    git('init', '--quiet')
+    git('commit', '--quiet', '--allow-empty', '-m', 'base')
+    const base = git('rev-parse', 'HEAD')
+    git('checkout', '--quiet', '-b', 'feature')
+    git('commit', '--quiet', '--allow-empty', '-m', 'head')
+    const head = git('rev-parse', 'HEAD')
+    git('checkout', '--quiet', '--detach', base)
+    git('merge', '--quiet', '--no-ff', '-m', 'merge', head)
+    const payload = pullRequestPayload() as { pull_request: { head: { sha: string } } }
+    payload.pull_request.head.sha = head
+    const env = { ...actionsEnv('pull_request_target', payload), GITHUB_SHA: base }
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, prComment: false, workingDirectory: repo }, env)
+    expect(outcome.checkRun?.conclusion).toBe('success')
+    expect(github.checkRuns[0]?.['head_sha']).toBe(head)
+    expect(log.warnings).toEqual([])
+  })
+
+  it('is not marked when it cannot be told which commit ran (no git checkout)', async () => {
+    const plain = mkdtempSync(path.join(tmpdir(), 'cfg-no-git-'))
+    try {
+      const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, prComment: false, workingDirectory: plain })
+      expect(github.requests).toEqual([])
+      expect(outcome.skipped).toMatch(/^check run: which commit these gates ran on is not known \(.* is not inside a git checkout\)/)
+      expect(log.warnings).toHaveLength(1)
+    } finally {
+      rmSync(plain, { recursive: true, force: true })
+    }
+  })
+
+  it('follows a symbolic HEAD to its packed ref, as in a branch checkout', async () => {
+    const dir = mkdtempSync(path.join(eventDir, 'branch-'))
+    mkdirSync(path.join(dir, '.git'))
+    writeFileSync(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n')
+    writeFileSync(path.join(dir, '.git', 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted\n${MERGE_SHA} refs/heads/main\n`)
+    const env = { ...actionsEnv('push', { ref: 'refs/heads/main' }) }
+    const { outcome } = await publish(loadReportFixture('all-pass'), { checkRun: true, workingDirectory: dir }, env)
+    expect(outcome.checkRun?.conclusion).toBe('success')
+    expect(github.checkRuns[0]?.['head_sha']).toBe(MERGE_SHA)
+  })
+})
+
+describe('a struggling API', () => {
+  it('is retried after a 502, and the comment is written with no warning', async () => {
+    github.failNext(1, BAD_GATEWAY)
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true })
+    expect(outcome.comment?.action).toBe('created')
+    expect(outcome.checkRun?.conclusion).toBe('success')
+    expect(describeRequests(github.requests).slice(0, 2)).toEqual([`GET ${COMMENTS_PATH}`, `GET ${COMMENTS_PATH}`])
+    expect(log.warnings).toEqual([])
+  })
+
+  it('waits out a secondary rate limit as retry-after says, then writes', async () => {
+    github.failNext(1, secondaryRateLimit(1))
+    const { outcome, log } = await publish(loadReportFixture('all-pass'))
+    expect(outcome.comment?.action).toBe('created')
+    expect(log.warnings).toEqual([])
+  })
+
+  it('does not wait for a rate limit that lasts past the deadline: one warning, at once', async () => {
+    github.failNext(Infinity, secondaryRateLimit(3_600))
+    const started = performance.now()
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, timeoutMs: 10_000 })
+    expect(performance.now() - started).toBeLessThan(10_000)
+    expect(log.warnings).toHaveLength(1)
+    expect(log.warnings[0]).toMatch(/pull-request comment: GitHub's rate limit \(HTTP 429: You have exceeded a secondary rate limit/)
+    expect(outcome.comment).toBeUndefined()
+    github.recover()
+  })
+
+  it('gives up on a 500 that lasts, within the deadline, with one warning', async () => {
+    github.failNext(Infinity, { status: 500, message: 'Internal Server Error' })
+    const started = performance.now()
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, timeoutMs: 4_000 })
+    expect(performance.now() - started).toBeLessThan(4_000 + 2_000)
+    expect(log.warnings).toHaveLength(1)
+    expect(log.warnings[0]).toMatch(/^Pull-request feedback went to the job summary only — pull-request comment: HTTP 500: Internal Server Error.*; check run: HTTP 500/)
+    expect(outcome.comment).toBeUndefined()
+    expect(outcome.checkRun).toBeUndefined()
+    // Each request was tried more than once, and none after the deadline.
+    expect(github.requests.filter((request) => request.path === COMMENTS_PATH).length).toBeGreaterThan(1)
+    github.recover()
+  })
+})
+
 describe('when the token cannot write', () => {
   it('writes nothing for a pull request from a fork, and says so once', async () => {
     const env = actionsEnv('pull_request', pullRequestPayload({ headRepo: 'forker/shop' }))
@@ -278,7 +470,8 @@ describe('when the token cannot write', () => {
   })
 
   it('writes on pull_request_target from a fork, whose token is the base repository’s', async () => {
-    const env = actionsEnv('pull_request_target', pullRequestPayload({ headRepo: 'forker/shop' }))
+    // The workflow checked out the pull request's head: what ran is the head, which may be marked.
+    const env = { ...actionsEnv('pull_request_target', pullRequestPayload({ headRepo: 'forker/shop' })), GITHUB_SHA: BASE_SHA }
     const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true }, env)
     expect(outcome.comment?.action).toBe('created')
     expect(github.checkRuns[0]?.['head_sha']).toBe(HEAD_SHA)
@@ -322,7 +515,8 @@ describe('never failing the step', () => {
     const closed = await FakeGitHub.start()
     const env = { ...actionsEnv(), GITHUB_API_URL: closed.url }
     await closed.stop()
-    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true }, env)
+    // A refused connection is retried like a 502; the deadline keeps the retries short here.
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, timeoutMs: 3_000 }, env)
     expect(log.warnings).toHaveLength(1)
     expect(outcome.comment).toBeUndefined()
     expect(outcome.skipped).toMatch(/^pull-request comment: .+; check run: .+/)
@@ -348,7 +542,7 @@ describe('never failing the step', () => {
 
   it('warns once when the event payload cannot be read, and still creates the check run', async () => {
     const env = { ...actionsEnv(), GITHUB_EVENT_PATH: path.join(eventDir, 'missing.json') }
-    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true }, env)
+    const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, workingDirectory: checkoutAt(MERGE_SHA) }, env)
     expect(outcome.checkRun?.conclusion).toBe('success')
     expect(github.checkRuns[0]?.['head_sha']).toBe(MERGE_SHA)
     expect(log.warnings).toEqual([expect.stringMatching(/^Part of the pull-request feedback went to the job summary only — pull-request comment: the event payload \(GITHUB_EVENT_PATH\) could not be read: ENOENT/)])

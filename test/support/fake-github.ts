@@ -1,7 +1,9 @@
-// A local HTTP server that plays the parts of the GitHub REST API that pull-request feedback uses:
-// issue comments (listed page by page, created, updated) and check runs, kept in memory, and
-// GET /user. It records every request, enforces GitHub's documented limits the way GitHub does
-// (422), and can be told to refuse requests the way GitHub refuses a token that may not write.
+// A local HTTP server that plays the parts of the GitHub API that pull-request feedback uses:
+// issue comments (listed page by page, created, updated) and check runs, kept in memory, and who
+// the token is (GraphQL `viewer`, REST `GET /user`). It records every request, enforces GitHub's
+// documented limits the way GitHub does (422), and can be told to refuse requests the way GitHub
+// refuses a token that may not write, or to fail the next ones the way a struggling GitHub does
+// (502, a secondary rate limit's 429 with retry-after).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -27,10 +29,22 @@ export interface StoredCheckRun {
   [field: string]: unknown
 }
 
-/** How the server answers a request that `refuse` matches. */
+/** How the server answers a request that `refuse` matches, or one of `failNext`. */
 export interface Refusal {
   status: number
   message: string
+  headers?: Record<string, string>
+}
+
+/** What GitHub answers while it recovers: a bad gateway from its front end. */
+export const BAD_GATEWAY: Refusal = { status: 502, message: 'Server Error' }
+/** GitHub's secondary rate limit, as documented: 403 or 429, a message that says so, retry-after. */
+export function secondaryRateLimit(retryAfterS: number): Refusal {
+  return {
+    status: 429,
+    message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+    headers: { 'retry-after': String(retryAfterS) }
+  }
 }
 
 /** GitHub's limits (characters; counted here in UTF-16 units and in code points, whichever is more). */
@@ -48,12 +62,20 @@ export class FakeGitHub {
   readonly requests: RecordedRequest[] = []
   readonly comments: StoredComment[] = []
   readonly checkRuns: StoredCheckRun[] = []
-  /** Tokens of users (a PAT): `GET /user` names them. Other tokens act as `ACTIONS_BOT`. */
+  /**
+   * Tokens of users (a PAT): `GET /user` and GraphQL's `viewer` name them. Other tokens are
+   * installation tokens acting as `ACTIONS_BOT`: `viewer` names it, `GET /user` answers 403.
+   */
   readonly logins = new Map<string, string>()
+  /** Whether POST /graphql answers (false: 404, as where GraphQL is not served). */
+  graphql = true
   /** When it returns a refusal for a request, the server answers with it instead. */
   refuse: (request: RecordedRequest) => Refusal | undefined = () => undefined
   /** Requests that match are never answered (a hung API). */
   hang: (request: RecordedRequest) => boolean = () => false
+  /** How many of the next requests get `failure` instead of being served (see `failNext`). */
+  private failuresLeft = 0
+  private failure: Refusal = BAD_GATEWAY
 
   private nextId = 1_000
   private readonly server: Server
@@ -82,9 +104,20 @@ export class FakeGitHub {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
-  /** Requests that change something: everything but GET. */
+  /** The next `count` requests get `answer` (then requests are served again); `Infinity` for all. */
+  failNext(count: number, answer: Refusal): void {
+    this.failuresLeft = count
+    this.failure = answer
+  }
+
+  /** Stops failing requests (what `failNext` left). */
+  recover(): void {
+    this.failuresLeft = 0
+  }
+
+  /** Requests that change something: everything but GET, and GraphQL (a POST that only reads). */
   writes(): RecordedRequest[] {
-    return this.requests.filter((request) => request.method !== 'GET')
+    return this.requests.filter((request) => request.method !== 'GET' && request.path !== '/graphql')
   }
 
   /** A comment as someone else (another tool, a person) left it. */
@@ -117,8 +150,10 @@ export class FakeGitHub {
     }
     this.requests.push(recorded)
     if (this.hang(recorded)) return
-    const refusal = this.refuse(recorded)
-    if (refusal !== undefined) return send(response, refusal.status, { message: refusal.message, documentation_url: 'https://docs.github.com/rest' })
+    const refusal = this.failuresLeft > 0 ? (this.failuresLeft--, this.failure) : this.refuse(recorded)
+    if (refusal !== undefined) {
+      return send(response, refusal.status, { message: refusal.message, documentation_url: 'https://docs.github.com/rest' }, refusal.headers)
+    }
     const [status, body, headers] = this.route(recorded, request.headers.authorization)
     send(response, status, body, headers)
   }
@@ -127,6 +162,7 @@ export class FakeGitHub {
     const { method, path } = request
     let match: RegExpExecArray | null
     if (method === 'GET' && path === '/user') return this.user(authorization)
+    if (method === 'POST' && path === '/graphql' && this.graphql) return this.graphqlQuery(request.body, authorization)
     if ((match = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path))) {
       const issue = Number(match[1])
       if (method === 'GET') return this.listComments(issue, request.query, path)
@@ -143,6 +179,15 @@ export class FakeGitHub {
     const login = this.logins.get(tokenOf(authorization))
     // What GitHub answers an installation token (the workflow's GITHUB_TOKEN).
     return login === undefined ? [403, { message: 'Resource not accessible by integration' }] : [200, { login, type: 'User' }]
+  }
+
+  /** GraphQL as GitHub answers `query { viewer { login } }` (the only query feedback sends). */
+  private graphqlQuery(body: unknown, authorization: string | undefined): [number, unknown] {
+    const query = field(body, 'query')
+    if (typeof query !== 'string' || !/\bviewer\s*\{\s*login\s*\}/.test(query)) {
+      return [200, { errors: [{ message: `the fake serves only viewer { login }, got: ${String(query)}` }] }]
+    }
+    return [200, { data: { viewer: { login: this.logins.get(tokenOf(authorization)) ?? ACTIONS_BOT } } }]
   }
 
   private listComments(issue: number, query: URLSearchParams, path: string): [number, unknown, Record<string, string>] {

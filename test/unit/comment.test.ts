@@ -7,6 +7,7 @@ import {
   COMMENT_MAX_CHARACTERS,
   commentMarker,
   renderCheckRunOutput,
+  renderNotice,
   renderPrComment,
   TITLE_MAX_CHARACTERS
 } from '../../src/report/comment.js'
@@ -112,6 +113,36 @@ describe('renderPrComment', () => {
   it('keeps a run URL from breaking out of its link', () => {
     const comment = renderPrComment(loadReportFixture('all-pass'), { marker: MARKER, runUrl: 'https://github.com/a b/<x>)/runs/1' })
     expect(comment).toContain('](<https://github.com/a%20b/%3Cx%3E)/runs/1>)')
+  })
+
+  it('puts a notice between the marker and the heading when the gates did not prove the pull request', () => {
+    const head = '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c'
+    const base = '0123456789abcdef0123456789abcdef01234567'
+    const body = renderPrComment(loadReportFixture('all-pass'), {
+      marker: MARKER,
+      notice: `these gates ran on ${base}, not on the pull request's head ${head}`
+    })
+    const [marker, notice, blank, heading] = body.split('\n')
+    expect(marker).toBe(`<!-- ${MARKER} -->`)
+    // Commit names as code: GitHub links neither, and no reader mistakes them for the proof of a commit.
+    expect(notice).toBe(`> ⚠️ **These gates ran on <code>${base}</code>, not on the pull request&#39;s head <code>${head}</code>.**`)
+    expect([blank, heading]).toEqual(['', '## Celery foundation gates'])
+  })
+
+  it('escapes a notice as outside text: one line, no markup, no mention, bounded', () => {
+    const notice = renderNotice(`which commit is not known (/tmp/@evil/<b>x</b>\n#5 ${'x'.repeat(5_000)})`)
+    expect(notice.split('\n')).toHaveLength(1)
+    expect(notice).not.toMatch(/<b>|@evil|#5/)
+    expect(notice.length).toBeLessThan(1_200)
+  })
+
+  it('neutralises references in outside text: mentions, issues, commits', () => {
+    const report = reportWith({
+      verdict: 'fail',
+      gateChanges: { runtime: { status: 'fail', evidence: 'broke in #12 by @mallory (see acme/other#3, GH-4, commit deadbeefcafe1234)' } }
+    })
+    const runtimeRow = renderPrComment(report, { marker: MARKER }).split('\n').find((line) => line.startsWith('| **Runtime**'))
+    expect(runtimeRow).toContain('broke in #&#8203;12 by @&#8203;mallory (see acme/other#&#8203;3, GH-&#8203;4, commit <code>deadbeefcafe1234</code>)')
   })
 
   it("stays within GitHub's comment limit for a huge report, keeping the marker and whole rows", () => {

@@ -55,6 +55,10 @@ describe('escapeHtmlLine', () => {
   it('folds line breaks so a blank line cannot end the HTML block, and leaves markdown alone', () => {
     expect(escapeHtmlLine('Import\n\n<b>bold</b>_x_ \u001b[1m')).toBe('Import &lt;b&gt;bold&lt;/b&gt;_x_')
   })
+
+  it('breaks mentions and issue references, which GitHub links in a <summary> too', () => {
+    expect(escapeHtmlLine("@octocat's fix for #12 and GH-3")).toBe('@&#8203;octocat&#39;s fix for #&#8203;12 and GH-&#8203;3')
+  })
 })
 
 describe('stripControlCharacters', () => {
@@ -100,6 +104,36 @@ describe('escapeTableCell', () => {
     expect(escapeTableCell('celery@host ready.')).toBe('celery@host ready.')
   })
 
+  it('breaks issue and pull-request references, so outside text names no issue', () => {
+    expect(escapeTableCell('fixed in #123, see acme/shop#7 and GH-42')).toBe(
+      'fixed in #&#8203;123, see acme/shop#&#8203;7 and GH-&#8203;42'
+    )
+    expect(escapeTableCell('gh-9 and Gh-10')).toBe('gh-&#8203;9 and Gh-&#8203;10')
+    // A `#` not followed by a digit is no reference; an entity's `#` is ours and stays whole.
+    expect(escapeTableCell("#main and it's &#35;1")).toBe('#main and it&#39;s &amp;#&#8203;35;1')
+  })
+
+  it("breaks an issue's or pull request's URL, which GitHub also turns into a reference", () => {
+    expect(escapeTableCell('see https://github.com/acme/shop/issues/12 or www.github.com/acme/shop/pull/3')).toBe(
+      'see https:&#8203;//github.com/acme/shop/issues/12 or www&#8203;.github.com/acme/shop/pull/3'
+    )
+    // Other links stay links: documentation quoted by an exception is useful to click.
+    expect(escapeTableCell('Background on this error at: https://sqlalche.me/e/21/e3q8')).toBe(
+      'Background on this error at: https://sqlalche.me/e/21/e3q8'
+    )
+  })
+
+  it('shows a word holding a commit-like hex run as code, where GitHub links no commit', () => {
+    const sha = '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c'
+    expect(escapeTableCell(`ran on ${sha}.`)).toBe(`ran on <code>${sha}</code>.`)
+    expect(escapeTableCell('task id e877db16-e741-4b76-a5ca-668eb2a7edef (kept)')).toBe(
+      'task id <code>e877db16-e741-4b76-a5ca-668eb2a7edef</code> (kept)'
+    )
+    expect(escapeTableCell('octocat@abc1234, acme/shop@deadbeef')).toBe('<code>octocat@abc1234</code>, <code>acme/shop@deadbeef</code>')
+    // Numbers, and hex runs shorter than GitHub's 7, stay plain.
+    expect(escapeTableCell('1234567 rows in 0xff0 ms, commit abc123')).toBe('1234567 rows in 0xff0 ms, commit abc123')
+  })
+
   it('escapes HTML and strips control characters', () => {
     expect(escapeTableCell('\u001b[31m<img src=x onerror=alert(1)>\u001b[0m')).toBe(
       '&lt;img src=x onerror=alert(1)&gt;'
@@ -111,10 +145,25 @@ describe('escapeTableCell', () => {
     for (let round = 0; round < 2_000; round++) {
       const cell = escapeTableCell(randomText(random, HOSTILE_ALPHABET, 40))
       expect(cell).not.toMatch(/[\n\r\u0000-\u0008\u000b-\u001f\u007f\u202e]/)
-      expect(cell.replace(/<br>/g, '')).not.toMatch(/[<>]/)
+      expect(cell.replace(/<br>|<\/?code>/g, '')).not.toMatch(/[<>]/)
       // Every pipe, backtick and bracket is preceded by an odd number of backslashes.
       for (const match of cell.matchAll(/(\\*)[|`[\]*_]/g)) expect((match[1] ?? '').length % 2).toBe(1)
       expect(cell).not.toMatch(/(?<![\w@])@[A-Za-z0-9]/)
+    }
+  })
+
+  it('leaves no reference GitHub would link in random text', () => {
+    const random = seededRandom(7)
+    const alphabet = [...'#/-@ .:0123456789abcdefGHgh', 'acme/shop', 'https://', 'www.', '/issues/', '/pull/', '&#39;', '\n']
+    for (let round = 0; round < 3_000; round++) {
+      const cell = escapeTableCell(randomText(random, alphabet, 30))
+      const outsideCode = cell.replace(/<code>.*?<\/code>/g, ' ')
+      expect(outsideCode).not.toMatch(/(?<!&)#\d/)
+      expect(outsideCode).not.toMatch(/\bgh-\d/i)
+      expect(outsideCode).not.toMatch(/\b(?=[0-9]*[a-f])[0-9a-f]{7,}\b/i)
+      expect(outsideCode).not.toMatch(/(?<![\w@])@[A-Za-z0-9]/)
+      // A URL ends at a space or a tag (<br>).
+      expect(outsideCode).not.toMatch(/(?:https?:\/\/|www\.)[^\s<]*\/(?:issues|pull)\/\d/)
     }
   })
 })
@@ -133,6 +182,12 @@ describe('inlineCode', () => {
     expect(inlineCode('<b>')).toBe('<code>&lt;b&gt;</code>')
     expect(inlineCode(' padded ')).toBe('<code>padded</code>')
     expect(inlineCode('naïve')).toBe('<code>naïve</code>')
+  })
+
+  it('does not nest code for a hex run, and still breaks mentions and references', () => {
+    // A backtick span links nothing; the <code> fallback is HTML, where only mentions and issue references could.
+    expect(inlineCode('node cfg-7d1c0e9a@host #1')).toBe('`node cfg-7d1c0e9a@host #1`')
+    expect(inlineCode('node cfg-7d1c0e9a@host | #1')).toBe('<code>node cfg-7d1c0e9a@host \\| #&#8203;1</code>')
   })
 })
 

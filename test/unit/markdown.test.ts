@@ -329,11 +329,11 @@ describe('renderSummary: layout', () => {
   it('says whether the run removed its trace from the broker tables', () => {
     // The example's dead-letter table is append-only for app_user: the probe's row stays, by name.
     expect(detailsSection(allPass, 'Run')).toMatch(
-      /\| Broker trace \| partly cleaned up — removed messages, queue row, result rows; left in the database: the probe task&#39;s dead-letter row, task id [0-9a-f-]{36} \(app\\_user may not delete\) \|/
+      /\| Broker trace \| partly cleaned up — removed messages, queue row, result rows; left in the database: the probe task&#39;s dead-letter row, task id <code>[0-9a-f-]{36}<\/code> \(app\\_user may not delete\) \|/
     )
     const clean = reportWith({ trace: { removed: true, detail: "removed the run's ping message, queue row cfg-7d1c0e9a.ping and result row" } })
     expect(detailsSection(renderSummary(clean), 'Run')).toContain(
-      '| Broker trace | cleaned up — removed the run&#39;s ping message, queue row cfg-7d1c0e9a.ping and result row |'
+      '| Broker trace | cleaned up — removed the run&#39;s ping message, queue row <code>cfg-7d1c0e9a.ping</code> and result row |'
     )
     const report = reportWith({
       trace: { removed: false, detail: 'left in the database: messages (app_user may not delete)' }
