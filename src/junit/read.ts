@@ -1,14 +1,18 @@
 // Reads the JUnit XML reports that the user's globs match: one ReportFile per file, one onCase
 // call per test case, streamed. No file problem is ever thrown: a missing, oversized, binary,
 // cut-off, blank or non-JUnit file is a ReportFile with a status and a one-line detail.
+//
+// The globs come from the workflow but the files from the pull request: a report may be a
+// symlink to anything the runner can read. So a file is read only when its real path lies inside
+// the workspace, and the detail of a file that is not XML says what it is, never what it holds.
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { isAbsolute, resolve } from 'node:path'
+import { realpath, stat } from 'node:fs/promises'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { TextDecoder } from 'node:util'
 import { glob } from 'tinyglobby'
 import type { ReadResult, ReportFile, ReportStatus, TestCase } from './model.js'
-import { JUnitStream, MalformedXml, NotJUnit, zeroCounts } from './parse.js'
+import { JUnitStream, MalformedXml, NotJUnit, NotXml, zeroCounts } from './parse.js'
 
 export interface ReadOptions {
   /** Directory the globs are relative to (the workspace). */
@@ -17,20 +21,62 @@ export interface ReadOptions {
   onCase(tc: TestCase): void
   /** Per-file size above which the file is not parsed (status 'unreadable', detail says the size). Default 512 MiB. */
   maxFileBytes?: number
+  /**
+   * Directories a report's real path (symlinks resolved) must lie in; a file outside all of them
+   * is 'unreadable' and never opened. Default: `cwd`.
+   */
+  roots?: readonly string[]
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
+
+/**
+ * Where reports may be read from: the workspace on a runner (GITHUB_WORKSPACE, where the checkout
+ * and anything the job's steps wrote live); without one (the CLI), the current directory and the
+ * working directory the globs start from.
+ */
+export function workspaceRoots(cwd: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const workspace = env.GITHUB_WORKSPACE?.trim()
+  return workspace ? [resolve(workspace)] : [process.cwd(), resolve(cwd)]
+}
 const CHUNK_BYTES = 256 * 1024
 
 export async function readJUnitReports(patterns: string[], options: ReadOptions): Promise<ReadResult> {
   const { matches, unmatched } = await matchReports(patterns, options.cwd)
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
+  const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath(root).catch(() => resolve(root))))
   const files: ReportFile[] = []
   for (const match of matches) {
-    const read = await readReportFile(resolve(options.cwd, match.path), match.path, options.onCase, maxBytes)
+    const place = await confined(resolve(options.cwd, match.path), roots)
+    const read = 'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes)
     files.push({ pattern: match.pattern, path: match.path, ...read })
   }
   return { files, unmatched }
+}
+
+/**
+ * The file's real path when it lies inside one of `roots`; otherwise why it is refused (naming
+ * where it leads, never opening it). Reading the real path, not the matched one, means a link
+ * swapped after this check still cannot lead outside through the path we open.
+ */
+async function confined(path: string, roots: readonly string[]): Promise<{ real: string } | { refused: string }> {
+  let real: string
+  try {
+    real = await realpath(path)
+  } catch (error) {
+    return { refused: `cannot read it: ${describeError(error)}` }
+  }
+  if (roots.some((root) => isInside(real, root))) return { real }
+  const via = real === path ? '' : ` (it is a link to ${real})`
+  return {
+    refused: `outside the workspace${via}: reports are read only from inside ${roots.join(' or ')}; not read`
+  }
+}
+
+function isInside(path: string, root: string): boolean {
+  if (path === root) return true
+  const rel = relative(root, path)
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel)
 }
 
 export interface MatchedReport {
@@ -119,6 +165,7 @@ export async function readReportFile(
       return found(error.status, error.message)
     }
     if (error instanceof NotJUnit) return found('not-junit', error.message)
+    if (error instanceof NotXml) return found('malformed', `not XML: ${formatBytes(bytes)} of text that does not start with "<" (its content is not shown)`)
     if (error instanceof MalformedXml) {
       stream.flush()
       return found('malformed', error.message)
