@@ -675,6 +675,14 @@ describe('the workspace', () => {
     expect(result.files[0]).toMatchObject({ status: 'unreadable', detail: `outside the workspace: reports are read only from inside ${workspace}; not read` })
   })
 
+  it('checks the file it opened too: a link swapped in after the glob still leads nowhere outside', async () => {
+    const { workspace, secret } = layout()
+    const link = path.join(workspace, 'reports', 'junit.xml')
+    symlinkSync(secret, link) // as if swapped in between the check of the matched path and the open
+    const read = await readReportFile(link, 'reports/junit.xml', () => {}, undefined, [workspace])
+    expect(read).toEqual({ status: 'unreadable', detail: `outside the workspace (it now leads to ${secret}); not read`, bytes: 0, counts: counts({}) })
+  })
+
   it('reads a symlink that stays inside the workspace', async () => {
     const { workspace } = layout()
     writeFileSync(path.join(workspace, 'real.xml'), suite('<testcase classname="c" name="t"/>'))
