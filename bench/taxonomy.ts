@@ -53,7 +53,7 @@ async function parseOnly(file: string): Promise<void> {
 /** One measurement, in this (fresh) process. */
 async function once(file: string): Promise<void> {
   const t0 = performance.now()
-  const tests = await analyzeTests({ patterns: [path.basename(file)], cwd: path.dirname(file), rules: DEFAULT_RULES, gates: GREEN, values: { pong_ms: '1540', pong_after_ready_ms: '71' } })
+  const tests = await analyzeTests({ patterns: [path.basename(file)], cwd: path.dirname(file), roots: [path.dirname(file)], rules: DEFAULT_RULES, gates: GREEN, values: { pong_ms: '1540', pong_after_ready_ms: '71' } })
   const classifiedMs = performance.now() - t0
   const report = { schemaVersion: 1, tool: { name: 'bench', version: '0' }, runId: 'cfg-bench', startedAt: '', finishedAt: '', verdict: 'pass', failOn: 'foundation', gates: [...GREEN, { ...GREEN[0]!, id: 'ci', foundation: false }], versions: { node: process.versions.node, action: '0' }, timings: { totalMs: 0 }, settings: {}, tests } as RunReport
   const t1 = performance.now()

@@ -11,7 +11,7 @@ import { dsnTarget, type DsnParts } from '../db/dsn.js'
 import type { DataPlane } from './data-plane.js'
 import { brokerTablesExist, publish, queueExists } from './publish.js'
 import type { ProbeReport } from './probe.js'
-import { decodeResult, describeStoredException, type DecodedResult } from './result-decode.js'
+import { decodeResult, describeStoredException, MAX_RESULT_BYTES, type DecodedResult } from './result-decode.js'
 import type { WorkerExit, WorkerProcess } from './worker-process.js'
 import type { SeenLine, WorkerWatch } from './worker-watch.js'
 
@@ -56,6 +56,8 @@ const DB_LOST_GRACE_MS = 8000
 const INSUFFICIENT_PRIVILEGE = '42501'
 /** How long a task the worker logged as succeeded may take to show its result row. */
 const RESULT_ROW_GRACE_MS = 3000
+/** The most of a stored traceback read back (a real one is a few KiB). */
+const MAX_TRACEBACK_CHARS = 64 * 1024
 
 export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   const payload = d.probe.ping_payload
@@ -262,12 +264,15 @@ async function explainPublishFailure(db: Database, failure: DbFailure, tables: P
 
 interface ResultRow {
   status: string
+  /** At most MAX_RESULT_BYTES + 1 bytes of the column: the row is outside input. */
   result: Buffer | null
+  /** The column's full length in bytes. */
+  result_size: number | null
   traceback: string | null
 }
 
 function outcomeOf(row: ResultRow, publishedAtMs: number, nowMs: number): PingOutcome {
-  const result = decodeResult(row.result)
+  const result = decodeResult(row.result, row.result_size ?? 0)
   if (row.status === 'SUCCESS') return { kind: 'pong', result, publishedAtMs, pongAtMs: nowMs }
   const error = describeStoredException(result.value) ?? `${row.status}: ${result.display}`
   return { kind: 'task-failed', error, traceback: row.traceback ?? undefined, pongAtMs: nowMs }
@@ -299,7 +304,11 @@ class ResultReader {
     private readonly taskId: string
   ) {
     this.db = conn.shared
-    this.sql = `SELECT status, result, traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`
+    // Anyone with INSERT on the table can write this row: read a bounded prefix of each column
+    // (a result of a gigabyte would otherwise be fetched, hex-encoded, into one string).
+    this.sql =
+      `SELECT left(status::text, 50) AS status, substring(result from 1 for ${MAX_RESULT_BYTES + 1}) AS result, octet_length(result) AS result_size,` +
+      ` left(traceback, ${MAX_TRACEBACK_CHARS}) AS traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`
   }
 
   async read(deadline: number): Promise<ResultRow | undefined> {

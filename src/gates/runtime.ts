@@ -29,12 +29,19 @@ function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
       // Just `node ready.`, whatever the log format around it (plain text, JSON …).
       const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.command.loglevel})`
       const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : ''
-      const unexpected = task === 'celery.ping' && o.result.value !== 'pong'
+      // A row the action cannot read is a finding whatever the task: anyone with INSERT on the
+      // result table can write the row of this task id.
+      const unreadable = o.result.encoding === 'undecodable'
+      const unexpected = unreadable || (task === 'celery.ping' && o.result.value !== 'pong')
       return verdict(
         unexpected ? 'warn' : 'pass',
         `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
           `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
-          (unexpected ? '\nexpected the result \'pong\'' : '')
+          (unreadable
+            ? '\nthe result row could not be read safely: check who else writes the result table'
+            : unexpected
+              ? '\nexpected the result \'pong\''
+              : '')
       )
     }
     case 'task-failed':

@@ -6,7 +6,6 @@
 // saxes never expands entities declared in a DTD: a reference to one fails as "undefined entity",
 // so entity bombs and external entities end the file as malformed instead of growing or reading.
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
-import { quoteGiven } from '../util/quote.js'
 import type { ReportCounts, TestCase } from './model.js'
 import {
   type CaseResult,
@@ -25,6 +24,11 @@ import {
 
 /** The document is not well-formed XML; `detail` says where and why. */
 export class MalformedXml extends Error {}
+/**
+ * The file is not XML at all (its first non-blank character is not `<`). Its content is never
+ * quoted: a `junit` glob may match a file that holds anything, a password line included.
+ */
+export class NotXml extends MalformedXml {}
 /** Well-formed so far, but its root element is not a JUnit one; reading stops at the root. */
 export class NotJUnit extends Error {}
 
@@ -38,6 +42,12 @@ export const MERGE_WINDOW = 64
 const DRAIN_AT = 64 * 1024
 /** Results kept per case: pytest writes at most two problems; jest-junit one per failed expect. */
 const MAX_RESULTS = 3
+/**
+ * Element nesting read before a file is given up as malformed. Real reports nest a handful of
+ * levels (testsuites > testsuite > testcase > failure; nested suites add a few); saxes keeps one
+ * open-tag record per level, so 2 million nested elements cost ~700 MB of heap without this.
+ */
+export const MAX_DEPTH = 256
 
 /** Collects text up to a limit and remembers whether anything was cut. */
 class Clip {
@@ -142,12 +152,14 @@ export class JUnitStream {
     if (start < 0) return
     this.sawContent = true
     if (text[start] === '<') return
-    const firstLine = text.slice(start, start + 200).split('\n')[0] ?? ''
-    throw new MalformedXml(`not XML: the file starts with ${quoteGiven(firstLine)}`)
+    throw new NotXml('not XML: it does not start with "<"')
   }
 
   private open(tag: SaxesTagPlain): void {
     const depth = this.depth++
+    if (depth >= MAX_DEPTH) {
+      throw new MalformedXml(`line ${this.parser.line}: elements nested deeper than ${MAX_DEPTH} levels; reading stopped there`)
+    }
     const { name, attributes } = tag
     if (depth === 0) {
       if (name !== 'testsuites' && name !== 'testsuite') {

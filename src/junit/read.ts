@@ -1,14 +1,18 @@
 // Reads the JUnit XML reports that the user's globs match: one ReportFile per file, one onCase
 // call per test case, streamed. No file problem is ever thrown: a missing, oversized, binary,
 // cut-off, blank or non-JUnit file is a ReportFile with a status and a one-line detail.
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { isAbsolute, resolve } from 'node:path'
+//
+// The globs come from the workflow but the files from the pull request: a report may be a
+// symlink to anything the runner can read. So a file is read only when its real path lies inside
+// the workspace, and the detail of a file that is not XML says what it is, never what it holds.
+import { constants } from 'node:fs'
+import { open, readlink, realpath, type FileHandle } from 'node:fs/promises'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { TextDecoder } from 'node:util'
 import { glob } from 'tinyglobby'
 import type { ReadResult, ReportFile, ReportStatus, TestCase } from './model.js'
-import { JUnitStream, MalformedXml, NotJUnit, zeroCounts } from './parse.js'
+import { JUnitStream, MalformedXml, NotJUnit, NotXml, zeroCounts } from './parse.js'
 
 export interface ReadOptions {
   /** Directory the globs are relative to (the workspace). */
@@ -17,20 +21,63 @@ export interface ReadOptions {
   onCase(tc: TestCase): void
   /** Per-file size above which the file is not parsed (status 'unreadable', detail says the size). Default 512 MiB. */
   maxFileBytes?: number
+  /**
+   * Directories a report's real path (symlinks resolved) must lie in; a file outside all of them
+   * is 'unreadable' and never opened. Default: `cwd`.
+   */
+  roots?: readonly string[]
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
 const CHUNK_BYTES = 256 * 1024
 
+/**
+ * Where reports may be read from: the workspace on a runner (GITHUB_WORKSPACE, where the checkout
+ * and anything the job's steps wrote live); without one (the CLI), the current directory and the
+ * working directory the globs start from.
+ */
+export function workspaceRoots(cwd: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const workspace = env.GITHUB_WORKSPACE?.trim()
+  return workspace ? [resolve(workspace)] : [process.cwd(), resolve(cwd)]
+}
+
 export async function readJUnitReports(patterns: string[], options: ReadOptions): Promise<ReadResult> {
   const { matches, unmatched } = await matchReports(patterns, options.cwd)
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
+  const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath(root).catch(() => resolve(root))))
   const files: ReportFile[] = []
   for (const match of matches) {
-    const read = await readReportFile(resolve(options.cwd, match.path), match.path, options.onCase, maxBytes)
+    const place = await confined(resolve(options.cwd, match.path), roots)
+    const read =
+      'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots)
     files.push({ pattern: match.pattern, path: match.path, ...read })
   }
   return { files, unmatched }
+}
+
+/**
+ * The file's real path when it lies inside one of `roots`; otherwise why it is refused (naming
+ * where it leads, never opening it). The pull request's code runs alongside (the worker), so a
+ * link may be swapped in after this check: readReportFile checks the file it opened once more.
+ */
+async function confined(path: string, roots: readonly string[]): Promise<{ real: string } | { refused: string }> {
+  let real: string
+  try {
+    real = await realpath(path)
+  } catch (error) {
+    return { refused: `cannot read it: ${describeError(error)}` }
+  }
+  if (roots.some((root) => isInside(real, root))) return { real }
+  const via = real === path ? '' : ` (it is a link to ${real})`
+  return {
+    refused: `outside the workspace${via}: reports are read only from inside ${roots.join(' or ')}; not read`
+  }
+}
+
+function isInside(path: string, root: string): boolean {
+  if (path === root) return true
+  const rel = relative(root, path)
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel)
 }
 
 export interface MatchedReport {
@@ -75,16 +122,48 @@ class FileProblem extends Error {
   }
 }
 
-/** Reads one report; `report` is the path put into each case. Throws only what onCase throws. */
+/**
+ * Reads one report; `report` is the path put into each case. Throws only what onCase throws.
+ * With `roots`, the file actually opened must lie inside one of them (see confined).
+ */
 export async function readReportFile(
   absolutePath: string,
   report: string,
   onCase: (tc: TestCase) => void,
-  maxBytes: number = DEFAULT_MAX_FILE_BYTES
+  maxBytes: number = DEFAULT_MAX_FILE_BYTES,
+  roots?: readonly string[]
 ): Promise<FileRead> {
+  let handle: FileHandle
+  try {
+    // Non-blocking, so that a FIFO is reported instead of waiting for a writer.
+    handle = await open(absolutePath, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (error) {
+    return problem('unreadable', `cannot read it: ${describeError(error)}`, 0)
+  }
+  try {
+    if (roots !== undefined) {
+      const opened = await openedPath(handle, absolutePath)
+      if (!roots.some((root) => isInside(opened, root))) return problem('unreadable', `outside the workspace (it now leads to ${opened}); not read`, 0)
+    }
+    return await readOpened(handle, report, onCase, maxBytes)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The path of the file behind `handle` as the kernel sees it (Linux), else the real path. */
+async function openedPath(handle: FileHandle, path: string): Promise<string> {
+  try {
+    return await readlink(`/proc/self/fd/${handle.fd}`)
+  } catch {
+    return realpath(path).catch(() => path)
+  }
+}
+
+async function readOpened(handle: FileHandle, report: string, onCase: (tc: TestCase) => void, maxBytes: number): Promise<FileRead> {
   let bytes = 0
   try {
-    const info = await stat(absolutePath)
+    const info = await handle.stat()
     if (!info.isFile()) return problem('unreadable', 'not a regular file', 0)
     bytes = info.size
   } catch (error) {
@@ -105,7 +184,7 @@ export async function readReportFile(
   }
   try {
     let decoder: Decoder | undefined
-    for await (const chunk of chunksOf(absolutePath)) {
+    for await (const chunk of chunksOf(handle)) {
       decoder ??= decoderFor(chunk)
       stream.write(decoder.write(chunk))
     }
@@ -119,6 +198,7 @@ export async function readReportFile(
       return found(error.status, error.message)
     }
     if (error instanceof NotJUnit) return found('not-junit', error.message)
+    if (error instanceof NotXml) return found('malformed', `not XML: ${formatBytes(bytes)} of text that does not start with "<" (its content is not shown)`)
     if (error instanceof MalformedXml) {
       stream.flush()
       return found('malformed', error.message)
@@ -127,9 +207,9 @@ export async function readReportFile(
   }
 }
 
-async function* chunksOf(path: string): AsyncGenerator<Buffer> {
+async function* chunksOf(handle: FileHandle): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer
+    for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES, start: 0, autoClose: false })) yield chunk as Buffer
   } catch (error) {
     throw new FileProblem('unreadable', `cannot read it: ${describeError(error)}`)
   }

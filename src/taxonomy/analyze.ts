@@ -4,7 +4,7 @@
 // the one sentence that says which of the two needs work.
 import type { GateStatus } from '../constants.js'
 import type { ReportCounts, TestCase } from '../junit/model.js'
-import { readJUnitReports } from '../junit/read.js'
+import { readJUnitReports, workspaceRoots } from '../junit/read.js'
 import type { GateResult } from '../report/model.js'
 import { classify, type ClassifyContext } from './classify.js'
 import { isFoundationCategory, type Category, type ComponentStatus, type TaxonomyEntry, type TestsReport } from './model.js'
@@ -14,6 +14,8 @@ export interface AnalyzeInput {
   patterns: string[]
   /** Directory the globs are relative to. */
   cwd: string
+  /** Directories reports must lie in (real paths); default: the workspace (workspaceRoots). */
+  roots?: readonly string[]
   rules: readonly Rule[]
   rulesFile?: string
   /** This run's gate results (the foundation gates at least). */
@@ -32,6 +34,7 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
   const byCategory: Partial<Record<Category, number>> = {}
   const { files, unmatched } = await readJUnitReports(input.patterns, {
     cwd: input.cwd,
+    roots: input.roots ?? workspaceRoots(input.cwd),
     onCase(tc: TestCase) {
       if (tc.outcome !== 'failure' && tc.outcome !== 'error') return
       const entry = classify(tc, input.rules, ctx)

@@ -13,6 +13,7 @@ import { EXAMPLE_APP, gate, pythonFor, runAction, type ActionResult } from '../s
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
+import { workspaceTempDir } from '../support/workspace.js'
 
 const GROUP = 'Bad inputs'
 const JUNIT_FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'junit')
@@ -160,7 +161,8 @@ describe('inputs only the worker or the database can judge', () => {
   })
 
   describe('junit', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-junit-input-'))
+    // Inside the workspace: the action reads reports only from there.
+    const dir = workspaceTempDir('cfg-junit-input-')
 
     it('a glob that matches nothing', async () => {
       const result = await run({ junit: path.join(dir, 'nothing-*.xml') })

@@ -3,17 +3,18 @@
 // and the bundled action — booting its own worker on the same database — classifies the JUnit
 // report that run wrote. The foundation's own verdict decides what a red test means.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaxonomyEntry } from '../../src/taxonomy/model.js'
 import { EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, type ActionResult } from '../support/action.js'
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
 import { freePort, TestPostgres } from '../support/postgres.js'
+import { workspaceTempDir } from '../support/workspace.js'
 
 let pg: TestPostgres
-const reports = mkdtempSync(path.join(tmpdir(), 'cfg-junit-'))
+// Inside the workspace: the action reads reports only from there.
+const reports = workspaceTempDir('cfg-junit-')
 
 beforeAll(async () => {
   pg = await TestPostgres.start()

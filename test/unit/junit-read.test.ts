@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReportCounts, ReportFile, TestCase } from '../../src/junit/model.js'
-import { MERGE_WINDOW } from '../../src/junit/parse.js'
-import { readJUnitReports, readReportFile, type ReadOptions } from '../../src/junit/read.js'
+import { MAX_DEPTH, MERGE_WINDOW } from '../../src/junit/parse.js'
+import { readJUnitReports, readReportFile, workspaceRoots, type ReadOptions } from '../../src/junit/read.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/junit/', import.meta.url))
 const TEARDOWN_MESSAGE = 'failed on teardown with "RuntimeError: could not drop schema"'
@@ -404,9 +404,33 @@ describe('files that are not usable reports', () => {
     expect(report).toMatchObject({ status: 'malformed', detail: 'binary data (it holds NUL bytes), not XML text', bytes: 16 })
   })
 
-  it('says text that is not XML is malformed', async () => {
-    const { report } = await readWritten('log.xml', 'FAILED tests/test_x.py::test_y - assert 1 == 2\n')
-    expect(report).toMatchObject({ status: 'malformed', detail: 'not XML: the file starts with "FAILED tests/test_x.py::test_y - assert 1 == 2"' })
+  it('says text that is not XML is malformed, with its size and never its content', async () => {
+    const content = 'DATABASE_PASSWORD=hunter2-secret\nFAILED tests/test_x.py::test_y - assert 1 == 2\n'
+    const { report } = await readWritten('log.xml', content)
+    expect(report).toMatchObject({ status: 'malformed', detail: `not XML: ${content.length} bytes of text that does not start with "<" (its content is not shown)` })
+    expect(JSON.stringify(report)).not.toContain('hunter2')
+  })
+
+  it(`ends a file nested deeper than ${MAX_DEPTH} elements as malformed, keeping the cases before it`, async () => {
+    const deep = `${'<testsuite name="s">'.repeat(MAX_DEPTH + 10)}${'</testsuite>'.repeat(MAX_DEPTH + 10)}`
+    const { report, cases } = await readWritten('deep.xml', suite(`<testcase classname="c" name="before"/>${deep}`))
+    expect(report).toMatchObject({ status: 'malformed', detail: `line 2: elements nested deeper than ${MAX_DEPTH} levels; reading stopped there` })
+    expect(cases.map((tc) => tc.name)).toEqual(['before'])
+  })
+
+  it('stops 2 million nested elements at the depth limit without reading the rest', async () => {
+    // 14 MB, streamed to disk: read in full, saxes would hold 2 million open tags (~700 MB).
+    const file = path.join(scratch, 'deep-2m.xml')
+    const out = createWriteStream(file)
+    out.write('<testsuites>')
+    const open = '<a>'.repeat(10_000)
+    const close = '</a>'.repeat(10_000)
+    for (let i = 0; i < 200; i++) if (!out.write(open)) await once(out, 'drain')
+    for (let i = 0; i < 200; i++) if (!out.write(close)) await once(out, 'drain')
+    out.end('</testsuites>')
+    await once(out, 'close')
+    const { report } = await read('deep-2m.xml', { cwd: scratch })
+    expect(report).toMatchObject({ status: 'malformed', detail: `line 1: elements nested deeper than ${MAX_DEPTH} levels; reading stopped there` })
   })
 
   it('does not parse a file over the size limit', async () => {
@@ -606,5 +630,71 @@ describe('globs', () => {
   it('reports a glob with no file as unmatched and reads nothing', async () => {
     const result = await readJUnitReports(['no-such-dir/**/*.xml'], { cwd: FIXTURES, onCase: () => {} })
     expect(result).toEqual({ files: [], unmatched: ['no-such-dir/**/*.xml'] })
+  })
+})
+
+describe('the workspace', () => {
+  /** A workspace with a reports folder, and a secret file next to it (outside). */
+  function layout(): { workspace: string; secret: string } {
+    const base = mkdtempSync(path.join(scratch, 'ws-'))
+    const workspace = path.join(base, 'workspace')
+    mkdirSync(path.join(workspace, 'reports'), { recursive: true })
+    const secret = path.join(base, 'shadow')
+    writeFileSync(secret, 'root:$6$secret-hash:19000:0:99999:7:::\n')
+    return { workspace, secret }
+  }
+
+  it('refuses a report that is a symlink to a file outside the workspace, naming where it leads, never its content', async () => {
+    const { workspace, secret } = layout()
+    symlinkSync(secret, path.join(workspace, 'reports', 'junit.xml'))
+    const onCase = (): void => {}
+    const result = await readJUnitReports(['reports/*.xml'], { cwd: workspace, roots: [workspace], onCase })
+    expect(result.files).toEqual([
+      {
+        pattern: 'reports/*.xml',
+        path: 'reports/junit.xml',
+        status: 'unreadable',
+        detail: `outside the workspace (it is a link to ${secret}): reports are read only from inside ${workspace}; not read`,
+        bytes: 0,
+        counts: counts({})
+      }
+    ])
+    expect(JSON.stringify(result)).not.toContain('secret-hash')
+  })
+
+  it('refuses a report reached through a symlinked directory outside the workspace', async () => {
+    const { workspace, secret } = layout()
+    symlinkSync(path.dirname(secret), path.join(workspace, 'outside'))
+    const result = await readJUnitReports(['outside/shadow'], { cwd: workspace, roots: [workspace], onCase: () => {} })
+    expect(result.files[0]).toMatchObject({ status: 'unreadable', detail: expect.stringMatching(/^outside the workspace \(it is a link to .*shadow\)/) })
+  })
+
+  it('refuses an absolute pattern outside the workspace', async () => {
+    const { workspace, secret } = layout()
+    const result = await readJUnitReports([secret], { cwd: workspace, roots: [workspace], onCase: () => {} })
+    expect(result.files[0]).toMatchObject({ status: 'unreadable', detail: `outside the workspace: reports are read only from inside ${workspace}; not read` })
+  })
+
+  it('checks the file it opened too: a link swapped in after the glob still leads nowhere outside', async () => {
+    const { workspace, secret } = layout()
+    const link = path.join(workspace, 'reports', 'junit.xml')
+    symlinkSync(secret, link) // as if swapped in between the check of the matched path and the open
+    const read = await readReportFile(link, 'reports/junit.xml', () => {}, undefined, [workspace])
+    expect(read).toEqual({ status: 'unreadable', detail: `outside the workspace (it now leads to ${secret}); not read`, bytes: 0, counts: counts({}) })
+  })
+
+  it('reads a symlink that stays inside the workspace', async () => {
+    const { workspace } = layout()
+    writeFileSync(path.join(workspace, 'real.xml'), suite('<testcase classname="c" name="t"/>'))
+    symlinkSync(path.join(workspace, 'real.xml'), path.join(workspace, 'reports', 'junit.xml'))
+    const cases: TestCase[] = []
+    const result = await readJUnitReports(['reports/junit.xml'], { cwd: workspace, roots: [workspace], onCase: (tc) => cases.push(tc) })
+    expect(result.files[0]).toMatchObject({ status: 'ok', path: 'reports/junit.xml' })
+    expect(cases.map((tc) => tc.name)).toEqual(['t'])
+  })
+
+  it('takes GITHUB_WORKSPACE as the workspace when set, else the current and the working directory', () => {
+    expect(workspaceRoots('/w/app', { GITHUB_WORKSPACE: '/w' })).toEqual(['/w'])
+    expect(workspaceRoots('/w/app', {})).toEqual([process.cwd(), '/w/app'])
   })
 })

@@ -40,8 +40,11 @@ describe('decodeResult', () => {
     expect(decodeResult(raw)).toEqual({ encoding: 'bytes', display: '33 bytes (ff00fe000102030405060708090a0b0c…)' })
   })
 
-  it('shows a broken pickle as bytes', () => {
-    expect(decodeResult(hex('80ff'))).toEqual({ encoding: 'bytes', display: '2 bytes (80ff…)' })
+  it('refuses a pickle of a protocol Celery never writes, with the reason', () => {
+    expect(decodeResult(hex('80ff'))).toEqual({
+      encoding: 'undecodable',
+      display: 'undecodable result (pickle: pickle protocol 255 is not one Celery writes (2 to 5)): 2 bytes (80ff…)'
+    })
   })
 
   it.each([
@@ -77,6 +80,8 @@ describe('decodeResult', () => {
       const raw = Buffer.concat([hex('800595'), frameLength, body])
       const result = decodeResult(raw)
       expect(result.encoding).toBe('pickle')
+      // The call stays a record of what would have been called: a name and its arguments.
+      expect(result.display).toBe(`posix.system(${JSON.stringify(`touch ${marker}`)})`)
       expect(existsSync(marker)).toBe(false)
     } finally {
       rmSync(dir, { recursive: true, force: true })
