@@ -2,6 +2,7 @@
 // the reason; a gate that throws fails with what it threw (a gate that cannot prove its claim
 // must not pass); a cancelled run skips what is left.
 import type { Gate, GateContext } from './gates/gate.js'
+import { boundGateText } from './report/limits.js'
 import type { GateResult, Verdict } from './report/model.js'
 import type { RunFacts } from './run/facts.js'
 import type { Settings } from './settings.js'
@@ -52,6 +53,8 @@ export async function runGates(
         }
       }
     }
+    // Whatever a gate wrote, the report holds a bounded amount of it (src/report/limits.ts).
+    ;({ evidence, details } = boundGateText(evidence, details))
     const result: GateResult = {
       id: gate.id,
       title: gate.title,

@@ -236,7 +236,12 @@ const parseBoolean = (v: string): boolean => {
 // The file is read by loadSettings, once every input is well-formed.
 const parseTaxonomyRules = (v: string): string | undefined => v || undefined
 
-/** Splits a list on commas and newlines, but not inside double-quoted identifiers. */
+/**
+ * Splits a list on commas and newlines, but not inside double-quoted identifiers. With an unclosed
+ * quote there is no telling where a name ends: the entry it is in ends at its first comma or
+ * newline, and the rest is split again. That entry is then reported as not a table name (a
+ * finding of rls-role), while the others are still used.
+ */
 export function splitIdentifierList(v: string): string[] {
   const out: string[] = []
   let current = ''
@@ -250,7 +255,11 @@ export function splitIdentifierList(v: string): string[] {
     }
     current += ch
   }
-  if (quoted) throw new Error(`has an unclosed double quote in ${quoteGiven(v)}`)
+  const end = quoted ? current.search(/[,\n]/) : -1
+  if (end >= 0) {
+    if (current.slice(0, end).trim()) out.push(current.slice(0, end).trim())
+    return [...out, ...splitIdentifierList(current.slice(end + 1))]
+  }
   if (current.trim()) out.push(current.trim())
   return out
 }

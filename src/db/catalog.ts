@@ -3,7 +3,8 @@
 // the number of tables or privileges. Privileges are checked one per has_*_privilege call, because
 // has_table_privilege(role, t, 'SELECT,INSERT') is true when *any* of the listed ones is held.
 import type { Database } from './database.js'
-import { quoteIdent } from './database.js'
+import { qualified } from '../util/quote.js'
+import { tableNameProblem } from './table-name.js'
 
 export interface PrivilegeNeed {
   kind: 'table' | 'sequence'
@@ -111,7 +112,12 @@ export async function workerSessions(db: Database, applicationName: string, clie
 export interface TenantTable {
   /** As the user named it, or as discovered (schema.table). */
   name: string
+  /** As PostgreSQL prints it (format %I.%I: quoted where needed), for people and for SQL. */
   qualifiedName?: string
+  /** Every part quoted (`"public"."invoices"`), for SQL the user is told to run. */
+  sqlName?: string
+  /** Set when the entry cannot name a table at all (it was not looked up): why. */
+  malformed?: string
   exists: boolean
   rlsEnabled: boolean
   rlsForced: boolean
@@ -126,11 +132,12 @@ const TABLE_FACTS = `
   pg_get_userbyid(c.relowner) AS owner,
   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
   -- format() refuses NULL identifiers, and a named table that does not exist joins as NULLs.
-  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name`
+  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name,
+  n.nspname::text AS schema_name, c.relname::text AS rel_name`
 
 /** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
 export async function discoverTenantTables(db: Database): Promise<TenantTable[]> {
-  const rows = await db.query<{ qualified_name: string; rls_enabled: boolean; rls_forced: boolean; owner: string; policies: number }>(
+  const rows = await db.query<{ qualified_name: string; schema_name: string; rel_name: string; rls_enabled: boolean; rls_forced: boolean; owner: string; policies: number }>(
     `SELECT ${TABLE_FACTS}
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
@@ -140,6 +147,7 @@ export async function discoverTenantTables(db: Database): Promise<TenantTable[]>
   return rows.map((r) => ({
     name: r.qualified_name,
     qualifiedName: r.qualified_name,
+    sqlName: qualified(r.rel_name, r.schema_name),
     exists: true,
     rlsEnabled: r.rls_enabled,
     rlsForced: r.rls_forced,
@@ -148,9 +156,55 @@ export async function discoverTenantTables(db: Database): Promise<TenantTable[]>
   }))
 }
 
-/** The named tables; names are parsed by PostgreSQL itself (to_regclass), quotes and schema included. */
+type NamedRow = {
+  i: number
+  qualified_name: string | null
+  schema_name: string | null
+  rel_name: string | null
+  rls_enabled: boolean | null
+  rls_forced: boolean | null
+  owner: string | null
+  policies: number | null
+}
+
+/**
+ * The named tables, in the order given. Names are looked up by PostgreSQL itself (to_regclass),
+ * quotes and schema included; an entry that cannot be a name is not sent (it would make the
+ * lookup raise for every entry) but returned with `malformed` saying why.
+ */
 export async function namedTenantTables(db: Database, names: string[]): Promise<TenantTable[]> {
-  const rows = await db.query<{ i: number; qualified_name: string | null; rls_enabled: boolean | null; rls_forced: boolean | null; owner: string | null; policies: number | null }>(
+  const problems = names.map((n) => tableNameProblem(n))
+  const wellFormed = names.filter((_, i) => problems[i] === undefined)
+  const found = new Map<string, TenantTable>()
+  for (const t of await lookUpNamed(db, wellFormed)) found.set(t.name, t)
+  return names.map((name, i) => {
+    const malformed = problems[i]
+    if (malformed !== undefined) return { name, malformed, exists: false, rlsEnabled: false, rlsForced: false, policies: 0 }
+    return found.get(name) ?? { name, exists: false, rlsEnabled: false, rlsForced: false, policies: 0 }
+  })
+}
+
+async function lookUpNamed(db: Database, names: string[]): Promise<TenantTable[]> {
+  if (!names.length) return []
+  try {
+    return await lookUpBatch(db, names)
+  } catch {
+    // A name the check above let through and PostgreSQL still refuses: look the names up one by
+    // one, so only that entry is lost, with PostgreSQL's reason.
+    const out: TenantTable[] = []
+    for (const name of names) {
+      try {
+        out.push(...(await lookUpBatch(db, [name])))
+      } catch (err) {
+        out.push({ name, malformed: (err as Error).message.split('\n')[0] ?? 'PostgreSQL refused it', exists: false, rlsEnabled: false, rlsForced: false, policies: 0 })
+      }
+    }
+    return out
+  }
+}
+
+async function lookUpBatch(db: Database, names: string[]): Promise<TenantTable[]> {
+  const rows = await db.query<NamedRow>(
     `SELECT t.i, ${TABLE_FACTS}
        FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
        LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
@@ -161,6 +215,7 @@ export async function namedTenantTables(db: Database, names: string[]): Promise<
   return rows.map((r) => ({
     name: names[Number(r.i) - 1] as string,
     qualifiedName: r.qualified_name ?? undefined,
+    sqlName: r.rel_name !== null && r.schema_name !== null ? qualified(r.rel_name, r.schema_name) : undefined,
     exists: r.qualified_name !== null,
     rlsEnabled: r.rls_enabled === true,
     rlsForced: r.rls_forced === true,
@@ -196,4 +251,13 @@ export async function rowSecurityActiveAsCurrentUser(db: Database, qualifiedName
 export async function resolveTable(db: Database, name: string): Promise<string | undefined> {
   const [row] = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])
   return row?.t ?? undefined
+}
+
+/** A table PostgreSQL resolved (a regclass as text), with every part quoted, for suggested SQL. */
+export async function fullyQuotedTable(db: Database, regclass: string): Promise<string> {
+  const [row] = await db.query<{ schema: string; rel: string }>(
+    'SELECT n.nspname::text AS schema, c.relname::text AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass',
+    [regclass]
+  )
+  return row ? qualified(row.rel, row.schema) : regclass
 }

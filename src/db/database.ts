@@ -83,12 +83,5 @@ export async function connect(parts: DsnParts, opts: Partial<ConnectOptions> = {
   }
 }
 
-/** Quotes an identifier the way PostgreSQL's quote_ident does. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
-}
-
-/** `schema.table` or `table`, each part quoted. */
-export function qualified(table: string, schema?: string | null): string {
-  return schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table)
-}
+// The one SQL quoting helper lives with the others; re-exported for the database's callers.
+export { qualified, quoteIdent } from '../util/quote.js'

@@ -1,6 +1,6 @@
 import type { ProbeReport } from '../celery/probe.js'
 import { checkPrivileges, existingRoles, type PrivilegeCheck, type PrivilegeNeed } from '../db/catalog.js'
-import { qualified, type Database } from '../db/database.js'
+import { qualified, quoteIdent, type Database } from '../db/database.js'
 import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
@@ -39,7 +39,7 @@ export const dbAccessGate: Gate = {
     const denied = checks.filter((c) => c.exists && !c.granted)
     for (const c of denied)
       problems.push(
-        `${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why} — GRANT ${c.privilege} ON ${c.kind === 'sequence' ? 'SEQUENCE ' : ''}${c.object} TO ${c.role}`
+        `${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why} — GRANT ${c.privilege} ON ${c.kind === 'sequence' ? 'SEQUENCE ' : ''}${c.regclass} TO ${quoteIdent(c.role)}`
       )
 
     const objects = new Set(checks.map((c) => c.object)).size

@@ -1,4 +1,5 @@
-import { resolveTable } from '../db/catalog.js'
+import { fullyQuotedTable, resolveTable } from '../db/catalog.js'
+import { quoteIdent } from '../util/quote.js'
 import type { Database } from '../db/database.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
@@ -22,7 +23,8 @@ export const dlqGate: Gate = {
     const plane = await facts.dataPlane()
     const role = (plane?.ok && plane.plane.broker.parts.username) || db.role
     const [grant] = await db.query<{ ok: boolean }>('SELECT has_table_privilege($1, $2::regclass, $3) AS ok', [role, table, 'INSERT'])
-    if (!grant?.ok) return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${table} TO ${role}`)
+    if (!grant?.ok)
+      return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${await fullyQuotedTable(db, table)} TO ${quoteIdent(role)}`)
     const lines = [`${table} exists and ${role} may INSERT into it`]
 
     const task = settings.dlqProbeTask

@@ -10,8 +10,11 @@ import {
   type TenantTable
 } from '../db/catalog.js'
 import type { Database } from '../db/database.js'
+import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
 import type { RunFacts } from '../run/facts.js'
+import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
+import { quoteIdent } from '../util/quote.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
 export const rlsRoleGate: Gate = {
@@ -58,16 +61,28 @@ export const rlsRoleGate: Gate = {
 
     // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
     const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db)
-    const tableCheck = expectedRole ? await checkTenantTables(db, tables, expectedRole) : { problems: [], ok: [] }
-    problems.push(...tableCheck.problems)
+    const malformed = tables.filter((t) => t.malformed !== undefined)
+    const wellFormed = tables.filter((t) => t.malformed === undefined)
+    const tableCheck = expectedRole ? await checkTenantTables(db, wellFormed, expectedRole) : { problems: [], ok: [] }
+    const skipped = malformed.map((t) => malformedEntryFinding(t.name, t.malformed as string))
+    problems.push(...skipped, ...tableCheck.problems)
     let status: 'pass' | 'warn' = sessions.checked ? 'pass' : 'warn'
-    if (!tables.length) {
+    if (!wellFormed.length) {
       status = 'warn'
-      lines.push('no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables')
-    } else if (tableCheck.ok.length) lines.push(`RLS enabled, forced and active for ${expected}: ${list(tableCheck.ok)}`)
+      lines.push(
+        settings.tenantTables
+          ? 'no tenant table to check: no entry of tenant-tables is a table name'
+          : 'no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables'
+      )
+    } else if (tableCheck.ok.length)
+      lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`)
 
-    if (problems.length) return verdict('fail', [...problems, ...lines].join('\n'), sessionDetails(sessions.rows))
-    return verdict(status, lines.join('\n'), sessionDetails(sessions.rows))
+    // A database can have thousands of tenant tables, each with a problem: the evidence shows the
+    // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
+    const details = detailsOf(sessions.rows, tableCheck, skipped)
+    if (problems.length)
+      return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details)
+    return verdict(status, lines.join('\n'), details)
   }
 }
 
@@ -84,16 +99,22 @@ async function findWorkerSessions(db: Database, facts: RunFacts): Promise<{ chec
 
 function roleProblems(role: RoleInfo): string[] {
   const out: string[] = []
-  if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${role.name} NOSUPERUSER`)
-  if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${role.name} NOBYPASSRLS`)
+  const name = quoteIdent(role.name)
+  if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`)
+  if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`)
   if (role.privilegedMemberships.length)
     out.push(
-      `${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.join(', ')} FROM ${role.name}`
+      `${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`
     )
   return out
 }
 
-async function checkTenantTables(db: Database, tables: TenantTable[], role: RoleInfo): Promise<{ problems: string[]; ok: string[] }> {
+interface TableCheck {
+  problems: string[]
+  ok: string[]
+}
+
+async function checkTenantTables(db: Database, tables: TenantTable[], role: RoleInfo): Promise<TableCheck> {
   const problems: string[] = []
   const ok: string[] = []
   const asCurrent = db.role === role.name ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName as string)) : undefined
@@ -103,12 +124,13 @@ async function checkTenantTables(db: Database, tables: TenantTable[], role: Role
       problems.push(`tenant table ${t.name} does not exist`)
       continue
     }
+    const sql = t.sqlName ?? name
     if (!t.rlsEnabled) {
-      problems.push(`${name}: row-level security is not enabled (ALTER TABLE … ENABLE ROW LEVEL SECURITY)`)
+      problems.push(`${name}: row-level security is not enabled (ALTER TABLE ${sql} ENABLE ROW LEVEL SECURITY)`)
       continue
     }
     if (!t.rlsForced) {
-      problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE … FORCE ROW LEVEL SECURITY)`)
+      problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE ${sql} FORCE ROW LEVEL SECURITY)`)
       continue
     }
     const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role)
@@ -123,11 +145,14 @@ async function checkTenantTables(db: Database, tables: TenantTable[], role: Role
   return { problems, ok }
 }
 
-function list(names: string[]): string {
-  return names.length > 8 ? `${names.slice(0, 8).join(', ')} … (${names.length} tables)` : names.join(', ')
-}
-
-function sessionDetails(rows: SessionRow[]): string | undefined {
-  if (!rows.length) return undefined
-  return rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n')
+/** The sessions found, then every tenant table's finding (the evidence shows the first few). */
+function detailsOf(rows: SessionRow[], tables: TableCheck, skipped: string[]): string | undefined {
+  const parts: string[] = []
+  if (rows.length)
+    parts.push(rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n'))
+  if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
+    const counts = `${formatCount(tables.problems.length)} with a problem, ${formatCount(tables.ok.length)} fine${skipped.length ? `, ${formatCount(skipped.length)} entries skipped (not table names)` : ''}`
+    parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'))
+  }
+  return parts.length ? parts.join('\n\n') : undefined
 }

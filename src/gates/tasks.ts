@@ -1,3 +1,4 @@
+import { EVIDENCE_LIST_ITEMS, linesWithMore, listWithMore } from '../util/bounded.js'
 import { verdict, type Gate } from './gate.js'
 
 export const tasksGate: Gate = {
@@ -24,7 +25,12 @@ export const tasksGate: Gate = {
     ]
     const lines = [`${worker.size} tasks registered in the worker${onlyApp.length ? '' : ', as the app defines them'}`]
     if (settings.expectedTasks.length && !missing.length) lines.push(`all ${settings.expectedTasks.length} expected tasks registered`)
-    if (onlyWorker.length) lines.push(`also in the worker (from its -I/--include): ${onlyWorker.join(', ')}`)
-    return problems.length ? verdict('fail', [...problems, ...lines].join('\n')) : verdict('pass', lines.join('\n'))
+    if (onlyWorker.length) lines.push(`also in the worker (from its -I/--include): ${listWithMore(onlyWorker, { noun: ['task', 'tasks'], where: "see the gate's details" })}`)
+    // An app can register thousands of tasks: the evidence has the first problems and says how
+    // many more; the details have them all.
+    const cut = problems.length > EVIDENCE_LIST_ITEMS || onlyWorker.length > EVIDENCE_LIST_ITEMS
+    const details = cut ? [...problems, ...(onlyWorker.length ? ['Also in the worker:', ...onlyWorker] : [])].join('\n') : undefined
+    const shown = linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" })
+    return problems.length ? verdict('fail', [...shown, ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details)
   }
 }

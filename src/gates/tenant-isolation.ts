@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { discoverTenantTables, namedTenantTables, type TenantTable } from '../db/catalog.js'
 import { connect, describeDbError, type Database } from '../db/database.js'
+import { malformedEntryFinding } from '../db/table-name.js'
+import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
+import { quoteIdent, quoteLiteral, quoteSettingName } from '../util/quote.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
 export const tenantIsolationGate: Gate = {
@@ -32,8 +35,20 @@ interface Setting {
 }
 
 async function isolationChecks(db: Database, named: string[] | undefined) {
-  const tables = (named ? await namedTenantTables(db, named) : await discoverTenantTables(db)).filter((t) => t.exists)
-  if (!tables.length) return verdict('warn', 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables')
+  const all = named ? await namedTenantTables(db, named) : await discoverTenantTables(db)
+  // A malformed entry fails rls-role (which owns the input); here it is only named, so one typo
+  // is one failed gate, and the other entries are still checked.
+  const skipped = all.filter((t) => t.malformed !== undefined).map((t) => malformedEntryFinding(t.name, t.malformed as string))
+  const skippedNote = linesWithMore(skipped, { noun: ['entry', 'entries'], where: 'see rls-role' })
+  const tables = all.filter((t) => t.exists)
+  if (!tables.length)
+    return verdict(
+      'warn',
+      [
+        named ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)' : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
+        ...skippedNote
+      ].join('\n')
+    )
   const settingsRead = await tenantSettings(db, tables)
   const problems: string[] = []
   const notes: string[] = []
@@ -42,10 +57,10 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
   // A session starts with no tenant: a role or database default would give every task one.
   for (const s of settingsRead) {
     const value = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name])
-    if (value) problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${role} RESET ${s.name}`)
+    if (value) problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${quoteIdent(role)} RESET ${quoteSettingName(s.name)}`)
   }
   for (const s of settingsRead.filter((x) => !x.missingOk))
-    notes.push(`a policy reads ${s.name} without missing_ok (current_setting('${s.name}') raises when it is unset): write current_setting('${s.name}', true)`)
+    notes.push(`a policy reads ${s.name} without missing_ok (current_setting(${quoteLiteral(s.name)}) raises when it is unset): write current_setting(${quoteLiteral(s.name)}, true)`)
 
   // Every check covers all tables in one statement where it can (a schema may have hundreds of
   // tenant tables, and this gate is on the step's wall time); table by table only to say which
@@ -73,11 +88,15 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
   for (const name of await readableWithoutRowSecurity(db, names))
     problems.push(`${name}: with row_security = off ${role} still reads it — RLS does not apply to ${role} (SUPERUSER, BYPASSRLS, or the owner without FORCE)`)
   if (!settingsRead.length) notes.push('no policy reads a tenant setting (current_setting(…)): the random-tenant and leak checks did not run')
-  const checked = `${tables.length} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${tables.map((t) => t.qualifiedName).join(', ')}`
-  if (problems.length) return verdict('fail', [...problems, ...notes, checked].join('\n'))
+  // The evidence names the first tables and says how many more; the details name them all.
+  const tableNames = tables.map((t) => t.qualifiedName as string)
+  const checked = `${formatCount(tables.length)} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${listWithMore(tableNames, { noun: ['table', 'tables'], where: "see the gate's details" })}`
+  const details = tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n') : undefined
+  const shown = (lines: string[], noun: readonly [string, string]): string[] => linesWithMore(lines, { noun, where: "see the gate's details" })
+  if (problems.length) return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details)
   const setting = settingsRead.map((s) => s.name).join(', ')
-  const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`]
-  return notes.length ? verdict('warn', [...notes, ...lines].join('\n')) : verdict('pass', lines.join('\n'))
+  const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`, ...skippedNote]
+  return notes.length ? verdict('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details)
 }
 
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */

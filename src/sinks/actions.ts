@@ -13,6 +13,15 @@ import type { GateResult, RunReport } from '../report/model.js'
 import { statusLabel } from '../report/status.js'
 import { renderMatrixText } from '../report/text.js'
 import { workflowFile } from '../github/workflow.js'
+import {
+  annotationMessage,
+  boundedJsonArray,
+  gatesOutput,
+  githubSize,
+  GATES_OUTPUT_BUDGET_BYTES,
+  LOG_LINE_MAX_CHARS,
+  OUTPUTS_BUDGET_BYTES
+} from '../report/limits.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
 
@@ -26,22 +35,8 @@ export interface ReportSink {
   write(report: RunReport): void
 }
 
-/** GitHub's limit for one step output is 1 MB; stay clear of it. */
-const MAX_OUTPUT_BYTES = 900_000
-
-/** A JSON array of as many leading items as fit in `maxBytes` (still valid JSON). */
-export function boundedJsonArray(items: readonly unknown[], maxBytes: number): { json: string; kept: number; omitted: number } {
-  const parts: string[] = []
-  let bytes = 2
-  for (const item of items) {
-    const part = JSON.stringify(item)
-    const size = Buffer.byteLength(part) + (parts.length ? 1 : 0)
-    if (bytes + size > maxBytes) break
-    parts.push(part)
-    bytes += size
-  }
-  return { json: `[${parts.join(',')}]`, kept: parts.length, omitted: items.length - parts.length }
-}
+// Kept for callers of the old location; the bounds live with GitHub's other limits.
+export { boundedJsonArray } from '../report/limits.js'
 
 export function reportPathFor(runId: string): string {
   return path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates', runId, 'report.json')
@@ -80,19 +75,27 @@ export class ActionsSink implements ReportSink {
       }
     }
     try {
-      core.setOutput(Outputs.Verdict, report.verdict)
-      core.setOutput(
-        Outputs.Gates,
-        redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence }))))
-      )
-      core.setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','))
-      core.setOutput(Outputs.Report, reportPath)
+      // Every value is redacted before it is cut (a cut must never leave half a secret to slip
+      // past the registry), and all of them together stay within OUTPUTS_BUDGET_BYTES.
+      const gates = report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence: redact(evidence) }))
+      const gatesJson = redact(gatesOutput(gates, GATES_OUTPUT_BUDGET_BYTES))
+      const values: Array<[string, string]> = [
+        [Outputs.Verdict, report.verdict],
+        [Outputs.Gates, gatesJson],
+        [Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(',')],
+        [Outputs.Report, reportPath],
+        ...(report.tests ? [[Outputs.TestsFailed, String(report.tests.failed)] as [string, string]] : [])
+      ]
+      for (const [name, value] of values) core.setOutput(name, value)
       if (report.tests) {
-        core.setOutput(Outputs.TestsFailed, String(report.tests.failed))
-        const taxonomy = boundedJsonArray(report.tests.taxonomy, MAX_OUTPUT_BYTES)
+        const used = values.reduce((n, [name, v]) => n + githubSize(name) + githubSize(v), 0)
+        // Whole entries only, so redacting afterwards cannot meet half a secret.
+        const taxonomy = boundedJsonArray(report.tests.taxonomy, Math.max(0, OUTPUTS_BUDGET_BYTES - used))
         core.setOutput(Outputs.Taxonomy, redact(taxonomy.json))
         if (taxonomy.omitted)
-          core.warning(`The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits an output to 1 MB); the report file has them all: ${reportPath}`)
+          core.warning(
+            `The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits a job's outputs to 1 MB); the report file has them all: ${reportPath}`
+          )
       }
     } catch (err) {
       problems.push(`step outputs: ${(err as Error).message}`)
@@ -104,7 +107,9 @@ export class ActionsSink implements ReportSink {
 
 /** One line per gate as it ends, so the step's log shows progress. */
 export function logGateLine(result: GateResult): void {
-  core.info(neutralizeCommands(`${statusLabel(result.status).padEnd(7)} ${result.id}: ${result.evidence.split('\n')[0]}`))
+  const first = result.evidence.slice(0, LOG_LINE_MAX_CHARS + 1).split('\n')[0] ?? ''
+  const line = first.length > LOG_LINE_MAX_CHARS ? `${first.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : first
+  core.info(neutralizeCommands(`${statusLabel(result.status).padEnd(7)} ${result.id}: ${line}`))
 }
 
 /** The matrix as text and the end of the worker's log, in the step's log. */
@@ -132,7 +137,8 @@ export function annotateFailures(report: RunReport, secrets: SecretRegistry, env
   const file = workflowFile(env)
   const shown = failed.length > MAX_ERROR_ANNOTATIONS ? failed.slice(0, MAX_ERROR_ANNOTATIONS - 1) : failed
   for (const gate of shown) {
-    core.error(secrets.redact(gate.evidence), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) })
+    // Cut here, not by the runner: its cut at 4,096 characters is silent.
+    core.error(annotationMessage(secrets.redact(gate.evidence)), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) })
   }
   if (shown.length < failed.length) {
     const rest = failed.slice(shown.length).map((g) => g.id)

@@ -69,7 +69,7 @@ describe('each gate catches its broken variant', () => {
 
   it('dlq: a role that may not write dead letters, and a table that does not exist', async () => {
     const denied = await gatesOn('5.2', ['dlq-no-insert'], DLQ)
-    checkStep(GROUP, 'dlq: INSERT on worker_failed_jobs revoked', denied.result, { code: 1, gates: { dlq: 'fail' }, evidence: /may not INSERT into worker_failed_jobs, so failed tasks cannot be recorded — GRANT INSERT ON worker_failed_jobs TO /, timeoutS: 30, secrets: secrets(denied.db) }, 'dlq fails with the GRANT that fixes it')
+    checkStep(GROUP, 'dlq: INSERT on worker_failed_jobs revoked', denied.result, { code: 1, gates: { dlq: 'fail' }, evidence: /may not INSERT into worker_failed_jobs, so failed tasks cannot be recorded — GRANT INSERT ON "public"\."worker_failed_jobs" TO "/, timeoutS: 30, secrets: secrets(denied.db) }, 'dlq fails with the GRANT that fixes it')
     const absent = await gatesOn('5.2', [], { ...DLQ, 'dlq-table': 'dead_letters' })
     checkStep(GROUP, 'dlq: dlq-table names a table that does not exist', absent.result, { code: 1, gates: { dlq: 'fail' }, evidence: /dlq-table dead_letters does not exist/, timeoutS: 30, secrets: secrets(absent.db) }, 'dlq fails naming the table')
   })
