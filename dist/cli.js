@@ -5,10 +5,11 @@ import require$$0 from 'node:events';
 import require$$1 from 'node:child_process';
 import path from 'node:path';
 import process$1 from 'node:process';
-import { I as Inputs, s as stripControlCharacters, T as TOOL_NAME } from './shared-core.js';
-import { s as statusLabel, r as runSession, f as feedbackMarker, A as ACTION_VERSION, S as SecretRegistry, w as writeReportFile, a as renderSummary, b as renderMatrixText } from './shared-actions.js';
+import { I as Inputs, s as stripControlCharacters, a as scrubCredentials, T as TOOL_NAME, S as SecretRegistry } from './shared-core.js';
+import { s as statusLabel, r as runSession, f as feedbackMarker, A as ACTION_VERSION, w as writeReportFile, a as renderSummary, b as renderMatrixText } from './shared-actions.js';
 import { stripVTControlCharacters } from 'node:util';
 import tty from 'node:tty';
+import 'node:os';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -21,7 +22,6 @@ import 'timers';
 import 'node:string_decoder';
 import 'node:url';
 import 'node:crypto';
-import 'node:os';
 
 var commander$1 = {};
 
@@ -4333,8 +4333,9 @@ const {
 const INPUT_FLAGS = {
     [Inputs.App]: { value: 'module', help: 'the Celery app as given to `celery -A` (required), e.g. app.celery_app' },
     [Inputs.WorkingDirectory]: { value: 'dir', default: '.', help: 'where the app is importable from and where the worker runs' },
-    [Inputs.Python]: { value: 'python', default: 'python3', help: "interpreter that has the app's dependencies (a name on PATH or a path)" },
+    [Inputs.Python]: { value: 'python', default: 'python3', help: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)" },
     [Inputs.WorkerArgs]: { value: 'args', help: 'extra worker arguments, e.g. "--pool=prefork --concurrency=2" (split like a shell, never run through one)' },
+    [Inputs.WorkerEnv]: { value: 'names', help: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated' },
     [Inputs.DatabaseUrl]: { value: 'dsn', help: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
     [Inputs.ExpectedRole]: { value: 'role', default: 'app_user', help: 'role every worker database session must use' },
     [Inputs.PingTask]: { value: 'task', default: 'celery.ping', help: 'task sent for the data-plane ping' },
@@ -4371,6 +4372,26 @@ function rawInputsFromFlags(options) {
             raw[input] = String(value);
     }
     return raw;
+}
+
+// How a terminal user stops a worker the CLI kept (--keep-worker), as one line to paste into any
+// shell. SIGTERM goes to the worker's main process only: that is Celery's warm shutdown, in which
+// the main process finishes its tasks and stops its own pool children. Signalling the whole
+// process group at once (`kill -TERM -<pid>`) also hits the prefork pool children mid-shutdown,
+// and after 35 real tasks the worker then hung until SIGKILL in 4 of 6 tries (this command: 0 of 9;
+// test/integration/trust-keep-worker-stop.test.ts). Only if something of the group is still there
+// after the bound is the whole group killed, and the command says so.
+/** Seconds the warm shutdown gets before the group is killed (tasks still running finish first). */
+const STOP_GRACE_S = 30;
+/** A `sh -c '…'` line (so that it runs the same from bash, zsh or fish) that stops worker `pid`. */
+function stopCommand(pid, graceS = STOP_GRACE_S) {
+    if (!Number.isInteger(pid) || pid <= 1)
+        throw new Error(`not a worker pid: ${pid}`);
+    // `kill -0 -<pgid>` and not `kill -0 -- -<pgid>`: dash (Debian's sh) rejects the `--`.
+    const group = `-${pid}`;
+    return (`sh -c 'kill -TERM ${pid}; i=0; ` +
+        `while kill -0 ${group} 2>/dev/null && [ $i -lt ${graceS} ]; do sleep 1; i=$((i+1)); done; ` +
+        `if kill -0 ${group} 2>/dev/null; then echo "still running after ${graceS} s: killing process group ${pid}" >&2; kill -KILL ${group}; fi'`);
 }
 
 var picocolors = {exports: {}};
@@ -5193,7 +5214,8 @@ Example:
 async function runCli(argv, io = { stdout: process.stdout, stderr: process.stderr, env: process.env }) {
     const program = buildProgram()
         .exitOverride()
-        .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+        // No runner masks a terminal: a flag error quoting a DSN is cut by pattern before it is shown.
+        .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(scrubCredentials(s)) });
     try {
         program.parse([...argv], { from: 'user' });
     }
@@ -5203,9 +5225,13 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
         return code === 0 ? ExitCode.Pass : ExitCode.Usage;
     }
     const options = program.opts();
+    // The CLI has no runner mask: every line it prints goes through the registry. `clean` (known
+    // secrets and credential patterns) for plain lines; `redact` (known secrets) for what is
+    // rendered from the report, whose strings the session has already cleaned one by one.
     const secrets = new SecretRegistry();
     const redact = (text) => secrets.redact(text);
-    const progress = new TerminalProgress(io.stderr, redact, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color));
+    const clean = (text) => secrets.clean(text);
+    const progress = new TerminalProgress(io.stderr, clean, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color));
     let written;
     const host = {
         info: (line) => progress.info(line),
@@ -5213,7 +5239,7 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
         gateStarted: (gate) => progress.gateStarted(gate),
         gateEnded: (result) => progress.gateEnded(result),
         workerKept({ nodeName, pid }) {
-            progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: kill -TERM -${pid}` : ''}`);
+            progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: ${stopCommand(pid)}` : ''}`);
         },
         finish(report) {
             progress.stop();
@@ -5221,23 +5247,30 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
             writeResults(report, options, io, redact);
         },
         exitNow(message) {
-            io.stderr.write(`${message}\n`);
+            io.stderr.write(`${clean(message)}\n`);
             process.exit(ExitCode.Cancelled);
         }
     };
     const { report, settings, failure, inputError } = await runSession(rawInputsFromFlags(options), host, secrets);
     if (settings?.githubToken) {
         const { publishFeedback } = await import('./shared-feedback.js');
-        await publishFeedback(report, { token: settings.githubToken, prComment: settings.prComment, checkRun: settings.checkRun, marker: feedbackMarker(settings, io.env), redact }, { info: (m) => progress.info(m), warning: (m) => progress.warning(m) }, io.env);
+        await publishFeedback(report, {
+            token: settings.githubToken,
+            prComment: settings.prComment,
+            checkRun: settings.checkRun,
+            marker: feedbackMarker(settings, io.env),
+            workingDirectory: settings.workingDirectory,
+            redact
+        }, { info: (m) => progress.info(m), warning: (m) => progress.warning(m) }, io.env);
     }
     if (inputError) {
-        io.stderr.write(`${TOOL_NAME}: ${redact(failure ?? 'invalid input')}\n(run with --help for every flag)\n`);
+        io.stderr.write(`${TOOL_NAME}: ${clean(failure ?? 'invalid input')}\n(run with --help for every flag)\n`);
         return ExitCode.Usage;
     }
     if (written?.interrupted?.kind === 'cancelled')
         return ExitCode.Cancelled;
     if (failure)
-        io.stderr.write(`${redact(failure)}\n`);
+        io.stderr.write(`${clean(failure)}\n`);
     return failure ? ExitCode.Fail : ExitCode.Pass;
 }
 /** The report's files and stdout: synchronous, as it may run from a signal handler. */
@@ -5274,7 +5307,7 @@ function writeResults(report, options, io, redact) {
     if (options.summaryFile && !problems.some((p) => p.startsWith('summary')))
         io.stderr.write(`Summary: ${options.summaryFile}\n`);
     for (const p of problems)
-        io.stderr.write(`warning: could not write the ${p}\n`);
+        io.stderr.write(`warning: could not write the ${redact(p)}\n`);
 }
 
 // Exit explicitly: a socket or timer left behind by user code must not keep the terminal waiting.

@@ -1,6 +1,8 @@
-import { w as warning, i as info, a as setFailed, b as setSecret, c as saveState, I as Inputs, g as getInput, S as State } from './shared-core.js';
-import { r as runSession, S as SecretRegistry, c as annotateFailures, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
+import { S as SecretRegistry, w as warning, i as info, b as setFailed, c as setSecret, d as saveState, I as Inputs, g as getInput, e as State } from './shared-core.js';
+import { r as runSession, c as annotateFailures, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
 import 'node:fs';
+import 'node:os';
+import 'node:path';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -12,10 +14,8 @@ import 'assert';
 import 'timers';
 import 'node:child_process';
 import 'node:string_decoder';
-import 'node:path';
 import 'node:url';
 import 'node:crypto';
-import 'node:os';
 
 // The action's main step: the runner's inputs → one session (run/session.ts) → the job summary,
 // the outputs, one annotation per failed gate and, with a token, the pull-request feedback.
@@ -55,6 +55,7 @@ async function run() {
             prComment: settings.prComment,
             checkRun: settings.checkRun,
             marker: feedbackMarker(settings),
+            workingDirectory: settings.workingDirectory,
             redact: (text) => secrets.redact(text)
         }, { info: (m) => info(secrets.redact(m)), warning: (m) => warning(secrets.redact(m)) });
     }

@@ -1,6 +1,7 @@
-import { appendFileSync, readFileSync, statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { r as getState, S as State, w as warning, v as parentOf, i as info, x as escapeHtml, e as detailsBlock, p as preBlock, k as isAlive, y as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
-import { s as scrubCredentials } from './shared-scrub.js';
+import { appendFileSync, readFileSync, fstatSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { H as getState, e as State, w as warning, J as parentOf, i as info, K as openInsideRunFolder, A as registerEnvironmentSecrets, S as SecretRegistry, L as escapeHtml, h as detailsBlock, p as preBlock, z as isAlive, M as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
+import 'node:os';
+import 'node:path';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -38,14 +39,28 @@ async function runCleanup() {
         warning(`Cleanup could not finish: ${err.message}`);
     }
 }
-/** The kept worker's stop and the end of its log, in this step's summary. */
+/**
+ * The kept worker's stop and the end of its log, in this step's summary. The state is only a hint:
+ * anything that ran in the job could write it, so the log is read only from inside the run's own
+ * folder (run/folder.ts), after the worker was stopped; any other path is refused with one warning.
+ */
 function reportKeptWorker(runId, outputFile, stopped, ms) {
-    const { text, bytes } = readEnd(outputFile, TAIL_BYTES);
-    info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms; its output: ${outputFile}`);
+    info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms`);
+    const fd = openInsideRunFolder(runId, outputFile);
+    if (fd === undefined) {
+        warning(`The kept worker's log is not shown: the path saved for it is not a file inside this run's folder (run ${runId}), so this step does not read it.`);
+        return;
+    }
+    const { text, bytes } = readEnd(fd, TAIL_BYTES);
+    info(`The kept worker's output: ${outputFile}`);
     const summary = process.env.GITHUB_STEP_SUMMARY;
     if (!summary)
         return;
-    const lines = text.split('\n').map(scrubCredentials);
+    // This step has no registry of the main step's secrets: it builds one from the same
+    // environment (the job's, plus this action's inputs) and cuts credential patterns too.
+    const secrets = new SecretRegistry();
+    registerEnvironmentSecrets(process.env, secrets);
+    const lines = text.split('\n').map((line) => secrets.clean(line));
     const shown = bytes > TAIL_BYTES ? `the last ${TAIL_BYTES.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes` : `${bytes.toLocaleString('en-US')} bytes`;
     appendFileSync(summary, [
         `## Celery worker kept for the job`,
@@ -56,24 +71,22 @@ function reportKeptWorker(runId, outputFile, stopped, ms) {
         ''
     ].join('\n'));
 }
-function readEnd(file, maxBytes) {
+/** Reads the end of an open file, and closes it. */
+function readEnd(fd, maxBytes) {
     try {
-        const bytes = statSync(file).size;
+        const bytes = fstatSync(fd).size;
         const length = Math.min(bytes, maxBytes);
         const buffer = Buffer.alloc(length);
-        const fd = openSync(file, 'r');
-        try {
-            readSync(fd, buffer, 0, length, bytes - length);
-        }
-        finally {
-            closeSync(fd);
-        }
+        readSync(fd, buffer, 0, length, bytes - length);
         // Drop a cut first line rather than show half of it.
         const text = buffer.toString('utf8');
         return { text: bytes > length ? text.slice(text.indexOf('\n') + 1) : text, bytes };
     }
     catch {
         return { text: '(the worker log could not be read)', bytes: 0 };
+    }
+    finally {
+        closeSync(fd);
     }
 }
 /** Every live process carrying this run's marker: the worker and its pool children. */

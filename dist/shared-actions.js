@@ -1,4 +1,4 @@
-import { T as TOOL_NAME, u as utf8ByteLength, t as truncateUtf8, s as stripControlCharacters, d as inlineCode, e as detailsBlock, f as escapeHtmlLine, h as escapeTableCell, p as preBlock, l as localPortsTo, R as RUN_MARKER_ENV, I as Inputs, G as GATE_IDS, j as descendants, k as isAlive, m as error$1, n as setOutput, O as Outputs, w as warning, i as info, o as startGroup, q as endGroup } from './shared-core.js';
+import { T as TOOL_NAME, r as redactDsn, u as utf8ByteLength, t as truncateUtf8, s as stripControlCharacters, f as inlineCode, h as detailsBlock, j as escapeHtmlLine, k as escapeTableCell, p as preBlock, l as toPgConfig, m as parseDsn, n as dsnTarget, o as localPortsTo, R as RUN_MARKER_ENV, q as registerSecretsInText, I as Inputs, G as GATE_IDS, v as isPostgresScheme, x as runsRoot, y as descendants, z as isAlive, A as registerEnvironmentSecrets, B as scrubStrings, C as error$1, O as Outputs, D as setOutput, w as warning, i as info, E as startGroup, F as endGroup } from './shared-core.js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, createWriteStream, openSync, readSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -7,112 +7,147 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID, randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 
-const SQLALCHEMY_URL = new RegExp([
-    '^(?<name>[\\w+]+)://',
-    '(?:(?<username>[^:/]*)(?::(?<password>[^@]*))?@)?',
-    '(?:(?:\\[(?<ipv6host>[^/?]+)\\]|(?<ipv4host>[^/:?]+))?(?::(?<port>[^/?]*))?)?',
-    '(?:/(?<database>[^?]*))?',
-    '(?:\\?(?<query>.*))?$'
-].join(''), 's');
-/** Celery's own prefixes: `sqla+`/`sqlalchemy+` for the broker, `db+` for the result backend. */
-const CELERY_PREFIXES = ['sqla', 'sqlalchemy', 'db'];
-function parseDsn(url) {
-    const m = SQLALCHEMY_URL.exec(url.trim());
-    if (!m?.groups)
-        return undefined;
-    const g = m.groups;
-    let name = g.name ?? '';
-    let prefix;
-    const plus = name.indexOf('+');
-    if (plus > 0 && CELERY_PREFIXES.includes(name.slice(0, plus).toLowerCase())) {
-        prefix = name.slice(0, plus).toLowerCase();
-        name = name.slice(plus + 1);
-    }
-    const port = g.port ? Number(g.port) : undefined;
-    return {
-        scheme: name.toLowerCase(),
-        prefix,
-        username: g.username ? safeDecode$1(g.username) : undefined,
-        password: g.password !== undefined ? safeDecode$1(g.password) : undefined,
-        host: g.ipv6host ?? g.ipv4host ?? undefined,
-        port: port !== undefined && Number.isInteger(port) ? port : undefined,
-        database: g.database ? safeDecode$1(g.database) : undefined,
-        query: parseQuery(g.query)
-    };
+// Lists and texts that grow with the input (one line per tenant table, one name per task) are
+// bounded where they are built, and say what they left out, so a reader learns how much is missing
+// and where the rest is. A database with 10,000 tenant tables made single evidence strings of
+// 5 MB before: the step's outputs and annotations then broke GitHub's limits.
+/** How many items a list in evidence shows before it says "… and N more". */
+const EVIDENCE_LIST_ITEMS = 10;
+/** `9990` → `9,990`: counts in notices are read by people. */
+function formatCount$1(n) {
+    return n.toLocaleString('en-US');
+}
+/** The notice for what a list left out: `… and 9,990 more tables (see the report)`. */
+function moreNotice(omitted, { noun = ['item', 'items'], where } = {}) {
+    return `… and ${formatCount$1(omitted)} more ${omitted === 1 ? noun[0] : noun[1]}${where ? ` (${where})` : ''}`;
 }
 /**
- * Percent-decoding as Python's urllib.parse.unquote does it (SQLAlchemy uses it): valid escapes
- * are decoded as UTF-8, invalid ones (`%zz`) stay as they are — so the action connects with the
- * same password the worker does.
+ * The first `max` items joined by `separator`, then — when there were more — the notice for the
+ * rest: `a, b, c … and 9,990 more tables (see the report)`.
  */
-function safeDecode$1(s) {
-    return s.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
+function listWithMore(items, options = {}) {
+    const max = Math.max(1, options.max ?? EVIDENCE_LIST_ITEMS);
+    const separator = options.separator ?? ', ';
+    if (items.length <= max)
+        return items.join(separator);
+    return `${items.slice(0, max).join(separator)} ${moreNotice(items.length - max, options)}`;
 }
-function parseQuery(q) {
-    const out = {};
-    if (!q)
-        return out;
-    for (const pair of q.split('&')) {
-        if (!pair)
-            continue;
-        const eq = pair.indexOf('=');
-        const key = safeDecode$1((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
-        out[key] = safeDecode$1((eq < 0 ? '' : pair.slice(eq + 1)).replace(/\+/g, ' '));
-    }
-    return out;
-}
-/** True for SQLAlchemy's PostgreSQL dialect with any driver (`postgresql`, `postgresql+psycopg`). */
-function isPostgresScheme(scheme) {
-    return scheme === 'postgresql' || scheme.startsWith('postgresql+');
+/** The same for lines: the first `max` lines, then one line with the notice. */
+function linesWithMore(lines, options = {}) {
+    const max = Math.max(1, options.max ?? EVIDENCE_LIST_ITEMS);
+    if (lines.length <= max)
+        return [...lines];
+    return [...lines.slice(0, max), moreNotice(lines.length - max, { noun: ['line', 'lines'], ...options })];
 }
 /**
- * The URL with its credentials replaced, as the seed shows it: `sqla+postgresql://***@host:5432/db`.
- * Query strings are dropped (they can carry passwords too). Everything up to the last '@' before
- * the query is credentials: a password with an unencoded '@', ':' or '/' must not leak even in
- * part, whatever a URL parser would make of it. Anything without `scheme://` is hidden whole.
+ * A text of at most `maxChars` UTF-16 units (what JavaScript and the runner's C# count), cut
+ * after a whole line where it can, with a last line saying how much was left out and where it is:
+ * `… cut: 9,990 more lines (1,234,567 characters; see the report)`. Never splits a surrogate pair.
  */
-function redactDsn(url) {
-    const m = /^([\w+.-]+):\/\/(.*)$/s.exec(url.trim());
-    if (!m)
-        return '***';
-    const scheme = m[1].toLowerCase();
-    const rest = m[2];
-    const query = rest.indexOf('?');
-    const beforeQuery = query < 0 ? rest : rest.slice(0, query);
-    const at = beforeQuery.lastIndexOf('@');
-    // An '@' only after a '?': either a password with an unencoded '?' or an '@' in the query —
-    // the two cannot be told apart, so nothing after the scheme is shown.
-    if (at < 0 && rest.lastIndexOf('@') > query && query >= 0)
-        return `${scheme}://***`;
-    const tail = beforeQuery.slice(at + 1);
-    const slash = tail.indexOf('/');
-    const where = slash < 0 ? tail : tail.slice(0, slash);
-    const db = slash < 0 ? '' : tail.slice(slash);
-    return `${scheme}://${at >= 0 ? '***@' : ''}${where}${db}`;
+function boundText(text, maxChars, where) {
+    if (text.length <= maxChars)
+        return text;
+    // Room for the longest notice this text can get (the counts only shrink).
+    const room = Math.max(0, maxChars - cutNotice(text, where).length - 1);
+    let cut = text.lastIndexOf('\n', room);
+    // Whole lines, unless that would leave most of the room empty (one huge line).
+    if (cut < room / 2)
+        cut = room;
+    if (cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1)))
+        cut -= 1;
+    const kept = text.slice(0, cut).trimEnd();
+    const rest = text.slice(cut).replace(/^\n/, '');
+    const notice = cutNotice(rest, where);
+    return kept ? `${kept}\n${notice}` : notice.slice(0, maxChars);
 }
-/** Where a DSN points, for comparing two DSNs without their credentials. */
-function dsnTarget(parts) {
-    return `${parts.host ?? 'localhost'}:${parts.port ?? 5432}/${parts.database ?? ''}`;
+function cutNotice(rest, where) {
+    const lines = countLines(rest);
+    return `… cut: ${formatCount$1(lines)} more line${lines === 1 ? '' : 's'} (${formatCount$1(rest.length)} characters${where ? `; ${where}` : ''})`;
 }
-/** node-postgres settings for a SQLAlchemy PostgreSQL URL (driver suffix and prefixes ignored). */
-function toPgConfig(parts) {
-    const q = parts.query;
-    const config = {
-        user: parts.username ?? q.user,
-        password: parts.password ?? q.password,
-        host: parts.host ?? q.host,
-        port: parts.port ?? (q.port ? Number(q.port) : undefined),
-        database: parts.database ?? q.dbname
-    };
-    // libpq's `options` (e.g. `-c search_path=tenant`) changes what the worker's session sees.
-    if (q.options)
-        config.options = q.options;
-    const sslmode = q.sslmode;
-    if (sslmode === 'require' || sslmode === 'no-verify')
-        config.ssl = { rejectUnauthorized: false };
-    else if (sslmode === 'verify-ca' || sslmode === 'verify-full')
-        config.ssl = { rejectUnauthorized: true };
-    return config;
+function countLines(text) {
+    let n = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        n++;
+    return n;
+}
+function isHighSurrogate(code) {
+    return code >= 0xd800 && code <= 0xdbff;
+}
+
+// GitHub's documented limits for what a step hands it, and the bounds this action keeps under
+// them. The gates bound their lists where they build them (src/util/bounded.ts); these are the
+// last line of defence at the sinks, for any text that still grew (outside text, a new gate).
+//
+// - Outputs: "Outputs can be a maximum of 1 MB per job. The total of all outputs in a workflow run
+//   can be a maximum of 50 MB. Size is approximated based on UTF-16 encoding." (docs.github.com,
+//   Actions: defining outputs for jobs). A job may have other steps with outputs, so this step's
+//   outputs together take at most half of that.
+// - Annotations: the runner keeps 10 of each kind per step and cuts each message to 4,096
+//   characters (actions/runner ExecutionContext: _maxIssueMessageLength), silently.
+// - Job summary: 1 MiB per step, dropped entirely when larger (src/report/markdown.ts fits it).
+/** What all of this step's outputs together may take, in GitHub's measure (`githubSize`). */
+const OUTPUTS_BUDGET_BYTES = 500_000;
+/** The `gates` output's share of it; the taxonomy gets what the others leave. */
+const GATES_OUTPUT_BUDGET_BYTES = 200_000;
+/** What this action puts in one: room under the runner's cut for its notice to survive. */
+const ANNOTATION_MESSAGE_BUDGET_CHARS = 4_000;
+/** A gate's evidence, as stored in the report (the gates bound their lists long before this). */
+const EVIDENCE_MAX_CHARS = 16_000;
+/**
+ * A gate's details, as stored in the report file. A file may hold far more than an output, but a
+ * list that grows with the database (one line per table) still needs a bound.
+ */
+const DETAILS_MAX_CHARS = 4_000_000;
+/** One line of the step's log about a gate. */
+const LOG_LINE_MAX_CHARS = 1_000;
+/**
+ * A value's size as GitHub counts outputs: the UTF-16 approximation (2 bytes a unit), or the UTF-8
+ * bytes written to GITHUB_OUTPUT when that is more (characters above U+07FF).
+ */
+function githubSize(text) {
+    return Math.max(2 * text.length, Buffer.byteLength(text, 'utf8'));
+}
+/** An annotation's message, cut under the runner's limit with what was left out said. */
+function annotationMessage(text) {
+    return boundText(text, ANNOTATION_MESSAGE_BUDGET_CHARS, 'the job summary and the report have all of it');
+}
+/**
+ * The `gates` output: every gate with its evidence, as JSON of at most `maxBytes` (GitHub's
+ * measure). Evidence is cut, the longest first, until it fits; each cut says so.
+ */
+function gatesOutput(gates, maxBytes = GATES_OUTPUT_BUDGET_BYTES) {
+    let limit = EVIDENCE_MAX_CHARS;
+    for (;;) {
+        const json = JSON.stringify(gates.map((g) => ({ ...g, evidence: boundText(g.evidence, limit, 'see the report') })));
+        if (githubSize(json) <= maxBytes || limit <= 200)
+            return json;
+        limit = Math.floor(limit / 2);
+    }
+}
+/** A JSON array of as many leading items as fit in `maxBytes` (GitHub's measure; still valid JSON). */
+function boundedJsonArray(items, maxBytes) {
+    const parts = [];
+    let bytes = 4;
+    for (const item of items) {
+        const part = JSON.stringify(item);
+        const size = githubSize(part) + (parts.length ? 2 : 0);
+        if (bytes + size > maxBytes)
+            break;
+        parts.push(part);
+        bytes += size;
+    }
+    return { json: `[${parts.join(',')}]`, kept: parts.length, omitted: items.length - parts.length };
+}
+/**
+ * A gate's evidence and details as stored in the report: evidence past EVIDENCE_MAX_CHARS is cut
+ * (its whole text moves to the details), details past DETAILS_MAX_CHARS too; each cut says so.
+ */
+function boundGateText(evidence, details) {
+    let full = details;
+    if (evidence.length > EVIDENCE_MAX_CHARS)
+        full = `The evidence in full:\n${evidence}${details ? `\n\n${details}` : ''}`;
+    const bounded = { evidence: boundText(evidence, EVIDENCE_MAX_CHARS, 'the details have all of it') };
+    return full === undefined ? bounded : { ...bounded, details: boundText(full, DETAILS_MAX_CHARS, 'bounded in the report file') };
 }
 
 async function runGates(gates, settings, facts, hooks = {}) {
@@ -155,6 +190,7 @@ async function runGates(gates, settings, facts, hooks = {}) {
                 }
             }
         }
+        ({ evidence, details } = boundGateText(evidence, details));
         const result = {
             id: gate.id,
             title: gate.title,
@@ -289,6 +325,8 @@ function shownSettings(s) {
         'working-directory': s.workingDirectory,
         python: s.python,
         'worker-args': s.workerArgs.join(' '),
+        // Shown only when set: what the worker was given beyond the rule of celery/worker-env.ts.
+        ...(s.workerEnv?.length ? { 'worker-env': s.workerEnv.join(', ') } : {}),
         'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
         'expected-role': s.expectedRole,
         'ping-task': s.pingTask,
@@ -534,12 +572,12 @@ function rendersPart(sections, part) {
 }
 function viewGate(gate) {
     const { text: cellEvidence, shortened: evidenceShortened } = boundEvidence(gate.evidence);
-    const sectionBytes = utf8ByteLength(detailsOf$1(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0);
-    const hasSection = detailsOf$1(gate) !== undefined || evidenceShortened;
+    const sectionBytes = utf8ByteLength(detailsOf$2(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0);
+    const hasSection = detailsOf$2(gate) !== undefined || evidenceShortened;
     return { gate, cellEvidence, evidenceShortened, hasSection, sectionBytes };
 }
 /** The gate's details, unless it has none worth a section. */
-function detailsOf$1(gate) {
+function detailsOf$2(gate) {
     return gate.details !== undefined && gate.details.trim() !== '' ? gate.details : undefined;
 }
 /** The first `EVIDENCE_CELL_LINES` lines of the evidence, each cut to `EVIDENCE_CELL_LINE_CHARS`. */
@@ -678,7 +716,7 @@ function gateRow({ gate, cellEvidence }, evidenceBytes) {
 }
 function gateDetailsSection({ gate, evidenceShortened }) {
     const summary = `${statusBadge(gate.status)} ${escapeHtmlLine(gate.title)} (<code>${escapeHtmlLine(gate.id)}</code>): details`;
-    const details = detailsOf$1(gate);
+    const details = detailsOf$2(gate);
     const body = !evidenceShortened
         ? [preBlock(details ?? '')]
         : [
@@ -1173,6 +1211,33 @@ function padToWidth(text, width) {
     return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 }
 
+/** Shows a given value in a one-line error without flooding the line or printing control characters. */
+function quoteGiven(value) {
+    const flat = value.replace(/[\u0000-\u001f\u007f]/g, '?');
+    return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 77)}...` : flat);
+}
+// SQL text the action writes (queries) or suggests (remediation in evidence): every identifier is
+// quoted, always — a role `App-User` or a table `Weird-Table` pasted from a suggestion must work.
+/** An identifier, quoted: `App-User` → `"App-User"`. */
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** `schema.table` or `table`, each part quoted. */
+function qualified(table, schema) {
+    return schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table);
+}
+/** A string literal: `it's` → `'it''s'`. */
+function quoteLiteral(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+/**
+ * A configuration parameter's name as ALTER ROLE … RESET takes it: each dotted part quoted
+ * (`app.current_tenant_id` → `"app"."current_tenant_id"`; parameter names ignore case).
+ */
+function quoteSettingName(name) {
+    return name.split('.').map(quoteIdent).join('.');
+}
+
 const ACTION_APPLICATION_NAME = 'celery-foundation-gates';
 const DEFAULTS = { connectTimeoutMs: 5000, statementTimeoutMs: 5000, lockTimeoutMs: 2000 };
 function describeDbError(err) {
@@ -1227,14 +1292,6 @@ async function connect(parts, opts = {}) {
             await Promise.race([client.end().catch(() => { }), new Promise((r) => setTimeout(r, 2000).unref())]);
         }
     };
-}
-/** Quotes an identifier the way PostgreSQL's quote_ident does. */
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-/** `schema.table` or `table`, each part quoted. */
-function qualified(table, schema) {
-    return schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table);
 }
 
 const verdict = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
@@ -1325,6 +1382,85 @@ const ciGate = {
     }
 };
 
+// Whether a `tenant-tables` entry can name a table at all, judged before the database is asked.
+// PostgreSQL's to_regclass() raises on a malformed name (`a.b.c.d`: "improper relation name"),
+// and one raise in the statement that looks up every entry used to fail both rls-role and
+// tenant-isolation with a database error. A malformed entry is instead a finding about that entry;
+// a well-formed name that is absent stays a fact about the database (rls-role: does not exist).
+//
+// The rules are PostgreSQL's own for a dotted name (SplitIdentifierString in varlena.c, which
+// to_regclass uses): parts separated by dots, whitespace allowed around them, a part either
+// double-quoted (`""` for a quote inside, never empty) or unquoted (any characters up to a dot or
+// whitespace; PostgreSQL folds it to lower case). Stricter in one way: at most two parts, table or
+// schema.table — PostgreSQL also takes database.schema.table, but only for the current database.
+/** What the finding says a tenant table entry should look like. */
+const TABLE_NAME_EXPECTED = 'expected table or schema.table, quoted if needed';
+/** Why `entry` cannot name a table, or undefined when it can. */
+function tableNameProblem(entry) {
+    const parts = [];
+    let i = skipSpace(entry, 0);
+    if (i === entry.length)
+        return 'it is empty';
+    for (;;) {
+        if (entry[i] === '"') {
+            let name = '';
+            let j = i + 1;
+            for (;;) {
+                const close = entry.indexOf('"', j);
+                if (close < 0)
+                    return 'it has an unclosed double quote';
+                name += entry.slice(j, close);
+                if (entry[close + 1] !== '"') {
+                    j = close + 1;
+                    break;
+                }
+                name += '"';
+                j = close + 2;
+            }
+            if (!name)
+                return 'it has an empty quoted name ("")';
+            parts.push(name);
+            i = j;
+        }
+        else {
+            const start = i;
+            while (i < entry.length && entry[i] !== '.' && !isSpace(entry[i]))
+                i++;
+            if (i === start)
+                return 'it has an empty part (two dots, or a dot at an end)';
+            parts.push(entry.slice(start, i));
+        }
+        i = skipSpace(entry, i);
+        if (i === entry.length)
+            break;
+        if (entry[i] !== '.')
+            return `it has ${quoteGiven(entry.slice(i, i + 20))} after a name (a space inside a name needs double quotes)`;
+        i = skipSpace(entry, i + 1);
+        if (i === entry.length)
+            return 'it has an empty part (two dots, or a dot at an end)';
+    }
+    if (parts.length > 2)
+        return `it has ${parts.length} dotted parts`;
+    return undefined;
+}
+/** The finding about a malformed entry, as rls-role and tenant-isolation report it. */
+function malformedEntryFinding(entry, problem) {
+    return `entry ${shown(entry)} is not a table name: ${problem} (${TABLE_NAME_EXPECTED}); skipped`;
+}
+/** An entry as written, in a code span unless it holds a backtick (then as a JSON string). */
+function shown(entry) {
+    return /[`\u0000-\u001f]/.test(entry) || entry.length > 80 ? quoteGiven(entry) : `\`${entry}\``;
+}
+// PostgreSQL's scanner_isspace: space, tab, newline, carriage return, form feed.
+function isSpace(ch) {
+    return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f';
+}
+function skipSpace(text, i) {
+    while (i < text.length && isSpace(text[i]))
+        i++;
+    return i;
+}
+
 async function existingRoles(db, roles) {
     const rows = await db.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles]);
     return new Set(rows.map((r) => r.rolname));
@@ -1387,7 +1523,8 @@ const TABLE_FACTS = `
   pg_get_userbyid(c.relowner) AS owner,
   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies,
   -- format() refuses NULL identifiers, and a named table that does not exist joins as NULLs.
-  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name`;
+  CASE WHEN c.oid IS NULL THEN NULL ELSE format('%I.%I', n.nspname, c.relname) END AS qualified_name,
+  n.nspname::text AS schema_name, c.relname::text AS rel_name`;
 /** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
 async function discoverTenantTables(db) {
     const rows = await db.query(`SELECT ${TABLE_FACTS}
@@ -1398,6 +1535,7 @@ async function discoverTenantTables(db) {
     return rows.map((r) => ({
         name: r.qualified_name,
         qualifiedName: r.qualified_name,
+        sqlName: qualified(r.rel_name, r.schema_name),
         exists: true,
         rlsEnabled: r.rls_enabled,
         rlsForced: r.rls_forced,
@@ -1405,8 +1543,46 @@ async function discoverTenantTables(db) {
         policies: r.policies
     }));
 }
-/** The named tables; names are parsed by PostgreSQL itself (to_regclass), quotes and schema included. */
+/**
+ * The named tables, in the order given. Names are looked up by PostgreSQL itself (to_regclass),
+ * quotes and schema included; an entry that cannot be a name is not sent (it would make the
+ * lookup raise for every entry) but returned with `malformed` saying why.
+ */
 async function namedTenantTables(db, names) {
+    const problems = names.map((n) => tableNameProblem(n));
+    const wellFormed = names.filter((_, i) => problems[i] === undefined);
+    const found = new Map();
+    for (const t of await lookUpNamed(db, wellFormed))
+        found.set(t.name, t);
+    return names.map((name, i) => {
+        const malformed = problems[i];
+        if (malformed !== undefined)
+            return { name, malformed, exists: false, rlsEnabled: false, rlsForced: false, policies: 0 };
+        return found.get(name) ?? { name, exists: false, rlsEnabled: false, rlsForced: false, policies: 0 };
+    });
+}
+async function lookUpNamed(db, names) {
+    if (!names.length)
+        return [];
+    try {
+        return await lookUpBatch(db, names);
+    }
+    catch {
+        // A name the check above let through and PostgreSQL still refuses: look the names up one by
+        // one, so only that entry is lost, with PostgreSQL's reason.
+        const out = [];
+        for (const name of names) {
+            try {
+                out.push(...(await lookUpBatch(db, [name])));
+            }
+            catch (err) {
+                out.push({ name, malformed: err.message.split('\n')[0] ?? 'PostgreSQL refused it', exists: false, rlsEnabled: false, rlsForced: false, policies: 0 });
+            }
+        }
+        return out;
+    }
+}
+async function lookUpBatch(db, names) {
     const rows = await db.query(`SELECT t.i, ${TABLE_FACTS}
        FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
        LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
@@ -1415,6 +1591,7 @@ async function namedTenantTables(db, names) {
     return rows.map((r) => ({
         name: names[Number(r.i) - 1],
         qualifiedName: r.qualified_name ?? undefined,
+        sqlName: r.rel_name !== null && r.schema_name !== null ? qualified(r.rel_name, r.schema_name) : undefined,
         exists: r.qualified_name !== null,
         rlsEnabled: r.rls_enabled === true,
         rlsForced: r.rls_forced === true,
@@ -1444,6 +1621,11 @@ async function rowSecurityActiveAsCurrentUser(db, qualifiedNames) {
 async function resolveTable(db, name) {
     const [row] = await db.query('SELECT to_regclass($1)::text AS t', [name]);
     return row?.t ?? undefined;
+}
+/** A table PostgreSQL resolved (a regclass as text), with every part quoted, for suggested SQL. */
+async function fullyQuotedTable(db, regclass) {
+    const [row] = await db.query('SELECT n.nspname::text AS schema, c.relname::text AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass', [regclass]);
+    return row ? qualified(row.rel, row.schema) : regclass;
 }
 
 const dbAccessGate = {
@@ -1480,7 +1662,7 @@ const dbAccessGate = {
             problems.push(`${o} does not exist`);
         const denied = checks.filter((c) => c.exists && !c.granted);
         for (const c of denied)
-            problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why} — GRANT ${c.privilege} ON ${c.kind === 'sequence' ? 'SEQUENCE ' : ''}${c.object} TO ${c.role}`);
+            problems.push(`${c.role} lacks ${c.privilege}${c.orPrivilege ? ` (or ${c.orPrivilege})` : ''} on ${c.object}: ${c.why} — GRANT ${c.privilege} ON ${c.kind === 'sequence' ? 'SEQUENCE ' : ''}${c.regclass} TO ${quoteIdent(c.role)}`);
         const objects = new Set(checks.map((c) => c.object)).size;
         const granted = checks.filter((c) => c.granted).length;
         lines.push(`${objects - missingObjects.length} of ${objects} tables and sequences present in ${dbName}`);
@@ -1490,8 +1672,8 @@ const dbAccessGate = {
         if (persisted.problem)
             problems.push(persisted.problem);
         if (problems.length)
-            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks));
-        return verdict('pass', lines.join('\n'), detailsOf(checks));
+            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$1(checks));
+        return verdict('pass', lines.join('\n'), detailsOf$1(checks));
     }
 };
 function privilegeNeeds(probe, plane, fallbackRole) {
@@ -1546,7 +1728,7 @@ async function resultPersisted(db, probe, taskId, ponged) {
         return { line: '', problem: `the ping's result row ${taskId} is not visible from a separate session (not committed?)` };
     return { line: `result row of the ping persisted: ${row.status} (read back in a separate session)` };
 }
-function detailsOf(checks) {
+function detailsOf$1(checks) {
     const rows = checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`);
     return rows.join('\n');
 }
@@ -1574,7 +1756,7 @@ const dlqGate = {
         const role = (plane?.ok && plane.plane.broker.parts.username) || db.role;
         const [grant] = await db.query('SELECT has_table_privilege($1, $2::regclass, $3) AS ok', [role, table, 'INSERT']);
         if (!grant?.ok)
-            return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${table} TO ${role}`);
+            return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${await fullyQuotedTable(db, table)} TO ${quoteIdent(role)}`);
         const lines = [`${table} exists and ${role} may INSERT into it`];
         const task = settings.dlqProbeTask;
         if (!task)
@@ -1804,18 +1986,26 @@ const rlsRoleGate = {
             lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`);
         // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
         const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db);
-        const tableCheck = expectedRole ? await checkTenantTables(db, tables, expectedRole) : { problems: [], ok: [] };
-        problems.push(...tableCheck.problems);
+        const malformed = tables.filter((t) => t.malformed !== undefined);
+        const wellFormed = tables.filter((t) => t.malformed === undefined);
+        const tableCheck = expectedRole ? await checkTenantTables(db, wellFormed, expectedRole) : { problems: [], ok: [] };
+        const skipped = malformed.map((t) => malformedEntryFinding(t.name, t.malformed));
+        problems.push(...skipped, ...tableCheck.problems);
         let status = sessions.checked ? 'pass' : 'warn';
-        if (!tables.length) {
+        if (!wellFormed.length) {
             status = 'warn';
-            lines.push('no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables');
+            lines.push(settings.tenantTables
+                ? 'no tenant table to check: no entry of tenant-tables is a table name'
+                : 'no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables');
         }
         else if (tableCheck.ok.length)
-            lines.push(`RLS enabled, forced and active for ${expected}: ${list(tableCheck.ok)}`);
+            lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`);
+        // A database can have thousands of tenant tables, each with a problem: the evidence shows the
+        // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
+        const details = detailsOf(sessions.rows, tableCheck, skipped);
         if (problems.length)
-            return verdict('fail', [...problems, ...lines].join('\n'), sessionDetails(sessions.rows));
-        return verdict(status, lines.join('\n'), sessionDetails(sessions.rows));
+            return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
+        return verdict(status, lines.join('\n'), details);
     }
 };
 async function findWorkerSessions(db, facts) {
@@ -1831,12 +2021,13 @@ async function findWorkerSessions(db, facts) {
 }
 function roleProblems(role) {
     const out = [];
+    const name = quoteIdent(role.name);
     if (role.superuser)
-        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${role.name} NOSUPERUSER`);
+        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`);
     if (role.bypassRls)
-        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${role.name} NOBYPASSRLS`);
+        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`);
     if (role.privilegedMemberships.length)
-        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.join(', ')} FROM ${role.name}`);
+        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`);
     return out;
 }
 async function checkTenantTables(db, tables, role) {
@@ -1849,12 +2040,13 @@ async function checkTenantTables(db, tables, role) {
             problems.push(`tenant table ${t.name} does not exist`);
             continue;
         }
+        const sql = t.sqlName ?? name;
         if (!t.rlsEnabled) {
-            problems.push(`${name}: row-level security is not enabled (ALTER TABLE … ENABLE ROW LEVEL SECURITY)`);
+            problems.push(`${name}: row-level security is not enabled (ALTER TABLE ${sql} ENABLE ROW LEVEL SECURITY)`);
             continue;
         }
         if (!t.rlsForced) {
-            problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE … FORCE ROW LEVEL SECURITY)`);
+            problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE ${sql} FORCE ROW LEVEL SECURITY)`);
             continue;
         }
         const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role);
@@ -1869,13 +2061,16 @@ async function checkTenantTables(db, tables, role) {
     }
     return { problems, ok };
 }
-function list(names) {
-    return names.length > 8 ? `${names.slice(0, 8).join(', ')} … (${names.length} tables)` : names.join(', ');
-}
-function sessionDetails(rows) {
-    if (!rows.length)
-        return undefined;
-    return rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n');
+/** The sessions found, then every tenant table's finding (the evidence shows the first few). */
+function detailsOf(rows, tables, skipped) {
+    const parts = [];
+    if (rows.length)
+        parts.push(rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n'));
+    if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
+        const counts = `${formatCount$1(tables.problems.length)} with a problem, ${formatCount$1(tables.ok.length)} fine${skipped.length ? `, ${formatCount$1(skipped.length)} entries skipped (not table names)` : ''}`;
+        parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'));
+    }
+    return parts.length ? parts.join('\n\n') : undefined;
 }
 
 // What the worker's own lines tell us. Celery prints its banner with print() and everything else
@@ -8713,6 +8908,65 @@ function parseBootstrapEvent(raw) {
     return schemas.BootstrapEvent.safeParse(raw);
 }
 
+// What the worker — pull-request code — is given to run with: the job's environment, as a `run:`
+// step of the same job would see it, minus what belongs to the runner and to this step.
+//
+// A node action is handed more than a `run:` step (actions/runner, NodeScriptActionHandler.cs and
+// Handler.cs): its inputs as INPUT_* (our token and DSN among them), the runtime's credentials
+// (ACTIONS_RUNTIME_TOKEN/URL, ACTIONS_CACHE_URL, ACTIONS_RESULTS_URL, and the OIDC request
+// ACTIONS_ID_TOKEN_REQUEST_TOKEN/URL, which mint tokens for cloud accounts), and — as every step
+// — the step's command files: GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH, GITHUB_STATE and
+// GITHUB_STEP_SUMMARY. Writing to those sets outputs, environment and PATH of later steps,
+// the state our post step reads, or the summary, so the worker must not have them. The post step
+// also gets STATE_* (what the main step saved). GITHUB_TOKEN/GH_TOKEN (and the gh CLI's
+// enterprise spellings) are only ever set by a workflow that wants some step to have a token; the
+// worker does not need one to be tested, so it gets one only when named in `worker-env`.
+//
+// Kept: everything else a `run:` step also gets — GITHUB_WORKSPACE, GITHUB_SHA, GITHUB_REF,
+// GITHUB_EVENT_PATH (the event payload is public to the job), RUNNER_TEMP, RUNNER_TRACKING_ID
+// (the runner kills what carries it at the end of the job: a safety net for a kept worker), PATH,
+// HOME, CI, and the app's own variables (DATABASE_URL …) from the job's or step's `env:`.
+// The CLI applies the same rule: a user's shell has no INPUT_*, but often a GITHUB_TOKEN.
+/** Prefixes of names that are never passed on unless named in `worker-env`. */
+const DROPPED_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
+/** Names that are never passed on unless named in `worker-env`. */
+const DROPPED_NAMES = new Set([
+    'GITHUB_OUTPUT',
+    'GITHUB_ENV',
+    'GITHUB_PATH',
+    'GITHUB_STATE',
+    'GITHUB_STEP_SUMMARY',
+    'GITHUB_TOKEN',
+    'GH_TOKEN',
+    'GITHUB_ENTERPRISE_TOKEN',
+    'GH_ENTERPRISE_TOKEN'
+]);
+/** Our own variables: set by us for this worker, never inherited (a nested run must not share them). */
+const OWN_PREFIX = 'CELERY_FOUNDATION_GATES_';
+/** A POSIX environment variable name, as `worker-env` accepts them. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Whether the rule keeps `name` from the worker (before `worker-env` is applied). */
+function isWithheld(name) {
+    const upper = name.toUpperCase();
+    return DROPPED_NAMES.has(upper) || DROPPED_PREFIXES.some((p) => upper.startsWith(p)) || upper.startsWith(OWN_PREFIX);
+}
+/**
+ * The worker's environment: `inherited` without what the rule withholds (except names listed in
+ * `passThrough`), then `own` — what the worker needs from us — on top. Pure: no process.env read.
+ */
+function workerEnvironment(inherited, passThrough, own) {
+    const wanted = new Set(passThrough);
+    const env = {};
+    for (const [name, value] of Object.entries(inherited)) {
+        if (value === undefined)
+            continue;
+        if (isWithheld(name) && !wanted.has(name))
+            continue;
+        env[name] = value;
+    }
+    return { ...env, ...own };
+}
+
 // The worker the action boots: `python bootstrap.py` in the user's working directory, in its own
 // process group so that it and its pool children can be stopped together. Its output goes into a
 // bounded ring of recent lines (for evidence) and a bounded, redacted log file (for the report);
@@ -8748,8 +9002,8 @@ class WorkerProcess {
             cwd: spec.cwd,
             detached: true, // own process group: pool children are stopped with it
             stdio: ['pipe', out, out, 'pipe'],
-            env: {
-                ...process.env,
+            // The job's environment without the runner's and this step's credentials and command files.
+            env: workerEnvironment(process.env, spec.passEnv ?? [], {
                 [BOOT_ENV]: JSON.stringify({
                     app: spec.app,
                     argv: spec.argv,
@@ -8767,7 +9021,7 @@ class WorkerProcess {
                 PGAPPNAME: spec.applicationName,
                 // The banner is printed to a pipe; without this it would sit in Python's buffer.
                 PYTHONUNBUFFERED: '1'
-            }
+            })
         });
         this.exited = new Promise((resolve) => {
             const done = (exit) => {
@@ -8776,7 +9030,7 @@ class WorkerProcess {
                 this.exit = exit;
                 resolve(exit);
             };
-            this.child.once('error', (err) => done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python) }));
+            this.child.once('error', (err) => done({ code: null, signal: null, afterMs: this.elapsed(), spawnError: spawnErrorText(err, spec.python, spec.cwd) }));
             // 'exit' can come before the last output is read; the evidence is in that output, so wait
             // (briefly: a pool child may hold the pipes open) for both streams to end first.
             this.child.once('exit', (code, signal) => {
@@ -8989,7 +9243,8 @@ class WorkerProcess {
     acceptLine(rawLine) {
         const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
         const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed;
-        const line = this.secrets.redact(clipped);
+        // Known secrets and credential patterns are cut before the line is kept, logged or listened to.
+        const line = this.secrets.clean(clipped);
         this.tail.push(line);
         if (this.tail.length > TAIL_LINES * 2)
             this.tail.splice(0, this.tail.length - TAIL_LINES);
@@ -9029,7 +9284,6 @@ class WorkerProcess {
         return new Promise((resolve) => log.end(() => resolve()));
     }
 }
-/** Registers every password and every URL carrying credentials found in a bootstrap event. */
 function openOutput(file) {
     mkdirSync(path.dirname(file), { recursive: true });
     return openSync(file, 'a');
@@ -9070,6 +9324,7 @@ function tailFile(file, onChunk) {
     timer.unref();
     return () => clearInterval(timer);
 }
+/** Registers every password and every URL carrying credentials found in a bootstrap event. */
 function collectSecrets(value, secrets, key = '') {
     if (typeof value === 'string') {
         if (key === 'password')
@@ -9077,6 +9332,11 @@ function collectSecrets(value, secrets, key = '') {
         else if ((key === 'url' || key === 'urls') && value.includes('@')) {
             secrets.addExact(value);
             secrets.add(parseDsn(value)?.password);
+        }
+        else {
+            // An import error's message or traceback may quote a DSN the environment did not hold
+            // (built in code): registered here, it is masked before the evidence is printed.
+            registerSecretsInText(value, secrets);
         }
         return;
     }
@@ -9087,12 +9347,24 @@ function collectSecrets(value, secrets, key = '') {
         for (const [k, v] of Object.entries(value))
             collectSecrets(v, secrets, k);
 }
-function spawnErrorText(err, python) {
+function spawnErrorText(err, python, cwd) {
+    const given = shownPython(python, cwd);
     if (err.code === 'ENOENT')
-        return `python ${JSON.stringify(python)} was not found (expected a Python 3 interpreter on PATH or a path to one)`;
+        return `python ${given} was not found (expected a Python 3 interpreter on PATH or a path to one)`;
     if (err.code === 'EACCES')
-        return `python ${JSON.stringify(python)} is not executable`;
-    return `could not start python ${JSON.stringify(python)}: ${err.message}`;
+        return `python ${given} is not executable (expected a Python 3 interpreter)`;
+    return `could not start python ${given}: ${err.message}`;
+}
+/**
+ * The python input as the OS took it: a bare name is looked up on PATH, but a relative path is
+ * taken from the worker's directory, working-directory (not from where the step runs), which is
+ * easy to miss; so a relative path is shown with the absolute path it resolved to.
+ */
+function shownPython(python, cwd) {
+    const given = JSON.stringify(python);
+    if (!python.includes('/') || path.isAbsolute(python))
+        return given;
+    return `${given} (${path.resolve(cwd, python)}, relative to working-directory)`;
 }
 function describeExit(exit) {
     if (exit.spawnError)
@@ -9123,10 +9395,17 @@ function judge(o, facts, task) {
             // Just `node ready.`, whatever the log format around it (plain text, JSON …).
             const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.command.loglevel})`;
             const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : '';
-            const unexpected = task === 'celery.ping' && o.result.value !== 'pong';
+            // A row the action cannot read is a finding whatever the task: anyone with INSERT on the
+            // result table can write the row of this task id.
+            const unreadable = o.result.encoding === 'undecodable';
+            const unexpected = unreadable || (task === 'celery.ping' && o.result.value !== 'pong');
             return verdict(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
                 `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
-                (unexpected ? '\nexpected the result \'pong\'' : ''));
+                (unreadable
+                    ? '\nthe result row could not be read safely: check who else writes the result table'
+                    : unexpected
+                        ? '\nexpected the result \'pong\''
+                        : ''));
         }
         case 'task-failed':
             return verdict('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()));
@@ -9189,8 +9468,13 @@ const tasksGate = {
         if (settings.expectedTasks.length && !missing.length)
             lines.push(`all ${settings.expectedTasks.length} expected tasks registered`);
         if (onlyWorker.length)
-            lines.push(`also in the worker (from its -I/--include): ${onlyWorker.join(', ')}`);
-        return problems.length ? verdict('fail', [...problems, ...lines].join('\n')) : verdict('pass', lines.join('\n'));
+            lines.push(`also in the worker (from its -I/--include): ${listWithMore(onlyWorker, { noun: ['task', 'tasks'], where: "see the gate's details" })}`);
+        // An app can register thousands of tasks: the evidence has the first problems and says how
+        // many more; the details have them all.
+        const cut = problems.length > EVIDENCE_LIST_ITEMS || onlyWorker.length > EVIDENCE_LIST_ITEMS;
+        const details = cut ? [...problems, ...(onlyWorker.length ? ['Also in the worker:', ...onlyWorker] : [])].join('\n') : undefined;
+        const shown = linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" });
+        return problems.length ? verdict('fail', [...shown, ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details);
     }
 };
 
@@ -9218,9 +9502,17 @@ const tenantIsolationGate = {
     }
 };
 async function isolationChecks(db, named) {
-    const tables = (named ? await namedTenantTables(db, named) : await discoverTenantTables(db)).filter((t) => t.exists);
+    const all = named ? await namedTenantTables(db, named) : await discoverTenantTables(db);
+    // A malformed entry fails rls-role (which owns the input); here it is only named, so one typo
+    // is one failed gate, and the other entries are still checked.
+    const skipped = all.filter((t) => t.malformed !== undefined).map((t) => malformedEntryFinding(t.name, t.malformed));
+    const skippedNote = linesWithMore(skipped, { noun: ['entry', 'entries'], where: 'see rls-role' });
+    const tables = all.filter((t) => t.exists);
     if (!tables.length)
-        return verdict('warn', 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables');
+        return verdict('warn', [
+            named ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)' : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
+            ...skippedNote
+        ].join('\n'));
     const settingsRead = await tenantSettings(db, tables);
     const problems = [];
     const notes = [];
@@ -9229,10 +9521,10 @@ async function isolationChecks(db, named) {
     for (const s of settingsRead) {
         const value = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name]);
         if (value)
-            problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${role} RESET ${s.name}`);
+            problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${quoteIdent(role)} RESET ${quoteSettingName(s.name)}`);
     }
     for (const s of settingsRead.filter((x) => !x.missingOk))
-        notes.push(`a policy reads ${s.name} without missing_ok (current_setting('${s.name}') raises when it is unset): write current_setting('${s.name}', true)`);
+        notes.push(`a policy reads ${s.name} without missing_ok (current_setting(${quoteLiteral(s.name)}) raises when it is unset): write current_setting(${quoteLiteral(s.name)}, true)`);
     // Every check covers all tables in one statement where it can (a schema may have hundreds of
     // tenant tables, and this gate is on the step's wall time); table by table only to say which
     // one raised.
@@ -9265,12 +9557,16 @@ async function isolationChecks(db, named) {
         problems.push(`${name}: with row_security = off ${role} still reads it — RLS does not apply to ${role} (SUPERUSER, BYPASSRLS, or the owner without FORCE)`);
     if (!settingsRead.length)
         notes.push('no policy reads a tenant setting (current_setting(…)): the random-tenant and leak checks did not run');
-    const checked = `${tables.length} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${tables.map((t) => t.qualifiedName).join(', ')}`;
+    // The evidence names the first tables and says how many more; the details name them all.
+    const tableNames = tables.map((t) => t.qualifiedName);
+    const checked = `${formatCount$1(tables.length)} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${listWithMore(tableNames, { noun: ['table', 'tables'], where: "see the gate's details" })}`;
+    const details = tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n') : undefined;
+    const shown = (lines, noun) => linesWithMore(lines, { noun, where: "see the gate's details" });
     if (problems.length)
-        return verdict('fail', [...problems, ...notes, checked].join('\n'));
+        return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details);
     const setting = settingsRead.map((s) => s.name).join(', ');
-    const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`];
-    return notes.length ? verdict('warn', [...notes, ...lines].join('\n')) : verdict('pass', lines.join('\n'));
+    const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`, ...skippedNote];
+    return notes.length ? verdict('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details);
 }
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */
 async function tenantSettings(db, tables) {
@@ -9917,12 +10213,6 @@ function requireShellQuote () {
 
 var shellQuoteExports = requireShellQuote();
 
-/** Shows a given value in a one-line error without flooding the line or printing control characters. */
-function quoteGiven(value) {
-    const flat = value.replace(/[\u0000-\u001f\u007f]/g, '?');
-    return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 77)}...` : flat);
-}
-
 // The user's `worker-args` are split like a POSIX shell would split them (quotes, escapes), but
 // never run through a shell: operators, globs and substitutions are rejected, not interpreted.
 // The action then takes over the options that make a run its own (node name, queues) and merges
@@ -10030,6 +10320,7 @@ const GATE_OF_INPUT = {
     [Inputs.WorkingDirectory]: 'import',
     [Inputs.Python]: 'import',
     [Inputs.WorkerArgs]: 'runtime',
+    [Inputs.WorkerEnv]: 'import',
     [Inputs.PingTask]: 'runtime',
     [Inputs.Timeout]: 'runtime',
     [Inputs.DatabaseUrl]: 'db-access',
@@ -10189,7 +10480,12 @@ const parseBoolean = (v) => {
 };
 // The file is read by loadSettings, once every input is well-formed.
 const parseTaxonomyRules = (v) => v || undefined;
-/** Splits a list on commas and newlines, but not inside double-quoted identifiers. */
+/**
+ * Splits a list on commas and newlines, but not inside double-quoted identifiers. With an unclosed
+ * quote there is no telling where a name ends: the entry it is in ends at its first comma or
+ * newline, and the rest is split again. That entry is then reported as not a table name (a
+ * finding of rls-role), while the others are still used.
+ */
 function splitIdentifierList(v) {
     const out = [];
     let current = '';
@@ -10205,8 +10501,12 @@ function splitIdentifierList(v) {
         }
         current += ch;
     }
-    if (quoted)
-        throw new Error(`has an unclosed double quote in ${quoteGiven(v)}`);
+    const end = quoted ? current.search(/[,\n]/) : -1;
+    if (end >= 0) {
+        if (current.slice(0, end).trim())
+            out.push(current.slice(0, end).trim());
+        return [...out, ...splitIdentifierList(current.slice(end + 1))];
+    }
     if (current.trim())
         out.push(current.trim());
     return out;
@@ -10230,11 +10530,20 @@ const parseToken = (v) => {
     return v;
 };
 const parseWorkerArgsInput = (v) => splitWorkerArgs(v);
+/** Variable names, comma or newline separated: names only, never `NAME=value`. */
+const parseWorkerEnv = (v) => {
+    const names = v.split(/[\n,]/).map((n) => n.trim()).filter(Boolean);
+    for (const n of names)
+        if (!ENV_NAME.test(n))
+            throw new Error(`expected environment variable names like GITHUB_TOKEN or APP_SECRET (comma or newline separated), got ${n.includes('=') ? 'a NAME=value pair (value not shown); give the name only' : quoteGiven(n)}`);
+    return [...new Set(names)];
+};
 const SettingsSchema = object({
     [Inputs.App]: field(parseApp),
     [Inputs.WorkingDirectory]: field(parseWorkingDirectory),
     [Inputs.Python]: field(parsePython),
     [Inputs.WorkerArgs]: field(parseWorkerArgsInput),
+    [Inputs.WorkerEnv]: field(parseWorkerEnv),
     [Inputs.DatabaseUrl]: field(parseDatabaseUrl),
     [Inputs.ExpectedRole]: field(parseRole),
     [Inputs.PingTask]: field(parsePingTask),
@@ -10288,6 +10597,7 @@ function parseSettings(raw) {
         workingDirectory: s[Inputs.WorkingDirectory],
         python: s[Inputs.Python],
         workerArgs: s[Inputs.WorkerArgs],
+        workerEnv: s[Inputs.WorkerEnv],
         databaseUrl: s[Inputs.DatabaseUrl].url,
         databaseUrlParts: s[Inputs.DatabaseUrl].parts,
         expectedRole: s[Inputs.ExpectedRole],
@@ -10451,717 +10761,579 @@ async function publish(db, tables, queues, messages) {
     }
 }
 
-var dist$1 = {exports: {}};
-
-var dist = dist$1.exports;
-
-var hasRequiredDist;
-
-function requireDist () {
-	if (hasRequiredDist) return dist$1.exports;
-	hasRequiredDist = 1;
-	(function (module, exports) {
-		(function (global, factory) {
-		    factory(exports) ;
-		})(dist, (function (exports) {
-		    class BufferReader {
-		        constructor(buffer) {
-		            this._utf8Decoder = new TextDecoder('utf-8');
-		            this._asciiDecoder = new TextDecoder('ascii');
-		            this._buffer = buffer;
-		            this._dataView = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-		            this._position = 0;
-		        }
-		        get length() {
-		            return this._buffer.byteLength;
-		        }
-		        get position() {
-		            return this._position;
-		        }
-		        byte() {
-		            const position = this._position;
-		            this.skip(1);
-		            return this._dataView.getUint8(position);
-		        }
-		        bytes(length) {
-		            const position = this._position;
-		            this.skip(length);
-		            return this._buffer.subarray(position, this._position);
-		        }
-		        uint16() {
-		            const position = this.position;
-		            this.skip(2);
-		            return this._dataView.getUint16(position, true);
-		        }
-		        int32() {
-		            const position = this.position;
-		            this.skip(4);
-		            return this._dataView.getInt32(position, true);
-		        }
-		        uint32() {
-		            const position = this.position;
-		            this.skip(4);
-		            return this._dataView.getUint32(position, true);
-		        }
-		        uint64() {
-		            const position = this.position;
-		            this.skip(8);
-		            const left = this._dataView.getUint32(position, true);
-		            const right = this._dataView.getUint32(position + 4, true);
-		            const number = left + 2 ** 32 * right;
-		            if (!Number.isSafeInteger(number)) {
-		                console.warn(number, 'exceeds MAX_SAFE_INTEGER. Precision may be lost');
-		            }
-		            return number;
-		        }
-		        float64() {
-		            const position = this.position;
-		            this.skip(8);
-		            return this._dataView.getFloat64(position, false);
-		        }
-		        skip(offset) {
-		            this._position += offset;
-		            if (this._position > this._buffer.length) {
-		                throw new Error('Expected ' +
-		                    (this._position - this._buffer.length) +
-		                    ' more bytes. The file might be corrupted. Unexpected end of file.');
-		            }
-		        }
-		        string(size, encoding) {
-		            const data = this.bytes(size);
-		            return encoding == 'utf-8' ? this._utf8Decoder.decode(data) : this._asciiDecoder.decode(data);
-		        }
-		        line() {
-		            const index = this._buffer.indexOf(0x0a, this._position);
-		            if (index == -1) {
-		                throw new Error('Could not find end of line.');
-		            }
-		            const size = index - this._position;
-		            const text = this.string(size, 'ascii');
-		            this.skip(1);
-		            return text;
-		        }
-		        hasNext() {
-		            return this.position < this.length;
-		        }
-		    }
-		    function readUint64(data) {
-		        if (data.length > 8) {
-		            throw new Error('Value too large to unpickling');
-		        }
-		        const buffer = new ArrayBuffer(8);
-		        const uint8 = new Uint8Array(buffer);
-		        uint8.set(data);
-		        const subReader = new BufferReader(uint8);
-		        const number = subReader.uint64();
-		        return number;
-		    }
-		    function readUint64WithBigInt(data) {
-		        let fixedLength = 0;
-		        let partCount = 0;
-		        while (fixedLength < data.length) {
-		            fixedLength += 4;
-		            partCount += 1;
-		        }
-		        const buffer = new ArrayBuffer(fixedLength);
-		        const uint8 = new Uint8Array(buffer);
-		        uint8.set(data);
-		        const view = new DataView(buffer, 0, fixedLength);
-		        let number = BigInt(0);
-		        for (let partIndex = 0; partIndex < partCount; partIndex++) {
-		            const part = BigInt(view.getUint32(partIndex * 4, true));
-		            number |= part << BigInt(partIndex * 32);
-		        }
-		        return number;
-		    }
-
-		    const ArraySetProvider = {
-		        create: () => [],
-		        createWithItems: (value) => Array.from(value),
-		        addMethod: function (set, value) {
-		            set.push(value);
-		        },
-		    };
-		    const StdandardSetProvider = {
-		        create: () => new Set(),
-		        createWithItems: (value) => new Set(value),
-		        addMethod: function (set, value) {
-		            set.add(value);
-		        },
-		    };
-		    const SetProviderFactory = (type) => {
-		        switch (type) {
-		            case 'Set':
-		                return StdandardSetProvider;
-		            case 'array':
-		                return ArraySetProvider;
-		            default:
-		                throw new Error(`Unknown unpickling type [${type}] of Set.`);
-		        }
-		    };
-
-		    const ObjectDictionaryProvider = {
-		        create: () => ({}),
-		        setMethod: function (dict, key, value) {
-		            dict[key] = value;
-		        },
-		    };
-		    const StdandardDictionaryProvider = {
-		        create: () => new Map(),
-		        setMethod: function (dict, key, value) {
-		            dict.set(key, value);
-		        },
-		    };
-		    const DictionaryProviderFactory = (type) => {
-		        switch (type) {
-		            case 'Map':
-		                return StdandardDictionaryProvider;
-		            case 'object':
-		                return ObjectDictionaryProvider;
-		            default:
-		                throw new Error(`Unknown unpickling type [${type}] of Dictionary.`);
-		        }
-		    };
-
-		    function createPObject(module, name) {
-		        const PObject = function (...args) {
-		            if (new.target) {
-		                Object.defineProperty(this, 'args', {
-		                    value: args,
-		                    enumerable: false,
-		                    configurable: false,
-		                    writable: false,
-		                });
-		            }
-		            else {
-		                const PFunction = function (...args) {
-		                    Object.defineProperty(this, 'args', {
-		                        value: args,
-		                        enumerable: false,
-		                        configurable: false,
-		                        writable: false,
-		                    });
-		                };
-		                PFunction.prototype.__module__ = module;
-		                PFunction.prototype.__name__ = name;
-		                return Reflect.construct(PFunction, args);
-		            }
-		        };
-		        PObject.prototype.__module__ = module;
-		        PObject.prototype.__name__ = name;
-		        PObject.prototype.__setnewargs_ex__ = function (...kwargs) {
-		            Object.defineProperty(this, 'kwargs', {
-		                value: kwargs,
-		                enumerable: false,
-		                configurable: false,
-		                writable: false,
-		            });
-		        };
-		        return PObject;
-		    }
-
-		    const DefualtOptions = {
-		        nameResolver: {
-		            resolve: (module, name) => createPObject(module, name),
-		        },
-		        persistentResolver: {
-		            resolve: (pid) => {
-		                throw new Error(`Unregistered persistent id: \`${pid}\`.`);
-		            },
-		        },
-		        extensionResolver: {
-		            resolve: (extCode) => {
-		                throw new Error(`Unregistered extension code: \`${extCode.toString(16)}\`.`);
-		            },
-		        },
-		        unpicklingTypeOfSet: 'array',
-		        unpicklingTypeOfDictionary: 'object',
-		    };
-		    class Parser {
-		        constructor(options) {
-		            this._options = { ...DefualtOptions, ...options };
-		            this._nameResolver = this._options.nameResolver;
-		            this._persistentResolver = this._options.persistentResolver;
-		            this._extensionResolver = this._options.extensionResolver;
-		            this._setProvider = SetProviderFactory(this._options.unpicklingTypeOfSet);
-		            this._dictionaryProvider = DictionaryProviderFactory(this._options.unpicklingTypeOfDictionary);
-		            this._buffers = options?.buffers;
-		        }
-		        parse(buffer) {
-		            const reader = new BufferReader(buffer);
-		            return this.read(reader);
-		        }
-		        read(reader) {
-		            let stack = [];
-		            const metastack = [];
-		            const memo = new Map();
-		            while (reader.hasNext()) {
-		                const opcode = reader.byte();
-		                switch (opcode) {
-		                    case 128: {
-		                        const version = reader.byte();
-		                        if (version > 5) {
-		                            throw new Error(`Unsupported protocol version '${version}'.`);
-		                        }
-		                        break;
-		                    }
-		                    case 46:
-		                        return stack.pop();
-		                    case 149:
-		                        reader.skip(8);
-		                        break;
-		                    case 40:
-		                        metastack.push(stack);
-		                        stack = [];
-		                        break;
-		                    case 49:
-		                        stack = metastack.pop();
-		                        break;
-		                    case 48:
-		                        stack.pop();
-		                        break;
-		                    case 50:
-		                        stack.push(stack[stack.length - 1]);
-		                        break;
-		                    case 112: {
-		                        const index = parseInt(reader.line(), 10);
-		                        memo.set(index, stack[stack.length - 1]);
-		                        break;
-		                    }
-		                    case 113:
-		                        memo.set(reader.byte(), stack[stack.length - 1]);
-		                        break;
-		                    case 114:
-		                        memo.set(reader.uint32(), stack[stack.length - 1]);
-		                        break;
-		                    case 148:
-		                        memo.set(memo.size, stack[stack.length - 1]);
-		                        break;
-		                    case 103: {
-		                        const index = parseInt(reader.line(), 10);
-		                        stack.push(memo.get(index));
-		                        break;
-		                    }
-		                    case 104:
-		                        stack.push(memo.get(reader.byte()));
-		                        break;
-		                    case 106:
-		                        stack.push(memo.get(reader.uint32()));
-		                        break;
-		                    case 78:
-		                        stack.push(null);
-		                        break;
-		                    case 136:
-		                        stack.push(true);
-		                        break;
-		                    case 137:
-		                        stack.push(false);
-		                        break;
-		                    case 73: {
-		                        const value = reader.line();
-		                        if (value == '01') {
-		                            stack.push(true);
-		                        }
-		                        else if (value == '00') {
-		                            stack.push(false);
-		                        }
-		                        else {
-		                            stack.push(parseInt(value, 10));
-		                        }
-		                        break;
-		                    }
-		                    case 76:
-		                        stack.push(parseInt(reader.line(), 10));
-		                        break;
-		                    case 70:
-		                        stack.push(parseFloat(reader.line()));
-		                        break;
-		                    case 83: {
-		                        const data = reader.line();
-		                        if (data.length >= 2 && data[0] == data.slice(-1) && ['"', "'"].includes(data[0])) {
-		                            stack.push(data.slice(1, -1));
-		                            break;
-		                        }
-		                        else {
-		                            throw new Error('Insecure string pickle.');
-		                        }
-		                    }
-		                    case 86:
-		                        stack.push(reader.line());
-		                        break;
-		                    case 74:
-		                        stack.push(reader.int32());
-		                        break;
-		                    case 75:
-		                        stack.push(reader.byte());
-		                        break;
-		                    case 77:
-		                        stack.push(reader.uint16());
-		                        break;
-		                    case 138: {
-		                        const length = reader.byte();
-		                        const data = reader.bytes(length);
-		                        const number = readUint64(data);
-		                        stack.push(number);
-		                        break;
-		                    }
-		                    case 139: {
-		                        const length = reader.uint32();
-		                        const data = reader.bytes(length);
-		                        const number = readUint64WithBigInt(data);
-		                        stack.push(number);
-		                        break;
-		                    }
-		                    case 71:
-		                        stack.push(reader.float64());
-		                        break;
-		                    case 66:
-		                        stack.push(reader.bytes(reader.int32()));
-		                        break;
-		                    case 67:
-		                        stack.push(reader.bytes(reader.byte()));
-		                        break;
-		                    case 142:
-		                        stack.push(reader.bytes(reader.uint64()));
-		                        break;
-		                    case 84:
-		                        stack.push(reader.string(reader.uint32(), 'ascii'));
-		                        break;
-		                    case 85:
-		                        stack.push(reader.string(reader.byte(), 'ascii'));
-		                        break;
-		                    case 88:
-		                        stack.push(reader.string(reader.uint32(), 'utf-8'));
-		                        break;
-		                    case 140:
-		                        stack.push(reader.string(reader.byte(), 'utf-8'));
-		                        break;
-		                    case 141:
-		                        stack.push(reader.string(reader.uint64(), 'utf-8'));
-		                        break;
-		                    case 41:
-		                        stack.push([]);
-		                        break;
-		                    case 116: {
-		                        const items = stack;
-		                        stack = metastack.pop();
-		                        stack.push(items);
-		                        break;
-		                    }
-		                    case 133: {
-		                        stack.push([stack.pop()]);
-		                        break;
-		                    }
-		                    case 134: {
-		                        const b = stack.pop();
-		                        const a = stack.pop();
-		                        stack.push([a, b]);
-		                        break;
-		                    }
-		                    case 135: {
-		                        const c = stack.pop();
-		                        const b = stack.pop();
-		                        const a = stack.pop();
-		                        stack.push([a, b, c]);
-		                        break;
-		                    }
-		                    case 93:
-		                        stack.push([]);
-		                        break;
-		                    case 108: {
-		                        const items = stack;
-		                        stack = metastack.pop();
-		                        stack.push(items);
-		                        break;
-		                    }
-		                    case 97: {
-		                        const append = stack.pop();
-		                        stack[stack.length - 1].push(append);
-		                        break;
-		                    }
-		                    case 101: {
-		                        const appends = stack;
-		                        stack = metastack.pop();
-		                        const list = stack[stack.length - 1];
-		                        list.push(...appends);
-		                        break;
-		                    }
-		                    case 125: {
-		                        const dict = this._dictionaryProvider.create();
-		                        stack.push(dict);
-		                        break;
-		                    }
-		                    case 100: {
-		                        const items = stack;
-		                        stack = metastack.pop();
-		                        const dict = this._dictionaryProvider.create();
-		                        for (let i = 0; i < items.length; i += 2) {
-		                            dict[items[i]] = items[i + 1];
-		                        }
-		                        stack.push(dict);
-		                        break;
-		                    }
-		                    case 115: {
-		                        const value = stack.pop();
-		                        const key = stack.pop();
-		                        const dict = stack[stack.length - 1];
-		                        this._dictionaryProvider.setMethod(dict, key, value);
-		                        break;
-		                    }
-		                    case 117: {
-		                        const items = stack;
-		                        stack = metastack.pop();
-		                        const dict = stack[stack.length - 1];
-		                        for (let pos = 0; pos < items.length; pos += 2) {
-		                            this._dictionaryProvider.setMethod(dict, items[pos], items[pos + 1]);
-		                        }
-		                        break;
-		                    }
-		                    case 143: {
-		                        const set = this._setProvider.create();
-		                        stack.push(set);
-		                        break;
-		                    }
-		                    case 145: {
-		                        const items = stack;
-		                        stack = metastack.pop();
-		                        const set = this._setProvider.createWithItems(items);
-		                        stack.push(set);
-		                        break;
-		                    }
-		                    case 144: {
-		                        const items = stack;
-		                        stack = metastack.pop();
-		                        const set = stack[stack.length - 1];
-		                        for (let i = 0; i < items.length; i++) {
-		                            this._setProvider.addMethod(set, items[i]);
-		                        }
-		                        break;
-		                    }
-		                    case 130: {
-		                        const extCode = reader.byte();
-		                        const cls = this._extensionResolver.resolve(extCode);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 131: {
-		                        const extCode = reader.uint16();
-		                        const cls = this._extensionResolver.resolve(extCode);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 132: {
-		                        const extCode = reader.uint32();
-		                        const cls = this._extensionResolver.resolve(extCode);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 99: {
-		                        const module = reader.line();
-		                        const name = reader.line();
-		                        const cls = this._nameResolver.resolve(module, name);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 147: {
-		                        const name = stack.pop();
-		                        const module = stack.pop();
-		                        const cls = this._nameResolver.resolve(module, name);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 105: {
-		                        const module = reader.line();
-		                        const name = reader.line();
-		                        const args = stack;
-		                        stack = metastack.pop();
-		                        const cls = this._nameResolver.resolve(module, name);
-		                        const obj = Reflect.construct(cls, args);
-		                        stack.push(obj);
-		                        break;
-		                    }
-		                    case 111: {
-		                        const args = stack;
-		                        const cls = args.pop();
-		                        stack = metastack.pop();
-		                        const obj = Reflect.construct(cls, args);
-		                        stack.push(obj);
-		                        break;
-		                    }
-		                    case 129: {
-		                        const args = stack.pop();
-		                        const cls = stack.pop();
-		                        const obj = Reflect.construct(cls, args);
-		                        stack.push(obj);
-		                        break;
-		                    }
-		                    case 146: {
-		                        const kwargs = stack.pop();
-		                        const args = stack.pop();
-		                        const cls = stack.pop();
-		                        const obj = Reflect.construct(cls, args);
-		                        if (obj.__setnewargs_ex__) {
-		                            obj.__setnewargs_ex__(kwargs);
-		                        }
-		                        stack.push(obj);
-		                        break;
-		                    }
-		                    case 80: {
-		                        const pid = reader.line();
-		                        const cls = this._persistentResolver.resolve(pid);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 81: {
-		                        const pid = stack.pop();
-		                        const cls = this._persistentResolver.resolve(pid);
-		                        stack.push(cls);
-		                        break;
-		                    }
-		                    case 82: {
-		                        const args = stack.pop();
-		                        const func = stack.pop();
-		                        stack.push(func(...args));
-		                        break;
-		                    }
-		                    case 98: {
-		                        const state = stack.pop();
-		                        const obj = stack[stack.length - 1];
-		                        if (obj.__setstate__) {
-		                            obj.__setstate__(state);
-		                            break;
-		                        }
-		                        if (obj instanceof Map) {
-		                            if (state instanceof Map && state.has('__dict__')) {
-		                                for (const [key, value] of state.get('__dict__')) {
-		                                    obj.set(key, value);
-		                                }
-		                                break;
-		                            }
-		                            if (state.__dict__) {
-		                                for (const key in state.__dict__) {
-		                                    obj.set(key, state.__dict__[key]);
-		                                }
-		                                break;
-		                            }
-		                        }
-		                        else {
-		                            if (state instanceof Map) {
-		                                Object.assign(obj, Object.fromEntries(state));
-		                            }
-		                            else {
-		                                Object.assign(obj, state);
-		                            }
-		                        }
-		                        break;
-		                    }
-		                    case 150:
-		                        stack.push(reader.bytes(reader.uint64()));
-		                        break;
-		                    case 151: {
-		                        if (this._buffers == null) {
-		                            throw new Error('pickle stream refers to out-of-band data but no *buffers* argument was given');
-		                        }
-		                        const next = this._buffers.next();
-		                        if (next.done) {
-		                            throw new Error('not enough out-of-band buffers');
-		                        }
-		                        stack.push(next.value);
-		                        break;
-		                    }
-		                    case 152:
-		                        stack.push(stack.pop());
-		                        break;
-		                    default:
-		                        throw new Error(`Unsupported opcode '${opcode}'.`);
-		                }
-		            }
-		            throw new Error('Unexpected end of file.');
-		        }
-		    }
-
-		    class NameRegistry {
-		        constructor() {
-		            this._registry = new Map();
-		        }
-		        register(module, name, func) {
-		            const fqn = NameRegistry.getFullyQualifiedName(module, name);
-		            if (this._registry.has(fqn)) {
-		                throw new Error(`'${fqn}' is already registered.`);
-		            }
-		            this._registry.set(fqn, func);
-		            return this;
-		        }
-		        resolve(module, name) {
-		            const fqn = NameRegistry.getFullyQualifiedName(module, name);
-		            return this._registry.get(fqn) ?? this.onMissingName(module, name);
-		        }
-		        onMissingName(module, name) {
-		            return createPObject(module, name);
-		        }
-		        static getFullyQualifiedName(module, name) {
-		            return module + '.' + name;
-		        }
-		    }
-
-		    exports.BufferReader = BufferReader;
-		    exports.NameRegistry = NameRegistry;
-		    exports.Parser = Parser;
-
-		}));
-		
-	} (dist$1, dist$1.exports));
-	return dist$1.exports;
+// A small, bounded reader for the pickles a Celery result backend stores (protocol 2 to 5: what
+// SQLAlchemy's PickleType writes for Celery 5.2's `result` column). Anyone with INSERT on that
+// table can write the row the action reads, so the bytes are hostile until proven otherwise.
+//
+// Why our own reader and not a general one (pickleparser was used before): a general reader
+// follows whatever the bytes say — a negative length made it loop and allocate until the process
+// died, and it happily builds structures whose rendering never ends. This one knows only the
+// opcodes that plain data needs, never calls anything (a class reference stays a name, a call
+// stays an inert record), and stops with a reason at the first of: an unknown opcode, a length
+// past the end of the input, or one of LIMITS. Every opcode costs O(1) apart from the ones that
+// pop a marked run of items, and each item is popped once: time and memory are linear in the
+// input, which the caller already capped.
+/** A Python object the pickle would have built by calling something: kept as data, never called. */
+class PyObject {
+    type;
+    args;
+    state;
+    constructor(
+    /** `module.qualname` of what the pickle asks to call (the class, for an exception). */
+    type, args, 
+    /** What BUILD would have set on it (usually a dict of attributes). */
+    state) {
+        this.type = type;
+        this.args = args;
+        this.state = state;
+    }
 }
-
-var distExports = requireDist();
+/** A class or function reference (GLOBAL / STACK_GLOBAL) that was never resolved. */
+class PyGlobal {
+    name;
+    constructor(name) {
+        this.name = name;
+    }
+}
+class UndecodablePickle extends Error {
+}
+const PICKLE_LIMITS = {
+    /** Nested MARKs (a tuple in a list in a dict …, as the pickle builds them). */
+    maxDepth: 100,
+    /** Values pushed: every string, number, container and reference counts one. */
+    maxObjects: 100_000,
+    /** Memo entries. */
+    maxMemo: 100_000,
+    /** Bytes of all strings and byte strings together. */
+    maxStringBytes: 1024 * 1024,
+    /** Bytes of one integer (LONG1/LONG4): anything longer is not a result worth printing. */
+    maxIntBytes: 64,
+    /** Characters the value would take written out in full (shared parts counted each time). */
+    maxExpanded: 1024 * 1024
+};
+function readPickle(raw) {
+    const value = new Reader(raw).run();
+    checkShape(value);
+    return value;
+}
+/**
+ * A pickle refers to a value it already built by memo index, so a few hundred bytes can stand
+ * for a list that holds itself, or one list shared 2^44 times ([a, a] nested 44 levels deep).
+ * Celery's own results are plain trees; such a value would hang or exhaust whoever expands it,
+ * so it is refused here, with what it is. One pass over the distinct containers (each measured
+ * once, memoised), recursion bounded by maxDepth.
+ */
+function checkShape(root) {
+    const sizes = new Map();
+    const open = new Set();
+    const measure = (value, depth) => {
+        if (typeof value === 'string')
+            return value.length + 2;
+        if (Buffer.isBuffer(value))
+            return value.length + 3;
+        if (value === null || typeof value !== 'object')
+            return 1;
+        const known = sizes.get(value);
+        if (known !== undefined)
+            return known;
+        if (open.has(value))
+            throw new UndecodablePickle('the value contains itself');
+        if (depth >= PICKLE_LIMITS.maxDepth)
+            throw new UndecodablePickle(`the value is nested deeper than ${PICKLE_LIMITS.maxDepth} levels`);
+        open.add(value);
+        let size = 2;
+        const children = value instanceof PyObject ? [...value.args, value.state] : Array.isArray(value) ? value : Object.values(value);
+        for (const child of children) {
+            size += measure(child, depth + 1) + 1;
+            if (size > PICKLE_LIMITS.maxExpanded)
+                throw new UndecodablePickle(`the value expands to more than ${PICKLE_LIMITS.maxExpanded} characters (parts shared by reference)`);
+        }
+        if (!(value instanceof PyObject) && !Array.isArray(value))
+            size += Object.keys(value).reduce((n, k) => n + k.length + 3, 0);
+        open.delete(value);
+        sizes.set(value, size);
+        return size;
+    };
+    measure(root, 0);
+}
+class Reader {
+    raw;
+    pos = 0;
+    stack = [];
+    /** Stack lengths at each open MARK. */
+    marks = [];
+    memo = new Map();
+    objects = 0;
+    stringBytes = 0;
+    view;
+    constructor(raw) {
+        this.raw = raw;
+        this.view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    }
+    run() {
+        if (this.raw[0] !== 0x80)
+            throw new UndecodablePickle('not a pickle of protocol 2 or later');
+        while (this.pos < this.raw.length) {
+            const at = this.pos;
+            const op = this.u8();
+            if (op === 0x2e /* STOP */) {
+                if (this.stack.length !== 1 || this.marks.length)
+                    throw new UndecodablePickle(`STOP at byte ${at} with ${this.stack.length} values on the stack`);
+                if (this.pos !== this.raw.length)
+                    throw new UndecodablePickle(`${this.raw.length - this.pos} bytes after STOP`);
+                return this.stack[0];
+            }
+            this.step(op, at);
+        }
+        throw new UndecodablePickle('cut off: no STOP opcode');
+    }
+    step(op, at) {
+        switch (op) {
+            case 0x80: {
+                const proto = this.u8();
+                if (at !== 0 || proto < 2 || proto > 5)
+                    throw new UndecodablePickle(`pickle protocol ${proto} is not one Celery writes (2 to 5)`);
+                return;
+            }
+            case 0x95: // FRAME: a length hint for buffered readers; only its bounds matter here
+                this.need(Number(this.u64()));
+                return;
+            case 0x4e: return this.push(null); // NONE
+            case 0x88: return this.push(true); // NEWTRUE
+            case 0x89: return this.push(false); // NEWFALSE
+            case 0x4b: return this.push(this.u8()); // BININT1
+            case 0x4d: return this.push(this.u16()); // BININT2
+            case 0x4a: return this.push(this.i32()); // BININT
+            case 0x8a: return this.push(this.long(this.u8())); // LONG1
+            case 0x8b: return this.push(this.long(this.u32())); // LONG4
+            case 0x47: { // BINFLOAT
+                this.need(8);
+                const value = this.view.getFloat64(this.pos, false);
+                this.pos += 8;
+                return this.push(value);
+            }
+            case 0x8c: return this.push(this.text(this.u8())); // SHORT_BINUNICODE
+            case 0x58: return this.push(this.text(this.u32())); // BINUNICODE
+            case 0x8d: return this.push(this.text(this.u64())); // BINUNICODE8
+            case 0x55: return this.push(this.latin1(this.u8())); // SHORT_BINSTRING (Python 2 str)
+            case 0x54: return this.push(this.latin1(this.u32())); // BINSTRING
+            case 0x43: return this.push(this.bytes(this.u8())); // SHORT_BINBYTES
+            case 0x42: return this.push(this.bytes(this.u32())); // BINBYTES
+            case 0x8e: // BINBYTES8
+            case 0x96: // BYTEARRAY8
+                return this.push(this.bytes(this.u64()));
+            case 0x29: return this.push([]); // EMPTY_TUPLE
+            case 0x85: return this.push(this.pop(1)); // TUPLE1
+            case 0x86: return this.push(this.pop(2)); // TUPLE2
+            case 0x87: return this.push(this.pop(3)); // TUPLE3
+            case 0x5d: return this.push([]); // EMPTY_LIST
+            case 0x7d: return this.push({}); // EMPTY_DICT
+            case 0x8f: return this.push([]); // EMPTY_SET (a set is shown as a list)
+            case 0x28: // MARK
+                if (this.marks.length >= PICKLE_LIMITS.maxDepth)
+                    throw new UndecodablePickle(`nested deeper than ${PICKLE_LIMITS.maxDepth} levels`);
+                this.marks.push(this.stack.length);
+                return;
+            case 0x74: // TUPLE
+            case 0x6c: // LIST
+            case 0x91: // FROZENSET
+                return this.push(this.popMark());
+            case 0x64: return this.push(toDict({}, this.popMark())); // DICT
+            case 0x61: { // APPEND
+                const item = this.pop(1)[0];
+                this.listAt(op).push(item);
+                return;
+            }
+            case 0x65: // APPENDS
+            case 0x90: { // ADDITEMS
+                const items = this.popMark();
+                const list = this.listAt(op);
+                for (const item of items)
+                    list.push(item);
+                return;
+            }
+            case 0x73: { // SETITEM
+                const pair = this.pop(2);
+                toDict(this.dictAt(), pair);
+                return;
+            }
+            case 0x75: { // SETITEMS
+                const items = this.popMark();
+                toDict(this.dictAt(), items);
+                return;
+            }
+            case 0x94: return this.remember(this.memo.size); // MEMOIZE
+            case 0x71: return this.remember(this.u8()); // BINPUT
+            case 0x72: return this.remember(this.u32()); // LONG_BINPUT
+            case 0x68: return this.recall(this.u8()); // BINGET
+            case 0x6a: return this.recall(this.u32()); // LONG_BINGET
+            case 0x30: // POP
+                if (this.stack.length > (this.marks.at(-1) ?? 0))
+                    this.stack.pop();
+                else
+                    this.popMark();
+                return;
+            case 0x31:
+                this.popMark();
+                return; // POP_MARK
+            case 0x32: return this.push(this.top()); // DUP
+            case 0x63: { // GLOBAL: "module\nname\n"
+                const module = this.line();
+                return this.push(new PyGlobal(`${module}.${this.line()}`));
+            }
+            case 0x93: { // STACK_GLOBAL
+                const [module, name] = this.pop(2);
+                if (typeof module !== 'string' || typeof name !== 'string')
+                    throw new UndecodablePickle(`STACK_GLOBAL at byte ${at} without two names`);
+                return this.push(new PyGlobal(`${module}.${name}`));
+            }
+            case 0x52: // REDUCE: callable(*args)
+            case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+                const [callable, args] = this.pop(2);
+                return this.push(new PyObject(nameOf(callable), Array.isArray(args) ? args : [args]));
+            }
+            case 0x92: { // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+                const [cls, args, kwargs] = this.pop(3);
+                return this.push(new PyObject(nameOf(cls), Array.isArray(args) ? [...args, kwargs] : [args, kwargs]));
+            }
+            case 0x62: { // BUILD: obj.__setstate__(state)
+                const state = this.pop(1)[0];
+                const target = this.top();
+                if (target instanceof PyObject)
+                    target.state = state;
+                return;
+            }
+            default:
+                throw new UndecodablePickle(`opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at} is not one plain result data needs`);
+        }
+    }
+    push(value) {
+        if (++this.objects > PICKLE_LIMITS.maxObjects)
+            throw new UndecodablePickle(`more than ${PICKLE_LIMITS.maxObjects} values`);
+        this.stack.push(value);
+    }
+    /** The top `n` values, in order, from above the innermost MARK. */
+    pop(n) {
+        const floor = this.marks.at(-1) ?? 0;
+        if (this.stack.length - floor < n)
+            throw new UndecodablePickle(`stack underflow at byte ${this.pos - 1}`);
+        return this.stack.splice(this.stack.length - n, n);
+    }
+    popMark() {
+        const floor = this.marks.pop();
+        if (floor === undefined)
+            throw new UndecodablePickle(`no MARK to pop at byte ${this.pos - 1}`);
+        return this.stack.splice(floor);
+    }
+    top() {
+        if (this.stack.length <= (this.marks.at(-1) ?? 0))
+            throw new UndecodablePickle(`empty stack at byte ${this.pos - 1}`);
+        return this.stack[this.stack.length - 1];
+    }
+    listAt(op) {
+        const list = this.top();
+        if (!Array.isArray(list))
+            throw new UndecodablePickle(`opcode 0x${op.toString(16)} at byte ${this.pos - 1} needs a list`);
+        return list;
+    }
+    dictAt() {
+        const dict = this.top();
+        if (!isDict(dict))
+            throw new UndecodablePickle(`SETITEM(S) at byte ${this.pos - 1} needs a dict`);
+        return dict;
+    }
+    remember(index) {
+        if (this.memo.size >= PICKLE_LIMITS.maxMemo && !this.memo.has(index))
+            throw new UndecodablePickle(`more than ${PICKLE_LIMITS.maxMemo} memo entries`);
+        this.memo.set(index, this.top());
+    }
+    recall(index) {
+        if (!this.memo.has(index))
+            throw new UndecodablePickle(`memo entry ${index} was never stored`);
+        this.push(this.memo.get(index));
+    }
+    need(n) {
+        if (!Number.isSafeInteger(n) || n < 0 || n > this.raw.length - this.pos)
+            throw new UndecodablePickle(`a length of ${n} at byte ${this.pos} runs past the end of the ${this.raw.length} bytes`);
+    }
+    u8() {
+        this.need(1);
+        return this.raw[this.pos++];
+    }
+    u16() {
+        this.need(2);
+        const v = this.view.getUint16(this.pos, true);
+        this.pos += 2;
+        return v;
+    }
+    u32() {
+        this.need(4);
+        const v = this.view.getUint32(this.pos, true);
+        this.pos += 4;
+        return v;
+    }
+    i32() {
+        this.need(4);
+        const v = this.view.getInt32(this.pos, true);
+        this.pos += 4;
+        return v;
+    }
+    u64() {
+        this.need(8);
+        const v = this.view.getBigUint64(this.pos, true);
+        this.pos += 8;
+        // Anything past 2^53 is past the end of any input we accept; need() says so.
+        return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+    }
+    slice(n) {
+        this.need(n);
+        this.stringBytes += n;
+        if (this.stringBytes > PICKLE_LIMITS.maxStringBytes)
+            throw new UndecodablePickle(`strings over ${PICKLE_LIMITS.maxStringBytes} bytes in all`);
+        const bytes = this.raw.subarray(this.pos, this.pos + n);
+        this.pos += n;
+        return bytes;
+    }
+    text(n) {
+        return Buffer.from(this.slice(n)).toString('utf8');
+    }
+    latin1(n) {
+        return Buffer.from(this.slice(n)).toString('latin1');
+    }
+    bytes(n) {
+        return Buffer.from(this.slice(n));
+    }
+    line() {
+        const end = this.raw.indexOf(0x0a, this.pos);
+        if (end < 0 || end - this.pos > 256)
+            throw new UndecodablePickle(`GLOBAL at byte ${this.pos - 1} without a short name line`);
+        return this.latin1(end - this.pos + 1).slice(0, -1);
+    }
+    /** Little-endian two's complement, as Python's LONG1/LONG4 store it. */
+    long(n) {
+        if (n > PICKLE_LIMITS.maxIntBytes)
+            throw new UndecodablePickle(`an integer of ${n} bytes (more than ${PICKLE_LIMITS.maxIntBytes})`);
+        this.need(n);
+        let value = 0n;
+        for (let i = n - 1; i >= 0; i--)
+            value = (value << 8n) | BigInt(this.raw[this.pos + i]);
+        if (n > 0 && (this.raw[this.pos + n - 1] & 0x80) !== 0)
+            value -= 1n << BigInt(8 * n);
+        this.pos += n;
+        return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+    }
+}
+function isDict(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof PyObject) && !(value instanceof PyGlobal) && !Buffer.isBuffer(value);
+}
+/** Sets key/value pairs as own properties (a key `__proto__` stays data, never a prototype). */
+function toDict(dict, items) {
+    if (items.length % 2 !== 0)
+        throw new UndecodablePickle('a dict with an odd number of keys and values');
+    for (let i = 0; i < items.length; i += 2) {
+        const key = items[i];
+        const name = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null ? String(key) : `<key ${i / 2}>`;
+        Object.defineProperty(dict, name, { value: items[i + 1], enumerable: true, writable: true, configurable: true });
+    }
+    return dict;
+}
+function nameOf(callable) {
+    return callable instanceof PyGlobal ? callable.name : '?';
+}
 
 // The `result` column of celery_taskmeta is a pickle on Celery 5.2 (SQLAlchemy PickleType) and
 // serializer-encoded bytes (JSON by default) on newer Celery — both seen on real workers. We
-// decode either for the evidence line, never executing anything: pickleparser only reads.
+// decode either for the evidence line, never executing anything.
+//
+// The row is outside input: anyone with INSERT on the table can write the one the action reads.
+// So every step is bounded: the caller fetches at most MAX_RESULT_BYTES (and says how big the
+// value really is), the pickle reader has its own limits (pickle-reader.ts), JSON is checked for
+// depth before JSON.parse, and the display walks the value with a character budget — a few
+// hundred bytes of pickle can share one list 2^47 times, and rendering that in full never ends.
+// A value that fails any of these is `undecodable` with the reason: a finding, never a hang.
+/** The most of the result column the action reads (ping.ts fetches only this prefix). */
+const MAX_RESULT_BYTES = 1024 * 1024;
+/** Nesting allowed in a JSON result (JSON.parse and every reader after it recurse). */
+const MAX_JSON_DEPTH = PICKLE_LIMITS.maxDepth;
 const MAX_DISPLAY = 200;
-function decodeResult(raw) {
+/**
+ * Decodes a stored result. `size` is the column's full length when `raw` is only its first bytes:
+ * a value over MAX_RESULT_BYTES is not decoded at all (its prefix would not parse anyway).
+ */
+function decodeResult(raw, size = raw?.length ?? 0) {
     if (!raw || raw.length === 0)
         return { encoding: 'none', display: '(no result)' };
-    // Pickle protocol 2+ starts with PROTO (0x80).
+    if (size > MAX_RESULT_BYTES || raw.length > MAX_RESULT_BYTES)
+        return undecodable(`${Math.max(size, raw.length)} bytes, over the ${MAX_RESULT_BYTES / 1024 / 1024} MiB the action reads`, raw, size);
+    // Pickle protocol 2+ starts with PROTO (0x80); JSON never does (it is text).
     if (raw[0] === 0x80) {
         try {
-            const value = new distExports.Parser().parse(raw);
+            const value = readPickle(raw);
             return { value, encoding: 'pickle', display: show(value) };
         }
-        catch {
-            // Fall through to the generic rendering.
+        catch (error) {
+            if (error instanceof UndecodablePickle)
+                return undecodable(`pickle: ${error.message}`, raw, size);
+            return undecodable(`pickle: ${error instanceof Error ? error.message : String(error)}`, raw, size);
         }
     }
+    const text = raw.toString('utf8');
+    const depth = jsonDepth(text);
+    if (depth > MAX_JSON_DEPTH)
+        return undecodable(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, raw, size);
     try {
-        const value = JSON.parse(raw.toString('utf8'));
+        const value = JSON.parse(text);
         return { value, encoding: 'json', display: show(value) };
     }
     catch {
-        return { encoding: 'bytes', display: `${raw.length} bytes (${raw.subarray(0, 16).toString('hex')}…)` };
+        return { encoding: 'bytes', display: describeBytes(raw, size) };
     }
 }
+function undecodable(reason, raw, size) {
+    return { encoding: 'undecodable', display: `undecodable result (${reason}): ${describeBytes(raw, size)}` };
+}
+function describeBytes(raw, size) {
+    return `${Math.max(size, raw.length)} bytes (${raw.subarray(0, 16).toString('hex')}…)`;
+}
+/** The deepest bracket nesting outside strings: one pass, no allocation. */
+function jsonDepth(text) {
+    let depth = 0;
+    let deepest = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (inString) {
+            if (c === 0x5c)
+                i++; // backslash: skip the escaped character
+            else if (c === 0x22)
+                inString = false;
+        }
+        else if (c === 0x22)
+            inString = true;
+        else if (c === 0x5b || c === 0x7b)
+            deepest = Math.max(deepest, ++depth);
+        else if (c === 0x5d || c === 0x7d)
+            depth--;
+    }
+    return deepest;
+}
+/** The rendering for evidence: a top-level string in quotes, anything else as compact JSON-like text. */
 function show(value) {
-    const text = typeof value === 'string' ? `'${value}'` : safeJson(value);
+    const text = typeof value === 'string' ? `'${escapeControls(value.slice(0, MAX_DISPLAY))}'` : render(value, MAX_DISPLAY + 1);
     return text.length > MAX_DISPLAY ? `${text.slice(0, MAX_DISPLAY - 1)}…` : text;
 }
-function safeJson(value) {
-    try {
-        return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
-    }
-    catch {
-        return String(value);
-    }
+/**
+ * Compact JSON-like text of `value`, stopping once `budget` characters are written: every node
+ * visited writes at least one character, so the walk costs O(budget) whatever the value shares.
+ * A container already open above (a cycle) is written `[…]` / `{…}`.
+ */
+function render(value, budget) {
+    const out = [];
+    let used = 0;
+    const open = new Set();
+    const write = (piece) => {
+        out.push(piece);
+        used += piece.length;
+        return used < budget;
+    };
+    const walk = (v) => {
+        if (v === null || v === undefined)
+            return write('null');
+        if (typeof v === 'string')
+            return write(JSON.stringify(v.length > budget ? v.slice(0, budget) : v));
+        if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+            return write(String(v));
+        if (Buffer.isBuffer(v))
+            return write(`b'${v.subarray(0, Math.min(v.length, budget)).toString('hex')}'`);
+        if (v instanceof PyGlobal)
+            return write(v.name);
+        if (typeof v !== 'object')
+            return write(`<${typeof v}>`);
+        if (open.has(v))
+            return write(Array.isArray(v) ? '[…]' : '{…}');
+        open.add(v);
+        try {
+            if (v instanceof PyObject) {
+                if (!write(`${v.type}(`))
+                    return false;
+                if (!items(v.args))
+                    return false;
+                return write(')');
+            }
+            if (Array.isArray(v)) {
+                if (!write('['))
+                    return false;
+                if (!items(v))
+                    return false;
+                return write(']');
+            }
+            if (!write('{'))
+                return false;
+            let first = true;
+            for (const key in v) {
+                if (!Object.prototype.hasOwnProperty.call(v, key))
+                    continue;
+                if (!first && !write(','))
+                    return false;
+                first = false;
+                if (!write(`${JSON.stringify(key.length > budget ? key.slice(0, budget) : key)}:`))
+                    return false;
+                if (!walk(v[key]))
+                    return false;
+            }
+            return write('}');
+        }
+        finally {
+            open.delete(v);
+        }
+    };
+    const items = (list) => {
+        for (let i = 0; i < list.length; i++) {
+            if (i > 0 && !write(','))
+                return false;
+            if (!walk(list[i]))
+                return false;
+        }
+        return true;
+    };
+    walk(value);
+    return out.join('').slice(0, budget);
+}
+function escapeControls(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 /** A failed task's stored exception, as `Type('message')`, from Celery's {exc_type, exc_message}. */
 function describeStoredException(value) {
+    // result_serializer='pickle' stores the exception object itself: pickled, it is a call of its class.
+    if (value instanceof PyObject) {
+        const type = value.type.split('.').pop() ?? value.type;
+        return `${type}(${JSON.stringify(joined(value.args))})`;
+    }
     if (!value || typeof value !== 'object')
         return undefined;
     const v = value;
     if (typeof v.exc_type !== 'string')
         return undefined;
-    const msg = Array.isArray(v.exc_message) ? v.exc_message.map(String).join(', ') : String(v.exc_message ?? '');
-    return `${v.exc_type}(${JSON.stringify(msg)})`;
+    const msg = Array.isArray(v.exc_message) ? joined(v.exc_message) : plain(v.exc_message ?? '');
+    return `${v.exc_type.slice(0, MAX_DISPLAY)}(${JSON.stringify(msg)})`;
+}
+/** The arguments as `a, b`, bounded like every other rendering (they may share or nest without end). */
+function joined(args) {
+    const parts = [];
+    let used = 0;
+    for (const arg of args) {
+        if (used > MAX_DISPLAY)
+            break;
+        const part = plain(arg);
+        parts.push(part);
+        used += part.length + 2;
+    }
+    const text = parts.join(', ');
+    return text.length > MAX_DISPLAY ? `${text.slice(0, MAX_DISPLAY - 1)}…` : text;
+}
+function plain(value) {
+    return typeof value === 'string' ? value.slice(0, MAX_DISPLAY + 1) : render(value, MAX_DISPLAY + 1);
 }
 
 // The data-plane ping: the message Celery itself built (in bootstrap.py) is inserted into the
@@ -11182,6 +11354,8 @@ const DB_LOST_GRACE_MS = 8000;
 const INSUFFICIENT_PRIVILEGE = '42501';
 /** How long a task the worker logged as succeeded may take to show its result row. */
 const RESULT_ROW_GRACE_MS = 3000;
+/** The most of a stored traceback read back (a real one is a few KiB). */
+const MAX_TRACEBACK_CHARS = 64 * 1024;
 async function pingThroughDataPlane(d) {
     const payload = d.probe.ping_payload;
     if (!payload) {
@@ -11394,7 +11568,7 @@ async function explainPublishFailure(db, failure, tables) {
     }
 }
 function outcomeOf(row, publishedAtMs, nowMs) {
-    const result = decodeResult(row.result);
+    const result = decodeResult(row.result, row.result_size ?? 0);
     if (row.status === 'SUCCESS')
         return { kind: 'pong', result, publishedAtMs, pongAtMs: nowMs };
     const error = describeStoredException(result.value) ?? `${row.status}: ${result.display}`;
@@ -11423,7 +11597,11 @@ class ResultReader {
         this.conn = conn;
         this.taskId = taskId;
         this.db = conn.shared;
-        this.sql = `SELECT status, result, traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`;
+        // Anyone with INSERT on the table can write this row: read a bounded prefix of each column
+        // (a result of a gigabyte would otherwise be fetched, hex-encoded, into one string).
+        this.sql =
+            `SELECT left(status::text, 50) AS status, substring(result from 1 for ${MAX_RESULT_BYTES + 1}) AS result, octet_length(result) AS result_size,` +
+                ` left(traceback, ${MAX_TRACEBACK_CHARS}) AS traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`;
     }
     async read(deadline) {
         if (!this.db) {
@@ -11632,7 +11810,8 @@ class RunFacts {
     start() {
         if (this.worker)
             return;
-        const workDir = this.options.workDir ?? path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates');
+        // The post step reads the kept worker's output only from inside this folder (run/folder.ts).
+        const workDir = this.options.workDir ?? runsRoot();
         const worker = new WorkerProcess({
             python: this.settings.python,
             cwd: this.settings.workingDirectory,
@@ -11649,7 +11828,8 @@ class RunFacts {
             probeTask: this.wants('dlq') ? this.settings.dlqProbeTask : undefined,
             logFile: path.join(workDir, this.ids.runId, 'worker.log'),
             outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
-            applicationName: this.ids.applicationName
+            applicationName: this.ids.applicationName,
+            passEnv: this.settings.workerEnv
         }, this.secrets);
         this.worker = worker;
         this.watch = new WorkerWatch(worker, this.ids);
@@ -11824,8 +12004,9 @@ class RunFacts {
     cancelled() {
         return this.abort.signal.aborted;
     }
+    /** Outside text (an error, a traceback) as it may be shown: known secrets and credential patterns cut. */
     redact(text) {
-        return this.secrets.redact(text);
+        return this.secrets.clean(text);
     }
     msSinceStart(atWorkerMs) {
         if (atWorkerMs === undefined || !this.worker)
@@ -12018,15 +12199,21 @@ const BROKEN_STOP_GRACE_MS = 2000;
  */
 async function runSession(raw, host, secrets) {
     const base = { gates: ALL_GATES, startedAt: new Date(), startedMs: performance.now(), failOn: 'foundation' };
+    // Every report the host writes (summary, outputs, JSON, annotations, pull-request feedback) is
+    // cleaned field by field first: the last line of defence for outside text a gate quoted raw.
+    const cleanHost = { ...host, finish: (report) => host.finish(cleanReport(report, secrets)) };
     const done = (report, rest) => {
-        host.finish(report);
+        cleanHost.finish(report);
         return { report, ...rest };
     };
     try {
-        // Before anything can print them: the DSN given as input, its password, the GitHub token.
+        // Before anything runs or prints: the DSN given as input, its password, the GitHub token, and
+        // every credential in the environment the worker inherits (an app may quote its own DSN in an
+        // import error, or print it, before the action learns its URLs from the probe).
         secrets.addExact(raw[Inputs.DatabaseUrl]);
         secrets.add(parseDsn(raw[Inputs.DatabaseUrl] ?? '')?.password);
         secrets.addExact(raw[Inputs.GithubToken]?.trim());
+        registerEnvironmentSecrets(process.env, secrets);
         base.failOn = raw[Inputs.FailOn] || 'foundation';
         let settings;
         try {
@@ -12035,18 +12222,18 @@ async function runSession(raw, host, secrets) {
         catch (err) {
             if (!(err instanceof InputError))
                 throw err;
-            const message = secrets.redact(err.message);
+            const message = secrets.clean(err.message);
             const interrupted = { kind: 'input-error', message };
             const report = buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] });
             return done(report, { failure: message, inputError: true });
         }
         // Only the gates asked for are run and shown; a gate turned off never blocks another.
-        const { report, failure } = await runGatesAndReport(settings, secrets, host, { ...base, gates: selectGates(settings.gates) });
+        const { report, failure } = await runGatesAndReport(settings, secrets, cleanHost, { ...base, gates: selectGates(settings.gates) });
         return { report, settings, failure };
     }
     catch (err) {
         // Last line of defence: a bug must still leave a summary that says so.
-        const message = secrets.redact(`the action crashed: ${errorLine(err)}`);
+        const message = secrets.clean(`the action crashed: ${errorLine(err)}`);
         return done(buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message });
     }
 }
@@ -12083,6 +12270,8 @@ async function runGatesAndReport(settings, secrets, host, base) {
         await runGates(base.gates, settings, facts, {
             onGateStart: (gate) => host.gateStarted?.(gate),
             onGateEnd: (r) => {
+                // Cleaned before the host logs its evidence; the report holds the same object.
+                scrubStrings(r, (text) => secrets.clean(text));
                 results.push(r);
                 host.gateEnded(r);
             }
@@ -12111,13 +12300,17 @@ async function runGatesAndReport(settings, secrets, host, base) {
     const interrupted = cancelled
         ? { kind: 'cancelled', message: `cancelled by ${cancelled}` }
         : crash
-            ? { kind: 'crash', message: secrets.redact(`the action crashed: ${errorLine(crash)}`) }
+            ? { kind: 'crash', message: secrets.clean(`the action crashed: ${errorLine(crash)}`) }
             : undefined;
     const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }));
     await addPingFacts(report, facts).catch(() => { });
     host.finish(report);
     stopListening();
     return { report, failure: interrupted?.message ?? stepFailure(report, settings) };
+}
+/** The report with every string cleaned (known secrets, credential patterns), in place. */
+function cleanReport(report, secrets) {
+    return scrubStrings(report, (text) => secrets.clean(text));
 }
 /** Why the step fails under `fail-on`, or undefined when it passes. */
 function stepFailure(report, settings) {
@@ -12147,71 +12340,6 @@ function stopGrace(cancelled, results) {
     return results.find((r) => r.id === 'runtime')?.status === 'pass' ? HEALTHY_STOP_GRACE_MS : BROKEN_STOP_GRACE_MS;
 }
 
-// Every secret the run learns (passwords in DSNs, whole DSNs) is registered here before anything
-// that could contain it is printed. Registration masks it in the runner's log (core.setSecret);
-// `redact` is applied to all outside text we write ourselves (summary, report, outputs, log file),
-// because masking by the runner does not cover files and is not guaranteed for derived values.
-class SecretRegistry {
-    mask;
-    secrets = new Set();
-    ordered = [];
-    constructor(mask = () => { }) {
-        this.mask = mask;
-    }
-    /** Registers a secret and the forms it takes in URLs and logs (percent-encoded, decoded). */
-    add(secret) {
-        if (secret)
-            this.register(secretForms(secret));
-    }
-    /** Registers a value exactly as given (a whole DSN: its encodings would only be noise). */
-    addExact(secret) {
-        if (secret && secret.length >= 2)
-            this.register([secret]);
-    }
-    register(forms) {
-        for (const form of forms) {
-            if (this.secrets.has(form))
-                continue;
-            this.secrets.add(form);
-            this.mask(form);
-        }
-        // Longest first, so a password that contains another secret is replaced whole.
-        this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
-    }
-    redact(text) {
-        let out = text;
-        for (const secret of this.ordered) {
-            if (out.includes(secret))
-                out = out.split(secret).join('***');
-        }
-        return out;
-    }
-    get size() {
-        return this.secrets.size;
-    }
-}
-function secretForms(secret) {
-    const forms = new Set([secret]);
-    const tryAdd = (f) => {
-        try {
-            const v = f();
-            if (v)
-                forms.add(v);
-        }
-        catch {
-            // Not every string decodes; the raw form is registered regardless.
-        }
-    };
-    tryAdd(() => encodeURIComponent(secret));
-    tryAdd(() => decodeURIComponent(secret));
-    // SQLAlchemy's quote_plus style, used when people build URLs in Python.
-    tryAdd(() => encodeURIComponent(secret).replace(/%20/g, '+'));
-    tryAdd(() => decodeURIComponent(secret.replace(/\+/g, ' ')));
-    // Single characters would turn every log into asterisks; they are still redacted as part of
-    // the DSN they appear in.
-    return [...forms].filter((f) => f.length >= 2);
-}
-
 // Facts about the workflow run that the Actions environment gives, shared by the annotations
 // (sinks/actions.ts) and the check run (github/feedback.ts).
 /**
@@ -12235,22 +12363,6 @@ function workflowFile(env = process.env) {
 const MAX_ERROR_ANNOTATIONS = 10;
 /** Lines of the worker's log repeated in the step's log (the summary and the report have more). */
 const LOG_TAIL_LINES = 60;
-/** GitHub's limit for one step output is 1 MB; stay clear of it. */
-const MAX_OUTPUT_BYTES = 900_000;
-/** A JSON array of as many leading items as fit in `maxBytes` (still valid JSON). */
-function boundedJsonArray(items, maxBytes) {
-    const parts = [];
-    let bytes = 2;
-    for (const item of items) {
-        const part = JSON.stringify(item);
-        const size = Buffer.byteLength(part) + (parts.length ? 1 : 0);
-        if (bytes + size > maxBytes)
-            break;
-        parts.push(part);
-        bytes += size;
-    }
-    return { json: `[${parts.join(',')}]`, kept: parts.length, omitted: items.length - parts.length };
-}
 function reportPathFor(runId) {
     return path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates', runId, 'report.json');
 }
@@ -12290,16 +12402,26 @@ class ActionsSink {
             }
         }
         try {
-            setOutput(Outputs.Verdict, report.verdict);
-            setOutput(Outputs.Gates, redact(JSON.stringify(report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence })))));
-            setOutput(Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(','));
-            setOutput(Outputs.Report, reportPath);
+            // Every value is redacted before it is cut (a cut must never leave half a secret to slip
+            // past the registry), and all of them together stay within OUTPUTS_BUDGET_BYTES.
+            const gates = report.gates.map(({ id, title, status, evidence }) => ({ id, title, status, evidence: redact(evidence) }));
+            const gatesJson = redact(gatesOutput(gates, GATES_OUTPUT_BUDGET_BYTES));
+            const values = [
+                [Outputs.Verdict, report.verdict],
+                [Outputs.Gates, gatesJson],
+                [Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(',')],
+                [Outputs.Report, reportPath],
+                ...(report.tests ? [[Outputs.TestsFailed, String(report.tests.failed)]] : [])
+            ];
+            for (const [name, value] of values)
+                setOutput(name, value);
             if (report.tests) {
-                setOutput(Outputs.TestsFailed, String(report.tests.failed));
-                const taxonomy = boundedJsonArray(report.tests.taxonomy, MAX_OUTPUT_BYTES);
+                const used = values.reduce((n, [name, v]) => n + githubSize(name) + githubSize(v), 0);
+                // Whole entries only, so redacting afterwards cannot meet half a secret.
+                const taxonomy = boundedJsonArray(report.tests.taxonomy, Math.max(0, OUTPUTS_BUDGET_BYTES - used));
                 setOutput(Outputs.Taxonomy, redact(taxonomy.json));
                 if (taxonomy.omitted)
-                    warning(`The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits an output to 1 MB); the report file has them all: ${reportPath}`);
+                    warning(`The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits a job's outputs to 1 MB); the report file has them all: ${reportPath}`);
             }
         }
         catch (err) {
@@ -12312,7 +12434,9 @@ class ActionsSink {
 }
 /** One line per gate as it ends, so the step's log shows progress. */
 function logGateLine(result) {
-    info(neutralizeCommands(`${statusLabel(result.status).padEnd(7)} ${result.id}: ${result.evidence.split('\n')[0]}`));
+    const first = result.evidence.slice(0, LOG_LINE_MAX_CHARS + 1).split('\n')[0] ?? '';
+    const line = first.length > LOG_LINE_MAX_CHARS ? `${first.slice(0, LOG_LINE_MAX_CHARS - 1)}…` : first;
+    info(neutralizeCommands(`${statusLabel(result.status).padEnd(7)} ${result.id}: ${line}`));
 }
 /** The matrix as text and the end of the worker's log, in the step's log. */
 function logFinishedRun(report) {
@@ -12340,7 +12464,8 @@ function annotateFailures(report, secrets, env = process.env) {
     const file = workflowFile(env);
     const shown = failed.length > MAX_ERROR_ANNOTATIONS ? failed.slice(0, MAX_ERROR_ANNOTATIONS - 1) : failed;
     for (const gate of shown) {
-        error$1(secrets.redact(gate.evidence), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) });
+        // Cut here, not by the runner: its cut at 4,096 characters is silent.
+        error$1(annotationMessage(secrets.redact(gate.evidence)), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) });
     }
     if (shown.length < failed.length) {
         const rest = failed.slice(shown.length).map((g) => g.id);
@@ -12361,4 +12486,4 @@ function neutralizeCommands(line) {
     return stripControlCharacters(line).replace(/^(\s*)::/, '$1: :');
 }
 
-export { ACTION_VERSION as A, CATEGORIES as C, NEVER as N, SecretRegistry as S, _enum as _, renderSummary as a, renderMatrixText as b, annotateFailures as c, ActionsSink as d, logGateLine as e, feedbackMarker as f, clipCharacters as g, describeInterruption as h, describeGateOutcome as i, workflowFile as j, isFoundationCategory as k, logFinishedRun as l, array as m, string as n, object as o, partialRecord as p, quoteGiven as q, runSession as r, statusLabel as s, union as u, writeReportFile as w };
+export { ACTION_VERSION as A, CATEGORIES as C, NEVER as N, _enum as _, renderSummary as a, renderMatrixText as b, annotateFailures as c, ActionsSink as d, logGateLine as e, feedbackMarker as f, clipCharacters as g, describeInterruption as h, describeGateOutcome as i, workflowFile as j, isFoundationCategory as k, logFinishedRun as l, array as m, string as n, object as o, partialRecord as p, runSession as r, statusLabel as s, union as u, writeReportFile as w };

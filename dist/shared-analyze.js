@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { stat as stat$1 } from 'node:fs/promises';
-import { resolve as resolve$1, isAbsolute as isAbsolute$1 } from 'node:path';
+import { constants as constants$1 } from 'node:fs';
+import { realpath as realpath$1, open, readlink } from 'node:fs/promises';
+import { resolve as resolve$1, isAbsolute as isAbsolute$1, relative as relative$1, sep as sep$1 } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { TextDecoder } from 'node:util';
 import * as fs from 'fs';
@@ -9,10 +9,10 @@ import { sep, basename, dirname, resolve, normalize, relative, posix, isAbsolute
 import { fileURLToPath } from 'url';
 import { createRequire } from 'module';
 import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
-import { q as quoteGiven, k as isFoundationCategory } from './shared-actions.js';
-import { s as scrubCredentials } from './shared-scrub.js';
+import { a as scrubCredentials } from './shared-core.js';
 import { P as PATTERN_FIELDS } from './shared-rules.js';
-import './shared-core.js';
+import { k as isFoundationCategory } from './shared-actions.js';
+import 'node:os';
 import 'os';
 import 'crypto';
 import 'string_decoder';
@@ -23,7 +23,6 @@ import 'timers';
 import 'node:child_process';
 import 'node:url';
 import 'node:crypto';
-import 'node:os';
 
 //#region rolldown:runtime
 var __require = /* @__PURE__ */ createRequire(import.meta.url);
@@ -5951,6 +5950,12 @@ function clipString(text, limit) {
 /** The document is not well-formed XML; `detail` says where and why. */
 class MalformedXml extends Error {
 }
+/**
+ * The file is not XML at all (its first non-blank character is not `<`). Its content is never
+ * quoted: a `junit` glob may match a file that holds anything, a password line included.
+ */
+class NotXml extends MalformedXml {
+}
 /** Well-formed so far, but its root element is not a JUnit one; reading stops at the root. */
 class NotJUnit extends Error {
 }
@@ -5964,6 +5969,12 @@ const MERGE_WINDOW = 64;
 const DRAIN_AT = 64 * 1024;
 /** Results kept per case: pytest writes at most two problems; jest-junit one per failed expect. */
 const MAX_RESULTS = 3;
+/**
+ * Element nesting read before a file is given up as malformed. Real reports nest a handful of
+ * levels (testsuites > testsuite > testcase > failure; nested suites add a few); saxes keeps one
+ * open-tag record per level, so 2 million nested elements cost ~700 MB of heap without this.
+ */
+const MAX_DEPTH = 256;
 /** Collects text up to a limit and remembers whether anything was cut. */
 class Clip {
     limit;
@@ -6042,11 +6053,13 @@ class JUnitStream {
         this.sawContent = true;
         if (text[start] === '<')
             return;
-        const firstLine = text.slice(start, start + 200).split('\n')[0] ?? '';
-        throw new MalformedXml(`not XML: the file starts with ${quoteGiven(firstLine)}`);
+        throw new NotXml('not XML: it does not start with "<"');
     }
     open(tag) {
         const depth = this.depth++;
+        if (depth >= MAX_DEPTH) {
+            throw new MalformedXml(`line ${this.parser.line}: elements nested deeper than ${MAX_DEPTH} levels; reading stopped there`);
+        }
         const { name, attributes } = tag;
         if (depth === 0) {
             if (name !== 'testsuites' && name !== 'testsuite') {
@@ -6268,17 +6281,58 @@ function detach(text) {
 // Reads the JUnit XML reports that the user's globs match: one ReportFile per file, one onCase
 // call per test case, streamed. No file problem is ever thrown: a missing, oversized, binary,
 // cut-off, blank or non-JUnit file is a ReportFile with a status and a one-line detail.
+//
+// The globs come from the workflow but the files from the pull request: a report may be a
+// symlink to anything the runner can read. So a file is read only when its real path lies inside
+// the workspace, and the detail of a file that is not XML says what it is, never what it holds.
 const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * Where reports may be read from: the workspace on a runner (GITHUB_WORKSPACE, where the checkout
+ * and anything the job's steps wrote live); without one (the CLI), the current directory and the
+ * working directory the globs start from.
+ */
+function workspaceRoots(cwd, env = process.env) {
+    const workspace = env.GITHUB_WORKSPACE?.trim();
+    return workspace ? [resolve$1(workspace)] : [process.cwd(), resolve$1(cwd)];
+}
 async function readJUnitReports(patterns, options) {
     const { matches, unmatched } = await matchReports(patterns, options.cwd);
     const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath$1(root).catch(() => resolve$1(root))));
     const files = [];
     for (const match of matches) {
-        const read = await readReportFile(resolve$1(options.cwd, match.path), match.path, options.onCase, maxBytes);
+        const place = await confined(resolve$1(options.cwd, match.path), roots);
+        const read = 'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots);
         files.push({ pattern: match.pattern, path: match.path, ...read });
     }
     return { files, unmatched };
+}
+/**
+ * The file's real path when it lies inside one of `roots`; otherwise why it is refused (naming
+ * where it leads, never opening it). The pull request's code runs alongside (the worker), so a
+ * link may be swapped in after this check: readReportFile checks the file it opened once more.
+ */
+async function confined(path, roots) {
+    let real;
+    try {
+        real = await realpath$1(path);
+    }
+    catch (error) {
+        return { refused: `cannot read it: ${describeError(error)}` };
+    }
+    if (roots.some((root) => isInside(real, root)))
+        return { real };
+    const via = real === path ? '' : ` (it is a link to ${real})`;
+    return {
+        refused: `outside the workspace${via}: reports are read only from inside ${roots.join(' or ')}; not read`
+    };
+}
+function isInside(path, root) {
+    if (path === root)
+        return true;
+    const rel = relative$1(root, path);
+    return rel !== '' && !rel.startsWith(`..${sep$1}`) && rel !== '..' && !isAbsolute$1(rel);
 }
 /**
  * Expands the globs (tinyglobby: `**`, braces, and `!pattern` to leave files out of every other
@@ -6312,11 +6366,44 @@ class FileProblem extends Error {
         this.status = status;
     }
 }
-/** Reads one report; `report` is the path put into each case. Throws only what onCase throws. */
-async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_MAX_FILE_BYTES) {
+/**
+ * Reads one report; `report` is the path put into each case. Throws only what onCase throws.
+ * With `roots`, the file actually opened must lie inside one of them (see confined).
+ */
+async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_MAX_FILE_BYTES, roots) {
+    let handle;
+    try {
+        // Non-blocking, so that a FIFO is reported instead of waiting for a writer.
+        handle = await open(absolutePath, constants$1.O_RDONLY | constants$1.O_NONBLOCK);
+    }
+    catch (error) {
+        return problem('unreadable', `cannot read it: ${describeError(error)}`, 0);
+    }
+    try {
+        if (roots !== undefined) {
+            const opened = await openedPath(handle, absolutePath);
+            if (!roots.some((root) => isInside(opened, root)))
+                return problem('unreadable', `outside the workspace (it now leads to ${opened}); not read`, 0);
+        }
+        return await readOpened(handle, report, onCase, maxBytes);
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** The path of the file behind `handle` as the kernel sees it (Linux), else the real path. */
+async function openedPath(handle, path) {
+    try {
+        return await readlink(`/proc/self/fd/${handle.fd}`);
+    }
+    catch {
+        return realpath$1(path).catch(() => path);
+    }
+}
+async function readOpened(handle, report, onCase, maxBytes) {
     let bytes = 0;
     try {
-        const info = await stat$1(absolutePath);
+        const info = await handle.stat();
         if (!info.isFile())
             return problem('unreadable', 'not a regular file', 0);
         bytes = info.size;
@@ -6341,7 +6428,7 @@ async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_M
     };
     try {
         let decoder;
-        for await (const chunk of chunksOf(absolutePath)) {
+        for await (const chunk of chunksOf(handle)) {
             decoder ??= decoderFor(chunk);
             stream.write(decoder.write(chunk));
         }
@@ -6359,6 +6446,8 @@ async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_M
         }
         if (error instanceof NotJUnit)
             return found('not-junit', error.message);
+        if (error instanceof NotXml)
+            return found('malformed', `not XML: ${formatBytes(bytes)} of text that does not start with "<" (its content is not shown)`);
         if (error instanceof MalformedXml) {
             stream.flush();
             return found('malformed', error.message);
@@ -6366,9 +6455,9 @@ async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_M
         throw error;
     }
 }
-async function* chunksOf(path) {
+async function* chunksOf(handle) {
     try {
-        for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }))
+        for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES, start: 0, autoClose: false }))
             yield chunk;
     }
     catch (error) {
@@ -6565,6 +6654,7 @@ async function analyzeTests(input) {
     const byCategory = {};
     const { files, unmatched } = await readJUnitReports(input.patterns, {
         cwd: input.cwd,
+        roots: input.roots ?? workspaceRoots(input.cwd),
         onCase(tc) {
             if (tc.outcome !== 'failure' && tc.outcome !== 'error')
                 return;

@@ -1,4 +1,6 @@
-import { readlinkSync, readFileSync, readdirSync } from 'node:fs';
+import { readlinkSync, readFileSync, readdirSync, realpathSync, openSync, constants, fstatSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as os from 'os';
 import os__default from 'os';
 import * as crypto from 'crypto';
@@ -18,6 +20,7 @@ const Inputs = {
     WorkingDirectory: 'working-directory',
     Python: 'python',
     WorkerArgs: 'worker-args',
+    WorkerEnv: 'worker-env',
     DatabaseUrl: 'database-url',
     ExpectedRole: 'expected-role',
     PingTask: 'ping-task',
@@ -73,6 +76,114 @@ const GATE_STATUSES = ['pass', 'fail', 'warn', 'skip'];
 const RUN_MARKER_ENV = 'CELERY_FOUNDATION_GATES_RUN';
 const TOOL_NAME = 'celery-foundation-gates';
 
+const SQLALCHEMY_URL = new RegExp([
+    '^(?<name>[\\w+]+)://',
+    '(?:(?<username>[^:/]*)(?::(?<password>[^@]*))?@)?',
+    '(?:(?:\\[(?<ipv6host>[^/?]+)\\]|(?<ipv4host>[^/:?]+))?(?::(?<port>[^/?]*))?)?',
+    '(?:/(?<database>[^?]*))?',
+    '(?:\\?(?<query>.*))?$'
+].join(''), 's');
+/** Celery's own prefixes: `sqla+`/`sqlalchemy+` for the broker, `db+` for the result backend. */
+const CELERY_PREFIXES = ['sqla', 'sqlalchemy', 'db'];
+function parseDsn(url) {
+    const m = SQLALCHEMY_URL.exec(url.trim());
+    if (!m?.groups)
+        return undefined;
+    const g = m.groups;
+    let name = g.name ?? '';
+    let prefix;
+    const plus = name.indexOf('+');
+    if (plus > 0 && CELERY_PREFIXES.includes(name.slice(0, plus).toLowerCase())) {
+        prefix = name.slice(0, plus).toLowerCase();
+        name = name.slice(plus + 1);
+    }
+    const port = g.port ? Number(g.port) : undefined;
+    return {
+        scheme: name.toLowerCase(),
+        prefix,
+        username: g.username ? safeDecode(g.username) : undefined,
+        password: g.password !== undefined ? safeDecode(g.password) : undefined,
+        host: g.ipv6host ?? g.ipv4host ?? undefined,
+        port: port !== undefined && Number.isInteger(port) ? port : undefined,
+        database: g.database ? safeDecode(g.database) : undefined,
+        query: parseQuery(g.query)
+    };
+}
+/**
+ * Percent-decoding as Python's urllib.parse.unquote does it (SQLAlchemy uses it): valid escapes
+ * are decoded as UTF-8, invalid ones (`%zz`) stay as they are — so the action connects with the
+ * same password the worker does.
+ */
+function safeDecode(s) {
+    return s.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
+}
+function parseQuery(q) {
+    const out = {};
+    if (!q)
+        return out;
+    for (const pair of q.split('&')) {
+        if (!pair)
+            continue;
+        const eq = pair.indexOf('=');
+        const key = safeDecode((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+        out[key] = safeDecode((eq < 0 ? '' : pair.slice(eq + 1)).replace(/\+/g, ' '));
+    }
+    return out;
+}
+/** True for SQLAlchemy's PostgreSQL dialect with any driver (`postgresql`, `postgresql+psycopg`). */
+function isPostgresScheme(scheme) {
+    return scheme === 'postgresql' || scheme.startsWith('postgresql+');
+}
+/**
+ * The URL with its credentials replaced, as the seed shows it: `sqla+postgresql://***@host:5432/db`.
+ * Query strings are dropped (they can carry passwords too). Everything up to the last '@' before
+ * the query is credentials: a password with an unencoded '@', ':' or '/' must not leak even in
+ * part, whatever a URL parser would make of it. Anything without `scheme://` is hidden whole.
+ */
+function redactDsn(url) {
+    const m = /^([\w+.-]+):\/\/(.*)$/s.exec(url.trim());
+    if (!m)
+        return '***';
+    const scheme = m[1].toLowerCase();
+    const rest = m[2];
+    const query = rest.indexOf('?');
+    const beforeQuery = query < 0 ? rest : rest.slice(0, query);
+    const at = beforeQuery.lastIndexOf('@');
+    // An '@' only after a '?': either a password with an unencoded '?' or an '@' in the query —
+    // the two cannot be told apart, so nothing after the scheme is shown.
+    if (at < 0 && rest.lastIndexOf('@') > query && query >= 0)
+        return `${scheme}://***`;
+    const tail = beforeQuery.slice(at + 1);
+    const slash = tail.indexOf('/');
+    const where = slash < 0 ? tail : tail.slice(0, slash);
+    const db = slash < 0 ? '' : tail.slice(slash);
+    return `${scheme}://${at >= 0 ? '***@' : ''}${where}${db}`;
+}
+/** Where a DSN points, for comparing two DSNs without their credentials. */
+function dsnTarget(parts) {
+    return `${parts.host ?? 'localhost'}:${parts.port ?? 5432}/${parts.database ?? ''}`;
+}
+/** node-postgres settings for a SQLAlchemy PostgreSQL URL (driver suffix and prefixes ignored). */
+function toPgConfig(parts) {
+    const q = parts.query;
+    const config = {
+        user: parts.username ?? q.user,
+        password: parts.password ?? q.password,
+        host: parts.host ?? q.host,
+        port: parts.port ?? (q.port ? Number(q.port) : undefined),
+        database: parts.database ?? q.dbname
+    };
+    // libpq's `options` (e.g. `-c search_path=tenant`) changes what the worker's session sees.
+    if (q.options)
+        config.options = q.options;
+    const sslmode = q.sslmode;
+    if (sslmode === 'require' || sslmode === 'no-verify')
+        config.ssl = { rejectUnauthorized: false };
+    else if (sslmode === 'verify-ca' || sslmode === 'verify-full')
+        config.ssl = { rejectUnauthorized: true };
+    return config;
+}
+
 // Escaping for outside text (worker logs, exception messages, test names, redacted DSNs) that the
 // summary places in GitHub-flavoured markdown. The toolkit's `core.summary` escapes nothing, so
 // every renderer passes outside text through one of these before it reaches the summary.
@@ -95,10 +206,27 @@ const MARKDOWN_ACTIVE = /[\\`*_[\]|~$]/g;
 // GitHub links `@name` and `@org/team` after rendering, so a backslash does not stop it (and a
 // mention notifies people). A zero-width space after the `@` does; `user@host` is no mention.
 const MENTION = /(?<![\w@])@(?=[A-Za-z0-9])/g;
+// GitHub also turns references into links after rendering, and each names an issue, a pull
+// request or a commit — `#123`, `GH-123`, `owner/repo#123`, an issue's URL — and leaves a
+// "mentioned this" entry in that issue's timeline, in any repository. Outside text must not
+// reach into other people's issues through our comment, so a zero-width space goes after the
+// `#` (an entity `&#…;` is ours: its `#` follows `&`), after `GH-`, and inside an issue URL's
+// scheme. Text inside <pre> and <code> is never linked, so only inline text needs this.
+const ISSUE_REFERENCE = /(?<!&)#(?=\d)/g;
+const GH_REFERENCE = /\b(gh)-(?=\d)/gi;
+const ISSUE_URL = /(https?:|www)(?=(?:\/\/|\.)[^\s<>]*?\/(?:issues|pull|pulls|discussions)\/\d)/gi;
+// A run of 7 or more hex digits may be a commit's abbreviated name, and GitHub links it when it
+// is one. In a code element it is not linked, and still reads (and copies) the same, so the
+// word that holds it (a task id, a node name, a hash) is shown as code, without the punctuation
+// that ends a sentence. Plain numbers (no letter) are counts and ports, and are left alone.
+const COMMIT_NAME = /\b(?=[0-9]*[a-f])[0-9a-f]{7,}\b/i;
+const WORD = /[^\s<>()]+/g;
+const WORD_END = /^(.*?)((?:[.,;:!?]|&#39;|&quot;)*)$/s;
 // Whether any of the above can match: most text has none of these, and renderers escape a lot
 // of small strings while fitting the budget, so the common case is one scan instead of five.
 const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
 const NEEDS_INLINE_ESCAPING = /[&<>"'\\`*_[\]|~$@\n]/;
+const MAY_AUTOLINK = /#\d|gh-\d|[0-9a-f]{7}|:\/\/|www\./i;
 // Text that can go into a backtick code span verbatim is printable ASCII with no space at either
 // end (a span strips it) and none of: a backtick (it ends the span), a pipe (it ends a table
 // cell even inside a span), `<`, `>` or `&` (literal in a span, but nothing that reads the raw
@@ -127,30 +255,48 @@ function escapeHtml(text) {
         .replace(/'/g, '&#39;');
 }
 /**
- * Outside text as one line of inline markdown: safe in a table cell, a sentence or inside
- * `<code>`. It can neither end the cell or row, nor open a link, image, emphasis, code span or
- * HTML tag, nor mention anyone. Newlines become `<br>`; surrounding whitespace is dropped.
+ * Outside text as one line of inline markdown: safe in a table cell or a sentence. It can neither
+ * end the cell or row, nor open a link, image, emphasis, code span or HTML tag, nor mention
+ * anyone, nor reference an issue or a commit. Newlines become `<br>`; surrounding whitespace is
+ * dropped.
  */
 function escapeTableCell(text) {
+    const escaped = escapeInline(text);
+    return MAY_AUTOLINK.test(escaped) ? escaped.replace(WORD, codeIfCommitName) : escaped;
+}
+function codeIfCommitName(word) {
+    if (!COMMIT_NAME.test(word))
+        return word;
+    const [, body = word, end = ''] = WORD_END.exec(word) ?? [];
+    return `<code>${body}</code>${end}`;
+}
+/** `escapeTableCell` for text that a code element will hold, where commit names are not linked. */
+function escapeInline(text) {
     const clean = stripControlCharacters(text).trim();
-    if (!NEEDS_INLINE_ESCAPING.test(clean))
+    if (!NEEDS_INLINE_ESCAPING.test(clean) && !MAY_AUTOLINK.test(clean))
         return clean;
-    return escapeHtml(clean)
-        .replace(MARKDOWN_ACTIVE, '\\$&')
+    return neutraliseReferences(escapeHtml(clean).replace(MARKDOWN_ACTIVE, '\\$&')).replace(/[ \t]*\n[ \t]*/g, '<br>');
+}
+/** Mentions and issue references made inert (see MENTION, ISSUE_REFERENCE): escaped HTML in, out. */
+function neutraliseReferences(html) {
+    return html
         .replace(MENTION, '@&#8203;')
-        .replace(/[ \t]*\n[ \t]*/g, '<br>');
+        .replace(ISSUE_REFERENCE, '#&#8203;')
+        .replace(GH_REFERENCE, '$1-&#8203;')
+        .replace(ISSUE_URL, '$1&#8203;');
 }
 /**
  * Outside text for one line of raw HTML, such as a `<summary>`: markdown is not parsed there, so
  * only HTML is escaped, and line breaks are folded because a blank line would end the HTML block.
  */
 function escapeHtmlLine(text) {
-    return escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim());
+    // It may be the text of a <summary>, which GitHub scans for mentions and references too.
+    return neutraliseReferences(escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim()));
 }
 /** Outside text shown as code: a backtick span when that is safe verbatim, else escaped `<code>`. */
 function inlineCode(text) {
     const verbatim = PRINTABLE_ASCII_TRIMMED.test(text) && !CODE_SPAN_UNSAFE.test(text);
-    return verbatim ? `\`${text}\`` : `<code>${escapeTableCell(text)}</code>`;
+    return verbatim ? `\`${text}\`` : `<code>${escapeInline(text)}</code>`;
 }
 /**
  * Multi-line outside text (a log, a traceback) as a `<pre>` HTML block. Markdown is not parsed
@@ -312,6 +458,240 @@ function read(file) {
     }
     catch {
         return '';
+    }
+}
+
+// Credentials that may appear in outside text the action has no secret for: a traceback's frame
+// arguments (`password=…`, `'password': …`), a libpq keyword string (`conninfo='… password=…'`),
+// pydantic's `input_value='postgresql://u:p@…'`, kombu's `sqla+postgresql://user:pass@host`.
+// Cut wherever such text is kept or shown, on top of the masking of every secret the run knows
+// (SecretRegistry.clean). Patterns, not secrets: they also catch a password nobody registered.
+//
+// Apply to plain text only (a line, an evidence string), never to serialized JSON or markdown: a
+// value pattern could swallow a closing quote there. Serialized output is built from values that
+// were scrubbed one by one (scrubStrings).
+/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `api_key`, `auth_token` …). */
+const KEY = String.raw `[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key)`;
+/** A value after `=` or `:`: quoted whole, or up to the next separator. */
+const VALUE = String.raw `'[^'\n]*'|"[^"\n]*"|[^\s,;)}\]&'"]+`;
+const PATTERNS = [
+    // `'password': 'x'`, `"db_password": "x"` (dict reprs, JSON log records).
+    [new RegExp(String.raw `(['"])(${KEY})\1(\s*:\s*)(${VALUE})`, 'gi'), (_m, q, key, sep, value) => `${q}${key}${q}${sep}${hide(value)}`],
+    // `password=x`, `PGPASSWORD=x`, `?password=x&…`, `password = 'x y'` (frames, conninfo, env dumps).
+    [new RegExp(String.raw `\b(${KEY})(\s*=\s*)(${VALUE})`, 'gi'), (_m, key, sep, value) => `${key}${sep}${hide(value)}`],
+    // `Password: x` (YAML, prompts) — only for password-like names: `token:` is too common in prose.
+    [/\b([\w.-]*?(?:password|passwd|passphrase):[ \t]+)('[^'\n]*'|"[^"\n]*"|[^\s,;)}\]'"]+)/gi, (_m, head, value) => `${head}${hide(value)}`],
+    // `scheme://user:password@host`: everything up to the last '@' of the word is the password (one
+    // with an unencoded '@' must not leak in part). The user stays: the broker-config gate compares
+    // it with the worker's banner. `**`/`***` (already hidden) and a literal `password` placeholder
+    // (an example in our own messages) are left as they are.
+    [
+        /(\/\/)([^\s/@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi,
+        (_m, slashes, user) => `${slashes}${user}:***@`
+    ]
+];
+function hide(value) {
+    const q = value[0];
+    return (q === "'" || q === '"') && value.length >= 2 && value.endsWith(q) ? `${q}***${q}` : '***';
+}
+/** Cheap pre-check: most lines hold none of these and are returned untouched. */
+const MAY_HOLD_CREDENTIALS = /pass|secret|token|key|@/i;
+function scrubCredentials(text) {
+    if (!MAY_HOLD_CREDENTIALS.test(text))
+        return text;
+    let safe = text;
+    for (const [pattern, replace] of PATTERNS)
+        safe = safe.replace(pattern, replace);
+    return safe;
+}
+/**
+ * Applies `clean` to every string in a JSON-like value (objects, arrays), in place, and returns
+ * the value: the report is scrubbed field by field before it is rendered or serialized.
+ */
+function scrubStrings(value, clean) {
+    const visit = (v) => {
+        if (typeof v === 'string')
+            return clean(v);
+        if (Array.isArray(v)) {
+            for (let i = 0; i < v.length; i++)
+                v[i] = visit(v[i]);
+        }
+        else if (v && typeof v === 'object') {
+            const o = v;
+            for (const k of Object.keys(o))
+                o[k] = visit(o[k]);
+        }
+        return v;
+    };
+    return visit(value);
+}
+
+// Every secret the run learns (passwords in DSNs, whole DSNs) is registered here before anything
+// that could contain it is printed. Registration masks it in the runner's log (core.setSecret);
+// `redact` is applied to all outside text we write ourselves (summary, report, outputs, log file),
+// because masking by the runner does not cover files and is not guaranteed for derived values.
+// `clean` adds the credential patterns of util/scrub.ts, for a password nobody registered.
+class SecretRegistry {
+    mask;
+    secrets = new Set();
+    ordered = [];
+    constructor(mask = () => { }) {
+        this.mask = mask;
+    }
+    /** Registers a secret and the forms it takes in URLs and logs (percent-encoded, decoded). */
+    add(secret) {
+        if (secret)
+            this.register(secretForms(secret));
+    }
+    /** Registers a value exactly as given (a whole DSN: its encodings would only be noise). */
+    addExact(secret) {
+        if (secret && secret.length >= 2)
+            this.register([secret]);
+    }
+    register(forms) {
+        for (const form of forms) {
+            if (this.secrets.has(form))
+                continue;
+            this.secrets.add(form);
+            this.mask(form);
+        }
+        // Longest first, so a password that contains another secret is replaced whole.
+        this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        let out = text;
+        for (const secret of this.ordered) {
+            if (out.includes(secret))
+                out = out.split(secret).join('***');
+        }
+        return out;
+    }
+    /** Outside text, plain (a line, a message): every known secret, then every credential pattern. */
+    clean(text) {
+        return scrubCredentials(this.redact(text));
+    }
+    get size() {
+        return this.secrets.size;
+    }
+}
+function secretForms(secret) {
+    const forms = new Set([secret]);
+    const tryAdd = (f) => {
+        try {
+            const v = f();
+            if (v)
+                forms.add(v);
+        }
+        catch {
+            // Not every string decodes; the raw form is registered regardless.
+        }
+    };
+    tryAdd(() => encodeURIComponent(secret));
+    tryAdd(() => decodeURIComponent(secret));
+    // SQLAlchemy's quote_plus style, used when people build URLs in Python.
+    tryAdd(() => encodeURIComponent(secret).replace(/%20/g, '+'));
+    tryAdd(() => decodeURIComponent(secret.replace(/\+/g, ' ')));
+    // Single characters would turn every log into asterisks; they are still redacted as part of
+    // the DSN they appear in.
+    return [...forms].filter((f) => f.length >= 2);
+}
+/** `scheme://…` up to the next blank or quote: each URL of a value (Celery's `;`-separated failover lists too). */
+const URL_IN_TEXT = /[a-z][\w+.-]*:\/\/[^\s'"<>]+/gi;
+/** libpq keyword strings: `host=db user=app password=s3cret` or `password='s 3'`. */
+const KEYWORD_PASSWORD = /\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s'"&;]+)/gi;
+/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN` …). */
+const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY)$/i;
+/** Values that cannot be a credential and would turn every `true` of a report into `***`. */
+const NOT_A_SECRET = /^(?:true|false|yes|no|on|off|none|null|\d{1,4})$/i;
+/**
+ * Registers every credential `text` carries: each URL with a password (whole, and its password),
+ * each libpq `password=…`. For text the run has not printed yet (an environment value, a
+ * bootstrap event), so that the runner masks it and `redact` hides it before it is shown.
+ */
+function registerSecretsInText(text, registry) {
+    if (!text.includes('://') && !/password/i.test(text))
+        return;
+    for (const match of text.matchAll(URL_IN_TEXT)) {
+        // A list joined by ';' or ',' (failover brokers) reads as one word: split where a scheme starts.
+        for (const url of match[0].split(/[;,](?=[a-z][\w+.-]*:\/\/)/i))
+            registerUrl(url.replace(/[;,.)\]]+$/, ''), registry);
+    }
+    for (const m of text.matchAll(KEYWORD_PASSWORD)) {
+        const value = m[1];
+        registry.add(value.startsWith("'") ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value);
+    }
+}
+function registerUrl(url, registry) {
+    const parts = parseDsn(url);
+    const query = url.indexOf('?');
+    // An '@' in the query string is not the end of a password.
+    const at = (query < 0 ? url : url.slice(0, query)).lastIndexOf('@');
+    const start = url.indexOf('://') + 3;
+    const colon = url.indexOf(':', start);
+    const userinfo = colon > 0 && colon < at ? url.slice(colon + 1, at) : undefined;
+    const passwords = [parts?.password, parts?.query.password, userinfo].filter((p) => !!p && !HIDDEN.test(p));
+    if (!passwords.length)
+        return;
+    registry.addExact(url);
+    // `userinfo` is everything between the user's ':' and the last '@': what a reader who does
+    // not know SQLAlchemy's grammar would take as the password (one with an unencoded '@').
+    for (const p of passwords)
+        registry.add(p);
+}
+/** A password already hidden (Celery prints `**`): registering it would hide markdown's bold. */
+const HIDDEN = /^\*+$/;
+/**
+ * Registers, before anything runs, every secret the worker will be able to print: the whole
+ * environment it inherits is scanned (a superset of what it is given), so an app that quotes its
+ * DSN in an import error or prints it at start-up leaks nothing, even before it is probed.
+ */
+function registerEnvironmentSecrets(env, registry) {
+    for (const [name, value] of Object.entries(env)) {
+        if (!value)
+            continue;
+        if (SECRET_NAME.test(name) && !NOT_A_SECRET.test(value.trim()))
+            registry.add(value);
+        registerSecretsInText(value, registry);
+    }
+}
+
+// Where a run keeps its files (worker log, kept worker's output, report): one folder per run id
+// under RUNNER_TEMP (or the system temp directory outside a runner). The post step reads only
+// files inside that folder: it derives the folder from the run id and the environment, never from
+// a path the state hands it, because the state file was writable by whatever ran in the job.
+const RUNS_DIR = 'celery-foundation-gates';
+/** What newRunIds() makes: `cfg-` and 8 hex digits. Anything else names no run folder. */
+const RUN_ID = /^cfg-[0-9a-f]{8}$/;
+/** The folder holding every run's folder. */
+function runsRoot(env = process.env) {
+    return path.join(env.RUNNER_TEMP || tmpdir(), RUNS_DIR);
+}
+/**
+ * Opens `file` for reading only if it is a regular file whose real path lies inside the real
+ * folder of run `runId` — a folder that is itself no symlink (a worker could have replaced it by
+ * one). Returns the open descriptor, or undefined when the file is elsewhere, missing or no
+ * regular file. Never blocks: a FIFO put in its place is refused, not waited on.
+ */
+function openInsideRunFolder(runId, file, env = process.env) {
+    if (!RUN_ID.test(runId))
+        return undefined;
+    try {
+        const base = realpathSync(env.RUNNER_TEMP || tmpdir());
+        const folder = path.join(base, RUNS_DIR, runId);
+        if (realpathSync(folder) !== folder)
+            return undefined;
+        const real = realpathSync(path.resolve(folder, file));
+        if (!real.startsWith(folder + path.sep))
+            return undefined;
+        const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        if (!fstatSync(fd).isFile()) {
+            closeSync(fd);
+            return undefined;
+        }
+        return fd;
+    }
+    catch {
+        return undefined;
     }
 }
 
@@ -709,4 +1089,4 @@ function getState(name) {
     return process.env[`STATE_${name}`] || '';
 }
 
-export { GATE_IDS as G, Inputs as I, Outputs as O, RUN_MARKER_ENV as R, State as S, TOOL_NAME as T, setFailed as a, setSecret as b, saveState as c, inlineCode as d, detailsBlock as e, escapeHtmlLine as f, getInput as g, escapeTableCell as h, info as i, descendants as j, isAlive as k, localPortsTo as l, error as m, setOutput as n, startGroup as o, preBlock as p, endGroup as q, getState as r, stripControlCharacters as s, truncateUtf8 as t, utf8ByteLength as u, parentOf as v, warning as w, escapeHtml as x, environValue as y, GATE_STATUSES as z };
+export { registerEnvironmentSecrets as A, scrubStrings as B, error as C, setOutput as D, startGroup as E, endGroup as F, GATE_IDS as G, getState as H, Inputs as I, parentOf as J, openInsideRunFolder as K, escapeHtml as L, environValue as M, GATE_STATUSES as N, Outputs as O, RUN_MARKER_ENV as R, SecretRegistry as S, TOOL_NAME as T, scrubCredentials as a, setFailed as b, setSecret as c, saveState as d, State as e, inlineCode as f, getInput as g, detailsBlock as h, info as i, escapeHtmlLine as j, escapeTableCell as k, toPgConfig as l, parseDsn as m, dsnTarget as n, localPortsTo as o, preBlock as p, registerSecretsInText as q, redactDsn as r, stripControlCharacters as s, truncateUtf8 as t, utf8ByteLength as u, isPostgresScheme as v, warning as w, runsRoot as x, descendants as y, isAlive as z };

@@ -1,6 +1,8 @@
 import { c as compileRules } from './shared-rules.js';
 import './shared-core.js';
 import 'node:fs';
+import 'node:os';
+import 'node:path';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -13,10 +15,8 @@ import 'timers';
 import './shared-actions.js';
 import 'node:child_process';
 import 'node:string_decoder';
-import 'node:path';
 import 'node:url';
 import 'node:crypto';
-import 'node:os';
 
 // The shipped rules, in order: first match wins. Foundation rules come first — a broken
 // foundation explains harness-looking symptoms too — and several of them are tied to this run's

@@ -1,4 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { stat, readFile } from 'node:fs/promises';
+import { k as escapeTableCell, s as stripControlCharacters, u as utf8ByteLength, t as truncateUtf8, f as inlineCode } from './shared-core.js';
+import { g as clipCharacters, a as renderSummary, h as describeInterruption, i as describeGateOutcome, s as statusLabel, j as workflowFile } from './shared-actions.js';
 import { existsSync, readFileSync } from 'fs';
 import { EOL } from 'os';
 import http from 'http';
@@ -17,7 +20,7 @@ import require$$0$6 from 'node:util';
 import require$$7 from 'node:querystring';
 import require$$0$2 from 'node:events';
 import require$$0$7 from 'node:diagnostics_channel';
-import { c as commonjsGlobal } from './shared-_commonjsHelpers.js';
+import { c as commonjsGlobal, g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
 import require$$5 from 'node:tls';
 import require$$1$3 from 'node:zlib';
 import require$$5$1 from 'node:perf_hooks';
@@ -28,18 +31,15 @@ import require$$5$2 from 'node:async_hooks';
 import require$$1$5 from 'node:console';
 import require$$1$6 from 'node:dns';
 import require$$5$3 from 'string_decoder';
-import { s as stripControlCharacters, u as utf8ByteLength, t as truncateUtf8, d as inlineCode, h as escapeTableCell } from './shared-core.js';
-import { a as renderSummary, g as clipCharacters, h as describeInterruption, i as describeGateOutcome, s as statusLabel, j as workflowFile } from './shared-actions.js';
-import 'node:fs';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import 'node:os';
 import 'crypto';
 import 'path';
 import 'child_process';
 import 'timers';
-import 'node:child_process';
 import 'node:string_decoder';
-import 'node:path';
 import 'node:crypto';
-import 'node:os';
 
 var tunnel$1 = {};
 
@@ -16218,15 +16218,15 @@ function requireRedirect () {
 	return redirect;
 }
 
-var retry;
+var retry$1;
 var hasRequiredRetry;
 
 function requireRetry () {
-	if (hasRequiredRetry) return retry;
+	if (hasRequiredRetry) return retry$1;
 	hasRequiredRetry = 1;
 	const RetryHandler = /*@__PURE__*/ requireRetryHandler();
 
-	retry = globalOpts => {
+	retry$1 = globalOpts => {
 	  return dispatch => {
 	    return function retryInterceptor (opts, handler) {
 	      return dispatch(
@@ -16242,7 +16242,7 @@ function requireRetry () {
 	    }
 	  }
 	};
-	return retry;
+	return retry$1;
 }
 
 var dump;
@@ -28407,6 +28407,136 @@ function requireUndici () {
 
 var undiciExports = /*@__PURE__*/ requireUndici();
 
+/** GitHub takes at most this many annotations per check-run request. */
+const CHECK_RUN_MAX_ANNOTATIONS = 50;
+// The renderers count UTF-8 bytes, which bound every way of counting characters (UTF-16 units,
+// code points) from above, and stay well below GitHub's limits: room for what a last redaction
+// pass or GitHub's own processing may add.
+/** The most UTF-8 bytes a comment body takes. */
+const COMMENT_BUDGET_BYTES = 60_000;
+/** The most UTF-8 bytes a check run's output summary, or its text, takes. */
+const CHECK_RUN_OUTPUT_BUDGET_BYTES = 60_000;
+/** The most UTF-8 bytes an annotation's message takes. */
+const ANNOTATION_MESSAGE_BUDGET_BYTES = 60_000;
+/** A check run's title, and an annotation's, is one line of at most this many characters. */
+const TITLE_MAX_CHARACTERS = 200;
+/** A notice is one sentence; a path in it is what could make it long. */
+const NOTICE_MAX_CHARACTERS = 1_000;
+/** A marker is an id, not a text: long enough for a tool, an app and a directory. */
+const MARKER_MAX_CHARACTERS = 1_000;
+/** Where a check run's annotations point when the run's workflow file is not known. */
+const DEFAULT_ANNOTATION_PATH = '.github';
+/**
+ * The hidden first line of the comment, `<!-- marker -->`. The marker is percent-encoded where
+ * it could end the HTML comment or the line (`<`, `>`, line breaks) — and `%` itself, so that
+ * two markers never encode alike.
+ */
+function commentMarker(marker) {
+    if (marker.trim() === '' || [...marker].length > MARKER_MAX_CHARACTERS) {
+        throw new RangeError(`a comment marker must be 1 to ${MARKER_MAX_CHARACTERS} characters, got ${[...marker].length}`);
+    }
+    const encoded = marker.replace(/[%<>\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => encodeURIComponent(character));
+    return `<!-- ${encoded} -->`;
+}
+/**
+ * The body of the pull request's one comment: the hidden marker, the summary's title, verdict
+ * and gate matrix (trimmed to GitHub's limit, whole rows only), and where the rest is.
+ */
+function renderPrComment(report, options) {
+    const marker = commentMarker(options.marker);
+    const footer = commentFooter(report, options.runUrl);
+    const notice = options.notice === undefined ? '' : `${renderNotice(options.notice)}\n\n`;
+    // The marker and the notice go first and the footer last; the matrix gets what they leave.
+    const frameBytes = utf8ByteLength(`${marker}\n${notice}\n${footer}\n`);
+    const matrix = renderSummary(report, {
+        sections: 'matrix',
+        budgetBytes: Math.max(0, COMMENT_BUDGET_BYTES - frameBytes),
+        limitName: "GitHub's limit for a pull-request comment"
+    });
+    return `${marker}\n${notice}${matrix}\n${footer}\n`;
+}
+/** A warning as a quoted paragraph: one sentence of plain text, escaped, cut to a readable length. */
+function renderNotice(sentence) {
+    const text = clipCharacters(oneLine(sentence), NOTICE_MAX_CHARACTERS);
+    const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+    return `> ⚠️ **${escapeTableCell(capitalised)}.**`;
+}
+function commentFooter(report, runUrl) {
+    const link = httpUrl(runUrl);
+    const summary = link === undefined ? "the run's job summary" : `[the run's job summary](<${link}>)`;
+    const run = `Run ${inlineCode(clipCharacters(report.runId, TITLE_MAX_CHARACTERS))}, finished ${escapeTableCell(report.finishedAt)}.`;
+    return `_${run} Each gate's details, the failure taxonomy, the worker log and the timings are in ${summary}. This comment is updated on every run._`;
+}
+/** The URL if it is a web address, normalised so that it cannot break out of a markdown link. */
+function httpUrl(text) {
+    if (text === undefined || !URL.canParse(text))
+        return undefined;
+    const url = new URL(text);
+    // The parser percent-encodes spaces, quotes and angle brackets, which could end `<…>`.
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+}
+/**
+ * A check run's output: the verdict as its title, the matrix as its summary, the rest of the job
+ * summary as its text (each within GitHub's limits, saying what was left out), and an annotation
+ * for each failed gate, as many as one request may carry.
+ */
+function renderCheckRunOutput(report, options = {}) {
+    const failed = report.gates.filter((gate) => gate.status === 'fail');
+    const annotated = failed.slice(0, CHECK_RUN_MAX_ANNOTATIONS);
+    const path = options.annotationPath ?? DEFAULT_ANNOTATION_PATH;
+    return {
+        title: checkRunTitle(report),
+        summary: renderSummary(report, {
+            sections: 'matrix',
+            budgetBytes: CHECK_RUN_OUTPUT_BUDGET_BYTES,
+            limitName: "GitHub's limit for a check run's summary"
+        }),
+        text: checkRunText(report, failed.length - annotated.length),
+        annotations: annotated.map((gate) => gateAnnotation(gate, path))
+    };
+}
+/** "FAIL — 1 of 10 foundation gates failed: runtime; 7 skipped: …", on one line. */
+function checkRunTitle(report) {
+    const interruption = report.interrupted === undefined ? '' : ` (${describeInterruption(report.interrupted.kind)})`;
+    const outcome = describeGateOutcome(report.gates, (id) => oneLine(id));
+    return clipCharacters(oneLine(`${statusLabel(report.verdict)}${interruption} — ${outcome}`), TITLE_MAX_CHARACTERS);
+}
+function checkRunText(report, failuresNotAnnotated) {
+    const note = failuresNotAnnotated > 0
+        ? `_Annotations: the first ${CHECK_RUN_MAX_ANNOTATIONS} failed gates (GitHub takes ${CHECK_RUN_MAX_ANNOTATIONS} per request); ${failuresNotAnnotated} more failed, and the matrix and the JSON report list them._\n\n`
+        : '';
+    const details = renderSummary(report, {
+        sections: 'details',
+        budgetBytes: Math.max(0, CHECK_RUN_OUTPUT_BUDGET_BYTES - utf8ByteLength(note)),
+        limitName: "GitHub's limit for a check run's text"
+    });
+    return note + details;
+}
+/** An annotation is plain text: the evidence as the gate wrote it, cut to GitHub's limit. */
+function gateAnnotation(gate, path) {
+    return {
+        path,
+        start_line: 1,
+        end_line: 1,
+        annotation_level: 'failure',
+        title: clipCharacters(`${oneLine(gate.id)} failed`, TITLE_MAX_CHARACTERS),
+        message: boundedMessage(stripControlCharacters(gate.evidence).trim() || 'failed, with no evidence recorded')
+    };
+}
+function boundedMessage(text) {
+    const bytes = utf8ByteLength(text);
+    if (bytes <= ANNOTATION_MESSAGE_BUDGET_BYTES)
+        return text;
+    const notice = `\n… (cut: the evidence has ${bytes.toLocaleString('en-US')} bytes; the job summary shows more)`;
+    return `${truncateUtf8(text, ANNOTATION_MESSAGE_BUDGET_BYTES - utf8ByteLength(notice)).trimEnd()}${notice}`;
+}
+/** Outside text as one plain line: no control characters, whitespace folded. */
+function oneLine(text) {
+    // A title shows a line at most, so only a bounded prefix of a huge text is read.
+    const prefix = text.length > TITLE_MAX_CHARACTERS * 4 ? text.slice(0, TITLE_MAX_CHARACTERS * 4) : text;
+    return stripControlCharacters(prefix).replace(/\s+/g, ' ').trim();
+}
+
 class Context {
     /**
      * Hydrate the context from the environment
@@ -29503,10 +29633,10 @@ const Hook = { Collection };
 // pkg/dist-src/defaults.js
 
 // pkg/dist-src/version.js
-var VERSION$5 = "0.0.0-development";
+var VERSION$7 = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION$5} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${VERSION$7} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -30659,12 +30789,12 @@ class RequestError extends Error {
 // pkg/dist-src/index.js
 
 // pkg/dist-src/version.js
-var VERSION$4 = "10.0.16";
+var VERSION$6 = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${VERSION$4} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${VERSION$6} ${getUserAgent()}`
   }
 };
 
@@ -30677,7 +30807,7 @@ function isPlainObject(value) {
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
   return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
 }
-var noop$1 = () => "";
+var noop$2 = () => "";
 async function fetchWrapper(requestOptions) {
   const fetch = requestOptions.request?.fetch || globalThis.fetch;
   if (!fetch) {
@@ -30779,7 +30909,7 @@ async function fetchWrapper(requestOptions) {
 async function getResponseData(response) {
   const contentType = response.headers.get("content-type");
   if (!contentType) {
-    return response.text().catch(noop$1);
+    return response.text().catch(noop$2);
   }
   const mimetype = parse(contentType);
   if (isJSONResponse(mimetype)) {
@@ -30794,7 +30924,7 @@ async function getResponseData(response) {
   // (RFC 2046) and must never be decoded as text, even when the response
   // carries a (misleading) `charset=utf-8` parameter — see #751.
   mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop$1);
+    return response.text().catch(noop$2);
   } else {
     return response.arrayBuffer().catch(
       /* v8 ignore next -- @preserve */
@@ -30853,7 +30983,7 @@ var request = withDefaults$1(endpoint, defaults_default);
 // pkg/dist-src/index.js
 
 // pkg/dist-src/version.js
-var VERSION$3 = "0.0.0-development";
+var VERSION$5 = "0.0.0-development";
 
 // pkg/dist-src/error.js
 function _buildMessageForResponseErrors(data) {
@@ -30958,7 +31088,7 @@ function withDefaults(request2, newDefaults) {
 // pkg/dist-src/index.js
 withDefaults(request, {
   headers: {
-    "user-agent": `octokit-graphql.js/${VERSION$3} ${getUserAgent()}`
+    "user-agent": `octokit-graphql.js/${VERSION$5} ${getUserAgent()}`
   },
   method: "POST",
   url: "/graphql"
@@ -31024,18 +31154,18 @@ var createTokenAuth = function createTokenAuth2(token) {
   });
 };
 
-const VERSION$2 = "7.0.8";
+const VERSION$4 = "7.0.8";
 
-const noop = () => {
+const noop$1 = () => {
 };
 const consoleWarn = console.warn.bind(console);
 const consoleError = console.error.bind(console);
 function createLogger(logger = {}) {
   if (typeof logger.debug !== "function") {
-    logger.debug = noop;
+    logger.debug = noop$1;
   }
   if (typeof logger.info !== "function") {
-    logger.info = noop;
+    logger.info = noop$1;
   }
   if (typeof logger.warn !== "function") {
     logger.warn = consoleWarn;
@@ -31045,9 +31175,9 @@ function createLogger(logger = {}) {
   }
   return logger;
 }
-const userAgentTrail = `octokit-core.js/${VERSION$2} ${getUserAgent()}`;
+const userAgentTrail = `octokit-core.js/${VERSION$4} ${getUserAgent()}`;
 class Octokit {
-  static VERSION = VERSION$2;
+  static VERSION = VERSION$4;
   static defaults(defaults) {
     const OctokitWithDefaults = class extends this {
       constructor(...args) {
@@ -31159,7 +31289,7 @@ class Octokit {
   auth;
 }
 
-const VERSION$1 = "17.0.0";
+const VERSION$3 = "17.0.0";
 
 const Endpoints = {
   actions: {
@@ -33580,10 +33710,10 @@ function restEndpointMethods(octokit) {
     rest: api
   };
 }
-restEndpointMethods.VERSION = VERSION$1;
+restEndpointMethods.VERSION = VERSION$3;
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var VERSION$2 = "0.0.0-development";
 
 // pkg/dist-src/normalize-paginated-list-response.js
 function normalizePaginatedListResponse(response) {
@@ -33706,7 +33836,7 @@ function paginateRest(octokit) {
     })
   };
 }
-paginateRest.VERSION = VERSION;
+paginateRest.VERSION = VERSION$2;
 
 new Context();
 const baseUrl = getApiBaseUrl();
@@ -33751,125 +33881,2176 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
-/** GitHub takes at most this many annotations per check-run request. */
-const CHECK_RUN_MAX_ANNOTATIONS = 50;
-// The renderers count UTF-8 bytes, which bound every way of counting characters (UTF-16 units,
-// code points) from above, and stay well below GitHub's limits: room for what a last redaction
-// pass or GitHub's own processing may add.
-/** The most UTF-8 bytes a comment body takes. */
-const COMMENT_BUDGET_BYTES = 60_000;
-/** The most UTF-8 bytes a check run's output summary, or its text, takes. */
-const CHECK_RUN_OUTPUT_BUDGET_BYTES = 60_000;
-/** The most UTF-8 bytes an annotation's message takes. */
-const ANNOTATION_MESSAGE_BUDGET_BYTES = 60_000;
-/** A check run's title, and an annotation's, is one line of at most this many characters. */
-const TITLE_MAX_CHARACTERS = 200;
-/** A marker is an id, not a text: long enough for a tool, an app and a directory. */
-const MARKER_MAX_CHARACTERS = 1_000;
-/** Where a check run's annotations point when the run's workflow file is not known. */
-const DEFAULT_ANNOTATION_PATH = '.github';
+var light$1 = {exports: {}};
+
 /**
- * The hidden first line of the comment, `<!-- marker -->`. The marker is percent-encoded where
- * it could end the HTML comment or the line (`<`, `>`, line breaks) — and `%` itself, so that
- * two markers never encode alike.
- */
-function commentMarker(marker) {
-    if (marker.trim() === '' || [...marker].length > MARKER_MAX_CHARACTERS) {
-        throw new RangeError(`a comment marker must be 1 to ${MARKER_MAX_CHARACTERS} characters, got ${[...marker].length}`);
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+var light = light$1.exports;
+
+var hasRequiredLight;
+
+function requireLight () {
+	if (hasRequiredLight) return light$1.exports;
+	hasRequiredLight = 1;
+	(function (module, exports) {
+		(function (global, factory) {
+			module.exports = factory() ;
+		}(light, (function () {
+			var commonjsGlobal$1 = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof commonjsGlobal !== 'undefined' ? commonjsGlobal : typeof self !== 'undefined' ? self : {};
+
+			function getCjsExportFromNamespace (n) {
+				return n && n['default'] || n;
+			}
+
+			var load = function(received, defaults, onto = {}) {
+			  var k, ref, v;
+			  for (k in defaults) {
+			    v = defaults[k];
+			    onto[k] = (ref = received[k]) != null ? ref : v;
+			  }
+			  return onto;
+			};
+
+			var overwrite = function(received, defaults, onto = {}) {
+			  var k, v;
+			  for (k in received) {
+			    v = received[k];
+			    if (defaults[k] !== void 0) {
+			      onto[k] = v;
+			    }
+			  }
+			  return onto;
+			};
+
+			var parser = {
+				load: load,
+				overwrite: overwrite
+			};
+
+			var DLList;
+
+			DLList = class DLList {
+			  constructor(incr, decr) {
+			    this.incr = incr;
+			    this.decr = decr;
+			    this._first = null;
+			    this._last = null;
+			    this.length = 0;
+			  }
+
+			  push(value) {
+			    var node;
+			    this.length++;
+			    if (typeof this.incr === "function") {
+			      this.incr();
+			    }
+			    node = {
+			      value,
+			      prev: this._last,
+			      next: null
+			    };
+			    if (this._last != null) {
+			      this._last.next = node;
+			      this._last = node;
+			    } else {
+			      this._first = this._last = node;
+			    }
+			    return void 0;
+			  }
+
+			  shift() {
+			    var value;
+			    if (this._first == null) {
+			      return;
+			    } else {
+			      this.length--;
+			      if (typeof this.decr === "function") {
+			        this.decr();
+			      }
+			    }
+			    value = this._first.value;
+			    if ((this._first = this._first.next) != null) {
+			      this._first.prev = null;
+			    } else {
+			      this._last = null;
+			    }
+			    return value;
+			  }
+
+			  first() {
+			    if (this._first != null) {
+			      return this._first.value;
+			    }
+			  }
+
+			  getArray() {
+			    var node, ref, results;
+			    node = this._first;
+			    results = [];
+			    while (node != null) {
+			      results.push((ref = node, node = node.next, ref.value));
+			    }
+			    return results;
+			  }
+
+			  forEachShift(cb) {
+			    var node;
+			    node = this.shift();
+			    while (node != null) {
+			      (cb(node), node = this.shift());
+			    }
+			    return void 0;
+			  }
+
+			  debug() {
+			    var node, ref, ref1, ref2, results;
+			    node = this._first;
+			    results = [];
+			    while (node != null) {
+			      results.push((ref = node, node = node.next, {
+			        value: ref.value,
+			        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+			        next: (ref2 = ref.next) != null ? ref2.value : void 0
+			      }));
+			    }
+			    return results;
+			  }
+
+			};
+
+			var DLList_1 = DLList;
+
+			var Events;
+
+			Events = class Events {
+			  constructor(instance) {
+			    this.instance = instance;
+			    this._events = {};
+			    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+			      throw new Error("An Emitter already exists for this object");
+			    }
+			    this.instance.on = (name, cb) => {
+			      return this._addListener(name, "many", cb);
+			    };
+			    this.instance.once = (name, cb) => {
+			      return this._addListener(name, "once", cb);
+			    };
+			    this.instance.removeAllListeners = (name = null) => {
+			      if (name != null) {
+			        return delete this._events[name];
+			      } else {
+			        return this._events = {};
+			      }
+			    };
+			  }
+
+			  _addListener(name, status, cb) {
+			    var base;
+			    if ((base = this._events)[name] == null) {
+			      base[name] = [];
+			    }
+			    this._events[name].push({cb, status});
+			    return this.instance;
+			  }
+
+			  listenerCount(name) {
+			    if (this._events[name] != null) {
+			      return this._events[name].length;
+			    } else {
+			      return 0;
+			    }
+			  }
+
+			  async trigger(name, ...args) {
+			    var e, promises;
+			    try {
+			      if (name !== "debug") {
+			        this.trigger("debug", `Event triggered: ${name}`, args);
+			      }
+			      if (this._events[name] == null) {
+			        return;
+			      }
+			      this._events[name] = this._events[name].filter(function(listener) {
+			        return listener.status !== "none";
+			      });
+			      promises = this._events[name].map(async(listener) => {
+			        var e, returned;
+			        if (listener.status === "none") {
+			          return;
+			        }
+			        if (listener.status === "once") {
+			          listener.status = "none";
+			        }
+			        try {
+			          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+			          if (typeof (returned != null ? returned.then : void 0) === "function") {
+			            return (await returned);
+			          } else {
+			            return returned;
+			          }
+			        } catch (error) {
+			          e = error;
+			          {
+			            this.trigger("error", e);
+			          }
+			          return null;
+			        }
+			      });
+			      return ((await Promise.all(promises))).find(function(x) {
+			        return x != null;
+			      });
+			    } catch (error) {
+			      e = error;
+			      {
+			        this.trigger("error", e);
+			      }
+			      return null;
+			    }
+			  }
+
+			};
+
+			var Events_1 = Events;
+
+			var DLList$1, Events$1, Queues;
+
+			DLList$1 = DLList_1;
+
+			Events$1 = Events_1;
+
+			Queues = class Queues {
+			  constructor(num_priorities) {
+			    this.Events = new Events$1(this);
+			    this._length = 0;
+			    this._lists = (function() {
+			      var j, ref, results;
+			      results = [];
+			      for (j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); 1 <= ref ? ++j : --j) {
+			        results.push(new DLList$1((() => {
+			          return this.incr();
+			        }), (() => {
+			          return this.decr();
+			        })));
+			      }
+			      return results;
+			    }).call(this);
+			  }
+
+			  incr() {
+			    if (this._length++ === 0) {
+			      return this.Events.trigger("leftzero");
+			    }
+			  }
+
+			  decr() {
+			    if (--this._length === 0) {
+			      return this.Events.trigger("zero");
+			    }
+			  }
+
+			  push(job) {
+			    return this._lists[job.options.priority].push(job);
+			  }
+
+			  queued(priority) {
+			    if (priority != null) {
+			      return this._lists[priority].length;
+			    } else {
+			      return this._length;
+			    }
+			  }
+
+			  shiftAll(fn) {
+			    return this._lists.forEach(function(list) {
+			      return list.forEachShift(fn);
+			    });
+			  }
+
+			  getFirst(arr = this._lists) {
+			    var j, len, list;
+			    for (j = 0, len = arr.length; j < len; j++) {
+			      list = arr[j];
+			      if (list.length > 0) {
+			        return list;
+			      }
+			    }
+			    return [];
+			  }
+
+			  shiftLastFrom(priority) {
+			    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+			  }
+
+			};
+
+			var Queues_1 = Queues;
+
+			var BottleneckError;
+
+			BottleneckError = class BottleneckError extends Error {};
+
+			var BottleneckError_1 = BottleneckError;
+
+			var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+			NUM_PRIORITIES = 10;
+
+			DEFAULT_PRIORITY = 5;
+
+			parser$1 = parser;
+
+			BottleneckError$1 = BottleneckError_1;
+
+			Job = class Job {
+			  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+			    this.task = task;
+			    this.args = args;
+			    this.rejectOnDrop = rejectOnDrop;
+			    this.Events = Events;
+			    this._states = _states;
+			    this.Promise = Promise;
+			    this.options = parser$1.load(options, jobDefaults);
+			    this.options.priority = this._sanitizePriority(this.options.priority);
+			    if (this.options.id === jobDefaults.id) {
+			      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+			    }
+			    this.promise = new this.Promise((_resolve, _reject) => {
+			      this._resolve = _resolve;
+			      this._reject = _reject;
+			    });
+			    this.retryCount = 0;
+			  }
+
+			  _sanitizePriority(priority) {
+			    var sProperty;
+			    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+			    if (sProperty < 0) {
+			      return 0;
+			    } else if (sProperty > NUM_PRIORITIES - 1) {
+			      return NUM_PRIORITIES - 1;
+			    } else {
+			      return sProperty;
+			    }
+			  }
+
+			  _randomIndex() {
+			    return Math.random().toString(36).slice(2);
+			  }
+
+			  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+			    if (this._states.remove(this.options.id)) {
+			      if (this.rejectOnDrop) {
+			        this._reject(error != null ? error : new BottleneckError$1(message));
+			      }
+			      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+			      return true;
+			    } else {
+			      return false;
+			    }
+			  }
+
+			  _assertStatus(expected) {
+			    var status;
+			    status = this._states.jobStatus(this.options.id);
+			    if (!(status === expected || (expected === "DONE" && status === null))) {
+			      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+			    }
+			  }
+
+			  doReceive() {
+			    this._states.start(this.options.id);
+			    return this.Events.trigger("received", {args: this.args, options: this.options});
+			  }
+
+			  doQueue(reachedHWM, blocked) {
+			    this._assertStatus("RECEIVED");
+			    this._states.next(this.options.id);
+			    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+			  }
+
+			  doRun() {
+			    if (this.retryCount === 0) {
+			      this._assertStatus("QUEUED");
+			      this._states.next(this.options.id);
+			    } else {
+			      this._assertStatus("EXECUTING");
+			    }
+			    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+			  }
+
+			  async doExecute(chained, clearGlobalState, run, free) {
+			    var error, eventInfo, passed;
+			    if (this.retryCount === 0) {
+			      this._assertStatus("RUNNING");
+			      this._states.next(this.options.id);
+			    } else {
+			      this._assertStatus("EXECUTING");
+			    }
+			    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+			    this.Events.trigger("executing", eventInfo);
+			    try {
+			      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+			      if (clearGlobalState()) {
+			        this.doDone(eventInfo);
+			        await free(this.options, eventInfo);
+			        this._assertStatus("DONE");
+			        return this._resolve(passed);
+			      }
+			    } catch (error1) {
+			      error = error1;
+			      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+			    }
+			  }
+
+			  doExpire(clearGlobalState, run, free) {
+			    var error, eventInfo;
+			    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+			      this._states.next(this.options.id);
+			    }
+			    this._assertStatus("EXECUTING");
+			    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+			    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+			    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+			  }
+
+			  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+			    var retry, retryAfter;
+			    if (clearGlobalState()) {
+			      retry = (await this.Events.trigger("failed", error, eventInfo));
+			      if (retry != null) {
+			        retryAfter = ~~retry;
+			        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+			        this.retryCount++;
+			        return run(retryAfter);
+			      } else {
+			        this.doDone(eventInfo);
+			        await free(this.options, eventInfo);
+			        this._assertStatus("DONE");
+			        return this._reject(error);
+			      }
+			    }
+			  }
+
+			  doDone(eventInfo) {
+			    this._assertStatus("EXECUTING");
+			    this._states.next(this.options.id);
+			    return this.Events.trigger("done", eventInfo);
+			  }
+
+			};
+
+			var Job_1 = Job;
+
+			var BottleneckError$2, LocalDatastore, parser$2;
+
+			parser$2 = parser;
+
+			BottleneckError$2 = BottleneckError_1;
+
+			LocalDatastore = class LocalDatastore {
+			  constructor(instance, storeOptions, storeInstanceOptions) {
+			    this.instance = instance;
+			    this.storeOptions = storeOptions;
+			    this.clientId = this.instance._randomIndex();
+			    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+			    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+			    this._running = 0;
+			    this._done = 0;
+			    this._unblockTime = 0;
+			    this.ready = this.Promise.resolve();
+			    this.clients = {};
+			    this._startHeartbeat();
+			  }
+
+			  _startHeartbeat() {
+			    var base;
+			    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+			      return typeof (base = (this.heartbeat = setInterval(() => {
+			        var amount, incr, maximum, now, reservoir;
+			        now = Date.now();
+			        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+			          this._lastReservoirRefresh = now;
+			          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+			          this.instance._drainAll(this.computeCapacity());
+			        }
+			        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+			          ({
+			            reservoirIncreaseAmount: amount,
+			            reservoirIncreaseMaximum: maximum,
+			            reservoir
+			          } = this.storeOptions);
+			          this._lastReservoirIncrease = now;
+			          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+			          if (incr > 0) {
+			            this.storeOptions.reservoir += incr;
+			            return this.instance._drainAll(this.computeCapacity());
+			          }
+			        }
+			      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+			    } else {
+			      return clearInterval(this.heartbeat);
+			    }
+			  }
+
+			  async __publish__(message) {
+			    await this.yieldLoop();
+			    return this.instance.Events.trigger("message", message.toString());
+			  }
+
+			  async __disconnect__(flush) {
+			    await this.yieldLoop();
+			    clearInterval(this.heartbeat);
+			    return this.Promise.resolve();
+			  }
+
+			  yieldLoop(t = 0) {
+			    return new this.Promise(function(resolve, reject) {
+			      return setTimeout(resolve, t);
+			    });
+			  }
+
+			  computePenalty() {
+			    var ref;
+			    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+			  }
+
+			  async __updateSettings__(options) {
+			    await this.yieldLoop();
+			    parser$2.overwrite(options, options, this.storeOptions);
+			    this._startHeartbeat();
+			    this.instance._drainAll(this.computeCapacity());
+			    return true;
+			  }
+
+			  async __running__() {
+			    await this.yieldLoop();
+			    return this._running;
+			  }
+
+			  async __queued__() {
+			    await this.yieldLoop();
+			    return this.instance.queued();
+			  }
+
+			  async __done__() {
+			    await this.yieldLoop();
+			    return this._done;
+			  }
+
+			  async __groupCheck__(time) {
+			    await this.yieldLoop();
+			    return (this._nextRequest + this.timeout) < time;
+			  }
+
+			  computeCapacity() {
+			    var maxConcurrent, reservoir;
+			    ({maxConcurrent, reservoir} = this.storeOptions);
+			    if ((maxConcurrent != null) && (reservoir != null)) {
+			      return Math.min(maxConcurrent - this._running, reservoir);
+			    } else if (maxConcurrent != null) {
+			      return maxConcurrent - this._running;
+			    } else if (reservoir != null) {
+			      return reservoir;
+			    } else {
+			      return null;
+			    }
+			  }
+
+			  conditionsCheck(weight) {
+			    var capacity;
+			    capacity = this.computeCapacity();
+			    return (capacity == null) || weight <= capacity;
+			  }
+
+			  async __incrementReservoir__(incr) {
+			    var reservoir;
+			    await this.yieldLoop();
+			    reservoir = this.storeOptions.reservoir += incr;
+			    this.instance._drainAll(this.computeCapacity());
+			    return reservoir;
+			  }
+
+			  async __currentReservoir__() {
+			    await this.yieldLoop();
+			    return this.storeOptions.reservoir;
+			  }
+
+			  isBlocked(now) {
+			    return this._unblockTime >= now;
+			  }
+
+			  check(weight, now) {
+			    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+			  }
+
+			  async __check__(weight) {
+			    var now;
+			    await this.yieldLoop();
+			    now = Date.now();
+			    return this.check(weight, now);
+			  }
+
+			  async __register__(index, weight, expiration) {
+			    var now, wait;
+			    await this.yieldLoop();
+			    now = Date.now();
+			    if (this.conditionsCheck(weight)) {
+			      this._running += weight;
+			      if (this.storeOptions.reservoir != null) {
+			        this.storeOptions.reservoir -= weight;
+			      }
+			      wait = Math.max(this._nextRequest - now, 0);
+			      this._nextRequest = now + wait + this.storeOptions.minTime;
+			      return {
+			        success: true,
+			        wait,
+			        reservoir: this.storeOptions.reservoir
+			      };
+			    } else {
+			      return {
+			        success: false
+			      };
+			    }
+			  }
+
+			  strategyIsBlock() {
+			    return this.storeOptions.strategy === 3;
+			  }
+
+			  async __submit__(queueLength, weight) {
+			    var blocked, now, reachedHWM;
+			    await this.yieldLoop();
+			    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+			      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+			    }
+			    now = Date.now();
+			    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+			    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+			    if (blocked) {
+			      this._unblockTime = now + this.computePenalty();
+			      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+			      this.instance._dropAllQueued();
+			    }
+			    return {
+			      reachedHWM,
+			      blocked,
+			      strategy: this.storeOptions.strategy
+			    };
+			  }
+
+			  async __free__(index, weight) {
+			    await this.yieldLoop();
+			    this._running -= weight;
+			    this._done += weight;
+			    this.instance._drainAll(this.computeCapacity());
+			    return {
+			      running: this._running
+			    };
+			  }
+
+			};
+
+			var LocalDatastore_1 = LocalDatastore;
+
+			var BottleneckError$3, States;
+
+			BottleneckError$3 = BottleneckError_1;
+
+			States = class States {
+			  constructor(status1) {
+			    this.status = status1;
+			    this._jobs = {};
+			    this.counts = this.status.map(function() {
+			      return 0;
+			    });
+			  }
+
+			  next(id) {
+			    var current, next;
+			    current = this._jobs[id];
+			    next = current + 1;
+			    if ((current != null) && next < this.status.length) {
+			      this.counts[current]--;
+			      this.counts[next]++;
+			      return this._jobs[id]++;
+			    } else if (current != null) {
+			      this.counts[current]--;
+			      return delete this._jobs[id];
+			    }
+			  }
+
+			  start(id) {
+			    var initial;
+			    initial = 0;
+			    this._jobs[id] = initial;
+			    return this.counts[initial]++;
+			  }
+
+			  remove(id) {
+			    var current;
+			    current = this._jobs[id];
+			    if (current != null) {
+			      this.counts[current]--;
+			      delete this._jobs[id];
+			    }
+			    return current != null;
+			  }
+
+			  jobStatus(id) {
+			    var ref;
+			    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+			  }
+
+			  statusJobs(status) {
+			    var k, pos, ref, results, v;
+			    if (status != null) {
+			      pos = this.status.indexOf(status);
+			      if (pos < 0) {
+			        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+			      }
+			      ref = this._jobs;
+			      results = [];
+			      for (k in ref) {
+			        v = ref[k];
+			        if (v === pos) {
+			          results.push(k);
+			        }
+			      }
+			      return results;
+			    } else {
+			      return Object.keys(this._jobs);
+			    }
+			  }
+
+			  statusCounts() {
+			    return this.counts.reduce(((acc, v, i) => {
+			      acc[this.status[i]] = v;
+			      return acc;
+			    }), {});
+			  }
+
+			};
+
+			var States_1 = States;
+
+			var DLList$2, Sync;
+
+			DLList$2 = DLList_1;
+
+			Sync = class Sync {
+			  constructor(name, Promise) {
+			    this.schedule = this.schedule.bind(this);
+			    this.name = name;
+			    this.Promise = Promise;
+			    this._running = 0;
+			    this._queue = new DLList$2();
+			  }
+
+			  isEmpty() {
+			    return this._queue.length === 0;
+			  }
+
+			  async _tryToRun() {
+			    var args, cb, error, reject, resolve, returned, task;
+			    if ((this._running < 1) && this._queue.length > 0) {
+			      this._running++;
+			      ({task, args, resolve, reject} = this._queue.shift());
+			      cb = (await (async function() {
+			        try {
+			          returned = (await task(...args));
+			          return function() {
+			            return resolve(returned);
+			          };
+			        } catch (error1) {
+			          error = error1;
+			          return function() {
+			            return reject(error);
+			          };
+			        }
+			      })());
+			      this._running--;
+			      this._tryToRun();
+			      return cb();
+			    }
+			  }
+
+			  schedule(task, ...args) {
+			    var promise, reject, resolve;
+			    resolve = reject = null;
+			    promise = new this.Promise(function(_resolve, _reject) {
+			      resolve = _resolve;
+			      return reject = _reject;
+			    });
+			    this._queue.push({task, args, resolve, reject});
+			    this._tryToRun();
+			    return promise;
+			  }
+
+			};
+
+			var Sync_1 = Sync;
+
+			var version = "2.19.5";
+			var version$1 = {
+				version: version
+			};
+
+			var version$2 = /*#__PURE__*/Object.freeze({
+				version: version,
+				default: version$1
+			});
+
+			var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+			parser$3 = parser;
+
+			Events$2 = Events_1;
+
+			RedisConnection$1 = require$$2;
+
+			IORedisConnection$1 = require$$3;
+
+			Scripts$1 = require$$4;
+
+			Group = (function() {
+			  class Group {
+			    constructor(limiterOptions = {}) {
+			      this.deleteKey = this.deleteKey.bind(this);
+			      this.limiterOptions = limiterOptions;
+			      parser$3.load(this.limiterOptions, this.defaults, this);
+			      this.Events = new Events$2(this);
+			      this.instances = {};
+			      this.Bottleneck = Bottleneck_1;
+			      this._startAutoCleanup();
+			      this.sharedConnection = this.connection != null;
+			      if (this.connection == null) {
+			        if (this.limiterOptions.datastore === "redis") {
+			          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+			        } else if (this.limiterOptions.datastore === "ioredis") {
+			          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+			        }
+			      }
+			    }
+
+			    key(key = "") {
+			      var ref;
+			      return (ref = this.instances[key]) != null ? ref : (() => {
+			        var limiter;
+			        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+			          id: `${this.id}-${key}`,
+			          timeout: this.timeout,
+			          connection: this.connection
+			        }));
+			        this.Events.trigger("created", limiter, key);
+			        return limiter;
+			      })();
+			    }
+
+			    async deleteKey(key = "") {
+			      var deleted, instance;
+			      instance = this.instances[key];
+			      if (this.connection) {
+			        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+			      }
+			      if (instance != null) {
+			        delete this.instances[key];
+			        await instance.disconnect();
+			      }
+			      return (instance != null) || deleted > 0;
+			    }
+
+			    limiters() {
+			      var k, ref, results, v;
+			      ref = this.instances;
+			      results = [];
+			      for (k in ref) {
+			        v = ref[k];
+			        results.push({
+			          key: k,
+			          limiter: v
+			        });
+			      }
+			      return results;
+			    }
+
+			    keys() {
+			      return Object.keys(this.instances);
+			    }
+
+			    async clusterKeys() {
+			      var cursor, end, found, i, k, keys, len, next, start;
+			      if (this.connection == null) {
+			        return this.Promise.resolve(this.keys());
+			      }
+			      keys = [];
+			      cursor = null;
+			      start = `b_${this.id}-`.length;
+			      end = "_settings".length;
+			      while (cursor !== 0) {
+			        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+			        cursor = ~~next;
+			        for (i = 0, len = found.length; i < len; i++) {
+			          k = found[i];
+			          keys.push(k.slice(start, -end));
+			        }
+			      }
+			      return keys;
+			    }
+
+			    _startAutoCleanup() {
+			      var base;
+			      clearInterval(this.interval);
+			      return typeof (base = (this.interval = setInterval(async() => {
+			        var e, k, ref, results, time, v;
+			        time = Date.now();
+			        ref = this.instances;
+			        results = [];
+			        for (k in ref) {
+			          v = ref[k];
+			          try {
+			            if ((await v._store.__groupCheck__(time))) {
+			              results.push(this.deleteKey(k));
+			            } else {
+			              results.push(void 0);
+			            }
+			          } catch (error) {
+			            e = error;
+			            results.push(v.Events.trigger("error", e));
+			          }
+			        }
+			        return results;
+			      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+			    }
+
+			    updateSettings(options = {}) {
+			      parser$3.overwrite(options, this.defaults, this);
+			      parser$3.overwrite(options, options, this.limiterOptions);
+			      if (options.timeout != null) {
+			        return this._startAutoCleanup();
+			      }
+			    }
+
+			    disconnect(flush = true) {
+			      var ref;
+			      if (!this.sharedConnection) {
+			        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+			      }
+			    }
+
+			  }
+			  Group.prototype.defaults = {
+			    timeout: 1000 * 60 * 5,
+			    connection: null,
+			    Promise: Promise,
+			    id: "group-key"
+			  };
+
+			  return Group;
+
+			}).call(commonjsGlobal$1);
+
+			var Group_1 = Group;
+
+			var Batcher, Events$3, parser$4;
+
+			parser$4 = parser;
+
+			Events$3 = Events_1;
+
+			Batcher = (function() {
+			  class Batcher {
+			    constructor(options = {}) {
+			      this.options = options;
+			      parser$4.load(this.options, this.defaults, this);
+			      this.Events = new Events$3(this);
+			      this._arr = [];
+			      this._resetPromise();
+			      this._lastFlush = Date.now();
+			    }
+
+			    _resetPromise() {
+			      return this._promise = new this.Promise((res, rej) => {
+			        return this._resolve = res;
+			      });
+			    }
+
+			    _flush() {
+			      clearTimeout(this._timeout);
+			      this._lastFlush = Date.now();
+			      this._resolve();
+			      this.Events.trigger("batch", this._arr);
+			      this._arr = [];
+			      return this._resetPromise();
+			    }
+
+			    add(data) {
+			      var ret;
+			      this._arr.push(data);
+			      ret = this._promise;
+			      if (this._arr.length === this.maxSize) {
+			        this._flush();
+			      } else if ((this.maxTime != null) && this._arr.length === 1) {
+			        this._timeout = setTimeout(() => {
+			          return this._flush();
+			        }, this.maxTime);
+			      }
+			      return ret;
+			    }
+
+			  }
+			  Batcher.prototype.defaults = {
+			    maxTime: null,
+			    maxSize: null,
+			    Promise: Promise
+			  };
+
+			  return Batcher;
+
+			}).call(commonjsGlobal$1);
+
+			var Batcher_1 = Batcher;
+
+			var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var require$$8 = getCjsExportFromNamespace(version$2);
+
+			var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+			  splice = [].splice;
+
+			NUM_PRIORITIES$1 = 10;
+
+			DEFAULT_PRIORITY$1 = 5;
+
+			parser$5 = parser;
+
+			Queues$1 = Queues_1;
+
+			Job$1 = Job_1;
+
+			LocalDatastore$1 = LocalDatastore_1;
+
+			RedisDatastore$1 = require$$4$1;
+
+			Events$4 = Events_1;
+
+			States$1 = States_1;
+
+			Sync$1 = Sync_1;
+
+			Bottleneck = (function() {
+			  class Bottleneck {
+			    constructor(options = {}, ...invalid) {
+			      var storeInstanceOptions, storeOptions;
+			      this._addToQueue = this._addToQueue.bind(this);
+			      this._validateOptions(options, invalid);
+			      parser$5.load(options, this.instanceDefaults, this);
+			      this._queues = new Queues$1(NUM_PRIORITIES$1);
+			      this._scheduled = {};
+			      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+			      this._limiter = null;
+			      this.Events = new Events$4(this);
+			      this._submitLock = new Sync$1("submit", this.Promise);
+			      this._registerLock = new Sync$1("register", this.Promise);
+			      storeOptions = parser$5.load(options, this.storeDefaults, {});
+			      this._store = (function() {
+			        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+			          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+			          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+			        } else if (this.datastore === "local") {
+			          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+			          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+			        } else {
+			          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+			        }
+			      }).call(this);
+			      this._queues.on("leftzero", () => {
+			        var ref;
+			        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+			      });
+			      this._queues.on("zero", () => {
+			        var ref;
+			        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+			      });
+			    }
+
+			    _validateOptions(options, invalid) {
+			      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+			        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+			      }
+			    }
+
+			    ready() {
+			      return this._store.ready;
+			    }
+
+			    clients() {
+			      return this._store.clients;
+			    }
+
+			    channel() {
+			      return `b_${this.id}`;
+			    }
+
+			    channel_client() {
+			      return `b_${this.id}_${this._store.clientId}`;
+			    }
+
+			    publish(message) {
+			      return this._store.__publish__(message);
+			    }
+
+			    disconnect(flush = true) {
+			      return this._store.__disconnect__(flush);
+			    }
+
+			    chain(_limiter) {
+			      this._limiter = _limiter;
+			      return this;
+			    }
+
+			    queued(priority) {
+			      return this._queues.queued(priority);
+			    }
+
+			    clusterQueued() {
+			      return this._store.__queued__();
+			    }
+
+			    empty() {
+			      return this.queued() === 0 && this._submitLock.isEmpty();
+			    }
+
+			    running() {
+			      return this._store.__running__();
+			    }
+
+			    done() {
+			      return this._store.__done__();
+			    }
+
+			    jobStatus(id) {
+			      return this._states.jobStatus(id);
+			    }
+
+			    jobs(status) {
+			      return this._states.statusJobs(status);
+			    }
+
+			    counts() {
+			      return this._states.statusCounts();
+			    }
+
+			    _randomIndex() {
+			      return Math.random().toString(36).slice(2);
+			    }
+
+			    check(weight = 1) {
+			      return this._store.__check__(weight);
+			    }
+
+			    _clearGlobalState(index) {
+			      if (this._scheduled[index] != null) {
+			        clearTimeout(this._scheduled[index].expiration);
+			        delete this._scheduled[index];
+			        return true;
+			      } else {
+			        return false;
+			      }
+			    }
+
+			    async _free(index, job, options, eventInfo) {
+			      var e, running;
+			      try {
+			        ({running} = (await this._store.__free__(index, options.weight)));
+			        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+			        if (running === 0 && this.empty()) {
+			          return this.Events.trigger("idle");
+			        }
+			      } catch (error1) {
+			        e = error1;
+			        return this.Events.trigger("error", e);
+			      }
+			    }
+
+			    _run(index, job, wait) {
+			      var clearGlobalState, free, run;
+			      job.doRun();
+			      clearGlobalState = this._clearGlobalState.bind(this, index);
+			      run = this._run.bind(this, index, job);
+			      free = this._free.bind(this, index, job);
+			      return this._scheduled[index] = {
+			        timeout: setTimeout(() => {
+			          return job.doExecute(this._limiter, clearGlobalState, run, free);
+			        }, wait),
+			        expiration: job.options.expiration != null ? setTimeout(function() {
+			          return job.doExpire(clearGlobalState, run, free);
+			        }, wait + job.options.expiration) : void 0,
+			        job: job
+			      };
+			    }
+
+			    _drainOne(capacity) {
+			      return this._registerLock.schedule(() => {
+			        var args, index, next, options, queue;
+			        if (this.queued() === 0) {
+			          return this.Promise.resolve(null);
+			        }
+			        queue = this._queues.getFirst();
+			        ({options, args} = next = queue.first());
+			        if ((capacity != null) && options.weight > capacity) {
+			          return this.Promise.resolve(null);
+			        }
+			        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+			        index = this._randomIndex();
+			        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+			          var empty;
+			          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+			          if (success) {
+			            queue.shift();
+			            empty = this.empty();
+			            if (empty) {
+			              this.Events.trigger("empty");
+			            }
+			            if (reservoir === 0) {
+			              this.Events.trigger("depleted", empty);
+			            }
+			            this._run(index, next, wait);
+			            return this.Promise.resolve(options.weight);
+			          } else {
+			            return this.Promise.resolve(null);
+			          }
+			        });
+			      });
+			    }
+
+			    _drainAll(capacity, total = 0) {
+			      return this._drainOne(capacity).then((drained) => {
+			        var newCapacity;
+			        if (drained != null) {
+			          newCapacity = capacity != null ? capacity - drained : capacity;
+			          return this._drainAll(newCapacity, total + drained);
+			        } else {
+			          return this.Promise.resolve(total);
+			        }
+			      }).catch((e) => {
+			        return this.Events.trigger("error", e);
+			      });
+			    }
+
+			    _dropAllQueued(message) {
+			      return this._queues.shiftAll(function(job) {
+			        return job.doDrop({message});
+			      });
+			    }
+
+			    stop(options = {}) {
+			      var done, waitForExecuting;
+			      options = parser$5.load(options, this.stopDefaults);
+			      waitForExecuting = (at) => {
+			        var finished;
+			        finished = () => {
+			          var counts;
+			          counts = this._states.counts;
+			          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+			        };
+			        return new this.Promise((resolve, reject) => {
+			          if (finished()) {
+			            return resolve();
+			          } else {
+			            return this.on("done", () => {
+			              if (finished()) {
+			                this.removeAllListeners("done");
+			                return resolve();
+			              }
+			            });
+			          }
+			        });
+			      };
+			      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+			        return next.doDrop({
+			          message: options.dropErrorMessage
+			        });
+			      }, this._drainOne = () => {
+			        return this.Promise.resolve(null);
+			      }, this._registerLock.schedule(() => {
+			        return this._submitLock.schedule(() => {
+			          var k, ref, v;
+			          ref = this._scheduled;
+			          for (k in ref) {
+			            v = ref[k];
+			            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+			              clearTimeout(v.timeout);
+			              clearTimeout(v.expiration);
+			              v.job.doDrop({
+			                message: options.dropErrorMessage
+			              });
+			            }
+			          }
+			          this._dropAllQueued(options.dropErrorMessage);
+			          return waitForExecuting(0);
+			        });
+			      })) : this.schedule({
+			        priority: NUM_PRIORITIES$1 - 1,
+			        weight: 0
+			      }, () => {
+			        return waitForExecuting(1);
+			      });
+			      this._receive = function(job) {
+			        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+			      };
+			      this.stop = () => {
+			        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+			      };
+			      return done;
+			    }
+
+			    async _addToQueue(job) {
+			      var args, blocked, error, options, reachedHWM, shifted, strategy;
+			      ({args, options} = job);
+			      try {
+			        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+			      } catch (error1) {
+			        error = error1;
+			        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+			        job.doDrop({error});
+			        return false;
+			      }
+			      if (blocked) {
+			        job.doDrop();
+			        return true;
+			      } else if (reachedHWM) {
+			        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+			        if (shifted != null) {
+			          shifted.doDrop();
+			        }
+			        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+			          if (shifted == null) {
+			            job.doDrop();
+			          }
+			          return reachedHWM;
+			        }
+			      }
+			      job.doQueue(reachedHWM, blocked);
+			      this._queues.push(job);
+			      await this._drainAll();
+			      return reachedHWM;
+			    }
+
+			    _receive(job) {
+			      if (this._states.jobStatus(job.options.id) != null) {
+			        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+			        return false;
+			      } else {
+			        job.doReceive();
+			        return this._submitLock.schedule(this._addToQueue, job);
+			      }
+			    }
+
+			    submit(...args) {
+			      var cb, fn, job, options, ref, ref1, task;
+			      if (typeof args[0] === "function") {
+			        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+			        options = parser$5.load({}, this.jobDefaults);
+			      } else {
+			        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+			        options = parser$5.load(options, this.jobDefaults);
+			      }
+			      task = (...args) => {
+			        return new this.Promise(function(resolve, reject) {
+			          return fn(...args, function(...args) {
+			            return (args[0] != null ? reject : resolve)(args);
+			          });
+			        });
+			      };
+			      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+			      job.promise.then(function(args) {
+			        return typeof cb === "function" ? cb(...args) : void 0;
+			      }).catch(function(args) {
+			        if (Array.isArray(args)) {
+			          return typeof cb === "function" ? cb(...args) : void 0;
+			        } else {
+			          return typeof cb === "function" ? cb(args) : void 0;
+			        }
+			      });
+			      return this._receive(job);
+			    }
+
+			    schedule(...args) {
+			      var job, options, task;
+			      if (typeof args[0] === "function") {
+			        [task, ...args] = args;
+			        options = {};
+			      } else {
+			        [options, task, ...args] = args;
+			      }
+			      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+			      this._receive(job);
+			      return job.promise;
+			    }
+
+			    wrap(fn) {
+			      var schedule, wrapped;
+			      schedule = this.schedule.bind(this);
+			      wrapped = function(...args) {
+			        return schedule(fn.bind(this), ...args);
+			      };
+			      wrapped.withOptions = function(options, ...args) {
+			        return schedule(options, fn, ...args);
+			      };
+			      return wrapped;
+			    }
+
+			    async updateSettings(options = {}) {
+			      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+			      parser$5.overwrite(options, this.instanceDefaults, this);
+			      return this;
+			    }
+
+			    currentReservoir() {
+			      return this._store.__currentReservoir__();
+			    }
+
+			    incrementReservoir(incr = 0) {
+			      return this._store.__incrementReservoir__(incr);
+			    }
+
+			  }
+			  Bottleneck.default = Bottleneck;
+
+			  Bottleneck.Events = Events$4;
+
+			  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+			  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+			    LEAK: 1,
+			    OVERFLOW: 2,
+			    OVERFLOW_PRIORITY: 4,
+			    BLOCK: 3
+			  };
+
+			  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+			  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+			  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+			  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+			  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+			  Bottleneck.prototype.jobDefaults = {
+			    priority: DEFAULT_PRIORITY$1,
+			    weight: 1,
+			    expiration: null,
+			    id: "<no-id>"
+			  };
+
+			  Bottleneck.prototype.storeDefaults = {
+			    maxConcurrent: null,
+			    minTime: 0,
+			    highWater: null,
+			    strategy: Bottleneck.prototype.strategy.LEAK,
+			    penalty: null,
+			    reservoir: null,
+			    reservoirRefreshInterval: null,
+			    reservoirRefreshAmount: null,
+			    reservoirIncreaseInterval: null,
+			    reservoirIncreaseAmount: null,
+			    reservoirIncreaseMaximum: null
+			  };
+
+			  Bottleneck.prototype.localStoreDefaults = {
+			    Promise: Promise,
+			    timeout: null,
+			    heartbeatInterval: 250
+			  };
+
+			  Bottleneck.prototype.redisStoreDefaults = {
+			    Promise: Promise,
+			    timeout: null,
+			    heartbeatInterval: 5000,
+			    clientTimeout: 10000,
+			    Redis: null,
+			    clientOptions: {},
+			    clusterNodes: null,
+			    clearDatastore: false,
+			    connection: null
+			  };
+
+			  Bottleneck.prototype.instanceDefaults = {
+			    datastore: "local",
+			    connection: null,
+			    id: "<no-id>",
+			    rejectOnDrop: true,
+			    trackDoneStatus: false,
+			    Promise: Promise
+			  };
+
+			  Bottleneck.prototype.stopDefaults = {
+			    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+			    dropWaitingJobs: true,
+			    dropErrorMessage: "This limiter has been stopped."
+			  };
+
+			  return Bottleneck;
+
+			}).call(commonjsGlobal$1);
+
+			var Bottleneck_1 = Bottleneck;
+
+			var lib = Bottleneck_1;
+
+			return lib;
+
+		}))); 
+	} (light$1));
+	return light$1.exports;
+}
+
+var lightExports = requireLight();
+const BottleneckLight = /*@__PURE__*/getDefaultExportFromCjs(lightExports);
+
+// pkg/dist-src/version.js
+var VERSION$1 = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+async function wrapRequest$1(state, octokit, request, options) {
+  const limiter = new BottleneckLight();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
     }
-    const encoded = marker.replace(/[%<>\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => encodeURIComponent(character));
-    return `<!-- ${encoded} -->`;
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new RequestError(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest$1.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = VERSION$1;
+
+// pkg/dist-src/index.js
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var noop = () => Promise.resolve();
+function wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = BottleneckLight,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = VERSION;
+throttling.triggersNotification = triggersNotification;
+
+// The GitHub API client for pull-request feedback: Octokit as @actions/github builds it, plus
+// retries for what GitHub answers while it recovers (5xx, a dropped connection: plugin-retry) and
+// for its rate limits (403/429 with retry-after: plugin-throttling) — all within one deadline, so
+// that a struggling API costs the step a bounded wait and then one warning, never a hang.
+/** Attempts after the first for a 5xx or a connection that failed; rate limits get as many. */
+const RETRIES = 2;
+/** plugin-retry waits (n + 1)² × this before the n-th retry: 1 s, then 4 s. */
+const RETRY_BASE_MS = 1_000;
+// Statuses that another attempt cannot change (plugin-retry's list), and 429, which
+// plugin-throttling handles: it waits as long as GitHub's retry-after says instead of guessing.
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+function deadlineIn(ms) {
+    return { at: Date.now() + ms, signal: AbortSignal.timeout(ms) };
+}
+/** A request given up because the deadline passed, or because the wait for its retry would pass it. */
+class DeadlineError extends Error {
+    name = 'DeadlineError';
+    /** The status of the last answer, when there was one (what the warning explains). */
+    response;
+    constructor(message, options = {}) {
+        super(message, { cause: options.cause });
+        if (options.status !== undefined)
+            this.response = { status: options.status };
+    }
+}
+let clients = 0;
+/**
+ * A client for the API the environment names. `@actions/github` reads GITHUB_API_URL once, when
+ * it is first imported, so the base URL is passed explicitly. Its proxy-aware fetch (undici,
+ * proxy chosen for the import-time URL) is kept: `request` options are merged shallowly, so
+ * passing any would replace it. The deadline is added to each attempt by a plugin instead.
+ */
+function githubClient(token, apiUrl, deadline) {
+    const withinDeadline = (waitS, retryCount) => retryCount < RETRIES && Date.now() + waitS * 1000 < deadline.at;
+    return getOctokit(token, {
+        baseUrl: apiUrl.replace(/\/+$/, ''),
+        retry: { retries: RETRIES, retryAfterBaseValue: RETRY_BASE_MS, doNotRetry: DO_NOT_RETRY },
+        throttle: {
+            // Spacing writes (1 s; 3 s for comments, which notify) is per client: one per run.
+            id: `celery-foundation-gates-${process.pid}-${clients++}`,
+            onRateLimit: (retryAfterS, _options, _octokit, retryCount) => withinDeadline(retryAfterS, retryCount),
+            onSecondaryRateLimit: (retryAfterS, _options, _octokit, retryCount) => withinDeadline(retryAfterS, retryCount)
+        }
+    }, 
+    // Listed first, so its hook is the innermost: it sees each attempt, retries included.
+    deadlinePlugin(deadline), retry, throttling);
 }
 /**
- * The body of the pull request's one comment: the hidden marker, the summary's title, verdict
- * and gate matrix (trimmed to GitHub's limit, whole rows only), and where the rest is.
+ * Gives each attempt the deadline's signal, refuses an attempt once the deadline has passed, and
+ * makes a failure final when the wait plugin-retry would take before the next attempt ends past
+ * the deadline (a plain error: plugin-retry retries only the request errors Octokit throws).
  */
-function renderPrComment(report, options) {
-    const marker = commentMarker(options.marker);
-    const footer = commentFooter(report, options.runUrl);
-    // The marker goes first and the footer last; the matrix gets what they leave of the budget.
-    const frameBytes = utf8ByteLength(`${marker}\n\n${footer}\n`);
-    const matrix = renderSummary(report, {
-        sections: 'matrix',
-        budgetBytes: Math.max(0, COMMENT_BUDGET_BYTES - frameBytes),
-        limitName: "GitHub's limit for a pull-request comment"
+function deadlinePlugin(deadline) {
+    return (octokit) => {
+        octokit.hook.wrap('request', async (request, options) => {
+            if (Date.now() >= deadline.at || deadline.signal.aborted)
+                throw new DeadlineError('no answer in time (the feedback deadline passed)');
+            options.request = { ...options.request, signal: deadline.signal };
+            try {
+                return await request(options);
+            }
+            catch (error) {
+                if (deadline.signal.aborted)
+                    throw new DeadlineError('no answer in time (the feedback deadline passed)', { cause: error });
+                const status = statusOf(error);
+                if (status !== undefined && status >= 400 && !DO_NOT_RETRY.includes(status)) {
+                    const retryCount = Number(options.request.retryCount ?? 0);
+                    const waitMs = (retryCount + 1) ** 2 * RETRY_BASE_MS;
+                    if (retryCount < RETRIES && Date.now() + waitMs >= deadline.at) {
+                        const answer = status === 500 && responseOf(error) === undefined ? firstLine(error) : `HTTP ${status}: ${firstLine(error)}`;
+                        throw new DeadlineError(`${answer} (${retryCount + 1} attempts; another would pass the feedback deadline)`, {
+                            cause: error,
+                            ...(responseOf(error) === undefined ? {} : { status })
+                        });
+                    }
+                }
+                throw error;
+            }
+        });
+    };
+}
+function statusOf(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+function responseOf(error) {
+    return error?.response;
+}
+function firstLine(error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return (message.split('\n')[0] ?? '').replace(/ - https:\/\/docs\.github\.com\S*$/, '').trim() || 'unknown error';
+}
+
+/** Who writes a comment with the workflow's own GITHUB_TOKEN. */
+const ACTIONS_BOT_LOGIN = 'github-actions[bot]';
+/** Updates this token's comment that carries `tag`, or creates one. */
+async function upsertComment(client, issue, tag, body) {
+    const { own, ignoredAuthors } = await findOwnMarkedComment(client, issue, tag);
+    const { data } = own === undefined
+        ? await client.rest.issues.createComment({ ...issue, body })
+        : await client.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: own.id, body });
+    return {
+        action: own === undefined ? 'created' : 'updated',
+        id: data.id,
+        ...(data.html_url ? { url: data.html_url } : {}),
+        ...(ignoredAuthors.length > 0 ? { ignoredAuthors } : {})
+    };
+}
+async function findOwnMarkedComment(client, issue, tag) {
+    const comments = await client.paginate(client.rest.issues.listComments, { ...issue, per_page: 100 });
+    const marked = comments.filter((comment) => comment.body?.includes(tag) === true);
+    // The common first run has no marked comment: no need to ask who the token is.
+    if (marked.length === 0)
+        return { ignoredAuthors: [] };
+    const login = (await tokenLogin(client)).toLowerCase();
+    const isOwn = (comment) => comment.user?.login?.toLowerCase() === login;
+    // The oldest of the token's own (the list is oldest first), so that reruns keep to one.
+    const own = marked.find(isOwn);
+    const ignoredAuthors = [...new Set(marked.filter((comment) => !isOwn(comment)).map((comment) => safeLogin(comment.user?.login)))];
+    return own === undefined ? { ignoredAuthors } : { own, ignoredAuthors };
+}
+/**
+ * Who the token acts as. GraphQL's `viewer` answers for a personal token and for an installation
+ * token alike (`<app>[bot]`; the workflow's GITHUB_TOKEN is `github-actions[bot]`); `GET /user`
+ * answers only the former (an installation token gets 403 "Resource not accessible by
+ * integration"). When neither answers, the token is taken for the workflow's own: a wrong guess
+ * can only leave a comment alone and post a new one, never adopt someone else's.
+ */
+async function tokenLogin(client) {
+    try {
+        const result = await client.graphql('query { viewer { login } }');
+        const login = result.viewer?.login;
+        if (typeof login === 'string' && login !== '')
+            return login;
+    }
+    catch {
+        // Next: the REST endpoint (an older GitHub Enterprise Server, a proxy that forbids GraphQL).
+    }
+    try {
+        const { data } = await client.rest.users.getAuthenticated();
+        if (typeof data.login === 'string' && data.login !== '')
+            return data.login;
+    }
+    catch {
+        // An installation token: see above.
+    }
+    return ACTIONS_BOT_LOGIN;
+}
+/** A login as GitHub allows them (letters, digits, hyphens; `[bot]` for apps), for one log line. */
+function safeLogin(login) {
+    if (login === undefined || login === '')
+        return 'a deleted account';
+    const clean = login.replace(/[^A-Za-z0-9_.\-[\]]/g, '').slice(0, 60);
+    return clean === '' ? 'an unnamed account' : clean;
+}
+
+/** The caller's redaction, then the token's own masking, which no text may escape. */
+function maskingRedaction({ token, redact }) {
+    return (text) => maskToken(redact === undefined ? text : redact(text), token);
+}
+function maskToken(text, token) {
+    return token !== '' && text.includes(token) ? text.split(token).join('***') : text;
+}
+function maskingLog(log, token) {
+    return {
+        info: (message) => log.info(maskToken(message, token)),
+        warning: (message) => log.warning(maskToken(message, token))
+    };
+}
+/** The report with every string redacted, before anything is rendered from it: the limits then hold for what is sent. */
+function redactReport(report, redact) {
+    return redactStrings(report, redact);
+}
+function redactStrings(value, redact) {
+    if (typeof value === 'string')
+        return redact(value);
+    if (Array.isArray(value))
+        return value.map((item) => redactStrings(item, redact));
+    if (typeof value === 'object' && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]));
+    }
+    return value;
+}
+
+// Which commit the gates ran on, and whether that is the commit the check run would mark.
+//
+// A check run on the pull request's head says "this commit passed". That is true when the code
+// that ran is the head, or the merge of the head into the base that GitHub prepares for the
+// pull request (refs/pull/N/merge, what `pull_request` runs check out, whose checks GitHub itself
+// puts on the head). On `pull_request_target` the checkout is the base by default: then the gates
+// proved the base, and a green head would let the pull request merge on proof of other code.
+/** A full object name: SHA-1, or SHA-256 in a repository that uses it. */
+const OBJECT_NAME = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** HEAD and loose refs are one line; packed-refs lists every ref, so it may be large, but bounded. */
+const REF_FILE_MAX_BYTES = 4 * 1024;
+const PACKED_REFS_MAX_BYTES = 32 * 1024 * 1024;
+/** `git cat-file commit` of one commit: its header and message. */
+const COMMIT_MAX_BYTES = 1024 * 1024;
+const GIT_TIMEOUT_MS = 5_000;
+/**
+ * The commit checked out where the gates ran: HEAD of the repository that holds `dir`, read from
+ * the files (no git process, nothing of the repository's configuration runs), following a
+ * worktree's or submodule's `.git` file and a symbolic HEAD to its loose or packed ref.
+ */
+async function checkedOutCommit(dir) {
+    const gitDir = await findGitDir(path.resolve(dir));
+    if (gitDir === undefined)
+        return { problem: `${dir} is not inside a git checkout` };
+    try {
+        const head = (await readBounded(path.join(gitDir, 'HEAD'), REF_FILE_MAX_BYTES)).trim();
+        if (OBJECT_NAME.test(head))
+            return { sha: head };
+        const ref = /^ref: (refs\/[^\s]+)$/.exec(head)?.[1];
+        if (ref === undefined || ref.split('/').includes('..'))
+            return { problem: `${path.join(gitDir, 'HEAD')} is neither a commit nor a ref` };
+        const sha = await resolveRef(gitDir, ref);
+        return sha === undefined ? { problem: `HEAD is ${ref}, which has no commit yet` } : { sha };
+    }
+    catch (error) {
+        return { problem: `HEAD could not be read: ${error.message}` };
+    }
+}
+/**
+ * The parents of a commit, from `git cat-file` (which reads the object as stored, so a shallow
+ * clone still names them), or undefined when git cannot say. Bounded in time and output.
+ */
+function commitParents(dir, sha, timeoutMs = GIT_TIMEOUT_MS) {
+    if (!OBJECT_NAME.test(sha))
+        return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+        execFile('git', ['cat-file', 'commit', sha], 
+        // Only what git needs to find itself and its global configuration: no token, no input.
+        { cwd: dir, timeout: Math.max(1, timeoutMs), maxBuffer: COMMIT_MAX_BYTES, env: gitEnv() }, (error, stdout) => {
+            if (error)
+                return resolve(undefined);
+            const header = stdout.split('\n\n', 1)[0] ?? '';
+            resolve(header.split('\n').flatMap((line) => (/^parent ([0-9a-f]{40,64})$/.exec(line)?.[1] ?? [])));
+        });
     });
-    return `${marker}\n${matrix}\n${footer}\n`;
 }
-function commentFooter(report, runUrl) {
-    const link = httpUrl(runUrl);
-    const summary = link === undefined ? "the run's job summary" : `[the run's job summary](<${link}>)`;
-    const run = `Run ${inlineCode(clipCharacters(report.runId, TITLE_MAX_CHARACTERS))}, finished ${escapeTableCell(report.finishedAt)}.`;
-    return `_${run} Each gate's details, the failure taxonomy, the worker log and the timings are in ${summary}. This comment is updated on every run._`;
+function gitEnv() {
+    const env = { GIT_TERMINAL_PROMPT: '0' };
+    for (const name of ['PATH', 'HOME', 'SystemRoot'])
+        if (process.env[name] !== undefined)
+            env[name] = process.env[name];
+    return env;
 }
-/** The URL if it is a web address, normalised so that it cannot break out of a markdown link. */
-function httpUrl(text) {
-    if (text === undefined || !URL.canParse(text))
+/** Decides whether the gates' result may be put on the commit a check run would go to. */
+async function provenance(input) {
+    const target = input.pullRequestHead ?? input.runSha;
+    if (target === undefined)
         return undefined;
-    const url = new URL(text);
-    // The parser percent-encodes spaces, quotes and angle brackets, which could end `<…>`.
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+    const ran = await checkedOutCommit(input.dir);
+    if ('problem' in ran)
+        return { target, ran, proves: false, relation: 'unknown' };
+    if (ran.sha === target)
+        return { target, ran, proves: true, relation: 'same commit' };
+    if (input.pullRequestHead === undefined)
+        return { target, ran, proves: false, relation: 'other code' };
+    // `pull_request` checks out GITHUB_SHA, the test merge of this pull request (never so on
+    // `pull_request_target`, where GITHUB_SHA is the base branch's last commit).
+    if (input.eventName === 'pull_request' && ran.sha === input.runSha)
+        return { target, ran, proves: true, relation: 'merge of the pull request' };
+    // Any other merge whose parents include the head (refs/pull/N/merge checked out on purpose).
+    const parents = await commitParents(input.dir, ran.sha, Math.min(GIT_TIMEOUT_MS, input.deadlineAt - Date.now()));
+    if (parents !== undefined && parents.length > 1 && parents.includes(target)) {
+        return { target, ran, proves: true, relation: 'merge of the pull request' };
+    }
+    return { target, ran, proves: false, relation: 'other code' };
 }
-/**
- * A check run's output: the verdict as its title, the matrix as its summary, the rest of the job
- * summary as its text (each within GitHub's limits, saying what was left out), and an annotation
- * for each failed gate, as many as one request may carry.
- */
-function renderCheckRunOutput(report, options = {}) {
-    const failed = report.gates.filter((gate) => gate.status === 'fail');
-    const annotated = failed.slice(0, CHECK_RUN_MAX_ANNOTATIONS);
-    const path = options.annotationPath ?? DEFAULT_ANNOTATION_PATH;
-    return {
-        title: checkRunTitle(report),
-        summary: renderSummary(report, {
-            sections: 'matrix',
-            budgetBytes: CHECK_RUN_OUTPUT_BUDGET_BYTES,
-            limitName: "GitHub's limit for a check run's summary"
-        }),
-        text: checkRunText(report, failed.length - annotated.length),
-        annotations: annotated.map((gate) => gateAnnotation(gate, path))
-    };
+/** One sentence on what ran when it is not what the check run would mark. */
+function provenanceSentence(p, pullRequest) {
+    const subject = pullRequest ? "the pull request's head" : "the run's commit";
+    if ('problem' in p.ran)
+        return `which commit these gates ran on is not known (${p.ran.problem}), so they prove nothing about ${subject} ${p.target}`;
+    return `these gates ran on ${p.ran.sha}, not on ${subject} ${p.target}`;
 }
-/** "FAIL — 1 of 10 foundation gates failed: runtime; 7 skipped: …", on one line. */
-function checkRunTitle(report) {
-    const interruption = report.interrupted === undefined ? '' : ` (${describeInterruption(report.interrupted.kind)})`;
-    const outcome = describeGateOutcome(report.gates, (id) => oneLine(id));
-    return clipCharacters(oneLine(`${statusLabel(report.verdict)}${interruption} — ${outcome}`), TITLE_MAX_CHARACTERS);
+async function findGitDir(start) {
+    for (let dir = start;; dir = path.dirname(dir)) {
+        const candidate = path.join(dir, '.git');
+        const info = await stat(candidate).catch(() => undefined);
+        if (info?.isDirectory())
+            return candidate;
+        if (info?.isFile()) {
+            // A worktree or a submodule: `gitdir: <path>`, relative to the file.
+            const line = (await readBounded(candidate, REF_FILE_MAX_BYTES).catch(() => '')).trim();
+            const target = /^gitdir: (.+)$/.exec(line)?.[1];
+            return target === undefined ? undefined : path.resolve(dir, target);
+        }
+        if (path.dirname(dir) === dir)
+            return undefined;
+    }
 }
-function checkRunText(report, failuresNotAnnotated) {
-    const note = failuresNotAnnotated > 0
-        ? `_Annotations: the first ${CHECK_RUN_MAX_ANNOTATIONS} failed gates (GitHub takes ${CHECK_RUN_MAX_ANNOTATIONS} per request); ${failuresNotAnnotated} more failed, and the matrix and the JSON report list them._\n\n`
-        : '';
-    const details = renderSummary(report, {
-        sections: 'details',
-        budgetBytes: Math.max(0, CHECK_RUN_OUTPUT_BUDGET_BYTES - utf8ByteLength(note)),
-        limitName: "GitHub's limit for a check run's text"
-    });
-    return note + details;
+async function resolveRef(gitDir, ref) {
+    // A linked worktree keeps its HEAD; the branches live in the common directory.
+    const common = await readBounded(path.join(gitDir, 'commondir'), REF_FILE_MAX_BYTES)
+        .then((text) => path.resolve(gitDir, text.trim()))
+        .catch(() => undefined);
+    for (const dir of [gitDir, ...(common === undefined ? [] : [common])]) {
+        const loose = await readBounded(path.join(dir, ref), REF_FILE_MAX_BYTES).catch(() => undefined);
+        if (loose !== undefined && OBJECT_NAME.test(loose.trim()))
+            return loose.trim();
+        const packed = await readBounded(path.join(dir, 'packed-refs'), PACKED_REFS_MAX_BYTES).catch(() => undefined);
+        const line = packed?.split('\n').find((entry) => entry.endsWith(` ${ref}`));
+        const sha = line?.split(' ')[0];
+        if (sha !== undefined && OBJECT_NAME.test(sha))
+            return sha;
+    }
+    return undefined;
 }
-/** An annotation is plain text: the evidence as the gate wrote it, cut to GitHub's limit. */
-function gateAnnotation(gate, path) {
-    return {
-        path,
-        start_line: 1,
-        end_line: 1,
-        annotation_level: 'failure',
-        title: clipCharacters(`${oneLine(gate.id)} failed`, TITLE_MAX_CHARACTERS),
-        message: boundedMessage(stripControlCharacters(gate.evidence).trim() || 'failed, with no evidence recorded')
-    };
-}
-function boundedMessage(text) {
-    const bytes = utf8ByteLength(text);
-    if (bytes <= ANNOTATION_MESSAGE_BUDGET_BYTES)
-        return text;
-    const notice = `\n… (cut: the evidence has ${bytes.toLocaleString('en-US')} bytes; the job summary shows more)`;
-    return `${truncateUtf8(text, ANNOTATION_MESSAGE_BUDGET_BYTES - utf8ByteLength(notice)).trimEnd()}${notice}`;
-}
-/** Outside text as one plain line: no control characters, whitespace folded. */
-function oneLine(text) {
-    // A title shows a line at most, so only a bounded prefix of a huge text is read.
-    const prefix = text.length > TITLE_MAX_CHARACTERS * 4 ? text.slice(0, TITLE_MAX_CHARACTERS * 4) : text;
-    return stripControlCharacters(prefix).replace(/\s+/g, ' ').trim();
+async function readBounded(file, maxBytes) {
+    const info = await stat(file);
+    if (!info.isFile())
+        throw new Error(`${file} is not a file`);
+    if (info.size > maxBytes)
+        throw new Error(`${file} has ${info.size} bytes (at most ${maxBytes} expected)`);
+    return readFile(file, 'utf8');
 }
 
 // Pull-request feedback through the GitHub API: one comment per pull request (found again by its
@@ -33879,11 +36060,9 @@ function oneLine(text) {
 // warning, and the step's outcome stays the gates'.
 /** The check run's name: what branch protection requires. */
 const CHECK_RUN_NAME = 'Celery foundation gates';
-/** Feedback must not hold the step up: every request together gets this long. */
+/** Feedback must not hold the step up: every request together, retries included, gets this long. */
 const FEEDBACK_TIMEOUT_MS = 30_000;
 const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target']);
-/** Who writes a comment with the workflow's own GITHUB_TOKEN. */
-const ACTIONS_BOT_LOGIN = 'github-actions[bot]';
 /** The permission each kind of feedback needs, for the warning when the token lacks it. */
 const PERMISSION_NEEDED = { comment: 'pull-requests: write', checkRun: 'checks: write' };
 /**
@@ -33920,16 +36099,36 @@ async function publish(report, options, log, env) {
     if (fork !== undefined && context.eventName === 'pull_request') {
         return summaryOnly(`the pull request comes from the fork ${fork}, and GitHub gives workflows run on pull_request events from forks a read-only token, so no comment or check run can be written`, log);
     }
-    const client = githubClient(options.token, context.apiUrl, options.timeoutMs ?? FEEDBACK_TIMEOUT_MS);
-    const safeReport = redactReport(report, maskingRedaction(options));
+    const deadline = deadlineIn(options.timeoutMs ?? FEEDBACK_TIMEOUT_MS);
+    // What the gates proved matters where a verdict is attached to a commit or a pull request.
+    const attachesVerdict = options.checkRun || context.pullRequest !== undefined;
+    const proof = !attachesVerdict ? undefined : await provenance({
+        eventName: context.eventName,
+        ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
+        ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
+        dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
+        deadlineAt: deadline.at
+    });
+    const redact = maskingRedaction(options);
+    // A path may be part of it (when the checkout could not be read): redacted like any text sent.
+    const notProven = proof !== undefined && !proof.proves ? redact(provenanceSentence(proof, context.pullRequestHead !== undefined)) : undefined;
+    if (notProven !== undefined) {
+        const consequence = options.checkRun ? `: no check run was created for ${proof?.target}` : '';
+        // Not "check out the head": on pull_request_target that hands the pull request a write token.
+        const advice = context.pullRequestHead === undefined ? '' : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`;
+        log.warning(`Celery foundation gates: ${notProven}${consequence}.${advice}`);
+        appendToSummary(env, renderNotice(notProven), log);
+    }
+    const client = githubClient(options.token, context.apiUrl, deadline);
+    const safeReport = redactReport(report, redact);
     // Rendered before the first request: a huge report takes seconds to render, and a connection
     // left idle that long may be closed under the next request (ECONNRESET, seen in CI).
-    const checkRunOutput = options.checkRun ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined;
+    const checkRunOutput = options.checkRun && notProven === undefined ? renderCheckRunOutput(safeReport, { annotationPath: context.annotationPath }) : undefined;
     const outcome = {};
     const skipped = [];
     const failures = [];
     if (options.prComment) {
-        const result = await publishComment(client, context, safeReport, options.marker);
+        const result = await publishComment(client, context, safeReport, options.marker, notProven);
         if ('notApplicable' in result) {
             log.info(`No pull-request comment: ${result.notApplicable}.`);
             skipped.push(`pull-request comment: ${result.notApplicable}`);
@@ -33940,8 +36139,13 @@ async function publish(report, options, log, env) {
         else {
             outcome.comment = result.value;
             log.info(`Pull-request comment ${result.value.action}${result.value.url === undefined ? '' : `: ${result.value.url}`}`);
+            if (result.value.ignoredAuthors !== undefined) {
+                log.info(`A comment carrying this step's marker by ${result.value.ignoredAuthors.join(', ')} was ignored: only comments this token's own account wrote are updated.`);
+            }
         }
     }
+    if (options.checkRun && notProven !== undefined)
+        skipped.push(`check run: ${notProven}`);
     if (checkRunOutput) {
         const result = await attempt('check run', PERMISSION_NEEDED.checkRun, () => createCheckRun(client, context, safeReport, checkRunOutput));
         if ('failure' in result) {
@@ -33949,13 +36153,31 @@ async function publish(report, options, log, env) {
         }
         else {
             outcome.checkRun = result.value;
-            log.info(`Check run "${CHECK_RUN_NAME}" created: ${result.value.conclusion}.`);
+            log.info(`Check run "${CHECK_RUN_NAME}" created on ${context.headSha ?? '?'}${proofNote(proof)}: ${result.value.conclusion}.`);
         }
     }
     if (failures.length > 0)
         warnOnce(failures, outcome, log);
     skipped.push(...failures.map(failureLine));
     return skipped.length > 0 ? { ...outcome, skipped: skipped.join('; ') } : outcome;
+}
+/** How the commit that ran relates to the one the check run marks, when they differ. */
+function proofNote(proof) {
+    if (proof === undefined || proof.relation === 'same commit' || 'problem' in proof.ran)
+        return '';
+    return ` (the gates ran on ${proof.ran.sha}, the ${proof.relation})`;
+}
+/** The job summary was written before feedback; a notice about what it proved is added after it. */
+function appendToSummary(env, markdown, log) {
+    const file = env.GITHUB_STEP_SUMMARY;
+    if (!file)
+        return;
+    try {
+        appendFileSync(file, `\n${markdown}\n`);
+    }
+    catch (error) {
+        log.info(`The job summary could not be extended: ${describeError(error)}`);
+    }
 }
 /** When nothing can be published: the one warning, and the outcome that says why. */
 function summaryOnly(reason, log) {
@@ -33972,13 +36194,16 @@ function failureLine({ what, reason }) {
     return `${what}: ${reason}`;
 }
 /** The comment, on pull-request events only. */
-async function publishComment(client, context, report, marker) {
-    const { pullRequest } = context;
+async function publishComment(client, context, report, marker, notice) {
+    const { pullRequest, owner, repo, runUrl } = context;
     if (pullRequest === undefined)
         return { notApplicable: `this run is for a ${context.eventName || 'unknown'} event, not a pull request` };
     if ('problem' in pullRequest)
         return { failure: { what: 'pull-request comment', reason: pullRequest.problem } };
-    return attempt('pull-request comment', PERMISSION_NEEDED.comment, () => upsertComment(client, context, pullRequest.number, report, marker));
+    return attempt('pull-request comment', PERMISSION_NEEDED.comment, () => {
+        const body = renderPrComment(report, { marker, ...(runUrl === undefined ? {} : { runUrl }), ...(notice === undefined ? {} : { notice }) });
+        return upsertComment(client, { owner, repo, issue_number: pullRequest.number }, commentMarker(marker), body);
+    });
 }
 // ---- the run's environment ----
 /** Reads the event and the repository from the environment the runner gives the step. */
@@ -33998,7 +36223,12 @@ async function readRunContext(env) {
         context.runUrl = runUrl;
     if (payload !== undefined)
         context.pullRequest = 'problem' in payload ? payload : pullRequestOf(payload.json, `${owner}/${repo}`);
-    const headSha = pullRequestHeadSha(payload) ?? env.GITHUB_SHA;
+    const pullRequestHead = pullRequestHeadSha(payload);
+    if (pullRequestHead !== undefined)
+        context.pullRequestHead = pullRequestHead;
+    if (env.GITHUB_SHA)
+        context.runSha = env.GITHUB_SHA;
+    const headSha = pullRequestHead ?? env.GITHUB_SHA;
     if (headSha)
         context.headSha = headSha;
     return context;
@@ -34049,47 +36279,6 @@ function runPageUrl(env) {
     return `${server.replace(/\/+$/, '')}/${repository}/actions/runs/${runId}${attempt}`;
 }
 // ---- the API ----
-/**
- * A client for the API the environment names. `@actions/github` reads GITHUB_API_URL once, when
- * it is first imported, so the base URL is passed explicitly. Its proxy-aware fetch (undici,
- * proxy chosen for the import-time URL) is kept: `request` options are merged shallowly, so
- * passing any would replace it. The deadline is added to each request by a hook instead.
- */
-function githubClient(token, apiUrl, timeoutMs) {
-    const client = getOctokit(token, { baseUrl: apiUrl.replace(/\/+$/, '') });
-    const signal = AbortSignal.timeout(timeoutMs);
-    client.hook.before('request', (options) => {
-        options.request = { ...options.request, signal };
-    });
-    return client;
-}
-/** Updates the comment that carries the marker, or creates it: one comment per pull request and marker. */
-async function upsertComment(client, { owner, repo, runUrl }, issueNumber, report, marker) {
-    const body = renderPrComment(report, runUrl === undefined ? { marker } : { marker, runUrl });
-    const existing = await findMarkedComment(client, { owner, repo, issue_number: issueNumber }, commentMarker(marker));
-    const { data } = existing === undefined
-        ? await client.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body })
-        : await client.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
-    return { action: existing === undefined ? 'created' : 'updated', id: data.id, ...(data.html_url ? { url: data.html_url } : {}) };
-}
-async function findMarkedComment(client, issue, tag) {
-    const comments = await client.paginate(client.rest.issues.listComments, { ...issue, per_page: 100 });
-    const marked = comments.filter((comment) => comment.body?.includes(tag) === true);
-    if (marked.length <= 1)
-        return marked[0];
-    // Several (a copy, or two runs that raced): the oldest of our own, so reruns keep to one.
-    const login = await authenticatedLogin(client);
-    return marked.find((comment) => comment.user?.login === login) ?? marked[0];
-}
-/** Who the token acts as. The workflow's GITHUB_TOKEN may not ask (`GET /user` answers 403). */
-async function authenticatedLogin(client) {
-    try {
-        return (await client.rest.users.getAuthenticated()).data.login;
-    }
-    catch {
-        return ACTIONS_BOT_LOGIN;
-    }
-}
 async function createCheckRun(client, context, report, output) {
     if (context.headSha === undefined)
         throw new Error('GITHUB_SHA is not set, so there is no commit to attach the check run to');
@@ -34124,7 +36313,13 @@ async function attempt(what, permission, publishIt) {
     }
 }
 function describeFailure(error, permission) {
+    // Its message already says what the last answer was, and that retrying would take too long.
+    if (error instanceof DeadlineError)
+        return error.message;
     const status = httpStatus(error);
+    if ((status === 403 || status === 429) && /rate limit/i.test(describeError(error))) {
+        return `GitHub's rate limit (HTTP ${status}: ${describeError(error)}), and waiting it out would pass the feedback deadline`;
+    }
     if (status === 403 || status === 404) {
         // What GitHub answers a token that may not write here: a fork's, or one without the permission.
         return `the token may not write it (HTTP ${status}: ${describeError(error)}); the job needs \`permissions: ${permission}\``;
@@ -34145,34 +36340,6 @@ function describeError(error) {
     if (field(cause, 'name') === 'TimeoutError')
         return 'no answer in time (the feedback deadline passed)';
     return line === '' ? 'unknown error' : line;
-}
-// ---- secrets ----
-/** The caller's redaction, then the token's own masking, which no text may escape. */
-function maskingRedaction({ token, redact }) {
-    return (text) => maskToken(redact === undefined ? text : redact(text), token);
-}
-function maskToken(text, token) {
-    return token !== '' && text.includes(token) ? text.split(token).join('***') : text;
-}
-function maskingLog(log, token) {
-    return {
-        info: (message) => log.info(maskToken(message, token)),
-        warning: (message) => log.warning(maskToken(message, token))
-    };
-}
-/** The report with every string redacted, before anything is rendered from it: the limits then hold for what is sent. */
-function redactReport(report, redact) {
-    return redactStrings(report, redact);
-}
-function redactStrings(value, redact) {
-    if (typeof value === 'string')
-        return redact(value);
-    if (Array.isArray(value))
-        return value.map((item) => redactStrings(item, redact));
-    if (typeof value === 'object' && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]));
-    }
-    return value;
 }
 
 export { CHECK_RUN_NAME, FEEDBACK_TIMEOUT_MS, publishFeedback };

@@ -3,6 +3,8 @@ import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { R as RulesError, c as compileRules } from './shared-rules.js';
 import './shared-core.js';
+import 'node:os';
+import 'node:path';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -15,10 +17,8 @@ import 'timers';
 import './shared-actions.js';
 import 'node:child_process';
 import 'node:string_decoder';
-import 'node:path';
 import 'node:url';
 import 'node:crypto';
-import 'node:os';
 
 var dist = {};
 

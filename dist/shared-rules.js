@@ -1,4 +1,4 @@
-import { z as GATE_STATUSES } from './shared-core.js';
+import { N as GATE_STATUSES } from './shared-core.js';
 import { m as array, o as object, n as string, N as NEVER, p as partialRecord, _ as _enum, C as CATEGORIES, u as union } from './shared-actions.js';
 
 // Rules are data: an ordered list, first match wins. Each rule names a category and the
