@@ -46,7 +46,7 @@ export interface TestsReport {
   /** Globs that matched no file. */
   unmatched: string[]
   totals: ReportCounts
-  /** Unique failing or erroring test cases (the `tests-failed` output). */
+  /** Failing or erroring <testcase> elements, one per entry of `taxonomy` (the `tests-failed` output): pytest's two entries for a test whose call failed and whose teardown errored count twice. */
   failed: number
   byCategory: Partial<Record<Category, number>>
   taxonomy: TaxonomyEntry[]
