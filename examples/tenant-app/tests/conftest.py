@@ -46,9 +46,9 @@ APP_DIR = Path(__file__).resolve().parents[1]
 READINESS_TIMEOUT = 20.0
 
 #: Task modules the test worker imports on top of the app's own:
-#: ``celery.ping`` is not built in, and ``app.tasks.invoice_import`` is not in
-#: the app's default include list.
-WORKER_INCLUDES = "celery.contrib.testing.tasks,app.tasks.invoice_import"
+#: ``celery.ping`` is not built in, and ``app.tasks.invoice_import`` and
+#: ``app.tasks.batch_import`` are not in the app's default include list.
+WORKER_INCLUDES = "celery.contrib.testing.tasks,app.tasks.invoice_import,app.tasks.batch_import"
 
 
 class WorkerExitedError(RuntimeError):
