@@ -76,7 +76,7 @@ export const DEFAULT_RULES_DATA: RuleInput[] = [
     id: 'task-not-registered',
     category: 'foundation:tasks',
     description: 'The task is not registered in the app',
-    when: { any: "/celery\\.exceptions\\.NotRegistered|\\bNotRegistered: '|Received unregistered task of type/" },
+    when: { any: "/NotRegistered: '|celery\\.exceptions\\.NotRegistered|Received unregistered task of type/" },
     remediation:
       "The task is not registered: its module is not in the app's include list (nor found by autodiscover_tasks), so neither the test process nor a worker knows it — a worker discards such a message with \"Received unregistered task of type …\". Add the module to the app's include (the tasks gate lists what the worker registered and, with expected-tasks, what is missing)."
   },
