@@ -130,6 +130,16 @@ export const DEFAULT_RULES_DATA: RuleInput[] = [
     remediation:
       "A failing task leaves no dead-letter row (the dlq gate failed and says why: the worker's role cannot INSERT into the table, the task_failure handler is not connected in the worker, or the table is missing). Fix that and this test follows."
   },
+  // Tests that assert on the worker's own log lines (not on caplog or capsys, which are the harness).
+  {
+    id: 'worker-logs-not-structured',
+    category: 'foundation:logs',
+    description: "A test about the worker's logs fails while the logs gate shows its lines lack the format or fields",
+    when: { gates: { logs: ['fail', 'warn'] }, test: '/log/i', not: { any: '/\\bcap(?:log|sys|fd)\\b/' } },
+    evidence: 'error',
+    remediation:
+      "The worker's log lines are not what the test reads (the logs gate says how: plain text where JSON is expected, or a required field missing), so a test that parses them finds nothing. Fix the worker's logging setup — the formatter hookup (after_setup_logger / after_setup_task_logger) or the fields it writes — not the test."
+  },
   {
     id: 'worker-never-ready',
     category: 'foundation:runtime',

@@ -4,8 +4,7 @@
 // whichever gates run, one entry per failing <testcase>, the new categories, and the gates added
 // since the seed as a test's foundation cause.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaxonomyEntry } from '../../src/taxonomy/model.js'
@@ -13,9 +12,11 @@ import { EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction,
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
+import { workspaceTempDir } from '../support/workspace.js'
 
 let pg: TestPostgres
-const reports = mkdtempSync(path.join(tmpdir(), 'cfg-junit2-'))
+// Inside the workspace: the action reads reports only from there.
+const reports = workspaceTempDir('cfg-junit2-')
 
 beforeAll(async () => {
   pg = await TestPostgres.start()
@@ -158,6 +159,18 @@ describe('the gates added since the seed as the cause of the seed suite\'s failu
     expect(result.code).toBe(1)
     expect(gate(result, 'dlq').status).toBe('fail')
     expect(taxonomy(result).map((e) => [e.name, e.category])).toEqual([['test_failed_task_lands_in_dead_letter_table', 'foundation:dlq']])
+    expectClean(result, db)
+  })
+
+  it("logs: with the plain-text app, the test parsing the worker's log lines follows from the logs gate", async () => {
+    const db = await exampleDatabase(pg)
+    const junit = await pytest(db.url, 'plain-logs', ['tests/test_harness_log_capture.py'], { WORKER_APP: 'app.variants.plain_logs' })
+    const result = await action(db, junit, { app: 'app.variants.plain_logs', gates: 'import broker-config runtime logs' })
+    expect(gate(result, 'logs').status).toBe('warn')
+    expect(categoryOf(result, 'test_real_worker_task_logs_in_worker_stderr')).toBe('foundation:logs')
+    // The caplog tests look in the wrong place whatever the worker writes: still the harness.
+    expect(categoryOf(result, 'test_worker_logs_are_structured')).toBe('harness:log-capture')
+    expect(categoryOf(result, 'test_real_worker_task_logs_reach_caplog')).toBe('harness:log-capture')
     expectClean(result, db)
   })
 

@@ -4,6 +4,7 @@
 // <testcase> elements for a test whose call failed and whose teardown errored.
 //   taxonomy-2.xml: the new example files on a healthy database, EXPECTED_WORKER_ROLE=app_worker
 //   dlq-no-insert.xml, permissive-policy.xml: test_foundation.py on those SQL variants
+//   plain-logs.xml: test_harness_log_capture.py with WORKER_APP=app.variants.plain_logs
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -91,6 +92,16 @@ describe('the gates added since the seed as a foundation cause', () => {
       'test_tenant_sees_only_its_own_invoices call foundation:tenant-isolation tenant-isolation-broken'
     ])
     expect(report.verdict).toBe('foundation red, test suite red: fix the foundation first — 2 of 2 failing tests follow from it')
+  })
+
+  it("logs: a test parsing the worker's log lines follows from the logs gate; caplog tests stay the harness", async () => {
+    const report = await classify('plain-logs.xml', { logs: 'warn' })
+    expect(report.taxonomy.map(brief)).toEqual([
+      'test_worker_logs_are_structured call harness:log-capture caplog-assertion',
+      'test_real_worker_task_logs_reach_caplog call harness:log-capture caplog-assertion',
+      'test_real_worker_task_logs_in_worker_stderr call foundation:logs worker-logs-not-structured'
+    ])
+    expect((await classify('plain-logs.xml')).taxonomy.at(-1)?.category).toBe('unknown')
   })
 
   it('rls-role stays the cause when both rls-role and tenant-isolation failed', async () => {
