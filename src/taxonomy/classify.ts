@@ -3,6 +3,7 @@
 // matched, so a reader can find it in the report.
 import type { GateStatus } from '../constants.js'
 import type { TestCase } from '../junit/model.js'
+import { clipString } from '../junit/outcome.js'
 import { scrubCredentials } from '../util/scrub.js'
 import type { Category, TaxonomyEntry } from './model.js'
 import { PATTERN_FIELDS, type PatternField, type Rule } from './rules.js'
@@ -118,7 +119,7 @@ function lineAround(text: string, index: number): string {
 function clip(line: string): string {
   // pytest prints every frame's arguments, so a failed connection shows `password=…` or a DSN.
   const safe = scrubCredentials(line)
-  const short = safe.length > MAX_EVIDENCE ? `${safe.slice(0, MAX_EVIDENCE - 1)}…` : safe
+  const short = safe.length > MAX_EVIDENCE ? `${clipString(safe, MAX_EVIDENCE - 1)}…` : safe
   // A flat copy: concatenating then slicing leaves V8 a new string of its own (a Buffer round trip
   // did the same at ten times the cost: 300 ms for 100,000 entries).
   return short.length < 13 ? short : (short + ' ').slice(0, -1)
