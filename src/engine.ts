@@ -10,6 +10,12 @@ import type { Settings } from './settings.js'
 export interface EngineHooks {
   onGateStart?(gate: Gate): void
   onGateEnd?(result: GateResult): void
+  /**
+   * Called once, when every gate that proves something has run and before a gate that judges the
+   * run as a whole (`judgesRun`): the step that reads the test reports, whose rules depend on
+   * those results. Called at the end when no such gate runs, so it never depends on `gates`.
+   */
+  beforeJudges?(results: readonly GateResult[]): Promise<void>
 }
 
 export async function runGates(
@@ -21,7 +27,12 @@ export async function runGates(
   const results: GateResult[] = []
   // For a skipped gate, the failed gate that caused the skip (so every skip names the real cause).
   const cause = new Map<string, string>()
+  let judging = false
   for (const gate of gates) {
+    if (gate.judgesRun && !judging) {
+      judging = true
+      await hooks.beforeJudges?.([...results])
+    }
     hooks.onGateStart?.(gate)
     const t0 = performance.now()
     // Only prerequisites that ran can block: a gate turned off (the `gates` input) is not a failure.
@@ -68,6 +79,7 @@ export async function runGates(
     results.push(result)
     hooks.onGateEnd?.(result)
   }
+  if (!judging) await hooks.beforeJudges?.([...results])
   return results
 }
 

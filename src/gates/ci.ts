@@ -6,6 +6,7 @@ export const ciGate: Gate = {
   description: 'This step fails the job when a foundation gate fails, so a required check blocks the merge; failing tests are told apart',
   foundation: false,
   needs: [],
+  judgesRun: true,
   async run({ settings, facts, earlier }) {
     const event = process.env.GITHUB_EVENT_NAME
     const where = process.env.GITHUB_ACTIONS === 'true' ? `on ${event ?? 'an unknown event'}` : 'outside GitHub Actions'
@@ -15,6 +16,8 @@ export const ciGate: Gate = {
         : settings.failOn === 'any'
           ? `fail-on: any: this step fails when a foundation gate fails or a test fails (${where})`
           : `fail-on: foundation: this step fails when a foundation gate fails (${where})`
+    // The session read and classified the reports before this gate, whatever `gates` lists (this
+    // is the same, memoised analysis): the gate only judges what it found.
     const tests = await facts.tests(earlier)
     const foundationRed = earlier.some((g) => g.foundation && g.status === 'fail')
     const lines = [mode]

@@ -28,6 +28,8 @@ export interface Gate {
   foundation: boolean
   /** Gates whose failure (or skip) makes this one impossible to run: it is skipped with the reason. */
   needs: readonly string[]
+  /** It judges the whole run (the tests included): it runs after the test reports were analysed. */
+  judgesRun?: boolean
   run(ctx: GateContext): Promise<GateVerdict>
 }
 

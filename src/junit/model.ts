@@ -28,8 +28,9 @@ export interface TestCase {
   systemErr: string
   truncated: boolean
   /**
-   * pytest writes a test twice when its call failed and its teardown errored too: the reader
-   * merges the two into one case (the first problem) and keeps the other here.
+   * The second problem written inside the same <testcase> (pytest: a setup error, then a teardown
+   * error). A test that pytest writes as two <testcase> elements (call failure, then teardown
+   * error) is two cases, not one with this set.
    */
   alsoFailed?: { phase: TestPhase; outcome: TestOutcome; message: string }
 }

@@ -109,44 +109,6 @@ export function messageOf(result: CaseResult | undefined): string {
   return line === undefined ? '' : clipString(line.trim(), LIMITS.message)
 }
 
-/**
- * pytest writes a test whose call failed and whose teardown then errored as two <testcase> with
- * the same classname and name: the call failure first, the teardown error second. Folds the second
- * into the first and says whether it did.
- */
-export function mergeDoubleEntry(first: TestCase, second: TestCase): boolean {
-  if (
-    second.outcome !== 'error' ||
-    second.phase !== 'teardown' ||
-    second.alsoFailed !== undefined ||
-    first.outcome !== 'failure' ||
-    first.phase !== 'call' ||
-    first.alsoFailed !== undefined ||
-    first.classname !== second.classname ||
-    first.name !== second.name ||
-    first.file !== second.file
-  ) {
-    return false
-  }
-  first.alsoFailed = { phase: second.phase, outcome: second.outcome, message: second.message }
-  // pytest writes the captured output of the whole test with its teardown entry.
-  const out = joinClipped(first.systemOut, second.systemOut, LIMITS.output)
-  const err = joinClipped(first.systemErr, second.systemErr, LIMITS.output)
-  first.systemOut = out.text
-  first.systemErr = err.text
-  first.truncated = first.truncated || second.truncated || out.cut || err.cut
-  if (first.timeSeconds !== undefined && second.timeSeconds !== undefined) {
-    first.timeSeconds += second.timeSeconds
-  }
-  return true
-}
-
-function joinClipped(a: string, b: string, limit: number): { text: string; cut: boolean } {
-  if (b === '') return { text: a, cut: false }
-  const joined = a === '' ? b : `${a}\n${b}`
-  return joined.length > limit ? { text: clipString(joined, limit), cut: true } : { text: joined, cut: false }
-}
-
 /** The first `limit` UTF-16 units of a string, never ending in half a surrogate pair. */
 export function clipString(text: string, limit: number): string {
   if (text.length <= limit) return text

@@ -1,7 +1,9 @@
-// Streams one JUnit XML document through saxes and hands over one TestCase at a time. Nothing but
-// the case being read, a short window of finished cases (to fold pytest's double entries) and the
-// per-file counts is kept, and every piece of text is cut to LIMITS, so memory stays bounded
-// whatever the file's size.
+// Streams one JUnit XML document through saxes and hands over one TestCase at a time, as soon as
+// its </testcase> is read. Nothing but the case being read and the per-file counts is kept, and
+// every piece of text is cut to LIMITS, so memory stays bounded whatever the file's size.
+// Every <testcase> is a case of its own: pytest's two entries for a test whose call failed and
+// whose teardown errored are two failures, each with its own cause (often one harness, one
+// foundation), so they are never folded into one.
 //
 // saxes never expands entities declared in a DTD: a reference to one fails as "undefined entity",
 // so entity bombs and external entities end the file as malformed instead of growing or reading.
@@ -11,7 +13,6 @@ import {
   type CaseResult,
   clipString,
   LIMITS,
-  mergeDoubleEntry,
   messageOf,
   outcomeOf,
   phaseOf,
@@ -32,12 +33,6 @@ export class NotXml extends MalformedXml {}
 /** Well-formed so far, but its root element is not a JUnit one; reading stops at the root. */
 export class NotJUnit extends Error {}
 
-/**
- * How many finished cases wait before they are handed over: pytest's call failure and teardown
- * error of one test are adjacent in a plain run, but under pytest-xdist other workers' tests can be
- * written between them.
- */
-export const MERGE_WINDOW = 64
 /** A single text node longer than this is taken out of saxes' buffer piece by piece. */
 const DRAIN_AT = 64 * 1024
 /** Results kept per case: pytest writes at most two problems; jest-junit one per failed expect. */
@@ -108,7 +103,6 @@ export class JUnitStream {
   private depth = 0
   private current: OpenCase | undefined
   private sink: { add(piece: string): void } | undefined
-  private readonly pending: TestCase[] = []
   private closing = false
   private readonly onText = (text: string): void => this.sink?.add(text)
 
@@ -134,16 +128,10 @@ export class JUnitStream {
     this.drainLongText()
   }
 
-  /** Ends the document: checks it is complete and hands over the cases still waiting. */
+  /** Ends the document: checks it is complete. */
   end(): void {
     this.closing = true
     this.parser.close()
-    this.flush()
-  }
-
-  /** Hands over the finished cases still waiting (also after the document turned out malformed). */
-  flush(): void {
-    for (let tc = this.pending.shift(); tc !== undefined; tc = this.pending.shift()) this.hand(tc)
   }
 
   /** Whether the first thing that is not whitespace (nor a byte order mark) opens markup. */
@@ -275,22 +263,7 @@ export class JUnitStream {
     if (second !== undefined) {
       tc.alsoFailed = { phase: phaseOf(open, second, this.tool), outcome: outcomeOf(second), message: messageOf(second) }
     }
-    this.enqueue(tc)
-  }
-
-  private enqueue(tc: TestCase): void {
-    const { pending } = this
-    if (tc.phase === 'teardown') {
-      for (let index = pending.length - 1; index >= 0; index--) {
-        const earlier = pending[index]
-        if (earlier !== undefined && mergeDoubleEntry(earlier, tc)) return
-      }
-    }
-    pending.push(tc)
-    if (pending.length > MERGE_WINDOW) {
-      const oldest = pending.shift()
-      if (oldest !== undefined) this.hand(oldest)
-    }
+    this.hand(tc)
   }
 
   private hand(tc: TestCase): void {

@@ -17,7 +17,7 @@ import { JUnitStream, MalformedXml, NotJUnit, NotXml, zeroCounts } from './parse
 export interface ReadOptions {
   /** Directory the globs are relative to (the workspace). */
   cwd: string
-  /** Called once per <testcase> (after merging pytest's duplicate entries), in document order. */
+  /** Called once per <testcase>, in document order (pytest's two entries for one test are two calls). */
   onCase(tc: TestCase): void
   /** Per-file size above which the file is not parsed (status 'unreadable', detail says the size). Default 512 MiB. */
   maxFileBytes?: number
@@ -194,13 +194,11 @@ async function readOpened(handle: FileHandle, report: string, onCase: (tc: TestC
     return found('ok')
   } catch (error) {
     if (error instanceof FileProblem) {
-      stream.flush()
       return found(error.status, error.message)
     }
     if (error instanceof NotJUnit) return found('not-junit', error.message)
     if (error instanceof NotXml) return found('malformed', `not XML: ${formatBytes(bytes)} of text that does not start with "<" (its content is not shown)`)
     if (error instanceof MalformedXml) {
-      stream.flush()
       return found('malformed', error.message)
     }
     throw error

@@ -214,7 +214,8 @@ export class RunFacts {
   /**
    * The JUnit reports of `junit`, every failing test classified against this run's gate results
    * (rules may depend on them: a readiness error means something else when the runtime gate
-   * failed). Computed once, by the first gate that asks, with the results known at that point.
+   * failed). Computed once, by the session once the gates that prove something have run (see
+   * EngineHooks.beforeJudges), whichever gates the run has: the `ci` gate only judges it.
    */
   tests(gates: readonly GateResult[]): Promise<TestsReport | undefined> {
     const patterns = this.settings.junit

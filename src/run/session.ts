@@ -132,6 +132,11 @@ async function runGatesAndReport(
         scrubStrings(r, (text) => secrets.clean(text))
         results.push(r)
         host.gateEnded(r)
+      },
+      // Classification is a step of the run, not of the `ci` gate: `junit` with `fail-on: any`
+      // must fail a red suite whichever gates run.
+      beforeJudges: async (done) => {
+        if (settings.junit && !facts.cancelled()) await facts.tests(done)
       }
     })
   } catch (err) {

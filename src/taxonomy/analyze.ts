@@ -6,7 +6,7 @@ import type { GateStatus } from '../constants.js'
 import type { ReportCounts, TestCase } from '../junit/model.js'
 import { readJUnitReports, workspaceRoots } from '../junit/read.js'
 import type { GateResult } from '../report/model.js'
-import { classify, type ClassifyContext } from './classify.js'
+import { classifier, type ClassifyContext } from './classify.js'
 import { isFoundationCategory, type Category, type ComponentStatus, type TaxonomyEntry, type TestsReport } from './model.js'
 import type { Rule } from './rules.js'
 
@@ -30,6 +30,7 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
     gates: Object.fromEntries(input.gates.map((g) => [g.id, g.status])) as Record<string, GateStatus>,
     values: input.values
   }
+  const classify = classifier(input.rules, ctx)
   const taxonomy: TaxonomyEntry[] = []
   const byCategory: Partial<Record<Category, number>> = {}
   const { files, unmatched } = await readJUnitReports(input.patterns, {
@@ -37,7 +38,7 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
     roots: input.roots ?? workspaceRoots(input.cwd),
     onCase(tc: TestCase) {
       if (tc.outcome !== 'failure' && tc.outcome !== 'error') return
-      const entry = classify(tc, input.rules, ctx)
+      const entry = classify(tc)
       taxonomy.push(entry)
       byCategory[entry.category] = (byCategory[entry.category] ?? 0) + 1
     }

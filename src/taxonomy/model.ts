@@ -2,12 +2,18 @@
 // the rule that put it there, the line that shows it, and what to do about it.
 import type { ReportCounts, ReportFile, TestOutcome, TestPhase } from '../junit/model.js'
 
+/** One per foundation gate (`foundation:<gate id>`), in matrix order. */
 export const FOUNDATION_CATEGORIES = [
   'foundation:import',
   'foundation:broker-config',
   'foundation:runtime',
   'foundation:db-access',
-  'foundation:rls-role'
+  'foundation:rls-role',
+  'foundation:queues',
+  'foundation:tasks',
+  'foundation:logs',
+  'foundation:dlq',
+  'foundation:tenant-isolation'
 ] as const
 
 export const HARNESS_CATEGORIES = ['harness:readiness', 'harness:eager-mode', 'harness:log-capture', 'harness:async-bridge'] as const
@@ -46,7 +52,7 @@ export interface TestsReport {
   /** Globs that matched no file. */
   unmatched: string[]
   totals: ReportCounts
-  /** Unique failing or erroring test cases (the `tests-failed` output). */
+  /** Failing or erroring <testcase> elements, one per entry of `taxonomy` (the `tests-failed` output): pytest's two entries for a test whose call failed and whose teardown errored count twice. */
   failed: number
   byCategory: Partial<Record<Category, number>>
   taxonomy: TaxonomyEntry[]

@@ -8,7 +8,8 @@ import { GATE_STATUSES } from '../constants.js'
 import { CATEGORIES, type Category } from './model.js'
 
 const PHASES = ['setup', 'call', 'teardown', 'collection'] as const
-const FOUNDATION_GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role'] as const
+/** The gates whose status a rule may depend on: every foundation gate (`ci` judges the tests). */
+const FOUNDATION_GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role', 'queues', 'tasks', 'logs', 'dlq', 'tenant-isolation'] as const
 
 /** The text fields a pattern can look at. */
 /** `any` is the message, text and output together; `test` is `classname::name`. */

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReportCounts, ReportFile, TestCase } from '../../src/junit/model.js'
-import { MAX_DEPTH, MERGE_WINDOW } from '../../src/junit/parse.js'
+import { MAX_DEPTH } from '../../src/junit/parse.js'
 import { readJUnitReports, readReportFile, workspaceRoots, type ReadOptions } from '../../src/junit/read.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/junit/', import.meta.url))
@@ -47,6 +47,13 @@ function only(cases: TestCase[], name: string): TestCase {
   return found[0] as TestCase
 }
 
+/** The two <testcase> elements pytest writes for a test whose call failed and whose teardown errored. */
+function twice(cases: TestCase[], name: string): [TestCase, TestCase] {
+  const found = cases.filter((tc) => tc.name === name)
+  expect(found, name).toHaveLength(2)
+  return found as [TestCase, TestCase]
+}
+
 function counts(partial: Partial<ReportCounts>): ReportCounts {
   return { cases: 0, passed: 0, failed: 0, errored: 0, skipped: 0, xfailed: 0, xpassed: 0, ...partial }
 }
@@ -60,13 +67,14 @@ describe('pytest reports (written by pytest 9.2)', () => {
     expect(report).toMatchObject({ pattern: 'pytest-xunit2.xml', path: 'pytest-xunit2.xml', status: 'ok', tool: 'pytest' })
     expect(report.detail).toBeUndefined()
     expect(report.bytes).toBe(statSync(path.join(FIXTURES, 'pytest-xunit2.xml')).size)
-    expect(report.counts).toEqual(counts({ cases: 14, passed: 4, failed: 5, errored: 3, skipped: 1, xfailed: 1 }))
+    expect(report.counts).toEqual(counts({ cases: 15, passed: 4, failed: 5, errored: 4, skipped: 1, xfailed: 1 }))
     expect(cases.map((tc) => tc.name)).toEqual([
       'tests.test_broken',
       'test_passes',
       'test_fails',
       'test_setup_error',
       'test_teardown_error',
+      'test_fails_and_teardown_error',
       'test_fails_and_teardown_error',
       'test_skipped',
       'test_xfail',
@@ -127,42 +135,40 @@ describe('pytest reports (written by pytest 9.2)', () => {
     )
   })
 
-  it('folds the call failure and the teardown error of one test into one case', async () => {
+  it('hands the call failure and the teardown error of one test over as two cases, each with its own cause', async () => {
     const { cases } = await read('pytest-xunit2.xml')
-    const merged = only(cases, 'test_fails_and_teardown_error')
-    expect(merged).toMatchObject({
-      outcome: 'failure',
-      phase: 'call',
-      message: 'AssertionError: call failed first\nassert False',
-      alsoFailed: { phase: 'teardown', outcome: 'error', message: TEARDOWN_MESSAGE }
-    })
-    expect(merged.text).toContain('E       AssertionError: call failed first')
-    expect(merged.text).not.toContain('could not drop schema')
+    const [call, teardown] = twice(cases, 'test_fails_and_teardown_error')
+    expect(call).toMatchObject({ outcome: 'failure', phase: 'call', message: 'AssertionError: call failed first\nassert False' })
+    expect(call.alsoFailed).toBeUndefined()
+    expect(call.text).toContain('E       AssertionError: call failed first')
+    expect(call.text).not.toContain('could not drop schema')
+    expect(teardown).toMatchObject({ outcome: 'error', phase: 'teardown', message: TEARDOWN_MESSAGE })
+    expect(teardown.alsoFailed).toBeUndefined()
+    expect(teardown.text).toContain('E       RuntimeError: could not drop schema')
   })
 
   it('reads file and line of the xunit1 family, the line counted from 1', async () => {
     const { report, cases } = await read('pytest-xunit1.xml')
-    expect(report.counts).toEqual(counts({ cases: 5, passed: 1, failed: 2, errored: 1, skipped: 1 }))
+    expect(report.counts).toEqual(counts({ cases: 6, passed: 1, failed: 2, errored: 2, skipped: 1 }))
     // pytest writes the 0-based line of the `def` (`line="3"` for line 4).
     expect(only(cases, 'test_passes')).toMatchObject({ file: 'tests/test_shapes.py', line: 4, outcome: 'passed' })
     expect(only(cases, 'test_fails')).toMatchObject({ file: 'tests/test_shapes.py', line: 7, outcome: 'failure' })
-    expect(only(cases, 'test_fails_and_teardown_error')).toMatchObject({
-      line: 16,
-      alsoFailed: { phase: 'teardown', outcome: 'error', message: TEARDOWN_MESSAGE }
-    })
+    const [call, teardown] = twice(cases, 'test_fails_and_teardown_error')
+    expect(call).toMatchObject({ line: 16, outcome: 'failure', phase: 'call' })
+    expect(teardown).toMatchObject({ line: 16, outcome: 'error', phase: 'teardown', message: TEARDOWN_MESSAGE })
   })
 
   it('keeps the captured output of junit_logging, joining repeated elements', async () => {
     const { report, cases } = await read('pytest-logging.xml')
-    expect(report.counts).toEqual(counts({ cases: 3, failed: 2, skipped: 1 }))
+    expect(report.counts).toEqual(counts({ cases: 4, failed: 2, errored: 1, skipped: 1 }))
     const output = only(cases, 'test_output')
     expect(output.systemOut).toMatch(/^-+ Captured Log -+\n\n-+ Captured Out -+\nhello from stdout$/)
     expect(output.systemErr).toMatch(/^-+ Captured Err -+\nhello from stderr$/)
     // pytest writes the output of a double entry with its teardown half.
-    const merged = only(cases, 'test_fails_and_teardown_error')
-    expect(merged.alsoFailed?.phase).toBe('teardown')
-    expect(merged.systemOut).toMatch(/^-+ Captured Log -+/)
-    expect(merged.systemErr).toMatch(/^-+ Captured Err -+$/)
+    const [call, teardown] = twice(cases, 'test_fails_and_teardown_error')
+    expect(teardown.phase).toBe('teardown')
+    expect(call.systemOut + call.systemErr + teardown.systemOut + teardown.systemErr).toMatch(/-+ Captured Log -+/)
+    expect(teardown.systemErr).toMatch(/^-+ Captured Err -+$/)
     // A skipped test gets its output twice (setup and teardown).
     expect(only(cases, 'test_skipped').systemOut.match(/Captured Out/g)).toHaveLength(2)
   })
@@ -183,29 +189,13 @@ describe('pytest reports (written by pytest 9.2)', () => {
     expect(only(cases, 'test_passes_then_teardown_error')).toMatchObject({ outcome: 'error', phase: 'teardown' })
   })
 
-  it('folds a double entry that pytest-xdist wrote with another test between its halves', async () => {
+  it('hands over both halves of a double entry that pytest-xdist wrote with another test between them, in document order', async () => {
     const { report, cases } = await read('pytest-xdist-interleaved.xml')
-    expect(report.counts).toEqual(counts({ cases: 2, passed: 1, failed: 1 }))
-    expect(cases.map((tc) => tc.name)).toEqual(['test_migrate', 'test_ping'])
-    const merged = only(cases, 'test_migrate')
-    expect(merged).toMatchObject({
-      outcome: 'failure',
-      message: 'AssertionError: 3 tables, expected 4',
-      alsoFailed: { phase: 'teardown', outcome: 'error', message: TEARDOWN_MESSAGE },
-      systemOut: 'teardown log line'
-    })
-    expect(merged.timeSeconds).toBeCloseTo(0.15, 9)
-  })
-
-  it(`hands a teardown error over as its own case when more than ${MERGE_WINDOW} cases lie between`, async () => {
-    const failure = '<testcase classname="t" name="test_far"><failure message="call">x</failure></testcase>'
-    const between = Array.from({ length: MERGE_WINDOW + 1 }, (_, i) => `<testcase classname="t" name="p${i}"/>`).join('')
-    const teardown = `<testcase classname="t" name="test_far"><error message='${TEARDOWN_MESSAGE}'>y</error></testcase>`
-    const { report, cases } = await readWritten('far.xml', suite(failure + between + teardown))
-    expect(report.counts).toEqual(counts({ cases: MERGE_WINDOW + 3, passed: MERGE_WINDOW + 1, failed: 1, errored: 1 }))
-    expect(cases[0]).toMatchObject({ name: 'test_far', outcome: 'failure' })
-    expect(cases[0]?.alsoFailed).toBeUndefined()
-    expect(cases.at(-1)).toMatchObject({ name: 'test_far', outcome: 'error', phase: 'teardown' })
+    expect(report.counts).toEqual(counts({ cases: 3, passed: 1, failed: 1, errored: 1 }))
+    expect(cases.map((tc) => tc.name)).toEqual(['test_migrate', 'test_ping', 'test_migrate'])
+    expect(cases[0]).toMatchObject({ outcome: 'failure', phase: 'call', message: 'AssertionError: 3 tables, expected 4', systemOut: '' })
+    expect(cases[2]).toMatchObject({ outcome: 'error', phase: 'teardown', message: TEARDOWN_MESSAGE, systemOut: 'teardown log line' })
+    expect(cases[0]?.timeSeconds).toBeCloseTo(0.12, 9)
   })
 
   it("reads pytest's internal error case", async () => {

@@ -45,10 +45,14 @@ APP_DIR = Path(__file__).resolve().parents[1]
 #: boot here; the seed used 10 s and still lost the race on a loaded CI runner).
 READINESS_TIMEOUT = 20.0
 
+#: The app the test worker runs: ``WORKER_APP`` lets a run start a variant's
+#: worker (e.g. ``app.variants.plain_logs``) while the tests use the same code.
+WORKER_APP = os.environ.get("WORKER_APP") or "app.celery_app"
+
 #: Task modules the test worker imports on top of the app's own:
-#: ``celery.ping`` is not built in, and ``app.tasks.invoice_import`` is not in
-#: the app's default include list.
-WORKER_INCLUDES = "celery.contrib.testing.tasks,app.tasks.invoice_import"
+#: ``celery.ping`` is not built in, and ``app.tasks.invoice_import`` and
+#: ``app.tasks.batch_import`` are not in the app's default include list.
+WORKER_INCLUDES = "celery.contrib.testing.tasks,app.tasks.invoice_import,app.tasks.batch_import"
 
 
 class WorkerExitedError(RuntimeError):
@@ -140,7 +144,7 @@ def start_worker(directory: Path, readiness_timeout: float) -> Iterator[WorkerPr
     stdout_path = directory / f"worker-{token}.out"
     stderr_path = directory / f"worker-{token}.err"
     command = [
-        sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
+        sys.executable, "-m", "celery", "-A", WORKER_APP, "worker",
         "-P", "solo", "-l", "INFO", "-I", WORKER_INCLUDES,
         "-n", f"t-{token}@%h", "-Q", queue,
     ]
