@@ -65,4 +65,8 @@ export interface ReadResult {
   files: ReportFile[]
   /** Globs that matched no file (each one is a finding in the summary). */
   unmatched: string[]
+  /** The directories the globs were resolved from, in order (working-directory, then the workspace). */
+  searched: string[]
+  /** Globs that matched nothing in working-directory and were resolved from the workspace instead. */
+  fromWorkspace: string[]
 }

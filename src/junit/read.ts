@@ -15,8 +15,13 @@ import type { ReadResult, ReportFile, ReportStatus, TestCase } from './model.js'
 import { JUnitStream, MalformedXml, NotJUnit, NotXml, zeroCounts } from './parse.js'
 
 export interface ReadOptions {
-  /** Directory the globs are relative to (the workspace). */
+  /** Directory the globs are relative to (working-directory). */
   cwd: string
+  /**
+   * Where a relative glob that matches nothing in `cwd` is tried next: most workflows write report
+   * paths relative to the workspace (`service/reports/junit.xml`), not to working-directory.
+   */
+  fallbackCwd?: string
   /** Called once per <testcase>, in document order (pytest's two entries for one test are two calls). */
   onCase(tc: TestCase): void
   /** Per-file size above which the file is not parsed (status 'unreadable', detail says the size). Default 512 MiB. */
@@ -42,17 +47,17 @@ export function workspaceRoots(cwd: string, env: NodeJS.ProcessEnv = process.env
 }
 
 export async function readJUnitReports(patterns: string[], options: ReadOptions): Promise<ReadResult> {
-  const { matches, unmatched } = await matchReports(patterns, options.cwd)
+  const { matches, unmatched, searched, fromWorkspace } = await matchReports(patterns, options.cwd, options.fallbackCwd)
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
   const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath(root).catch(() => resolve(root))))
   const files: ReportFile[] = []
   for (const match of matches) {
-    const place = await confined(resolve(options.cwd, match.path), roots)
+    const place = await confined(resolve(match.base ?? options.cwd, match.path), roots)
     const read =
       'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots)
     files.push({ pattern: match.pattern, path: match.path, ...read })
   }
-  return { files, unmatched }
+  return { files, unmatched, searched, fromWorkspace }
 }
 
 /**
@@ -83,31 +88,52 @@ function isInside(path: string, root: string): boolean {
 export interface MatchedReport {
   pattern: string
   path: string
+  /** The directory `path` is relative to, when it is not the `cwd` the globs start from. */
+  base?: string
 }
 
 /**
  * Expands the globs (tinyglobby: `**`, braces, and `!pattern` to leave files out of every other
  * pattern). Files only, dot directories included, paths relative to `cwd` and sorted; a file
- * matched by several patterns is listed once, under the first. A pattern left with no file is
- * unmatched.
+ * matched by several patterns is listed once, under the first. A relative pattern with no file in
+ * `cwd` is tried in `fallbackCwd` (the workspace) and, when it matches there, is said to have been
+ * resolved from it; a pattern left with no file anywhere is unmatched, and `searched` says where
+ * it was looked for.
  */
 export async function matchReports(
   patterns: readonly string[],
-  cwd: string
-): Promise<{ matches: MatchedReport[]; unmatched: string[] }> {
+  cwd: string,
+  fallbackCwd?: string
+): Promise<{ matches: MatchedReport[]; unmatched: string[]; searched: string[]; fromWorkspace: string[] }> {
   const given = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '')
   const ignore = given.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1))
-  const patternOf = new Map<string, string>()
+  const fallback = fallbackCwd !== undefined && resolve(fallbackCwd) !== resolve(cwd) ? resolve(fallbackCwd) : undefined
+  const found = new Map<string, MatchedReport>()
   const unmatched: string[] = []
-  for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
+  const fromWorkspace: string[] = []
+  const expand = (pattern: string, base: string): Promise<string[]> =>
     // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
-    const paths = await glob(pattern, { cwd, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern) })
+    glob(pattern, { cwd: base, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern) })
+  for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
+    let paths = await expand(pattern, cwd)
+    let base: string | undefined
+    if (paths.length === 0 && fallback !== undefined && !isAbsolute(pattern)) {
+      paths = await expand(pattern, fallback)
+      if (paths.length > 0) {
+        base = fallback
+        if (!fromWorkspace.includes(pattern)) fromWorkspace.push(pattern)
+      }
+    }
     if (paths.length === 0 && !unmatched.includes(pattern)) unmatched.push(pattern)
-    for (const path of paths) if (!patternOf.has(path)) patternOf.set(path, pattern)
+    for (const path of paths) {
+      const key = resolve(base ?? cwd, path)
+      if (!found.has(key)) found.set(key, base === undefined ? { pattern, path } : { pattern, path, base })
+    }
   }
-  const matches = [...patternOf].map(([path, pattern]) => ({ pattern, path }))
+  const matches = [...found.values()]
   matches.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  return { matches, unmatched }
+  const searched = [resolve(cwd), ...(fallback === undefined ? [] : [fallback])]
+  return { matches, unmatched, searched, fromWorkspace }
 }
 
 type FileRead = Omit<ReportFile, 'pattern' | 'path'>

@@ -548,8 +548,15 @@ function reportLines(tests: TestsReport): string[] {
     ...namedAtMost(
       tests.unmatched,
       REPORT_FINDINGS_SHOWN,
-      (pattern) => `- ⚠️ No file matched ${inlineCode(oneLine(pattern))}.`,
+      (pattern) => `- ⚠️ No file matched ${inlineCode(oneLine(pattern))}${lookedIn(tests.searched)}.`,
       (more) => `- … and ${countOf(more, 'more glob')} that matched no file.`
+    ),
+    ...namedAtMost(
+      tests.fromWorkspace ?? [],
+      REPORT_FINDINGS_SHOWN,
+      (pattern) =>
+        `- ℹ️ ${inlineCode(oneLine(pattern))} matched no file in working-directory; it was resolved from the workspace${tests.searched?.[1] ? ` (${inlineCode(oneLine(tests.searched[1]))})` : ''}.`,
+      (more) => `- … and ${countOf(more, 'more glob')} resolved from the workspace.`
     ),
     ...namedAtMost(
       files.filter((file) => file.status !== 'ok'),
@@ -562,6 +569,12 @@ function reportLines(tests: TestsReport): string[] {
     )
   ]
   return findings.length === 0 ? [summary] : [summary, '', ...findings]
+}
+
+/** ` (looked in `a` and `b`)`: where an unmatched glob was looked for, when the report says. */
+function lookedIn(searched: readonly string[] | undefined): string {
+  if (!searched?.length) return ''
+  return ` (looked in ${searched.map((dir) => inlineCode(oneLine(dir))).join(' and ')})`
 }
 
 /** The first `max` items as lines, then one line saying how many more there are. */

@@ -131,8 +131,13 @@ const TestsReportSchema = z
     patterns: z.array(z.string()).describe('The `junit` globs as given.'),
     files: z.array(ReportFileSchema),
     unmatched: z.array(z.string()).describe('Globs that matched no file.'),
+    searched: z
+      .array(z.string())
+      .optional()
+      .describe('Where the globs were looked for (working-directory, then the workspace); set when a glob matched nothing there, or only in the workspace.'),
+    fromWorkspace: z.array(z.string()).optional().describe('Globs that matched nothing in working-directory and were resolved from the workspace.'),
     totals: ReportCountsSchema,
-    failed: count().describe('Unique failing or erroring test cases (the `tests-failed` output).'),
+    failed: count().describe('Failing or erroring <testcase> elements, one per taxonomy entry (the `tests-failed` output).'),
     byCategory: z.partialRecord(z.enum(CATEGORIES), count()),
     taxonomy: z.array(TaxonomyEntrySchema),
     components: z.array(ComponentStatusSchema),

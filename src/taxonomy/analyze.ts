@@ -14,6 +14,8 @@ export interface AnalyzeInput {
   patterns: string[]
   /** Directory the globs are relative to. */
   cwd: string
+  /** Where a glob that matches nothing in `cwd` is tried next; default: GITHUB_WORKSPACE, or (the CLI) the current directory. */
+  workspace?: string
   /** Directories reports must lie in (real paths); default: the workspace (workspaceRoots). */
   roots?: readonly string[]
   rules: readonly Rule[]
@@ -33,8 +35,9 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
   const classify = classifier(input.rules, ctx)
   const taxonomy: TaxonomyEntry[] = []
   const byCategory: Partial<Record<Category, number>> = {}
-  const { files, unmatched } = await readJUnitReports(input.patterns, {
+  const { files, unmatched, searched, fromWorkspace } = await readJUnitReports(input.patterns, {
     cwd: input.cwd,
+    fallbackCwd: input.workspace ?? workspaceDir(),
     roots: input.roots ?? workspaceRoots(input.cwd),
     onCase(tc: TestCase) {
       if (tc.outcome !== 'failure' && tc.outcome !== 'error') return
@@ -63,10 +66,18 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
     durationMs: 0
   }
   if (input.rulesFile) report.rulesFile = input.rulesFile
+  // Said only when it matters, so that a plain run's report stays as it was.
+  if (fromWorkspace.length) report.fromWorkspace = fromWorkspace
+  if (fromWorkspace.length || unmatched.length) report.searched = searched
   report.components = components(input.gates, report)
   report.verdict = verdictSentence(input.gates, report)
   report.durationMs = Math.round(performance.now() - t0)
   return report
+}
+
+/** The workspace on a runner; for the CLI, the folder it was started from. */
+function workspaceDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GITHUB_WORKSPACE?.trim() || process.cwd()
 }
 
 const gateOf = (gates: readonly GateResult[], id: string): GateResult | undefined => gates.find((g) => g.id === id)

@@ -51,6 +51,10 @@ export interface TestsReport {
   files: ReportFile[]
   /** Globs that matched no file. */
   unmatched: string[]
+  /** Where the globs were looked for (working-directory, then the workspace); set when a glob matched nothing there, or only in the workspace. */
+  searched?: string[]
+  /** Globs that matched nothing in working-directory and were resolved from the workspace. */
+  fromWorkspace?: string[]
   totals: ReportCounts
   /** Failing or erroring <testcase> elements, one per entry of `taxonomy` (the `tests-failed` output): pytest's two entries for a test whose call failed and whose teardown errored count twice. */
   failed: number

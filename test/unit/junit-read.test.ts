@@ -619,7 +619,7 @@ describe('globs', () => {
 
   it('reports a glob with no file as unmatched and reads nothing', async () => {
     const result = await readJUnitReports(['no-such-dir/**/*.xml'], { cwd: FIXTURES, onCase: () => {} })
-    expect(result).toEqual({ files: [], unmatched: ['no-such-dir/**/*.xml'] })
+    expect(result).toEqual({ files: [], unmatched: ['no-such-dir/**/*.xml'], searched: [FIXTURES.replace(/\/$/, '')], fromWorkspace: [] })
   })
 })
 
@@ -686,5 +686,55 @@ describe('the workspace', () => {
   it('takes GITHUB_WORKSPACE as the workspace when set, else the current and the working directory', () => {
     expect(workspaceRoots('/w/app', { GITHUB_WORKSPACE: '/w' })).toEqual(['/w'])
     expect(workspaceRoots('/w/app', {})).toEqual([process.cwd(), '/w/app'])
+  })
+})
+
+describe('globs relative to the workspace', () => {
+  function layout(): { workspace: string; service: string } {
+    const workspace = mkdtempSync(path.join(tmpdir(), 'cfg-junit-base-'))
+    const service = path.join(workspace, 'service')
+    mkdirSync(path.join(service, 'reports'), { recursive: true })
+    return { workspace, service }
+  }
+
+  it('tries the workspace when a glob matches nothing in working-directory, and says so', async () => {
+    const { workspace, service } = layout()
+    writeFileSync(path.join(service, 'reports', 'junit.xml'), suite('<testcase classname="c" name="t"/>'))
+    const cases: TestCase[] = []
+    const result = await readJUnitReports(['service/reports/*.xml'], { cwd: service, fallbackCwd: workspace, roots: [workspace], onCase: (tc) => cases.push(tc) })
+    expect(result.files[0]).toMatchObject({ status: 'ok', path: 'service/reports/junit.xml', pattern: 'service/reports/*.xml' })
+    expect(cases.map((tc) => tc.name)).toEqual(['t'])
+    expect(result.unmatched).toEqual([])
+    expect(result.fromWorkspace).toEqual(['service/reports/*.xml'])
+    expect(result.searched).toEqual([service, workspace])
+  })
+
+  it('prefers working-directory: a glob that matches there is not looked for in the workspace', async () => {
+    const { workspace, service } = layout()
+    writeFileSync(path.join(service, 'reports', 'junit.xml'), suite('<testcase classname="c" name="in-service"/>'))
+    mkdirSync(path.join(workspace, 'reports'))
+    writeFileSync(path.join(workspace, 'reports', 'junit.xml'), suite('<testcase classname="c" name="in-workspace"/>'))
+    const cases: TestCase[] = []
+    const result = await readJUnitReports(['reports/junit.xml'], { cwd: service, fallbackCwd: workspace, roots: [workspace], onCase: (tc) => cases.push(tc) })
+    expect(cases.map((tc) => tc.name)).toEqual(['in-service'])
+    expect(result.fromWorkspace).toEqual([])
+  })
+
+  it('names both places when a glob matches nothing anywhere', async () => {
+    const { workspace, service } = layout()
+    const result = await readJUnitReports(['reports/*.xml'], { cwd: service, fallbackCwd: workspace, roots: [workspace], onCase: () => {} })
+    expect(result.unmatched).toEqual(['reports/*.xml'])
+    expect(result.searched).toEqual([service, workspace])
+    expect(result.files).toEqual([])
+  })
+
+  it('looks nowhere else without a fallback, or when the fallback is working-directory itself', async () => {
+    const { workspace, service } = layout()
+    writeFileSync(path.join(service, 'reports', 'junit.xml'), suite('<testcase classname="c" name="t"/>'))
+    const without = await readJUnitReports(['service/reports/*.xml'], { cwd: service, roots: [workspace], onCase: () => {} })
+    expect(without.unmatched).toEqual(['service/reports/*.xml'])
+    expect(without.searched).toEqual([service])
+    const same = await readJUnitReports(['nothing.xml'], { cwd: service, fallbackCwd: `${service}/`, roots: [workspace], onCase: () => {} })
+    expect(same.searched).toEqual([service])
   })
 })
