@@ -7,6 +7,7 @@ import { appendFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderNotice, renderPrComment, type CheckRunOutput } from '../report/comment.js'
 import type { RunReport } from '../report/model.js'
+import { FEEDBACK_TIMEOUT_MS } from '../timing.js'
 import { DeadlineError, deadlineIn, githubClient, type GitHubClient } from './client.js'
 import { upsertComment } from './pr-comment.js'
 import { maskingLog, maskingRedaction, redactReport, type FeedbackLog } from './redaction.js'
@@ -44,8 +45,6 @@ export interface FeedbackOutcome {
 /** The check run's name: what branch protection requires. */
 export const CHECK_RUN_NAME = 'Celery foundation gates'
 
-/** Feedback must not hold the step up: every request together, retries included, gets this long. */
-export const FEEDBACK_TIMEOUT_MS = 30_000
 
 const PULL_REQUEST_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target'])
 
