@@ -50,7 +50,7 @@ export const INPUT_FLAGS: Readonly<Record<InputName, InputFlag>> = Object.fromEn
 ) as Record<InputName, InputFlag>
 
 /** commander's attribute name for a flag: `working-directory` → `workingDirectory`. */
-export function attributeOf(input: string): string {
+function attributeOf(input: string): string {
   return input.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())
 }
 
