@@ -9,10 +9,8 @@ import { environValue, isAlive, parentOf } from './proc/process-tree.js'
 import { detailsBlock, escapeHtml, preBlock } from './report/escape.js'
 import { openInsideRunFolder } from './run/folder.js'
 import { SecretRegistry, registerEnvironmentSecrets } from './secrets.js'
+import { POST_KILL_CONFIRM_MS as KILL_CONFIRM_MS, POST_WARM_SHUTDOWN_MS as WARM_SHUTDOWN_MS } from './timing.js'
 
-const WARM_SHUTDOWN_MS = 10_000
-/** How long the post step keeps killing what is left of the run before it gives up. */
-const KILL_CONFIRM_MS = 3000
 /** The end of a kept worker's output shown in the post step's summary. */
 const TAIL_BYTES = 48 * 1024
 

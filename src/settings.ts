@@ -5,6 +5,7 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { GATE_IDS, Inputs, type GateId, type InputName } from './constants.js'
+import { INPUTS } from './inputs.js'
 import { isPostgresScheme, parseDsn, type DsnParts } from './db/dsn.js'
 import { splitWorkerArgs } from './celery/worker-args.js'
 import { ENV_NAME } from './celery/worker-env.js'
@@ -99,14 +100,17 @@ export class InputError extends Error {
   }
 }
 
-/** Turns a parse function that throws plain Errors into a zod string field. */
-function field<T>(parse: (raw: string) => T) {
+/**
+ * Turns a parse function that throws plain Errors into a zod string field. An input that is empty
+ * (or only whitespace) gets its default from the inputs table, as the runner would from action.yml.
+ */
+function field<T>(input: InputName, parse: (raw: string) => T) {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
       try {
-        return parse((raw ?? '').trim())
+        return parse((raw ?? '').trim() || INPUTS[input].default)
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message })
         return z.NEVER
@@ -127,7 +131,7 @@ const parseApp = (v: string): string => {
 }
 
 const parseWorkingDirectory = (v: string): string => {
-  const dir = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v || '.')
+  const dir = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v)
   let isDir = false
   try {
     isDir = statSync(dir).isDirectory()
@@ -139,9 +143,8 @@ const parseWorkingDirectory = (v: string): string => {
 }
 
 const parsePython = (v: string): string => {
-  const py = v || 'python3'
-  if (/[\u0000-\u001f]/.test(py)) throw new Error(`expected a Python interpreter name or path, got ${quoteGiven(py)}`)
-  return py
+  if (/[\u0000-\u001f]/.test(v)) throw new Error(`expected a Python interpreter name or path, got ${quoteGiven(v)}`)
+  return v
 }
 
 const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
@@ -159,28 +162,25 @@ const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
 }
 
 const parseRole = (v: string): string => {
-  const role = v || 'app_user'
-  if (Buffer.byteLength(role) > 63 || /[\u0000]/.test(role))
-    throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(role)}`)
-  return role
+  if (Buffer.byteLength(v) > 63 || /[\u0000]/.test(v))
+    throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(v)}`)
+  return v
 }
 
 const parsePingTask = (v: string): string => {
-  const task = v || 'celery.ping'
-  if (!TASK_NAME.test(task)) throw new Error(`expected a task name like celery.ping or app.tasks.ping, got ${quoteGiven(task)}`)
-  return task
+  if (!TASK_NAME.test(v)) throw new Error(`expected a task name like celery.ping or app.tasks.ping, got ${quoteGiven(v)}`)
+  return v
 }
 
 const parseTimeout = (v: string): number => {
-  const raw = v || '60'
-  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN
+  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN
   if (!Number.isFinite(n) || n < 1 || n > MAX_TIMEOUT_SECONDS)
-    throw new Error(`expected a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${quoteGiven(raw)}`)
+    throw new Error(`expected a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${quoteGiven(v)}`)
   return n
 }
 
 const parseFailOn = (v: string): FailOn => {
-  const mode = (v || 'foundation').toLowerCase()
+  const mode = v.toLowerCase()
   if (mode !== 'foundation' && mode !== 'any' && mode !== 'never')
     throw new Error(`expected one of foundation, any, never; got ${quoteGiven(v)}`)
   return mode
@@ -213,7 +213,7 @@ const parseExpectedTasks = (v: string): string[] => {
 }
 
 const parseLogFields = (v: string): string[] => {
-  const fields = v ? listOf(v) : ['level', 'logger', 'message']
+  const fields = listOf(v)
   for (const f of fields) if (!/^[\w.@-]+$/.test(f)) throw new Error(`expected JSON field names like level,logger,message; got ${quoteGiven(f)}`)
   return fields
 }
@@ -293,28 +293,28 @@ const parseWorkerEnv = (v: string): string[] => {
 }
 
 const SettingsSchema = z.object({
-  [Inputs.App]: field(parseApp),
-  [Inputs.WorkingDirectory]: field(parseWorkingDirectory),
-  [Inputs.Python]: field(parsePython),
-  [Inputs.WorkerArgs]: field(parseWorkerArgsInput),
-  [Inputs.WorkerEnv]: field(parseWorkerEnv),
-  [Inputs.DatabaseUrl]: field(parseDatabaseUrl),
-  [Inputs.ExpectedRole]: field(parseRole),
-  [Inputs.PingTask]: field(parsePingTask),
-  [Inputs.Timeout]: field(parseTimeout),
-  [Inputs.TenantTables]: field(parseTenantTables),
-  [Inputs.FailOn]: field(parseFailOn),
-  [Inputs.Junit]: field(parseJunit),
-  [Inputs.TaxonomyRules]: field(parseTaxonomyRules),
-  [Inputs.Gates]: field(parseGates),
-  [Inputs.ExpectedTasks]: field(parseExpectedTasks),
-  [Inputs.LogFields]: field(parseLogFields),
-  [Inputs.DlqTable]: field(parseOptionalTable),
-  [Inputs.DlqProbeTask]: field(parseOptionalTask),
-  [Inputs.KeepWorker]: field(parseBoolean),
-  [Inputs.GithubToken]: field(parseToken),
-  [Inputs.PrComment]: field((v) => parseBoolean(v || 'true')),
-  [Inputs.CheckRun]: field(parseBoolean)
+  [Inputs.App]: field(Inputs.App, parseApp),
+  [Inputs.WorkingDirectory]: field(Inputs.WorkingDirectory, parseWorkingDirectory),
+  [Inputs.Python]: field(Inputs.Python, parsePython),
+  [Inputs.WorkerArgs]: field(Inputs.WorkerArgs, parseWorkerArgsInput),
+  [Inputs.WorkerEnv]: field(Inputs.WorkerEnv, parseWorkerEnv),
+  [Inputs.DatabaseUrl]: field(Inputs.DatabaseUrl, parseDatabaseUrl),
+  [Inputs.ExpectedRole]: field(Inputs.ExpectedRole, parseRole),
+  [Inputs.PingTask]: field(Inputs.PingTask, parsePingTask),
+  [Inputs.Timeout]: field(Inputs.Timeout, parseTimeout),
+  [Inputs.TenantTables]: field(Inputs.TenantTables, parseTenantTables),
+  [Inputs.FailOn]: field(Inputs.FailOn, parseFailOn),
+  [Inputs.Junit]: field(Inputs.Junit, parseJunit),
+  [Inputs.TaxonomyRules]: field(Inputs.TaxonomyRules, parseTaxonomyRules),
+  [Inputs.Gates]: field(Inputs.Gates, parseGates),
+  [Inputs.ExpectedTasks]: field(Inputs.ExpectedTasks, parseExpectedTasks),
+  [Inputs.LogFields]: field(Inputs.LogFields, parseLogFields),
+  [Inputs.DlqTable]: field(Inputs.DlqTable, parseOptionalTable),
+  [Inputs.DlqProbeTask]: field(Inputs.DlqProbeTask, parseOptionalTask),
+  [Inputs.KeepWorker]: field(Inputs.KeepWorker, parseBoolean),
+  [Inputs.GithubToken]: field(Inputs.GithubToken, parseToken),
+  [Inputs.PrComment]: field(Inputs.PrComment, parseBoolean),
+  [Inputs.CheckRun]: field(Inputs.CheckRun, parseBoolean)
 })
 
 /**

@@ -240,7 +240,7 @@ interface LogEntry {
   message: string
 }
 
-const ENTRY = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+\|(\d+)\|([^|]*)\|([^|]*)\|([^|]*)\|[A-Z]+:  ([\s\S]*)$/
+const ENTRY = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+\|(\d+)\|([^|]*)\|([^|]*)\|([^|]*)\|[A-Z]+: {2}([\s\S]*)$/
 
 function parseLog(text: string): LogEntry[] {
   const entries: LogEntry[] = []

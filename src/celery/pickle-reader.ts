@@ -44,7 +44,6 @@ export const PICKLE_LIMITS = {
   maxExpanded: 1024 * 1024
 } as const
 
-const MARK = Symbol('mark')
 type Item = unknown
 
 export function readPickle(raw: Uint8Array): unknown {

@@ -8,6 +8,7 @@
 // refusing it (the worker itself would retry forever).
 import { connect, describeDbError, isRefusal, qualified, type Database, type DbFailure } from '../db/database.js'
 import { dsnTarget, type DsnParts } from '../db/dsn.js'
+import { DB_LOST_GRACE_MS, REFUSAL_GRACE_MS, RESULT_ROW_GRACE_MS } from '../timing.js'
 import type { DataPlane } from './data-plane.js'
 import { brokerTablesExist, publish, queueExists } from './publish.js'
 import type { ProbeReport } from './probe.js'
@@ -49,13 +50,7 @@ export interface PingDeps {
 /** Status values after which celery_taskmeta will not change for this task. */
 const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
 const RESULT_POLL_MS = 10
-/** How long the worker may take to print its own refusal once we already know the cause. */
-const REFUSAL_GRACE_MS = 5000
-/** How long the result backend's database may stay unreachable (a restart takes a second or two). */
-const DB_LOST_GRACE_MS = 8000
 const INSUFFICIENT_PRIVILEGE = '42501'
-/** How long a task the worker logged as succeeded may take to show its result row. */
-const RESULT_ROW_GRACE_MS = 3000
 /** The most of a stored traceback read back (a real one is a few KiB). */
 const MAX_TRACEBACK_CHARS = 64 * 1024
 

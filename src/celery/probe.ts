@@ -122,14 +122,3 @@ export function parseBootstrapEvent(raw: unknown): ReturnType<Schemas['Bootstrap
   schemas ??= buildSchemas()
   return schemas.BootstrapEvent.safeParse(raw)
 }
-
-/** Every secret a probe carries: raw URLs (with passwords) and the passwords themselves. */
-export function probeSecrets(probe: ProbeReport): string[] {
-  return [
-    probe.broker.url,
-    ...(probe.broker.urls ?? []),
-    probe.broker.parts?.password,
-    probe.backend.url,
-    probe.backend.parts?.password
-  ].filter((s): s is string => typeof s === 'string' && s.length > 0)
-}

@@ -148,7 +148,6 @@ export function render(value: unknown, budget: number): string {
 }
 
 function escapeControls(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))
 }
 

@@ -8,8 +8,10 @@ export type LineKind =
   | { kind: 'ready' }
   /** Celery gave up for good (`Unrecoverable error: …`); the worker exits, with code 0 on 5.2. */
   | { kind: 'fatal' }
-  /** The database refused the worker (bad password, closed port, unknown host/db/role …). */
-  /** `transient`: the server may be restarting (refused, shutting down, closed); else it said no. */
+  /**
+   * The database refused the worker (bad password, closed port, unknown host/db/role …).
+   * `transient`: the server may be restarting (refused, shutting down, closed); else it said no.
+   */
   | { kind: 'db-refused'; reason: string; transient: boolean }
   /** The database refused an operation on some object (missing privilege). */
   | { kind: 'db-denied'; object: string }

@@ -1,18 +1,16 @@
 // `celery-foundation-gates`: the action's engine in a terminal. The same inputs as flags, the
 // same validation, the same gates and report; live progress on stderr, the matrix (or --json,
 // the report) on stdout, and an exit code that follows --fail-on.
-import { writeFileSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { Command, Option } from 'commander'
 import { TOOL_NAME, type InputName } from '../constants.js'
 import { ACTION_VERSION } from '../report/build.js'
-import { renderSummary } from '../report/markdown.js'
 import type { RunReport } from '../report/model.js'
-import { renderMatrixText } from '../report/text.js'
 import { runSession, type SessionHost } from '../run/session.js'
 import { SecretRegistry } from '../secrets.js'
 import { scrubCredentials } from '../util/scrub.js'
-import { feedbackMarker, writeReportFile } from '../sinks/actions.js'
+import { feedbackMarker } from '../sinks/actions.js'
+import { writeCliResults } from '../sinks/cli.js'
 import { INPUT_FLAGS, rawInputsFromFlags } from './flags.js'
 import { stopCommand } from './stop-command.js'
 import { TerminalProgress, isInteractive, paletteFor } from './terminal.js'
@@ -106,7 +104,10 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     finish(report) {
       progress.stop()
       written = report
-      writeResults(report, options, io, redact)
+      // The matrix goes to stderr under --json: coloured as that stream takes colours.
+      const matrixStream = options.json ? io.stderr : io.stdout
+      const { status } = paletteFor(matrixStream, io.env, options.color)
+      writeCliResults(report, { json: options.json, summaryFile: options.summaryFile, styleStatus: status }, io, redact)
     },
     exitNow(message) {
       io.stderr.write(`${clean(message)}\n`)
@@ -137,35 +138,4 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   if (written?.interrupted?.kind === 'cancelled') return ExitCode.Cancelled
   if (failure) io.stderr.write(`${clean(failure)}\n`)
   return failure ? ExitCode.Fail : ExitCode.Pass
-}
-
-/** The report's files and stdout: synchronous, as it may run from a signal handler. */
-function writeResults(report: RunReport, options: CliOptions, io: CliIo, redact: (text: string) => string): void {
-  const problems: string[] = []
-  let reportPath: string | undefined
-  try {
-    reportPath = writeReportFile(report, redact)
-  } catch (err) {
-    problems.push(`report file: ${(err as Error).message}`)
-  }
-  if (options.summaryFile) {
-    try {
-      writeFileSync(options.summaryFile, redact(renderSummary(report)))
-    } catch (err) {
-      problems.push(`summary file ${options.summaryFile}: ${(err as Error).message}`)
-    }
-  }
-  // The matrix goes to stderr under --json: coloured as that stream takes colours.
-  const matrixStream = options.json ? io.stderr : io.stdout
-  const palette = paletteFor(matrixStream, io.env, options.color)
-  const matrix = redact(renderMatrixText(report, { styleStatus: palette.status }))
-  if (options.json) {
-    io.stdout.write(redact(JSON.stringify(report, null, 2)) + '\n')
-    io.stderr.write(`\n${matrix}\n`)
-  } else {
-    io.stdout.write(`\n${matrix}\n`)
-  }
-  if (reportPath) io.stderr.write(`Report: ${reportPath}\n`)
-  if (options.summaryFile && !problems.some((p) => p.startsWith('summary'))) io.stderr.write(`Summary: ${options.summaryFile}\n`)
-  for (const p of problems) io.stderr.write(`warning: could not write the ${redact(p)}\n`)
 }

@@ -6,8 +6,10 @@
 // test/integration/trust-keep-worker-stop.test.ts). Only if something of the group is still there
 // after the bound is the whole group killed, and the command says so.
 
+import { KEPT_WORKER_STOP_GRACE_S } from '../timing.js'
+
 /** Seconds the warm shutdown gets before the group is killed (tasks still running finish first). */
-export const STOP_GRACE_S = 30
+export const STOP_GRACE_S = KEPT_WORKER_STOP_GRACE_S
 
 /** A `sh -c '…'` line (so that it runs the same from bash, zsh or fish) that stops worker `pid`. */
 export function stopCommand(pid: number, graceS = STOP_GRACE_S): string {

@@ -1,10 +1,9 @@
 import { fullyQuotedTable, resolveTable } from '../db/catalog.js'
 import { quoteIdent } from '../util/quote.js'
 import type { Database } from '../db/database.js'
+import { DLQ_ROW_GRACE_MS as ROW_GRACE_MS } from '../timing.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
-/** How long the probe task's dead-letter row may take to appear after its failure is stored. */
-const ROW_GRACE_MS = 3000
 
 export const dlqGate: Gate = {
   id: 'dlq',

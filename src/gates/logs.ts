@@ -1,3 +1,4 @@
+import { LOG_SETTLE_MS as SETTLE_MS } from '../timing.js'
 import { verdict, type Gate } from './gate.js'
 
 /** Common spellings of the fields structured loggers write (python-json-logger, structlog, …). */
@@ -12,8 +13,6 @@ const ALIASES: Record<string, string[]> = {
  * Lines that are neither this nor JSON — a print(), a banner — are not log records and not judged.
  */
 const PLAIN_RECORD = /^\[\d{4}-\d\d-\d\d[ T][\d:,.]+: \w+\/[\w.-]+\]/
-/** How long after the pong late lines about it (the task's success) may take to be printed. */
-const SETTLE_MS = 300
 
 export const logsGate: Gate = {
   id: 'logs',

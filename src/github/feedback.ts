@@ -7,6 +7,7 @@ import { appendFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_ANNOTATION_PATH, commentMarker, renderCheckRunOutput, renderNotice, renderPrComment, type CheckRunOutput } from '../report/comment.js'
 import type { RunReport } from '../report/model.js'
+import { FEEDBACK_TIMEOUT_MS } from '../timing.js'
 import { DeadlineError, deadlineIn, githubClient, type GitHubClient } from './client.js'
 import { upsertComment } from './pr-comment.js'
 import { maskingLog, maskingRedaction, redactReport, type FeedbackLog } from './redaction.js'
@@ -44,8 +45,6 @@ export interface FeedbackOutcome {
 /** The check run's name: what branch protection requires. */
 export const CHECK_RUN_NAME = 'Celery foundation gates'
 
-/** Feedback must not hold the step up: every request together, retries included, gets this long. */
-export const FEEDBACK_TIMEOUT_MS = 30_000
 
 const PULL_REQUEST_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target'])
 
@@ -297,7 +296,6 @@ function field(value: unknown, name: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined
 }
 
-/** `owner/repo/.github/workflows/ci.yml@refs/heads/main` → `.github/workflows/ci.yml`. */
 /** The run's page (this attempt's, on a rerun), whose job summary has everything. */
 function runPageUrl(env: NodeJS.ProcessEnv): string | undefined {
   const { GITHUB_SERVER_URL: server = 'https://github.com', GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env

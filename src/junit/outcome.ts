@@ -1,7 +1,7 @@
 // What a <testcase> means, from the elements the reader collected inside it. The runners say the
 // same things in different words (see shared/docs §3): pytest puts the phase of an error in its
 // message, vitest and jest-junit report a file that failed to load as a case of its own.
-import type { ReportFile, TestCase, TestOutcome, TestPhase } from './model.js'
+import type { ReportFile, TestOutcome, TestPhase } from './model.js'
 
 export type Tool = NonNullable<ReportFile['tool']>
 

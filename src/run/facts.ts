@@ -19,6 +19,7 @@ import type { GateResult, WorkerInfo } from '../report/model.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
+import { EXTRAS_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
 import { runsRoot } from './folder.js'
 
 export interface RunIds {
@@ -48,8 +49,6 @@ export interface RunFactsOptions {
   stopGraceMs?: number
 }
 
-/** How long, after the run's pong, the app's queues and the probe task may take to answer. */
-const EXTRAS_GRACE_MS = 5000
 const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
 
 export interface ExtraResult {
@@ -336,7 +335,7 @@ export class RunFacts {
    * Stops the worker (warm, then killed), removes the run's trace from the broker and result
    * tables where the worker's role may delete, and closes every connection.
    */
-  async close(graceMs = this.options.stopGraceMs ?? 10_000): Promise<TraceCleanup | undefined> {
+  async close(graceMs = this.options.stopGraceMs ?? HEALTHY_STOP_GRACE_MS): Promise<TraceCleanup | undefined> {
     this.cancel()
     const worker = this.worker
     if (worker) {

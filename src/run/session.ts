@@ -12,13 +12,10 @@ import { addPingFacts, buildReport, type ReportInput } from '../report/build.js'
 import type { GateResult, RunReport } from '../report/model.js'
 import { registerEnvironmentSecrets, type SecretRegistry } from '../secrets.js'
 import { GATE_OF_INPUT, InputError, loadSettings, type RawInputs, type Settings } from '../settings.js'
+import { BROKEN_STOP_GRACE_MS, CANCEL_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
 import { scrubStrings } from '../util/scrub.js'
 import { RunFacts, newRunIds, type TraceCleanup } from './facts.js'
 
-/** Warm-shutdown bounds: see stopGrace. */
-const CANCEL_GRACE_MS = 4000
-const HEALTHY_STOP_GRACE_MS = 10_000
-const BROKEN_STOP_GRACE_MS = 2000
 
 export interface SessionHost {
   info(line: string): void

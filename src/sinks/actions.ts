@@ -35,9 +35,6 @@ export interface ReportSink {
   write(report: RunReport): void
 }
 
-// Kept for callers of the old location; the bounds live with GitHub's other limits.
-export { boundedJsonArray } from '../report/limits.js'
-
 export function reportPathFor(runId: string): string {
   return path.join(process.env.RUNNER_TEMP || tmpdir(), 'celery-foundation-gates', runId, 'report.json')
 }

@@ -1,5 +1,5 @@
 // From JUnit reports to the forensic report the seed was written by hand: every failing test
-// classified as it streams past (nothing but the verdicts is kept, so report size does not
+// classified as it streams past (nothing but the classifications is kept, so report size does not
 // matter), then the two tables — failures by category, and test harness versus foundation — and
 // the one sentence that says which of the two needs work.
 import type { GateStatus } from '../constants.js'
@@ -70,7 +70,7 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
   if (fromWorkspace.length) report.fromWorkspace = fromWorkspace
   if (fromWorkspace.length || unmatched.length) report.searched = searched
   report.components = components(input.gates, report)
-  report.verdict = verdictSentence(input.gates, report)
+  report.verdict = closingSentence(input.gates, report)
   report.durationMs = Math.round(performance.now() - t0)
   return report
 }
@@ -130,7 +130,7 @@ function harnessRow(tests: TestsReport): ComponentStatus {
 }
 
 /** The seed's closing sentence, computed: which side is red, and what to do first. */
-function verdictSentence(gates: readonly GateResult[], tests: TestsReport): string {
+function closingSentence(gates: readonly GateResult[], tests: TestsReport): string {
   const foundationRed = gates.some((g) => g.foundation && g.status === 'fail')
   const readable = tests.files.some((f) => f.status === 'ok')
   const failed = tests.failed

@@ -61,7 +61,10 @@ export interface TestsReport {
   byCategory: Partial<Record<Category, number>>
   taxonomy: TaxonomyEntry[]
   components: ComponentStatus[]
-  /** The overall sentence, e.g. "foundation green, test suite red: remediate the tests". */
+  /**
+   * The closing sentence, e.g. "foundation green, test suite red: remediate the tests". Named
+   * `verdict` in the report's schema (a public field, kept); not the run's pass/fail verdict.
+   */
   verdict: string
   /** Where the user's rules came from, if any. */
   rulesFile?: string

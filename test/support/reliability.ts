@@ -5,6 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
 import { REPO, leakedSecrets, processesOfRun, type ActionResult } from './action.js'
+import { worstCaseRunMs } from '../../src/timing.js'
 
 export const RECORDS_DIR = path.join(REPO, '.tmp', 'reliability')
 
@@ -39,7 +40,8 @@ export interface StepExpectation {
   written?: boolean
 }
 
-const DEFAULT_MARGIN_S = 15
+/** What a run may take beyond its `timeout`: the bounded waits after the ping's deadline (src/timing.ts). */
+const DEFAULT_MARGIN_S = worstCaseRunMs(0) / 1000
 
 /**
  * Checks the invariants every driven step must keep — exit code, gate statuses and evidence,
