@@ -4,6 +4,8 @@
 // every report: a full run, an input error, a crash, a cancellation, a run cut short by a second
 // signal. A fact the run did not get to is absent; the shape is the same in every case.
 import type { GateId } from '../constants.js'
+// Settings is plain data, the inputs as parsed (above the session, not the run's machinery): the
+// report shows them, DSNs redacted.
 import type { Settings } from '../settings.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { GateResult, RunReport, WorkerInfo } from './model.js'
