@@ -6,7 +6,8 @@ import { appendFileSync, closeSync, fstatSync, readFileSync, readdirSync, readSy
 import * as core from '@actions/core'
 import { RUN_MARKER_ENV, State } from './constants.js'
 import { environValue, isAlive, parentOf } from './proc/process-tree.js'
-import { detailsBlock, escapeHtml, preBlock } from './report/escape.js'
+import { detailsBlock, inlineCode, preBlock } from './report/escape.js'
+import { formatCount } from './report/format.js'
 import { openInsideRunFolder } from './run/folder.js'
 import { SecretRegistry, registerEnvironmentSecrets } from './secrets.js'
 import { POST_KILL_CONFIRM_MS as KILL_CONFIRM_MS, POST_WARM_SHUTDOWN_MS as WARM_SHUTDOWN_MS } from './timing.js'
@@ -50,15 +51,15 @@ function reportKeptWorker(runId: string, outputFile: string, stopped: number, ms
   const secrets = new SecretRegistry()
   registerEnvironmentSecrets(process.env, secrets)
   const lines = text.split('\n').map((line) => secrets.clean(line))
-  const shown = bytes > TAIL_BYTES ? `the last ${TAIL_BYTES.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes` : `${bytes.toLocaleString('en-US')} bytes`
+  const shown = bytes > TAIL_BYTES ? `the last ${formatCount(TAIL_BYTES)} of ${formatCount(bytes)} bytes` : `${formatCount(bytes)} bytes`
   appendFileSync(
     summary,
     [
       `## Celery worker kept for the job`,
       '',
-      `The worker the gates verified (run \`${escapeHtml(runId)}\`) served the steps after them; this post step stopped it (${stopped} process(es), ${ms.toLocaleString('en-US')} ms: warm shutdown, then killed if it lingered).`,
+      `The worker the gates verified (run ${inlineCode(runId)}) served the steps after them; this post step stopped it (${stopped} process(es), ${formatCount(ms)} ms: warm shutdown, then killed if it lingered).`,
       '',
-      detailsBlock(`Worker log (${shown})`, `Full log: \`${escapeHtml(outputFile)}\`\n\n${preBlock(lines.join('\n'))}`),
+      detailsBlock(`Worker log (${shown})`, `Full log: ${inlineCode(outputFile)}\n\n${preBlock(lines.join('\n'))}`),
       ''
     ].join('\n')
   )

@@ -3,7 +3,7 @@
 // must not pass); a cancelled run skips what is left.
 import type { Gate, GateContext } from './gates/gate.js'
 import { boundGateText } from './report/limits.js'
-import type { GateResult, Verdict } from './report/model.js'
+import type { GateResult } from './report/model.js'
 import type { RunFacts } from './run/facts.js'
 import type { Settings } from './settings.js'
 
@@ -83,9 +83,8 @@ export async function runGates(
   return results
 }
 
-export function verdictOf(results: readonly GateResult[]): Verdict {
-  return results.some((r) => r.foundation && r.status === 'fail') ? 'fail' : 'pass'
-}
+// The verdict is the report's rule (report/status.ts); re-exported for the engine's callers.
+export { verdictOf } from './report/status.js'
 
 export function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err)

@@ -3,7 +3,8 @@
 // GitHub's limits enforced here, where it is known what may be left out and the reader told so.
 import type { GateResult, RunReport } from './model.js'
 import { escapeTableCell, inlineCode, stripControlCharacters, truncateUtf8, utf8ByteLength } from './escape.js'
-import { clipCharacters, renderSummary } from './markdown.js'
+import { clipCharacters, formatCount } from './format.js'
+import { renderSummary } from './markdown.js'
 import { describeGateOutcome, describeInterruption, statusLabel } from './status.js'
 
 /** GitHub refuses a comment body longer than this many characters. */
@@ -179,7 +180,7 @@ function gateAnnotation(gate: GateResult, path: string): CheckAnnotation {
 function boundedMessage(text: string): string {
   const bytes = utf8ByteLength(text)
   if (bytes <= ANNOTATION_MESSAGE_BUDGET_BYTES) return text
-  const notice = `\n… (cut: the evidence has ${bytes.toLocaleString('en-US')} bytes; the job summary shows more)`
+  const notice = `\n… (cut: the evidence has ${formatCount(bytes)} bytes; the job summary shows more)`
   return `${truncateUtf8(text, ANNOTATION_MESSAGE_BUDGET_BYTES - utf8ByteLength(notice)).trimEnd()}${notice}`
 }
 

@@ -8,7 +8,7 @@
 //   outputs together take at most half of that.
 // - Annotations: the runner keeps 10 of each kind per step and cuts each message to 4,096
 //   characters (actions/runner ExecutionContext: _maxIssueMessageLength), silently.
-// - Job summary: 1 MiB per step, dropped entirely when larger (src/report/markdown.ts fits it).
+// - Job summary: 1 MiB per step, dropped entirely when larger (src/report/budget.ts fits it).
 import { boundText } from '../util/bounded.js'
 
 /** What all of this step's outputs together may take, in GitHub's measure (`githubSize`). */

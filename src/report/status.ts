@@ -3,7 +3,7 @@
 import type { GateStatus } from '../constants.js'
 import type { ReportStatus, TestPhase } from '../junit/model.js'
 import { CATEGORIES, type ComponentStatus, type TaxonomyEntry } from '../taxonomy/model.js'
-import type { GateResult, RunReport } from './model.js'
+import type { GateResult, RunReport, Verdict } from './model.js'
 
 interface StatusPresentation {
   emoji: string
@@ -53,6 +53,11 @@ export function statusLabel(status: GateStatus): string {
 /** Why the run stopped early, in a few words: "cancelled by the runner". */
 export function describeInterruption(kind: InterruptionKind): string {
   return INTERRUPTION_HEADLINES[kind]
+}
+
+/** The run's verdict from its gates: it fails when a foundation gate failed. */
+export function verdictOf(results: readonly GateResult[]): Verdict {
+  return results.some((r) => r.foundation && r.status === 'fail') ? 'fail' : 'pass'
 }
 
 /**

@@ -4,6 +4,7 @@ import type { GateStatus } from '../constants.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { RunReport } from './model.js'
 import { stripControlCharacters } from './escape.js'
+import { countOf } from './format.js'
 import { categoryRank, describeGateOutcome, describeInterruption, statusLabel } from './status.js'
 
 /** Evidence and messages are cut to this many characters: longer lines wrap into noise. */
@@ -44,8 +45,8 @@ function testsLines(tests: TestsReport): string[] {
   const unmatched = tests.unmatched.length
   const unusable = tests.files.filter((file) => file.status !== 'ok').length
   const findings = [
-    ...(unmatched === 0 ? [] : [`${unmatched} ${unmatched === 1 ? 'glob' : 'globs'} matched no file`]),
-    ...(unusable === 0 ? [] : [`${unusable} ${unusable === 1 ? 'file' : 'files'} could not be used`])
+    ...(unmatched === 0 ? [] : [`${countOf(unmatched, 'glob')} matched no file`]),
+    ...(unusable === 0 ? [] : [`${countOf(unusable, 'file')} could not be used`])
   ]
   return [
     `Tests: ${clip(tests.verdict)}`.trimEnd(),

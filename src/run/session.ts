@@ -8,13 +8,15 @@ import { errorLine, runGates } from '../engine.js'
 import type { Gate } from '../gates/gate.js'
 import { ALL_GATES, selectGates } from '../gates/index.js'
 import { onCancellation } from '../lifecycle.js'
-import { addPingFacts, buildReport, type ReportInput } from '../report/build.js'
+import { buildReport } from '../report/build.js'
 import type { GateResult, RunReport } from '../report/model.js'
+import type { ReportSnapshot } from '../report/snapshot.js'
 import { registerEnvironmentSecrets, type SecretRegistry } from '../secrets.js'
 import { GATE_OF_INPUT, InputError, loadSettings, type RawInputs, type Settings } from '../settings.js'
 import { BROKEN_STOP_GRACE_MS, CANCEL_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
 import { scrubStrings } from '../util/scrub.js'
 import { RunFacts, newRunIds, type TraceCleanup } from './facts.js'
+import { runSnapshotAtEnd, runSnapshotNow } from './report-snapshot.js'
 
 
 export interface SessionHost {
@@ -42,7 +44,17 @@ export interface SessionOutcome {
   inputError?: boolean
 }
 
-type Base = Pick<ReportInput, 'gates' | 'startedAt' | 'startedMs' | 'failOn'>
+interface Base {
+  gates: readonly Gate[]
+  startedAt: Date
+  startedMs: number
+  failOn: string
+}
+
+/** The part of the report's snapshot every path has, with the run's end taken now. */
+function ended({ gates, startedAt, startedMs, failOn }: Base): Pick<ReportSnapshot, 'gates' | 'startedAt' | 'finishedAt' | 'totalMs' | 'failOn'> {
+  return { gates, startedAt, finishedAt: new Date(), totalMs: Math.round(performance.now() - startedMs), failOn }
+}
 
 /**
  * `secrets` is the caller's, so that what it prints and writes (summary, outputs, JSON) goes
@@ -73,7 +85,7 @@ export async function runSession(raw: RawInputs, host: SessionHost, secrets: Sec
       if (!(err instanceof InputError)) throw err
       const message = secrets.clean(err.message)
       const interrupted = { kind: 'input-error' as const, message }
-      const report = buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] })
+      const report = buildReport({ ...ended(base), results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] })
       return done(report, { failure: message, inputError: true })
     }
     // Only the gates asked for are run and shown; a gate turned off never blocks another.
@@ -82,7 +94,7 @@ export async function runSession(raw: RawInputs, host: SessionHost, secrets: Sec
   } catch (err) {
     // Last line of defence: a bug must still leave a summary that says so.
     const message = secrets.clean(`the action crashed: ${errorLine(err)}`)
-    return done(buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message })
+    return done(buildReport({ ...ended(base), results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message })
   }
 }
 
@@ -94,14 +106,14 @@ async function runGatesAndReport(
 ): Promise<{ report: RunReport; failure?: string }> {
   const facts = new RunFacts(settings, secrets, { onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId) })
   const results: GateResult[] = []
-  const reportInput = (extra: Partial<ReportInput>): ReportInput => ({
-    ...base,
+  // Every report of this run, the hurried one included, is built from a snapshot of one shape.
+  const snapshot = (end: ReturnType<typeof ended>, rest: Partial<ReportSnapshot>): ReportSnapshot => ({
+    ...end,
     results,
     runId: facts.ids.runId,
     failOn: settings.failOn,
     settings,
-    facts,
-    ...extra
+    ...rest
   })
   let cancelled: NodeJS.Signals | undefined
   const stopListening = onCancellation({
@@ -113,7 +125,8 @@ async function runGatesAndReport(
     hurry(signal) {
       // No time for a warm shutdown: kill the worker group and write what we have, synchronously.
       facts.worker?.killNow()
-      host.finish(buildReport(reportInput({ interrupted: { kind: 'cancelled', message: `cancelled by ${signal}` } })))
+      const interrupted = { kind: 'cancelled' as const, message: `cancelled by ${signal}` }
+      host.finish(buildReport(snapshot(ended(base), { run: runSnapshotNow(facts), interrupted })))
       host.exitNow(`Cancelled by ${signal}`)
     }
   })
@@ -157,8 +170,10 @@ async function runGatesAndReport(
     : crash
       ? { kind: 'crash', message: secrets.clean(`the action crashed: ${errorLine(crash)}`) }
       : undefined
-  const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }))
-  await addPingFacts(report, facts).catch(() => {})
+  // The run ends here; the facts only a finished run knows are gathered before the build.
+  const end = ended(base)
+  const run = await runSnapshotAtEnd(facts, cleanup)
+  const report = buildReport(snapshot(end, { run, interrupted, gatesMs, workerStopMs }))
   host.finish(report)
   stopListening()
   return { report, failure: interrupted?.message ?? stepFailure(report, settings) }
