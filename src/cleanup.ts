@@ -2,10 +2,11 @@
 // (keep-worker), or one a killed main step could not stop. It finds the run's processes by the
 // marker in their environment, not by a PID alone, so it never signals a process that merely
 // reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
-import { appendFileSync, closeSync, fstatSync, readFileSync, readdirSync, readSync } from 'node:fs'
+import { appendFileSync, closeSync, fstatSync, readdirSync, readSync } from 'node:fs'
 import * as core from '@actions/core'
 import { RUN_MARKER_ENV, State } from './constants.js'
-import { environValue, isAlive, parentOf } from './proc/process-tree.js'
+import { signalGroup, signalProcess } from './proc/process-group.js'
+import { environValue, isAlive, parentOf, processGroupOf } from './proc/process-tree.js'
 import { detailsBlock, inlineCode, preBlock } from './report/escape.js'
 import { formatCount } from './report/format.js'
 import { openInsideRunFolder } from './run/folder.js'
@@ -97,7 +98,7 @@ export async function stopRunProcesses(runId: string, warmMs = WARM_SHUTDOWN_MS)
   const found = runProcesses(runId)
   if (!found.length) return []
   // Warm shutdown goes to the worker's main process; it stops its own pool children.
-  for (const pid of found) if (!found.includes(parentOf(pid) ?? -1)) signal(pid, 'SIGTERM')
+  for (const pid of found) if (!found.includes(parentOf(pid) ?? -1)) signalProcess(pid, 'SIGTERM')
   const until = Date.now() + warmMs
   while (Date.now() < until && runProcesses(runId).length) await new Promise((r) => setTimeout(r, 100))
   // Killed whole process groups at a time, and again until none is left: a prefork worker's
@@ -106,33 +107,13 @@ export async function stopRunProcesses(runId: string, warmMs = WARM_SHUTDOWN_MS)
   const killUntil = Date.now() + KILL_CONFIRM_MS
   for (let left = runProcesses(runId); left.length && Date.now() < killUntil; left = runProcesses(runId)) {
     for (const pid of left) {
-      const group = processGroupOf(pid)
-      // Never our own group: the worker runs in a group of its own (spawned detached).
-      if (group !== undefined && group > 1 && group !== processGroupOf(process.pid)) signal(-group, 'SIGKILL')
-      signal(pid, 'SIGKILL')
+      // Never our own group (signalGroup refuses it): the worker runs in a group of its own.
+      signalGroup(processGroupOf(pid), 'SIGKILL')
+      signalProcess(pid, 'SIGKILL')
     }
     await new Promise((r) => setTimeout(r, 50))
   }
   return found
-}
-
-/** The process group of `pid` (field 5 of /proc/<pid>/stat), if it can be read. */
-function processGroupOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
-    return Number.isInteger(group) ? group : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig)
-  } catch {
-    // Gone already.
-  }
 }
 
 function safeList(dir: string): string[] {

@@ -1,25 +1,32 @@
 // The worker the action boots: `python bootstrap.py` in the user's working directory, in its own
-// process group so that it and its pool children can be stopped together. Its output goes into a
-// bounded ring of recent lines (for evidence) and a bounded, redacted log file (for the report);
-// a worker that floods megabytes of tracebacks per second costs memory only up to those bounds.
+// process group so that it and its pool children can be stopped together. This file is the
+// process's life (spawn, stop, release, kill); its output goes to worker-log.ts, its boot report
+// comes over fd 3 (boot-channel.ts), and a kept worker's output file is followed by file-tail.ts.
+//
+// node:child_process rather than execa (a devDependency the tests use). execa 9 could start this
+// worker — its `detached` option is passed through, so a kept worker would survive us — but
+// every way it stops a subprocess (kill(), `timeout`, `cancelSignal`, `forceKillAfterDelay`,
+// `cleanup`) signals the one PID it started, never the process group with the pool children
+// (its lib/terminate/*.js end in the child's own kill), and its result promise, which buffers
+// output until the process ends, serves nothing here: the output is read line by line within
+// bounds (worker-log.ts). What would be left for execa is the spawn call itself.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, createWriteStream, mkdirSync, openSync, readSync, type WriteStream } from 'node:fs'
-import { StringDecoder } from 'node:string_decoder'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RUN_MARKER_ENV } from '../constants.js'
-import { registerSecretsInText, type SecretRegistry } from '../secrets.js'
-import { parseDsn } from '../db/dsn.js'
-import { parseBootstrapEvent, type BootstrapEvent } from './probe.js'
+import { signalGroup } from '../proc/process-group.js'
+import type { SecretRegistry } from '../secrets.js'
+import { KILL_WAIT_MS, OUTPUT_DRAIN_MS } from '../timing.js'
+import { readBootReport, type BootReport } from './boot-channel.js'
+import { tailFile } from './file-tail.js'
+import { WorkerLog, type LineListener } from './worker-log.js'
 import { workerEnvironment } from './worker-env.js'
+
+export type { LineListener } from './worker-log.js'
 
 export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.py', import.meta.url))
 const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT'
-
-const TAIL_LINES = 200
-// JSON log records carry whole tracebacks on one line.
-const MAX_LINE_CHARS = 16_000
-const MAX_LOG_FILE_BYTES = 8 * 1024 * 1024
 
 export interface WorkerSpec {
   python: string
@@ -59,28 +66,21 @@ export interface WorkerExit {
   spawnError?: string
 }
 
-export type LineListener = (line: string) => void
-
 export type StopHow = 'warm' | 'terminated' | 'killed' | 'already-exited'
 
 export class WorkerProcess {
-  readonly events: Promise<BootstrapEvent | { event: 'no-event'; reason: string }>
+  readonly events: Promise<BootReport>
   readonly exited: Promise<WorkerExit>
   readonly spawnedAt = performance.now()
   private readonly child: ChildProcess
-  private readonly tail: string[] = []
-  private readonly listeners: LineListener[] = []
-  private log: WriteStream | undefined
+  private readonly output: WorkerLog
   private readonly outputFd: number | undefined
   private stopTail: (() => void) | undefined
-  private pendingTail = ''
-  private logBytes = 0
-  private logTruncated = false
   private exit: WorkerExit | undefined
 
   constructor(
     readonly spec: WorkerSpec,
-    private readonly secrets: SecretRegistry
+    secrets: SecretRegistry
   ) {
     this.outputFd = spec.outputFile ? openOutput(spec.outputFile) : undefined
     const out = this.outputFd ?? 'pipe'
@@ -127,7 +127,7 @@ export class WorkerProcess {
         if (spec.outputFile) return void setTimeout(() => done(exit), 60)
         if (!streams.length) return done(exit)
         let open = streams.length
-        const timer = setTimeout(() => done(exit), 200)
+        const timer = setTimeout(() => done(exit), OUTPUT_DRAIN_MS)
         for (const s of streams)
           s.once('end', () => {
             if (--open === 0) {
@@ -137,11 +137,16 @@ export class WorkerProcess {
           })
       })
     })
-    this.events = this.readEvents()
-    this.openLog()
-    if (spec.outputFile) this.stopTail = tailFile(spec.outputFile, (chunk) => this.acceptChunk(chunk))
-    this.readLines(this.child.stdout)
-    this.readLines(this.child.stderr)
+    this.events = readBootReport(this.child.stdio[3] as NodeJS.ReadableStream | null, this.exited.then(describeExit), secrets)
+    this.output = new WorkerLog(spec.logFile, secrets)
+    if (spec.outputFile) {
+      // What the worker wrote before this process stops following is read; a last line without
+      // its newline is not (the worker is still running).
+      const lines = this.output.splitter()
+      this.stopTail = tailFile(spec.outputFile, (chunk) => lines.push(chunk))
+    }
+    this.output.readStream(this.child.stdout)
+    this.output.readStream(this.child.stderr)
     // A worker that never reads its stdin must not make our writes fail the process.
     this.child.stdin?.on('error', () => {})
   }
@@ -159,16 +164,16 @@ export class WorkerProcess {
   }
 
   onLine(listener: LineListener): void {
-    this.listeners.push(listener)
+    this.output.onLine(listener)
   }
 
   /** The last lines the worker printed, secrets redacted. */
-  lastLines(n = TAIL_LINES): string[] {
-    return this.tail.slice(-n)
+  lastLines(n?: number): string[] {
+    return this.output.lastLines(n)
   }
 
   logInfo(): { file: string; bytes: number; truncated: boolean } {
-    return { file: this.spec.logFile, bytes: this.logBytes, truncated: this.logTruncated }
+    return this.output.info()
   }
 
   /** Lets the bootstrap hand over to Celery's worker command. */
@@ -204,10 +209,10 @@ export class WorkerProcess {
       new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref())
     ])
     this.killGroup('SIGKILL')
-    if (!exitedInTime) await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())])
+    if (!exitedInTime) await Promise.race([this.exited, new Promise((r) => setTimeout(r, KILL_WAIT_MS).unref())])
     this.stopTail?.()
     if (this.outputFd !== undefined) closeSync(this.outputFd)
-    await this.closeLog()
+    await this.output.close()
     // Celery handles SIGTERM with a warm shutdown and exits by itself; a process that died *of*
     // the signal (a bootstrap still importing, a worker in a blocking call) was terminated.
     const exit = this.hasExited // set meanwhile by the exit handler
@@ -224,7 +229,7 @@ export class WorkerProcess {
     if (this.outputFd !== undefined) closeSync(this.outputFd)
     this.child.unref()
     for (const s of [this.child.stdin, this.child.stdio[3]]) (s as { destroy?: () => void } | null)?.destroy?.()
-    await this.closeLog()
+    await this.output.close()
   }
 
   /** Last resort, synchronous: for process exit handlers where nothing async can run. */
@@ -233,6 +238,8 @@ export class WorkerProcess {
   }
 
   private signal(sig: NodeJS.Signals): void {
+    // The child's own kill, not signalProcess(pid): once Node has reaped the worker it sends
+    // nothing, where a bare PID could by then name another process.
     try {
       this.child.kill(sig)
     } catch {
@@ -240,193 +247,15 @@ export class WorkerProcess {
     }
   }
 
+  /** The worker leads its own group (spawned detached): the group's id is its PID. */
   private killGroup(sig: NodeJS.Signals): void {
-    const pid = this.child.pid
-    if (!pid) return
-    try {
-      process.kill(-pid, sig)
-    } catch {
-      // ESRCH: the group is empty.
-    }
-  }
-
-  private readEvents(): Promise<BootstrapEvent | { event: 'no-event'; reason: string }> {
-    const channel = this.child.stdio[3] as NodeJS.ReadableStream | null
-    return new Promise((resolve) => {
-      if (!channel) {
-        resolve({ event: 'no-event', reason: 'no event channel' })
-        return
-      }
-      let buffer = ''
-      let settled = false
-      const settle = (value: BootstrapEvent | { event: 'no-event'; reason: string }): void => {
-        if (settled) return
-        settled = true
-        resolve(value)
-      }
-      channel.setEncoding('utf8')
-      channel.on('data', (chunk: string) => {
-        buffer += chunk
-        const nl = buffer.indexOf('\n')
-        if (nl < 0) return
-        settle(this.parseEvent(buffer.slice(0, nl)))
-      })
-      channel.on('error', () => {})
-      channel.on('close', () => settle({ event: 'no-event', reason: 'the bootstrap closed its event channel without a report' }))
-      void this.exited.then((exit) =>
-        // Give the channel a moment to deliver a report written just before exit.
-        setTimeout(() => settle({ event: 'no-event', reason: describeExit(exit) }), 50)
-      )
-    })
-  }
-
-  private parseEvent(line: string): BootstrapEvent | { event: 'no-event'; reason: string } {
-    let raw: unknown
-    try {
-      raw = JSON.parse(line)
-    } catch {
-      return { event: 'no-event', reason: 'the bootstrap wrote something that is not JSON' }
-    }
-    // Register every URL and password the event carries before anything reads it.
-    collectSecrets(raw, this.secrets)
-    const parsed = parseBootstrapEvent(raw)
-    if (!parsed.success) {
-      const where = parsed.error.issues[0]?.path.join('.') ?? '?'
-      return { event: 'no-event', reason: `the bootstrap's report has an unexpected shape at ${where}` }
-    }
-    return parsed.data
-  }
-
-  private readLines(stream: NodeJS.ReadableStream | null): void {
-    if (!stream) return
-    let pending = ''
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => {
-      pending += chunk
-      let start = 0
-      let nl: number
-      while ((nl = pending.indexOf('\n', start)) >= 0) {
-        this.acceptLine(pending.slice(start, nl))
-        start = nl + 1
-      }
-      pending = pending.slice(start)
-      // A runaway line without newline is cut rather than grown without bound.
-      if (pending.length > MAX_LINE_CHARS * 4) {
-        this.acceptLine(pending)
-        pending = ''
-      }
-    })
-    stream.on('end', () => {
-      if (pending) this.acceptLine(pending)
-    })
-    stream.on('error', () => {})
-  }
-
-  /** Output read from the worker's output file (keep-worker), split into lines. */
-  private acceptChunk(chunk: string): void {
-    const text = this.pendingTail + chunk
-    const lines = text.split('\n')
-    this.pendingTail = lines.pop() ?? ''
-    for (const line of lines) this.acceptLine(line)
-  }
-
-  private acceptLine(rawLine: string): void {
-    const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine
-    const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed
-    // Known secrets and credential patterns are cut before the line is kept, logged or listened to.
-    const line = this.secrets.clean(clipped)
-    this.tail.push(line)
-    if (this.tail.length > TAIL_LINES * 2) this.tail.splice(0, this.tail.length - TAIL_LINES)
-    this.writeLog(line)
-    for (const listener of this.listeners) listener(line)
-  }
-
-  private openLog(): void {
-    try {
-      mkdirSync(path.dirname(this.spec.logFile), { recursive: true })
-      this.log = createWriteStream(this.spec.logFile, { flags: 'w' })
-      this.log.on('error', () => {
-        this.log = undefined
-      })
-    } catch {
-      this.log = undefined
-    }
-  }
-
-  private writeLog(line: string): void {
-    const bytes = Buffer.byteLength(line) + 1
-    this.logBytes += bytes
-    if (!this.log || this.logTruncated) return
-    if (this.logBytes > MAX_LOG_FILE_BYTES) {
-      this.logTruncated = true
-      this.log.write(`[log truncated: the worker printed more than ${MAX_LOG_FILE_BYTES} bytes]\n`)
-      return
-    }
-    this.log.write(`${line}\n`)
-  }
-
-  private closeLog(): Promise<void> {
-    const log = this.log
-    this.log = undefined
-    if (!log) return Promise.resolve()
-    return new Promise((resolve) => log.end(() => resolve()))
+    signalGroup(this.child.pid, sig)
   }
 }
 
 function openOutput(file: string): number {
   mkdirSync(path.dirname(file), { recursive: true })
   return openSync(file, 'a')
-}
-
-/**
- * Follows a file as it grows (what a kept worker writes), every 25 ms: a pipe would break when
- * this process exits, a file does not. Returns a function that stops following.
- */
-function tailFile(file: string, onChunk: (text: string) => void): () => void {
-  let offset = 0
-  let busy = false
-  const decoder = new StringDecoder('utf8')
-  const buffer = Buffer.alloc(256 * 1024)
-  const timer = setInterval(() => {
-    if (busy) return
-    busy = true
-    try {
-      const fd = openSync(file, 'r')
-      try {
-        let n: number
-        while ((n = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
-          offset += n
-          onChunk(decoder.write(buffer.subarray(0, n)))
-        }
-      } finally {
-        closeSync(fd)
-      }
-    } catch {
-      // Not there yet, or gone: try again next time.
-    } finally {
-      busy = false
-    }
-  }, 25)
-  timer.unref()
-  return () => clearInterval(timer)
-}
-
-/** Registers every password and every URL carrying credentials found in a bootstrap event. */
-function collectSecrets(value: unknown, secrets: SecretRegistry, key = ''): void {
-  if (typeof value === 'string') {
-    if (key === 'password') secrets.add(value)
-    else if ((key === 'url' || key === 'urls') && value.includes('@')) {
-      secrets.addExact(value)
-      secrets.add(parseDsn(value)?.password)
-    } else {
-      // An import error's message or traceback may quote a DSN the environment did not hold
-      // (built in code): registered here, it is masked before the evidence is printed.
-      registerSecretsInText(value, secrets)
-    }
-    return
-  }
-  if (Array.isArray(value)) for (const v of value) collectSecrets(v, secrets, key)
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectSecrets(v, secrets, k)
 }
 
 function spawnErrorText(err: NodeJS.ErrnoException, python: string, cwd: string): string {

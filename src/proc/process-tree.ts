@@ -41,6 +41,14 @@ export function parentOf(pid: number): number | undefined {
   return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined
 }
 
+/** The process group of `pid` (field 5 of /proc/<pid>/stat), if it can be read. */
+export function processGroupOf(pid: number): number | undefined {
+  const stat = read(`/proc/${pid}/stat`)
+  if (!stat) return undefined
+  const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+  return Number.isInteger(group) ? group : undefined
+}
+
 /** Local TCP ports of connections from the given processes to `remotePort`. */
 export function localPortsTo(pids: number[], remotePort: number): number[] {
   const ports = new Set<number>()

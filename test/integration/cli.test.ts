@@ -2,10 +2,10 @@
 // `npx celery-foundation-gates` resolves to), a real PostgreSQL and real Celery workers. The same
 // gates as the action, the report on stdout with --json (valid against report.schema.json), live
 // progress on stderr, the exit code following --fail-on, no secret printed, no process left.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
 import type { RunReport } from '../../src/report/model.js'
@@ -35,25 +35,21 @@ function runCli(args: string[], env: Record<string, string>, onSpawn?: (pid: num
   return runCommand(process.execPath, [CLI, ...args], env, onSpawn)
 }
 
-function runCommand(command: string, args: string[], env: Record<string, string>, onSpawn?: (pid: number) => void): Promise<CliRun> {
-  const child = spawn(command, args, {
+async function runCommand(command: string, args: string[], env: Record<string, string>, onSpawn?: (pid: number) => void): Promise<CliRun> {
+  const child = execa(command, args, {
     cwd: REPO,
     // A terminal user's environment: no GITHUB_* variables, no RUNNER_TEMP.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    extendEnv: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+    timeout: 150_000,
+    killSignal: 'SIGKILL',
+    reject: false
   })
   onSpawn?.(child.pid as number)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000)
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      resolve({ code, stdout, stderr })
-    })
-  )
+  const result = await child
+  return { code: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr }
 }
 
 const baseArgs = (db: ExampleDatabase): string[] => [

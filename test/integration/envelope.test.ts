@@ -4,6 +4,7 @@
 // versions: same fields, same values, except those Celery makes unique per message.
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIST_MAIN, EXAMPLE_APP, pythonFor, type CeleryVersion } from '../support/action.js'
 import { exampleDatabase } from '../support/example.js'
@@ -20,7 +21,10 @@ afterAll(async () => {
 
 const BOOTSTRAP = path.join(path.dirname(DIST_MAIN), 'bootstrap.py')
 
-/** Runs the bundled bootstrap up to its probe, then tells it not to start the worker. */
+/**
+ * Runs the bundled bootstrap up to its probe, then tells it not to start the worker. With
+ * node:child_process: the report arrives on fd 3 and is answered on stdin as it comes.
+ */
 function probeMessage(python: string, env: Record<string, string>, taskId: string, queue: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, [BOOTSTRAP], {
@@ -48,19 +52,15 @@ function probeMessage(python: string, env: Record<string, string>, taskId: strin
 }
 
 /** Celery's own send_task through the real broker (no worker consumes the queue). */
-function celerySendTask(python: string, env: Record<string, string>, taskId: string, queue: string): Promise<void> {
+async function celerySendTask(python: string, env: Record<string, string>, taskId: string, queue: string): Promise<void> {
   const script = `
 import sys
 from app.celery_app import celery_app
 import celery.contrib.testing.tasks
 celery_app.send_task('celery.ping', task_id=sys.argv[1], queue=sys.argv[2])
 `
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-c', script, taskId, queue], { cwd: EXAMPLE_APP, env: { ...process.env, ...env } })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(stderr))))
-  })
+  const run = await execa(python, ['-c', script, taskId, queue], { cwd: EXAMPLE_APP, env, reject: false })
+  if (run.exitCode !== 0) throw new Error(run.stderr)
 }
 
 /** Fields Celery fills with a new value for every message (ids, the sender's identity). */

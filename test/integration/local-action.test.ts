@@ -144,7 +144,8 @@ async function runLocalAction(db: ExampleDatabase, inputs: Record<string, string
   writeFileSync(dotenvFile, Object.entries(step).map(([k, v]) => dotenvLine(k, v)).join('\n') + '\n', { mode: 0o600 })
 
   const started = performance.now()
-  // Its own process group, so that a hung run can be killed with npm, tsx and node under it.
+  // Its own process group, so that a hung run can be killed with npm, tsx and node under it
+  // (node:child_process: execa's kill and timeout signal the one PID, never the group).
   const child = spawn(LOCAL_ACTION, ['run', REPO, ENTRYPOINT, dotenvFile], {
     cwd: REPO, // local-action runs `npm ls` here to find the action's @actions/* packages
     env: {

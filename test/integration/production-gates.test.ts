@@ -2,7 +2,7 @@
 // worker kept as the job's service: the example app passes each; a broken variant fails it with
 // evidence a user understands. Real PostgreSQL, real workers, the bundled action; every case is
 // checked for the common invariants and recorded for RELIABILITY.md.
-import { spawn } from 'node:child_process'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
 import { DIST_POST, EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, stepFiles, type ActionResult, type CeleryVersion } from '../support/action.js'
@@ -147,13 +147,9 @@ describe('keep-worker: the verified worker as the job\'s service', () => {
 })
 
 /** What a test step does: send a task with the app's own client and wait for its result. */
-function sendTask(db: ExampleDatabase, task: string, echo: string): Promise<string> {
+async function sendTask(db: ExampleDatabase, task: string, echo: string): Promise<string> {
   const script = `import sys\nfrom app.celery_app import celery_app\nprint(celery_app.send_task(sys.argv[1], kwargs={'x': sys.argv[2]}).get(timeout=30))`
-  return new Promise((resolve, reject) => {
-    const child = spawn(pythonFor('5.7'), ['-c', script, task, echo], { cwd: EXAMPLE_APP, env: { ...process.env, DATABASE_URL: db.url } })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`the task was not answered (${code}): ${out.slice(-2000)}`))))
-  })
+  const run = await execa(pythonFor('5.7'), ['-c', script, task, echo], { cwd: EXAMPLE_APP, env: { DATABASE_URL: db.url }, all: true, stripFinalNewline: false, reject: false })
+  if (run.exitCode === 0) return run.all
+  throw new Error(`the task was not answered (${run.exitCode ?? run.signal}): ${run.all.slice(-2000)}`)
 }

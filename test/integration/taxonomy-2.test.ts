@@ -3,9 +3,9 @@
 // action — booting its own worker on the same database — classifies the JUnit report they wrote:
 // whichever gates run, one entry per failing <testcase>, the new categories, and the gates added
 // since the seed as a test's foundation cause.
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaxonomyEntry } from '../../src/taxonomy/model.js'
 import { EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, type ActionResult } from '../support/action.js'
@@ -35,23 +35,18 @@ const NEW_FILES = [
 ]
 
 /** Runs some of the example suite's files the way a user's test step would; resolves to the report. */
-function pytest(databaseUrl: string, name: string, files: string[], env: Record<string, string> = {}): Promise<string> {
+async function pytest(databaseUrl: string, name: string, files: string[], env: Record<string, string> = {}): Promise<string> {
   const junit = path.join(reports, `${name}.xml`)
-  return new Promise((resolve, reject) => {
-    const child = spawn(pythonFor('5.7'), ['-m', 'pytest', ...files, `--junitxml=${junit}`, '-q'], {
-      cwd: EXAMPLE_APP,
-      env: { ...process.env, DATABASE_URL: databaseUrl, ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('exit', (code) => {
-      // pytest exits 1 when tests failed, which is the point here; no report means it broke.
-      if (existsSync(junit)) resolve(junit)
-      else reject(new Error(`pytest exited ${code} without a JUnit report:\n${out.slice(-3000)}`))
-    })
+  const run = await execa(pythonFor('5.7'), ['-m', 'pytest', ...files, `--junitxml=${junit}`, '-q'], {
+    cwd: EXAMPLE_APP,
+    env: { DATABASE_URL: databaseUrl, ...env },
+    stdin: 'ignore',
+    all: true,
+    reject: false
   })
+  // pytest exits 1 when tests failed, which is the point here; no report means it broke.
+  if (existsSync(junit)) return junit
+  throw new Error(`pytest exited ${run.exitCode} without a JUnit report:\n${run.all.slice(-3000)}`)
 }
 
 function action(db: ExampleDatabase, junit: string, extra: Record<string, string> = {}): Promise<ActionResult> {

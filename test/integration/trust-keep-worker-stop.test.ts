@@ -4,10 +4,10 @@
 // very test (the same wait, the group's SIGTERM instead) the worker hung until SIGKILL in 4 of 6
 // tries. The printed command must end the whole process tree by Celery's warm shutdown, within its
 // bound, every time.
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STOP_GRACE_S } from '../../src/cli/stop-command.js'
 import { EXAMPLE_APP, REPO, processesOfRun, pythonFor } from '../support/action.js'
@@ -35,25 +35,20 @@ interface Run {
   ms: number
 }
 
-function run(command: string, args: string[], env: Record<string, string>, cwd = REPO, killAfterMs = 120_000): Promise<Run> {
+async function run(command: string, args: string[], env: Record<string, string>, cwd = REPO, killAfterMs = 120_000): Promise<Run> {
   const t0 = performance.now()
-  const child = spawn(command, args, {
+  const result = await execa(command, args, {
     cwd,
     // A terminal user's environment: no GITHUB_* variables, no RUNNER_TEMP.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    extendEnv: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+    timeout: killAfterMs,
+    killSignal: 'SIGKILL',
+    reject: false
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 })
-    })
-  )
+  return { code: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - t0 }
 }
 
 /** Real tasks of the example app, through the kept worker: invoices under RLS, short naps, pings. */

@@ -3,11 +3,11 @@
 // into anything the action or the CLI writes. The DSNs are only in the environment (not the
 // `database-url` input): the action registers them before anything runs, and cuts by pattern the
 // password it cannot know. Real PostgreSQL, real Celery workers, the bundle and the CLI as users run them.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIST_POST, EXAMPLE_APP, REPO, leakedSecrets, processesOfRun, pythonFor, runAction, stepFiles, type ActionResult } from '../support/action.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
@@ -186,22 +186,17 @@ describe('Trust: the CLI, which has no runner mask', () => {
   })
 })
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const result = await execa(process.execPath, [CLI, ...args], {
     cwd: REPO,
     // A terminal user's environment: no GITHUB_* variables, no RUNNER_TEMP.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    extendEnv: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+    timeout: 150_000,
+    killSignal: 'SIGKILL',
+    reject: false
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000)
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      resolve({ code, stdout, stderr })
-    })
-  )
+  return { code: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr }
 }

@@ -2,10 +2,10 @@
 // credentials, its own inputs and the step's command files in its environment, on an app whose
 // import writes the names (never the values) of the variables it sees. None of the runner's or the
 // step's may reach it; the app's own do; `worker-env` passes a named one through.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLE_APP, REPO, pythonFor } from '../support/action.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
@@ -140,13 +140,14 @@ describe('the CLI applies the same rule', () => {
       const probeFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-env-probe-')), 'names.txt')
       const args = [path.join(REPO, 'dist', 'cli.js'), '--app', 'app.variants.env_probe', '--working-directory', EXAMPLE_APP, '--python', pythonFor('5.7'),
         '--expected-role', db.appRole, '--worker-args', '--pool=solo', '--timeout', '30', '--gates', 'import,runtime', ...extra]
-      const child = spawn(process.execPath, args, {
+      const { exitCode } = await execa(process.execPath, args, {
         cwd: REPO,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), DATABASE_URL: db.url, GITHUB_TOKEN: 'ghs_shellToken0123456789', GH_TOKEN: 'ghs_shell2', ENV_PROBE_FILE: probeFile },
-        stdio: 'ignore'
+        extendEnv: false,
+        stdio: 'ignore',
+        reject: false
       })
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-      expect(code).toBe(0)
+      expect(exitCode).toBe(0)
       return readFileSync(probeFile, 'utf8').split('\n').filter(Boolean)
     }
     const plain = await cli([])

@@ -2,11 +2,12 @@
 // and the file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_STATE) pointing at temp
 // files, then reads back everything the action left: exit code, streams, outputs, summary, state,
 // report, worker log.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { execa } from 'execa'
 import type { RunReport } from '../../src/report/model.js'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -108,7 +109,7 @@ function stateEnv(files: StepFiles): Record<string, string> {
 export async function runAction(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionResult> {
   const files = options.files ?? stepFiles()
   const started = performance.now()
-  const child = spawn(options.node ?? process.execPath, [options.script ?? DIST_MAIN], {
+  const child = execa(options.node ?? process.execPath, [options.script ?? DIST_MAIN], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -124,18 +125,20 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
       ...(options.passState ? stateEnv(files) : {}),
       ...options.env
     },
-    stdio: ['ignore', 'pipe', 'pipe']
+    extendEnv: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+    timeout: options.killAfterMs ?? 150_000,
+    killSignal: 'SIGKILL',
+    // The signals a test sends through onSpawn (SIGINT, SIGTERM, as the runner does) stay alone:
+    // execa would otherwise follow its kill signal with another after 5 s.
+    forceKillAfterDelay: false,
+    reject: false
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   options.onSpawn?.(child, files)
-  const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 150_000)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('close', (c, s) => resolve([c, s]))
-  )
-  clearTimeout(killer)
+  const { exitCode, signal: exitSignal, stdout, stderr } = await child
+  const code = exitCode ?? null
+  const signal = (exitSignal as NodeJS.Signals | undefined) ?? null
   const outputs = parseFileCommands(readFileSync(files.output, 'utf8'))
   const state = parseFileCommands(readFileSync(files.state, 'utf8'))
   return stepResult(files, { code, signal, stdout, stderr, outputs, state, durationMs: performance.now() - started })

@@ -1,7 +1,9 @@
 // The command the CLI prints to stop a kept worker: SIGTERM to the main process, the whole group
 // killed only if it lingers. Run here by a real shell on real processes (no worker needed: a
-// process that ignores SIGTERM stands for one that lingers).
+// process that ignores SIGTERM stands for one that lingers). The groups themselves are started with
+// node:child_process: `detached` and signals to a group, which execa does not offer.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { stopCommand } from '../../src/cli/stop-command.js'
 
@@ -16,17 +18,9 @@ function group(trapTerm: boolean): ChildProcess {
  * its own children meanwhile (a zombie still counts as a member of its group), as init does for a
  * worker whose CLI has exited.
  */
-function runLine(line: string): Promise<{ status: number | null; stderr: string }> {
-  const sh = spawn('sh', ['-c', line], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  sh.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const killer = setTimeout(() => sh.kill('SIGKILL'), 20_000)
-  return new Promise((resolve) =>
-    sh.on('close', (status) => {
-      clearTimeout(killer)
-      resolve({ status, stderr })
-    })
-  )
+async function runLine(line: string): Promise<{ status: number | null; stderr: string }> {
+  const sh = await execa('sh', ['-c', line], { stdin: 'ignore', stdout: 'ignore', stripFinalNewline: false, timeout: 20_000, killSignal: 'SIGKILL', reject: false })
+  return { status: sh.exitCode ?? null, stderr: sh.stderr }
 }
 
 /** Resolves once `child` exited and was reaped (a zombie still counts as a member of its group). */
