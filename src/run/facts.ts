@@ -4,8 +4,6 @@
 // boots (and imports the app) while the action connects and publishes the ping. The gates see it
 // through GateFacts (gates/facts.ts: the contract they define and this class implements, a
 // type-only import); the session also stops or keeps the worker and reads the report's facts.
-import { randomBytes, randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import path from 'node:path'
 import { classifyDataPlane, type DataPlaneCheck } from '../celery/data-plane.js'
 import { pingThroughDataPlane, readFinalResults, type PingOutcome } from '../celery/ping.js'
@@ -17,15 +15,17 @@ import { WorkerWatch } from '../celery/worker-watch.js'
 import { resolveTable } from '../db/catalog.js'
 import { connect, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
-import type { ExtraResult, GateFacts, RunIds, WorkerLines, WorkerNeed } from '../gates/facts.js'
+import type { ExtraResult, GateFacts, WorkerLines, WorkerNeed } from '../gates/facts.js'
 import { descendants, isAlive } from '../proc/process-tree.js'
 import type { GateResult, WorkerInfo } from '../report/model.js'
 import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
 import { runsRoot } from './folder.js'
+import { newRunIds } from './ids.js'
 
 export type { TraceCleanup } from '../celery/publish.js'
+export { newRunIds } from './ids.js'
 
 export interface RunFactsOptions {
   /** Directory for the worker log; RUNNER_TEMP on a runner. */
@@ -39,17 +39,6 @@ export interface RunFactsOptions {
 
 /** How long, after the run's pong, the app's queues and the probe task may take to answer. */
 const EXTRAS_GRACE_MS = 5000
-
-export function newRunIds(): RunIds {
-  const runId = `cfg-${randomBytes(4).toString('hex')}`
-  return {
-    runId,
-    nodeName: `${runId}@${hostname()}`,
-    queue: `${runId}.ping`,
-    taskId: randomUUID(),
-    applicationName: runId
-  }
-}
 
 export class RunFacts implements GateFacts {
   readonly ids = newRunIds()
