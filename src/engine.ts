@@ -1,14 +1,15 @@
 // Runs gates in their order. A gate whose prerequisites failed or were skipped is skipped with
 // the reason; a gate that throws fails with what it threw (a gate that cannot prove its claim
-// must not pass); a cancelled run skips what is left.
+// must not pass); a cancelled run skips what is left. What the gates need from the worker is
+// theirs to declare (workerNeeds); the run's facts know no gate.
+import type { GateFacts, WorkerNeed } from './gates/facts.js'
 import type { Gate, GateContext } from './gates/gate.js'
 import { boundGateText } from './report/limits.js'
 import type { GateResult } from './report/model.js'
-import type { RunFacts } from './run/facts.js'
 import type { Settings } from './settings.js'
 
-export interface EngineHooks {
-  onGateStart?(gate: Gate): void
+export interface EngineHooks<G extends Gate<string> = Gate> {
+  onGateStart?(gate: G): void
   onGateEnd?(result: GateResult): void
   /**
    * Called once, when every gate that proves something has run and before a gate that judges the
@@ -18,11 +19,16 @@ export interface EngineHooks {
   beforeJudges?(results: readonly GateResult[]): Promise<void>
 }
 
-export async function runGates(
-  gates: readonly Gate[],
+/** What the worker must do for these gates beyond the run's ping: the union of their needs. */
+export function workerNeeds(gates: readonly Gate<string>[]): WorkerNeed[] {
+  return [...new Set(gates.flatMap((g) => g.needsFromWorker ?? []))]
+}
+
+export async function runGates<G extends Gate<string>>(
+  gates: readonly G[],
   settings: Settings,
-  facts: RunFacts,
-  hooks: EngineHooks = {}
+  facts: GateFacts,
+  hooks: EngineHooks<G> = {}
 ): Promise<GateResult[]> {
   const results: GateResult[] = []
   // For a skipped gate, the failed gate that caused the skip (so every skip names the real cause).

@@ -157,6 +157,32 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
  * ends the wait only once it has lasted (the worker reconnects by itself when the server is back),
  * or at once when the action's own connection was refused too (`acceptTransient`).
  */
+/**
+ * The final states of the result rows of `taskIds` (the pings through the app's queues, the dlq
+ * probe task), read back until every one is final, `until` (a performance.now() value) passes or
+ * `stop` says so. The node that stored each is there with result_extended.
+ */
+export async function readFinalResults(
+  db: Database,
+  tables: ProbeReport['tables'],
+  taskIds: string[],
+  until: number,
+  stop: () => boolean
+): Promise<Map<string, { status: string; worker: string | null }>> {
+  const table = qualified(tables.task, tables.task_schema)
+  const rows = new Map<string, { status: string; worker: string | null }>()
+  while (performance.now() < until && !stop()) {
+    const found = await db.query<{ task_id: string; status: string; worker: string | null }>(
+      `SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`,
+      [taskIds]
+    )
+    for (const r of found) if (FINAL.has(r.status)) rows.set(r.task_id, { status: r.status, worker: r.worker })
+    if (rows.size === taskIds.length) break
+    await new Promise((resolve) => setTimeout(resolve, 50).unref())
+  }
+  return rows
+}
+
 function stopReason(d: PingDeps, acceptTransient = false): PingOutcome | undefined {
   if (d.signal.aborted) return { kind: 'cancelled' }
   const w = d.watch

@@ -115,6 +115,36 @@ export type ImportFailure = z.infer<Schemas['ImportFailure']>
 export type BootstrapError = z.infer<Schemas['BootstrapError']>
 export type BootstrapEvent = z.infer<Schemas['BootstrapEvent']>
 
+/** What became of the probe: the app's report, its import error, or why it never ran. */
+export type ProbeOutcome =
+  | { ok: true; probe: ProbeReport }
+  | { ok: false; kind: 'import-error'; error: ImportFailure }
+  | { ok: false; kind: 'not-started'; message: string; details?: string }
+
+/**
+ * The bootstrap's first event as the run's probe outcome, its outside text redacted. `worker`
+ * says how the process ended, when no event came: its spawn error, its last lines.
+ */
+export function probeOutcomeOf(
+  event: BootstrapEvent | { event: 'no-event'; reason: string },
+  worker: { python: string; spawnError?: string; lastLines: () => string },
+  redact: (text: string) => string
+): ProbeOutcome {
+  switch (event.event) {
+    case 'probe':
+      return { ok: true, probe: event }
+    case 'import-error':
+      return { ok: false, kind: 'import-error', error: { ...event, traceback: redact(event.traceback), message: redact(event.message) } }
+    case 'error':
+      return { ok: false, kind: 'not-started', message: redact(`${event.stage} failed: ${event.message}`), details: redact(event.traceback) }
+    default: {
+      const stderr = worker.lastLines()
+      const reason = worker.spawnError ?? `${worker.python} did not run the probe (${event.reason}); is it a Python 3 interpreter with Celery installed?`
+      return { ok: false, kind: 'not-started', message: redact(reason), details: stderr || undefined }
+    }
+  }
+}
+
 let schemas: Schemas | undefined
 
 /** Validates one event of the bootstrap (already JSON-parsed). */

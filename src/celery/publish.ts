@@ -3,6 +3,7 @@
 // a default. Queue rows for every queue the worker will consume are created before it starts:
 // kombu's get-or-create is not atomic, and a worker that loses that race to a concurrent insert
 // dies (so with eight runs on one database, someone must create them first, without a race).
+// removeTrace undoes it all once the run is over.
 import { qualified, type Database } from '../db/database.js'
 import type { ProbeReport } from './probe.js'
 
@@ -73,4 +74,71 @@ export async function publish(db: Database, tables: Tables, queues: string[], me
     await db.query('ROLLBACK').catch(() => {})
     throw err
   }
+}
+
+export interface TraceCleanup {
+  removed: boolean
+  detail: string
+}
+
+/** What one run published (see publish) and what its worker stored because of it. */
+export interface RunTrace {
+  tables: Tables
+  /** The run's own queue: its row, and every message in it (a copy a warm shutdown restored too). */
+  queue: string
+  /** The messages the run put into the app's queues, by id. */
+  messageIds: number[]
+  /** The result rows of the run's ping, its queue pings and its dlq probe task. */
+  taskIds: string[]
+  /** The dead-letter table as PostgreSQL resolved it, and the probe task whose row it holds. */
+  deadLetter?: { table: string; taskId: string }
+}
+
+/**
+ * Undoes publish: deletes the run's message rows, queue row (unless `keepQueue`: a kept worker
+ * still polls it), result rows and the probe's dead-letter row — a bounded, known trace, never
+ * another message of the app's queues. The detail may quote the database's errors: the caller
+ * redacts it.
+ */
+export async function removeTrace(db: Database, trace: RunTrace, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
+  const t = trace.tables
+  const steps: Array<[string, string, unknown[]]> = [
+    // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
+    // in the app's queues — never another message of those queues.
+    [
+      'messages',
+      `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
+      [trace.queue, trace.messageIds]
+    ],
+    ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [trace.queue]] as [string, string, unknown[]]]),
+    ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
+  ]
+  const dlq = trace.deadLetter
+  if (dlq) steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]])
+  const removed: string[] = []
+  const left: string[] = []
+  for (const [what, sql, params] of steps) {
+    try {
+      await db.query(sql, params)
+      removed.push(what)
+    } catch (err) {
+      const e = err as { code?: string; message?: string }
+      // 42P01: the table never came to exist, so there is nothing to remove.
+      if (e.code === '42P01') continue
+      // A dead-letter table the worker's role may only append to is least privilege working:
+      // say which row stays and how to find it, so nobody mistakes it for a real failure.
+      const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')
+      left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`)
+    }
+  }
+  if (!left.length) {
+    // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
+    const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : ''
+    const detail = opts.keepQueue
+      ? `removed the run's ping message${dead} and result row; queue row ${trace.queue} stays while the kept worker consumes it`
+      : `removed the run's ping message, queue row ${trace.queue}${dead} and result row`
+    return { removed: true, detail }
+  }
+  const done = removed.length ? `removed ${removed.join(', ')}; ` : ''
+  return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` }
 }

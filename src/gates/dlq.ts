@@ -11,7 +11,8 @@ export const dlqGate: Gate = {
   description: "Failed tasks land in the dead-letter table: it exists, the worker's role may insert, and a task failing on purpose leaves exactly one row",
   foundation: true,
   needs: ['broker-config'],
-  async run({ settings, facts, earlier }) {
+  needsFromWorker: ['probe-task'],
+  async run({ settings, facts }) {
     const name = settings.dlqTable
     if (!name) return verdict('skip', 'not configured: set dlq-table (and dlq-probe-task) to check the dead-letter table')
     const connected = await connectForChecks(facts, `to check ${name}`)
@@ -28,7 +29,7 @@ export const dlqGate: Gate = {
 
     const task = settings.dlqProbeTask
     if (!task) return verdict('pass', [...lines, 'no probe sent (set dlq-probe-task to a task that fails on purpose)'].join('\n'))
-    if (earlier.find((g) => g.id === 'runtime')?.status !== 'pass') return verdict('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'))
+    if (!(await facts.pingAnswered())) return verdict('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'))
     const probe = (await facts.extras()).find((x) => x.purpose === 'probe')
     if (!probe) return verdict('fail', [`the probe task ${task} could not be sent`, ...lines].join('\n'))
     if (probe.error) return verdict('fail', [`Celery could not build the probe task ${task}: ${probe.error}`, ...lines].join('\n'))

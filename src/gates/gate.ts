@@ -1,11 +1,13 @@
 // One gate = one file implementing this interface. The engine runs gates in order and knows none
 // of them by name; what a gate needs from the run (the probe, the ping, the database, the worker)
-// comes through GateContext.
-import type { GateStatus } from '../constants.js'
+// comes through GateContext, whose facts are the narrow GateFacts (gates/facts.ts).
+import type { GateId, GateStatus } from '../constants.js'
 import { describeDbError, type Database } from '../db/database.js'
 import type { GateResult } from '../report/model.js'
-import type { RunFacts } from '../run/facts.js'
 import type { Settings } from '../settings.js'
+import type { GateFacts, WorkerNeed } from './facts.js'
+
+export type { GateFacts, WorkerNeed } from './facts.js'
 
 export interface GateVerdict {
   status: GateStatus
@@ -15,19 +17,22 @@ export interface GateVerdict {
 
 export interface GateContext {
   settings: Settings
-  facts: RunFacts
+  facts: GateFacts
   /** Results of the gates that already ran, in order. */
   earlier: readonly GateResult[]
 }
 
-export interface Gate {
-  id: string
+/** `Id` is a GateId for the action's gates; the engine runs any gate (its tests use others). */
+export interface Gate<Id extends string = GateId> {
+  id: Id
   title: string
   description: string
   /** A failure of a foundation gate fails the verdict. */
   foundation: boolean
   /** Gates whose failure (or skip) makes this one impossible to run: it is skipped with the reason. */
-  needs: readonly string[]
+  needs: readonly Id[]
+  /** What this gate needs the worker to do beyond answering the run's ping (see WorkerNeed). */
+  needsFromWorker?: readonly WorkerNeed[]
   /** It judges the whole run (the tests included): it runs after the test reports were analysed. */
   judgesRun?: boolean
   run(ctx: GateContext): Promise<GateVerdict>
@@ -42,7 +47,7 @@ export const verdict = (status: GateStatus, evidence: string, details?: string):
  * refuses this DSN (one cause, reported once), `fail` naming what could not be checked otherwise.
  */
 export async function connectForChecks(
-  facts: RunFacts,
+  facts: GateFacts,
   toCheck: string,
   open: () => Promise<Database> = () => facts.database()
 ): Promise<{ db: Database } | { verdict: GateVerdict }> {

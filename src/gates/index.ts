@@ -1,3 +1,4 @@
+import type { GateId } from '../constants.js'
 import { brokerConfigGate } from './broker-config.js'
 import { ciGate } from './ci.js'
 import { dbAccessGate } from './db-access.js'
@@ -27,6 +28,6 @@ export const ALL_GATES: readonly Gate[] = [
 ]
 
 /** The gates the `gates` input asks for, in matrix order. */
-export function selectGates(ids: readonly string[]): Gate[] {
+export function selectGates(ids: readonly GateId[]): Gate[] {
   return ALL_GATES.filter((g) => ids.includes(g.id))
 }

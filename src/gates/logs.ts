@@ -25,10 +25,10 @@ export const logsGate: Gate = {
     // Counted from the pong, not from now: by the time this gate runs (after queues and tasks) the
     // window has usually passed, and the step's wall time is not paid twice.
     // pongAtMs is on the worker's clock (ms since it was spawned).
-    const now = facts.worker?.elapsed()
+    const now = facts.lines.elapsedMs()
     const settled = 'pongAtMs' in ping && now !== undefined ? ping.pongAtMs + SETTLE_MS - now : SETTLE_MS
     if (settled > 0) await new Promise((r) => setTimeout(r, settled))
-    const parsed = (facts.watch?.sinceReady ?? []).map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line))
+    const parsed = facts.lines.sinceReady.map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line))
     const lines = parsed.map((p) => p.line)
     if (!lines.length) return verdict('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)')
     const json = parsed.filter((p) => p.record)

@@ -1,4 +1,4 @@
-import type { ExtraResult } from '../run/facts.js'
+import type { ExtraResult } from './facts.js'
 import { verdict, type Gate } from './gate.js'
 
 export const queuesGate: Gate = {
@@ -7,13 +7,15 @@ export const queuesGate: Gate = {
   description: 'Every queue the app routes tasks to is consumed by the booted worker: a ping through each comes back',
   foundation: true,
   needs: ['runtime'],
+  // The worker consumes the app's queues, and a ping goes through each.
+  needsFromWorker: ['app-queues'],
   async run({ facts }) {
     const outcome = await facts.probe()
     if (!outcome.ok) return verdict('fail', 'the app did not import')
     const probe = outcome.probe
     const routes = probe.routes ?? {}
     // The worker's own word (its banner) when it printed one; else the -Q it was started with.
-    const bannerQueues = facts.watch?.bannerQueues ?? []
+    const bannerQueues = facts.lines.bannerQueues
     const consumed = new Set(bannerQueues.length ? bannerQueues : (probe.consumed_queues ?? []))
     const ownQueue = facts.ids.queue
     const appQueues = [...new Set([...(probe.default_consumed_queues ?? []), ...Object.keys(routes)])].filter((q) => q !== ownQueue).sort()

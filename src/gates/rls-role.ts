@@ -12,9 +12,9 @@ import {
 import type { Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
-import type { RunFacts } from '../run/facts.js'
 import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
 import { quoteIdent } from '../util/quote.js'
+import type { GateFacts } from './facts.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
 export const rlsRoleGate: Gate = {
@@ -23,7 +23,7 @@ export const rlsRoleGate: Gate = {
   description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
   foundation: true,
   needs: ['broker-config'],
-  async run({ settings, facts, earlier }) {
+  async run({ settings, facts }) {
     const connected = await connectForChecks(facts, 'to check roles')
     if ('verdict' in connected) return connected.verdict
     const { db } = connected
@@ -33,11 +33,9 @@ export const rlsRoleGate: Gate = {
 
     // 1. Who the worker really is, from pg_stat_activity (not from its DSN) — only for a worker
     // that answered: one that is dying, or was never started, has no sessions to judge.
-    const runtime = earlier.find((g) => g.id === 'runtime')
-    const sessions =
-      runtime?.status === 'pass' || runtime?.status === 'warn'
-        ? await findWorkerSessions(db, facts)
-        : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] as SessionRow[] }
+    const sessions = (await facts.pingAnswered())
+      ? await findWorkerSessions(db, facts)
+      : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] as SessionRow[] }
     if (sessions.checked) {
       const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))]
       if (!sessions.rows.length)
@@ -86,7 +84,7 @@ export const rlsRoleGate: Gate = {
   }
 }
 
-async function findWorkerSessions(db: Database, facts: RunFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {
+async function findWorkerSessions(db: Database, facts: GateFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {
   if (!facts.workerRunning()) return { checked: false, reason: 'the worker is not running', rows: [] }
   const plane = await facts.dataPlane()
   const port = plane?.ok ? (plane.plane.broker.parts.port ?? 5432) : 5432

@@ -1,7 +1,7 @@
 import type { PingOutcome } from '../celery/ping.js'
 import { expandLogLine, summarizeLogLine } from '../celery/worker-output.js'
 import { describeExit } from '../celery/worker-process.js'
-import type { RunFacts } from '../run/facts.js'
+import type { GateFacts } from './facts.js'
 import { verdict, type Gate, type GateVerdict } from './gate.js'
 
 export const runtimeGate: Gate = {
@@ -18,16 +18,15 @@ export const runtimeGate: Gate = {
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 
-function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
-  const watch = facts.watch
+function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
   // The details: the line that decided, in full (its traceback unfolded), then the last lines.
   const tail = (line?: string): string =>
-    [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...(facts.worker?.lastLines(15) ?? []).map((l) => summarizeLogLine(l))].join('\n')
+    [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))].join('\n')
   switch (o.kind) {
     case 'pong': {
-      const ready = watch?.ready
+      const ready = facts.lines.ready
       // Just `node ready.`, whatever the log format around it (plain text, JSON …).
-      const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.command.loglevel})`
+      const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.lines.loglevel})`
       const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : ''
       // A row the action cannot read is a finding whatever the task: anyone with INSERT on the
       // result table can write the row of this task id.
@@ -80,7 +79,7 @@ function judge(o: PingOutcome, facts: RunFacts, task: string): GateVerdict {
         tail(o.line)
       )
     case 'timeout':
-      return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.worker?.lastLines(1)[0] ?? '(none)')}`, tail())
+      return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail())
     case 'not-run':
       return verdict('fail', o.reason)
     case 'cancelled':

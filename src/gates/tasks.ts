@@ -11,7 +11,7 @@ export const tasksGate: Gate = {
     const outcome = await facts.probe()
     if (!outcome.ok) return verdict('fail', 'the app did not import')
     await facts.ping() // the worker has printed its banner (with its task list) by then
-    const listed = facts.watch?.bannerTasks
+    const listed = facts.lines.bannerTasks
     if (!listed) return verdict('skip', 'not run: the worker printed no task list (it did not get as far as its banner)')
     // Celery leaves its own tasks (celery.*) out of the banner; so does this comparison.
     const worker = new Set(listed.filter((t) => !t.startsWith('celery.')))

@@ -1,19 +1,21 @@
 // Everything one run learns about the user's foundation, gathered once and shared by the gates:
 // the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
 // the action's own database connection. Work starts as early as possible and overlaps: the worker
-// boots (and imports the app) while the action connects and publishes the ping.
-import { randomBytes, randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
+// boots (and imports the app) while the action connects and publishes the ping. The gates see it
+// through GateFacts (gates/facts.ts: the contract they define and this class implements, a
+// type-only import); the session also stops or keeps the worker and reads the report's facts.
 import path from 'node:path'
 import { classifyDataPlane, type DataPlaneCheck } from '../celery/data-plane.js'
-import { pingThroughDataPlane, type PingOutcome } from '../celery/ping.js'
-import type { BootstrapEvent, ImportFailure, ProbeReport } from '../celery/probe.js'
+import { pingThroughDataPlane, readFinalResults, type PingOutcome } from '../celery/ping.js'
+import { probeOutcomeOf, type BootstrapEvent, type ProbeOutcome } from '../celery/probe.js'
+import { removeTrace, type TraceCleanup } from '../celery/publish.js'
 import { buildWorkerCommand, type WorkerCommand } from '../celery/worker-args.js'
 import { WorkerProcess } from '../celery/worker-process.js'
 import { WorkerWatch } from '../celery/worker-watch.js'
 import { resolveTable } from '../db/catalog.js'
-import { connect, qualified, type Database } from '../db/database.js'
+import { connect, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
+import type { ExtraResult, GateFacts, WorkerLines, WorkerNeed } from '../gates/facts.js'
 import { descendants, isAlive } from '../proc/process-tree.js'
 import type { GateResult, WorkerInfo } from '../report/model.js'
 import type { TestsReport } from '../taxonomy/model.js'
@@ -21,25 +23,10 @@ import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
 import { EXTRAS_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
 import { runsRoot } from './folder.js'
+import { newRunIds } from './ids.js'
 
-export interface RunIds {
-  runId: string
-  nodeName: string
-  queue: string
-  taskId: string
-  /** application_name of the worker's database sessions (PGAPPNAME). */
-  applicationName: string
-}
-
-export type ProbeOutcome =
-  | { ok: true; probe: ProbeReport }
-  | { ok: false; kind: 'import-error'; error: ImportFailure }
-  | { ok: false; kind: 'not-started'; message: string; details?: string }
-
-export interface TraceCleanup {
-  removed: boolean
-  detail: string
-}
+export type { TraceCleanup } from '../celery/publish.js'
+export { newRunIds } from './ids.js'
 
 export interface RunFactsOptions {
   /** Directory for the worker log; RUNNER_TEMP on a runner. */
@@ -47,38 +34,17 @@ export interface RunFactsOptions {
   onWorkerSpawned?: (pid: number, runId: string) => void
   /** Milliseconds the worker gets to finish a warm shutdown before it is killed. */
   stopGraceMs?: number
+  /** What the selected gates need the worker to do beyond the run's ping (engine.ts workerNeeds). */
+  fromWorker?: readonly WorkerNeed[]
 }
 
-const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
 
-export interface ExtraResult {
-  purpose: 'queue' | 'probe'
-  queue: string
-  task: string
-  taskId: string
-  error?: string
-  /** The result row's final state, if one appeared in time. */
-  status?: string
-  /** The node that stored it (result_extended only). */
-  worker?: string
-}
-
-export function newRunIds(): RunIds {
-  const runId = `cfg-${randomBytes(4).toString('hex')}`
-  return {
-    runId,
-    nodeName: `${runId}@${hostname()}`,
-    queue: `${runId}.ping`,
-    taskId: randomUUID(),
-    applicationName: runId
-  }
-}
-
-export class RunFacts {
+export class RunFacts implements GateFacts {
   readonly ids = newRunIds()
   readonly startedAt = performance.now()
   readonly deadline: number
   readonly command: WorkerCommand
+  readonly lines: WorkerLines = linesOf(this)
   worker: WorkerProcess | undefined
   watch: WorkerWatch | undefined
   private readonly abort = new AbortController()
@@ -108,6 +74,7 @@ export class RunFacts {
   /** Boots the worker (it waits for our `go` after probing) and starts the ping. */
   start(): void {
     if (this.worker) return
+    const needs = new Set(this.options.fromWorker)
     // The post step reads the kept worker's output only from inside this folder (run/folder.ts).
     const workDir = this.options.workDir ?? runsRoot()
     const worker = new WorkerProcess(
@@ -121,10 +88,10 @@ export class RunFacts {
         taskId: this.ids.taskId,
         queue: this.ids.queue,
         includePingModule: this.settings.pingTask === 'celery.ping',
-        // The queues gate and the dlq gate need the worker on the app's own queues too.
-        queuesFromApp: !this.command.userQueues && (this.wants('queues') || this.settings.keepWorker),
-        pingEachQueue: this.wants('queues'),
-        probeTask: this.wants('dlq') ? this.settings.dlqProbeTask : undefined,
+        // A kept worker serves the app's own queues too.
+        queuesFromApp: !this.command.userQueues && (needs.has('app-queues') || this.settings.keepWorker),
+        pingEachQueue: needs.has('app-queues'),
+        probeTask: needs.has('probe-task') ? this.settings.dlqProbeTask : undefined,
         logFile: path.join(workDir, this.ids.runId, 'worker.log'),
         outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
         applicationName: this.ids.applicationName,
@@ -165,6 +132,10 @@ export class RunFacts {
   ping(): Promise<PingOutcome> {
     this.start()
     return this.pingPromise as Promise<PingOutcome>
+  }
+
+  async pingAnswered(): Promise<boolean> {
+    return (await this.ping()).kind === 'pong'
   }
 
   private untilDeadlineOrCancel(): Promise<'deadline' | 'cancelled'> {
@@ -261,10 +232,6 @@ export class RunFacts {
       : undefined
   }
 
-  wants(gate: string): boolean {
-    return (this.settings.gates as readonly string[]).includes(gate)
-  }
-
   /**
    * What became of the pings sent to the app's own queues and of the dlq probe task: each result
    * row read back by task id. Waited for once the run's own ping was answered (the worker is then
@@ -281,19 +248,8 @@ export class RunFacts {
     if (!probe.ok) return []
     const items = (probe.probe.extra_payloads ?? []).map((x) => ({ ...x, answered: false as boolean }))
     if (!items.length || ping.kind !== 'pong') return items.map((x) => ({ ...x, status: undefined }))
-    const db = await this.database()
-    const table = qualified(probe.probe.tables.task, probe.probe.tables.task_schema)
-    const rows = new Map<string, { status: string; worker: string | null }>()
     const until = Math.min(this.deadline, performance.now() + EXTRAS_GRACE_MS)
-    while (performance.now() < until && !this.cancelled()) {
-      const found = await db.query<{ task_id: string; status: string; worker: string | null }>(
-        `SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`,
-        [items.map((x) => x.taskId)]
-      )
-      for (const r of found) if (FINAL_STATES.has(r.status)) rows.set(r.task_id, { status: r.status, worker: r.worker })
-      if (rows.size === items.length) break
-      await sleep(50)
-    }
+    const rows = await readFinalResults(await this.database(), probe.probe.tables, items.map((x) => x.taskId), until, () => this.cancelled())
     return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }))
   }
 
@@ -394,20 +350,8 @@ export class RunFacts {
 
   private toProbeOutcome(event: BootstrapEvent | { event: 'no-event'; reason: string }, worker: WorkerProcess): ProbeOutcome {
     this.probeAtMs = Math.round(performance.now() - this.startedAt)
-    switch (event.event) {
-      case 'probe':
-        return { ok: true, probe: event }
-      case 'import-error':
-        return { ok: false, kind: 'import-error', error: { ...event, traceback: this.redact(event.traceback), message: this.redact(event.message) } }
-      case 'error':
-        return { ok: false, kind: 'not-started', message: this.redact(`${event.stage} failed: ${event.message}`), details: this.redact(event.traceback) }
-      default: {
-        const exit = worker.hasExited
-        const stderr = worker.lastLines(5).join('\n')
-        const reason = exit?.spawnError ?? `${this.settings.python} did not run the probe (${event.reason}); is it a Python 3 interpreter with Celery installed?`
-        return { ok: false, kind: 'not-started', message: this.redact(reason), details: stderr || undefined }
-      }
-    }
+    const seen = { python: this.settings.python, spawnError: worker.hasExited?.spawnError, lastLines: () => worker.lastLines(5).join('\n') }
+    return probeOutcomeOf(event, seen, (text) => this.redact(text))
   }
 
   private async runPing(): Promise<PingOutcome> {
@@ -437,54 +381,50 @@ export class RunFacts {
     })
   }
 
-  /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
+  /** Removes what the run published and its worker stored (celery/publish.ts removeTrace). */
   private async removeTrace(db: Database, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
     const outcome = await this.probePromise
     if (!outcome?.ok) return { removed: true, detail: 'nothing to remove: no ping was published' }
-    const t = outcome.probe.tables
-    const taskIds = [this.ids.taskId, ...(outcome.probe.extra_payloads ?? []).map((x) => x.taskId)]
-    const steps: Array<[string, string, unknown[]]> = [
-      // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
-      // in the app's queues — never another message of those queues.
-      [
-        'messages',
-        `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
-        [this.ids.queue, this.messageIds]
-      ],
-      ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]] as [string, string, unknown[]]]),
-      ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [taskIds]]
-    ]
+    const extras = outcome.probe.extra_payloads ?? []
     // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
     // user's input is never spliced into SQL as written).
-    const probeId = outcome.probe.extra_payloads?.find((x) => x.purpose === 'probe')?.taskId
+    const probeId = extras.find((x) => x.purpose === 'probe')?.taskId
     const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined
-    if (dlq && probeId) steps.push(['dead-letter row', `DELETE FROM ${dlq} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [probeId]])
-    const removed: string[] = []
-    const left: string[] = []
-    for (const [what, sql, params] of steps) {
-      try {
-        await db.query(sql, params)
-        removed.push(what)
-      } catch (err) {
-        const e = err as { code?: string; message?: string }
-        // 42P01: the table never came to exist, so there is nothing to remove.
-        if (e.code === '42P01') continue
-        // A dead-letter table the worker's role may only append to is least privilege working:
-        // say which row stays and how to find it, so nobody mistakes it for a real failure.
-        const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')
-        left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${probeId} (${why})` : `${what} (${why})`)
-      }
-    }
-    if (!left.length) {
-      // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
-      const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : ''
-      const detail = opts.keepQueue
-        ? `removed the run's ping message${dead} and result row; queue row ${this.ids.queue} stays while the kept worker consumes it`
-        : `removed the run's ping message, queue row ${this.ids.queue}${dead} and result row`
-      return { removed: true, detail }
-    }
-    const done = removed.length ? `removed ${removed.join(', ')}; ` : ''
-    return { removed: false, detail: this.redact(`${done}left in the database: ${left.join(', ')}`) }
+    const cleanup = await removeTrace(
+      db,
+      {
+        tables: outcome.probe.tables,
+        queue: this.ids.queue,
+        messageIds: this.messageIds,
+        taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
+        ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
+      },
+      opts
+    )
+    return cleanup.removed ? cleanup : { removed: false, detail: this.redact(cleanup.detail) }
+  }
+}
+
+/** The worker's output as GateFacts shows it: live reads of the process and its watcher. */
+function linesOf(facts: RunFacts): WorkerLines {
+  return {
+    get loglevel() {
+      return facts.command.loglevel
+    },
+    get ready() {
+      return facts.watch?.ready
+    },
+    get bannerTasks() {
+      return facts.watch?.bannerTasks
+    },
+    get bannerQueues() {
+      return facts.watch?.bannerQueues ?? []
+    },
+    get sinceReady() {
+      return facts.watch?.sinceReady ?? []
+    },
+    lastLines: (n) => facts.worker?.lastLines(n) ?? [],
+    elapsedMs: () => facts.worker?.elapsed()
   }
 }
 

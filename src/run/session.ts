@@ -4,7 +4,7 @@
 // happens — an input error, a cancellation, a crash — the host is handed a report to write.
 import { Inputs } from '../constants.js'
 import { parseDsn } from '../db/dsn.js'
-import { errorLine, runGates } from '../engine.js'
+import { errorLine, runGates, workerNeeds } from '../engine.js'
 import type { Gate } from '../gates/gate.js'
 import { ALL_GATES, selectGates } from '../gates/index.js'
 import { onCancellation } from '../lifecycle.js'
@@ -104,7 +104,11 @@ async function runGatesAndReport(
   host: SessionHost,
   base: Base
 ): Promise<{ report: RunReport; failure?: string }> {
-  const facts = new RunFacts(settings, secrets, { onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId) })
+  const facts = new RunFacts(settings, secrets, {
+    onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId),
+    // The worker is booted for the gates that run: each says what it needs from it.
+    fromWorker: workerNeeds(base.gates)
+  })
   const results: GateResult[] = []
   // Every report of this run, the hurried one included, is built from a snapshot of one shape.
   const snapshot = (end: ReturnType<typeof ended>, rest: Partial<ReportSnapshot>): ReportSnapshot => ({

@@ -133,7 +133,7 @@ describe('progress', () => {
     foundation: true,
     durationMs: 1
   })
-  const gate = { id: 'runtime', title: 'Runtime', description: '', foundation: true, needs: [], run: async () => ({ status: 'pass' as const, evidence: '' }) }
+  const gate = { id: 'runtime' as const, title: 'Runtime', description: '', foundation: true, needs: [], run: async () => ({ status: 'pass' as const, evidence: '' }) }
 
   it('decides colours as picocolors and Node do, per stream', () => {
     const on = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag?: boolean): boolean => paletteFor(stream, env, flag).status('fail', 'FAIL') !== 'FAIL'

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest'
 import { runGates } from '../../src/engine.js'
 import type { Gate } from '../../src/gates/gate.js'
 import type { GateResult } from '../../src/report/model.js'
-import type { RunFacts } from '../../src/run/facts.js'
 import type { Settings } from '../../src/settings.js'
+import { plainFacts } from '../support/gate-facts.js'
 
 const SETTINGS = { app: 'app.celery_app' } as Settings
-const FACTS = { cancelled: () => false, redact: (text: string) => text } as unknown as RunFacts
+const FACTS = plainFacts()
 
-function gate(id: string, log: string[], judgesRun = false): Gate {
+function gate(id: string, log: string[], judgesRun = false): Gate<string> {
   return {
     id,
     title: id,

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest'
 import { errorLine, runGates, verdictOf } from '../../src/engine.js'
 import type { Gate, GateContext, GateVerdict } from '../../src/gates/gate.js'
 import type { GateResult } from '../../src/report/model.js'
-import type { RunFacts } from '../../src/run/facts.js'
+import type { GateFacts } from '../../src/gates/facts.js'
 import type { Settings } from '../../src/settings.js'
+import { plainFacts } from '../support/gate-facts.js'
 
 // The engine only passes settings through to the gates.
 const SETTINGS = { app: 'app.celery_app' } as Settings
 
-/** The two members of RunFacts the engine uses: cancellation and redaction (of `s3cret`). */
-function fakeFacts(cancelled: () => boolean = () => false): RunFacts {
-  return { cancelled, redact: (text: string) => text.replaceAll('s3cret', '***') } as unknown as RunFacts
+/** The two members of the facts the engine uses: cancellation and redaction (of `s3cret`). */
+function fakeFacts(cancelled: () => boolean = () => false): GateFacts {
+  return plainFacts({ cancelled, redact: (text: string) => text.replaceAll('s3cret', '***') })
 }
 
 /**
@@ -23,7 +24,8 @@ function gate(
   options: { needs?: string[]; foundation?: boolean; onRun?: () => void } = {}
 ) {
   const contexts: (GateContext & { earlierIds: string[] })[] = []
-  const g: Gate & { contexts: typeof contexts } = {
+  // Any id: the engine knows no gate by name (the action's gates are typed GateId).
+  const g: Gate<string> & { contexts: typeof contexts } = {
     id,
     title: `Title of ${id}`,
     description: `Description of ${id}`,
