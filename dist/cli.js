@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import require$$3, { writeFileSync } from 'node:fs';
 import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
 import require$$0 from 'node:events';
 import require$$1 from 'node:child_process';
 import path from 'node:path';
+import require$$3, { writeFileSync } from 'node:fs';
 import process$1 from 'node:process';
-import { I as Inputs, s as stripControlCharacters, a as scrubCredentials, T as TOOL_NAME, S as SecretRegistry } from './shared-core.js';
-import { s as statusLabel, r as runSession, f as feedbackMarker, A as ACTION_VERSION, w as writeReportFile, a as renderSummary, b as renderMatrixText } from './shared-actions.js';
+import { I as Inputs, K as KEPT_WORKER_STOP_GRACE_S, s as stripControlCharacters, a as scrubCredentials, T as TOOL_NAME, S as SecretRegistry } from './shared-format.js';
+import { w as writeReportFile, r as renderSummary, a as renderMatrixText, I as INPUTS, i as isSwitch, s as statusLabel, b as runSession, f as feedbackMarker, A as ACTION_VERSION } from './shared-actions.js';
 import { stripVTControlCharacters } from 'node:util';
 import tty from 'node:tty';
 import 'node:os';
@@ -19,8 +19,8 @@ import 'events';
 import 'child_process';
 import 'assert';
 import 'timers';
-import 'node:string_decoder';
 import 'node:url';
+import 'node:string_decoder';
 import 'node:crypto';
 
 var commander$1 = {};
@@ -4328,32 +4328,80 @@ const {
   Help,
 } = commander;
 
-// The action's inputs as command-line flags: one flag per input, with the same name and the same
-// default (a unit test holds this table to action.yml), plus the flags only a terminal needs.
-const INPUT_FLAGS = {
-    [Inputs.App]: { value: 'module', help: 'the Celery app as given to `celery -A` (required), e.g. app.celery_app' },
-    [Inputs.WorkingDirectory]: { value: 'dir', default: '.', help: 'where the app is importable from and where the worker runs' },
-    [Inputs.Python]: { value: 'python', default: 'python3', help: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)" },
-    [Inputs.WorkerArgs]: { value: 'args', help: 'extra worker arguments, e.g. "--pool=prefork --concurrency=2" (split like a shell, never run through one)' },
-    [Inputs.WorkerEnv]: { value: 'names', help: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated' },
-    [Inputs.DatabaseUrl]: { value: 'dsn', help: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
-    [Inputs.ExpectedRole]: { value: 'role', default: 'app_user', help: 'role every worker database session must use' },
-    [Inputs.PingTask]: { value: 'task', default: 'celery.ping', help: 'task sent for the data-plane ping' },
-    [Inputs.Timeout]: { value: 'seconds', default: '60', help: 'seconds the worker gets to answer the ping (1–3600)' },
-    [Inputs.TenantTables]: { value: 'tables', help: 'tables that must have RLS enabled and forced (default: every table with a tenant_id column)' },
-    [Inputs.FailOn]: { value: 'mode', default: 'foundation', help: 'foundation | any | never: what makes the exit code 1' },
-    [Inputs.Junit]: { value: 'globs', help: 'JUnit XML reports to classify, comma-separated globs relative to the working directory' },
-    [Inputs.TaxonomyRules]: { value: 'file', help: 'YAML or JSON classification rules, tried before the shipped ones' },
-    [Inputs.Gates]: { value: 'ids', help: 'gates to run, comma or space separated (default: all; dlq only with --dlq-table)' },
-    [Inputs.ExpectedTasks]: { value: 'names', help: 'task names the worker must have registered (the tasks gate)' },
-    [Inputs.LogFields]: { value: 'fields', default: 'level,logger,message', help: 'fields every JSON log line must carry (the logs gate)' },
-    [Inputs.DlqTable]: { value: 'table', help: 'the dead-letter table (the dlq gate runs only with it)' },
-    [Inputs.DlqProbeTask]: { value: 'task', help: 'a task that fails on purpose; it must leave exactly one row in the dead-letter table' },
-    [Inputs.KeepWorker]: { default: 'false', help: 'leave the verified worker running afterwards (prints its pid and how to stop it)' },
-    [Inputs.GithubToken]: { value: 'token', help: 'token for pull-request feedback when run inside GitHub Actions (GITHUB_* variables)' },
-    [Inputs.PrComment]: { default: 'true', help: 'no pull-request comment (by default, with --github-token on a pull_request event, one comment is kept up to date)' },
-    [Inputs.CheckRun]: { default: 'false', help: 'with --github-token: create the check run `Celery foundation gates`' }
+// Where a finished report goes from the CLI: the JSON report file (where the action writes it), the
+// markdown summary with --summary-file, and the matrix (or with --json, the report) on stdout.
+// Synchronous, as it may run from a signal handler; everything is redacted one last time.
+/** The report's files and stdout, and on stderr where they went or why one could not be written. */
+function writeCliResults(report, options, io, redact) {
+    const problems = [];
+    let reportPath;
+    try {
+        reportPath = writeReportFile(report, redact);
+    }
+    catch (err) {
+        problems.push(`report file: ${err.message}`);
+    }
+    if (options.summaryFile) {
+        try {
+            writeFileSync(options.summaryFile, redact(renderSummary(report)));
+        }
+        catch (err) {
+            problems.push(`summary file ${options.summaryFile}: ${err.message}`);
+        }
+    }
+    const matrix = redact(renderMatrixText(report, options.styleStatus ? { styleStatus: options.styleStatus } : {}));
+    if (options.json) {
+        io.stdout.write(redact(JSON.stringify(report, null, 2)) + '\n');
+        io.stderr.write(`\n${matrix}\n`);
+    }
+    else {
+        io.stdout.write(`\n${matrix}\n`);
+    }
+    if (reportPath)
+        io.stderr.write(`Report: ${reportPath}\n`);
+    if (options.summaryFile && !problems.some((p) => p.startsWith('summary')))
+        io.stderr.write(`Summary: ${options.summaryFile}\n`);
+    for (const p of problems)
+        io.stderr.write(`warning: could not write the ${redact(p)}\n`);
+}
+
+// The action's inputs as command-line flags: one flag per input, with the same name, default and
+// help as the inputs table (src/inputs.ts, which a unit test holds to action.yml).
+/** The --help placeholder of each input that takes a value (the yes/no inputs are switches). */
+const PLACEHOLDERS = {
+    [Inputs.App]: 'module',
+    [Inputs.WorkingDirectory]: 'dir',
+    [Inputs.Python]: 'python',
+    [Inputs.WorkerArgs]: 'args',
+    [Inputs.WorkerEnv]: 'names',
+    [Inputs.DatabaseUrl]: 'dsn',
+    [Inputs.ExpectedRole]: 'role',
+    [Inputs.PingTask]: 'task',
+    [Inputs.Timeout]: 'seconds',
+    [Inputs.TenantTables]: 'tables',
+    [Inputs.FailOn]: 'mode',
+    [Inputs.Junit]: 'globs',
+    [Inputs.TaxonomyRules]: 'file',
+    [Inputs.Gates]: 'ids',
+    [Inputs.ExpectedTasks]: 'names',
+    [Inputs.LogFields]: 'fields',
+    [Inputs.DlqTable]: 'table',
+    [Inputs.DlqProbeTask]: 'task',
+    [Inputs.KeepWorker]: '',
+    [Inputs.GithubToken]: 'token',
+    [Inputs.PrComment]: '',
+    [Inputs.CheckRun]: ''
 };
+/** One flag per input, its default and help read from the inputs table (src/inputs.ts). */
+const INPUT_FLAGS = Object.fromEntries(Object.keys(INPUTS).map((input) => {
+    const { default: given, summary } = INPUTS[input];
+    const flag = { help: summary };
+    if (!isSwitch(input))
+        flag.value = PLACEHOLDERS[input];
+    if (given)
+        flag.default = given;
+    return [input, flag];
+}));
 /** commander's attribute name for a flag: `working-directory` → `workingDirectory`. */
 function attributeOf(input) {
     return input.replace(/-([a-z])/g, (_m, c) => c.toUpperCase());
@@ -4382,7 +4430,7 @@ function rawInputsFromFlags(options) {
 // test/integration/trust-keep-worker-stop.test.ts). Only if something of the group is still there
 // after the bound is the whole group killed, and the command says so.
 /** Seconds the warm shutdown gets before the group is killed (tasks still running finish first). */
-const STOP_GRACE_S = 30;
+const STOP_GRACE_S = KEPT_WORKER_STOP_GRACE_S;
 /** A `sh -c '…'` line (so that it runs the same from bash, zsh or fish) that stops worker `pid`. */
 function stopCommand(pid, graceS = STOP_GRACE_S) {
     if (!Number.isInteger(pid) || pid <= 1)
@@ -5172,9 +5220,6 @@ function firstLine(text) {
     return stripControlCharacters(text).split('\n')[0]?.trim() ?? '';
 }
 
-// `celery-foundation-gates`: the action's engine in a terminal. The same inputs as flags, the
-// same validation, the same gates and report; live progress on stderr, the matrix (or --json,
-// the report) on stdout, and an exit code that follows --fail-on.
 const ExitCode = {
     Pass: 0,
     /** A gate failed, or tests under --fail-on any, or the run crashed. */
@@ -5244,7 +5289,10 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
         finish(report) {
             progress.stop();
             written = report;
-            writeResults(report, options, io, redact);
+            // The matrix goes to stderr under --json: coloured as that stream takes colours.
+            const matrixStream = options.json ? io.stderr : io.stdout;
+            const { status } = paletteFor(matrixStream, io.env, options.color);
+            writeCliResults(report, { json: options.json, summaryFile: options.summaryFile, styleStatus: status }, io, redact);
         },
         exitNow(message) {
             io.stderr.write(`${clean(message)}\n`);
@@ -5272,42 +5320,6 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
     if (failure)
         io.stderr.write(`${clean(failure)}\n`);
     return failure ? ExitCode.Fail : ExitCode.Pass;
-}
-/** The report's files and stdout: synchronous, as it may run from a signal handler. */
-function writeResults(report, options, io, redact) {
-    const problems = [];
-    let reportPath;
-    try {
-        reportPath = writeReportFile(report, redact);
-    }
-    catch (err) {
-        problems.push(`report file: ${err.message}`);
-    }
-    if (options.summaryFile) {
-        try {
-            writeFileSync(options.summaryFile, redact(renderSummary(report)));
-        }
-        catch (err) {
-            problems.push(`summary file ${options.summaryFile}: ${err.message}`);
-        }
-    }
-    // The matrix goes to stderr under --json: coloured as that stream takes colours.
-    const matrixStream = options.json ? io.stderr : io.stdout;
-    const palette = paletteFor(matrixStream, io.env, options.color);
-    const matrix = redact(renderMatrixText(report, { styleStatus: palette.status }));
-    if (options.json) {
-        io.stdout.write(redact(JSON.stringify(report, null, 2)) + '\n');
-        io.stderr.write(`\n${matrix}\n`);
-    }
-    else {
-        io.stdout.write(`\n${matrix}\n`);
-    }
-    if (reportPath)
-        io.stderr.write(`Report: ${reportPath}\n`);
-    if (options.summaryFile && !problems.some((p) => p.startsWith('summary')))
-        io.stderr.write(`Summary: ${options.summaryFile}\n`);
-    for (const p of problems)
-        io.stderr.write(`warning: could not write the ${redact(p)}\n`);
 }
 
 // Exit explicitly: a socket or timer left behind by user code must not keep the terminal waiting.

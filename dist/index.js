@@ -1,5 +1,5 @@
-import { S as SecretRegistry, w as warning, i as info, b as setFailed, c as setSecret, d as saveState, I as Inputs, g as getInput, e as State } from './shared-core.js';
-import { r as runSession, c as annotateFailures, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
+import { S as SecretRegistry, w as warning, i as info, b as setFailed, c as setSecret, d as saveState, I as Inputs, g as getInput, e as State } from './shared-format.js';
+import { b as runSession, c as annotateFailures, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
 import 'node:fs';
 import 'node:os';
 import 'node:path';
@@ -13,8 +13,8 @@ import 'child_process';
 import 'assert';
 import 'timers';
 import 'node:child_process';
-import 'node:string_decoder';
 import 'node:url';
+import 'node:string_decoder';
 import 'node:crypto';
 
 // The action's main step: the runner's inputs → one session (run/session.ts) → the job summary,

@@ -1,5 +1,5 @@
-import { appendFileSync, readFileSync, fstatSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { H as getState, e as State, w as warning, J as parentOf, i as info, K as openInsideRunFolder, A as registerEnvironmentSecrets, S as SecretRegistry, L as escapeHtml, h as detailsBlock, p as preBlock, z as isAlive, M as environValue, R as RUN_MARKER_ENV } from './shared-core.js';
+import { appendFileSync, fstatSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { ac as getState, e as State, ad as POST_WARM_SHUTDOWN_MS, w as warning, ae as parentOf, af as signalProcess, k as signalGroup, ag as processGroupOf, i as info, ah as openInsideRunFolder, y as registerEnvironmentSecrets, S as SecretRegistry, A as formatCount, M as inlineCode, W as detailsBlock, a6 as preBlock, x as isAlive, ai as environValue, aj as POST_KILL_CONFIRM_MS, R as RUN_MARKER_ENV } from './shared-format.js';
 import 'node:os';
 import 'node:path';
 import 'os';
@@ -16,9 +16,6 @@ import 'timers';
 // (keep-worker), or one a killed main step could not stop. It finds the run's processes by the
 // marker in their environment, not by a PID alone, so it never signals a process that merely
 // reused the PID. It only ever warns: cleanup must not fail a job whose gates passed.
-const WARM_SHUTDOWN_MS = 10_000;
-/** How long the post step keeps killing what is left of the run before it gives up. */
-const KILL_CONFIRM_MS = 3000;
 /** The end of a kept worker's output shown in the post step's summary. */
 const TAIL_BYTES = 48 * 1024;
 async function runCleanup() {
@@ -61,13 +58,13 @@ function reportKeptWorker(runId, outputFile, stopped, ms) {
     const secrets = new SecretRegistry();
     registerEnvironmentSecrets(process.env, secrets);
     const lines = text.split('\n').map((line) => secrets.clean(line));
-    const shown = bytes > TAIL_BYTES ? `the last ${TAIL_BYTES.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes` : `${bytes.toLocaleString('en-US')} bytes`;
+    const shown = bytes > TAIL_BYTES ? `the last ${formatCount(TAIL_BYTES)} of ${formatCount(bytes)} bytes` : `${formatCount(bytes)} bytes`;
     appendFileSync(summary, [
         `## Celery worker kept for the job`,
         '',
-        `The worker the gates verified (run \`${escapeHtml(runId)}\`) served the steps after them; this post step stopped it (${stopped} process(es), ${ms.toLocaleString('en-US')} ms: warm shutdown, then killed if it lingered).`,
+        `The worker the gates verified (run ${inlineCode(runId)}) served the steps after them; this post step stopped it (${stopped} process(es), ${formatCount(ms)} ms: warm shutdown, then killed if it lingered).`,
         '',
-        detailsBlock(`Worker log (${shown})`, `Full log: \`${escapeHtml(outputFile)}\`\n\n${preBlock(lines.join('\n'))}`),
+        detailsBlock(`Worker log (${shown})`, `Full log: ${inlineCode(outputFile)}\n\n${preBlock(lines.join('\n'))}`),
         ''
     ].join('\n'));
 }
@@ -101,51 +98,30 @@ function runProcesses(runId) {
     }
     return pids;
 }
-async function stopRunProcesses(runId, warmMs = WARM_SHUTDOWN_MS) {
+async function stopRunProcesses(runId, warmMs = POST_WARM_SHUTDOWN_MS) {
     const found = runProcesses(runId);
     if (!found.length)
         return [];
     // Warm shutdown goes to the worker's main process; it stops its own pool children.
     for (const pid of found)
         if (!found.includes(parentOf(pid) ?? -1))
-            signal(pid, 'SIGTERM');
+            signalProcess(pid, 'SIGTERM');
     const until = Date.now() + warmMs;
     while (Date.now() < until && runProcesses(runId).length)
         await new Promise((r) => setTimeout(r, 100));
     // Killed whole process groups at a time, and again until none is left: a prefork worker's
     // main process still alive between the scan and the kill forks a new pool child, and a killed
     // process lingers in /proc for a moment (seen once in CI: one process left).
-    const killUntil = Date.now() + KILL_CONFIRM_MS;
+    const killUntil = Date.now() + POST_KILL_CONFIRM_MS;
     for (let left = runProcesses(runId); left.length && Date.now() < killUntil; left = runProcesses(runId)) {
         for (const pid of left) {
-            const group = processGroupOf(pid);
-            // Never our own group: the worker runs in a group of its own (spawned detached).
-            if (group !== undefined && group > 1 && group !== processGroupOf(process.pid))
-                signal(-group, 'SIGKILL');
-            signal(pid, 'SIGKILL');
+            // Never our own group (signalGroup refuses it): the worker runs in a group of its own.
+            signalGroup(processGroupOf(pid), 'SIGKILL');
+            signalProcess(pid, 'SIGKILL');
         }
         await new Promise((r) => setTimeout(r, 50));
     }
     return found;
-}
-/** The process group of `pid` (field 5 of /proc/<pid>/stat), if it can be read. */
-function processGroupOf(pid) {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-        return Number.isInteger(group) ? group : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function signal(pid, sig) {
-    try {
-        process.kill(pid, sig);
-    }
-    catch {
-        // Gone already.
-    }
 }
 function safeList(dir) {
     try {

@@ -1,347 +1,24 @@
-import { T as TOOL_NAME, r as redactDsn, u as utf8ByteLength, t as truncateUtf8, s as stripControlCharacters, f as inlineCode, h as detailsBlock, j as escapeHtmlLine, k as escapeTableCell, p as preBlock, l as toPgConfig, m as parseDsn, n as dsnTarget, o as localPortsTo, R as RUN_MARKER_ENV, q as registerSecretsInText, I as Inputs, G as GATE_IDS, v as isPostgresScheme, x as runsRoot, y as descendants, z as isAlive, A as registerEnvironmentSecrets, B as scrubStrings, C as error$1, O as Outputs, D as setOutput, w as warning, i as info, E as startGroup, F as endGroup } from './shared-core.js';
+import { T as TOOL_NAME, r as redactDsn, t as toPgConfig, p as parseDsn, f as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, h as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, j as KILL_WAIT_MS, k as signalGroup, I as Inputs, G as GATE_IDS, m as isPostgresScheme, n as DB_LOST_GRACE_MS, o as RESULT_ROW_GRACE_MS, q as REFUSAL_GRACE_MS, u as runsRoot, E as EXTRAS_GRACE_MS, v as descendants, x as isAlive, H as HEALTHY_STOP_GRACE_MS, y as registerEnvironmentSecrets, z as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, A as formatCount$1, F as utf8ByteLength, J as truncateUtf8, M as inlineCode, N as countOf, P as entryOf, Q as once, U as memoize, V as oneLine, W as detailsBlock, X as escapeHtmlLine, Y as escapeTableCell, Z as inlineMarkdown, _ as markdownTable, $ as tableRow, a0 as namedAtMost, a1 as clipCharacters, a2 as lazyTable, s as stripControlCharacters, a3 as EVIDENCE_CELL_LINES, a4 as EVIDENCE_CELL_LINE_CHARS, a5 as capText, a6 as preBlock, a7 as error$1, a8 as Outputs, a9 as setOutput, w as warning, i as info, aa as startGroup, ab as endGroup } from './shared-format.js';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, createWriteStream, openSync, readSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { openSync, readSync, closeSync, mkdirSync, createWriteStream, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StringDecoder } from 'node:string_decoder';
 import { randomUUID, randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 
-// Lists and texts that grow with the input (one line per tenant table, one name per task) are
-// bounded where they are built, and say what they left out, so a reader learns how much is missing
-// and where the rest is. A database with 10,000 tenant tables made single evidence strings of
-// 5 MB before: the step's outputs and annotations then broke GitHub's limits.
-/** How many items a list in evidence shows before it says "… and N more". */
-const EVIDENCE_LIST_ITEMS = 10;
-/** `9990` → `9,990`: counts in notices are read by people. */
-function formatCount$1(n) {
-    return n.toLocaleString('en-US');
-}
-/** The notice for what a list left out: `… and 9,990 more tables (see the report)`. */
-function moreNotice(omitted, { noun = ['item', 'items'], where } = {}) {
-    return `… and ${formatCount$1(omitted)} more ${omitted === 1 ? noun[0] : noun[1]}${where ? ` (${where})` : ''}`;
-}
-/**
- * The first `max` items joined by `separator`, then — when there were more — the notice for the
- * rest: `a, b, c … and 9,990 more tables (see the report)`.
- */
-function listWithMore(items, options = {}) {
-    const max = Math.max(1, options.max ?? EVIDENCE_LIST_ITEMS);
-    const separator = options.separator ?? ', ';
-    if (items.length <= max)
-        return items.join(separator);
-    return `${items.slice(0, max).join(separator)} ${moreNotice(items.length - max, options)}`;
-}
-/** The same for lines: the first `max` lines, then one line with the notice. */
-function linesWithMore(lines, options = {}) {
-    const max = Math.max(1, options.max ?? EVIDENCE_LIST_ITEMS);
-    if (lines.length <= max)
-        return [...lines];
-    return [...lines.slice(0, max), moreNotice(lines.length - max, { noun: ['line', 'lines'], ...options })];
-}
-/**
- * A text of at most `maxChars` UTF-16 units (what JavaScript and the runner's C# count), cut
- * after a whole line where it can, with a last line saying how much was left out and where it is:
- * `… cut: 9,990 more lines (1,234,567 characters; see the report)`. Never splits a surrogate pair.
- */
-function boundText(text, maxChars, where) {
-    if (text.length <= maxChars)
-        return text;
-    // Room for the longest notice this text can get (the counts only shrink).
-    const room = Math.max(0, maxChars - cutNotice(text, where).length - 1);
-    let cut = text.lastIndexOf('\n', room);
-    // Whole lines, unless that would leave most of the room empty (one huge line).
-    if (cut < room / 2)
-        cut = room;
-    if (cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1)))
-        cut -= 1;
-    const kept = text.slice(0, cut).trimEnd();
-    const rest = text.slice(cut).replace(/^\n/, '');
-    const notice = cutNotice(rest, where);
-    return kept ? `${kept}\n${notice}` : notice.slice(0, maxChars);
-}
-function cutNotice(rest, where) {
-    const lines = countLines(rest);
-    return `… cut: ${formatCount$1(lines)} more line${lines === 1 ? '' : 's'} (${formatCount$1(rest.length)} characters${where ? `; ${where}` : ''})`;
-}
-function countLines(text) {
-    let n = 1;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
-        n++;
-    return n;
-}
-function isHighSurrogate(code) {
-    return code >= 0xd800 && code <= 0xdbff;
-}
-
-// GitHub's documented limits for what a step hands it, and the bounds this action keeps under
-// them. The gates bound their lists where they build them (src/util/bounded.ts); these are the
-// last line of defence at the sinks, for any text that still grew (outside text, a new gate).
-//
-// - Outputs: "Outputs can be a maximum of 1 MB per job. The total of all outputs in a workflow run
-//   can be a maximum of 50 MB. Size is approximated based on UTF-16 encoding." (docs.github.com,
-//   Actions: defining outputs for jobs). A job may have other steps with outputs, so this step's
-//   outputs together take at most half of that.
-// - Annotations: the runner keeps 10 of each kind per step and cuts each message to 4,096
-//   characters (actions/runner ExecutionContext: _maxIssueMessageLength), silently.
-// - Job summary: 1 MiB per step, dropped entirely when larger (src/report/markdown.ts fits it).
-/** What all of this step's outputs together may take, in GitHub's measure (`githubSize`). */
-const OUTPUTS_BUDGET_BYTES = 500_000;
-/** The `gates` output's share of it; the taxonomy gets what the others leave. */
-const GATES_OUTPUT_BUDGET_BYTES = 200_000;
-/** What this action puts in one: room under the runner's cut for its notice to survive. */
-const ANNOTATION_MESSAGE_BUDGET_CHARS = 4_000;
-/** A gate's evidence, as stored in the report (the gates bound their lists long before this). */
-const EVIDENCE_MAX_CHARS = 16_000;
-/**
- * A gate's details, as stored in the report file. A file may hold far more than an output, but a
- * list that grows with the database (one line per table) still needs a bound.
- */
-const DETAILS_MAX_CHARS = 4_000_000;
-/** One line of the step's log about a gate. */
-const LOG_LINE_MAX_CHARS = 1_000;
-/**
- * A value's size as GitHub counts outputs: the UTF-16 approximation (2 bytes a unit), or the UTF-8
- * bytes written to GITHUB_OUTPUT when that is more (characters above U+07FF).
- */
-function githubSize(text) {
-    return Math.max(2 * text.length, Buffer.byteLength(text, 'utf8'));
-}
-/** An annotation's message, cut under the runner's limit with what was left out said. */
-function annotationMessage(text) {
-    return boundText(text, ANNOTATION_MESSAGE_BUDGET_CHARS, 'the job summary and the report have all of it');
-}
-/**
- * The `gates` output: every gate with its evidence, as JSON of at most `maxBytes` (GitHub's
- * measure). Evidence is cut, the longest first, until it fits; each cut says so.
- */
-function gatesOutput(gates, maxBytes = GATES_OUTPUT_BUDGET_BYTES) {
-    let limit = EVIDENCE_MAX_CHARS;
-    for (;;) {
-        const json = JSON.stringify(gates.map((g) => ({ ...g, evidence: boundText(g.evidence, limit, 'see the report') })));
-        if (githubSize(json) <= maxBytes || limit <= 200)
-            return json;
-        limit = Math.floor(limit / 2);
-    }
-}
-/** A JSON array of as many leading items as fit in `maxBytes` (GitHub's measure; still valid JSON). */
-function boundedJsonArray(items, maxBytes) {
-    const parts = [];
-    let bytes = 4;
-    for (const item of items) {
-        const part = JSON.stringify(item);
-        const size = githubSize(part) + (parts.length ? 2 : 0);
-        if (bytes + size > maxBytes)
-            break;
-        parts.push(part);
-        bytes += size;
-    }
-    return { json: `[${parts.join(',')}]`, kept: parts.length, omitted: items.length - parts.length };
-}
-/**
- * A gate's evidence and details as stored in the report: evidence past EVIDENCE_MAX_CHARS is cut
- * (its whole text moves to the details), details past DETAILS_MAX_CHARS too; each cut says so.
- */
-function boundGateText(evidence, details) {
-    let full = details;
-    if (evidence.length > EVIDENCE_MAX_CHARS)
-        full = `The evidence in full:\n${evidence}${details ? `\n\n${details}` : ''}`;
-    const bounded = { evidence: boundText(evidence, EVIDENCE_MAX_CHARS, 'the details have all of it') };
-    return full === undefined ? bounded : { ...bounded, details: boundText(full, DETAILS_MAX_CHARS, 'bounded in the report file') };
-}
-
-async function runGates(gates, settings, facts, hooks = {}) {
-    const results = [];
-    // For a skipped gate, the failed gate that caused the skip (so every skip names the real cause).
-    const cause = new Map();
-    for (const gate of gates) {
-        hooks.onGateStart?.(gate);
-        const t0 = performance.now();
-        // Only prerequisites that ran can block: a gate turned off (the `gates` input) is not a failure.
-        const blocked = results.find((r) => gate.needs.includes(r.id) && (r.status === 'fail' || r.status === 'skip'));
-        let status;
-        let evidence;
-        let details;
-        if (facts.cancelled()) {
-            status = 'skip';
-            evidence = 'not run: the run was cancelled';
-        }
-        else if (blocked) {
-            status = 'skip';
-            const root = blocked.status === 'fail' ? blocked.id : (cause.get(blocked.id) ?? blocked.id);
-            cause.set(gate.id, root);
-            evidence = `not run: \`${root}\` ${results.find((r) => r.id === root)?.status === 'fail' ? 'failed' : 'was skipped'}`;
-        }
-        else {
-            const ctx = { settings, facts, earlier: [...results] };
-            try {
-                const v = await gate.run(ctx);
-                ({ status, evidence, details } = v);
-            }
-            catch (err) {
-                if (facts.cancelled()) {
-                    status = 'skip';
-                    evidence = 'not run: the run was cancelled';
-                }
-                else {
-                    status = 'fail';
-                    evidence = `the check could not complete: ${facts.redact(errorLine(err))}`;
-                    details = facts.redact(err?.stack ?? String(err));
-                }
-            }
-        }
-        ({ evidence, details } = boundGateText(evidence, details));
-        const result = {
-            id: gate.id,
-            title: gate.title,
-            description: gate.description,
-            status,
-            evidence,
-            foundation: gate.foundation,
-            durationMs: Math.round(performance.now() - t0)
-        };
-        if (details !== undefined)
-            result.details = details;
-        results.push(result);
-        hooks.onGateEnd?.(result);
-    }
-    return results;
-}
-function verdictOf(results) {
-    return results.some((r) => r.foundation && r.status === 'fail') ? 'fail' : 'pass';
-}
-function errorLine(err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    return msg.split('\n')[0] ?? msg;
-}
-
-// Assembles the RunReport from whatever the run got to: a full run, an input error before
-// anything started, a cancellation, or a crash. Every gate id always appears, in order, so the
-// matrix is complete in every case.
-const ACTION_VERSION = '0.1.0';
-function buildReport(input) {
-    const gates = completeGates(input);
-    const facts = input.facts;
-    const report = {
-        schemaVersion: 1,
-        tool: { name: TOOL_NAME, version: ACTION_VERSION },
-        runId: input.runId,
-        startedAt: input.startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        verdict: input.interrupted && input.interrupted.kind !== 'cancelled' ? 'fail' : verdictOf(gates),
-        failOn: input.failOn,
-        gates,
-        versions: { node: process.versions.node, action: ACTION_VERSION },
-        timings: { totalMs: Math.round(performance.now() - input.startedMs) },
-        settings: input.settings ? shownSettings(input.settings) : {}
-    };
-    // A cancelled run proved nothing it did not finish; it must not read as a pass.
-    if (input.interrupted) {
-        report.interrupted = input.interrupted;
-        if (input.interrupted.kind === 'cancelled' && !gates.some((g) => g.status === 'fail'))
-            report.verdict = 'fail';
-    }
-    if (input.gatesMs !== undefined)
-        report.timings.gatesMs = input.gatesMs;
-    if (input.workerStopMs !== undefined)
-        report.timings.workerStopMs = input.workerStopMs;
-    if (facts)
-        addRunFacts(report, facts, input.cleanup);
-    return report;
-}
-/** Fills in gates that never produced a result, so every id is in the matrix. */
-function completeGates(input) {
-    const byId = new Map(input.results.map((r) => [r.id, r]));
-    return input.gates.map((gate) => {
-        const done = byId.get(gate.id);
-        if (done)
-            return done;
-        const base = { id: gate.id, title: gate.title, description: gate.description, foundation: gate.foundation, durationMs: 0 };
-        const i = input.interrupted;
-        if (i?.kind === 'input-error' && input.inputErrorGate === gate.id)
-            return { ...base, status: 'fail', evidence: i.message };
-        const reason = i?.kind === 'input-error' ? 'not run: an input is invalid' : i?.kind === 'cancelled' ? 'not run: the run was cancelled' : 'not run: the action stopped early';
-        return { ...base, status: 'skip', evidence: reason };
-    });
-}
-function addRunFacts(report, facts, cleanup) {
-    const worker = facts.workerInfo();
-    if (worker)
-        report.worker = worker;
-    report.ping = { task: facts.settings.pingTask, taskId: facts.ids.taskId };
-    const watch = facts.watch;
-    const t = report.timings;
-    if (facts.probeMs !== undefined)
-        t.probeMs = facts.probeMs;
-    const readyMs = facts.msSinceStart(watch?.ready?.atMs);
-    if (readyMs !== undefined)
-        t.workerReadyMs = readyMs;
-    if (cleanup)
-        report.trace = cleanup;
-}
-/** Adds what only a finished run knows: the ping's status, result and round trip; the tests. */
-async function addPingFacts(report, facts) {
-    const tests = await facts.testsReport?.catch(() => undefined);
-    if (tests)
-        report.tests = tests;
-    const outcome = await facts.ping();
-    const probe = await facts.probe();
-    if (probe.ok) {
-        const v = probe.probe.versions;
-        report.versions = { ...report.versions, python: v.python, celery: v.celery ?? undefined, kombu: v.kombu ?? undefined, sqlalchemy: v.sqlalchemy ?? undefined };
-    }
-    else if (probe.kind === 'import-error')
-        report.importError = probe.error;
-    // Only a ping that was published has an id worth showing.
-    if (outcome.kind === 'not-run')
-        delete report.ping;
-    const extras = outcome.kind === 'pong' ? await facts.extras().catch(() => []) : [];
-    if (extras.length)
-        report.extraPings = extras.map(({ purpose, queue, task, taskId, status, worker }) => ({ purpose, queue, task, taskId, ...(status ? { status } : {}), ...(worker ? { worker } : {}) }));
-    if (!report.ping)
-        return;
-    if (outcome.kind === 'pong') {
-        report.ping.status = 'SUCCESS';
-        report.ping.result = outcome.result.display;
-        report.ping.roundTripMs = Math.round(outcome.pongAtMs - outcome.publishedAtMs);
-        const published = facts.msSinceStart(outcome.publishedAtMs);
-        const pong = facts.msSinceStart(outcome.pongAtMs);
-        if (published !== undefined)
-            report.timings.pingPublishedMs = published;
-        if (pong !== undefined)
-            report.timings.pongMs = pong;
-        report.timings.roundTripMs = report.ping.roundTripMs;
-    }
-    else if (outcome.kind === 'task-failed') {
-        report.ping.status = 'FAILURE';
-        report.ping.result = facts.redact(outcome.error);
-    }
-    else
-        report.ping.status = outcome.kind;
-}
-function shownSettings(s) {
-    return {
-        app: s.app,
-        'working-directory': s.workingDirectory,
-        python: s.python,
-        'worker-args': s.workerArgs.join(' '),
-        // Shown only when set: what the worker was given beyond the rule of celery/worker-env.ts.
-        ...(s.workerEnv?.length ? { 'worker-env': s.workerEnv.join(', ') } : {}),
-        'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
-        'expected-role': s.expectedRole,
-        'ping-task': s.pingTask,
-        timeout: String(s.timeoutSeconds),
-        'tenant-tables': s.tenantTables?.join(', ') ?? '(every table with a tenant_id column)',
-        'fail-on': s.failOn
-    };
-}
-
+/** One per foundation gate (`foundation:<gate id>`), in matrix order. */
 const FOUNDATION_CATEGORIES = [
     'foundation:import',
     'foundation:broker-config',
     'foundation:runtime',
     'foundation:db-access',
-    'foundation:rls-role'
+    'foundation:rls-role',
+    'foundation:queues',
+    'foundation:tasks',
+    'foundation:logs',
+    'foundation:dlq',
+    'foundation:tenant-isolation'
 ];
 const HARNESS_CATEGORIES = ['harness:readiness', 'harness:eager-mode', 'harness:log-capture', 'harness:async-bridge'];
 const CATEGORIES = [...FOUNDATION_CATEGORIES, ...HARNESS_CATEGORIES, 'unknown'];
@@ -380,6 +57,10 @@ function statusLabel(status) {
 /** Why the run stopped early, in a few words: "cancelled by the runner". */
 function describeInterruption(kind) {
     return INTERRUPTION_HEADLINES[kind];
+}
+/** The run's verdict from its gates: it fails when a foundation gate failed. */
+function verdictOf(results) {
+    return results.some((r) => r.foundation && r.status === 'fail') ? 'fail' : 'pass';
 }
 /**
  * The part of the verdict sentence after the dash, e.g. "1 of 9 foundation gates failed:
@@ -476,739 +157,324 @@ function categoryRank(category) {
     return index === -1 ? CATEGORIES.length : index;
 }
 
-/** Under GitHub's 1 MiB (1,048,576 bytes) per step, with room for whatever else the step adds. */
-const DEFAULT_SUMMARY_BUDGET_BYTES = 1_000_000;
-const SUMMARY_TITLE = 'Celery foundation gates';
-/**
- * Evidence is meant to be a few short lines; a gate that puts a log line or a list in it would
- * make its matrix row tower over the others. The matrix shows at most this many lines of this
- * many characters, and the gate's details section then shows the evidence in full.
- */
-const EVIDENCE_CELL_LINES = 6;
-const EVIDENCE_CELL_LINE_CHARS = 200;
-/**
- * A report can hold a hundred thousand failing tests. The taxonomy table shows at most this many,
- * foundation ones first, and says how many more there are; the JSON report has them all.
- */
-const TAXONOMY_TABLE_ROWS = 100;
-/** Failing tests named under each rule in the remediation section. */
-const REMEDIATION_EXAMPLES = 3;
-/** Rules listed per category in the remediation section (a user's rules file can have many). */
-const REMEDIATION_RULES = 10;
-/** A remediation (from the user's rules file too) or the tests' verdict is cut beyond this many characters. */
-const REMEDIATION_CHARS = 1_000;
-/** Globs that matched nothing, and files that could not be read: each list names this many. */
-const REPORT_FINDINGS_SHOWN = 20;
-/** UTF-16 units of outside text read for one bounded line: room for escapes the line drops. */
-const ONE_LINE_READ = EVIDENCE_CELL_LINE_CHARS * 8;
-const SECTION_SUBJECTS = { all: 'Summary', matrix: 'Matrix', details: 'Details' };
-const NOTHING_LEFT_OUT = { detailsOmitted: new Set(), runOmitted: false, remediationOmitted: false };
-// The order is the priority: what a reviewer misses least goes first. Each step cuts in one
-// part, and only the steps for the parts being rendered run: a cut elsewhere frees no room.
-const TRIM_STEPS = [
-    { part: 'details', trim: shortenWorkerLog },
-    { part: 'details', trim: omitGateDetails },
-    { part: 'details', trim: omitting('runOmitted') },
-    { part: 'details', trim: shortenTaxonomyTable },
-    { part: 'details', trim: omitting('remediationOmitted') },
-    { part: 'matrix', trim: truncateOutsideText },
-    { part: 'matrix', trim: dropTrailingGates }
-];
-/** Points in time, in ms since the run started; listed in the order they happened. */
-const TIMING_MILESTONES = [
-    ['probeMs', 'App probed'],
-    ['workerReadyMs', 'Worker ready'],
-    ['pingPublishedMs', 'Ping published'],
-    ['pongMs', 'Pong received'],
-    ['gatesMs', 'Gates checked'],
-    ['workerStopMs', 'Worker stopped']
-];
-const STOP_DESCRIPTIONS = {
-    warm: 'warm shutdown in',
-    terminated: 'terminated by SIGTERM in',
-    kept: 'kept running for the job (the post step stops it); released in',
-    killed: 'killed after',
-    'already-exited': 'had already exited; checked in',
-    'not-started': 'never started; checked in'
-};
-/** The job summary (or the part of it `sections` names) in GitHub-flavoured markdown, at most `budgetBytes` of UTF-8. */
-function renderSummary(report, options = {}) {
-    const frame = frameOf(options);
-    const summary = { report, gates: report.gates.map(viewGate) };
-    if (report.tests !== undefined)
-        summary.tests = viewTests(report.tests);
-    const parts = summaryParts(summary);
-    const blocks = function* (cuts) {
-        yield* summaryBlocks(summary, parts, cuts, frame.sections);
-        yield* trimNotice(leftOut(summary, cuts), frame);
+// Assembles the RunReport from a snapshot of whatever the run got to: a full run, an input error
+// before anything started, a cancellation, a crash, or a run a second signal cut short. One pure
+// function of plain data (report/snapshot.ts): the session gathers the snapshot, asynchronous
+// facts included, so every path writes a report of the same shape. Every gate id always appears,
+// in order, so the matrix is complete in every case.
+const ACTION_VERSION = '0.1.0';
+function buildReport(snapshot) {
+    const gates = completeGates(snapshot);
+    const report = {
+        schemaVersion: 1,
+        tool: { name: TOOL_NAME, version: ACTION_VERSION },
+        runId: snapshot.runId,
+        startedAt: snapshot.startedAt.toISOString(),
+        finishedAt: snapshot.finishedAt.toISOString(),
+        verdict: snapshot.interrupted && snapshot.interrupted.kind !== 'cancelled' ? 'fail' : verdictOf(gates),
+        failOn: snapshot.failOn,
+        gates,
+        versions: { node: process.versions.node, action: ACTION_VERSION },
+        timings: { totalMs: snapshot.totalMs },
+        settings: snapshot.settings ? shownSettings(snapshot.settings) : {}
     };
-    const fits = (cuts) => fitsInBytes(textPieces(blocks(cuts)), frame.budgetBytes);
-    let cuts = NOTHING_LEFT_OUT;
-    const applied = [];
-    for (const { part, trim } of TRIM_STEPS) {
-        if (fits(cuts))
-            break;
-        if (!rendersPart(frame.sections, part))
-            continue;
-        cuts = trim(summary, cuts, fits);
-        applied.push(trim);
+    // A cancelled run proved nothing it did not finish; it must not read as a pass.
+    if (snapshot.interrupted) {
+        report.interrupted = snapshot.interrupted;
+        if (snapshot.interrupted.kind === 'cancelled' && !gates.some((g) => g.status === 'fail'))
+            report.verdict = 'fail';
     }
-    // A later cut can free more room than the earlier ones needed to take (a huge traceback
-    // makes the whole log go first): give it back, to the most valuable content first.
-    for (const trim of applied.slice(0, -1).reverse())
-        cuts = trim(summary, cuts, fits);
-    return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(summary, parts, cuts, frame);
+    if (snapshot.gatesMs !== undefined)
+        report.timings.gatesMs = snapshot.gatesMs;
+    if (snapshot.workerStopMs !== undefined)
+        report.timings.workerStopMs = snapshot.workerStopMs;
+    if (snapshot.run)
+        addRunFacts(report, snapshot.run);
+    return report;
 }
-function frameOf({ budgetBytes = DEFAULT_SUMMARY_BUDGET_BYTES, sections = 'all', limitName }) {
-    if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
-        throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`);
-    }
-    const limit = limitName ??
-        (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount(budgetBytes)} bytes`);
-    return { sections, budgetBytes, subject: SECTION_SUBJECTS[sections], limit };
-}
-function rendersPart(sections, part) {
-    return sections === 'all' || sections === part;
-}
-function viewGate(gate) {
-    const { text: cellEvidence, shortened: evidenceShortened } = boundEvidence(gate.evidence);
-    const sectionBytes = utf8ByteLength(detailsOf$2(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0);
-    const hasSection = detailsOf$2(gate) !== undefined || evidenceShortened;
-    return { gate, cellEvidence, evidenceShortened, hasSection, sectionBytes };
-}
-/** The gate's details, unless it has none worth a section. */
-function detailsOf$2(gate) {
-    return gate.details !== undefined && gate.details.trim() !== '' ? gate.details : undefined;
-}
-/** The first `EVIDENCE_CELL_LINES` lines of the evidence, each cut to `EVIDENCE_CELL_LINE_CHARS`. */
-function boundEvidence(evidence) {
-    const lines = stripControlCharacters(evidence).trim().split('\n');
-    const shown = lines.slice(0, EVIDENCE_CELL_LINES).map((line) => clipCharacters(line, EVIDENCE_CELL_LINE_CHARS));
-    const hidden = lines.length - EVIDENCE_CELL_LINES;
-    if (hidden > 0)
-        shown.push(`… ${countOf(hidden, 'more line')}`);
-    const text = shown.join('\n');
-    return { text, shortened: hidden > 0 || shown.some((line, index) => line !== lines[index]) };
-}
-/** At most `maxCharacters` code points of `text`; `…` replaces what is cut. */
-function clipCharacters(text, maxCharacters) {
-    if (sliceEnd(text, maxCharacters) === text.length)
-        return text;
-    return `${text.slice(0, sliceEnd(text, maxCharacters - 1)).trimEnd()}…`;
-}
-/** The UTF-16 index after the first `characters` code points of `text`. */
-function sliceEnd(text, characters) {
-    let end = 0;
-    for (let count = 0; count < characters && end < text.length; count++) {
-        end += (text.codePointAt(end) ?? 0) > 0xffff ? 2 : 1;
-    }
-    return end;
-}
-function summaryParts({ report, tests }) {
-    return {
-        // The denominator is the foundation gates of this run: only those can be violated.
-        ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.filter((g) => g.foundation).length) }),
-        verdict: once(() => verdictSentence(report)),
-        interruption: memoize((messageBytes) => interruptionCallout(report.interrupted, messageBytes)),
-        gateRow: memoize((evidenceBytes) => memoize((gate) => gateRow(gate, evidenceBytes))),
-        gateDetails: memoize(gateDetailsSection),
-        run: once(() => runSection(report))
-    };
-}
-function* summaryBlocks(summary, parts, cuts, sections) {
-    if (rendersPart(sections, 'matrix'))
-        yield* matrixBlocks(summary, parts, cuts);
-    if (rendersPart(sections, 'details'))
-        yield* detailBlocks(summary, parts, cuts);
-}
-/** The head: what a reviewer reads first, and all that a pull-request comment shows. */
-function* matrixBlocks({ gates }, parts, cuts) {
-    yield [`## ${SUMMARY_TITLE}`];
-    yield [parts.verdict()];
-    const interruption = parts.interruption(cuts.outsideTextBytes);
-    if (interruption !== undefined)
-        yield [interruption];
-    const shownGates = gates.slice(0, cuts.gatesShown);
-    if (shownGates.length > 0) {
-        yield lazyTable(['Gate', 'Description', 'Status', 'Evidence'], shownGates, parts.gateRow(cuts.outsideTextBytes));
-    }
-}
-/** Everything after the matrix: the failure taxonomy, each gate's details, the worker log, timings and the run. */
-function* detailBlocks({ report, gates, tests }, parts, cuts) {
-    if (tests !== undefined && parts.tests !== undefined)
-        yield* testsBlocks(tests, parts.tests, cuts);
-    for (const [index, gate] of gates.entries()) {
-        if (gate.hasSection && !cuts.detailsOmitted.has(index))
-            yield [parts.gateDetails(gate)];
-    }
-    const { worker } = report;
-    if (worker !== undefined && worker.logTail.length > 0 && cuts.logLines !== 0) {
-        yield [workerLogSection(worker, cuts.logLines)];
-    }
-    yield [timingsSection(report.timings)];
-    if (!cuts.runOmitted)
-        yield [parts.run()];
-}
-function once(compute) {
-    let result;
-    return () => (result ??= { value: compute() }).value;
-}
-function memoize(compute) {
-    const cache = new Map();
-    return (key) => entryOf(cache, key, () => ({ value: compute(key) })).value;
-}
-/** The map's value for the key, made and added first if there is none. */
-function entryOf(map, key, make) {
-    let value = map.get(key);
-    if (value === undefined) {
-        value = make();
-        map.set(key, value);
-    }
-    return value;
-}
-/** The text as pieces whose concatenation it is: blocks apart by a blank line, a final newline. */
-function* textPieces(blocks) {
-    let separator = '';
-    for (const block of blocks) {
-        for (const line of block) {
-            yield separator + line;
-            separator = '\n';
-        }
-        separator = '\n\n';
-    }
-    if (separator !== '')
-        yield '\n';
-}
-function fitsInBytes(pieces, budgetBytes) {
-    let usedBytes = 0;
-    for (const piece of pieces) {
-        usedBytes += utf8ByteLength(piece);
-        if (usedBytes > budgetBytes)
-            return false;
-    }
-    return true;
-}
-function joinBlocks(blocks) {
-    return [...textPieces(blocks)].join('');
-}
-function verdictSentence(report) {
-    return `**Verdict: ${statusBadge(report.verdict)}** — ${describeGateOutcome(report.gates, inlineCode)}.`;
-}
-function interruptionCallout(interrupted, maxBytes) {
-    if (interrupted === undefined)
-        return undefined;
-    const message = inlineMarkdown(capText(interrupted.message, maxBytes));
-    return `> 🛑 **Run interrupted: ${describeInterruption(interrupted.kind)}.** ${message}`.trimEnd();
-}
-/** A table whose rows are rendered only as far as the reader of the lines gets. */
-function* lazyTable(headers, items, row) {
-    yield* tableHeader(headers);
-    for (const item of items)
-        yield row(item);
-}
-function gateRow({ gate, cellEvidence }, evidenceBytes) {
-    return tableRow([
-        `**${escapeTableCell(gate.title)}** ${inlineCode(gate.id)}`,
-        inlineMarkdown(gate.description),
-        statusCell(gate.status),
-        inlineMarkdown(capText(cellEvidence, evidenceBytes)) || '—'
-    ]);
-}
-function gateDetailsSection({ gate, evidenceShortened }) {
-    const summary = `${statusBadge(gate.status)} ${escapeHtmlLine(gate.title)} (<code>${escapeHtmlLine(gate.id)}</code>): details`;
-    const details = detailsOf$2(gate);
-    const body = !evidenceShortened
-        ? [preBlock(details ?? '')]
-        : [
-            'Evidence in full (shortened in the table):',
-            preBlock(gate.evidence),
-            ...(details === undefined ? [] : ['Details:', preBlock(details)])
-        ];
-    // A failure's details are the first thing a reader wants; the rest stays folded.
-    return detailsBlock(summary, body.join('\n\n'), { open: gate.status === 'fail' });
-}
-// Code spans: a backtick, then at least one character that is neither a backtick nor a line
-// break and not only spaces, then a backtick.
-const CODE_SPAN = /(`[^`\n]*[^`\s][^`\n]*`)/;
-/**
- * Outside text as one line of inline markdown, like `escapeTableCell`, except that `code` spans
- * (which gates use for ids, inputs and module names) stay code: each is shown with `inlineCode`,
- * which keeps it verbatim only when that is safe, and everything around it is escaped.
- */
-function inlineMarkdown(text) {
-    const pieces = stripControlCharacters(text).trim().split(CODE_SPAN);
-    if (pieces.length === 1)
-        return escapeTableCell(pieces[0] ?? '');
-    return pieces
-        .map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece)))
-        .join('');
-}
-/** `escapeTableCell` without the trim: the space next to a code span is part of the sentence. */
-function escapeKeepingEdges(text) {
-    const [, leading = '', body = '', trailing = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(text) ?? [];
-    const edge = (space) => (space === '' ? '' : space.includes('\n') ? '<br>' : ' ');
-    return `${edge(leading)}${escapeTableCell(body)}${edge(trailing)}`;
-}
-// ---- the failure taxonomy ----
-const FOUNDATION_PREFIX = 'foundation:';
-/** The table's order: what the foundation explains first, then the harness, then the rest. */
-function tableGroup(category) {
-    return category.startsWith(FOUNDATION_PREFIX) ? 0 : category.startsWith('harness:') ? 1 : 2;
-}
-/** The gate a foundation category blames, e.g. `runtime`; undefined for the others. */
-function blamedGate(category) {
-    return category.startsWith(FOUNDATION_PREFIX) ? category.slice(FOUNDATION_PREFIX.length) : undefined;
-}
-function viewTests(tests) {
-    // Each group keeps only as many as the table can show, so the rows are picked in one pass
-    // without sorting (or even keeping) the hundred thousand it cannot.
-    const groups = [[], [], []];
-    const categories = new Map();
-    // Many tests share a rule and its remediation: the summary says it once. By category and rule
-    // id, then by the remediation text as it is (no key is built from it).
-    const rules = new Map();
-    for (const entry of tests.taxonomy) {
-        const group = groups[tableGroup(entry.category)];
-        if (group.length < TAXONOMY_TABLE_ROWS)
-            group.push(entry);
-        const category = entryOf(categories, entry.category, () => ({ category: entry.category, count: 0, rules: [] }));
-        category.count++;
-        const sameRule = entryOf(rules, `${entry.category}\n${entry.rule}`, () => new Map());
-        const rule = entryOf(sameRule, entry.remediation, () => {
-            const added = { rule: entry.rule, remediation: entry.remediation, count: 0, examples: [] };
-            category.rules.push(added);
-            return added;
-        });
-        rule.count++;
-        if (rule.examples.length < REMEDIATION_EXAMPLES)
-            rule.examples.push(entry);
-    }
-    return {
-        tests,
-        rows: groups.flat().slice(0, TAXONOMY_TABLE_ROWS),
-        categories: [...categories.values()].sort((a, b) => categoryRank(a.category) - categoryRank(b.category))
-    };
-}
-function testsParts(view, gateCount) {
-    return {
-        verdict: once(() => testsVerdict(view.tests.verdict)),
-        reports: once(() => reportLines(view.tests)),
-        taxonomyRow: memoize(taxonomyRow),
-        violations: once(() => violationsLine(view, gateCount)),
-        components: once(() => componentsTable(view.tests)),
-        remediation: once(() => remediationSection(view))
-    };
-}
-function* testsBlocks(view, parts, cuts) {
-    yield ['### Failure taxonomy'];
-    const verdict = parts.verdict();
-    if (verdict !== '')
-        yield [verdict];
-    yield parts.reports();
-    const failing = view.tests.taxonomy.length;
-    if (failing === 0) {
-        yield ['No test failed or errored.'];
-    }
-    else {
-        const rows = view.rows.slice(0, cuts.taxonomyRows);
-        yield lazyTable(['Test', 'Type', 'Gate violated?', 'Root-cause category'], rows, parts.taxonomyRow);
-        if (rows.length < failing) {
-            yield [
-                `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
-            ];
-        }
-        yield [parts.violations()];
-    }
-    if (view.tests.components.length > 0) {
-        yield ['#### Test vs foundation distinction'];
-        yield [parts.components()];
-    }
-    if (view.categories.length > 0 && !cuts.remediationOmitted)
-        yield [parts.remediation()];
-}
-/** The analysis's closing sentence, as the section's lead: "**Foundation green, test suite red: …**". */
-function testsVerdict(verdict) {
-    const text = inlineMarkdown(clipCharacters(verdict.charAt(0).toUpperCase() + verdict.slice(1), REMEDIATION_CHARS));
-    return text === '' ? '' : `**${text}**`;
-}
-/** What was read, in one line, then each glob that matched nothing and each file that was no use. */
-function reportLines(tests) {
-    const { files, totals } = tests;
-    const read = files.filter((file) => file.status === 'ok').length;
-    const outcomes = [
-        `${formatCount(totals.passed)} passed`,
-        `${formatCount(totals.failed)} failed`,
-        `${formatCount(totals.errored)} errored`,
-        `${formatCount(totals.skipped)} skipped`,
-        ...(totals.xfailed > 0 ? [`${formatCount(totals.xfailed)} xfailed`] : []),
-        ...(totals.xpassed > 0 ? [`${formatCount(totals.xpassed)} xpassed`] : [])
-    ];
-    const summary = files.length === 0
-        ? '**JUnit reports:** no file matched.'
-        : `**JUnit reports:** ${formatCount(read)} of ${countOf(files.length, 'file')} read, ${countOf(totals.cases, 'test case')}: ${outcomes.join(', ')}.`;
-    const findings = [
-        ...namedAtMost(tests.unmatched, REPORT_FINDINGS_SHOWN, (pattern) => `- ⚠️ No file matched ${inlineCode(oneLine(pattern))}.`, (more) => `- … and ${countOf(more, 'more glob')} that matched no file.`),
-        ...namedAtMost(files.filter((file) => file.status !== 'ok'), REPORT_FINDINGS_SHOWN, ({ path, status, detail }) => {
-            const why = inlineMarkdown(oneLine(detail ?? ''));
-            return `- ⚠️ ${inlineCode(oneLine(path))} ${describeReportStatus(status)}${why === '' ? '' : `: ${why}`}.`;
-        }, (more) => `- … and ${countOf(more, 'more file')} that could not be used.`)
-    ];
-    return findings.length === 0 ? [summary] : [summary, '', ...findings];
-}
-/** The first `max` items as lines, then one line saying how many more there are. */
-function namedAtMost(items, max, line, more) {
-    const lines = items.slice(0, max).map(line);
-    return items.length > max ? [...lines, more(items.length - max)] : lines;
-}
-function taxonomyRow(entry) {
-    return tableRow([testId(entry), describeFailureType(entry), gateViolated(entry.category), inlineCode(oneLine(entry.category))]);
-}
-/** `classname::name`, as pytest writes a test's id, in code when that is safe. */
-function testId({ classname, name }) {
-    return inlineCode(oneLine(classname === '' ? name : `${classname}::${name}`));
-}
-// A violated gate is red like the gate's own ❌ FAIL in the matrix; a failure the foundation
-// does not explain leaves the gates green, and one no rule explains is not attributed at all.
-function gateViolated(category) {
-    const gate = blamedGate(category);
-    if (gate !== undefined)
-        return `❌ Yes: ${inlineCode(oneLine(gate))}`;
-    return tableGroup(category) === 1 ? '✅ No' : '❔ Unknown';
-}
-/** "Total foundation gate violations: 1 / 9 foundation gates: `runtime` (5 failing tests)." */
-function violationsLine({ categories }, gateCount) {
-    // The categories are distinct, and so are the gates they blame.
-    const blamed = categories.flatMap(({ category, count }) => {
-        const gate = blamedGate(category);
-        return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`];
+/** Fills in gates that never produced a result, so every id is in the matrix. */
+function completeGates(snapshot) {
+    const byId = new Map(snapshot.results.map((r) => [r.id, r]));
+    return snapshot.gates.map((gate) => {
+        const done = byId.get(gate.id);
+        if (done)
+            return done;
+        const base = { id: gate.id, title: gate.title, description: gate.description, foundation: gate.foundation, durationMs: 0 };
+        const i = snapshot.interrupted;
+        if (i?.kind === 'input-error' && snapshot.inputErrorGate === gate.id)
+            return { ...base, status: 'fail', evidence: i.message };
+        const reason = i?.kind === 'input-error' ? 'not run: an input is invalid' : i?.kind === 'cancelled' ? 'not run: the run was cancelled' : 'not run: the action stopped early';
+        return { ...base, status: 'skip', evidence: reason };
     });
-    const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'foundation gate')}**`;
-    return blamed.length === 0
-        ? `${headline} — no failing test is attributed to the foundation.`
-        : `${headline}: ${blamed.join(', ')}.`;
 }
-function componentsTable({ components }) {
-    const rows = components.map(({ component, kind, status, evidence }) => [
-        `**${escapeTableCell(oneLine(component))}** (${kind === 'tests' ? 'tests' : 'foundation'})`,
-        componentBadge(status),
-        inlineMarkdown(oneLine(evidence)) || '—'
-    ]);
-    return markdownTable(['Component', 'Status', 'Evidence'], rows);
+function addRunFacts(report, run) {
+    if (run.worker)
+        report.worker = run.worker;
+    const ping = run.ping;
+    // Only a ping that was published has an id worth showing.
+    if (ping?.published !== false) {
+        report.ping = { task: run.pingTask, taskId: run.pingTaskId };
+        if (ping?.status !== undefined)
+            report.ping.status = ping.status;
+        if (ping?.result !== undefined)
+            report.ping.result = ping.result;
+        if (ping?.roundTripMs !== undefined)
+            report.ping.roundTripMs = ping.roundTripMs;
+    }
+    const t = report.timings;
+    if (run.probeMs !== undefined)
+        t.probeMs = run.probeMs;
+    if (run.workerReadyMs !== undefined)
+        t.workerReadyMs = run.workerReadyMs;
+    if (ping?.publishedMs !== undefined)
+        t.pingPublishedMs = ping.publishedMs;
+    if (ping?.pongMs !== undefined)
+        t.pongMs = ping.pongMs;
+    if (report.ping?.roundTripMs !== undefined)
+        t.roundTripMs = report.ping.roundTripMs;
+    if (run.trace)
+        report.trace = run.trace;
+    if (run.tests)
+        report.tests = run.tests;
+    const v = run.versions;
+    if (v)
+        report.versions = { ...report.versions, python: v.python, celery: v.celery ?? undefined, kombu: v.kombu ?? undefined, sqlalchemy: v.sqlalchemy ?? undefined };
+    if (run.importError)
+        report.importError = run.importError;
+    if (run.extraPings?.length)
+        report.extraPings = run.extraPings.map(({ purpose, queue, task, taskId, status, worker }) => ({ purpose, queue, task, taskId, ...(status ? { status } : {}), ...(worker ? { worker } : {}) }));
 }
-function remediationSection({ tests, categories }) {
-    const failing = tests.taxonomy.length;
-    const summary = `Remediation by category (${countOf(failing, 'failing test')} in ${countOf(categories.length, 'category', 'categories')})`;
-    const source = tests.rulesFile === undefined ? [] : [`Rules from ${inlineCode(oneLine(tests.rulesFile))} come first, then the shipped ones.`];
-    return detailsBlock(escapeHtmlLine(summary), [...source, ...categories.flatMap(categoryRemediation)].join('\n\n'));
-}
-function categoryRemediation({ category, count, rules }) {
-    return [
-        `#### ${inlineCode(oneLine(category))}: ${countOf(count, 'failing test')}`,
-        ...namedAtMost(rules, REMEDIATION_RULES, (rule) => ruleRemediation(rule, rules.length > 1), (more) => `… and ${countOf(more, 'more rule')} (see the JSON report).`)
-    ];
-}
-function ruleRemediation({ rule, remediation, count, examples }, severalRules) {
-    const tally = severalRules ? ` (${countOf(count, 'failing test')})` : '';
-    const advice = `Rule ${inlineCode(oneLine(rule))}${tally}: ${inlineMarkdown(clipCharacters(remediation, REMEDIATION_CHARS))}`;
-    const named = examples.map((entry) => `- ${testId(entry)}: ${inlineCode(oneLine(entry.evidence)) || '—'}`);
-    const more = count - examples.length;
-    return [advice, '', ...named, ...(more > 0 ? [`- … and ${countOf(more, 'more failing test')}`] : [])].join('\n');
-}
-/**
- * Outside text as one line of at most `EVIDENCE_CELL_LINE_CHARS` (for an id, a path, an evidence
- * line), line breaks folded. Only a prefix is read, so a megabyte-long name costs no more than a
- * short one.
- */
-function oneLine(text) {
-    const read = text.length > ONE_LINE_READ ? text.slice(0, ONE_LINE_READ) : text;
-    const line = stripControlCharacters(read).replace(/\s*\n\s*/g, ' ').trim();
-    const clipped = clipCharacters(line, EVIDENCE_CELL_LINE_CHARS);
-    // What escapes and control characters took from the prefix read can leave it short of the
-    // limit: it is still cut, and says so.
-    return read !== text && clipped === line ? `${line}…` : clipped;
-}
-function workerLogSection(worker, logLines) {
-    const lines = logLines === undefined ? worker.logTail : worker.logTail.slice(-logLines);
-    return detailsBlock(`Worker log (last ${formatCount(lines.length)} lines)`, `${whereIsTheFullLog(worker)}\n\n${preBlock(lines.join('\n'))}`);
-}
-function whereIsTheFullLog(worker) {
-    const size = `${formatCount(worker.logBytes)} bytes${worker.logTruncated ? ', cut at its size limit' : ''}`;
-    return worker.logFile === undefined
-        ? `No log file was kept (the worker printed ${size}).`
-        : `Full log: ${inlineCode(worker.logFile)} (${size}).`;
-}
-function timingsSection(timings) {
-    const milestones = TIMING_MILESTONES.flatMap(([key, label]) => {
-        const ms = timings[key];
-        return ms === undefined ? [] : [{ label, ms }];
-    });
-    // In the order they happened (a ping can be published before the worker is ready); the sort
-    // is stable, so equal times keep the order of the list.
-    const rows = milestones.sort((a, b) => a.ms - b.ms).map(({ label, ms }) => [label, formatCount(ms)]);
-    const table = markdownTable(['Milestone', 'ms'], [...rows, ['Total', formatCount(timings.totalMs)]]);
-    const roundTrip = timings.roundTripMs === undefined ? [] : [`The ping's round trip took ${formatCount(timings.roundTripMs)} ms.`];
-    return detailsBlock(`Timings (total ${formatCount(timings.totalMs)} ms)`, ['Milliseconds since the run started.', table, ...roundTrip].join('\n\n'));
-}
-function runSection(report) {
-    const facts = markdownTable(['Field', 'Value'], presentRows(runFacts(report)));
-    const settingRows = Object.entries(report.settings).map(([name, value]) => [
-        inlineCode(name),
-        value === '' ? '_(empty)_' : inlineCode(value)
-    ]);
-    const settings = settingRows.length === 0 ? [] : [markdownTable(['Input', 'Value'], settingRows)];
-    return detailsBlock(`Run <code>${escapeHtmlLine(report.runId)}</code>`, [facts, ...settings].join('\n\n'));
-}
-function runFacts(report) {
-    const { worker, ping, versions } = report;
-    return [
-        ['Run id', inlineCode(report.runId)],
-        ['Tool', escapeTableCell(`${report.tool.name} ${report.tool.version}`)],
-        ['Started', escapeTableCell(report.startedAt)],
-        ['Finished', escapeTableCell(report.finishedAt)],
-        ['Fail on', inlineCode(report.failOn)],
-        ['Worker node', optional$1(worker?.nodeName, inlineCode)],
-        ['Queue', optional$1(worker?.queue, inlineCode)],
-        ['Worker pid', optional$1(worker?.pid, String)],
-        ['Worker command', optional$1(worker?.argv.join(' '), inlineCode)],
-        ['Worker exit', optional$1(worker?.exit, describeExit$1)],
-        ['Worker stop', optional$1(worker?.stop, (stop) => `${STOP_DESCRIPTIONS[stop.how]} ${formatCount(stop.ms)} ms`)],
-        ['Ping task', optional$1(ping?.task, inlineCode)],
-        ['Ping task id', optional$1(ping?.taskId, inlineCode)],
-        ['Ping status', optional$1(ping?.status, escapeTableCell)],
-        ['Ping result', optional$1(ping?.result, inlineCode)],
-        ['Ping round trip', optional$1(ping?.roundTripMs, (ms) => `${formatCount(ms)} ms`)],
-        ['Broker trace', optional$1(report.trace, describeTrace)],
-        ['Python', optional$1(versions.python, escapeTableCell)],
-        ['Celery', optional$1(versions.celery, escapeTableCell)],
-        ['Kombu', optional$1(versions.kombu, escapeTableCell)],
-        ['SQLAlchemy', optional$1(versions.sqlalchemy, escapeTableCell)],
-        ['Node', escapeTableCell(versions.node)],
-        ['Action', escapeTableCell(versions.action)]
-    ];
-}
-function describeExit$1(exit) {
-    const how = exit.signal !== null ? `signal ${escapeTableCell(exit.signal)}` : `code ${exit.code ?? 'unknown'}`;
-    return `exited with ${how} after ${formatCount(exit.afterMs)} ms`;
-}
-function describeTrace(trace) {
-    // The detail says what was removed or left ("removed the run's ping message…"), so the
-    // outcome is given in other words than the detail's own.
-    const outcome = trace.removed ? 'cleaned up' : trace.detail.startsWith('removed ') ? 'partly cleaned up' : 'not cleaned up';
-    const detail = escapeTableCell(trace.detail);
-    return detail === '' ? outcome : `${outcome} — ${detail}`;
-}
-function optional$1(value, format) {
-    return value === undefined || value === '' ? undefined : format(value);
-}
-function presentRows(rows) {
-    return rows.flatMap(([label, value]) => (value === undefined ? [] : [[label, value]]));
-}
-/** Cells must already be escaped. */
-function markdownTable(headers, rows) {
-    return [...tableHeader(headers), ...rows.map(tableRow)].join('\n');
-}
-function tableHeader(headers) {
-    return [tableRow(headers), tableRow(headers.map(() => '---'))];
-}
-function tableRow(cells) {
-    return `| ${cells.join(' | ')} |`;
-}
-function capText(text, maxBytes) {
-    return maxBytes === undefined || utf8ByteLength(text) <= maxBytes ? text : `${truncateUtf8(text, maxBytes)}…`;
-}
-function formatCount(value) {
-    return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-/** "1 failing test", "2,000 failing tests". */
-function countOf(count, singular, plural = `${singular}s`) {
-    return `${formatCount(count)} ${count === 1 ? singular : plural}`;
-}
-// ---- fitting the budget ----
-function shortenWorkerLog({ report }, cuts, fits) {
-    const total = report.worker?.logTail.length ?? 0;
-    return { ...cuts, logLines: largestFitting(total, (logLines) => fits({ ...cuts, logLines })) ?? 0 };
-}
-function omitGateDetails({ gates }, cuts, fits) {
-    // Smallest first, so keeping the first k of them and omitting the rest drops the largest.
-    const bySize = gates
-        .flatMap((gate, index) => (gate.hasSection ? [{ index, bytes: gate.sectionBytes }] : []))
-        .sort((a, b) => a.bytes - b.bytes)
-        .map(({ index }) => index);
-    const omittingAllBut = (kept) => ({ ...cuts, detailsOmitted: new Set(bySize.slice(kept)) });
-    return omittingAllBut(largestFitting(bySize.length, (kept) => fits(omittingAllBut(kept))) ?? 0);
-}
-/** The cut that leaves out a whole section, when the summary does not fit with it. */
-function omitting(section) {
-    return (_summary, cuts, fits) => {
-        const kept = { ...cuts, [section]: false };
-        return fits(kept) ? kept : { ...cuts, [section]: true };
+function shownSettings(s) {
+    return {
+        app: s.app,
+        'working-directory': s.workingDirectory,
+        python: s.python,
+        'worker-args': s.workerArgs.join(' '),
+        // Shown only when set: what the worker was given beyond the rule of celery/worker-env.ts.
+        ...(s.workerEnv?.length ? { 'worker-env': s.workerEnv.join(', ') } : {}),
+        'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
+        'expected-role': s.expectedRole,
+        'ping-task': s.pingTask,
+        timeout: String(s.timeoutSeconds),
+        'tenant-tables': s.tenantTables?.join(', ') ?? '(every table with a tenant_id column)',
+        'fail-on': s.failOn
     };
-}
-function shortenTaxonomyTable({ tests }, cuts, fits) {
-    const rows = tests?.rows.length ?? 0;
-    const taxonomyRows = largestFitting(rows, (shown) => fits({ ...cuts, taxonomyRows: shown })) ?? 0;
-    return { ...cuts, taxonomyRows: taxonomyRows < rows ? taxonomyRows : undefined };
-}
-function truncateOutsideText(summary, cuts, fits) {
-    const longest = outsideTexts(summary).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0);
-    const outsideTextBytes = largestFitting(longest, (bytes) => fits({ ...cuts, outsideTextBytes: bytes })) ?? 0;
-    // Undefined when nothing is cut, so the notice can tell without measuring every text again.
-    return { ...cuts, outsideTextBytes: outsideTextBytes < longest ? outsideTextBytes : undefined };
-}
-function dropTrailingGates({ gates }, cuts, fits) {
-    const gatesShown = largestFitting(gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0;
-    return { ...cuts, gatesShown };
-}
-/** The texts `outsideTextBytes` caps: every evidence cell and the interruption message. */
-function outsideTexts({ report, gates }) {
-    return [...gates.map((gate) => gate.cellEvidence), report.interrupted?.message ?? ''];
-}
-/** The largest n in 0..max for which `fitsWith(n)` holds, given it holds for all smaller n too. */
-function largestFitting(max, fitsWith) {
-    if (!fitsWith(0))
-        return undefined;
-    let low = 0;
-    let high = max;
-    while (low < high) {
-        const middle = Math.ceil((low + high) / 2);
-        if (fitsWith(middle))
-            low = middle;
-        else
-            high = middle - 1;
-    }
-    return low;
-}
-/** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
-function keepLeadingBlocks(summary, parts, cuts, frame) {
-    const notice = trimNotice([...leftOut(summary, cuts), `the rest of the ${frame.subject.toLowerCase()}`], frame);
-    const kept = [];
-    for (const block of summaryBlocks(summary, parts, cuts, frame.sections)) {
-        const lines = [...block];
-        if (!fitsInBytes(textPieces([...kept, lines, ...notice]), frame.budgetBytes))
-            break;
-        kept.push(lines);
-    }
-    return truncateUtf8(joinBlocks([...kept, ...notice]), frame.budgetBytes);
-}
-/** What the cuts leave out, one phrase each, for the notice at the end of the summary. */
-function leftOut({ report, tests }, cuts) {
-    const { worker, gates } = report;
-    const phrases = [];
-    const logTotal = worker?.logTail.length ?? 0;
-    if (cuts.logLines !== undefined && cuts.logLines < logTotal) {
-        const fullLog = worker?.logFile === undefined ? '' : ` (full log: ${inlineCode(worker.logFile)})`;
-        phrases.push(cuts.logLines === 0
-            ? `worker log omitted${fullLog}`
-            : `worker log shortened to ${formatCount(cuts.logLines)} of ${formatCount(logTotal)} lines`);
-    }
-    if (cuts.detailsOmitted.size > 0) {
-        const ids = gates.filter((_gate, index) => cuts.detailsOmitted.has(index)).map((gate) => gate.id);
-        phrases.push(`details of ${nameIds(ids, inlineCode)} omitted`);
-    }
-    if (cuts.runOmitted)
-        phrases.push('run section omitted');
-    if (cuts.taxonomyRows !== undefined) {
-        const rows = tests?.rows.length ?? 0;
-        phrases.push(`failure taxonomy table shortened to ${formatCount(cuts.taxonomyRows)} of ${countOf(rows, 'row')}`);
-    }
-    if (cuts.remediationOmitted)
-        phrases.push('remediation by category omitted');
-    if (cuts.outsideTextBytes !== undefined) {
-        phrases.push(`evidence and messages cut to ${formatCount(cuts.outsideTextBytes)} bytes each`);
-    }
-    if (cuts.gatesShown !== undefined && cuts.gatesShown < gates.length) {
-        phrases.push(`only the first ${formatCount(cuts.gatesShown)} of ${formatCount(gates.length)} gates shown`);
-    }
-    return phrases;
-}
-function trimNotice(phrases, { subject, limit }) {
-    if (phrases.length === 0)
-        return [];
-    return [[`_${subject} trimmed to fit ${limit}: ${phrases.join('; ')}._`]];
 }
 
-/** Evidence and messages are cut to this many characters: longer lines wrap into noise. */
-const TEXT_WIDTH = 100;
-const COLUMN_GAP = '  ';
+// Lists and texts that grow with the input (one line per tenant table, one name per task) are
+// bounded where they are built, and say what they left out, so a reader learns how much is missing
+// and where the rest is. A database with 10,000 tenant tables made single evidence strings of
+// 5 MB before: the step's outputs and annotations then broke GitHub's limits.
+/** How many items a list in evidence shows before it says "… and N more". */
+const EVIDENCE_LIST_ITEMS = 10;
+/** `9990` → `9,990`: counts in notices are read by people. */
+function formatCount(n) {
+    return n.toLocaleString('en-US');
+}
+/** The notice for what a list left out: `… and 9,990 more tables (see the report)`. */
+function moreNotice(omitted, { noun = ['item', 'items'], where } = {}) {
+    return `… and ${formatCount(omitted)} more ${omitted === 1 ? noun[0] : noun[1]}${where ? ` (${where})` : ''}`;
+}
 /**
- * Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early), then
- * the tests' verdict and their failures by category.
+ * The first `max` items joined by `separator`, then — when there were more — the notice for the
+ * rest: `a, b, c … and 9,990 more tables (see the report)`.
  */
-function renderMatrixText(report, options = {}) {
-    const style = options.styleStatus ?? ((_status, text) => text);
-    const rows = report.gates.map((gate) => [clip(gate.id), statusLabel(gate.status), clip(gate.evidence)]);
-    const statuses = [undefined, ...report.gates.map((gate) => gate.status)];
-    const matrix = rows.length === 0
-        ? []
-        : alignColumns([['Gate', 'Status', 'Evidence'], ...rows], (row, column, text) => {
-            const status = statuses[row];
-            return column === 1 && status !== undefined ? style(status, text) : text;
-        });
-    const verdict = `Verdict: ${style(report.verdict, statusLabel(report.verdict))} — ${describeGateOutcome(report.gates, clip)}.`;
-    const { interrupted } = report;
-    const interruption = interrupted === undefined
-        ? []
-        : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()];
-    const tests = report.tests === undefined ? [] : testsLines(report.tests);
-    return [...matrix, verdict, ...interruption, ...tests].join('\n');
+function listWithMore(items, options = {}) {
+    const max = Math.max(1, options.max ?? EVIDENCE_LIST_ITEMS);
+    const separator = options.separator ?? ', ';
+    if (items.length <= max)
+        return items.join(separator);
+    return `${items.slice(0, max).join(separator)} ${moreNotice(items.length - max, options)}`;
 }
-function testsLines(tests) {
-    const counts = Object.entries(tests.byCategory)
-        .filter(([, count]) => count !== undefined && count > 0)
-        .sort(([a], [b]) => categoryRank(a) - categoryRank(b))
-        .map(([category, count]) => `${category} ${count}`);
-    const unmatched = tests.unmatched.length;
-    const unusable = tests.files.filter((file) => file.status !== 'ok').length;
-    const findings = [
-        ...(unmatched === 0 ? [] : [`${unmatched} ${unmatched === 1 ? 'glob' : 'globs'} matched no file`]),
-        ...(unusable === 0 ? [] : [`${unusable} ${unusable === 1 ? 'file' : 'files'} could not be used`])
-    ];
-    return [
-        `Tests: ${clip(tests.verdict)}`.trimEnd(),
-        ...(counts.length === 0 ? [] : [`Failing tests by category: ${clip(counts.join(', '))}`]),
-        ...(findings.length === 0 ? [] : [`Test reports: ${findings.join('; ')}`])
-    ];
+/** The same for lines: the first `max` lines, then one line with the notice. */
+function linesWithMore(lines, options = {}) {
+    const max = Math.max(1, options.max ?? EVIDENCE_LIST_ITEMS);
+    if (lines.length <= max)
+        return [...lines];
+    return [...lines.slice(0, max), moreNotice(lines.length - max, { noun: ['line', 'lines'], ...options })];
 }
-function clip(text) {
-    return clipToFirstLine(text, TEXT_WIDTH);
+/**
+ * A text of at most `maxChars` UTF-16 units (what JavaScript and the runner's C# count), cut
+ * after a whole line where it can, with a last line saying how much was left out and where it is:
+ * `… cut: 9,990 more lines (1,234,567 characters; see the report)`. Never splits a surrogate pair.
+ */
+function boundText(text, maxChars, where) {
+    if (text.length <= maxChars)
+        return text;
+    // Room for the longest notice this text can get (the counts only shrink).
+    const room = Math.max(0, maxChars - cutNotice(text, where).length - 1);
+    let cut = text.lastIndexOf('\n', room);
+    // Whole lines, unless that would leave most of the room empty (one huge line).
+    if (cut < room / 2)
+        cut = room;
+    if (cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1)))
+        cut -= 1;
+    const kept = text.slice(0, cut).trimEnd();
+    const rest = text.slice(cut).replace(/^\n/, '');
+    const notice = cutNotice(rest, where);
+    return kept ? `${kept}\n${notice}` : notice.slice(0, maxChars);
 }
-/** Pads every column but the last to its widest cell, so the last needs no trailing spaces. */
-function alignColumns(rows, decorate = (_row, _column, text) => text) {
-    const widths = [];
-    for (const row of rows) {
-        row.forEach((cell, column) => {
-            widths[column] = Math.max(widths[column] ?? 0, displayWidth(cell));
-        });
+function cutNotice(rest, where) {
+    const lines = countLines(rest);
+    return `… cut: ${formatCount(lines)} more line${lines === 1 ? '' : 's'} (${formatCount(rest.length)} characters${where ? `; ${where}` : ''})`;
+}
+function countLines(text) {
+    let n = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        n++;
+    return n;
+}
+function isHighSurrogate(code) {
+    return code >= 0xd800 && code <= 0xdbff;
+}
+
+// GitHub's documented limits for what a step hands it, and the bounds this action keeps under
+// them. The gates bound their lists where they build them (src/util/bounded.ts); these are the
+// last line of defence at the sinks, for any text that still grew (outside text, a new gate).
+//
+// - Outputs: "Outputs can be a maximum of 1 MB per job. The total of all outputs in a workflow run
+//   can be a maximum of 50 MB. Size is approximated based on UTF-16 encoding." (docs.github.com,
+//   Actions: defining outputs for jobs). A job may have other steps with outputs, so this step's
+//   outputs together take at most half of that.
+// - Annotations: the runner keeps 10 of each kind per step and cuts each message to 4,096
+//   characters (actions/runner ExecutionContext: _maxIssueMessageLength), silently.
+// - Job summary: 1 MiB per step, dropped entirely when larger (src/report/budget.ts fits it).
+/** What all of this step's outputs together may take, in GitHub's measure (`githubSize`). */
+const OUTPUTS_BUDGET_BYTES = 500_000;
+/** The `gates` output's share of it; the taxonomy gets what the others leave. */
+const GATES_OUTPUT_BUDGET_BYTES = 200_000;
+/** What this action puts in one: room under the runner's cut for its notice to survive. */
+const ANNOTATION_MESSAGE_BUDGET_CHARS = 4_000;
+/** A gate's evidence, as stored in the report (the gates bound their lists long before this). */
+const EVIDENCE_MAX_CHARS = 16_000;
+/**
+ * A gate's details, as stored in the report file. A file may hold far more than an output, but a
+ * list that grows with the database (one line per table) still needs a bound.
+ */
+const DETAILS_MAX_CHARS = 4_000_000;
+/** One line of the step's log about a gate. */
+const LOG_LINE_MAX_CHARS = 1_000;
+/**
+ * A value's size as GitHub counts outputs: the UTF-16 approximation (2 bytes a unit), or the UTF-8
+ * bytes written to GITHUB_OUTPUT when that is more (characters above U+07FF).
+ */
+function githubSize(text) {
+    return Math.max(2 * text.length, Buffer.byteLength(text, 'utf8'));
+}
+/** An annotation's message, cut under the runner's limit with what was left out said. */
+function annotationMessage(text) {
+    return boundText(text, ANNOTATION_MESSAGE_BUDGET_CHARS, 'the job summary and the report have all of it');
+}
+/**
+ * The `gates` output: every gate with its evidence, as JSON of at most `maxBytes` (GitHub's
+ * measure). Evidence is cut, the longest first, until it fits; each cut says so.
+ */
+function gatesOutput(gates, maxBytes = GATES_OUTPUT_BUDGET_BYTES) {
+    let limit = EVIDENCE_MAX_CHARS;
+    for (;;) {
+        const json = JSON.stringify(gates.map((g) => ({ ...g, evidence: boundText(g.evidence, limit, 'see the report') })));
+        if (githubSize(json) <= maxBytes || limit <= 200)
+            return json;
+        limit = Math.floor(limit / 2);
     }
-    return rows.map((row, index) => row
-        .map((cell, column) => decorate(index, column, column === row.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0)))
-        .join(COLUMN_GAP)
-        .trimEnd());
+}
+/** A JSON array of as many leading items as fit in `maxBytes` (GitHub's measure; still valid JSON). */
+function boundedJsonArray(items, maxBytes) {
+    const parts = [];
+    let bytes = 4;
+    for (const item of items) {
+        const part = JSON.stringify(item);
+        const size = githubSize(part) + (parts.length ? 2 : 0);
+        if (bytes + size > maxBytes)
+            break;
+        parts.push(part);
+        bytes += size;
+    }
+    return { json: `[${parts.join(',')}]`, kept: parts.length, omitted: items.length - parts.length };
 }
 /**
- * The first line of outside text, without control characters (an ANSI escape would colour or
- * move the cursor in a terminal) and at most `width` characters; `…` marks anything dropped.
+ * A gate's evidence and details as stored in the report: evidence past EVIDENCE_MAX_CHARS is cut
+ * (its whole text moves to the details), details past DETAILS_MAX_CHARS too; each cut says so.
  */
-function clipToFirstLine(text, width) {
-    const [first = '', ...rest] = stripControlCharacters(text).trim().split('\n');
-    // Tabs would break the alignment of the columns.
-    const line = first.replace(/\s+/g, ' ').trim();
-    const characters = [...line];
-    if (characters.length <= width && rest.length === 0)
-        return line;
-    // A whole first line with more after it gets the mark after a space ("ready. …"), so it does
-    // not read as a cut word or a typo ("ready.…").
-    if (characters.length <= width - 2 && line !== '')
-        return `${line} …`;
-    return `${characters.slice(0, width - 1).join('').trimEnd()}…`;
+function boundGateText(evidence, details) {
+    let full = details;
+    if (evidence.length > EVIDENCE_MAX_CHARS)
+        full = `The evidence in full:\n${evidence}${details ? `\n\n${details}` : ''}`;
+    const bounded = { evidence: boundText(evidence, EVIDENCE_MAX_CHARS, 'the details have all of it') };
+    return full === undefined ? bounded : { ...bounded, details: boundText(full, DETAILS_MAX_CHARS, 'bounded in the report file') };
 }
-// Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still
-// count as one; evidence is overwhelmingly ASCII and the last column is never padded.
-function displayWidth(text) {
-    return [...text].length;
+
+/** What the worker must do for these gates beyond the run's ping: the union of their needs. */
+function workerNeeds(gates) {
+    return [...new Set(gates.flatMap((g) => g.needsFromWorker ?? []))];
 }
-function padToWidth(text, width) {
-    return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+async function runGates(gates, settings, facts, hooks = {}) {
+    const results = [];
+    // For a skipped gate, the failed gate that caused the skip (so every skip names the real cause).
+    const cause = new Map();
+    let judging = false;
+    for (const gate of gates) {
+        if (gate.judgesRun && !judging) {
+            judging = true;
+            await hooks.beforeJudges?.([...results]);
+        }
+        hooks.onGateStart?.(gate);
+        const t0 = performance.now();
+        // Only prerequisites that ran can block: a gate turned off (the `gates` input) is not a failure.
+        const blocked = results.find((r) => gate.needs.includes(r.id) && (r.status === 'fail' || r.status === 'skip'));
+        let status;
+        let evidence;
+        let details;
+        if (facts.cancelled()) {
+            status = 'skip';
+            evidence = 'not run: the run was cancelled';
+        }
+        else if (blocked) {
+            status = 'skip';
+            const root = blocked.status === 'fail' ? blocked.id : (cause.get(blocked.id) ?? blocked.id);
+            cause.set(gate.id, root);
+            evidence = `not run: \`${root}\` ${results.find((r) => r.id === root)?.status === 'fail' ? 'failed' : 'was skipped'}`;
+        }
+        else {
+            const ctx = { settings, facts, earlier: [...results] };
+            try {
+                const v = await gate.run(ctx);
+                ({ status, evidence, details } = v);
+            }
+            catch (err) {
+                if (facts.cancelled()) {
+                    status = 'skip';
+                    evidence = 'not run: the run was cancelled';
+                }
+                else {
+                    status = 'fail';
+                    evidence = `the check could not complete: ${facts.redact(errorLine(err))}`;
+                    details = facts.redact(err?.stack ?? String(err));
+                }
+            }
+        }
+        ({ evidence, details } = boundGateText(evidence, details));
+        const result = {
+            id: gate.id,
+            title: gate.title,
+            description: gate.description,
+            status,
+            evidence,
+            foundation: gate.foundation,
+            durationMs: Math.round(performance.now() - t0)
+        };
+        if (details !== undefined)
+            result.details = details;
+        results.push(result);
+        hooks.onGateEnd?.(result);
+    }
+    if (!judging)
+        await hooks.beforeJudges?.([...results]);
+    return results;
+}
+function errorLine(err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return msg.split('\n')[0] ?? msg;
 }
 
 /** Shows a given value in a one-line error without flooding the line or printing control characters. */
@@ -1358,6 +624,7 @@ const ciGate = {
     description: 'This step fails the job when a foundation gate fails, so a required check blocks the merge; failing tests are told apart',
     foundation: false,
     needs: [],
+    judgesRun: true,
     async run({ settings, facts, earlier }) {
         const event = process.env.GITHUB_EVENT_NAME;
         const where = process.env.GITHUB_ACTIONS === 'true' ? `on ${event ?? 'an unknown event'}` : 'outside GitHub Actions';
@@ -1366,6 +633,8 @@ const ciGate = {
             : settings.failOn === 'any'
                 ? `fail-on: any: this step fails when a foundation gate fails or a test fails (${where})`
                 : `fail-on: foundation: this step fails when a foundation gate fails (${where})`;
+        // The session read and classified the reports before this gate, whatever `gates` lists (this
+        // is the same, memoised analysis): the gate only judges what it found.
         const tests = await facts.tests(earlier);
         const foundationRed = earlier.some((g) => g.foundation && g.status === 'fail');
         const lines = [mode];
@@ -1672,8 +941,8 @@ const dbAccessGate = {
         if (persisted.problem)
             problems.push(persisted.problem);
         if (problems.length)
-            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$1(checks));
-        return verdict('pass', lines.join('\n'), detailsOf$1(checks));
+            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$2(checks));
+        return verdict('pass', lines.join('\n'), detailsOf$2(checks));
     }
 };
 function privilegeNeeds(probe, plane, fallbackRole) {
@@ -1728,20 +997,19 @@ async function resultPersisted(db, probe, taskId, ponged) {
         return { line: '', problem: `the ping's result row ${taskId} is not visible from a separate session (not committed?)` };
     return { line: `result row of the ping persisted: ${row.status} (read back in a separate session)` };
 }
-function detailsOf$1(checks) {
+function detailsOf$2(checks) {
     const rows = checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`);
     return rows.join('\n');
 }
 
-/** How long the probe task's dead-letter row may take to appear after its failure is stored. */
-const ROW_GRACE_MS = 3000;
 const dlqGate = {
     id: 'dlq',
     title: 'Dead letters',
     description: "Failed tasks land in the dead-letter table: it exists, the worker's role may insert, and a task failing on purpose leaves exactly one row",
     foundation: true,
     needs: ['broker-config'],
-    async run({ settings, facts, earlier }) {
+    needsFromWorker: ['probe-task'],
+    async run({ settings, facts }) {
         const name = settings.dlqTable;
         if (!name)
             return verdict('skip', 'not configured: set dlq-table (and dlq-probe-task) to check the dead-letter table');
@@ -1761,7 +1029,7 @@ const dlqGate = {
         const task = settings.dlqProbeTask;
         if (!task)
             return verdict('pass', [...lines, 'no probe sent (set dlq-probe-task to a task that fails on purpose)'].join('\n'));
-        if (earlier.find((g) => g.id === 'runtime')?.status !== 'pass')
+        if (!(await facts.pingAnswered()))
             return verdict('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'));
         const probe = (await facts.extras()).find((x) => x.purpose === 'probe');
         if (!probe)
@@ -1779,7 +1047,7 @@ const dlqGate = {
 /** Rows of the table whose contents mention the task id (no column names assumed), waited for briefly. */
 async function rowsMentioning(db, table, taskId) {
     const count = async () => (await db.query(`SELECT count(*)::int AS n FROM ${table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [taskId]))[0]?.n ?? 0;
-    const until = performance.now() + ROW_GRACE_MS;
+    const until = performance.now() + DLQ_ROW_GRACE_MS;
     let rows = 0;
     do {
         rows = await count();
@@ -1825,8 +1093,6 @@ const ALIASES = {
  * Lines that are neither this nor JSON — a print(), a banner — are not log records and not judged.
  */
 const PLAIN_RECORD = /^\[\d{4}-\d\d-\d\d[ T][\d:,.]+: \w+\/[\w.-]+\]/;
-/** How long after the pong late lines about it (the task's success) may take to be printed. */
-const SETTLE_MS = 300;
 const logsGate = {
     id: 'logs',
     title: 'Logs',
@@ -1838,11 +1104,11 @@ const logsGate = {
         // Counted from the pong, not from now: by the time this gate runs (after queues and tasks) the
         // window has usually passed, and the step's wall time is not paid twice.
         // pongAtMs is on the worker's clock (ms since it was spawned).
-        const now = facts.worker?.elapsed();
-        const settled = 'pongAtMs' in ping && now !== undefined ? ping.pongAtMs + SETTLE_MS - now : SETTLE_MS;
+        const now = facts.lines.elapsedMs();
+        const settled = 'pongAtMs' in ping && now !== undefined ? ping.pongAtMs + LOG_SETTLE_MS - now : LOG_SETTLE_MS;
         if (settled > 0)
             await new Promise((r) => setTimeout(r, settled));
-        const parsed = (facts.watch?.sinceReady ?? []).map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line));
+        const parsed = facts.lines.sinceReady.map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line));
         const lines = parsed.map((p) => p.line);
         if (!lines.length)
             return verdict('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)');
@@ -1897,6 +1163,8 @@ const queuesGate = {
     description: 'Every queue the app routes tasks to is consumed by the booted worker: a ping through each comes back',
     foundation: true,
     needs: ['runtime'],
+    // The worker consumes the app's queues, and a ping goes through each.
+    needsFromWorker: ['app-queues'],
     async run({ facts }) {
         const outcome = await facts.probe();
         if (!outcome.ok)
@@ -1904,7 +1172,7 @@ const queuesGate = {
         const probe = outcome.probe;
         const routes = probe.routes ?? {};
         // The worker's own word (its banner) when it printed one; else the -Q it was started with.
-        const bannerQueues = facts.watch?.bannerQueues ?? [];
+        const bannerQueues = facts.lines.bannerQueues;
         const consumed = new Set(bannerQueues.length ? bannerQueues : (probe.consumed_queues ?? []));
         const ownQueue = facts.ids.queue;
         const appQueues = [...new Set([...(probe.default_consumed_queues ?? []), ...Object.keys(routes)])].filter((q) => q !== ownQueue).sort();
@@ -1947,7 +1215,7 @@ const rlsRoleGate = {
     description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
     foundation: true,
     needs: ['broker-config'],
-    async run({ settings, facts, earlier }) {
+    async run({ settings, facts }) {
         const connected = await connectForChecks(facts, 'to check roles');
         if ('verdict' in connected)
             return connected.verdict;
@@ -1957,8 +1225,7 @@ const rlsRoleGate = {
         const lines = [];
         // 1. Who the worker really is, from pg_stat_activity (not from its DSN) — only for a worker
         // that answered: one that is dying, or was never started, has no sessions to judge.
-        const runtime = earlier.find((g) => g.id === 'runtime');
-        const sessions = runtime?.status === 'pass' || runtime?.status === 'warn'
+        const sessions = (await facts.pingAnswered())
             ? await findWorkerSessions(db, facts)
             : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] };
         if (sessions.checked) {
@@ -2002,7 +1269,7 @@ const rlsRoleGate = {
             lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`);
         // A database can have thousands of tenant tables, each with a problem: the evidence shows the
         // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
-        const details = detailsOf(sessions.rows, tableCheck, skipped);
+        const details = detailsOf$1(sessions.rows, tableCheck, skipped);
         if (problems.length)
             return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
         return verdict(status, lines.join('\n'), details);
@@ -2062,12 +1329,12 @@ async function checkTenantTables(db, tables, role) {
     return { problems, ok };
 }
 /** The sessions found, then every tenant table's finding (the evidence shows the first few). */
-function detailsOf(rows, tables, skipped) {
+function detailsOf$1(rows, tables, skipped) {
     const parts = [];
     if (rows.length)
         parts.push(rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n'));
     if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
-        const counts = `${formatCount$1(tables.problems.length)} with a problem, ${formatCount$1(tables.ok.length)} fine${skipped.length ? `, ${formatCount$1(skipped.length)} entries skipped (not table names)` : ''}`;
+        const counts = `${formatCount(tables.problems.length)} with a problem, ${formatCount(tables.ok.length)} fine${skipped.length ? `, ${formatCount(skipped.length)} entries skipped (not table names)` : ''}`;
         parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'));
     }
     return parts.length ? parts.join('\n\n') : undefined;
@@ -7897,7 +7164,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         return this.check(_overwrite(fn));
     },
     optional() {
-        return optional(this);
+        return optional$1(this);
     },
     exactOptional() {
         return exactOptional(this);
@@ -7906,7 +7173,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         return nullable(this);
     },
     nullish() {
-        return optional(nullable(this));
+        return optional$1(nullable(this));
     },
     nonoptional(params) {
         return nonoptional(this, params);
@@ -8673,7 +7940,7 @@ const ZodOptional = /*@__PURE__*/ $constructor("ZodOptional", (inst, def) => {
     inst._zod.processJSONSchema = (ctx, json, params) => optionalProcessor(inst, ctx, json, params);
     inst.unwrap = () => inst._zod.def.innerType;
 });
-function optional(innerType) {
+function optional$1(innerType) {
     return new ZodOptional({
         type: "optional",
         innerType: innerType,
@@ -8901,11 +8168,275 @@ function buildSchemas() {
     const BootstrapEvent = discriminatedUnion('event', [Probe, ImportFailure, BootstrapError]);
     return { Probe, ImportFailure, BootstrapError, BootstrapEvent };
 }
+/**
+ * The bootstrap's first event as the run's probe outcome, its outside text redacted. `worker`
+ * says how the process ended, when no event came: its spawn error, its last lines.
+ */
+function probeOutcomeOf(event, worker, redact) {
+    switch (event.event) {
+        case 'probe':
+            return { ok: true, probe: event };
+        case 'import-error':
+            return { ok: false, kind: 'import-error', error: { ...event, traceback: redact(event.traceback), message: redact(event.message) } };
+        case 'error':
+            return { ok: false, kind: 'not-started', message: redact(`${event.stage} failed: ${event.message}`), details: redact(event.traceback) };
+        default: {
+            const stderr = worker.lastLines();
+            const reason = worker.spawnError ?? `${worker.python} did not run the probe (${event.reason}); is it a Python 3 interpreter with Celery installed?`;
+            return { ok: false, kind: 'not-started', message: redact(reason), details: stderr || undefined };
+        }
+    }
+}
 let schemas;
 /** Validates one event of the bootstrap (already JSON-parsed). */
 function parseBootstrapEvent(raw) {
     schemas ??= buildSchemas();
     return schemas.BootstrapEvent.safeParse(raw);
+}
+
+// The bootstrap's report, read from the worker's fd 3: one JSON line saying whether the app
+// imported and how Celery is configured (see bootstrap.py). The line comes from code the pull
+// request controls, so every URL and password in it is registered as a secret before anything
+// else reads it, and a line of the wrong shape is refused rather than trusted.
+/**
+ * The first line on `channel`, parsed; or why there was none. `exited` resolves, with a sentence
+ * saying how, when the worker exits: a report written just before is still given a moment.
+ */
+function readBootReport(channel, exited, secrets) {
+    return new Promise((resolve) => {
+        if (!channel) {
+            resolve({ event: 'no-event', reason: 'no event channel' });
+            return;
+        }
+        let buffer = '';
+        let settled = false;
+        const settle = (value) => {
+            if (settled)
+                return;
+            settled = true;
+            resolve(value);
+        };
+        channel.setEncoding('utf8');
+        channel.on('data', (chunk) => {
+            buffer += chunk;
+            const nl = buffer.indexOf('\n');
+            if (nl < 0)
+                return;
+            settle(parseBootReport(buffer.slice(0, nl), secrets));
+        });
+        channel.on('error', () => { });
+        channel.on('close', () => settle({ event: 'no-event', reason: 'the bootstrap closed its event channel without a report' }));
+        void exited.then((how) => 
+        // Give the channel a moment to deliver a report written just before exit.
+        setTimeout(() => settle({ event: 'no-event', reason: how }), 50));
+    });
+}
+function parseBootReport(line, secrets) {
+    let raw;
+    try {
+        raw = JSON.parse(line);
+    }
+    catch {
+        return { event: 'no-event', reason: 'the bootstrap wrote something that is not JSON' };
+    }
+    // Register every URL and password the event carries before anything reads it.
+    collectSecrets(raw, secrets);
+    const parsed = parseBootstrapEvent(raw);
+    if (!parsed.success) {
+        const where = parsed.error.issues[0]?.path.join('.') ?? '?';
+        return { event: 'no-event', reason: `the bootstrap's report has an unexpected shape at ${where}` };
+    }
+    return parsed.data;
+}
+/** Registers every password and every URL carrying credentials found in a bootstrap event. */
+function collectSecrets(value, secrets, key = '') {
+    if (typeof value === 'string') {
+        if (key === 'password')
+            secrets.add(value);
+        else if ((key === 'url' || key === 'urls') && value.includes('@')) {
+            secrets.addExact(value);
+            secrets.add(parseDsn(value)?.password);
+        }
+        else {
+            // An import error's message or traceback may quote a DSN the environment did not hold
+            // (built in code): registered here, it is masked before the evidence is printed.
+            registerSecretsInText(value, secrets);
+        }
+        return;
+    }
+    if (Array.isArray(value))
+        for (const v of value)
+            collectSecrets(v, secrets, key);
+    else if (value && typeof value === 'object')
+        for (const [k, v] of Object.entries(value))
+            collectSecrets(v, secrets, k);
+}
+
+// Follows a file as it grows — what a kept worker (keep-worker) writes: a pipe would break when
+// this process exits, a file does not.
+const POLL_MS = 25;
+const READ_BYTES = 256 * 1024;
+/**
+ * Reads what was appended to `file` every `pollMs` and hands it on as text (a UTF-8 character
+ * split across two reads is held until it is whole). A file not there yet is waited for. Returns a
+ * function that stops following.
+ */
+function tailFile(file, onChunk, pollMs = POLL_MS) {
+    let offset = 0;
+    let busy = false;
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.alloc(READ_BYTES);
+    const timer = setInterval(() => {
+        if (busy)
+            return;
+        busy = true;
+        try {
+            const fd = openSync(file, 'r');
+            try {
+                let n;
+                while ((n = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
+                    offset += n;
+                    onChunk(decoder.write(buffer.subarray(0, n)));
+                }
+            }
+            finally {
+                closeSync(fd);
+            }
+        }
+        catch {
+            // Not there yet, or gone: try again next time.
+        }
+        finally {
+            busy = false;
+        }
+    }, pollMs);
+    timer.unref();
+    return () => clearInterval(timer);
+}
+
+// Splits a stream of text into lines, for both ways the worker's output arrives: its pipes and
+// the file a kept worker writes to. Bounded: a runaway line without a newline is handed on in
+// pieces rather than grown without limit.
+class LineSplitter {
+    onLine;
+    maxPending;
+    pending = '';
+    /** `maxPending`: characters held without a newline before they are handed on as one line. */
+    constructor(onLine, maxPending) {
+        this.onLine = onLine;
+        this.maxPending = maxPending;
+    }
+    push(chunk) {
+        this.pending += chunk;
+        let start = 0;
+        let nl;
+        while ((nl = this.pending.indexOf('\n', start)) >= 0) {
+            this.onLine(this.pending.slice(start, nl));
+            start = nl + 1;
+        }
+        this.pending = this.pending.slice(start);
+        if (this.pending.length > this.maxPending)
+            this.flush();
+    }
+    /** Hands on what is left without a newline (the end of a stream). */
+    flush() {
+        if (!this.pending)
+            return;
+        const rest = this.pending;
+        this.pending = '';
+        this.onLine(rest);
+    }
+}
+
+// What the worker prints, kept within bounds: a ring of recent lines (for evidence) and a
+// redacted log file (for the report). A worker that floods megabytes of tracebacks per second
+// costs memory and disk only up to these bounds. Every line is cut to size and scrubbed of
+// secrets before it is kept, written or handed to a listener.
+const TAIL_LINES = 200;
+// JSON log records carry whole tracebacks on one line.
+const MAX_LINE_CHARS = 16_000;
+const MAX_LOG_FILE_BYTES = 8 * 1024 * 1024;
+class WorkerLog {
+    file;
+    secrets;
+    tail = [];
+    listeners = [];
+    log;
+    logBytes = 0;
+    logTruncated = false;
+    constructor(file, secrets) {
+        this.file = file;
+        this.secrets = secrets;
+        this.open();
+    }
+    /** A splitter feeding this log: one per source (each pipe, or the followed output file). */
+    splitter() {
+        // A runaway line without newline is cut rather than grown without bound.
+        return new LineSplitter((line) => this.accept(line), MAX_LINE_CHARS * 4);
+    }
+    /** Reads a pipe to its end, line by line. */
+    readStream(stream) {
+        if (!stream)
+            return;
+        const lines = this.splitter();
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk) => lines.push(chunk));
+        stream.on('end', () => lines.flush());
+        stream.on('error', () => { });
+    }
+    onLine(listener) {
+        this.listeners.push(listener);
+    }
+    /** The last lines the worker printed, secrets redacted. */
+    lastLines(n = TAIL_LINES) {
+        return this.tail.slice(-n);
+    }
+    info() {
+        return { file: this.file, bytes: this.logBytes, truncated: this.logTruncated };
+    }
+    close() {
+        const log = this.log;
+        this.log = undefined;
+        if (!log)
+            return Promise.resolve();
+        return new Promise((resolve) => log.end(() => resolve()));
+    }
+    accept(rawLine) {
+        const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+        const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed;
+        // Known secrets and credential patterns are cut before the line is kept, logged or listened to.
+        const line = this.secrets.clean(clipped);
+        this.tail.push(line);
+        if (this.tail.length > TAIL_LINES * 2)
+            this.tail.splice(0, this.tail.length - TAIL_LINES);
+        this.write(line);
+        for (const listener of this.listeners)
+            listener(line);
+    }
+    open() {
+        try {
+            mkdirSync(path.dirname(this.file), { recursive: true });
+            this.log = createWriteStream(this.file, { flags: 'w' });
+            this.log.on('error', () => {
+                this.log = undefined;
+            });
+        }
+        catch {
+            this.log = undefined;
+        }
+    }
+    write(line) {
+        const bytes = Buffer.byteLength(line) + 1;
+        this.logBytes += bytes;
+        if (!this.log || this.logTruncated)
+            return;
+        if (this.logBytes > MAX_LOG_FILE_BYTES) {
+            this.logTruncated = true;
+            this.log.write(`[log truncated: the worker printed more than ${MAX_LOG_FILE_BYTES} bytes]\n`);
+            return;
+        }
+        this.log.write(`${line}\n`);
+    }
 }
 
 // What the worker — pull-request code — is given to run with: the job's environment, as a `run:`
@@ -8968,34 +8499,31 @@ function workerEnvironment(inherited, passThrough, own) {
 }
 
 // The worker the action boots: `python bootstrap.py` in the user's working directory, in its own
-// process group so that it and its pool children can be stopped together. Its output goes into a
-// bounded ring of recent lines (for evidence) and a bounded, redacted log file (for the report);
-// a worker that floods megabytes of tracebacks per second costs memory only up to those bounds.
+// process group so that it and its pool children can be stopped together. This file is the
+// process's life (spawn, stop, release, kill); its output goes to worker-log.ts, its boot report
+// comes over fd 3 (boot-channel.ts), and a kept worker's output file is followed by file-tail.ts.
+//
+// node:child_process rather than execa (a devDependency the tests use). execa 9 could start this
+// worker — its `detached` option is passed through, so a kept worker would survive us — but
+// every way it stops a subprocess (kill(), `timeout`, `cancelSignal`, `forceKillAfterDelay`,
+// `cleanup`) signals the one PID it started, never the process group with the pool children
+// (its lib/terminate/*.js end in the child's own kill), and its result promise, which buffers
+// output until the process ends, serves nothing here: the output is read line by line within
+// bounds (worker-log.ts). What would be left for execa is the spawn call itself.
 const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.py', import.meta.url));
 const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT';
-const TAIL_LINES = 200;
-// JSON log records carry whole tracebacks on one line.
-const MAX_LINE_CHARS = 16_000;
-const MAX_LOG_FILE_BYTES = 8 * 1024 * 1024;
 class WorkerProcess {
     spec;
-    secrets;
     events;
     exited;
     spawnedAt = performance.now();
     child;
-    tail = [];
-    listeners = [];
-    log;
+    output;
     outputFd;
     stopTail;
-    pendingTail = '';
-    logBytes = 0;
-    logTruncated = false;
     exit;
     constructor(spec, secrets) {
         this.spec = spec;
-        this.secrets = secrets;
         this.outputFd = spec.outputFile ? openOutput(spec.outputFile) : undefined;
         const out = this.outputFd ?? 'pipe';
         this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
@@ -9042,7 +8570,7 @@ class WorkerProcess {
                 if (!streams.length)
                     return done(exit);
                 let open = streams.length;
-                const timer = setTimeout(() => done(exit), 200);
+                const timer = setTimeout(() => done(exit), OUTPUT_DRAIN_MS);
                 for (const s of streams)
                     s.once('end', () => {
                         if (--open === 0) {
@@ -9052,12 +8580,16 @@ class WorkerProcess {
                     });
             });
         });
-        this.events = this.readEvents();
-        this.openLog();
-        if (spec.outputFile)
-            this.stopTail = tailFile(spec.outputFile, (chunk) => this.acceptChunk(chunk));
-        this.readLines(this.child.stdout);
-        this.readLines(this.child.stderr);
+        this.events = readBootReport(this.child.stdio[3], this.exited.then(describeExit$1), secrets);
+        this.output = new WorkerLog(spec.logFile, secrets);
+        if (spec.outputFile) {
+            // What the worker wrote before this process stops following is read; a last line without
+            // its newline is not (the worker is still running).
+            const lines = this.output.splitter();
+            this.stopTail = tailFile(spec.outputFile, (chunk) => lines.push(chunk));
+        }
+        this.output.readStream(this.child.stdout);
+        this.output.readStream(this.child.stderr);
         // A worker that never reads its stdin must not make our writes fail the process.
         this.child.stdin?.on('error', () => { });
     }
@@ -9071,14 +8603,14 @@ class WorkerProcess {
         return performance.now() - this.spawnedAt;
     }
     onLine(listener) {
-        this.listeners.push(listener);
+        this.output.onLine(listener);
     }
     /** The last lines the worker printed, secrets redacted. */
-    lastLines(n = TAIL_LINES) {
-        return this.tail.slice(-n);
+    lastLines(n) {
+        return this.output.lastLines(n);
     }
     logInfo() {
-        return { file: this.spec.logFile, bytes: this.logBytes, truncated: this.logTruncated };
+        return this.output.info();
     }
     /** Lets the bootstrap hand over to Celery's worker command. */
     go() {
@@ -9112,11 +8644,11 @@ class WorkerProcess {
         ]);
         this.killGroup('SIGKILL');
         if (!exitedInTime)
-            await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+            await Promise.race([this.exited, new Promise((r) => setTimeout(r, KILL_WAIT_MS).unref())]);
         this.stopTail?.();
         if (this.outputFd !== undefined)
             closeSync(this.outputFd);
-        await this.closeLog();
+        await this.output.close();
         // Celery handles SIGTERM with a warm shutdown and exits by itself; a process that died *of*
         // the signal (a bootstrap still importing, a worker in a blocking call) was terminated.
         const exit = this.hasExited; // set meanwhile by the exit handler
@@ -9134,13 +8666,15 @@ class WorkerProcess {
         this.child.unref();
         for (const s of [this.child.stdin, this.child.stdio[3]])
             s?.destroy?.();
-        await this.closeLog();
+        await this.output.close();
     }
     /** Last resort, synchronous: for process exit handlers where nothing async can run. */
     killNow() {
         this.killGroup('SIGKILL');
     }
     signal(sig) {
+        // The child's own kill, not signalProcess(pid): once Node has reaped the worker it sends
+        // nothing, where a bare PID could by then name another process.
         try {
             this.child.kill(sig);
         }
@@ -9148,204 +8682,14 @@ class WorkerProcess {
             // Already gone.
         }
     }
+    /** The worker leads its own group (spawned detached): the group's id is its PID. */
     killGroup(sig) {
-        const pid = this.child.pid;
-        if (!pid)
-            return;
-        try {
-            process.kill(-pid, sig);
-        }
-        catch {
-            // ESRCH: the group is empty.
-        }
-    }
-    readEvents() {
-        const channel = this.child.stdio[3];
-        return new Promise((resolve) => {
-            if (!channel) {
-                resolve({ event: 'no-event', reason: 'no event channel' });
-                return;
-            }
-            let buffer = '';
-            let settled = false;
-            const settle = (value) => {
-                if (settled)
-                    return;
-                settled = true;
-                resolve(value);
-            };
-            channel.setEncoding('utf8');
-            channel.on('data', (chunk) => {
-                buffer += chunk;
-                const nl = buffer.indexOf('\n');
-                if (nl < 0)
-                    return;
-                settle(this.parseEvent(buffer.slice(0, nl)));
-            });
-            channel.on('error', () => { });
-            channel.on('close', () => settle({ event: 'no-event', reason: 'the bootstrap closed its event channel without a report' }));
-            void this.exited.then((exit) => 
-            // Give the channel a moment to deliver a report written just before exit.
-            setTimeout(() => settle({ event: 'no-event', reason: describeExit(exit) }), 50));
-        });
-    }
-    parseEvent(line) {
-        let raw;
-        try {
-            raw = JSON.parse(line);
-        }
-        catch {
-            return { event: 'no-event', reason: 'the bootstrap wrote something that is not JSON' };
-        }
-        // Register every URL and password the event carries before anything reads it.
-        collectSecrets(raw, this.secrets);
-        const parsed = parseBootstrapEvent(raw);
-        if (!parsed.success) {
-            const where = parsed.error.issues[0]?.path.join('.') ?? '?';
-            return { event: 'no-event', reason: `the bootstrap's report has an unexpected shape at ${where}` };
-        }
-        return parsed.data;
-    }
-    readLines(stream) {
-        if (!stream)
-            return;
-        let pending = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk) => {
-            pending += chunk;
-            let start = 0;
-            let nl;
-            while ((nl = pending.indexOf('\n', start)) >= 0) {
-                this.acceptLine(pending.slice(start, nl));
-                start = nl + 1;
-            }
-            pending = pending.slice(start);
-            // A runaway line without newline is cut rather than grown without bound.
-            if (pending.length > MAX_LINE_CHARS * 4) {
-                this.acceptLine(pending);
-                pending = '';
-            }
-        });
-        stream.on('end', () => {
-            if (pending)
-                this.acceptLine(pending);
-        });
-        stream.on('error', () => { });
-    }
-    /** Output read from the worker's output file (keep-worker), split into lines. */
-    acceptChunk(chunk) {
-        const text = this.pendingTail + chunk;
-        const lines = text.split('\n');
-        this.pendingTail = lines.pop() ?? '';
-        for (const line of lines)
-            this.acceptLine(line);
-    }
-    acceptLine(rawLine) {
-        const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-        const clipped = trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)} …[line cut]` : trimmed;
-        // Known secrets and credential patterns are cut before the line is kept, logged or listened to.
-        const line = this.secrets.clean(clipped);
-        this.tail.push(line);
-        if (this.tail.length > TAIL_LINES * 2)
-            this.tail.splice(0, this.tail.length - TAIL_LINES);
-        this.writeLog(line);
-        for (const listener of this.listeners)
-            listener(line);
-    }
-    openLog() {
-        try {
-            mkdirSync(path.dirname(this.spec.logFile), { recursive: true });
-            this.log = createWriteStream(this.spec.logFile, { flags: 'w' });
-            this.log.on('error', () => {
-                this.log = undefined;
-            });
-        }
-        catch {
-            this.log = undefined;
-        }
-    }
-    writeLog(line) {
-        const bytes = Buffer.byteLength(line) + 1;
-        this.logBytes += bytes;
-        if (!this.log || this.logTruncated)
-            return;
-        if (this.logBytes > MAX_LOG_FILE_BYTES) {
-            this.logTruncated = true;
-            this.log.write(`[log truncated: the worker printed more than ${MAX_LOG_FILE_BYTES} bytes]\n`);
-            return;
-        }
-        this.log.write(`${line}\n`);
-    }
-    closeLog() {
-        const log = this.log;
-        this.log = undefined;
-        if (!log)
-            return Promise.resolve();
-        return new Promise((resolve) => log.end(() => resolve()));
+        signalGroup(this.child.pid, sig);
     }
 }
 function openOutput(file) {
     mkdirSync(path.dirname(file), { recursive: true });
     return openSync(file, 'a');
-}
-/**
- * Follows a file as it grows (what a kept worker writes), every 25 ms: a pipe would break when
- * this process exits, a file does not. Returns a function that stops following.
- */
-function tailFile(file, onChunk) {
-    let offset = 0;
-    let busy = false;
-    const decoder = new StringDecoder('utf8');
-    const buffer = Buffer.alloc(256 * 1024);
-    const timer = setInterval(() => {
-        if (busy)
-            return;
-        busy = true;
-        try {
-            const fd = openSync(file, 'r');
-            try {
-                let n;
-                while ((n = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
-                    offset += n;
-                    onChunk(decoder.write(buffer.subarray(0, n)));
-                }
-            }
-            finally {
-                closeSync(fd);
-            }
-        }
-        catch {
-            // Not there yet, or gone: try again next time.
-        }
-        finally {
-            busy = false;
-        }
-    }, 25);
-    timer.unref();
-    return () => clearInterval(timer);
-}
-/** Registers every password and every URL carrying credentials found in a bootstrap event. */
-function collectSecrets(value, secrets, key = '') {
-    if (typeof value === 'string') {
-        if (key === 'password')
-            secrets.add(value);
-        else if ((key === 'url' || key === 'urls') && value.includes('@')) {
-            secrets.addExact(value);
-            secrets.add(parseDsn(value)?.password);
-        }
-        else {
-            // An import error's message or traceback may quote a DSN the environment did not hold
-            // (built in code): registered here, it is masked before the evidence is printed.
-            registerSecretsInText(value, secrets);
-        }
-        return;
-    }
-    if (Array.isArray(value))
-        for (const v of value)
-            collectSecrets(v, secrets, key);
-    else if (value && typeof value === 'object')
-        for (const [k, v] of Object.entries(value))
-            collectSecrets(v, secrets, k);
 }
 function spawnErrorText(err, python, cwd) {
     const given = shownPython(python, cwd);
@@ -9366,7 +8710,7 @@ function shownPython(python, cwd) {
         return given;
     return `${given} (${path.resolve(cwd, python)}, relative to working-directory)`;
 }
-function describeExit(exit) {
+function describeExit$1(exit) {
     if (exit.spawnError)
         return exit.spawnError;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
@@ -9386,14 +8730,13 @@ const runtimeGate = {
 };
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 function judge(o, facts, task) {
-    const watch = facts.watch;
     // The details: the line that decided, in full (its traceback unfolded), then the last lines.
-    const tail = (line) => [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...(facts.worker?.lastLines(15) ?? []).map((l) => summarizeLogLine(l))].join('\n');
+    const tail = (line) => [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))].join('\n');
     switch (o.kind) {
         case 'pong': {
-            const ready = watch?.ready;
+            const ready = facts.lines.ready;
             // Just `node ready.`, whatever the log format around it (plain text, JSON …).
-            const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.command.loglevel})`;
+            const readyText = ready ? `\`${facts.ids.nodeName} ready.\`` : `no ready line (worker loglevel ${facts.lines.loglevel})`;
             const after = ready ? `${Math.max(0, Math.round(o.pongAtMs - ready.atMs))} ms after ready, ` : '';
             // A row the action cannot read is a finding whatever the task: anyone with INSERT on the
             // result table can write the row of this task id.
@@ -9422,7 +8765,7 @@ function judge(o, facts, task) {
                 return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line)}`, tail(o.line));
             const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : '';
             const db = o.dbError ? `\nthe database was not answering the action either: ${facts.redact(o.dbError)}` : '';
-            return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line));
+            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line));
         }
         case 'publish-failed':
             return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail());
@@ -9431,7 +8774,7 @@ function judge(o, facts, task) {
         case 'no-result':
             return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail(o.line));
         case 'timeout':
-            return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.worker?.lastLines(1)[0] ?? '(none)')}`, tail());
+            return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail());
         case 'not-run':
             return verdict('fail', o.reason);
         case 'cancelled':
@@ -9451,7 +8794,7 @@ const tasksGate = {
         if (!outcome.ok)
             return verdict('fail', 'the app did not import');
         await facts.ping(); // the worker has printed its banner (with its task list) by then
-        const listed = facts.watch?.bannerTasks;
+        const listed = facts.lines.bannerTasks;
         if (!listed)
             return verdict('skip', 'not run: the worker printed no task list (it did not get as far as its banner)');
         // Celery leaves its own tasks (celery.*) out of the banner; so does this comparison.
@@ -9559,7 +8902,7 @@ async function isolationChecks(db, named) {
         notes.push('no policy reads a tenant setting (current_setting(…)): the random-tenant and leak checks did not run');
     // The evidence names the first tables and says how many more; the details name them all.
     const tableNames = tables.map((t) => t.qualifiedName);
-    const checked = `${formatCount$1(tables.length)} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${listWithMore(tableNames, { noun: ['table', 'tables'], where: "see the gate's details" })}`;
+    const checked = `${formatCount(tables.length)} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${listWithMore(tableNames, { noun: ['table', 'tables'], where: "see the gate's details" })}`;
     const details = tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n') : undefined;
     const shown = (lines, noun) => linesWithMore(lines, { noun, where: "see the gate's details" });
     if (problems.length)
@@ -9714,6 +9057,38 @@ function onCancellation(handlers) {
         process.off('SIGTERM', listener);
     };
 }
+
+// The action's inputs: the one table of their defaults and short descriptions. settings.ts fills
+// an empty input with its default from here, the CLI's flags take their defaults and --help from
+// here, and test/unit/inputs.test.ts holds action.yml (what the runner reads) to the same names,
+// defaults and required flags. A table in code rather than action.yml read at start: a run would
+// otherwise load a YAML parser before its first line (cold start).
+const INPUTS = {
+    [Inputs.App]: { default: '', required: true, summary: 'the Celery app as given to `celery -A` (required), e.g. app.celery_app' },
+    [Inputs.WorkingDirectory]: { default: '.', summary: 'where the app is importable from and where the worker runs' },
+    [Inputs.Python]: { default: 'python3', summary: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)" },
+    [Inputs.WorkerArgs]: { default: '', summary: 'extra worker arguments, e.g. "--pool=prefork --concurrency=2" (split like a shell, never run through one)' },
+    [Inputs.WorkerEnv]: { default: '', summary: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated' },
+    [Inputs.DatabaseUrl]: { default: '', summary: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
+    [Inputs.ExpectedRole]: { default: 'app_user', summary: 'role every worker database session must use' },
+    [Inputs.PingTask]: { default: 'celery.ping', summary: 'task sent for the data-plane ping' },
+    [Inputs.Timeout]: { default: '60', summary: 'seconds the worker gets to answer the ping (1–3600)' },
+    [Inputs.TenantTables]: { default: '', summary: 'tables that must have RLS enabled and forced (default: every table with a tenant_id column)' },
+    [Inputs.FailOn]: { default: 'foundation', summary: 'foundation | any | never: what makes the exit code 1' },
+    [Inputs.Junit]: { default: '', summary: 'JUnit XML reports to classify, comma-separated globs relative to the working directory' },
+    [Inputs.TaxonomyRules]: { default: '', summary: 'YAML or JSON classification rules, tried before the shipped ones' },
+    [Inputs.Gates]: { default: '', summary: 'gates to run, comma or space separated (default: all; dlq only with --dlq-table)' },
+    [Inputs.ExpectedTasks]: { default: '', summary: 'task names the worker must have registered (the tasks gate)' },
+    [Inputs.LogFields]: { default: 'level,logger,message', summary: 'fields every JSON log line must carry (the logs gate)' },
+    [Inputs.DlqTable]: { default: '', summary: 'the dead-letter table (the dlq gate runs only with it)' },
+    [Inputs.DlqProbeTask]: { default: '', summary: 'a task that fails on purpose; it must leave exactly one row in the dead-letter table' },
+    [Inputs.KeepWorker]: { default: 'false', summary: 'leave the verified worker running afterwards (prints its pid and how to stop it)' },
+    [Inputs.GithubToken]: { default: '', summary: 'token for pull-request feedback when run inside GitHub Actions (GITHUB_* variables)' },
+    [Inputs.PrComment]: { default: 'true', summary: 'no pull-request comment (by default, with --github-token on a pull_request event, one comment is kept up to date)' },
+    [Inputs.CheckRun]: { default: 'false', summary: 'with --github-token: create the check run `Celery foundation gates`' }
+};
+/** A yes/no input: a switch on the command line (`--keep-worker`, `--no-pr-comment`). */
+const isSwitch = (name) => INPUTS[name].default === 'true' || INPUTS[name].default === 'false';
 
 var shellQuote = {};
 
@@ -10347,13 +9722,16 @@ class InputError extends Error {
         this.name = 'InputError';
     }
 }
-/** Turns a parse function that throws plain Errors into a zod string field. */
-function field(parse) {
+/**
+ * Turns a parse function that throws plain Errors into a zod string field. An input that is empty
+ * (or only whitespace) gets its default from the inputs table, as the runner would from action.yml.
+ */
+function field(input, parse) {
     return string()
         .optional()
         .transform((raw, ctx) => {
         try {
-            return parse((raw ?? '').trim());
+            return parse((raw ?? '').trim() || INPUTS[input].default);
         }
         catch (e) {
             ctx.addIssue({ code: 'custom', message: e.message });
@@ -10373,7 +9751,7 @@ const parseApp = (v) => {
     return v;
 };
 const parseWorkingDirectory = (v) => {
-    const dir = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v || '.');
+    const dir = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), v);
     let isDir = false;
     try {
         isDir = statSync(dir).isDirectory();
@@ -10386,10 +9764,9 @@ const parseWorkingDirectory = (v) => {
     return dir;
 };
 const parsePython = (v) => {
-    const py = v || 'python3';
-    if (/[\u0000-\u001f]/.test(py))
-        throw new Error(`expected a Python interpreter name or path, got ${quoteGiven(py)}`);
-    return py;
+    if (/[\u0000-\u001f]/.test(v))
+        throw new Error(`expected a Python interpreter name or path, got ${quoteGiven(v)}`);
+    return v;
 };
 const parseDatabaseUrl = (v) => {
     if (!v)
@@ -10402,26 +9779,23 @@ const parseDatabaseUrl = (v) => {
     return { url: v, parts };
 };
 const parseRole = (v) => {
-    const role = v || 'app_user';
-    if (Buffer.byteLength(role) > 63 || /[\u0000]/.test(role))
-        throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(role)}`);
-    return role;
+    if (Buffer.byteLength(v) > 63 || /[\u0000]/.test(v))
+        throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(v)}`);
+    return v;
 };
 const parsePingTask = (v) => {
-    const task = v || 'celery.ping';
-    if (!TASK_NAME.test(task))
-        throw new Error(`expected a task name like celery.ping or app.tasks.ping, got ${quoteGiven(task)}`);
-    return task;
+    if (!TASK_NAME.test(v))
+        throw new Error(`expected a task name like celery.ping or app.tasks.ping, got ${quoteGiven(v)}`);
+    return v;
 };
 const parseTimeout = (v) => {
-    const raw = v || '60';
-    const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
     if (!Number.isFinite(n) || n < 1 || n > MAX_TIMEOUT_SECONDS)
-        throw new Error(`expected a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${quoteGiven(raw)}`);
+        throw new Error(`expected a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, got ${quoteGiven(v)}`);
     return n;
 };
 const parseFailOn = (v) => {
-    const mode = (v || 'foundation').toLowerCase();
+    const mode = v.toLowerCase();
     if (mode !== 'foundation' && mode !== 'any' && mode !== 'never')
         throw new Error(`expected one of foundation, any, never; got ${quoteGiven(v)}`);
     return mode;
@@ -10456,7 +9830,7 @@ const parseExpectedTasks = (v) => {
     return names;
 };
 const parseLogFields = (v) => {
-    const fields = v ? listOf(v) : ['level', 'logger', 'message'];
+    const fields = listOf(v);
     for (const f of fields)
         if (!/^[\w.@-]+$/.test(f))
             throw new Error(`expected JSON field names like level,logger,message; got ${quoteGiven(f)}`);
@@ -10539,28 +9913,28 @@ const parseWorkerEnv = (v) => {
     return [...new Set(names)];
 };
 const SettingsSchema = object({
-    [Inputs.App]: field(parseApp),
-    [Inputs.WorkingDirectory]: field(parseWorkingDirectory),
-    [Inputs.Python]: field(parsePython),
-    [Inputs.WorkerArgs]: field(parseWorkerArgsInput),
-    [Inputs.WorkerEnv]: field(parseWorkerEnv),
-    [Inputs.DatabaseUrl]: field(parseDatabaseUrl),
-    [Inputs.ExpectedRole]: field(parseRole),
-    [Inputs.PingTask]: field(parsePingTask),
-    [Inputs.Timeout]: field(parseTimeout),
-    [Inputs.TenantTables]: field(parseTenantTables),
-    [Inputs.FailOn]: field(parseFailOn),
-    [Inputs.Junit]: field(parseJunit),
-    [Inputs.TaxonomyRules]: field(parseTaxonomyRules),
-    [Inputs.Gates]: field(parseGates),
-    [Inputs.ExpectedTasks]: field(parseExpectedTasks),
-    [Inputs.LogFields]: field(parseLogFields),
-    [Inputs.DlqTable]: field(parseOptionalTable),
-    [Inputs.DlqProbeTask]: field(parseOptionalTask),
-    [Inputs.KeepWorker]: field(parseBoolean),
-    [Inputs.GithubToken]: field(parseToken),
-    [Inputs.PrComment]: field((v) => parseBoolean(v || 'true')),
-    [Inputs.CheckRun]: field(parseBoolean)
+    [Inputs.App]: field(Inputs.App, parseApp),
+    [Inputs.WorkingDirectory]: field(Inputs.WorkingDirectory, parseWorkingDirectory),
+    [Inputs.Python]: field(Inputs.Python, parsePython),
+    [Inputs.WorkerArgs]: field(Inputs.WorkerArgs, parseWorkerArgsInput),
+    [Inputs.WorkerEnv]: field(Inputs.WorkerEnv, parseWorkerEnv),
+    [Inputs.DatabaseUrl]: field(Inputs.DatabaseUrl, parseDatabaseUrl),
+    [Inputs.ExpectedRole]: field(Inputs.ExpectedRole, parseRole),
+    [Inputs.PingTask]: field(Inputs.PingTask, parsePingTask),
+    [Inputs.Timeout]: field(Inputs.Timeout, parseTimeout),
+    [Inputs.TenantTables]: field(Inputs.TenantTables, parseTenantTables),
+    [Inputs.FailOn]: field(Inputs.FailOn, parseFailOn),
+    [Inputs.Junit]: field(Inputs.Junit, parseJunit),
+    [Inputs.TaxonomyRules]: field(Inputs.TaxonomyRules, parseTaxonomyRules),
+    [Inputs.Gates]: field(Inputs.Gates, parseGates),
+    [Inputs.ExpectedTasks]: field(Inputs.ExpectedTasks, parseExpectedTasks),
+    [Inputs.LogFields]: field(Inputs.LogFields, parseLogFields),
+    [Inputs.DlqTable]: field(Inputs.DlqTable, parseOptionalTable),
+    [Inputs.DlqProbeTask]: field(Inputs.DlqProbeTask, parseOptionalTask),
+    [Inputs.KeepWorker]: field(Inputs.KeepWorker, parseBoolean),
+    [Inputs.GithubToken]: field(Inputs.GithubToken, parseToken),
+    [Inputs.PrComment]: field(Inputs.PrComment, parseBoolean),
+    [Inputs.CheckRun]: field(Inputs.CheckRun, parseBoolean)
 });
 /**
  * The settings of a run: every input validated, then the files they name read. Throws InputError
@@ -10706,6 +10080,7 @@ function classifyDataPlane(probe) {
 // a default. Queue rows for every queue the worker will consume are created before it starts:
 // kombu's get-or-create is not atomic, and a worker that loses that race to a concurrent insert
 // dies (so with eight runs on one database, someone must create them first, without a race).
+// removeTrace undoes it all once the run is over.
 async function brokerTablesExist(db, tables) {
     const [row] = await db.query('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [
         qualified(tables.queue),
@@ -10759,6 +10134,57 @@ async function publish(db, tables, queues, messages) {
         await db.query('ROLLBACK').catch(() => { });
         throw err;
     }
+}
+/**
+ * Undoes publish: deletes the run's message rows, queue row (unless `keepQueue`: a kept worker
+ * still polls it), result rows and the probe's dead-letter row — a bounded, known trace, never
+ * another message of the app's queues. The detail may quote the database's errors: the caller
+ * redacts it.
+ */
+async function removeTrace(db, trace, opts = {}) {
+    const t = trace.tables;
+    const steps = [
+        // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
+        // in the app's queues — never another message of those queues.
+        [
+            'messages',
+            `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
+            [trace.queue, trace.messageIds]
+        ],
+        ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [trace.queue]]]),
+        ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
+    ];
+    const dlq = trace.deadLetter;
+    if (dlq)
+        steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]]);
+    const removed = [];
+    const left = [];
+    for (const [what, sql, params] of steps) {
+        try {
+            await db.query(sql, params);
+            removed.push(what);
+        }
+        catch (err) {
+            const e = err;
+            // 42P01: the table never came to exist, so there is nothing to remove.
+            if (e.code === '42P01')
+                continue;
+            // A dead-letter table the worker's role may only append to is least privilege working:
+            // say which row stays and how to find it, so nobody mistakes it for a real failure.
+            const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error');
+            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`);
+        }
+    }
+    if (!left.length) {
+        // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
+        const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
+        const detail = opts.keepQueue
+            ? `removed the run's ping message${dead} and result row; queue row ${trace.queue} stays while the kept worker consumes it`
+            : `removed the run's ping message, queue row ${trace.queue}${dead} and result row`;
+        return { removed: true, detail };
+    }
+    const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
+    return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` };
 }
 
 // A small, bounded reader for the pickles a Celery result backend stores (protocol 2 to 5: what
@@ -11300,7 +10726,6 @@ function render(value, budget) {
     return out.join('').slice(0, budget);
 }
 function escapeControls(text) {
-    // eslint-disable-next-line no-control-regex
     return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 /** A failed task's stored exception, as `Type('message')`, from Celery's {exc_type, exc_message}. */
@@ -11347,13 +10772,7 @@ function plain(value) {
 /** Status values after which celery_taskmeta will not change for this task. */
 const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED']);
 const RESULT_POLL_MS = 10;
-/** How long the worker may take to print its own refusal once we already know the cause. */
-const REFUSAL_GRACE_MS = 5000;
-/** How long the result backend's database may stay unreachable (a restart takes a second or two). */
-const DB_LOST_GRACE_MS = 8000;
 const INSUFFICIENT_PRIVILEGE = '42501';
-/** How long a task the worker logged as succeeded may take to show its result row. */
-const RESULT_ROW_GRACE_MS = 3000;
 /** The most of a stored traceback read back (a real one is a few KiB). */
 const MAX_TRACEBACK_CHARS = 64 * 1024;
 async function pingThroughDataPlane(d) {
@@ -11467,6 +10886,25 @@ async function pingThroughDataPlane(d) {
  * ends the wait only once it has lasted (the worker reconnects by itself when the server is back),
  * or at once when the action's own connection was refused too (`acceptTransient`).
  */
+/**
+ * The final states of the result rows of `taskIds` (the pings through the app's queues, the dlq
+ * probe task), read back until every one is final, `until` (a performance.now() value) passes or
+ * `stop` says so. The node that stored each is there with result_extended.
+ */
+async function readFinalResults(db, tables, taskIds, until, stop) {
+    const table = qualified(tables.task, tables.task_schema);
+    const rows = new Map();
+    while (performance.now() < until && !stop()) {
+        const found = await db.query(`SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`, [taskIds]);
+        for (const r of found)
+            if (FINAL.has(r.status))
+                rows.set(r.task_id, { status: r.status, worker: r.worker });
+        if (rows.size === taskIds.length)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, 50).unref());
+    }
+    return rows;
+}
 function stopReason(d, acceptTransient = false) {
     if (d.signal.aborted)
         return { kind: 'cancelled' };
@@ -11758,13 +11196,8 @@ class WorkerWatch {
     }
 }
 
-// Everything one run learns about the user's foundation, gathered once and shared by the gates:
-// the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
-// the action's own database connection. Work starts as early as possible and overlaps: the worker
-// boots (and imports the app) while the action connects and publishes the ping.
-/** How long, after the run's pong, the app's queues and the probe task may take to answer. */
-const EXTRAS_GRACE_MS = 5000;
-const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED']);
+// The names one run uses (its node, its queue, its ping's task id, its database sessions'
+// application_name), each unique to the run: nothing it leaves behind is mistaken for another's.
 function newRunIds() {
     const runId = `cfg-${randomBytes(4).toString('hex')}`;
     return {
@@ -11775,6 +11208,13 @@ function newRunIds() {
         applicationName: runId
     };
 }
+
+// Everything one run learns about the user's foundation, gathered once and shared by the gates:
+// the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
+// the action's own database connection. Work starts as early as possible and overlaps: the worker
+// boots (and imports the app) while the action connects and publishes the ping. The gates see it
+// through GateFacts (gates/facts.ts: the contract they define and this class implements, a
+// type-only import); the session also stops or keeps the worker and reads the report's facts.
 class RunFacts {
     settings;
     secrets;
@@ -11783,6 +11223,7 @@ class RunFacts {
     startedAt = performance.now();
     deadline;
     command;
+    lines = linesOf(this);
     worker;
     watch;
     abort = new AbortController();
@@ -11810,6 +11251,7 @@ class RunFacts {
     start() {
         if (this.worker)
             return;
+        const needs = new Set(this.options.fromWorker);
         // The post step reads the kept worker's output only from inside this folder (run/folder.ts).
         const workDir = this.options.workDir ?? runsRoot();
         const worker = new WorkerProcess({
@@ -11822,10 +11264,10 @@ class RunFacts {
             taskId: this.ids.taskId,
             queue: this.ids.queue,
             includePingModule: this.settings.pingTask === 'celery.ping',
-            // The queues gate and the dlq gate need the worker on the app's own queues too.
-            queuesFromApp: !this.command.userQueues && (this.wants('queues') || this.settings.keepWorker),
-            pingEachQueue: this.wants('queues'),
-            probeTask: this.wants('dlq') ? this.settings.dlqProbeTask : undefined,
+            // A kept worker serves the app's own queues too.
+            queuesFromApp: !this.command.userQueues && (needs.has('app-queues') || this.settings.keepWorker),
+            pingEachQueue: needs.has('app-queues'),
+            probeTask: needs.has('probe-task') ? this.settings.dlqProbeTask : undefined,
             logFile: path.join(workDir, this.ids.runId, 'worker.log'),
             outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
             applicationName: this.ids.applicationName,
@@ -11861,6 +11303,9 @@ class RunFacts {
     ping() {
         this.start();
         return this.pingPromise;
+    }
+    async pingAnswered() {
+        return (await this.ping()).kind === 'pong';
     }
     untilDeadlineOrCancel() {
         return new Promise((resolve) => {
@@ -11908,7 +11353,8 @@ class RunFacts {
     /**
      * The JUnit reports of `junit`, every failing test classified against this run's gate results
      * (rules may depend on them: a readiness error means something else when the runtime gate
-     * failed). Computed once, by the first gate that asks, with the results known at that point.
+     * failed). Computed once, by the session once the gates that prove something have run (see
+     * EngineHooks.beforeJudges), whichever gates the run has: the `ci` gate only judges it.
      */
     tests(gates) {
         const patterns = this.settings.junit;
@@ -11952,9 +11398,6 @@ class RunFacts {
             ? "not run: the database refused the worker's DSN, which these checks use (`runtime` failed); set database-url to check with another role"
             : undefined;
     }
-    wants(gate) {
-        return this.settings.gates.includes(gate);
-    }
     /**
      * What became of the pings sent to the app's own queues and of the dlq probe task: each result
      * row read back by task id. Waited for once the run's own ping was answered (the worker is then
@@ -11972,19 +11415,8 @@ class RunFacts {
         const items = (probe.probe.extra_payloads ?? []).map((x) => ({ ...x, answered: false }));
         if (!items.length || ping.kind !== 'pong')
             return items.map((x) => ({ ...x, status: undefined }));
-        const db = await this.database();
-        const table = qualified(probe.probe.tables.task, probe.probe.tables.task_schema);
-        const rows = new Map();
         const until = Math.min(this.deadline, performance.now() + EXTRAS_GRACE_MS);
-        while (performance.now() < until && !this.cancelled()) {
-            const found = await db.query(`SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`, [items.map((x) => x.taskId)]);
-            for (const r of found)
-                if (FINAL_STATES.has(r.status))
-                    rows.set(r.task_id, { status: r.status, worker: r.worker });
-            if (rows.size === items.length)
-                break;
-            await sleep(50);
-        }
+        const rows = await readFinalResults(await this.database(), probe.probe.tables, items.map((x) => x.taskId), until, () => this.cancelled());
         return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }));
     }
     /** The worker's processes right now (main process and pool children). */
@@ -12020,7 +11452,7 @@ class RunFacts {
      * Stops the worker (warm, then killed), removes the run's trace from the broker and result
      * tables where the worker's role may delete, and closes every connection.
      */
-    async close(graceMs = this.options.stopGraceMs ?? 10_000) {
+    async close(graceMs = this.options.stopGraceMs ?? HEALTHY_STOP_GRACE_MS) {
         this.cancel();
         const worker = this.worker;
         if (worker) {
@@ -12085,20 +11517,8 @@ class RunFacts {
     }
     toProbeOutcome(event, worker) {
         this.probeAtMs = Math.round(performance.now() - this.startedAt);
-        switch (event.event) {
-            case 'probe':
-                return { ok: true, probe: event };
-            case 'import-error':
-                return { ok: false, kind: 'import-error', error: { ...event, traceback: this.redact(event.traceback), message: this.redact(event.message) } };
-            case 'error':
-                return { ok: false, kind: 'not-started', message: this.redact(`${event.stage} failed: ${event.message}`), details: this.redact(event.traceback) };
-            default: {
-                const exit = worker.hasExited;
-                const stderr = worker.lastLines(5).join('\n');
-                const reason = exit?.spawnError ?? `${this.settings.python} did not run the probe (${event.reason}); is it a Python 3 interpreter with Celery installed?`;
-                return { ok: false, kind: 'not-started', message: this.redact(reason), details: stderr || undefined };
-            }
-        }
+        const seen = { python: this.settings.python, spawnError: worker.hasExited?.spawnError, lastLines: () => worker.lastLines(5).join('\n') };
+        return probeOutcomeOf(event, seen, (text) => this.redact(text));
     }
     async runPing() {
         const outcome = await this.probe();
@@ -12127,72 +11547,126 @@ class RunFacts {
             }
         });
     }
-    /** Deletes this run's message rows, queue row and result row: a bounded, known trace. */
+    /** Removes what the run published and its worker stored (celery/publish.ts removeTrace). */
     async removeTrace(db, opts = {}) {
         const outcome = await this.probePromise;
         if (!outcome?.ok)
             return { removed: true, detail: 'nothing to remove: no ping was published' };
-        const t = outcome.probe.tables;
-        const taskIds = [this.ids.taskId, ...(outcome.probe.extra_payloads ?? []).map((x) => x.taskId)];
-        const steps = [
-            // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
-            // in the app's queues — never another message of those queues.
-            [
-                'messages',
-                `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
-                [this.ids.queue, this.messageIds]
-            ],
-            ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [this.ids.queue]]]),
-            ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [taskIds]]
-        ];
+        const extras = outcome.probe.extra_payloads ?? [];
         // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
         // user's input is never spliced into SQL as written).
-        const probeId = outcome.probe.extra_payloads?.find((x) => x.purpose === 'probe')?.taskId;
+        const probeId = extras.find((x) => x.purpose === 'probe')?.taskId;
         const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined;
-        if (dlq && probeId)
-            steps.push(['dead-letter row', `DELETE FROM ${dlq} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [probeId]]);
-        const removed = [];
-        const left = [];
-        for (const [what, sql, params] of steps) {
-            try {
-                await db.query(sql, params);
-                removed.push(what);
-            }
-            catch (err) {
-                const e = err;
-                // 42P01: the table never came to exist, so there is nothing to remove.
-                if (e.code === '42P01')
-                    continue;
-                // A dead-letter table the worker's role may only append to is least privilege working:
-                // say which row stays and how to find it, so nobody mistakes it for a real failure.
-                const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error');
-                left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${probeId} (${why})` : `${what} (${why})`);
-            }
-        }
-        if (!left.length) {
-            // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
-            const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
-            const detail = opts.keepQueue
-                ? `removed the run's ping message${dead} and result row; queue row ${this.ids.queue} stays while the kept worker consumes it`
-                : `removed the run's ping message, queue row ${this.ids.queue}${dead} and result row`;
-            return { removed: true, detail };
-        }
-        const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
-        return { removed: false, detail: this.redact(`${done}left in the database: ${left.join(', ')}`) };
+        const cleanup = await removeTrace(db, {
+            tables: outcome.probe.tables,
+            queue: this.ids.queue,
+            messageIds: this.messageIds,
+            taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
+            ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
+        }, opts);
+        return cleanup.removed ? cleanup : { removed: false, detail: this.redact(cleanup.detail) };
     }
+}
+/** The worker's output as GateFacts shows it: live reads of the process and its watcher. */
+function linesOf(facts) {
+    return {
+        get loglevel() {
+            return facts.command.loglevel;
+        },
+        get ready() {
+            return facts.watch?.ready;
+        },
+        get bannerTasks() {
+            return facts.watch?.bannerTasks;
+        },
+        get bannerQueues() {
+            return facts.watch?.bannerQueues ?? [];
+        },
+        get sinceReady() {
+            return facts.watch?.sinceReady ?? [];
+        },
+        lastLines: (n) => facts.worker?.lastLines(n) ?? [],
+        elapsedMs: () => facts.worker?.elapsed()
+    };
 }
 function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * What the facts know synchronously: enough for the report a second signal leaves no time to
+ * wait for. The facts only a finished run knows (the ping's outcome, the tests, the probe's
+ * versions) are absent, not different.
+ */
+function runSnapshotNow(facts, trace) {
+    const snapshot = { pingTask: facts.settings.pingTask, pingTaskId: facts.ids.taskId };
+    const worker = facts.workerInfo();
+    if (worker)
+        snapshot.worker = worker;
+    if (facts.probeMs !== undefined)
+        snapshot.probeMs = facts.probeMs;
+    const readyMs = facts.msSinceStart(facts.watch?.ready?.atMs);
+    if (readyMs !== undefined)
+        snapshot.workerReadyMs = readyMs;
+    if (trace)
+        snapshot.trace = trace;
+    return snapshot;
+}
+/**
+ * The snapshot of a finished run: what `runSnapshotNow` has, then the tests, the ping's outcome,
+ * the probe's versions or import error, and the pings through the app's own queues. A fact that
+ * cannot be had leaves out those after it; the report is still written.
+ */
+async function runSnapshotAtEnd(facts, trace) {
+    const snapshot = runSnapshotNow(facts, trace);
+    try {
+        const tests = await facts.testsReport?.catch(() => undefined);
+        if (tests)
+            snapshot.tests = tests;
+        const outcome = await facts.ping();
+        const probe = await facts.probe();
+        if (probe.ok)
+            snapshot.versions = probe.probe.versions;
+        else if (probe.kind === 'import-error')
+            snapshot.importError = probe.error;
+        snapshot.ping = pingSnapshot(outcome, facts);
+        const extras = outcome.kind === 'pong' ? await facts.extras().catch(() => []) : [];
+        if (extras.length)
+            snapshot.extraPings = extras;
+    }
+    catch {
+        // What was gathered so far stands.
+    }
+    return snapshot;
+}
+function pingSnapshot(outcome, facts) {
+    switch (outcome.kind) {
+        case 'not-run':
+            return { published: false };
+        case 'pong':
+            return {
+                published: true,
+                status: 'SUCCESS',
+                result: outcome.result.display,
+                roundTripMs: Math.round(outcome.pongAtMs - outcome.publishedAtMs),
+                publishedMs: facts.msSinceStart(outcome.publishedAtMs),
+                pongMs: facts.msSinceStart(outcome.pongAtMs)
+            };
+        case 'task-failed':
+            return { published: true, status: 'FAILURE', result: facts.redact(outcome.error) };
+        default:
+            return { published: true, status: outcome.kind };
+    }
 }
 
 // One run of the gates, whoever asked for it — the action's main step or the CLI: raw inputs →
 // settings → gates → report. What differs between the two (where lines, the summary and the
 // report go; how a secret is masked; what "exit now" means) is the host's business. Whatever
 // happens — an input error, a cancellation, a crash — the host is handed a report to write.
-/** Warm-shutdown bounds: see stopGrace. */
-const CANCEL_GRACE_MS = 4000;
-const HEALTHY_STOP_GRACE_MS = 10_000;
-const BROKEN_STOP_GRACE_MS = 2000;
+/** The part of the report's snapshot every path has, with the run's end taken now. */
+function ended({ gates, startedAt, startedMs, failOn }) {
+    return { gates, startedAt, finishedAt: new Date(), totalMs: Math.round(performance.now() - startedMs), failOn };
+}
 /**
  * `secrets` is the caller's, so that what it prints and writes (summary, outputs, JSON) goes
  * through the same registry; it masks on the host (core.setSecret on a runner) as it learns.
@@ -12224,7 +11698,7 @@ async function runSession(raw, host, secrets) {
                 throw err;
             const message = secrets.clean(err.message);
             const interrupted = { kind: 'input-error', message };
-            const report = buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] });
+            const report = buildReport({ ...ended(base), results: [], runId: newRunIds().runId, interrupted, inputErrorGate: GATE_OF_INPUT[err.input] });
             return done(report, { failure: message, inputError: true });
         }
         // Only the gates asked for are run and shown; a gate turned off never blocks another.
@@ -12234,20 +11708,24 @@ async function runSession(raw, host, secrets) {
     catch (err) {
         // Last line of defence: a bug must still leave a summary that says so.
         const message = secrets.clean(`the action crashed: ${errorLine(err)}`);
-        return done(buildReport({ ...base, results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message });
+        return done(buildReport({ ...ended(base), results: [], runId: newRunIds().runId, interrupted: { kind: 'crash', message } }), { failure: message });
     }
 }
 async function runGatesAndReport(settings, secrets, host, base) {
-    const facts = new RunFacts(settings, secrets, { onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId) });
+    const facts = new RunFacts(settings, secrets, {
+        onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId),
+        // The worker is booted for the gates that run: each says what it needs from it.
+        fromWorker: workerNeeds(base.gates)
+    });
     const results = [];
-    const reportInput = (extra) => ({
-        ...base,
+    // Every report of this run, the hurried one included, is built from a snapshot of one shape.
+    const snapshot = (end, rest) => ({
+        ...end,
         results,
         runId: facts.ids.runId,
         failOn: settings.failOn,
         settings,
-        facts,
-        ...extra
+        ...rest
     });
     let cancelled;
     const stopListening = onCancellation({
@@ -12259,7 +11737,8 @@ async function runGatesAndReport(settings, secrets, host, base) {
         hurry(signal) {
             // No time for a warm shutdown: kill the worker group and write what we have, synchronously.
             facts.worker?.killNow();
-            host.finish(buildReport(reportInput({ interrupted: { kind: 'cancelled', message: `cancelled by ${signal}` } })));
+            const interrupted = { kind: 'cancelled', message: `cancelled by ${signal}` };
+            host.finish(buildReport(snapshot(ended(base), { run: runSnapshotNow(facts), interrupted })));
             host.exitNow(`Cancelled by ${signal}`);
         }
     });
@@ -12274,6 +11753,12 @@ async function runGatesAndReport(settings, secrets, host, base) {
                 scrubStrings(r, (text) => secrets.clean(text));
                 results.push(r);
                 host.gateEnded(r);
+            },
+            // Classification is a step of the run, not of the `ci` gate: `junit` with `fail-on: any`
+            // must fail a red suite whichever gates run.
+            beforeJudges: async (done) => {
+                if (settings.junit && !facts.cancelled())
+                    await facts.tests(done);
             }
         });
     }
@@ -12302,8 +11787,10 @@ async function runGatesAndReport(settings, secrets, host, base) {
         : crash
             ? { kind: 'crash', message: secrets.clean(`the action crashed: ${errorLine(crash)}`) }
             : undefined;
-    const report = buildReport(reportInput({ interrupted, cleanup, gatesMs, workerStopMs }));
-    await addPingFacts(report, facts).catch(() => { });
+    // The run ends here; the facts only a finished run knows are gathered before the build.
+    const end = ended(base);
+    const run = await runSnapshotAtEnd(facts, cleanup);
+    const report = buildReport(snapshot(end, { run, interrupted, gatesMs, workerStopMs }));
     host.finish(report);
     stopListening();
     return { report, failure: interrupted?.message ?? stepFailure(report, settings) };
@@ -12338,6 +11825,651 @@ function stopGrace(cancelled, results) {
     if (cancelled)
         return CANCEL_GRACE_MS;
     return results.find((r) => r.id === 'runtime')?.status === 'pass' ? HEALTHY_STOP_GRACE_MS : BROKEN_STOP_GRACE_MS;
+}
+
+/** Under GitHub's 1 MiB (1,048,576 bytes) per step, with room for whatever else the step adds. */
+const DEFAULT_SUMMARY_BUDGET_BYTES = 1_000_000;
+const SECTION_SUBJECTS = { all: 'Summary', matrix: 'Matrix', details: 'Details' };
+const NOTHING_LEFT_OUT = { detailsOmitted: new Set(), runOmitted: false, remediationOmitted: false };
+// The order is the priority: what a reviewer misses least goes first. Each step cuts in one
+// part, and only the steps for the parts being rendered run: a cut elsewhere frees no room.
+const TRIM_STEPS = [
+    { part: 'details', trim: shortenWorkerLog },
+    { part: 'details', trim: omitGateDetails },
+    { part: 'details', trim: omitting('runOmitted') },
+    { part: 'details', trim: shortenTaxonomyTable },
+    { part: 'details', trim: omitting('remediationOmitted') },
+    { part: 'matrix', trim: truncateOutsideText },
+    { part: 'matrix', trim: dropTrailingGates }
+];
+/**
+ * The summary as `content` renders it with the fewest cuts that fit the frame's budget, and a
+ * notice of what they left out.
+ */
+function fitToBudget(summary, frame, content) {
+    const blocks = function* (cuts) {
+        yield* content(cuts);
+        yield* trimNotice(leftOut(summary, cuts), frame);
+    };
+    const fits = (cuts) => fitsInBytes(textPieces(blocks(cuts)), frame.budgetBytes);
+    let cuts = NOTHING_LEFT_OUT;
+    const applied = [];
+    for (const { part, trim } of TRIM_STEPS) {
+        if (fits(cuts))
+            break;
+        if (!rendersPart(frame.sections, part))
+            continue;
+        cuts = trim(summary, cuts, fits);
+        applied.push(trim);
+    }
+    // A later cut can free more room than the earlier ones needed to take (a huge traceback
+    // makes the whole log go first): give it back, to the most valuable content first.
+    for (const trim of applied.slice(0, -1).reverse())
+        cuts = trim(summary, cuts, fits);
+    return fits(cuts) ? joinBlocks(blocks(cuts)) : keepLeadingBlocks(summary, content, cuts, frame);
+}
+function frameOf({ budgetBytes = DEFAULT_SUMMARY_BUDGET_BYTES, sections = 'all', limitName }) {
+    if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
+        throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`);
+    }
+    const limit = limitName ??
+        (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount$1(budgetBytes)} bytes`);
+    return { sections, budgetBytes, subject: SECTION_SUBJECTS[sections], limit };
+}
+function rendersPart(sections, part) {
+    return sections === 'all' || sections === part;
+}
+/** The text as pieces whose concatenation it is: blocks apart by a blank line, a final newline. */
+function* textPieces(blocks) {
+    let separator = '';
+    for (const block of blocks) {
+        for (const line of block) {
+            yield separator + line;
+            separator = '\n';
+        }
+        separator = '\n\n';
+    }
+    if (separator !== '')
+        yield '\n';
+}
+function fitsInBytes(pieces, budgetBytes) {
+    let usedBytes = 0;
+    for (const piece of pieces) {
+        usedBytes += utf8ByteLength(piece);
+        if (usedBytes > budgetBytes)
+            return false;
+    }
+    return true;
+}
+function joinBlocks(blocks) {
+    return [...textPieces(blocks)].join('');
+}
+function shortenWorkerLog({ report }, cuts, fits) {
+    const total = report.worker?.logTail.length ?? 0;
+    return { ...cuts, logLines: largestFitting(total, (logLines) => fits({ ...cuts, logLines })) ?? 0 };
+}
+function omitGateDetails({ gates }, cuts, fits) {
+    // Smallest first, so keeping the first k of them and omitting the rest drops the largest.
+    const bySize = gates
+        .flatMap((gate, index) => (gate.hasSection ? [{ index, bytes: gate.sectionBytes }] : []))
+        .sort((a, b) => a.bytes - b.bytes)
+        .map(({ index }) => index);
+    const omittingAllBut = (kept) => ({ ...cuts, detailsOmitted: new Set(bySize.slice(kept)) });
+    return omittingAllBut(largestFitting(bySize.length, (kept) => fits(omittingAllBut(kept))) ?? 0);
+}
+/** The cut that leaves out a whole section, when the summary does not fit with it. */
+function omitting(section) {
+    return (_summary, cuts, fits) => {
+        const kept = { ...cuts, [section]: false };
+        return fits(kept) ? kept : { ...cuts, [section]: true };
+    };
+}
+function shortenTaxonomyTable({ tests }, cuts, fits) {
+    const rows = tests?.rows.length ?? 0;
+    const taxonomyRows = largestFitting(rows, (shown) => fits({ ...cuts, taxonomyRows: shown })) ?? 0;
+    return { ...cuts, taxonomyRows: taxonomyRows < rows ? taxonomyRows : undefined };
+}
+function truncateOutsideText(summary, cuts, fits) {
+    const longest = outsideTexts(summary).reduce((most, text) => Math.max(most, utf8ByteLength(text)), 0);
+    const outsideTextBytes = largestFitting(longest, (bytes) => fits({ ...cuts, outsideTextBytes: bytes })) ?? 0;
+    // Undefined when nothing is cut, so the notice can tell without measuring every text again.
+    return { ...cuts, outsideTextBytes: outsideTextBytes < longest ? outsideTextBytes : undefined };
+}
+function dropTrailingGates({ gates }, cuts, fits) {
+    const gatesShown = largestFitting(gates.length, (shown) => fits({ ...cuts, gatesShown: shown })) ?? 0;
+    return { ...cuts, gatesShown };
+}
+/** The texts `outsideTextBytes` caps: every evidence cell and the interruption message. */
+function outsideTexts({ report, gates }) {
+    return [...gates.map((gate) => gate.cellEvidence), report.interrupted?.message ?? ''];
+}
+/** The largest n in 0..max for which `fitsWith(n)` holds, given it holds for all smaller n too. */
+function largestFitting(max, fitsWith) {
+    if (!fitsWith(0))
+        return undefined;
+    let low = 0;
+    let high = max;
+    while (low < high) {
+        const middle = Math.ceil((low + high) / 2);
+        if (fitsWith(middle))
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+/** The last resort, for budgets too small for even the trimmed summary: whole blocks, in order. */
+function keepLeadingBlocks(summary, content, cuts, frame) {
+    const notice = trimNotice([...leftOut(summary, cuts), `the rest of the ${frame.subject.toLowerCase()}`], frame);
+    const kept = [];
+    for (const block of content(cuts)) {
+        const lines = [...block];
+        if (!fitsInBytes(textPieces([...kept, lines, ...notice]), frame.budgetBytes))
+            break;
+        kept.push(lines);
+    }
+    return truncateUtf8(joinBlocks([...kept, ...notice]), frame.budgetBytes);
+}
+/** What the cuts leave out, one phrase each, for the notice at the end of the summary. */
+function leftOut({ report, tests }, cuts) {
+    const { worker, gates } = report;
+    const phrases = [];
+    const logTotal = worker?.logTail.length ?? 0;
+    if (cuts.logLines !== undefined && cuts.logLines < logTotal) {
+        const fullLog = worker?.logFile === undefined ? '' : ` (full log: ${inlineCode(worker.logFile)})`;
+        phrases.push(cuts.logLines === 0
+            ? `worker log omitted${fullLog}`
+            : `worker log shortened to ${formatCount$1(cuts.logLines)} of ${formatCount$1(logTotal)} lines`);
+    }
+    if (cuts.detailsOmitted.size > 0) {
+        const ids = gates.filter((_gate, index) => cuts.detailsOmitted.has(index)).map((gate) => gate.id);
+        phrases.push(`details of ${nameIds(ids, inlineCode)} omitted`);
+    }
+    if (cuts.runOmitted)
+        phrases.push('run section omitted');
+    if (cuts.taxonomyRows !== undefined) {
+        const rows = tests?.rows.length ?? 0;
+        phrases.push(`failure taxonomy table shortened to ${formatCount$1(cuts.taxonomyRows)} of ${countOf(rows, 'row')}`);
+    }
+    if (cuts.remediationOmitted)
+        phrases.push('remediation by category omitted');
+    if (cuts.outsideTextBytes !== undefined) {
+        phrases.push(`evidence and messages cut to ${formatCount$1(cuts.outsideTextBytes)} bytes each`);
+    }
+    if (cuts.gatesShown !== undefined && cuts.gatesShown < gates.length) {
+        phrases.push(`only the first ${formatCount$1(cuts.gatesShown)} of ${formatCount$1(gates.length)} gates shown`);
+    }
+    return phrases;
+}
+function trimNotice(phrases, { subject, limit }) {
+    if (phrases.length === 0)
+        return [];
+    return [[`_${subject} trimmed to fit ${limit}: ${phrases.join('; ')}._`]];
+}
+
+/**
+ * A report can hold a hundred thousand failing tests. The taxonomy table shows at most this many,
+ * foundation ones first, and says how many more there are; the JSON report has them all.
+ */
+const TAXONOMY_TABLE_ROWS = 100;
+/** Failing tests named under each rule in the remediation section. */
+const REMEDIATION_EXAMPLES = 3;
+/** Rules listed per category in the remediation section (a user's rules file can have many). */
+const REMEDIATION_RULES = 10;
+/** A remediation (from the user's rules file too) or the tests' verdict is cut beyond this many characters. */
+const REMEDIATION_CHARS = 1_000;
+/** Globs that matched nothing, and files that could not be read: each list names this many. */
+const REPORT_FINDINGS_SHOWN = 20;
+const FOUNDATION_PREFIX = 'foundation:';
+/** The table's order: what the foundation explains first, then the harness, then the rest. */
+function tableGroup(category) {
+    return category.startsWith(FOUNDATION_PREFIX) ? 0 : category.startsWith('harness:') ? 1 : 2;
+}
+/** The gate a foundation category blames, e.g. `runtime`; undefined for the others. */
+function blamedGate(category) {
+    return category.startsWith(FOUNDATION_PREFIX) ? category.slice(FOUNDATION_PREFIX.length) : undefined;
+}
+function viewTests(tests) {
+    // Each group keeps only as many as the table can show, so the rows are picked in one pass
+    // without sorting (or even keeping) the hundred thousand it cannot.
+    const groups = [[], [], []];
+    const categories = new Map();
+    // Many tests share a rule and its remediation: the summary says it once. By category and rule
+    // id, then by the remediation text as it is (no key is built from it).
+    const rules = new Map();
+    for (const entry of tests.taxonomy) {
+        const group = groups[tableGroup(entry.category)];
+        if (group.length < TAXONOMY_TABLE_ROWS)
+            group.push(entry);
+        const category = entryOf(categories, entry.category, () => ({ category: entry.category, count: 0, rules: [] }));
+        category.count++;
+        const sameRule = entryOf(rules, `${entry.category}\n${entry.rule}`, () => new Map());
+        const rule = entryOf(sameRule, entry.remediation, () => {
+            const added = { rule: entry.rule, remediation: entry.remediation, count: 0, examples: [] };
+            category.rules.push(added);
+            return added;
+        });
+        rule.count++;
+        if (rule.examples.length < REMEDIATION_EXAMPLES)
+            rule.examples.push(entry);
+    }
+    return {
+        tests,
+        rows: groups.flat().slice(0, TAXONOMY_TABLE_ROWS),
+        categories: [...categories.values()].sort((a, b) => categoryRank(a.category) - categoryRank(b.category))
+    };
+}
+function testsParts(view, gateCount) {
+    return {
+        verdict: once(() => testsVerdict(view.tests.verdict)),
+        reports: once(() => reportLines(view.tests)),
+        taxonomyRow: memoize(taxonomyRow),
+        violations: once(() => violationsLine(view, gateCount)),
+        components: once(() => componentsTable(view.tests)),
+        remediation: once(() => remediationSection(view))
+    };
+}
+function* testsBlocks(view, parts, cuts) {
+    yield ['### Failure taxonomy'];
+    const verdict = parts.verdict();
+    if (verdict !== '')
+        yield [verdict];
+    yield parts.reports();
+    const failing = view.tests.taxonomy.length;
+    if (failing === 0) {
+        yield ['No test failed or errored.'];
+    }
+    else {
+        const rows = view.rows.slice(0, cuts.taxonomyRows);
+        yield lazyTable(['Test', 'Type', 'Gate violated?', 'Root-cause category'], rows, parts.taxonomyRow);
+        if (rows.length < failing) {
+            yield [
+                `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
+            ];
+        }
+        yield [parts.violations()];
+    }
+    if (view.tests.components.length > 0) {
+        yield ['#### Test vs foundation distinction'];
+        yield [parts.components()];
+    }
+    if (view.categories.length > 0 && !cuts.remediationOmitted)
+        yield [parts.remediation()];
+}
+/** The analysis's closing sentence, as the section's lead: "**Foundation green, test suite red: …**". */
+function testsVerdict(verdict) {
+    const text = inlineMarkdown(clipCharacters(verdict.charAt(0).toUpperCase() + verdict.slice(1), REMEDIATION_CHARS));
+    return text === '' ? '' : `**${text}**`;
+}
+/** What was read, in one line, then each glob that matched nothing and each file that was no use. */
+function reportLines(tests) {
+    const { files, totals } = tests;
+    const read = files.filter((file) => file.status === 'ok').length;
+    const outcomes = [
+        `${formatCount$1(totals.passed)} passed`,
+        `${formatCount$1(totals.failed)} failed`,
+        `${formatCount$1(totals.errored)} errored`,
+        `${formatCount$1(totals.skipped)} skipped`,
+        ...(totals.xfailed > 0 ? [`${formatCount$1(totals.xfailed)} xfailed`] : []),
+        ...(totals.xpassed > 0 ? [`${formatCount$1(totals.xpassed)} xpassed`] : [])
+    ];
+    const summary = files.length === 0
+        ? '**JUnit reports:** no file matched.'
+        : `**JUnit reports:** ${formatCount$1(read)} of ${countOf(files.length, 'file')} read, ${countOf(totals.cases, 'test case')}: ${outcomes.join(', ')}.`;
+    const findings = [
+        ...namedAtMost(tests.unmatched, REPORT_FINDINGS_SHOWN, (pattern) => `- ⚠️ No file matched ${inlineCode(oneLine(pattern))}${lookedIn(tests.searched)}.`, (more) => `- … and ${countOf(more, 'more glob')} that matched no file.`),
+        ...namedAtMost(tests.fromWorkspace ?? [], REPORT_FINDINGS_SHOWN, (pattern) => `- ℹ️ ${inlineCode(oneLine(pattern))} matched no file in working-directory; it was resolved from the workspace${tests.searched?.[1] ? ` (${inlineCode(oneLine(tests.searched[1]))})` : ''}.`, (more) => `- … and ${countOf(more, 'more glob')} resolved from the workspace.`),
+        ...namedAtMost(files.filter((file) => file.status !== 'ok'), REPORT_FINDINGS_SHOWN, ({ path, status, detail }) => {
+            const why = inlineMarkdown(oneLine(detail ?? ''));
+            return `- ⚠️ ${inlineCode(oneLine(path))} ${describeReportStatus(status)}${why === '' ? '' : `: ${why}`}.`;
+        }, (more) => `- … and ${countOf(more, 'more file')} that could not be used.`)
+    ];
+    return findings.length === 0 ? [summary] : [summary, '', ...findings];
+}
+function taxonomyRow(entry) {
+    return tableRow([testId(entry), describeFailureType(entry), gateViolated(entry.category), inlineCode(oneLine(entry.category))]);
+}
+/** `classname::name`, as pytest writes a test's id, in code when that is safe. */
+function testId({ classname, name }) {
+    return inlineCode(oneLine(classname === '' ? name : `${classname}::${name}`));
+}
+// A violated gate is red like the gate's own ❌ FAIL in the matrix; a failure the foundation
+// does not explain leaves the gates green, and one no rule explains is not attributed at all.
+function gateViolated(category) {
+    const gate = blamedGate(category);
+    if (gate !== undefined)
+        return `❌ Yes: ${inlineCode(oneLine(gate))}`;
+    return tableGroup(category) === 1 ? '✅ No' : '❔ Unknown';
+}
+/** "Total foundation gate violations: 1 / 9 foundation gates: `runtime` (5 failing tests)." */
+function violationsLine({ categories }, gateCount) {
+    // The categories are distinct, and so are the gates they blame.
+    const blamed = categories.flatMap(({ category, count }) => {
+        const gate = blamedGate(category);
+        return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`];
+    });
+    const headline = `**Total foundation gate violations: ${formatCount$1(blamed.length)} / ${countOf(gateCount, 'foundation gate')}**`;
+    return blamed.length === 0
+        ? `${headline} — no failing test is attributed to the foundation.`
+        : `${headline}: ${blamed.join(', ')}.`;
+}
+function componentsTable({ components }) {
+    const rows = components.map(({ component, kind, status, evidence }) => [
+        `**${escapeTableCell(oneLine(component))}** (${kind === 'tests' ? 'tests' : 'foundation'})`,
+        componentBadge(status),
+        inlineMarkdown(oneLine(evidence)) || '—'
+    ]);
+    return markdownTable(['Component', 'Status', 'Evidence'], rows);
+}
+function remediationSection({ tests, categories }) {
+    const failing = tests.taxonomy.length;
+    const summary = `Remediation by category (${countOf(failing, 'failing test')} in ${countOf(categories.length, 'category', 'categories')})`;
+    const source = tests.rulesFile === undefined ? [] : [`Rules from ${inlineCode(oneLine(tests.rulesFile))} come first, then the shipped ones.`];
+    return detailsBlock(escapeHtmlLine(summary), [...source, ...categories.flatMap(categoryRemediation)].join('\n\n'));
+}
+function categoryRemediation({ category, count, rules }) {
+    return [
+        `#### ${inlineCode(oneLine(category))}: ${countOf(count, 'failing test')}`,
+        ...namedAtMost(rules, REMEDIATION_RULES, (rule) => ruleRemediation(rule, rules.length > 1), (more) => `… and ${countOf(more, 'more rule')} (see the JSON report).`)
+    ];
+}
+function ruleRemediation({ rule, remediation, count, examples }, severalRules) {
+    const tally = severalRules ? ` (${countOf(count, 'failing test')})` : '';
+    const advice = `Rule ${inlineCode(oneLine(rule))}${tally}: ${inlineMarkdown(clipCharacters(remediation, REMEDIATION_CHARS))}`;
+    const named = examples.map((entry) => `- ${testId(entry)}: ${inlineCode(oneLine(entry.evidence)) || '—'}`);
+    const more = count - examples.length;
+    return [advice, '', ...named, ...(more > 0 ? [`- … and ${countOf(more, 'more failing test')}`] : [])].join('\n');
+}
+/** ` (looked in `a` and `b`)`: where an unmatched glob was looked for, when the report says. */
+function lookedIn(searched) {
+    if (!searched?.length)
+        return '';
+    return ` (looked in ${searched.map((dir) => inlineCode(oneLine(dir))).join(' and ')})`;
+}
+
+const SUMMARY_TITLE = 'Celery foundation gates';
+/** Points in time, in ms since the run started; listed in the order they happened. */
+const TIMING_MILESTONES = [
+    ['probeMs', 'App probed'],
+    ['workerReadyMs', 'Worker ready'],
+    ['pingPublishedMs', 'Ping published'],
+    ['pongMs', 'Pong received'],
+    ['gatesMs', 'Gates checked'],
+    ['workerStopMs', 'Worker stopped']
+];
+const STOP_DESCRIPTIONS = {
+    warm: 'warm shutdown in',
+    terminated: 'terminated by SIGTERM in',
+    kept: 'kept running for the job (the post step stops it); released in',
+    killed: 'killed after',
+    'already-exited': 'had already exited; checked in',
+    'not-started': 'never started; checked in'
+};
+/** The job summary (or the part of it `sections` names) in GitHub-flavoured markdown, at most `budgetBytes` of UTF-8. */
+/** The job summary (or the part of it `sections` names) in GitHub-flavoured markdown, at most `budgetBytes` of UTF-8. */
+function renderSummary(report, options = {}) {
+    const frame = frameOf(options);
+    const summary = { report, gates: report.gates.map(viewGate) };
+    if (report.tests !== undefined)
+        summary.tests = viewTests(report.tests);
+    const parts = summaryParts(summary);
+    return fitToBudget(summary, frame, (cuts) => summaryBlocks(summary, parts, cuts, frame.sections));
+}
+function viewGate(gate) {
+    const { text: cellEvidence, shortened: evidenceShortened } = boundEvidence(gate.evidence);
+    const sectionBytes = utf8ByteLength(detailsOf(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0);
+    const hasSection = detailsOf(gate) !== undefined || evidenceShortened;
+    return { gate, cellEvidence, evidenceShortened, hasSection, sectionBytes };
+}
+/** The gate's details, unless it has none worth a section. */
+function detailsOf(gate) {
+    return gate.details !== undefined && gate.details.trim() !== '' ? gate.details : undefined;
+}
+/** The first `EVIDENCE_CELL_LINES` lines of the evidence, each cut to `EVIDENCE_CELL_LINE_CHARS`. */
+function boundEvidence(evidence) {
+    const lines = stripControlCharacters(evidence).trim().split('\n');
+    const shown = lines.slice(0, EVIDENCE_CELL_LINES).map((line) => clipCharacters(line, EVIDENCE_CELL_LINE_CHARS));
+    const hidden = lines.length - EVIDENCE_CELL_LINES;
+    if (hidden > 0)
+        shown.push(`… ${countOf(hidden, 'more line')}`);
+    const text = shown.join('\n');
+    return { text, shortened: hidden > 0 || shown.some((line, index) => line !== lines[index]) };
+}
+function summaryParts({ report, tests }) {
+    return {
+        // The denominator is the foundation gates of this run: only those can be violated.
+        ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.filter((g) => g.foundation).length) }),
+        verdict: once(() => verdictSentence(report)),
+        interruption: memoize((messageBytes) => interruptionCallout(report.interrupted, messageBytes)),
+        gateRow: memoize((evidenceBytes) => memoize((gate) => gateRow(gate, evidenceBytes))),
+        gateDetails: memoize(gateDetailsSection),
+        run: once(() => runSection(report))
+    };
+}
+function* summaryBlocks(summary, parts, cuts, sections) {
+    if (rendersPart(sections, 'matrix'))
+        yield* matrixBlocks(summary, parts, cuts);
+    if (rendersPart(sections, 'details'))
+        yield* detailBlocks(summary, parts, cuts);
+}
+/** The head: what a reviewer reads first, and all that a pull-request comment shows. */
+function* matrixBlocks({ gates }, parts, cuts) {
+    yield [`## ${SUMMARY_TITLE}`];
+    yield [parts.verdict()];
+    const interruption = parts.interruption(cuts.outsideTextBytes);
+    if (interruption !== undefined)
+        yield [interruption];
+    const shownGates = gates.slice(0, cuts.gatesShown);
+    if (shownGates.length > 0) {
+        yield lazyTable(['Gate', 'Description', 'Status', 'Evidence'], shownGates, parts.gateRow(cuts.outsideTextBytes));
+    }
+}
+/** Everything after the matrix: the failure taxonomy, each gate's details, the worker log, timings and the run. */
+function* detailBlocks({ report, gates, tests }, parts, cuts) {
+    if (tests !== undefined && parts.tests !== undefined)
+        yield* testsBlocks(tests, parts.tests, cuts);
+    for (const [index, gate] of gates.entries()) {
+        if (gate.hasSection && !cuts.detailsOmitted.has(index))
+            yield [parts.gateDetails(gate)];
+    }
+    const { worker } = report;
+    if (worker !== undefined && worker.logTail.length > 0 && cuts.logLines !== 0) {
+        yield [workerLogSection(worker, cuts.logLines)];
+    }
+    yield [timingsSection(report.timings)];
+    if (!cuts.runOmitted)
+        yield [parts.run()];
+}
+function verdictSentence(report) {
+    return `**Verdict: ${statusBadge(report.verdict)}** — ${describeGateOutcome(report.gates, inlineCode)}.`;
+}
+function interruptionCallout(interrupted, maxBytes) {
+    if (interrupted === undefined)
+        return undefined;
+    const message = inlineMarkdown(capText(interrupted.message, maxBytes));
+    return `> 🛑 **Run interrupted: ${describeInterruption(interrupted.kind)}.** ${message}`.trimEnd();
+}
+function gateRow({ gate, cellEvidence }, evidenceBytes) {
+    return tableRow([
+        `**${escapeTableCell(gate.title)}** ${inlineCode(gate.id)}`,
+        inlineMarkdown(gate.description),
+        statusCell(gate.status),
+        inlineMarkdown(capText(cellEvidence, evidenceBytes)) || '—'
+    ]);
+}
+function gateDetailsSection({ gate, evidenceShortened }) {
+    const summary = `${statusBadge(gate.status)} ${escapeHtmlLine(gate.title)} (<code>${escapeHtmlLine(gate.id)}</code>): details`;
+    const details = detailsOf(gate);
+    const body = !evidenceShortened
+        ? [preBlock(details ?? '')]
+        : [
+            'Evidence in full (shortened in the table):',
+            preBlock(gate.evidence),
+            ...(details === undefined ? [] : ['Details:', preBlock(details)])
+        ];
+    // A failure's details are the first thing a reader wants; the rest stays folded.
+    return detailsBlock(summary, body.join('\n\n'), { open: gate.status === 'fail' });
+}
+function workerLogSection(worker, logLines) {
+    const lines = logLines === undefined ? worker.logTail : worker.logTail.slice(-logLines);
+    return detailsBlock(`Worker log (last ${formatCount$1(lines.length)} lines)`, `${whereIsTheFullLog(worker)}\n\n${preBlock(lines.join('\n'))}`);
+}
+function whereIsTheFullLog(worker) {
+    const size = `${formatCount$1(worker.logBytes)} bytes${worker.logTruncated ? ', cut at its size limit' : ''}`;
+    return worker.logFile === undefined
+        ? `No log file was kept (the worker printed ${size}).`
+        : `Full log: ${inlineCode(worker.logFile)} (${size}).`;
+}
+function timingsSection(timings) {
+    const milestones = TIMING_MILESTONES.flatMap(([key, label]) => {
+        const ms = timings[key];
+        return ms === undefined ? [] : [{ label, ms }];
+    });
+    // In the order they happened (a ping can be published before the worker is ready); the sort
+    // is stable, so equal times keep the order of the list.
+    const rows = milestones.sort((a, b) => a.ms - b.ms).map(({ label, ms }) => [label, formatCount$1(ms)]);
+    const table = markdownTable(['Milestone', 'ms'], [...rows, ['Total', formatCount$1(timings.totalMs)]]);
+    const roundTrip = timings.roundTripMs === undefined ? [] : [`The ping's round trip took ${formatCount$1(timings.roundTripMs)} ms.`];
+    return detailsBlock(`Timings (total ${formatCount$1(timings.totalMs)} ms)`, ['Milliseconds since the run started.', table, ...roundTrip].join('\n\n'));
+}
+function runSection(report) {
+    const facts = markdownTable(['Field', 'Value'], presentRows(runFacts(report)));
+    const settingRows = Object.entries(report.settings).map(([name, value]) => [
+        inlineCode(name),
+        value === '' ? '_(empty)_' : inlineCode(value)
+    ]);
+    const settings = settingRows.length === 0 ? [] : [markdownTable(['Input', 'Value'], settingRows)];
+    return detailsBlock(`Run <code>${escapeHtmlLine(report.runId)}</code>`, [facts, ...settings].join('\n\n'));
+}
+function runFacts(report) {
+    const { worker, ping, versions } = report;
+    return [
+        ['Run id', inlineCode(report.runId)],
+        ['Tool', escapeTableCell(`${report.tool.name} ${report.tool.version}`)],
+        ['Started', escapeTableCell(report.startedAt)],
+        ['Finished', escapeTableCell(report.finishedAt)],
+        ['Fail on', inlineCode(report.failOn)],
+        ['Worker node', optional(worker?.nodeName, inlineCode)],
+        ['Queue', optional(worker?.queue, inlineCode)],
+        ['Worker pid', optional(worker?.pid, String)],
+        ['Worker command', optional(worker?.argv.join(' '), inlineCode)],
+        ['Worker exit', optional(worker?.exit, describeExit)],
+        ['Worker stop', optional(worker?.stop, (stop) => `${STOP_DESCRIPTIONS[stop.how]} ${formatCount$1(stop.ms)} ms`)],
+        ['Ping task', optional(ping?.task, inlineCode)],
+        ['Ping task id', optional(ping?.taskId, inlineCode)],
+        ['Ping status', optional(ping?.status, escapeTableCell)],
+        ['Ping result', optional(ping?.result, inlineCode)],
+        ['Ping round trip', optional(ping?.roundTripMs, (ms) => `${formatCount$1(ms)} ms`)],
+        ['Broker trace', optional(report.trace, describeTrace)],
+        ['Python', optional(versions.python, escapeTableCell)],
+        ['Celery', optional(versions.celery, escapeTableCell)],
+        ['Kombu', optional(versions.kombu, escapeTableCell)],
+        ['SQLAlchemy', optional(versions.sqlalchemy, escapeTableCell)],
+        ['Node', escapeTableCell(versions.node)],
+        ['Action', escapeTableCell(versions.action)]
+    ];
+}
+function describeExit(exit) {
+    const how = exit.signal !== null ? `signal ${escapeTableCell(exit.signal)}` : `code ${exit.code ?? 'unknown'}`;
+    return `exited with ${how} after ${formatCount$1(exit.afterMs)} ms`;
+}
+function describeTrace(trace) {
+    // The detail says what was removed or left ("removed the run's ping message…"), so the
+    // outcome is given in other words than the detail's own.
+    const outcome = trace.removed ? 'cleaned up' : trace.detail.startsWith('removed ') ? 'partly cleaned up' : 'not cleaned up';
+    const detail = escapeTableCell(trace.detail);
+    return detail === '' ? outcome : `${outcome} — ${detail}`;
+}
+function optional(value, format) {
+    return value === undefined || value === '' ? undefined : format(value);
+}
+function presentRows(rows) {
+    return rows.flatMap(([label, value]) => (value === undefined ? [] : [[label, value]]));
+}
+/** Cells must already be escaped. */
+
+/** Evidence and messages are cut to this many characters: longer lines wrap into noise. */
+const TEXT_WIDTH = 100;
+const COLUMN_GAP = '  ';
+/**
+ * Aligned `Gate  Status  Evidence` lines, then the verdict (and why the run stopped early), then
+ * the tests' verdict and their failures by category.
+ */
+function renderMatrixText(report, options = {}) {
+    const style = options.styleStatus ?? ((_status, text) => text);
+    const rows = report.gates.map((gate) => [clip(gate.id), statusLabel(gate.status), clip(gate.evidence)]);
+    const statuses = [undefined, ...report.gates.map((gate) => gate.status)];
+    const matrix = rows.length === 0
+        ? []
+        : alignColumns([['Gate', 'Status', 'Evidence'], ...rows], (row, column, text) => {
+            const status = statuses[row];
+            return column === 1 && status !== undefined ? style(status, text) : text;
+        });
+    const verdict = `Verdict: ${style(report.verdict, statusLabel(report.verdict))} — ${describeGateOutcome(report.gates, clip)}.`;
+    const { interrupted } = report;
+    const interruption = interrupted === undefined
+        ? []
+        : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()];
+    const tests = report.tests === undefined ? [] : testsLines(report.tests);
+    return [...matrix, verdict, ...interruption, ...tests].join('\n');
+}
+function testsLines(tests) {
+    const counts = Object.entries(tests.byCategory)
+        .filter(([, count]) => count !== undefined && count > 0)
+        .sort(([a], [b]) => categoryRank(a) - categoryRank(b))
+        .map(([category, count]) => `${category} ${count}`);
+    const unmatched = tests.unmatched.length;
+    const unusable = tests.files.filter((file) => file.status !== 'ok').length;
+    const findings = [
+        ...(unmatched === 0 ? [] : [`${countOf(unmatched, 'glob')} matched no file`]),
+        ...(unusable === 0 ? [] : [`${countOf(unusable, 'file')} could not be used`])
+    ];
+    return [
+        `Tests: ${clip(tests.verdict)}`.trimEnd(),
+        ...(counts.length === 0 ? [] : [`Failing tests by category: ${clip(counts.join(', '))}`]),
+        ...(findings.length === 0 ? [] : [`Test reports: ${findings.join('; ')}`])
+    ];
+}
+function clip(text) {
+    return clipToFirstLine(text, TEXT_WIDTH);
+}
+/** Pads every column but the last to its widest cell, so the last needs no trailing spaces. */
+function alignColumns(rows, decorate = (_row, _column, text) => text) {
+    const widths = [];
+    for (const row of rows) {
+        row.forEach((cell, column) => {
+            widths[column] = Math.max(widths[column] ?? 0, displayWidth(cell));
+        });
+    }
+    return rows.map((row, index) => row
+        .map((cell, column) => decorate(index, column, column === row.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0)))
+        .join(COLUMN_GAP)
+        .trimEnd());
+}
+/**
+ * The first line of outside text, without control characters (an ANSI escape would colour or
+ * move the cursor in a terminal) and at most `width` characters; `…` marks anything dropped.
+ */
+function clipToFirstLine(text, width) {
+    const [first = '', ...rest] = stripControlCharacters(text).trim().split('\n');
+    // Tabs would break the alignment of the columns.
+    const line = first.replace(/\s+/g, ' ').trim();
+    const characters = [...line];
+    if (characters.length <= width && rest.length === 0)
+        return line;
+    // A whole first line with more after it gets the mark after a space ("ready. …"), so it does
+    // not read as a cut word or a typo ("ready.…").
+    if (characters.length <= width - 2 && line !== '')
+        return `${line} …`;
+    return `${characters.slice(0, width - 1).join('').trimEnd()}…`;
+}
+// Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still
+// count as one; evidence is overwhelmingly ASCII and the last column is never padded.
+function displayWidth(text) {
+    return [...text].length;
+}
+function padToWidth(text, width) {
+    return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 }
 
 // Facts about the workflow run that the Actions environment gives, shared by the annotations
@@ -12486,4 +12618,4 @@ function neutralizeCommands(line) {
     return stripControlCharacters(line).replace(/^(\s*)::/, '$1: :');
 }
 
-export { ACTION_VERSION as A, CATEGORIES as C, NEVER as N, _enum as _, renderSummary as a, renderMatrixText as b, annotateFailures as c, ActionsSink as d, logGateLine as e, feedbackMarker as f, clipCharacters as g, describeInterruption as h, describeGateOutcome as i, workflowFile as j, isFoundationCategory as k, logFinishedRun as l, array as m, string as n, object as o, partialRecord as p, runSession as r, statusLabel as s, union as u, writeReportFile as w };
+export { ACTION_VERSION as A, CATEGORIES as C, INPUTS as I, NEVER as N, _enum as _, renderMatrixText as a, runSession as b, annotateFailures as c, ActionsSink as d, logGateLine as e, feedbackMarker as f, describeInterruption as g, describeGateOutcome as h, isSwitch as i, workflowFile as j, isFoundationCategory as k, logFinishedRun as l, array as m, string as n, object as o, partialRecord as p, renderSummary as r, statusLabel as s, union as u, writeReportFile as w };

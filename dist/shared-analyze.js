@@ -9,7 +9,7 @@ import { sep, basename, dirname, resolve, normalize, relative, posix, isAbsolute
 import { fileURLToPath } from 'url';
 import { createRequire } from 'module';
 import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
-import { a as scrubCredentials } from './shared-core.js';
+import { a as scrubCredentials } from './shared-format.js';
 import { P as PATTERN_FIELDS } from './shared-rules.js';
 import { k as isFoundationCategory } from './shared-actions.js';
 import 'node:os';
@@ -5897,41 +5897,6 @@ function messageOf(result) {
     const line = result.text.split('\n').find((candidate) => candidate.trim() !== '');
     return line === undefined ? '' : clipString(line.trim(), LIMITS.message);
 }
-/**
- * pytest writes a test whose call failed and whose teardown then errored as two <testcase> with
- * the same classname and name: the call failure first, the teardown error second. Folds the second
- * into the first and says whether it did.
- */
-function mergeDoubleEntry(first, second) {
-    if (second.outcome !== 'error' ||
-        second.phase !== 'teardown' ||
-        second.alsoFailed !== undefined ||
-        first.outcome !== 'failure' ||
-        first.phase !== 'call' ||
-        first.alsoFailed !== undefined ||
-        first.classname !== second.classname ||
-        first.name !== second.name ||
-        first.file !== second.file) {
-        return false;
-    }
-    first.alsoFailed = { phase: second.phase, outcome: second.outcome, message: second.message };
-    // pytest writes the captured output of the whole test with its teardown entry.
-    const out = joinClipped(first.systemOut, second.systemOut, LIMITS.output);
-    const err = joinClipped(first.systemErr, second.systemErr, LIMITS.output);
-    first.systemOut = out.text;
-    first.systemErr = err.text;
-    first.truncated = first.truncated || second.truncated || out.cut || err.cut;
-    if (first.timeSeconds !== undefined && second.timeSeconds !== undefined) {
-        first.timeSeconds += second.timeSeconds;
-    }
-    return true;
-}
-function joinClipped(a, b, limit) {
-    if (b === '')
-        return { text: a, cut: false };
-    const joined = a === '' ? b : `${a}\n${b}`;
-    return joined.length > limit ? { text: clipString(joined, limit), cut: true } : { text: joined, cut: false };
-}
 /** The first `limit` UTF-16 units of a string, never ending in half a surrogate pair. */
 function clipString(text, limit) {
     if (text.length <= limit)
@@ -5940,10 +5905,12 @@ function clipString(text, limit) {
     return text.slice(0, code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit);
 }
 
-// Streams one JUnit XML document through saxes and hands over one TestCase at a time. Nothing but
-// the case being read, a short window of finished cases (to fold pytest's double entries) and the
-// per-file counts is kept, and every piece of text is cut to LIMITS, so memory stays bounded
-// whatever the file's size.
+// Streams one JUnit XML document through saxes and hands over one TestCase at a time, as soon as
+// its </testcase> is read. Nothing but the case being read and the per-file counts is kept, and
+// every piece of text is cut to LIMITS, so memory stays bounded whatever the file's size.
+// Every <testcase> is a case of its own: pytest's two entries for a test whose call failed and
+// whose teardown errored are two failures, each with its own cause (often one harness, one
+// foundation), so they are never folded into one.
 //
 // saxes never expands entities declared in a DTD: a reference to one fails as "undefined entity",
 // so entity bombs and external entities end the file as malformed instead of growing or reading.
@@ -5959,12 +5926,6 @@ class NotXml extends MalformedXml {
 /** Well-formed so far, but its root element is not a JUnit one; reading stops at the root. */
 class NotJUnit extends Error {
 }
-/**
- * How many finished cases wait before they are handed over: pytest's call failure and teardown
- * error of one test are adjacent in a plain run, but under pytest-xdist other workers' tests can be
- * written between them.
- */
-const MERGE_WINDOW = 64;
 /** A single text node longer than this is taken out of saxes' buffer piece by piece. */
 const DRAIN_AT = 64 * 1024;
 /** Results kept per case: pytest writes at most two problems; jest-junit one per failed expect. */
@@ -6011,7 +5972,6 @@ class JUnitStream {
     depth = 0;
     current;
     sink;
-    pending = [];
     closing = false;
     onText = (text) => this.sink?.add(text);
     constructor(report, deliver) {
@@ -6034,16 +5994,10 @@ class JUnitStream {
         this.parser.write(text);
         this.drainLongText();
     }
-    /** Ends the document: checks it is complete and hands over the cases still waiting. */
+    /** Ends the document: checks it is complete. */
     end() {
         this.closing = true;
         this.parser.close();
-        this.flush();
-    }
-    /** Hands over the finished cases still waiting (also after the document turned out malformed). */
-    flush() {
-        for (let tc = this.pending.shift(); tc !== undefined; tc = this.pending.shift())
-            this.hand(tc);
     }
     /** Whether the first thing that is not whitespace (nor a byte order mark) opens markup. */
     checkStart(text) {
@@ -6184,23 +6138,7 @@ class JUnitStream {
         if (second !== undefined) {
             tc.alsoFailed = { phase: phaseOf(open, second, this.tool), outcome: outcomeOf(second), message: messageOf(second) };
         }
-        this.enqueue(tc);
-    }
-    enqueue(tc) {
-        const { pending } = this;
-        if (tc.phase === 'teardown') {
-            for (let index = pending.length - 1; index >= 0; index--) {
-                const earlier = pending[index];
-                if (earlier !== undefined && mergeDoubleEntry(earlier, tc))
-                    return;
-            }
-        }
-        pending.push(tc);
-        if (pending.length > MERGE_WINDOW) {
-            const oldest = pending.shift();
-            if (oldest !== undefined)
-                this.hand(oldest);
-        }
+        this.hand(tc);
     }
     hand(tc) {
         const { counts } = this;
@@ -6297,16 +6235,16 @@ function workspaceRoots(cwd, env = process.env) {
     return workspace ? [resolve$1(workspace)] : [process.cwd(), resolve$1(cwd)];
 }
 async function readJUnitReports(patterns, options) {
-    const { matches, unmatched } = await matchReports(patterns, options.cwd);
+    const { matches, unmatched, searched, fromWorkspace } = await matchReports(patterns, options.cwd, options.fallbackCwd);
     const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath$1(root).catch(() => resolve$1(root))));
     const files = [];
     for (const match of matches) {
-        const place = await confined(resolve$1(options.cwd, match.path), roots);
+        const place = await confined(resolve$1(match.base ?? options.cwd, match.path), roots);
         const read = 'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots);
         files.push({ pattern: match.pattern, path: match.path, ...read });
     }
-    return { files, unmatched };
+    return { files, unmatched, searched, fromWorkspace };
 }
 /**
  * The file's real path when it lies inside one of `roots`; otherwise why it is refused (naming
@@ -6337,26 +6275,44 @@ function isInside(path, root) {
 /**
  * Expands the globs (tinyglobby: `**`, braces, and `!pattern` to leave files out of every other
  * pattern). Files only, dot directories included, paths relative to `cwd` and sorted; a file
- * matched by several patterns is listed once, under the first. A pattern left with no file is
- * unmatched.
+ * matched by several patterns is listed once, under the first. A relative pattern with no file in
+ * `cwd` is tried in `fallbackCwd` (the workspace) and, when it matches there, is said to have been
+ * resolved from it; a pattern left with no file anywhere is unmatched, and `searched` says where
+ * it was looked for.
  */
-async function matchReports(patterns, cwd) {
+async function matchReports(patterns, cwd, fallbackCwd) {
     const given = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
     const ignore = given.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
-    const patternOf = new Map();
+    const fallback = fallbackCwd !== undefined && resolve$1(fallbackCwd) !== resolve$1(cwd) ? resolve$1(fallbackCwd) : undefined;
+    const found = new Map();
     const unmatched = [];
+    const fromWorkspace = [];
+    const expand = (pattern, base) => 
+    // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
+    glob(pattern, { cwd: base, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute$1(pattern) });
     for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
-        // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
-        const paths = await glob(pattern, { cwd, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute$1(pattern) });
+        let paths = await expand(pattern, cwd);
+        let base;
+        if (paths.length === 0 && fallback !== undefined && !isAbsolute$1(pattern)) {
+            paths = await expand(pattern, fallback);
+            if (paths.length > 0) {
+                base = fallback;
+                if (!fromWorkspace.includes(pattern))
+                    fromWorkspace.push(pattern);
+            }
+        }
         if (paths.length === 0 && !unmatched.includes(pattern))
             unmatched.push(pattern);
-        for (const path of paths)
-            if (!patternOf.has(path))
-                patternOf.set(path, pattern);
+        for (const path of paths) {
+            const key = resolve$1(base ?? cwd, path);
+            if (!found.has(key))
+                found.set(key, base === undefined ? { pattern, path } : { pattern, path, base });
+        }
     }
-    const matches = [...patternOf].map(([path, pattern]) => ({ pattern, path }));
+    const matches = [...found.values()];
     matches.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { matches, unmatched };
+    const searched = [resolve$1(cwd), ...(fallback === undefined ? [] : [fallback])];
+    return { matches, unmatched, searched, fromWorkspace };
 }
 /** A problem with the file itself (not with its XML). */
 class FileProblem extends Error {
@@ -6441,7 +6397,6 @@ async function readOpened(handle, report, onCase, maxBytes) {
     }
     catch (error) {
         if (error instanceof FileProblem) {
-            stream.flush();
             return found(error.status, error.message);
         }
         if (error instanceof NotJUnit)
@@ -6449,7 +6404,6 @@ async function readOpened(handle, report, onCase, maxBytes) {
         if (error instanceof NotXml)
             return found('malformed', `not XML: ${formatBytes(bytes)} of text that does not start with "<" (its content is not shown)`);
         if (error instanceof MalformedXml) {
-            stream.flush();
             return found('malformed', error.message);
         }
         throw error;
@@ -6518,63 +6472,60 @@ function formatBytes(bytes) {
 const NO_RULE = 'no-rule-matched';
 const NO_RULE_REMEDIATION = 'No rule explains this failure, so it is not attributed to the foundation or to the test harness: read its traceback; if it recurs, name its cause with a rule in taxonomy-rules.';
 const MAX_EVIDENCE = 300;
-/** The texts a field stands for. `any` is what the runner wrote about the failure — not the
- * test's id: a module named test_readiness must not make every failure in it look like one. */
-function textsOf(tc, field) {
+function searchIn(re, text) {
+    if (!text)
+        return undefined;
+    const m = re.exec(text);
+    return m ? { text, index: m.index } : undefined;
+}
+/**
+ * Searches the texts a field stands for, one by one rather than joined and without an array per
+ * call: a run over 100,000 failing tests and two dozen rules must allocate nothing per miss. `any`
+ * is what the runner wrote about the failure — not the test's id: a module named test_readiness
+ * must not make every failure in it look like one.
+ */
+function search(re, tc, field) {
     switch (field) {
         case 'message':
-            return [tc.message];
+            return searchIn(re, tc.message);
         case 'text':
-            return [tc.text];
+            return searchIn(re, tc.text);
         case 'output':
-            return [tc.systemOut, tc.systemErr];
+            return searchIn(re, tc.systemOut) ?? searchIn(re, tc.systemErr);
         case 'any':
-            return [tc.message, tc.text, tc.systemOut, tc.systemErr];
+            return searchIn(re, tc.message) ?? searchIn(re, tc.text) ?? searchIn(re, tc.systemOut) ?? searchIn(re, tc.systemErr);
         case 'test':
-            return [`${tc.classname}::${tc.name}`];
+            return searchIn(re, `${tc.classname}::${tc.name}`);
         case 'file':
-            return [tc.file ?? tc.classname];
+            return searchIn(re, tc.file ?? tc.classname);
     }
 }
-function search(re, tc, field) {
-    for (const text of textsOf(tc, field)) {
-        if (!text)
-            continue;
-        const m = re.exec(text);
-        if (m)
-            return { text, index: m.index };
-    }
-    return undefined;
-}
-const compiled = new WeakMap();
 const setOf = (v) => (v === undefined ? undefined : new Set(Array.isArray(v) ? v : [v]));
-function conditionsOf(rule) {
-    let c = compiled.get(rule);
-    if (c)
-        return c;
+function gatesHold(rule, ctx) {
+    for (const [gate, wanted] of Object.entries(rule.when.gates ?? {})) {
+        const status = ctx.gates[gate];
+        if (!status || !setOf(wanted)?.has(status))
+            return false;
+    }
+    return true;
+}
+function compile(rule, ctx) {
     const w = rule.when;
-    c = {
+    return {
+        rule,
         outcomes: setOf(w.outcome),
         phases: setOf(w.phase),
-        gates: Object.entries(w.gates ?? {}).map(([gate, wanted]) => [gate, setOf(wanted)]),
         not: PATTERN_FIELDS.flatMap((f) => (w.not?.[f] ? [[f, w.not[f]]] : [])),
-        patterns: PATTERN_FIELDS.flatMap((f) => (w[f] ? [[f, w[f]]] : []))
+        patterns: PATTERN_FIELDS.flatMap((f) => (w[f] ? [[f, w[f]]] : [])),
+        remediation: fill(rule.remediation, ctx.values)
     };
-    compiled.set(rule, c);
-    return c;
 }
 /** Where a rule matched, for the evidence line (null: no pattern); undefined when it does not apply. */
-function matchRule(rule, tc, ctx) {
-    const c = conditionsOf(rule);
+function matchRule(c, tc) {
     if (c.outcomes && !c.outcomes.has(tc.outcome))
         return undefined;
     if (c.phases && !c.phases.has(tc.phase))
         return undefined;
-    for (const [gate, wanted] of c.gates) {
-        const status = ctx.gates[gate];
-        if (!status || !wanted.has(status))
-            return undefined;
-    }
     for (const [field, re] of c.not)
         if (search(re, tc, field))
             return undefined;
@@ -6600,8 +6551,10 @@ function lineAround(text, index) {
 function clip(line) {
     // pytest prints every frame's arguments, so a failed connection shows `password=…` or a DSN.
     const safe = scrubCredentials(line);
-    const short = safe.length > MAX_EVIDENCE ? `${safe.slice(0, MAX_EVIDENCE - 1)}…` : safe;
-    return Buffer.from(short, 'utf8').toString('utf8');
+    const short = safe.length > MAX_EVIDENCE ? `${clipString(safe, MAX_EVIDENCE - 1)}…` : safe;
+    // A flat copy: concatenating then slicing leaves V8 a new string of its own (a Buffer round trip
+    // did the same at ten times the cost: 300 ms for 100,000 entries).
+    return short.length < 13 ? short : (short + ' ').slice(0, -1);
 }
 const FIRST_NONBLANK_LINE = /^[ \t]*(\S.*)$/m;
 // pytest's longrepr shows the error line prefixed `E   `; it says more than a bare message.
@@ -6614,34 +6567,36 @@ function defaultEvidence(tc) {
 function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
 }
-/** Remediations filled once per rule and run, shared by every entry of that rule. */
-const filled = new WeakMap();
-function remediationOf(rule, values) {
-    const hit = filled.get(rule);
-    if (hit && hit.values === values)
-        return hit.text;
-    const text = fill(rule.remediation, values);
-    filled.set(rule, { values, text });
-    return text;
+/** Classifies the cases of one run: `rules` in order against this run's gates and values. */
+function classifier(rules, ctx) {
+    const active = rules.filter((rule) => gatesHold(rule, ctx)).map((rule) => compile(rule, ctx));
+    return (tc) => {
+        // Only failing and erroring cases are classified; anything else gets no rule.
+        if (tc.outcome === 'failure' || tc.outcome === 'error') {
+            for (const c of active) {
+                const hit = matchRule(c, tc);
+                if (hit === undefined)
+                    continue;
+                const evidence = c.rule.evidence === 'match' && hit ? lineAround(hit.text, hit.index) : defaultEvidence(tc);
+                return entry(tc, c.rule.category, c.rule.id, evidence || defaultEvidence(tc), c.remediation);
+            }
+        }
+        return entry(tc, 'unknown', NO_RULE, defaultEvidence(tc), NO_RULE_REMEDIATION);
+    };
 }
-function classify(tc, rules, ctx) {
-    const base = {
+/** One literal, so every entry has the same shape and no intermediate object is made per case. */
+function entry(tc, category, rule, evidence, remediation) {
+    return {
         report: tc.report,
         classname: tc.classname,
         name: tc.name,
         outcome: tc.outcome,
-        phase: tc.phase
+        phase: tc.phase,
+        category,
+        rule,
+        evidence,
+        remediation
     };
-    // Only failing and erroring cases are classified; anything else gets no rule.
-    const failing = tc.outcome === 'failure' || tc.outcome === 'error';
-    for (const rule of failing ? rules : []) {
-        const hit = matchRule(rule, tc, ctx);
-        if (hit === undefined)
-            continue;
-        const evidence = rule.evidence === 'match' && hit ? lineAround(hit.text, hit.index) : defaultEvidence(tc);
-        return { ...base, category: rule.category, rule: rule.id, evidence: evidence || defaultEvidence(tc), remediation: remediationOf(rule, ctx.values) };
-    }
-    return { ...base, category: 'unknown', rule: NO_RULE, evidence: defaultEvidence(tc), remediation: NO_RULE_REMEDIATION };
 }
 
 async function analyzeTests(input) {
@@ -6650,15 +6605,17 @@ async function analyzeTests(input) {
         gates: Object.fromEntries(input.gates.map((g) => [g.id, g.status])),
         values: input.values
     };
+    const classify = classifier(input.rules, ctx);
     const taxonomy = [];
     const byCategory = {};
-    const { files, unmatched } = await readJUnitReports(input.patterns, {
+    const { files, unmatched, searched, fromWorkspace } = await readJUnitReports(input.patterns, {
         cwd: input.cwd,
+        fallbackCwd: input.workspace ?? workspaceDir(),
         roots: input.roots ?? workspaceRoots(input.cwd),
         onCase(tc) {
             if (tc.outcome !== 'failure' && tc.outcome !== 'error')
                 return;
-            const entry = classify(tc, input.rules, ctx);
+            const entry = classify(tc);
             taxonomy.push(entry);
             byCategory[entry.category] = (byCategory[entry.category] ?? 0) + 1;
         }
@@ -6682,10 +6639,19 @@ async function analyzeTests(input) {
     };
     if (input.rulesFile)
         report.rulesFile = input.rulesFile;
+    // Said only when it matters, so that a plain run's report stays as it was.
+    if (fromWorkspace.length)
+        report.fromWorkspace = fromWorkspace;
+    if (fromWorkspace.length || unmatched.length)
+        report.searched = searched;
     report.components = components(input.gates, report);
-    report.verdict = verdictSentence(input.gates, report);
+    report.verdict = closingSentence(input.gates, report);
     report.durationMs = Math.round(performance.now() - t0);
     return report;
+}
+/** The workspace on a runner; for the CLI, the folder it was started from. */
+function workspaceDir(env = process.env) {
+    return env.GITHUB_WORKSPACE?.trim() || process.cwd();
 }
 const gateOf = (gates, id) => gates.find((g) => g.id === id);
 const firstLine = (s) => (s ?? '').split('\n')[0] ?? '';
@@ -6736,7 +6702,7 @@ function harnessRow(tests) {
     return { ...row, status: 'sound', evidence: `${tests.totals.cases} test cases, none failing` };
 }
 /** The seed's closing sentence, computed: which side is red, and what to do first. */
-function verdictSentence(gates, tests) {
+function closingSentence(gates, tests) {
     const foundationRed = gates.some((g) => g.foundation && g.status === 'fail');
     const readable = tests.files.some((f) => f.status === 'ok');
     const failed = tests.failed;

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { stat, readFile } from 'node:fs/promises';
-import { k as escapeTableCell, s as stripControlCharacters, u as utf8ByteLength, t as truncateUtf8, f as inlineCode } from './shared-core.js';
-import { g as clipCharacters, a as renderSummary, h as describeInterruption, i as describeGateOutcome, s as statusLabel, j as workflowFile } from './shared-actions.js';
+import { a1 as clipCharacters, Y as escapeTableCell, s as stripControlCharacters, F as utf8ByteLength, A as formatCount, J as truncateUtf8, M as inlineCode, ak as FEEDBACK_TIMEOUT_MS } from './shared-format.js';
+import { r as renderSummary, g as describeInterruption, h as describeGateOutcome, s as statusLabel, j as workflowFile } from './shared-actions.js';
 import { existsSync, readFileSync } from 'fs';
 import { EOL } from 'os';
 import http from 'http';
@@ -28527,7 +28527,7 @@ function boundedMessage(text) {
     const bytes = utf8ByteLength(text);
     if (bytes <= ANNOTATION_MESSAGE_BUDGET_BYTES)
         return text;
-    const notice = `\n… (cut: the evidence has ${bytes.toLocaleString('en-US')} bytes; the job summary shows more)`;
+    const notice = `\n… (cut: the evidence has ${formatCount(bytes)} bytes; the job summary shows more)`;
     return `${truncateUtf8(text, ANNOTATION_MESSAGE_BUDGET_BYTES - utf8ByteLength(notice)).trimEnd()}${notice}`;
 }
 /** Outside text as one plain line: no control characters, whitespace folded. */
@@ -36060,8 +36060,6 @@ async function readBounded(file, maxBytes) {
 // warning, and the step's outcome stays the gates'.
 /** The check run's name: what branch protection requires. */
 const CHECK_RUN_NAME = 'Celery foundation gates';
-/** Feedback must not hold the step up: every request together, retries included, gets this long. */
-const FEEDBACK_TIMEOUT_MS = 30_000;
 const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target']);
 /** The permission each kind of feedback needs, for the warning when the token lacks it. */
 const PERMISSION_NEEDED = { comment: 'pull-requests: write', checkRun: 'checks: write' };
@@ -36269,7 +36267,6 @@ function forkOf({ pullRequest }) {
 function field(value, name) {
     return typeof value === 'object' && value !== null ? value[name] : undefined;
 }
-/** `owner/repo/.github/workflows/ci.yml@refs/heads/main` → `.github/workflows/ci.yml`. */
 /** The run's page (this attempt's, on a rerun), whose job summary has everything. */
 function runPageUrl(env) {
     const { GITHUB_SERVER_URL: server = 'https://github.com', GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env;
@@ -36342,4 +36339,4 @@ function describeError(error) {
     return line === '' ? 'unknown error' : line;
 }
 
-export { CHECK_RUN_NAME, FEEDBACK_TIMEOUT_MS, publishFeedback };
+export { CHECK_RUN_NAME, publishFeedback };

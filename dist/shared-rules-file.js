@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { R as RulesError, c as compileRules } from './shared-rules.js';
-import './shared-core.js';
+import './shared-format.js';
 import 'node:os';
 import 'node:path';
 import 'os';
@@ -16,8 +16,8 @@ import 'assert';
 import 'timers';
 import './shared-actions.js';
 import 'node:child_process';
-import 'node:string_decoder';
 import 'node:url';
+import 'node:string_decoder';
 import 'node:crypto';
 
 var dist = {};

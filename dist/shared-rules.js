@@ -1,4 +1,4 @@
-import { N as GATE_STATUSES } from './shared-core.js';
+import { al as GATE_STATUSES } from './shared-format.js';
 import { m as array, o as object, n as string, N as NEVER, p as partialRecord, _ as _enum, C as CATEGORIES, u as union } from './shared-actions.js';
 
 // Rules are data: an ordered list, first match wins. Each rule names a category and the
@@ -7,7 +7,8 @@ import { m as array, o as object, n as string, N as NEVER, p as partialRecord, _
 // the remediation shown to the user. The defaults ship in default-rules.ts; a user's rules file
 // (YAML or JSON, read by rules-file.ts) comes first, so it can refine or override them.
 const PHASES = ['setup', 'call', 'teardown', 'collection'];
-const FOUNDATION_GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role'];
+/** The gates whose status a rule may depend on: every foundation gate (`ci` judges the tests). */
+const FOUNDATION_GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role', 'queues', 'tasks', 'logs', 'dlq', 'tenant-isolation'];
 /** The text fields a pattern can look at. */
 /** `any` is the message, text and output together; `test` is `classname::name`. */
 const PATTERN_FIELDS = ['message', 'text', 'output', 'any', 'test', 'file'];
