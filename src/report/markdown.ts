@@ -502,7 +502,7 @@ function* testsBlocks(view: TestsView, parts: TestsParts, cuts: Cuts): Generator
   const verdict = parts.verdict()
   if (verdict !== '') yield [verdict]
   yield parts.reports()
-  const failing = view.tests.taxonomy.length
+  const failing = view.tests.failed
   if (failing === 0) {
     yield ['No test failed or errored.']
   } else {
@@ -510,7 +510,9 @@ function* testsBlocks(view: TestsView, parts: TestsParts, cuts: Cuts): Generator
     yield lazyTable(['Test', 'Type', 'Gate violated?', 'Root-cause category'], rows, parts.taxonomyRow)
     if (rows.length < failing) {
       yield [
-        `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
+        view.tests.taxonomyOmitted
+          ? `… and ${countOf(failing - rows.length, 'more failing test')} (the first ${formatCount(view.tests.taxonomy.length)} are in the JSON report; the rest are only counted).`
+          : `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
       ]
     }
     yield [parts.violations()]
