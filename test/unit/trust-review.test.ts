@@ -1,5 +1,10 @@
 // Forms of a credential found by the adversarial review of the trust work: each leaked before.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { MAX_REPORT_FILES, MAX_TOTAL_REPORT_BYTES, readJUnitReports, readReportFile } from '../../src/junit/read.js'
 import { SecretRegistry } from '../../src/secrets.js'
 import { scrubCredentials } from '../../src/util/scrub.js'
 
@@ -37,4 +42,62 @@ describe('SecretRegistry: the forms Python and JSON give a registered password',
       expect(registry.redact(`x ${form} y`)).toBe('x *** y')
     })
   }
+})
+
+describe('readJUnitReports: what the pull request writes is read within a total bound', () => {
+  const junit = (n: number): string =>
+    `<?xml version="1.0"?>\n<testsuite name="s">${'<testcase classname="c" name="t"/>'.repeat(n)}</testsuite>\n`
+
+  it('stops parsing once the reports read total the run\'s byte budget: the rest are findings, not read', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-review-junit-'))
+    for (const name of ['a.xml', 'b.xml', 'c.xml']) writeFileSync(path.join(dir, name), junit(100))
+    const size = statSync(path.join(dir, 'a.xml')).size
+    let cases = 0
+    const { files } = await readJUnitReports(['*.xml'], { cwd: dir, onCase: () => cases++, maxTotalBytes: size * 2 + 10 })
+    expect(files.map((f) => f.status)).toEqual(['ok', 'ok', 'unreadable'])
+    expect(files[2]?.detail).toMatch(/reports read in this run past .*; not parsed/)
+    expect(cases).toBe(200)
+  })
+
+  it('opens at most maxFiles reports and says how many more matched, in one entry', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-review-junit-'))
+    for (let i = 0; i < 30; i++) writeFileSync(path.join(dir, `r${String(i).padStart(2, '0')}.xml`), junit(1))
+    let cases = 0
+    const { files } = await readJUnitReports(['*.xml'], { cwd: dir, onCase: () => cases++, maxFiles: 10 })
+    expect(files).toHaveLength(11)
+    expect(cases).toBe(10)
+    expect(files[10]).toMatchObject({ status: 'unreadable', path: '(20 more files)', detail: expect.stringMatching(/^not read: 30 files matched, the first 10 are read/) })
+  })
+
+  it('the defaults: 512 MiB in total, 10,000 files', () => {
+    expect(MAX_TOTAL_REPORT_BYTES).toBe(512 * 1024 * 1024)
+    expect(MAX_REPORT_FILES).toBe(10_000)
+  })
+})
+
+describe('readReportFile: a report another process keeps writing', () => {
+  it('reads the size it found when it opened the file, not what is appended while it reads', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-review-grow-'))
+    const file = path.join(dir, 'junit.xml')
+    writeFileSync(file, `<?xml version="1.0"?>\n<testsuite name="s">\n${'<testcase classname="c" name="t"/>\n'.repeat(1000)}`)
+    // The worker (pull-request code) may still run while the reports are read (keep-worker).
+    // 70 KB every 5 ms: faster than a test case is classified, slow enough to spare the disk.
+    const append = `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(file)},'a');const b=Buffer.from('<testcase classname="c" name="t"/>\\n'.repeat(2000));setInterval(()=>fs.writeSync(fd,b),5)`
+    const writer = spawn(process.execPath, ['-e', append], { stdio: 'ignore' })
+    try {
+      await new Promise((r) => setTimeout(r, 50))
+      let cases = 0
+      const read = await Promise.race([
+        readReportFile(file, 'junit.xml', () => cases++),
+        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))
+      ])
+      expect(read).not.toBe('hung')
+      // Cut where the file ended when it was opened: the suite is unclosed, its cases are counted.
+      expect(read).toMatchObject({ status: 'malformed' })
+      expect(cases).toBeGreaterThanOrEqual(1000)
+    } finally {
+      writer.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 30_000)
 })
