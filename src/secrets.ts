@@ -98,8 +98,8 @@ function pythonQuote(text: string, safe: string): string {
 const URL_IN_TEXT = /[a-z][\w+.-]*:\/\/[^\s'"<>]+/gi
 /** libpq keyword strings: `host=db user=app password=s3cret` or `password='s 3'`. */
 const KEYWORD_PASSWORD = /\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s'"&;]+)/gi
-/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN` …). */
-const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY)$/i
+/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN`, `DB_PASS`, `MYSQL_PWD` …; not `PWD`, the current directory). */
+const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY|PRIVATE_?KEY|_PASS|_PWD)$/i
 /** Values that cannot be a credential and would turn every `true` of a report into `***`. */
 const NOT_A_SECRET = /^(?:true|false|yes|no|on|off|none|null|\d{1,4})$/i
 

@@ -8,8 +8,8 @@
 // value pattern could swallow a closing quote there. Serialized output is built from values that
 // were scrubbed one by one (scrubStrings).
 
-/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `api_key`, `auth_token` …). */
-const KEY = String.raw`[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key)`
+/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `db_pass`, `mysql_pwd`, `api_key`, `auth_token` …). */
+const KEY = String.raw`[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key|_pass|_pwd)`
 /** A value after `=` or `:`: quoted whole, or up to the next separator. */
 const VALUE = String.raw`(?:[bBrRuU]{1,2}(?=['"]))?(?:'[^'\n]*'|"[^"\n]*")|[^\s,;)}\]&'"]+`
 
@@ -39,7 +39,7 @@ function hide(value: string): string {
 }
 
 /** Cheap pre-check: most lines hold none of these and are returned untouched. */
-const MAY_HOLD_CREDENTIALS = /pass|secret|token|key|@|%40/i
+const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|key|@|%40/i
 
 export function scrubCredentials(text: string): string {
   if (!MAY_HOLD_CREDENTIALS.test(text)) return text

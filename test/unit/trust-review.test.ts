@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MAX_REPORT_FILES, MAX_TOTAL_REPORT_BYTES, readJUnitReports, readReportFile } from '../../src/junit/read.js'
-import { SecretRegistry } from '../../src/secrets.js'
+import { SecretRegistry, registerEnvironmentSecrets } from '../../src/secrets.js'
 import { scrubCredentials } from '../../src/util/scrub.js'
 
 const PW = 'Un5egistered-pw'
@@ -100,4 +100,18 @@ describe('readReportFile: a report another process keeps writing', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   }, 30_000)
+})
+
+describe('credentials in variables named the short way (`DB_PASS`, `MYSQL_PWD`)', () => {
+  it('registers their values before anything runs, but not PWD (the current directory)', () => {
+    const registry = new SecretRegistry()
+    registerEnvironmentSecrets({ DB_PASS: 'dbpass-9x7', MYSQL_PWD: 'mysqlpwd-4k2', PWD: '/home/runner/work', OLDPWD: '/tmp', BYPASS: 'bypass-value' }, registry)
+    expect(registry.redact('dbpass-9x7 mysqlpwd-4k2 /home/runner/work /tmp bypass-value')).toBe('*** *** /home/runner/work /tmp bypass-value')
+  })
+
+  it('cuts `db_pass=…` and `\'db_pwd\': …` by pattern', () => {
+    expect(scrubCredentials("connect(db_pass='x9y8', user='app')")).toBe("connect(db_pass='***', user='app')")
+    expect(scrubCredentials("{'db_pwd': 'x9y8'}")).toBe("{'db_pwd': '***'}")
+    expect(scrubCredentials('bypass=1 compass=north')).toBe('bypass=1 compass=north')
+  })
 })
