@@ -24,6 +24,9 @@ const PATTERNS: ReadonlyArray<[RegExp, (match: string, ...groups: string[]) => s
   // with an unencoded '@' must not leak in part). The user stays: the broker-config gate compares
   // it with the worker's banner. `**`/`***` (already hidden) and a literal `password` placeholder
   // (an example in our own messages) are left as they are.
+  // pydantic cuts a long `input_value` to its first 25 and last 24 characters, `…app:averyLo...internal:5432/db'`:
+  // the `@` may be cut away with the rest of the password. A port before the ellipsis is no password.
+  [/(\/\/)([^\s/@:'"]*):(?!(?:\*+|\d+)(?:\.\.\.|…))([^\s/@'"]*?)(\.\.\.|…)(?=[^\s@]*(?:[\s'"]|$))/gi, (_m, slashes, user, _p, dots) => `${slashes}${user}:***${dots}`],
   // The same in a JSON record whose encoder escapes `/` (ujson, PHP, Java): `postgresql:\/\/u:p@h`.
   [
     /(\/\/|\\\/\\\/)([^\s/\\@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi,
@@ -39,7 +42,7 @@ function hide(value: string): string {
 }
 
 /** Cheap pre-check: most lines hold none of these and are returned untouched. */
-const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|key|@|%40/i
+const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|key|@|%40|\/\/\S*(?:\.\.\.|…)/i
 
 export function scrubCredentials(text: string): string {
   if (!MAY_HOLD_CREDENTIALS.test(text)) return text

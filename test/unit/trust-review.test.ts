@@ -115,3 +115,15 @@ describe('credentials in variables named the short way (`DB_PASS`, `MYSQL_PWD`)'
     expect(scrubCredentials('bypass=1 compass=north')).toBe('bypass=1 compass=north')
   })
 })
+
+describe("pydantic's truncated input_value (first 25 and last 24 characters of the repr)", () => {
+  it('cuts the start of a password that the ellipsis separates from its `@`', () => {
+    // repr of 'postgresql://app:averyLongSecretPassw0rd@reporting.internal:5432/reports', truncated by pydantic-core
+    const line = "  Input should be a valid URL [type=url_parsing, input_value='postgresql://app:averyLo...internal:5432/reports', input_type=str]"
+    expect(scrubCredentials(line)).toBe("  Input should be a valid URL [type=url_parsing, input_value='postgresql://app:***...internal:5432/reports', input_type=str]")
+  })
+
+  it('leaves a host and port before an ellipsis alone', () => {
+    expect(scrubCredentials('Connecting to redis://localhost:6379...')).toBe('Connecting to redis://localhost:6379...')
+  })
+})
