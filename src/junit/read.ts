@@ -30,6 +30,8 @@ export interface ReadOptions {
   maxTotalBytes?: number
   /** Files opened at most; the matches past it are one entry saying how many. Default MAX_REPORT_FILES. */
   maxFiles?: number
+  /** How long the globs may search; what they found by then is read, and one entry says so. Default REPORT_SEARCH_MS. */
+  searchMs?: number
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -38,6 +40,9 @@ export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
 // million tiny files would each cost an open and an entry in the report. Bound the whole run.
 export const MAX_TOTAL_REPORT_BYTES = 512 * 1024 * 1024
 export const MAX_REPORT_FILES = 10_000
+// Links are followed (a report may be a link inside the checkout), so a committed `root -> /`
+// makes `**/*.xml` walk the runner's whole file system; what it finds outside is refused anyway.
+export const REPORT_SEARCH_MS = 30_000
 const CHUNK_BYTES = 256 * 1024
 
 /**
@@ -51,7 +56,9 @@ export function workspaceRoots(cwd: string, env: NodeJS.ProcessEnv = process.env
 }
 
 export async function readJUnitReports(patterns: string[], options: ReadOptions): Promise<ReadResult> {
-  const { matches, unmatched } = await matchReports(patterns, options.cwd)
+  const searchMs = options.searchMs ?? REPORT_SEARCH_MS
+  const signal = AbortSignal.timeout(searchMs)
+  const { matches, unmatched } = await matchReports(patterns, options.cwd, signal)
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
   const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath(root).catch(() => resolve(root))))
   const maxTotal = options.maxTotalBytes ?? MAX_TOTAL_REPORT_BYTES
@@ -66,6 +73,10 @@ export async function readJUnitReports(patterns: string[], options: ReadOptions)
         : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots, { left: maxTotal - parsed, total: maxTotal })
     if (read.status !== 'unreadable') parsed += read.bytes
     files.push({ pattern: match.pattern, path: match.path, ...read })
+  }
+  if (signal.aborted) {
+    const detail = `not read: the search for reports stopped after ${searchMs / 1000} s, and only what it had found is read (a linked directory may lead outside the workspace, where reports are never read); narrow the \`junit\` globs`
+    files.push({ pattern: patterns.join(', '), path: '(search stopped)', ...problem('unreadable', detail, 0) })
   }
   const more = matches.length - maxFiles
   if (more > 0) {
@@ -113,7 +124,8 @@ export interface MatchedReport {
  */
 export async function matchReports(
   patterns: readonly string[],
-  cwd: string
+  cwd: string,
+  signal?: AbortSignal
 ): Promise<{ matches: MatchedReport[]; unmatched: string[] }> {
   const given = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '')
   const ignore = given.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1))
@@ -121,7 +133,8 @@ export async function matchReports(
   const unmatched: string[] = []
   for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
     // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
-    const paths = await glob(pattern, { cwd, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern) })
+    if (signal?.aborted) break
+    const paths = await glob(pattern, { cwd, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern), ...(signal ? { signal } : {}) })
     if (paths.length === 0 && !unmatched.includes(pattern)) unmatched.push(pattern)
     for (const path of paths) if (!patternOf.has(path)) patternOf.set(path, pattern)
   }

@@ -1,10 +1,10 @@
 // Forms of a credential found by the adversarial review of the trust work: each leaked before.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { MAX_REPORT_FILES, MAX_TOTAL_REPORT_BYTES, readJUnitReports, readReportFile } from '../../src/junit/read.js'
+import { MAX_REPORT_FILES, MAX_TOTAL_REPORT_BYTES, REPORT_SEARCH_MS, readJUnitReports, readReportFile } from '../../src/junit/read.js'
 import { SecretRegistry, registerEnvironmentSecrets } from '../../src/secrets.js'
 import { scrubCredentials } from '../../src/util/scrub.js'
 
@@ -125,5 +125,28 @@ describe("pydantic's truncated input_value (first 25 and last 24 characters of t
 
   it('leaves a host and port before an ellipsis alone', () => {
     expect(scrubCredentials('Connecting to redis://localhost:6379...')).toBe('Connecting to redis://localhost:6379...')
+  })
+})
+
+describe('readJUnitReports: a linked directory that leads to / is not a search of the whole machine', () => {
+  it('stops searching after searchMs and says so in one entry', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-review-glob-'))
+    writeFileSync(path.join(dir, 'a.xml'), '<testsuite name="s"><testcase classname="c" name="t"/></testsuite>\n')
+    // Committed by the pull request: `**/*.xml` would walk the runner's whole file system.
+    symlinkSync('/', path.join(dir, 'root'))
+    try {
+      const started = performance.now()
+      const { files } = await readJUnitReports(['**/*.xml'], { cwd: dir, onCase: () => {}, searchMs: 300 })
+      const stopped = files.find((f) => f.path === '(search stopped)')
+      expect(stopped?.detail).toMatch(/^not read: the search for reports stopped after 0\.3 s/)
+      // Bounded, not timed: far below the minutes a runner's file system takes to walk.
+      expect(performance.now() - started).toBeLessThan(30_000)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it('the default: 30 s', () => {
+    expect(REPORT_SEARCH_MS).toBe(30_000)
   })
 })
