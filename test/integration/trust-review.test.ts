@@ -1,13 +1,16 @@
 // Trust — cases found by an adversarial review of the trust work, each through the bundle as the
 // runner runs it (real PostgreSQL, a real Celery worker): a DSN logged in a JSON record with
 // escaped slashes or percent-encoded leaks no password; a JUnit report with more failing cases
-// than the report keeps is counted whole, kept bounded, and says what it left out.
+// than the report keeps is counted whole, kept bounded, and says what it left out; a comment of
+// another workflow (same bot account) that quotes the marker is not taken over.
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exampleDatabase, runOnExample } from '../support/example.js'
+import { ACTIONS_BOT, FakeGitHub } from '../support/fake-github.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 import { workspaceTempDir } from '../support/workspace.js'
@@ -71,5 +74,39 @@ describe('Trust (review): a JUnit report with more failing cases than the report
       { code: 0, gates: { ci: 'warn' }, timeoutS: 30, marginS: 60 },
       'a report of 150,000 failing cases: `tests-failed` is 150,000, the JSON report keeps the first 100,000 classified cases and says 50,000 were only counted (`taxonomyOmitted`), the summary says so; memory stays bounded (4,000,000 cases, 295 MB, exhausted the heap with no summary before)'
     )
+  })
+})
+
+describe("Trust (review): the same bot's comment that only quotes the marker", () => {
+  it('another workflow of the same token identity quoting the marker (from a PR description) is left alone', async () => {
+    const github = await FakeGitHub.start()
+    try {
+      const pr = 31
+      const marker = '<!-- celery-foundation-gates:app.celery_app@examples/tenant-app -->'
+      // A "PR description check" workflow posts as github-actions[bot] and quotes the description,
+      // into which the pull request's author pasted our marker.
+      const quoted = `Thanks! Your description:\n\n> Fixes the worker\n> ${marker}\n\nLooks complete.`
+      const other = github.addComment(pr, quoted, ACTIONS_BOT)
+      const event = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-event-')), 'event.json')
+      writeFileSync(event, JSON.stringify({ number: pr, pull_request: { number: pr, head: { sha: 'c'.repeat(40), repo: { full_name: 'acme/shop' } }, base: { repo: { full_name: 'acme/shop' } } }, repository: { full_name: 'acme/shop' } }))
+      const db = await exampleDatabase(pg)
+      const token = 'ghs_reviewTokenThatMustNeverBePrinted0003'
+      const result = await runOnExample('5.7', db, { 'github-token': token, 'check-run': 'false' }, {
+        env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/shop', GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '78' }
+      })
+      expect(other.body).toBe(quoted)
+      const ours = github.commentsOn(pr).filter((c) => c.id !== other.id)
+      expect(ours).toHaveLength(1)
+      expect(ours[0]?.body.startsWith(marker)).toBe(true)
+      checkStep(
+        GROUP,
+        "comment by the token's own identity that only quotes the marker (another workflow)",
+        result,
+        { code: 0, gates: { runtime: 'pass' }, secrets: [token, db.password], timeoutS: 30, marginS: 45 },
+        "another workflow's comment, also by github-actions[bot], quotes the pull request's description holding the marker: it is left as it was; the action posts its own comment (the marker must open the comment, as the action writes it)"
+      )
+    } finally {
+      await github.stop()
+    }
   })
 })
