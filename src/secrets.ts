@@ -67,17 +67,39 @@ function secretForms(secret: string): string[] {
   // SQLAlchemy's quote_plus style, used when people build URLs in Python.
   tryAdd(() => encodeURIComponent(secret).replace(/%20/g, '+'))
   tryAdd(() => decodeURIComponent(secret.replace(/\+/g, ' ')))
+  // Python's own encoders also encode `!'()*` (which encodeURIComponent keeps): urllib's quote
+  // (keeps `/`) and quote_plus (what SQLAlchemy 2.1 renders a URL's password with).
+  tryAdd(() => pythonQuote(secret, '/'))
+  tryAdd(() => pythonQuote(secret, '').replace(/%20/g, '+'))
+  // Percent-encoding is case-insensitive, and some encoders write lower-case hex.
+  for (const form of [...forms]) if (/%[0-9A-F]{2}/.test(form)) forms.add(form.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()))
+  // A JSON log record escapes `"`, `\` and controls, and some encoders (ujson) `/` too.
+  for (const form of [...forms]) {
+    const json = JSON.stringify(form).slice(1, -1)
+    forms.add(json)
+    forms.add(json.replace(/\//g, '\\/'))
+  }
   // Single characters would turn every log into asterisks; they are still redacted as part of
   // the DSN they appear in.
   return [...forms].filter((f) => f.length >= 2)
+}
+
+/** urllib.parse.quote: UTF-8, every byte but letters, digits, `_.-~` and `safe` as upper-case `%XX`. */
+function pythonQuote(text: string, safe: string): string {
+  let out = ''
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(byte)
+    out += /[A-Za-z0-9_.~-]/.test(c) || safe.includes(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+  }
+  return out
 }
 
 /** `scheme://…` up to the next blank or quote: each URL of a value (Celery's `;`-separated failover lists too). */
 const URL_IN_TEXT = /[a-z][\w+.-]*:\/\/[^\s'"<>]+/gi
 /** libpq keyword strings: `host=db user=app password=s3cret` or `password='s 3'`. */
 const KEYWORD_PASSWORD = /\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s'"&;]+)/gi
-/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN` …). */
-const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY)$/i
+/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN`, `DB_PASS`, `MYSQL_PWD` …; not `PWD`, the current directory). */
+const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY|PRIVATE_?KEY|_PASS|_PWD)$/i
 /** Values that cannot be a credential and would turn every `true` of a report into `***`. */
 const NOT_A_SECRET = /^(?:true|false|yes|no|on|off|none|null|\d{1,4})$/i
 

@@ -52,7 +52,10 @@ async function findOwnMarkedComment(
   // The common first run has no marked comment: no need to ask who the token is.
   if (marked.length === 0) return { ignoredAuthors: [] }
   const login = (await tokenLogin(client)).toLowerCase()
-  const isOwn = (comment: IssueComment): boolean => comment.user?.login?.toLowerCase() === login
+  // The marker must also open the comment, as renderPrComment writes it: the same identity (the
+  // workflow's GITHUB_TOKEN) also posts other workflows' comments, which may quote outside text
+  // holding the marker (a pull request's description), and those must not be overwritten.
+  const isOwn = (comment: IssueComment): boolean => comment.user?.login?.toLowerCase() === login && comment.body?.startsWith(tag) === true
   // The oldest of the token's own (the list is oldest first), so that reruns keep to one.
   const own = marked.find(isOwn)
   const ignoredAuthors = [...new Set(marked.filter((comment) => !isOwn(comment)).map((comment) => safeLogin(comment.user?.login)))]

@@ -31,9 +31,23 @@ export interface ReadOptions {
    * is 'unreadable' and never opened. Default: `cwd`.
    */
   roots?: readonly string[]
+  /** Bytes parsed across all files; a file that would go past it is not parsed. Default MAX_TOTAL_REPORT_BYTES. */
+  maxTotalBytes?: number
+  /** Files opened at most; the matches past it are one entry saying how many. Default MAX_REPORT_FILES. */
+  maxFiles?: number
+  /** How long the globs may search; what they found by then is read, and one entry says so. Default REPORT_SEARCH_MS. */
+  searchMs?: number
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
+// The reports are written by pull-request code, and their number and sizes are its choice: one
+// 512 MiB file takes minutes to parse, so a hundred of them would hold the step for hours, and a
+// million tiny files would each cost an open and an entry in the report. Bound the whole run.
+export const MAX_TOTAL_REPORT_BYTES = 512 * 1024 * 1024
+export const MAX_REPORT_FILES = 10_000
+// Links are followed (a report may be a link inside the checkout), so a committed `root -> /`
+// makes `**/*.xml` walk the runner's whole file system; what it finds outside is refused anyway.
+export const REPORT_SEARCH_MS = 30_000
 const CHUNK_BYTES = 256 * 1024
 
 /**
@@ -47,15 +61,32 @@ export function workspaceRoots(cwd: string, env: NodeJS.ProcessEnv = process.env
 }
 
 export async function readJUnitReports(patterns: string[], options: ReadOptions): Promise<ReadResult> {
-  const { matches, unmatched, searched, fromWorkspace } = await matchReports(patterns, options.cwd, options.fallbackCwd)
+  const searchMs = options.searchMs ?? REPORT_SEARCH_MS
+  const signal = AbortSignal.timeout(searchMs)
+  const { matches, unmatched, searched, fromWorkspace } = await matchReports(patterns, options.cwd, options.fallbackCwd, signal)
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
   const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath(root).catch(() => resolve(root))))
+  const maxTotal = options.maxTotalBytes ?? MAX_TOTAL_REPORT_BYTES
+  const maxFiles = options.maxFiles ?? MAX_REPORT_FILES
   const files: ReportFile[] = []
-  for (const match of matches) {
+  let parsed = 0
+  for (const match of matches.slice(0, maxFiles)) {
     const place = await confined(resolve(match.base ?? options.cwd, match.path), roots)
     const read =
-      'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots)
+      'refused' in place
+        ? problem('unreadable', place.refused, 0)
+        : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots, { left: maxTotal - parsed, total: maxTotal })
+    if (read.status !== 'unreadable') parsed += read.bytes
     files.push({ pattern: match.pattern, path: match.path, ...read })
+  }
+  if (signal.aborted) {
+    const detail = `not read: the search for reports stopped after ${searchMs / 1000} s, and only what it had found is read (a linked directory may lead outside the workspace, where reports are never read); narrow the \`junit\` globs`
+    files.push({ pattern: patterns.join(', '), path: '(search stopped)', ...problem('unreadable', detail, 0) })
+  }
+  const more = matches.length - maxFiles
+  if (more > 0) {
+    const detail = `not read: ${matches.length.toLocaleString('en-US')} files matched, the first ${maxFiles.toLocaleString('en-US')} are read (the most in one run); narrow the \`junit\` globs`
+    files.push({ pattern: matches[maxFiles]?.pattern ?? '', path: `(${more.toLocaleString('en-US')} more files)`, ...problem('unreadable', detail, 0) })
   }
   return { files, unmatched, searched, fromWorkspace }
 }
@@ -103,7 +134,8 @@ export interface MatchedReport {
 export async function matchReports(
   patterns: readonly string[],
   cwd: string,
-  fallbackCwd?: string
+  fallbackCwd?: string,
+  signal?: AbortSignal
 ): Promise<{ matches: MatchedReport[]; unmatched: string[]; searched: string[]; fromWorkspace: string[] }> {
   const given = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '')
   const ignore = given.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1))
@@ -113,11 +145,12 @@ export async function matchReports(
   const fromWorkspace: string[] = []
   const expand = (pattern: string, base: string): Promise<string[]> =>
     // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
-    glob(pattern, { cwd: base, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern) })
+    glob(pattern, { cwd: base, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern), ...(signal ? { signal } : {}) })
   for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
+    if (signal?.aborted) break
     let paths = await expand(pattern, cwd)
     let base: string | undefined
-    if (paths.length === 0 && fallback !== undefined && !isAbsolute(pattern)) {
+    if (paths.length === 0 && fallback !== undefined && !isAbsolute(pattern) && !signal?.aborted) {
       paths = await expand(pattern, fallback)
       if (paths.length > 0) {
         base = fallback
@@ -157,7 +190,8 @@ export async function readReportFile(
   report: string,
   onCase: (tc: TestCase) => void,
   maxBytes: number = DEFAULT_MAX_FILE_BYTES,
-  roots?: readonly string[]
+  roots?: readonly string[],
+  budget?: { left: number; total: number }
 ): Promise<FileRead> {
   let handle: FileHandle
   try {
@@ -171,7 +205,7 @@ export async function readReportFile(
       const opened = await openedPath(handle, absolutePath)
       if (!roots.some((root) => isInside(opened, root))) return problem('unreadable', `outside the workspace (it now leads to ${opened}); not read`, 0)
     }
-    return await readOpened(handle, report, onCase, maxBytes)
+    return await readOpened(handle, report, onCase, maxBytes, budget)
   } finally {
     await handle.close()
   }
@@ -186,7 +220,13 @@ async function openedPath(handle: FileHandle, path: string): Promise<string> {
   }
 }
 
-async function readOpened(handle: FileHandle, report: string, onCase: (tc: TestCase) => void, maxBytes: number): Promise<FileRead> {
+async function readOpened(
+  handle: FileHandle,
+  report: string,
+  onCase: (tc: TestCase) => void,
+  maxBytes: number,
+  budget?: { left: number; total: number }
+): Promise<FileRead> {
   let bytes = 0
   try {
     const info = await handle.stat()
@@ -197,6 +237,9 @@ async function readOpened(handle: FileHandle, report: string, onCase: (tc: TestC
   }
   if (bytes > maxBytes) {
     return problem('unreadable', `${formatBytes(bytes)} is over the ${formatBytes(maxBytes)} limit; not parsed`, bytes)
+  }
+  if (budget !== undefined && bytes > budget.left) {
+    return problem('unreadable', `${formatBytes(bytes)} would take the reports read in this run past ${formatBytes(budget.total)}; not parsed`, bytes)
   }
   if (bytes === 0) return problem('empty', 'the file is empty (0 bytes)', 0)
 
@@ -210,7 +253,8 @@ async function readOpened(handle: FileHandle, report: string, onCase: (tc: TestC
   }
   try {
     let decoder: Decoder | undefined
-    for await (const chunk of chunksOf(handle)) {
+    // Only the bytes the file had when it was opened: the worker may still be appending to it.
+    for await (const chunk of chunksOf(handle, bytes)) {
       decoder ??= decoderFor(chunk)
       stream.write(decoder.write(chunk))
     }
@@ -231,9 +275,9 @@ async function readOpened(handle: FileHandle, report: string, onCase: (tc: TestC
   }
 }
 
-async function* chunksOf(handle: FileHandle): AsyncGenerator<Buffer> {
+async function* chunksOf(handle: FileHandle, bytes: number): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES, start: 0, autoClose: false })) yield chunk as Buffer
+    for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES, start: 0, end: bytes - 1, autoClose: false })) yield chunk as Buffer
   } catch (error) {
     throw new FileProblem('unreadable', `cannot read it: ${describeError(error)}`)
   }

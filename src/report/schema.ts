@@ -142,6 +142,7 @@ const TestsReportSchema = z
     failed: count().describe('Failing or erroring <testcase> elements, one per taxonomy entry (the `tests-failed` output).'),
     byCategory: z.partialRecord(z.enum(CATEGORIES), count()),
     taxonomy: z.array(TaxonomyEntrySchema),
+    taxonomyOmitted: count().optional().describe('Failing cases counted in `failed` but not kept in `taxonomy` (more than 100,000, or too long together).'),
     components: z.array(ComponentStatusSchema),
     verdict: z.string().describe('The overall sentence, e.g. "foundation green, test suite red: remediate the tests".'),
     rulesFile: z.string().optional().describe("Where the user's rules came from, if any."),

@@ -125,7 +125,7 @@ export function* testsBlocks(view: TestsView, parts: TestsParts, cuts: Pick<Cuts
   const verdict = parts.verdict()
   if (verdict !== '') yield [verdict]
   yield parts.reports()
-  const failing = view.tests.taxonomy.length
+  const failing = view.tests.failed
   if (failing === 0) {
     yield ['No test failed or errored.']
   } else {
@@ -133,7 +133,9 @@ export function* testsBlocks(view: TestsView, parts: TestsParts, cuts: Pick<Cuts
     yield lazyTable(['Test', 'Type', 'Gate violated?', 'Root-cause category'], rows, parts.taxonomyRow)
     if (rows.length < failing) {
       yield [
-        `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
+        view.tests.taxonomyOmitted
+          ? `… and ${countOf(failing - rows.length, 'more failing test')} (the first ${formatCount(view.tests.taxonomy.length)} are in the JSON report; the rest are only counted).`
+          : `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
       ]
     }
     yield [parts.violations()]

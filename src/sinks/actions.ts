@@ -91,7 +91,7 @@ export class ActionsSink implements ReportSink {
         core.setOutput(Outputs.Taxonomy, redact(taxonomy.json))
         if (taxonomy.omitted)
           core.warning(
-            `The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits a job's outputs to 1 MB); the report file has them all: ${reportPath}`
+            `The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits a job's outputs to 1 MB); the report file has ${report.tests.taxonomyOmitted ? `the first ${report.tests.taxonomy.length} of ${report.tests.failed}` : 'them all'}: ${reportPath}`
           )
       }
     } catch (err) {

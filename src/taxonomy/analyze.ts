@@ -26,6 +26,15 @@ export interface AnalyzeInput {
   values: Record<string, string>
 }
 
+/**
+ * How many classified failures the report keeps, and how many characters of test ids and evidence
+ * they may hold together. The reports come from pull-request code: 4,000,000 failing cases (a
+ * 295 MB file) exhausted the heap before anything was written. Every failure is still counted
+ * (`failed`, `byCategory`); past either bound it is not kept, and `taxonomyOmitted` says so.
+ */
+export const MAX_TAXONOMY_ENTRIES = 100_000
+export const MAX_TAXONOMY_CHARACTERS = 50_000_000
+
 export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
   const t0 = performance.now()
   const ctx: ClassifyContext = {
@@ -35,6 +44,8 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
   const classify = classifier(input.rules, ctx)
   const taxonomy: TaxonomyEntry[] = []
   const byCategory: Partial<Record<Category, number>> = {}
+  let failed = 0
+  let characters = 0
   const { files, unmatched, searched, fromWorkspace } = await readJUnitReports(input.patterns, {
     cwd: input.cwd,
     fallbackCwd: input.workspace ?? workspaceDir(),
@@ -42,8 +53,12 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
     onCase(tc: TestCase) {
       if (tc.outcome !== 'failure' && tc.outcome !== 'error') return
       const entry = classify(tc)
-      taxonomy.push(entry)
+      failed++
       byCategory[entry.category] = (byCategory[entry.category] ?? 0) + 1
+      const size = entry.classname.length + entry.name.length + entry.evidence.length + entry.report.length
+      if (taxonomy.length >= MAX_TAXONOMY_ENTRIES || characters + size > MAX_TAXONOMY_CHARACTERS) return
+      characters += size
+      taxonomy.push(entry)
     }
   })
   const totals = files.reduce<ReportCounts>(
@@ -58,9 +73,10 @@ export async function analyzeTests(input: AnalyzeInput): Promise<TestsReport> {
     files,
     unmatched,
     totals,
-    failed: taxonomy.length,
+    failed,
     byCategory,
     taxonomy,
+    ...(failed > taxonomy.length ? { taxonomyOmitted: failed - taxonomy.length } : {}),
     components: [],
     verdict: '',
     durationMs: 0

@@ -60,6 +60,8 @@ export interface TestsReport {
   failed: number
   byCategory: Partial<Record<Category, number>>
   taxonomy: TaxonomyEntry[]
+  /** Failing cases counted but not kept in `taxonomy` (past its bounds: analyze.ts). */
+  taxonomyOmitted?: number
   components: ComponentStatus[]
   /**
    * The closing sentence, e.g. "foundation green, test suite red: remediate the tests". Named

@@ -8,10 +8,10 @@
 // value pattern could swallow a closing quote there. Serialized output is built from values that
 // were scrubbed one by one (scrubStrings).
 
-/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `api_key`, `auth_token` …). */
-const KEY = String.raw`[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key)`
+/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `db_pass`, `mysql_pwd`, `api_key`, `auth_token` …). */
+const KEY = String.raw`[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key|_pass|_pwd)`
 /** A value after `=` or `:`: quoted whole, or up to the next separator. */
-const VALUE = String.raw`'[^'\n]*'|"[^"\n]*"|[^\s,;)}\]&'"]+`
+const VALUE = String.raw`(?:[bBrRuU]{1,2}(?=['"]))?(?:'[^'\n]*'|"[^"\n]*")|[^\s,;)}\]&'"]+`
 
 const PATTERNS: ReadonlyArray<[RegExp, (match: string, ...groups: string[]) => string]> = [
   // `'password': 'x'`, `"db_password": "x"` (dict reprs, JSON log records).
@@ -24,10 +24,16 @@ const PATTERNS: ReadonlyArray<[RegExp, (match: string, ...groups: string[]) => s
   // with an unencoded '@' must not leak in part). The user stays: the broker-config gate compares
   // it with the worker's banner. `**`/`***` (already hidden) and a literal `password` placeholder
   // (an example in our own messages) are left as they are.
+  // pydantic cuts a long `input_value` to its first 25 and last 24 characters, `…app:averyLo...internal:5432/db'`:
+  // the `@` may be cut away with the rest of the password. A port before the ellipsis is no password.
+  [/(\/\/)([^\s/@:'"]*):(?!(?:\*+|\d+)(?:\.\.\.|…))([^\s/@'"]*?)(\.\.\.|…)(?=[^\s@]*(?:[\s'"]|$))/gi, (_m, slashes, user, _p, dots) => `${slashes}${user}:***${dots}`],
+  // The same in a JSON record whose encoder escapes `/` (ujson, PHP, Java): `postgresql:\/\/u:p@h`.
   [
-    /(\/\/)([^\s/@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi,
+    /(\/\/|\\\/\\\/)([^\s/\\@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi,
     (_m, slashes, user) => `${slashes}${user}:***@`
-  ]
+  ],
+  // A percent-encoded URL (a DSN passed as a query parameter): `postgresql%3A%2F%2Fu%3Ap%40h`.
+  [/(%2F%2F)([\w.~-]*)%3A(?!(?:\*+|password)%40)[^\s]*%40/gi, (_m, slashes, user) => `${slashes}${user}%3A***%40`]
 ]
 
 function hide(value: string): string {
@@ -36,7 +42,7 @@ function hide(value: string): string {
 }
 
 /** Cheap pre-check: most lines hold none of these and are returned untouched. */
-const MAY_HOLD_CREDENTIALS = /pass|secret|token|key|@/i
+const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|key|@|%40|\/\/\S*(?:\.\.\.|…)/i
 
 export function scrubCredentials(text: string): string {
   if (!MAY_HOLD_CREDENTIALS.test(text)) return text

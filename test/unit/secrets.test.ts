@@ -11,8 +11,18 @@ describe('SecretRegistry.add', () => {
   it('masks the raw, percent-encoded and quote_plus forms of a password', () => {
     const { registry, masked } = recordingRegistry()
     registry.add('p@ss w/rd')
-    expect(masked).toEqual(['p@ss w/rd', 'p%40ss%20w%2Frd', 'p%40ss+w%2Frd'])
-    expect(registry.size).toBe(3)
+    // Then urllib's quote (keeps `/`), lower-case hex, and the JSON-escaped forms (`\/`).
+    expect(masked).toEqual([
+      'p@ss w/rd',
+      'p%40ss%20w%2Frd',
+      'p%40ss+w%2Frd',
+      'p%40ss%20w/rd',
+      'p%40ss%20w%2frd',
+      'p%40ss+w%2frd',
+      'p@ss w\\/rd',
+      'p%40ss%20w\\/rd'
+    ])
+    expect(registry.size).toBe(8)
   })
 
   it('also masks the decoded form of a secret given percent-encoded', () => {
