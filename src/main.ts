@@ -46,9 +46,9 @@ export async function run(): Promise<void> {
         checkRun: settings.checkRun,
         marker: feedbackMarker(settings),
         workingDirectory: settings.workingDirectory,
-        redact: (text) => secrets.redact(text)
+        redact: (text) => secrets.clean(text)
       },
-      { info: (m) => core.info(secrets.redact(m)), warning: (m) => core.warning(secrets.redact(m)) }
+      { info: (m) => core.info(secrets.clean(m)), warning: (m) => core.warning(secrets.clean(m)) }
     )
   }
   if (failure) core.setFailed(failure)

@@ -173,7 +173,8 @@ export async function readFinalResults(
   const rows = new Map<string, { status: string; worker: string | null }>()
   while (performance.now() < until && !stop()) {
     const found = await db.query<{ task_id: string; status: string; worker: string | null }>(
-      `SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`,
+      // Bounded like the ping's read: copies of a row (no UNIQUE(task_id)) cannot grow the answer.
+      `SELECT task_id, left(status::text, 50) AS status, left(to_jsonb(t) ->> 'worker', 300) AS worker FROM ${table} t WHERE task_id = ANY($1::text[]) LIMIT ${MAX_EXTRA_ROWS}`,
       [taskIds]
     )
     for (const r of found) if (FINAL.has(r.status)) rows.set(r.task_id, { status: r.status, worker: r.worker })
@@ -299,6 +300,9 @@ function outcomeOf(row: ResultRow, publishedAtMs: number, nowMs: number): PingOu
   return { kind: 'task-failed', error, traceback: row.traceback ?? undefined, pongAtMs: nowMs }
 }
 
+/** At most this many rows answer the extra pings' read-back (a few per queue is plenty). */
+const MAX_EXTRA_ROWS = 1000
+
 function resultConnection(plane: DataPlane, broker: Database | undefined): { parts: DsnParts; shared?: Database } {
   const same =
     dsnTarget(plane.backend.parts) === dsnTarget(plane.broker.parts) &&
@@ -326,10 +330,11 @@ class ResultReader {
   ) {
     this.db = conn.shared
     // Anyone with INSERT on the table can write this row: read a bounded prefix of each column
-    // (a result of a gigabyte would otherwise be fetched, hex-encoded, into one string).
+    // (a result of a gigabyte would otherwise be fetched, hex-encoded, into one string), and one
+    // row only (a table made without UNIQUE(task_id) may hold many copies of it).
     this.sql =
       `SELECT left(status::text, 50) AS status, substring(result from 1 for ${MAX_RESULT_BYTES + 1}) AS result, octet_length(result) AS result_size,` +
-      ` left(traceback, ${MAX_TRACEBACK_CHARS}) AS traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`
+      ` left(traceback, ${MAX_TRACEBACK_CHARS}) AS traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1 LIMIT 1`
   }
 
   async read(deadline: number): Promise<ResultRow | undefined> {
