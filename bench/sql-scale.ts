@@ -29,7 +29,9 @@ const ms = (x: number): string => `${Math.round(x)}`
 
 function render(rows: SqlScaleRow[]): string {
   const out: string[] = []
-  out.push('| tenant tables | open sessions | db-access ms (median; runs) | rls-role ms (median; runs) | queries db-access / rls-role | peak RSS MiB (median) |')
+  out.push(
+    '| tenant tables | open sessions | db-access ms (median; runs) | rls-role ms (median; runs) | queries db-access / rls-role | peak RSS MiB (median) |'
+  )
   out.push('|---:|---:|---|---|---|---:|')
   for (const r of rows)
     out.push(
@@ -52,7 +54,10 @@ function render(rows: SqlScaleRow[]): string {
       const m = median(times)
       const statuses = r.statuses?.[key] ?? []
       const notPassed = statuses.filter((s) => s !== 'pass')
-      const verdict = m <= TARGET_MS ? `within ${TARGET_MS} ms (${ms(TARGET_MS - m)} ms to spare)` : `**missed by ${ms(m - TARGET_MS)} ms** (${(m / TARGET_MS).toFixed(2)}× the target)`
+      const verdict =
+        m <= TARGET_MS
+          ? `within ${TARGET_MS} ms (${ms(TARGET_MS - m)} ms to spare)`
+          : `**missed by ${ms(m - TARGET_MS)} ms** (${(m / TARGET_MS).toFixed(2)}× the target)`
       out.push(`- ${gate} at ${r.tables} tables / ${r.sessions} sessions: ${verdict}${notPassed.length ? `; statuses ${statuses.join(', ')}` : ''}`)
       const statements = r.statements?.[key]
       if (statements?.length) {
@@ -67,7 +72,7 @@ function render(rows: SqlScaleRow[]): string {
     out.push('')
     out.push(
       `Query counts ${same('dbAccess') && same('rlsRole') ? 'are the same at every scale: they do not depend on the number of tables' : 'differ between scales: they depend on the number of tables'} ` +
-        '(counted in the server log: log_min_duration_statement = 0 on the bench database, statements of the action\'s check session).'
+        "(counted in the server log: log_min_duration_statement = 0 on the bench database, statements of the action's check session)."
     )
   }
   return out.join('\n')

@@ -53,15 +53,46 @@ async function parseOnly(file: string): Promise<void> {
 /** One measurement, in this (fresh) process. */
 async function once(file: string): Promise<void> {
   const t0 = performance.now()
-  const tests = await analyzeTests({ patterns: [path.basename(file)], cwd: path.dirname(file), roots: [path.dirname(file)], rules: DEFAULT_RULES, gates: GREEN, values: { pong_ms: '1540', pong_after_ready_ms: '71' } })
+  const tests = await analyzeTests({
+    patterns: [path.basename(file)],
+    cwd: path.dirname(file),
+    roots: [path.dirname(file)],
+    rules: DEFAULT_RULES,
+    gates: GREEN,
+    values: { pong_ms: '1540', pong_after_ready_ms: '71' }
+  })
   const classifiedMs = performance.now() - t0
-  const report = { schemaVersion: 1, tool: { name: 'bench', version: '0' }, runId: 'cfg-bench', startedAt: '', finishedAt: '', verdict: 'pass', failOn: 'foundation', gates: [...GREEN, { ...GREEN[0]!, id: 'ci', foundation: false }], versions: { node: process.versions.node, action: '0' }, timings: { totalMs: 0 }, settings: {}, tests } as RunReport
+  const report = {
+    schemaVersion: 1,
+    tool: { name: 'bench', version: '0' },
+    runId: 'cfg-bench',
+    startedAt: '',
+    finishedAt: '',
+    verdict: 'pass',
+    failOn: 'foundation',
+    gates: [...GREEN, { ...GREEN[0]!, id: 'ci', foundation: false }],
+    versions: { node: process.versions.node, action: '0' },
+    timings: { totalMs: 0 },
+    settings: {},
+    tests
+  } as RunReport
   const t1 = performance.now()
   const summary = renderSummary(report)
   const renderMs = performance.now() - t1
   const rssMb = process.resourceUsage().maxRSS / 1024
   const leftOut = /_Summary trimmed[^\n]*|… and [\d,]+ more failing tests[^\n|]*/.exec(summary)?.[0] ?? ''
-  process.stdout.write(JSON.stringify({ classifiedMs, renderMs, totalMs: classifiedMs + renderMs, rssMb, summaryBytes: Buffer.byteLength(summary), failed: tests.failed, cases: tests.totals.cases, leftOut }))
+  process.stdout.write(
+    JSON.stringify({
+      classifiedMs,
+      renderMs,
+      totalMs: classifiedMs + renderMs,
+      rssMb,
+      summaryBytes: Buffer.byteLength(summary),
+      failed: tests.failed,
+      cases: tests.totals.cases,
+      leftOut
+    })
+  )
 }
 
 const median = (xs: number[]): number => {
@@ -95,7 +126,9 @@ async function main(): Promise<void> {
         return JSON.parse(r.stdout) as T
       }
       const runs = Array.from({ length: repeats }, () =>
-        fresh<{ classifiedMs: number; renderMs: number; totalMs: number; rssMb: number; summaryBytes: number; failed: number; cases: number; leftOut: string }>('--once')
+        fresh<{ classifiedMs: number; renderMs: number; totalMs: number; rssMb: number; summaryBytes: number; failed: number; cases: number; leftOut: string }>(
+          '--once'
+        )
       )
       const parseMs = median(Array.from({ length: repeats }, () => fresh<{ parseMs: number }>('--parse-only').parseMs))
       const last = runs.at(-1)!

@@ -5150,7 +5150,9 @@ function yoctoSpinner(options) {
  */
 function paletteFor(stream, env, colorFlag = true) {
     const force = env.FORCE_COLOR;
-    const enabled = colorFlag && !env.NO_COLOR && (force !== undefined ? force !== '0' && force !== 'false' : (stream.isTTY === true && env.TERM !== 'dumb') || env.CI !== undefined);
+    const enabled = colorFlag &&
+        !env.NO_COLOR &&
+        (force !== undefined ? force !== '0' && force !== 'false' : (stream.isTTY === true && env.TERM !== 'dumb') || env.CI !== undefined);
     const c = pc.createColors(enabled);
     const paint = {
         pass: c.green,
@@ -5243,7 +5245,7 @@ function buildProgram() {
         program.addOption(new Option(spec, help));
     }
     program
-        .option('--json', 'print the JSON report on stdout (the same report, and schema, as the action\'s `report` output); progress stays on stderr')
+        .option('--json', "print the JSON report on stdout (the same report, and schema, as the action's `report` output); progress stays on stderr")
         .option('--summary-file <path>', 'also write the markdown summary (what the action puts in the job summary) to this file')
         .option('--no-color', 'no colours (also NO_COLOR=1)')
         .addHelpText('after', `

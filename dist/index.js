@@ -56,8 +56,8 @@ async function run() {
             checkRun: settings.checkRun,
             marker: feedbackMarker(settings),
             workingDirectory: settings.workingDirectory,
-            redact: (text) => secrets.redact(text)
-        }, { info: (m) => info(secrets.redact(m)), warning: (m) => warning(secrets.redact(m)) });
+            redact: (text) => secrets.clean(text)
+        }, { info: (m) => info(secrets.clean(m)), warning: (m) => warning(secrets.clean(m)) });
     }
     if (failure)
         setFailed(failure);

@@ -203,7 +203,11 @@ function completeGates(snapshot) {
         const i = snapshot.interrupted;
         if (i?.kind === 'input-error' && snapshot.inputErrorGate === gate.id)
             return { ...base, status: 'fail', evidence: i.message };
-        const reason = i?.kind === 'input-error' ? 'not run: an input is invalid' : i?.kind === 'cancelled' ? 'not run: the run was cancelled' : 'not run: the action stopped early';
+        const reason = i?.kind === 'input-error'
+            ? 'not run: an input is invalid'
+            : i?.kind === 'cancelled'
+                ? 'not run: the run was cancelled'
+                : 'not run: the action stopped early';
         return { ...base, status: 'skip', evidence: reason };
     });
 }
@@ -238,11 +242,24 @@ function addRunFacts(report, run) {
         report.tests = run.tests;
     const v = run.versions;
     if (v)
-        report.versions = { ...report.versions, python: v.python, celery: v.celery ?? undefined, kombu: v.kombu ?? undefined, sqlalchemy: v.sqlalchemy ?? undefined };
+        report.versions = {
+            ...report.versions,
+            python: v.python,
+            celery: v.celery ?? undefined,
+            kombu: v.kombu ?? undefined,
+            sqlalchemy: v.sqlalchemy ?? undefined
+        };
     if (run.importError)
         report.importError = run.importError;
     if (run.extraPings?.length)
-        report.extraPings = run.extraPings.map(({ purpose, queue, task, taskId, status, worker }) => ({ purpose, queue, task, taskId, ...(status ? { status } : {}), ...(worker ? { worker } : {}) }));
+        report.extraPings = run.extraPings.map(({ purpose, queue, task, taskId, status, worker }) => ({
+            purpose,
+            queue,
+            task,
+            taskId,
+            ...(status ? { status } : {}),
+            ...(worker ? { worker } : {})
+        }));
 }
 function shownSettings(s) {
     return {
@@ -594,15 +611,10 @@ const brokerConfigGate = {
         const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``];
         // Cross-check with what the worker itself prints at boot (password shown as ** there).
         const banner = await facts.banner();
-        const mismatches = [
-            compareBanner('transport', banner.transport, broker.parts),
-            compareBanner('results', banner.results, backend.parts)
-        ].filter((m) => !!m);
+        const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter((m) => !!m);
         if (mismatches.length)
             return verdict('fail', [...mismatches, ...lines].join('\n'));
-        lines.push(banner.transport && banner.results
-            ? "the worker's banner shows the same transport and results"
-            : "not cross-checked: the worker printed no banner");
+        lines.push(banner.transport && banner.results ? "the worker's banner shows the same transport and results" : 'not cross-checked: the worker printed no banner');
         return verdict('pass', [...lines, ...check.notes].join('\n'));
     }
 };
@@ -745,13 +757,7 @@ async function checkPrivileges(db, needs) {
                       OR (c.alt <> '' AND has_sequence_privilege(c.role, to_regclass(c.obj), c.alt))
             END AS granted
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
-            AS c(kind, obj, role, priv, alt, i)`, [
-        needs.map((n) => n.kind),
-        needs.map((n) => n.regclass),
-        needs.map((n) => n.role),
-        needs.map((n) => n.privilege),
-        needs.map((n) => n.orPrivilege ?? '')
-    ]);
+            AS c(kind, obj, role, priv, alt, i)`, [needs.map((n) => n.kind), needs.map((n) => n.regclass), needs.map((n) => n.role), needs.map((n) => n.privilege), needs.map((n) => n.orPrivilege ?? '')]);
     return rows.map((r) => {
         const need = needs[Number(r.i) - 1];
         return { ...need, exists: r.exists, granted: r.granted === true };
@@ -845,7 +851,14 @@ async function lookUpNamed(db, names) {
                 out.push(...(await lookUpBatch(db, [name])));
             }
             catch (err) {
-                out.push({ name, malformed: err.message.split('\n')[0] ?? 'PostgreSQL refused it', exists: false, rlsEnabled: false, rlsForced: false, policies: 0 });
+                out.push({
+                    name,
+                    malformed: err.message.split('\n')[0] ?? 'PostgreSQL refused it',
+                    exists: false,
+                    rlsEnabled: false,
+                    rlsForced: false,
+                    policies: 0
+                });
             }
         }
         return out;
@@ -1037,7 +1050,10 @@ const dlqGate = {
         if (probe.error)
             return verdict('fail', [`Celery could not build the probe task ${task}: ${probe.error}`, ...lines].join('\n'));
         if (probe.status !== 'FAILURE')
-            return verdict('fail', [probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`, ...lines].join('\n'));
+            return verdict('fail', [
+                probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`,
+                ...lines
+            ].join('\n'));
         const rows = await rowsMentioning(db, table, probe.taskId);
         if (rows !== 1)
             return verdict('fail', [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n'));
@@ -1186,7 +1202,7 @@ const queuesGate = {
         for (const q of appQueues) {
             const ping = extras.get(q);
             if (!consumed.has(q))
-                problems.push(`queue \`${q}\` is not consumed by the booted worker (it consumes ${[...consumed].filter((c) => c !== ownQueue).join(', ') || 'none of the app\'s queues'}); routed there: ${listTasks(q)} — add it to task_queues or to the worker's -Q`);
+                problems.push(`queue \`${q}\` is not consumed by the booted worker (it consumes ${[...consumed].filter((c) => c !== ownQueue).join(', ') || "none of the app's queues"}); routed there: ${listTasks(q)} — add it to task_queues or to the worker's -Q`);
             else if (!answered(ping))
                 problems.push(`the ping routed through \`${q}\` did not come back${ping?.error ? `: ${ping.error}` : ' within a few broker polls'} (routed there: ${listTasks(q)})`);
             else
@@ -1195,7 +1211,7 @@ const queuesGate = {
         for (const [task, error] of Object.entries(probe.route_errors ?? {}))
             problems.push(`routing ${task} raised: ${error}`);
         if (!appQueues.length)
-            return verdict('warn', 'the app routes no task to any queue but the run\'s own: nothing to check');
+            return verdict('warn', "the app routes no task to any queue but the run's own: nothing to check");
         const summary = `${fine.length} of ${appQueues.length} queues answered a ping: ${fine.join(', ') || 'none'}`;
         return problems.length ? verdict('fail', [...problems, summary].join('\n')) : verdict('pass', summary);
     }
@@ -1300,7 +1316,9 @@ function roleProblems(role) {
 async function checkTenantTables(db, tables, role) {
     const problems = [];
     const ok = [];
-    const asCurrent = db.role === role.name ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName)) : undefined;
+    const asCurrent = db.role === role.name
+        ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName))
+        : undefined;
     for (const t of tables) {
         const name = t.qualifiedName ?? t.name;
         if (!t.exists) {
@@ -1332,7 +1350,9 @@ async function checkTenantTables(db, tables, role) {
 function detailsOf$1(rows, tables, skipped) {
     const parts = [];
     if (rows.length)
-        parts.push(rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n'));
+        parts.push(rows
+            .map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`)
+            .join('\n'));
     if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
         const counts = `${formatCount(tables.problems.length)} with a problem, ${formatCount(tables.ok.length)} fine${skipped.length ? `, ${formatCount(skipped.length)} entries skipped (not table names)` : ''}`;
         parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'));
@@ -8638,10 +8658,7 @@ class WorkerProcess {
         }
         this.command('stop'); // a bootstrap still waiting for `go` exits on this alone
         this.signal('SIGTERM');
-        const exitedInTime = await Promise.race([
-            this.exited.then(() => true),
-            new Promise((resolve) => setTimeout(() => resolve(false), graceMs).unref())
-        ]);
+        const exitedInTime = await Promise.race([this.exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), graceMs).unref())]);
         this.killGroup('SIGKILL');
         if (!exitedInTime)
             await Promise.race([this.exited, new Promise((r) => setTimeout(r, KILL_WAIT_MS).unref())]);
@@ -8744,11 +8761,7 @@ function judge(o, facts, task) {
             const unexpected = unreadable || (task === 'celery.ping' && o.result.value !== 'pong');
             return verdict(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
                 `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
-                (unreadable
-                    ? '\nthe result row could not be read safely: check who else writes the result table'
-                    : unexpected
-                        ? '\nexpected the result \'pong\''
-                        : ''));
+                (unreadable ? '\nthe result row could not be read safely: check who else writes the result table' : unexpected ? "\nexpected the result 'pong'" : ''));
         }
         case 'task-failed':
             return verdict('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()));
@@ -8786,7 +8799,7 @@ const shorten = (line) => summarizeLogLine(line);
 const tasksGate = {
     id: 'tasks',
     title: 'Tasks',
-    description: "The tasks the app registers are the tasks the worker registered (its own list), including every expected task",
+    description: 'The tasks the app registers are the tasks the worker registered (its own list), including every expected task',
     foundation: true,
     needs: ['import'],
     async run({ settings, facts }) {
@@ -8853,7 +8866,9 @@ async function isolationChecks(db, named) {
     const tables = all.filter((t) => t.exists);
     if (!tables.length)
         return verdict('warn', [
-            named ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)' : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
+            named
+                ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)'
+                : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
             ...skippedNote
         ].join('\n'));
     const settingsRead = await tenantSettings(db, tables);
@@ -8903,12 +8918,17 @@ async function isolationChecks(db, named) {
     // The evidence names the first tables and says how many more; the details name them all.
     const tableNames = tables.map((t) => t.qualifiedName);
     const checked = `${formatCount(tables.length)} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${listWithMore(tableNames, { noun: ['table', 'tables'], where: "see the gate's details" })}`;
-    const details = tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n') : undefined;
+    const details = tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS
+        ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n')
+        : undefined;
     const shown = (lines, noun) => linesWithMore(lines, { noun, where: "see the gate's details" });
     if (problems.length)
         return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details);
     const setting = settingsRead.map((s) => s.name).join(', ');
-    const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`, ...skippedNote];
+    const lines = [
+        `${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`,
+        ...skippedNote
+    ];
     return notes.length ? verdict('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details);
 }
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */
@@ -9066,9 +9086,15 @@ function onCancellation(handlers) {
 const INPUTS = {
     [Inputs.App]: { default: '', required: true, summary: 'the Celery app as given to `celery -A` (required), e.g. app.celery_app' },
     [Inputs.WorkingDirectory]: { default: '.', summary: 'where the app is importable from and where the worker runs' },
-    [Inputs.Python]: { default: 'python3', summary: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)" },
+    [Inputs.Python]: {
+        default: 'python3',
+        summary: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)"
+    },
     [Inputs.WorkerArgs]: { default: '', summary: 'extra worker arguments, e.g. "--pool=prefork --concurrency=2" (split like a shell, never run through one)' },
-    [Inputs.WorkerEnv]: { default: '', summary: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated' },
+    [Inputs.WorkerEnv]: {
+        default: '',
+        summary: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated'
+    },
     [Inputs.DatabaseUrl]: { default: '', summary: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
     [Inputs.ExpectedRole]: { default: 'app_user', summary: 'role every worker database session must use' },
     [Inputs.PingTask]: { default: 'celery.ping', summary: 'task sent for the data-plane ping' },
@@ -9084,7 +9110,10 @@ const INPUTS = {
     [Inputs.DlqProbeTask]: { default: '', summary: 'a task that fails on purpose; it must leave exactly one row in the dead-letter table' },
     [Inputs.KeepWorker]: { default: 'false', summary: 'leave the verified worker running afterwards (prints its pid and how to stop it)' },
     [Inputs.GithubToken]: { default: '', summary: 'token for pull-request feedback when run inside GitHub Actions (GITHUB_* variables)' },
-    [Inputs.PrComment]: { default: 'true', summary: 'no pull-request comment (by default, with --github-token on a pull_request event, one comment is kept up to date)' },
+    [Inputs.PrComment]: {
+        default: 'true',
+        summary: 'no pull-request comment (by default, with --github-token on a pull_request event, one comment is kept up to date)'
+    },
     [Inputs.CheckRun]: { default: 'false', summary: 'with --github-token: create the check run `Celery foundation gates`' }
 };
 /** A yes/no input: a switch on the command line (`--keep-worker`, `--no-pr-comment`). */
@@ -9665,7 +9694,10 @@ function takeOption(args, opt) {
     }
     return { rest, values };
 }
-const commaList = (values) => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+const commaList = (values) => values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 function buildWorkerCommand(userArgs, run) {
     let args = [...userArgs];
     const queues = takeOption(args, QUEUES);
@@ -9804,14 +9836,20 @@ const parseFailOn = (v) => {
 const parseJunit = (v) => {
     if (!v)
         return undefined;
-    const patterns = v.split(/[\n,]/).map((p) => p.trim()).filter(Boolean);
+    const patterns = v
+        .split(/[\n,]/)
+        .map((p) => p.trim())
+        .filter(Boolean);
     for (const p of patterns)
         if (/[\u0000-\u001f]/.test(p))
             throw new Error(`expected file globs like reports/junit-*.xml, got ${quoteGiven(p)}`);
     return patterns.length ? patterns : undefined;
 };
 /** A list, one item per line or separated by commas or spaces. */
-const listOf = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+const listOf = (v) => v
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 const parseGates = (v) => {
     if (!v)
         return [...GATE_IDS];
@@ -9906,7 +9944,10 @@ const parseToken = (v) => {
 const parseWorkerArgsInput = (v) => splitWorkerArgs(v);
 /** Variable names, comma or newline separated: names only, never `NAME=value`. */
 const parseWorkerEnv = (v) => {
-    const names = v.split(/[\n,]/).map((n) => n.trim()).filter(Boolean);
+    const names = v
+        .split(/[\n,]/)
+        .map((n) => n.trim())
+        .filter(Boolean);
     for (const n of names)
         if (!ENV_NAME.test(n))
             throw new Error(`expected environment variable names like GITHUB_TOKEN or APP_SECRET (comma or newline separated), got ${n.includes('=') ? 'a NAME=value pair (value not shown); give the name only' : quoteGiven(n)}`);
@@ -10000,7 +10041,7 @@ function parseSettings(raw) {
 const KNOWN = {
     redis: 'Redis',
     rediss: 'Redis (TLS)',
-    'sentinel': 'Redis Sentinel',
+    sentinel: 'Redis Sentinel',
     amqp: 'RabbitMQ/AMQP',
     amqps: 'RabbitMQ/AMQP (TLS)',
     pyamqp: 'RabbitMQ/AMQP',
@@ -10324,37 +10365,60 @@ class Reader {
             case 0x95: // FRAME: a length hint for buffered readers; only its bounds matter here
                 this.need(Number(this.u64()));
                 return;
-            case 0x4e: return this.push(null); // NONE
-            case 0x88: return this.push(true); // NEWTRUE
-            case 0x89: return this.push(false); // NEWFALSE
-            case 0x4b: return this.push(this.u8()); // BININT1
-            case 0x4d: return this.push(this.u16()); // BININT2
-            case 0x4a: return this.push(this.i32()); // BININT
-            case 0x8a: return this.push(this.long(this.u8())); // LONG1
-            case 0x8b: return this.push(this.long(this.u32())); // LONG4
-            case 0x47: { // BINFLOAT
+            case 0x4e:
+                return this.push(null); // NONE
+            case 0x88:
+                return this.push(true); // NEWTRUE
+            case 0x89:
+                return this.push(false); // NEWFALSE
+            case 0x4b:
+                return this.push(this.u8()); // BININT1
+            case 0x4d:
+                return this.push(this.u16()); // BININT2
+            case 0x4a:
+                return this.push(this.i32()); // BININT
+            case 0x8a:
+                return this.push(this.long(this.u8())); // LONG1
+            case 0x8b:
+                return this.push(this.long(this.u32())); // LONG4
+            case 0x47: {
+                // BINFLOAT
                 this.need(8);
                 const value = this.view.getFloat64(this.pos, false);
                 this.pos += 8;
                 return this.push(value);
             }
-            case 0x8c: return this.push(this.text(this.u8())); // SHORT_BINUNICODE
-            case 0x58: return this.push(this.text(this.u32())); // BINUNICODE
-            case 0x8d: return this.push(this.text(this.u64())); // BINUNICODE8
-            case 0x55: return this.push(this.latin1(this.u8())); // SHORT_BINSTRING (Python 2 str)
-            case 0x54: return this.push(this.latin1(this.u32())); // BINSTRING
-            case 0x43: return this.push(this.bytes(this.u8())); // SHORT_BINBYTES
-            case 0x42: return this.push(this.bytes(this.u32())); // BINBYTES
+            case 0x8c:
+                return this.push(this.text(this.u8())); // SHORT_BINUNICODE
+            case 0x58:
+                return this.push(this.text(this.u32())); // BINUNICODE
+            case 0x8d:
+                return this.push(this.text(this.u64())); // BINUNICODE8
+            case 0x55:
+                return this.push(this.latin1(this.u8())); // SHORT_BINSTRING (Python 2 str)
+            case 0x54:
+                return this.push(this.latin1(this.u32())); // BINSTRING
+            case 0x43:
+                return this.push(this.bytes(this.u8())); // SHORT_BINBYTES
+            case 0x42:
+                return this.push(this.bytes(this.u32())); // BINBYTES
             case 0x8e: // BINBYTES8
             case 0x96: // BYTEARRAY8
                 return this.push(this.bytes(this.u64()));
-            case 0x29: return this.push([]); // EMPTY_TUPLE
-            case 0x85: return this.push(this.pop(1)); // TUPLE1
-            case 0x86: return this.push(this.pop(2)); // TUPLE2
-            case 0x87: return this.push(this.pop(3)); // TUPLE3
-            case 0x5d: return this.push([]); // EMPTY_LIST
-            case 0x7d: return this.push({}); // EMPTY_DICT
-            case 0x8f: return this.push([]); // EMPTY_SET (a set is shown as a list)
+            case 0x29:
+                return this.push([]); // EMPTY_TUPLE
+            case 0x85:
+                return this.push(this.pop(1)); // TUPLE1
+            case 0x86:
+                return this.push(this.pop(2)); // TUPLE2
+            case 0x87:
+                return this.push(this.pop(3)); // TUPLE3
+            case 0x5d:
+                return this.push([]); // EMPTY_LIST
+            case 0x7d:
+                return this.push({}); // EMPTY_DICT
+            case 0x8f:
+                return this.push([]); // EMPTY_SET (a set is shown as a list)
             case 0x28: // MARK
                 if (this.marks.length >= PICKLE_LIMITS.maxDepth)
                     throw new UndecodablePickle(`nested deeper than ${PICKLE_LIMITS.maxDepth} levels`);
@@ -10364,35 +10428,45 @@ class Reader {
             case 0x6c: // LIST
             case 0x91: // FROZENSET
                 return this.push(this.popMark());
-            case 0x64: return this.push(toDict({}, this.popMark())); // DICT
-            case 0x61: { // APPEND
+            case 0x64:
+                return this.push(toDict({}, this.popMark())); // DICT
+            case 0x61: {
+                // APPEND
                 const item = this.pop(1)[0];
                 this.listAt(op).push(item);
                 return;
             }
             case 0x65: // APPENDS
-            case 0x90: { // ADDITEMS
+            case 0x90: {
+                // ADDITEMS
                 const items = this.popMark();
                 const list = this.listAt(op);
                 for (const item of items)
                     list.push(item);
                 return;
             }
-            case 0x73: { // SETITEM
+            case 0x73: {
+                // SETITEM
                 const pair = this.pop(2);
                 toDict(this.dictAt(), pair);
                 return;
             }
-            case 0x75: { // SETITEMS
+            case 0x75: {
+                // SETITEMS
                 const items = this.popMark();
                 toDict(this.dictAt(), items);
                 return;
             }
-            case 0x94: return this.remember(this.memo.size); // MEMOIZE
-            case 0x71: return this.remember(this.u8()); // BINPUT
-            case 0x72: return this.remember(this.u32()); // LONG_BINPUT
-            case 0x68: return this.recall(this.u8()); // BINGET
-            case 0x6a: return this.recall(this.u32()); // LONG_BINGET
+            case 0x94:
+                return this.remember(this.memo.size); // MEMOIZE
+            case 0x71:
+                return this.remember(this.u8()); // BINPUT
+            case 0x72:
+                return this.remember(this.u32()); // LONG_BINPUT
+            case 0x68:
+                return this.recall(this.u8()); // BINGET
+            case 0x6a:
+                return this.recall(this.u32()); // LONG_BINGET
             case 0x30: // POP
                 if (this.stack.length > (this.marks.at(-1) ?? 0))
                     this.stack.pop();
@@ -10402,27 +10476,33 @@ class Reader {
             case 0x31:
                 this.popMark();
                 return; // POP_MARK
-            case 0x32: return this.push(this.top()); // DUP
-            case 0x63: { // GLOBAL: "module\nname\n"
+            case 0x32:
+                return this.push(this.top()); // DUP
+            case 0x63: {
+                // GLOBAL: "module\nname\n"
                 const module = this.line();
                 return this.push(new PyGlobal(`${module}.${this.line()}`));
             }
-            case 0x93: { // STACK_GLOBAL
+            case 0x93: {
+                // STACK_GLOBAL
                 const [module, name] = this.pop(2);
                 if (typeof module !== 'string' || typeof name !== 'string')
                     throw new UndecodablePickle(`STACK_GLOBAL at byte ${at} without two names`);
                 return this.push(new PyGlobal(`${module}.${name}`));
             }
             case 0x52: // REDUCE: callable(*args)
-            case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+            case 0x81: {
+                // NEWOBJ: cls.__new__(cls, *args)
                 const [callable, args] = this.pop(2);
                 return this.push(new PyObject(nameOf(callable), Array.isArray(args) ? args : [args]));
             }
-            case 0x92: { // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+            case 0x92: {
+                // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
                 const [cls, args, kwargs] = this.pop(3);
                 return this.push(new PyObject(nameOf(cls), Array.isArray(args) ? [...args, kwargs] : [args, kwargs]));
             }
-            case 0x62: { // BUILD: obj.__setstate__(state)
+            case 0x62: {
+                // BUILD: obj.__setstate__(state)
                 const state = this.pop(1)[0];
                 const target = this.top();
                 if (target instanceof PyObject)
@@ -10550,7 +10630,12 @@ class Reader {
     }
 }
 function isDict(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof PyObject) && !(value instanceof PyGlobal) && !Buffer.isBuffer(value);
+    return (typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        !(value instanceof PyObject) &&
+        !(value instanceof PyGlobal) &&
+        !Buffer.isBuffer(value));
 }
 /** Sets key/value pairs as own properties (a key `__proto__` stays data, never a prototype). */
 function toDict(dict, items) {
@@ -10558,7 +10643,11 @@ function toDict(dict, items) {
         throw new UndecodablePickle('a dict with an odd number of keys and values');
     for (let i = 0; i < items.length; i += 2) {
         const key = items[i];
-        const name = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null ? String(key) : `<key ${i / 2}>`;
+        const name = typeof key === 'string'
+            ? key
+            : typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null
+                ? String(key)
+                : `<key ${i / 2}>`;
         Object.defineProperty(dict, name, { value: items[i + 1], enumerable: true, writable: true, configurable: true });
     }
     return dict;
@@ -10797,10 +10886,7 @@ async function pingThroughDataPlane(d) {
     }
     // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
     // With the run's ping go the pings for the app's other queues and the dlq probe (bootstrap.py).
-    const outgoing = [
-        { queue: d.queue, payload },
-        ...(d.probe.extra_payloads ?? []).flatMap((x) => (x.payload ? [{ queue: x.queue, payload: x.payload }] : []))
-    ];
+    const outgoing = [{ queue: d.queue, payload }, ...(d.probe.extra_payloads ?? []).flatMap((x) => (x.payload ? [{ queue: x.queue, payload: x.payload }] : []))];
     const consumed = d.probe.consumed_queues ?? [d.queue];
     let published = false;
     let publishedAtMs = 0;
@@ -10895,7 +10981,9 @@ async function readFinalResults(db, tables, taskIds, until, stop) {
     const table = qualified(tables.task, tables.task_schema);
     const rows = new Map();
     while (performance.now() < until && !stop()) {
-        const found = await db.query(`SELECT task_id, status, to_jsonb(t) ->> 'worker' AS worker FROM ${table} t WHERE task_id = ANY($1::text[])`, [taskIds]);
+        const found = await db.query(
+        // Bounded like the ping's read: copies of a row (no UNIQUE(task_id)) cannot grow the answer.
+        `SELECT task_id, left(status::text, 50) AS status, left(to_jsonb(t) ->> 'worker', 300) AS worker FROM ${table} t WHERE task_id = ANY($1::text[]) LIMIT ${MAX_EXTRA_ROWS}`, [taskIds]);
         for (const r of found)
             if (FINAL.has(r.status))
                 rows.set(r.task_id, { status: r.status, worker: r.worker });
@@ -11012,6 +11100,8 @@ function outcomeOf(row, publishedAtMs, nowMs) {
     const error = describeStoredException(result.value) ?? `${row.status}: ${result.display}`;
     return { kind: 'task-failed', error, traceback: row.traceback ?? undefined, pongAtMs: nowMs };
 }
+/** At most this many rows answer the extra pings' read-back (a few per queue is plenty). */
+const MAX_EXTRA_ROWS = 1000;
 function resultConnection(plane, broker) {
     const same = dsnTarget(plane.backend.parts) === dsnTarget(plane.broker.parts) &&
         plane.backend.parts.username === plane.broker.parts.username &&
@@ -11036,10 +11126,11 @@ class ResultReader {
         this.taskId = taskId;
         this.db = conn.shared;
         // Anyone with INSERT on the table can write this row: read a bounded prefix of each column
-        // (a result of a gigabyte would otherwise be fetched, hex-encoded, into one string).
+        // (a result of a gigabyte would otherwise be fetched, hex-encoded, into one string), and one
+        // row only (a table made without UNIQUE(task_id) may hold many copies of it).
         this.sql =
             `SELECT left(status::text, 50) AS status, substring(result from 1 for ${MAX_RESULT_BYTES + 1}) AS result, octet_length(result) AS result_size,` +
-                ` left(traceback, ${MAX_TRACEBACK_CHARS}) AS traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1`;
+                ` left(traceback, ${MAX_TRACEBACK_CHARS}) AS traceback FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = $1 LIMIT 1`;
     }
     async read(deadline) {
         if (!this.db) {
@@ -11872,8 +11963,7 @@ function frameOf({ budgetBytes = DEFAULT_SUMMARY_BUDGET_BYTES, sections = 'all',
     if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
         throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`);
     }
-    const limit = limitName ??
-        (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount$1(budgetBytes)} bytes`);
+    const limit = limitName ?? (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount$1(budgetBytes)} bytes`);
     return { sections, budgetBytes, subject: SECTION_SUBJECTS[sections], limit };
 }
 function rendersPart(sections, part) {
@@ -11977,9 +12067,7 @@ function leftOut({ report, tests }, cuts) {
     const logTotal = worker?.logTail.length ?? 0;
     if (cuts.logLines !== undefined && cuts.logLines < logTotal) {
         const fullLog = worker?.logFile === undefined ? '' : ` (full log: ${inlineCode(worker.logFile)})`;
-        phrases.push(cuts.logLines === 0
-            ? `worker log omitted${fullLog}`
-            : `worker log shortened to ${formatCount$1(cuts.logLines)} of ${formatCount$1(logTotal)} lines`);
+        phrases.push(cuts.logLines === 0 ? `worker log omitted${fullLog}` : `worker log shortened to ${formatCount$1(cuts.logLines)} of ${formatCount$1(logTotal)} lines`);
     }
     if (cuts.detailsOmitted.size > 0) {
         const ids = gates.filter((_gate, index) => cuts.detailsOmitted.has(index)).map((gate) => gate.id);
@@ -12075,7 +12163,7 @@ function* testsBlocks(view, parts, cuts) {
     if (verdict !== '')
         yield [verdict];
     yield parts.reports();
-    const failing = view.tests.taxonomy.length;
+    const failing = view.tests.failed;
     if (failing === 0) {
         yield ['No test failed or errored.'];
     }
@@ -12084,7 +12172,9 @@ function* testsBlocks(view, parts, cuts) {
         yield lazyTable(['Test', 'Type', 'Gate violated?', 'Root-cause category'], rows, parts.taxonomyRow);
         if (rows.length < failing) {
             yield [
-                `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
+                view.tests.taxonomyOmitted
+                    ? `… and ${countOf(failing - rows.length, 'more failing test')} (the first ${formatCount$1(view.tests.taxonomy.length)} are in the JSON report; the rest are only counted).`
+                    : `… and ${countOf(failing - rows.length, 'more failing test')} (all of them are in the JSON report and the \`taxonomy\` output).`
             ];
         }
         yield [parts.violations()];
@@ -12149,9 +12239,7 @@ function violationsLine({ categories }, gateCount) {
         return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`];
     });
     const headline = `**Total foundation gate violations: ${formatCount$1(blamed.length)} / ${countOf(gateCount, 'foundation gate')}**`;
-    return blamed.length === 0
-        ? `${headline} — no failing test is attributed to the foundation.`
-        : `${headline}: ${blamed.join(', ')}.`;
+    return blamed.length === 0 ? `${headline} — no failing test is attributed to the foundation.` : `${headline}: ${blamed.join(', ')}.`;
 }
 function componentsTable({ components }) {
     const rows = components.map(({ component, kind, status, evidence }) => [
@@ -12302,11 +12390,7 @@ function gateDetailsSection({ gate, evidenceShortened }) {
     const details = detailsOf(gate);
     const body = !evidenceShortened
         ? [preBlock(details ?? '')]
-        : [
-            'Evidence in full (shortened in the table):',
-            preBlock(gate.evidence),
-            ...(details === undefined ? [] : ['Details:', preBlock(details)])
-        ];
+        : ['Evidence in full (shortened in the table):', preBlock(gate.evidence), ...(details === undefined ? [] : ['Details:', preBlock(details)])];
     // A failure's details are the first thing a reader wants; the rest stays folded.
     return detailsBlock(summary, body.join('\n\n'), { open: gate.status === 'fail' });
 }
@@ -12316,9 +12400,7 @@ function workerLogSection(worker, logLines) {
 }
 function whereIsTheFullLog(worker) {
     const size = `${formatCount$1(worker.logBytes)} bytes${worker.logTruncated ? ', cut at its size limit' : ''}`;
-    return worker.logFile === undefined
-        ? `No log file was kept (the worker printed ${size}).`
-        : `Full log: ${inlineCode(worker.logFile)} (${size}).`;
+    return worker.logFile === undefined ? `No log file was kept (the worker printed ${size}).` : `Full log: ${inlineCode(worker.logFile)} (${size}).`;
 }
 function timingsSection(timings) {
     const milestones = TIMING_MILESTONES.flatMap(([key, label]) => {
@@ -12334,10 +12416,7 @@ function timingsSection(timings) {
 }
 function runSection(report) {
     const facts = markdownTable(['Field', 'Value'], presentRows(runFacts(report)));
-    const settingRows = Object.entries(report.settings).map(([name, value]) => [
-        inlineCode(name),
-        value === '' ? '_(empty)_' : inlineCode(value)
-    ]);
+    const settingRows = Object.entries(report.settings).map(([name, value]) => [inlineCode(name), value === '' ? '_(empty)_' : inlineCode(value)]);
     const settings = settingRows.length === 0 ? [] : [markdownTable(['Input', 'Value'], settingRows)];
     return detailsBlock(`Run <code>${escapeHtmlLine(report.runId)}</code>`, [facts, ...settings].join('\n\n'));
 }
@@ -12407,9 +12486,7 @@ function renderMatrixText(report, options = {}) {
         });
     const verdict = `Verdict: ${style(report.verdict, statusLabel(report.verdict))} — ${describeGateOutcome(report.gates, clip)}.`;
     const { interrupted } = report;
-    const interruption = interrupted === undefined
-        ? []
-        : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()];
+    const interruption = interrupted === undefined ? [] : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()];
     const tests = report.tests === undefined ? [] : testsLines(report.tests);
     return [...matrix, verdict, ...interruption, ...tests].join('\n');
 }
@@ -12461,7 +12538,10 @@ function clipToFirstLine(text, width) {
     // not read as a cut word or a typo ("ready.…").
     if (characters.length <= width - 2 && line !== '')
         return `${line} …`;
-    return `${characters.slice(0, width - 1).join('').trimEnd()}…`;
+    return `${characters
+        .slice(0, width - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 // Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still
 // count as one; evidence is overwhelmingly ASCII and the last column is never padded.
@@ -12541,7 +12621,13 @@ class ActionsSink {
             const values = [
                 [Outputs.Verdict, report.verdict],
                 [Outputs.Gates, gatesJson],
-                [Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(',')],
+                [
+                    Outputs.FailedGates,
+                    report.gates
+                        .filter((g) => g.status === 'fail')
+                        .map((g) => g.id)
+                        .join(',')
+                ],
                 [Outputs.Report, reportPath],
                 ...(report.tests ? [[Outputs.TestsFailed, String(report.tests.failed)]] : [])
             ];
@@ -12553,7 +12639,7 @@ class ActionsSink {
                 const taxonomy = boundedJsonArray(report.tests.taxonomy, Math.max(0, OUTPUTS_BUDGET_BYTES - used));
                 setOutput(Outputs.Taxonomy, redact(taxonomy.json));
                 if (taxonomy.omitted)
-                    warning(`The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits a job's outputs to 1 MB); the report file has them all: ${reportPath}`);
+                    warning(`The taxonomy output holds ${taxonomy.kept} of ${report.tests.taxonomy.length} entries (GitHub limits a job's outputs to 1 MB); the report file has ${report.tests.taxonomyOmitted ? `the first ${report.tests.taxonomy.length} of ${report.tests.failed}` : 'them all'}: ${reportPath}`);
             }
         }
         catch (err) {
@@ -12597,7 +12683,10 @@ function annotateFailures(report, secrets, env = process.env) {
     const shown = failed.length > MAX_ERROR_ANNOTATIONS ? failed.slice(0, MAX_ERROR_ANNOTATIONS - 1) : failed;
     for (const gate of shown) {
         // Cut here, not by the runner: its cut at 4,096 characters is silent.
-        error$1(annotationMessage(secrets.redact(gate.evidence)), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) });
+        error$1(annotationMessage(secrets.redact(gate.evidence)), {
+            title: `Celery foundation gate \`${gate.id}\` failed`,
+            ...(file ? { file, startLine: 1 } : {})
+        });
     }
     if (shown.length < failed.length) {
         const rest = failed.slice(shown.length).map((g) => g.id);

@@ -6224,6 +6224,14 @@ function detach(text) {
 // symlink to anything the runner can read. So a file is read only when its real path lies inside
 // the workspace, and the detail of a file that is not XML says what it is, never what it holds.
 const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
+// The reports are written by pull-request code, and their number and sizes are its choice: one
+// 512 MiB file takes minutes to parse, so a hundred of them would hold the step for hours, and a
+// million tiny files would each cost an open and an entry in the report. Bound the whole run.
+const MAX_TOTAL_REPORT_BYTES = 512 * 1024 * 1024;
+const MAX_REPORT_FILES = 10_000;
+// Links are followed (a report may be a link inside the checkout), so a committed `root -> /`
+// makes `**/*.xml` walk the runner's whole file system; what it finds outside is refused anyway.
+const REPORT_SEARCH_MS = 30_000;
 const CHUNK_BYTES = 256 * 1024;
 /**
  * Where reports may be read from: the workspace on a runner (GITHUB_WORKSPACE, where the checkout
@@ -6235,14 +6243,32 @@ function workspaceRoots(cwd, env = process.env) {
     return workspace ? [resolve$1(workspace)] : [process.cwd(), resolve$1(cwd)];
 }
 async function readJUnitReports(patterns, options) {
-    const { matches, unmatched, searched, fromWorkspace } = await matchReports(patterns, options.cwd, options.fallbackCwd);
+    const searchMs = options.searchMs ?? REPORT_SEARCH_MS;
+    const signal = AbortSignal.timeout(searchMs);
+    const { matches, unmatched, searched, fromWorkspace } = await matchReports(patterns, options.cwd, options.fallbackCwd, signal);
     const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const roots = await Promise.all((options.roots ?? [options.cwd]).map(async (root) => realpath$1(root).catch(() => resolve$1(root))));
+    const maxTotal = options.maxTotalBytes ?? MAX_TOTAL_REPORT_BYTES;
+    const maxFiles = options.maxFiles ?? MAX_REPORT_FILES;
     const files = [];
-    for (const match of matches) {
+    let parsed = 0;
+    for (const match of matches.slice(0, maxFiles)) {
         const place = await confined(resolve$1(match.base ?? options.cwd, match.path), roots);
-        const read = 'refused' in place ? problem('unreadable', place.refused, 0) : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots);
+        const read = 'refused' in place
+            ? problem('unreadable', place.refused, 0)
+            : await readReportFile(place.real, match.path, options.onCase, maxBytes, roots, { left: maxTotal - parsed, total: maxTotal });
+        if (read.status !== 'unreadable')
+            parsed += read.bytes;
         files.push({ pattern: match.pattern, path: match.path, ...read });
+    }
+    if (signal.aborted) {
+        const detail = `not read: the search for reports stopped after ${searchMs / 1000} s, and only what it had found is read (a linked directory may lead outside the workspace, where reports are never read); narrow the \`junit\` globs`;
+        files.push({ pattern: patterns.join(', '), path: '(search stopped)', ...problem('unreadable', detail, 0) });
+    }
+    const more = matches.length - maxFiles;
+    if (more > 0) {
+        const detail = `not read: ${matches.length.toLocaleString('en-US')} files matched, the first ${maxFiles.toLocaleString('en-US')} are read (the most in one run); narrow the \`junit\` globs`;
+        files.push({ pattern: matches[maxFiles]?.pattern ?? '', path: `(${more.toLocaleString('en-US')} more files)`, ...problem('unreadable', detail, 0) });
     }
     return { files, unmatched, searched, fromWorkspace };
 }
@@ -6280,7 +6306,7 @@ function isInside(path, root) {
  * resolved from it; a pattern left with no file anywhere is unmatched, and `searched` says where
  * it was looked for.
  */
-async function matchReports(patterns, cwd, fallbackCwd) {
+async function matchReports(patterns, cwd, fallbackCwd, signal) {
     const given = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
     const ignore = given.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
     const fallback = fallbackCwd !== undefined && resolve$1(fallbackCwd) !== resolve$1(cwd) ? resolve$1(fallbackCwd) : undefined;
@@ -6289,11 +6315,13 @@ async function matchReports(patterns, cwd, fallbackCwd) {
     const fromWorkspace = [];
     const expand = (pattern, base) => 
     // An absolute pattern reports absolute paths: the path "as matched" is the one the user wrote.
-    glob(pattern, { cwd: base, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute$1(pattern) });
+    glob(pattern, { cwd: base, ignore, dot: true, onlyFiles: true, expandDirectories: false, absolute: isAbsolute$1(pattern), ...(signal ? { signal } : {}) });
     for (const pattern of given.filter((candidate) => !candidate.startsWith('!'))) {
+        if (signal?.aborted)
+            break;
         let paths = await expand(pattern, cwd);
         let base;
-        if (paths.length === 0 && fallback !== undefined && !isAbsolute$1(pattern)) {
+        if (paths.length === 0 && fallback !== undefined && !isAbsolute$1(pattern) && !signal?.aborted) {
             paths = await expand(pattern, fallback);
             if (paths.length > 0) {
                 base = fallback;
@@ -6326,7 +6354,7 @@ class FileProblem extends Error {
  * Reads one report; `report` is the path put into each case. Throws only what onCase throws.
  * With `roots`, the file actually opened must lie inside one of them (see confined).
  */
-async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_MAX_FILE_BYTES, roots) {
+async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_MAX_FILE_BYTES, roots, budget) {
     let handle;
     try {
         // Non-blocking, so that a FIFO is reported instead of waiting for a writer.
@@ -6341,7 +6369,7 @@ async function readReportFile(absolutePath, report, onCase, maxBytes = DEFAULT_M
             if (!roots.some((root) => isInside(opened, root)))
                 return problem('unreadable', `outside the workspace (it now leads to ${opened}); not read`, 0);
         }
-        return await readOpened(handle, report, onCase, maxBytes);
+        return await readOpened(handle, report, onCase, maxBytes, budget);
     }
     finally {
         await handle.close();
@@ -6356,7 +6384,7 @@ async function openedPath(handle, path) {
         return realpath$1(path).catch(() => path);
     }
 }
-async function readOpened(handle, report, onCase, maxBytes) {
+async function readOpened(handle, report, onCase, maxBytes, budget) {
     let bytes = 0;
     try {
         const info = await handle.stat();
@@ -6369,6 +6397,9 @@ async function readOpened(handle, report, onCase, maxBytes) {
     }
     if (bytes > maxBytes) {
         return problem('unreadable', `${formatBytes(bytes)} is over the ${formatBytes(maxBytes)} limit; not parsed`, bytes);
+    }
+    if (budget !== undefined && bytes > budget.left) {
+        return problem('unreadable', `${formatBytes(bytes)} would take the reports read in this run past ${formatBytes(budget.total)}; not parsed`, bytes);
     }
     if (bytes === 0)
         return problem('empty', 'the file is empty (0 bytes)', 0);
@@ -6384,7 +6415,8 @@ async function readOpened(handle, report, onCase, maxBytes) {
     };
     try {
         let decoder;
-        for await (const chunk of chunksOf(handle)) {
+        // Only the bytes the file had when it was opened: the worker may still be appending to it.
+        for await (const chunk of chunksOf(handle, bytes)) {
             decoder ??= decoderFor(chunk);
             stream.write(decoder.write(chunk));
         }
@@ -6409,9 +6441,9 @@ async function readOpened(handle, report, onCase, maxBytes) {
         throw error;
     }
 }
-async function* chunksOf(handle) {
+async function* chunksOf(handle, bytes) {
     try {
-        for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES, start: 0, autoClose: false }))
+        for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES, start: 0, end: bytes - 1, autoClose: false }))
             yield chunk;
     }
     catch (error) {
@@ -6599,6 +6631,14 @@ function entry(tc, category, rule, evidence, remediation) {
     };
 }
 
+/**
+ * How many classified failures the report keeps, and how many characters of test ids and evidence
+ * they may hold together. The reports come from pull-request code: 4,000,000 failing cases (a
+ * 295 MB file) exhausted the heap before anything was written. Every failure is still counted
+ * (`failed`, `byCategory`); past either bound it is not kept, and `taxonomyOmitted` says so.
+ */
+const MAX_TAXONOMY_ENTRIES = 100_000;
+const MAX_TAXONOMY_CHARACTERS = 50_000_000;
 async function analyzeTests(input) {
     const t0 = performance.now();
     const ctx = {
@@ -6608,6 +6648,8 @@ async function analyzeTests(input) {
     const classify = classifier(input.rules, ctx);
     const taxonomy = [];
     const byCategory = {};
+    let failed = 0;
+    let characters = 0;
     const { files, unmatched, searched, fromWorkspace } = await readJUnitReports(input.patterns, {
         cwd: input.cwd,
         fallbackCwd: input.workspace ?? workspaceDir(),
@@ -6616,8 +6658,13 @@ async function analyzeTests(input) {
             if (tc.outcome !== 'failure' && tc.outcome !== 'error')
                 return;
             const entry = classify(tc);
-            taxonomy.push(entry);
+            failed++;
             byCategory[entry.category] = (byCategory[entry.category] ?? 0) + 1;
+            const size = entry.classname.length + entry.name.length + entry.evidence.length + entry.report.length;
+            if (taxonomy.length >= MAX_TAXONOMY_ENTRIES || characters + size > MAX_TAXONOMY_CHARACTERS)
+                return;
+            characters += size;
+            taxonomy.push(entry);
         }
     });
     const totals = files.reduce((sum, f) => {
@@ -6630,9 +6677,10 @@ async function analyzeTests(input) {
         files,
         unmatched,
         totals,
-        failed: taxonomy.length,
+        failed,
         byCategory,
         taxonomy,
+        ...(failed > taxonomy.length ? { taxonomyOmitted: failed - taxonomy.length } : {}),
         components: [],
         verdict: '',
         durationMs: 0
@@ -6673,7 +6721,11 @@ function components(gates, tests) {
             component: 'Postgres broker',
             kind: 'foundation',
             status: foundationStatus(brokerGate),
-            evidence: broker?.status === 'fail' ? firstLine(broker.evidence) : runtime?.status === 'pass' ? "the ping went through the broker's tables and back" : firstLine(runtime?.evidence)
+            evidence: broker?.status === 'fail'
+                ? firstLine(broker.evidence)
+                : runtime?.status === 'pass'
+                    ? "the ping went through the broker's tables and back"
+                    : firstLine(runtime?.evidence)
         },
         { component: 'Result backend and tables', kind: 'foundation', status: foundationStatus(access), evidence: firstLine(access?.evidence) },
         { component: 'Roles and row-level security', kind: 'foundation', status: foundationStatus(rls), evidence: firstLine(rls?.evidence) }
@@ -6718,4 +6770,4 @@ function closingSentence(gates, tests) {
     return `foundation red, test suite red: fix the foundation first — ${fromFoundation} of ${failed} failing tests follow from it`;
 }
 
-export { analyzeTests };
+export { MAX_TAXONOMY_CHARACTERS, MAX_TAXONOMY_ENTRIES, analyzeTests };

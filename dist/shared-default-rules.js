@@ -54,7 +54,7 @@ const DEFAULT_RULES_DATA = [
     {
         id: 'rls-refused',
         category: 'foundation:rls-role',
-        description: "Row-level security refused a row the role wrote, or a query that would have bypassed it",
+        description: 'Row-level security refused a row the role wrote, or a query that would have bypassed it',
         when: { any: '/new row violates row-level security policy|query would be affected by row-level security policy/' },
         remediation: "Row-level security refused this (SQLSTATE 42501, like a missing privilege, but no GRANT is missing): a row whose tenant is not the transaction's app.current_tenant_id fails the policy's WITH CHECK, and a query run with row_security = off by a role the policy applies to is refused rather than filtered. Isolation works; the code is wrong: scope each transaction to the tenant of the rows it writes (set_config('app.current_tenant_id', …, true) once per tenant, one transaction each) and read tenant-scoped. Granting more or turning RLS off is not the fix."
     },
@@ -68,9 +68,9 @@ const DEFAULT_RULES_DATA = [
     {
         id: 'missing-privilege',
         category: 'foundation:db-access',
-        description: "The role lacks a privilege on a table, sequence or schema",
+        description: 'The role lacks a privilege on a table, sequence or schema',
         when: { any: '/permission denied for (?:table|sequence|schema|relation|database|function)|InsufficientPrivilege/' },
-        remediation: "The role lacks a privilege it needs (the db-access gate lists each missing one with what needs it): grant it in the migration that creates the objects."
+        remediation: 'The role lacks a privilege it needs (the db-access gate lists each missing one with what needs it): grant it in the migration that creates the objects.'
     },
     {
         id: 'missing-broker-or-result-tables',
@@ -84,7 +84,7 @@ const DEFAULT_RULES_DATA = [
         category: 'foundation:tasks',
         description: 'The task is not registered in the app',
         when: { any: "/NotRegistered: '|celery\\.exceptions\\.NotRegistered|Received unregistered task of type/" },
-        remediation: "The task is not registered: its module is not in the app's include list (nor found by autodiscover_tasks), so neither the test process nor a worker knows it — a worker discards such a message with \"Received unregistered task of type …\". Add the module to the app's include (the tasks gate lists what the worker registered and, with expected-tasks, what is missing)."
+        remediation: 'The task is not registered: its module is not in the app\'s include list (nor found by autodiscover_tasks), so neither the test process nor a worker knows it — a worker discards such a message with "Received unregistered task of type …". Add the module to the app\'s include (the tasks gate lists what the worker registered and, with expected-tasks, what is missing).'
     },
     // Tenant tests are recognised by their name or their failure message, never by words anywhere in
     // the traceback: pytest prints every variable, and `tenant = …` or `_retention_policy` appear in
@@ -123,9 +123,13 @@ const DEFAULT_RULES_DATA = [
         id: 'session-role-assertion',
         category: 'foundation:rls-role',
         description: "An assertion on the database role a session (the worker's) uses failed",
-        when: { outcome: 'failure', message: '/^(?:AssertionError\\b|assert\\b)/', text: '/^>\\s+assert\\b.*(?:session_user|current_user|usename|rolname|\\brole\\b|_role\\b)/m' },
+        when: {
+            outcome: 'failure',
+            message: '/^(?:AssertionError\\b|assert\\b)/',
+            text: '/^>\\s+assert\\b.*(?:session_user|current_user|usename|rolname|\\brole\\b|_role\\b)/m'
+        },
         evidence: 'error',
-        remediation: "The sessions use another database role than the test expects. Row-level security applies per role, so a worker on the wrong role (the owner, a superuser, a BYPASSRLS role) sees every tenant while the tests pass elsewhere. Give the worker the DSN of the expected role (the rls-role gate compares the role the worker really uses with expected-role), or fix the expectation."
+        remediation: 'The sessions use another database role than the test expects. Row-level security applies per role, so a worker on the wrong role (the owner, a superuser, a BYPASSRLS role) sees every tenant while the tests pass elsewhere. Give the worker the DSN of the expected role (the rls-role gate compares the role the worker really uses with expected-role), or fix the expectation.'
     },
     {
         id: 'dead-letter-missing',
@@ -160,16 +164,16 @@ const DEFAULT_RULES_DATA = [
     {
         id: 'queue-not-consumed',
         category: 'foundation:queues',
-        description: "A result never came while the queues gate shows a routed queue that no worker consumes",
+        description: 'A result never came while the queues gate shows a routed queue that no worker consumes',
         when: { gates: { queues: 'fail' }, any: '/celery\\.exceptions\\.TimeoutError|The operation timed out/' },
-        remediation: "The task was routed to a queue that no worker consumes (the queues gate failed, naming the queue and the tasks routed there): the message waits in kombu_message and the result never comes — a timeout is the only symptom. Declare the queue in task_queues, run a worker for it (-Q), or drop the route."
+        remediation: 'The task was routed to a queue that no worker consumes (the queues gate failed, naming the queue and the tasks routed there): the message waits in kombu_message and the result never comes — a timeout is the only symptom. Declare the queue in task_queues, run a worker for it (-Q), or drop the route.'
     },
     {
         id: 'caplog-assertion',
         category: 'harness:log-capture',
         description: "The failing assertion reads pytest's caplog",
         when: { any: '/caplog\\.(?:records|text|messages|record_tuples|get_records)/' },
-        remediation: "caplog only holds records that are emitted in the test process and pass their logger's level: a logger without a level of its own inherits the root logger's WARNING, so INFO records (like those a task_prerun handler writes) are dropped before any handler sees them — call caplog.set_level(logging.INFO, logger=\"…\") or run pytest with log_level=INFO. A real worker logs in its own process: read its stderr or log file instead. Eager mode does send task_prerun and task_postrun (celery/app/trace.py), so records missing there are a capture problem, not missing signals."
+        remediation: 'caplog only holds records that are emitted in the test process and pass their logger\'s level: a logger without a level of its own inherits the root logger\'s WARNING, so INFO records (like those a task_prerun handler writes) are dropped before any handler sees them — call caplog.set_level(logging.INFO, logger="…") or run pytest with log_level=INFO. A real worker logs in its own process: read its stderr or log file instead. Eager mode does send task_prerun and task_postrun (celery/app/trace.py), so records missing there are a capture problem, not missing signals.'
     },
     {
         id: 'billiard-traceback-in-caplog',
@@ -181,7 +185,7 @@ const DEFAULT_RULES_DATA = [
     {
         id: 'capsys-capfd-worker-output',
         category: 'harness:log-capture',
-        description: "The failing assertion reads capsys or capfd for what a worker printed",
+        description: 'The failing assertion reads capsys or capfd for what a worker printed',
         when: {
             message: '/^(?:AssertionError\\b|assert\\b)/',
             text: '/\\bcap(?:sys|fd)(?:binary)?(?:\\.readouterr\\(\\)| = <_pytest\\.capture\\.CaptureFixture)/',
@@ -196,7 +200,7 @@ const DEFAULT_RULES_DATA = [
         when: {
             any: "/'coroutine' object (?:has no attribute|is not (?:subscriptable|iterable|callable)|does not support|cannot be)|object of type 'coroutine' has no len|<coroutine object [\\w.<>]+ at 0x|Object of type coroutine is not JSON serializable/"
         },
-        remediation: "An async function was called from sync code and its coroutine object used as the value: nothing in it ran (Python warns \"coroutine … was never awaited\", outside the JUnit report). Run it to completion — asyncio.run(f(…)) where no loop runs in that thread, await it in async code — and never return a coroutine from a task: the worker cannot serialise it as a result."
+        remediation: 'An async function was called from sync code and its coroutine object used as the value: nothing in it ran (Python warns "coroutine … was never awaited", outside the JUnit report). Run it to completion — asyncio.run(f(…)) where no loop runs in that thread, await it in async code — and never return a coroutine from a task: the worker cannot serialise it as a result.'
     },
     {
         id: 'async-bridge',
@@ -213,7 +217,7 @@ const DEFAULT_RULES_DATA = [
         description: 'The test runs tasks eagerly and asserts what only a real worker does',
         when: { any: '/task_always_eager|CELERY_TASK_ALWAYS_EAGER|always_eager|EagerResult|\\beager\\w*/i' },
         evidence: 'error',
-        remediation: 'With task_always_eager the task runs inside the test process: nothing is published, no worker receives it, worker signals (worker_ready, task_received) are not sent, and the result is not stored in the result backend — unless task_store_eager_result is set in the app\'s configuration before its tasks are bound, or store_eager_result=True is set on the task (setting app.conf.task_store_eager_result inside a test changes nothing: celery/app/task.py copies it when the task is bound). Eager mode does send task_prerun and task_postrun. Test what a worker does against a real worker; keep eager mode for logic-only tests.'
+        remediation: "With task_always_eager the task runs inside the test process: nothing is published, no worker receives it, worker signals (worker_ready, task_received) are not sent, and the result is not stored in the result backend — unless task_store_eager_result is set in the app's configuration before its tasks are bound, or store_eager_result=True is set on the task (setting app.conf.task_store_eager_result inside a test changes nothing: celery/app/task.py copies it when the task is bound). Eager mode does send task_prerun and task_postrun. Test what a worker does against a real worker; keep eager mode for logic-only tests."
     },
     {
         id: 'xpass-strict',

@@ -35849,7 +35849,10 @@ async function findOwnMarkedComment(client, issue, tag) {
     if (marked.length === 0)
         return { ignoredAuthors: [] };
     const login = (await tokenLogin(client)).toLowerCase();
-    const isOwn = (comment) => comment.user?.login?.toLowerCase() === login;
+    // The marker must also open the comment, as renderPrComment writes it: the same identity (the
+    // workflow's GITHUB_TOKEN) also posts other workflows' comments, which may quote outside text
+    // holding the marker (a pull request's description), and those must not be overwritten.
+    const isOwn = (comment) => comment.user?.login?.toLowerCase() === login && comment.body?.startsWith(tag) === true;
     // The oldest of the token's own (the list is oldest first), so that reruns keep to one.
     const own = marked.find(isOwn);
     const ignoredAuthors = [...new Set(marked.filter((comment) => !isOwn(comment)).map((comment) => safeLogin(comment.user?.login)))];
@@ -35970,7 +35973,7 @@ function commitParents(dir, sha, timeoutMs = GIT_TIMEOUT_MS) {
             if (error)
                 return resolve(undefined);
             const header = stdout.split('\n\n', 1)[0] ?? '';
-            resolve(header.split('\n').flatMap((line) => (/^parent ([0-9a-f]{40,64})$/.exec(line)?.[1] ?? [])));
+            resolve(header.split('\n').flatMap((line) => /^parent ([0-9a-f]{40,64})$/.exec(line)?.[1] ?? []));
         });
     });
 }
@@ -36100,20 +36103,24 @@ async function publish(report, options, log, env) {
     const deadline = deadlineIn(options.timeoutMs ?? FEEDBACK_TIMEOUT_MS);
     // What the gates proved matters where a verdict is attached to a commit or a pull request.
     const attachesVerdict = options.checkRun || context.pullRequest !== undefined;
-    const proof = !attachesVerdict ? undefined : await provenance({
-        eventName: context.eventName,
-        ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
-        ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
-        dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
-        deadlineAt: deadline.at
-    });
+    const proof = !attachesVerdict
+        ? undefined
+        : await provenance({
+            eventName: context.eventName,
+            ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
+            ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
+            dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
+            deadlineAt: deadline.at
+        });
     const redact = maskingRedaction(options);
     // A path may be part of it (when the checkout could not be read): redacted like any text sent.
     const notProven = proof !== undefined && !proof.proves ? redact(provenanceSentence(proof, context.pullRequestHead !== undefined)) : undefined;
     if (notProven !== undefined) {
         const consequence = options.checkRun ? `: no check run was created for ${proof?.target}` : '';
         // Not "check out the head": on pull_request_target that hands the pull request a write token.
-        const advice = context.pullRequestHead === undefined ? '' : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`;
+        const advice = context.pullRequestHead === undefined
+            ? ''
+            : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`;
         log.warning(`Celery foundation gates: ${notProven}${consequence}.${advice}`);
         appendToSummary(env, renderNotice(notProven), log);
     }
@@ -36208,7 +36215,9 @@ async function publishComment(client, context, report, marker, notice) {
 async function readRunContext(env) {
     const [owner, repo, ...rest] = (env.GITHUB_REPOSITORY ?? '').split('/');
     if (!owner || !repo || rest.length > 0) {
-        return { problem: `GITHUB_REPOSITORY is ${env.GITHUB_REPOSITORY ? `"${env.GITHUB_REPOSITORY}", not owner/repo` : 'not set (not running on GitHub Actions?)'}` };
+        return {
+            problem: `GITHUB_REPOSITORY is ${env.GITHUB_REPOSITORY ? `"${env.GITHUB_REPOSITORY}", not owner/repo` : 'not set (not running on GitHub Actions?)'}`
+        };
     }
     const apiUrl = env.GITHUB_API_URL || 'https://api.github.com';
     if (!URL.canParse(apiUrl))

@@ -58,19 +58,7 @@ const State = {
  * Gate ids in matrix order: the seed's five foundation gates, the five that catch what still
  * reaches production, and `ci` — about the pipeline, and last because it sums up the others.
  */
-const GATE_IDS = [
-    'import',
-    'broker-config',
-    'runtime',
-    'db-access',
-    'rls-role',
-    'queues',
-    'tasks',
-    'logs',
-    'dlq',
-    'tenant-isolation',
-    'ci'
-];
+const GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role', 'queues', 'tasks', 'logs', 'dlq', 'tenant-isolation', 'ci'];
 const GATE_STATUSES = ['pass', 'fail', 'warn', 'skip'];
 /** Environment variable that marks every process of one run, so cleanup kills only its own. */
 const RUN_MARKER_ENV = 'CELERY_FOUNDATION_GATES_RUN';
@@ -397,10 +385,10 @@ function signalGroup(group, sig) {
 // Apply to plain text only (a line, an evidence string), never to serialized JSON or markdown: a
 // value pattern could swallow a closing quote there. Serialized output is built from values that
 // were scrubbed one by one (scrubStrings).
-/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `api_key`, `auth_token` …). */
-const KEY = String.raw `[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key)`;
+/** Names whose value is a credential (`PGPASSWORD`, `db_password`, `db_pass`, `mysql_pwd`, `api_key`, `auth_token` …). */
+const KEY = String.raw `[\w.-]*?(?:password|passwd|passphrase|secret|secret_?key|token|api_?key|access_?key|_pass|_pwd)`;
 /** A value after `=` or `:`: quoted whole, or up to the next separator. */
-const VALUE = String.raw `'[^'\n]*'|"[^"\n]*"|[^\s,;)}\]&'"]+`;
+const VALUE = String.raw `(?:[bBrRuU]{1,2}(?=['"]))?(?:'[^'\n]*'|"[^"\n]*")|[^\s,;)}\]&'"]+`;
 const PATTERNS = [
     // `'password': 'x'`, `"db_password": "x"` (dict reprs, JSON log records).
     [new RegExp(String.raw `(['"])(${KEY})\1(\s*:\s*)(${VALUE})`, 'gi'), (_m, q, key, sep, value) => `${q}${key}${q}${sep}${hide(value)}`],
@@ -412,17 +400,23 @@ const PATTERNS = [
     // with an unencoded '@' must not leak in part). The user stays: the broker-config gate compares
     // it with the worker's banner. `**`/`***` (already hidden) and a literal `password` placeholder
     // (an example in our own messages) are left as they are.
+    // pydantic cuts a long `input_value` to its first 25 and last 24 characters, `…app:averyLo...internal:5432/db'`:
+    // the `@` may be cut away with the rest of the password. A port before the ellipsis is no password.
     [
-        /(\/\/)([^\s/@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi,
-        (_m, slashes, user) => `${slashes}${user}:***@`
-    ]
+        /(\/\/)([^\s/@:'"]*):(?!(?:\*+|\d+)(?:\.\.\.|…))([^\s/@'"]*?)(\.\.\.|…)(?=[^\s@]*(?:[\s'"]|$))/gi,
+        (_m, slashes, user, _p, dots) => `${slashes}${user}:***${dots}`
+    ],
+    // The same in a JSON record whose encoder escapes `/` (ujson, PHP, Java): `postgresql:\/\/u:p@h`.
+    [/(\/\/|\\\/\\\/)([^\s/\\@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi, (_m, slashes, user) => `${slashes}${user}:***@`],
+    // A percent-encoded URL (a DSN passed as a query parameter): `postgresql%3A%2F%2Fu%3Ap%40h`.
+    [/(%2F%2F)([\w.~-]*)%3A(?!(?:\*+|password)%40)[^\s]*%40/gi, (_m, slashes, user) => `${slashes}${user}%3A***%40`]
 ];
 function hide(value) {
     const q = value[0];
     return (q === "'" || q === '"') && value.length >= 2 && value.endsWith(q) ? `${q}***${q}` : '***';
 }
 /** Cheap pre-check: most lines hold none of these and are returned untouched. */
-const MAY_HOLD_CREDENTIALS = /pass|secret|token|key|@/i;
+const MAY_HOLD_CREDENTIALS = /pass|pwd|secret|token|key|@|%40|\/\/\S*(?:\.\.\.|…)/i;
 function scrubCredentials(text) {
     if (!MAY_HOLD_CREDENTIALS.test(text))
         return text;
@@ -518,16 +512,39 @@ function secretForms(secret) {
     // SQLAlchemy's quote_plus style, used when people build URLs in Python.
     tryAdd(() => encodeURIComponent(secret).replace(/%20/g, '+'));
     tryAdd(() => decodeURIComponent(secret.replace(/\+/g, ' ')));
+    // Python's own encoders also encode `!'()*` (which encodeURIComponent keeps): urllib's quote
+    // (keeps `/`) and quote_plus (what SQLAlchemy 2.1 renders a URL's password with).
+    tryAdd(() => pythonQuote(secret, '/'));
+    tryAdd(() => pythonQuote(secret, '').replace(/%20/g, '+'));
+    // Percent-encoding is case-insensitive, and some encoders write lower-case hex.
+    for (const form of [...forms])
+        if (/%[0-9A-F]{2}/.test(form))
+            forms.add(form.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+    // A JSON log record escapes `"`, `\` and controls, and some encoders (ujson) `/` too.
+    for (const form of [...forms]) {
+        const json = JSON.stringify(form).slice(1, -1);
+        forms.add(json);
+        forms.add(json.replace(/\//g, '\\/'));
+    }
     // Single characters would turn every log into asterisks; they are still redacted as part of
     // the DSN they appear in.
     return [...forms].filter((f) => f.length >= 2);
+}
+/** urllib.parse.quote: UTF-8, every byte but letters, digits, `_.-~` and `safe` as upper-case `%XX`. */
+function pythonQuote(text, safe) {
+    let out = '';
+    for (const byte of Buffer.from(text, 'utf8')) {
+        const c = String.fromCharCode(byte);
+        out += /[A-Za-z0-9_.~-]/.test(c) || safe.includes(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+    return out;
 }
 /** `scheme://…` up to the next blank or quote: each URL of a value (Celery's `;`-separated failover lists too). */
 const URL_IN_TEXT = /[a-z][\w+.-]*:\/\/[^\s'"<>]+/gi;
 /** libpq keyword strings: `host=db user=app password=s3cret` or `password='s 3'`. */
 const KEYWORD_PASSWORD = /\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s'"&;]+)/gi;
-/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN` …). */
-const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY)$/i;
+/** Variables whose value is itself a credential (`PGPASSWORD`, `REDIS_PASSWORD`, `API_TOKEN`, `DB_PASS`, `MYSQL_PWD` …; not `PWD`, the current directory). */
+const SECRET_NAME = /(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRET_?KEY|TOKEN|API_?KEY|PRIVATE_?KEY|_PASS|_PWD)$/i;
 /** Values that cannot be a credential and would turn every `true` of a report into `***`. */
 const NOT_A_SECRET = /^(?:true|false|yes|no|on|off|none|null|\d{1,4})$/i;
 /**
@@ -1069,22 +1086,12 @@ const CODE_SPAN_UNSAFE = /[`|<>&]/;
 function stripControlCharacters(text) {
     if (!NEEDS_CLEANING.test(text))
         return text;
-    return text
-        .replace(ANSI_ESCAPE, '')
-        .replace(/\r\n/g, '\n')
-        .replace(CONTROL_CHARACTERS, '')
-        .replace(BIDI_CONTROLS, '')
-        .replace(LONE_SURROGATE, '\ufffd');
+    return text.replace(ANSI_ESCAPE, '').replace(/\r\n/g, '\n').replace(CONTROL_CHARACTERS, '').replace(BIDI_CONTROLS, '').replace(LONE_SURROGATE, '\ufffd');
 }
 /** Escapes the five characters that HTML gives meaning to. */
 function escapeHtml(text) {
     // Chained native replaces beat one replace with a callback on logs dense with `<` and quotes.
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&#39;');
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 /**
  * Outside text as one line of inline markdown: safe in a table cell or a sentence. It can neither
@@ -1111,11 +1118,7 @@ function escapeInline(text) {
 }
 /** Mentions and issue references made inert (see MENTION, ISSUE_REFERENCE): escaped HTML in, out. */
 function neutraliseReferences(html) {
-    return html
-        .replace(MENTION, '@&#8203;')
-        .replace(ISSUE_REFERENCE, '#&#8203;')
-        .replace(GH_REFERENCE, '$1-&#8203;')
-        .replace(ISSUE_URL, '$1&#8203;');
+    return html.replace(MENTION, '@&#8203;').replace(ISSUE_REFERENCE, '#&#8203;').replace(GH_REFERENCE, '$1-&#8203;').replace(ISSUE_URL, '$1&#8203;');
 }
 /**
  * Outside text for one line of raw HTML, such as a `<summary>`: markdown is not parsed there, so
@@ -1123,7 +1126,9 @@ function neutraliseReferences(html) {
  */
 function escapeHtmlLine(text) {
     // It may be the text of a <summary>, which GitHub scans for mentions and references too.
-    return neutraliseReferences(escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim()));
+    return neutraliseReferences(escapeHtml(stripControlCharacters(text)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim()));
 }
 /** Outside text shown as code: a backtick span when that is safe verbatim, else escaped `<code>`. */
 function inlineCode(text) {
@@ -1214,7 +1219,9 @@ function sliceEnd(text, characters) {
  */
 function oneLine(text) {
     const read = text.length > ONE_LINE_READ ? text.slice(0, ONE_LINE_READ) : text;
-    const line = stripControlCharacters(read).replace(/\s*\n\s*/g, ' ').trim();
+    const line = stripControlCharacters(read)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
     const clipped = clipCharacters(line, EVIDENCE_CELL_LINE_CHARS);
     // What escapes and control characters took from the prefix read can leave it short of the
     // limit: it is still cut, and says so.
@@ -1247,9 +1254,7 @@ function inlineMarkdown(text) {
     const pieces = stripControlCharacters(text).trim().split(CODE_SPAN);
     if (pieces.length === 1)
         return escapeTableCell(pieces[0] ?? '');
-    return pieces
-        .map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece)))
-        .join('');
+    return pieces.map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece))).join('');
 }
 /** `escapeTableCell` without the trim: the space next to a code span is part of the sentence. */
 function escapeKeepingEdges(text) {

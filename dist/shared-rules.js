@@ -14,7 +14,9 @@ const FOUNDATION_GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 
 const PATTERN_FIELDS = ['message', 'text', 'output', 'any', 'test', 'file'];
 const oneOrMany = (t) => union([t, array(t).min(1)]);
 /** `pattern` or `/pattern/flags`; compiled here so a bad one is reported with its rule. */
-const Pattern = string().min(1).transform((source, ctx) => {
+const Pattern = string()
+    .min(1)
+    .transform((source, ctx) => {
     const literal = /^\/(.*)\/([dgimsuvy]*)$/s.exec(source);
     try {
         // `g`/`y` would make test() stateful between cases; they are dropped.
@@ -36,7 +38,14 @@ const When = object({
     test: Pattern.optional(),
     file: Pattern.optional(),
     /** Patterns that must NOT match (same fields). */
-    not: object({ message: Pattern.optional(), text: Pattern.optional(), output: Pattern.optional(), any: Pattern.optional(), test: Pattern.optional(), file: Pattern.optional() })
+    not: object({
+        message: Pattern.optional(),
+        text: Pattern.optional(),
+        output: Pattern.optional(),
+        any: Pattern.optional(),
+        test: Pattern.optional(),
+        file: Pattern.optional()
+    })
         .strict()
         .optional()
 })
@@ -59,7 +68,10 @@ const RulesFile = object({ rules: RuleList }).strict();
 class RulesError extends Error {
 }
 function formatIssue(issue) {
-    const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const where = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
     return `${where || 'the file'}: ${issue.message}`;
 }
 /** Validates rules given as data (the defaults, or a parsed file). */

@@ -61,12 +61,18 @@ try {
   await pg.applySqlFile('gatelab', path.join(APP_DIR, 'sql', 'setup.sql'), vars)
   for (const v of opts.variant) await pg.applySqlFile('gatelab', path.join(APP_DIR, 'sql', 'variants', `${v}.sql`), vars)
   const databaseUrl = pg.url('gatelab', 'app_user', opts['wrong-password'] ? 'not-the-password' : password)
-  console.log(`PostgreSQL on port ${pg.port}; database gatelab set up from examples/tenant-app/sql/setup.sql${opts.variant.length ? ` + ${opts.variant.join(', ')}` : ''}`)
+  console.log(
+    `PostgreSQL on port ${pg.port}; database gatelab set up from examples/tenant-app/sql/setup.sql${opts.variant.length ? ` + ${opts.variant.join(', ')}` : ''}`
+  )
   const junit = path.join(work, 'junit.xml')
   if (opts.tests) {
-    console.log('Running the example app\'s pytest suite (examples/tenant-app/tests), as a test step would…')
+    console.log("Running the example app's pytest suite (examples/tenant-app/tests), as a test step would…")
     // The tracebacks go to the JUnit report (the action reads them there); show the tally only.
-    const run = spawnSync(python, ['-m', 'pytest', `--junitxml=${junit}`, '-q'], { cwd: APP_DIR, env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' })
+    const run = spawnSync(python, ['-m', 'pytest', `--junitxml=${junit}`, '-q'], {
+      cwd: APP_DIR,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: 'utf8'
+    })
     console.log(`pytest: ${(run.stdout ?? '').trim().split('\n').at(-1)}\n`)
   }
   console.log(`Running the action: app ${opts.app}, Celery ${opts.celery}\n`)

@@ -40,7 +40,9 @@ function reportKeptWorker(runId: string, outputFile: string, stopped: number, ms
   core.info(`Stopped the worker kept for the job (run ${runId}): ${stopped} process(es) in ${ms} ms`)
   const fd = openInsideRunFolder(runId, outputFile)
   if (fd === undefined) {
-    core.warning(`The kept worker's log is not shown: the path saved for it is not a file inside this run's folder (run ${runId}), so this step does not read it.`)
+    core.warning(
+      `The kept worker's log is not shown: the path saved for it is not a file inside this run's folder (run ${runId}), so this step does not read it.`
+    )
     return
   }
   const { text, bytes } = readEnd(fd, TAIL_BYTES)

@@ -48,19 +48,7 @@ export const State = {
  * Gate ids in matrix order: the seed's five foundation gates, the five that catch what still
  * reaches production, and `ci` — about the pipeline, and last because it sums up the others.
  */
-export const GATE_IDS = [
-  'import',
-  'broker-config',
-  'runtime',
-  'db-access',
-  'rls-role',
-  'queues',
-  'tasks',
-  'logs',
-  'dlq',
-  'tenant-isolation',
-  'ci'
-] as const
+export const GATE_IDS = ['import', 'broker-config', 'runtime', 'db-access', 'rls-role', 'queues', 'tasks', 'logs', 'dlq', 'tenant-isolation', 'ci'] as const
 export type GateId = (typeof GATE_IDS)[number]
 
 export const GATE_STATUSES = ['pass', 'fail', 'warn', 'skip'] as const

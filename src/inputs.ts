@@ -17,9 +17,15 @@ export interface InputSpec {
 export const INPUTS: Readonly<Record<InputName, InputSpec>> = {
   [Inputs.App]: { default: '', required: true, summary: 'the Celery app as given to `celery -A` (required), e.g. app.celery_app' },
   [Inputs.WorkingDirectory]: { default: '.', summary: 'where the app is importable from and where the worker runs' },
-  [Inputs.Python]: { default: 'python3', summary: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)" },
+  [Inputs.Python]: {
+    default: 'python3',
+    summary: "interpreter that has the app's dependencies (a name on PATH, or a path; a relative path is taken from --working-directory)"
+  },
   [Inputs.WorkerArgs]: { default: '', summary: 'extra worker arguments, e.g. "--pool=prefork --concurrency=2" (split like a shell, never run through one)' },
-  [Inputs.WorkerEnv]: { default: '', summary: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated' },
+  [Inputs.WorkerEnv]: {
+    default: '',
+    summary: 'variables the worker gets although the rule withholds them (GITHUB_TOKEN, GH_TOKEN, INPUT_*, ACTIONS_* …), comma separated'
+  },
   [Inputs.DatabaseUrl]: { default: '', summary: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
   [Inputs.ExpectedRole]: { default: 'app_user', summary: 'role every worker database session must use' },
   [Inputs.PingTask]: { default: 'celery.ping', summary: 'task sent for the data-plane ping' },
@@ -35,7 +41,10 @@ export const INPUTS: Readonly<Record<InputName, InputSpec>> = {
   [Inputs.DlqProbeTask]: { default: '', summary: 'a task that fails on purpose; it must leave exactly one row in the dead-letter table' },
   [Inputs.KeepWorker]: { default: 'false', summary: 'leave the verified worker running afterwards (prints its pid and how to stop it)' },
   [Inputs.GithubToken]: { default: '', summary: 'token for pull-request feedback when run inside GitHub Actions (GITHUB_* variables)' },
-  [Inputs.PrComment]: { default: 'true', summary: 'no pull-request comment (by default, with --github-token on a pull_request event, one comment is kept up to date)' },
+  [Inputs.PrComment]: {
+    default: 'true',
+    summary: 'no pull-request comment (by default, with --github-token on a pull_request event, one comment is kept up to date)'
+  },
   [Inputs.CheckRun]: { default: 'false', summary: 'with --github-token: create the check run `Celery foundation gates`' }
 }
 

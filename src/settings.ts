@@ -125,8 +125,7 @@ const MAX_TIMEOUT_SECONDS = 3600
 
 const parseApp = (v: string): string => {
   if (!v) throw new Error('is required: the Celery app as given to `celery -A`, e.g. app.celery_app')
-  if (!PYTHON_PATH.test(v))
-    throw new Error(`expected a Python module path like app.celery_app or pkg.module:app, got ${quoteGiven(v)}`)
+  if (!PYTHON_PATH.test(v)) throw new Error(`expected a Python module path like app.celery_app or pkg.module:app, got ${quoteGiven(v)}`)
   return v
 }
 
@@ -154,16 +153,13 @@ const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
   // node-postgres also understands the libpq spelling `postgres://`.
   if (!parts || !(isPostgresScheme(parts.scheme) || parts.scheme === 'postgres'))
     throw new Error(
-      `expected a PostgreSQL DSN like postgresql://user:password@host:5432/db, got ${
-        scheme ? `a ${scheme}:// URL` : 'something that is not a URL'
-      }`
+      `expected a PostgreSQL DSN like postgresql://user:password@host:5432/db, got ${scheme ? `a ${scheme}:// URL` : 'something that is not a URL'}`
     )
   return { url: v, parts }
 }
 
 const parseRole = (v: string): string => {
-  if (Buffer.byteLength(v) > 63 || /[\u0000]/.test(v))
-    throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(v)}`)
+  if (Buffer.byteLength(v) > 63 || /[\u0000]/.test(v)) throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(v)}`)
   return v
 }
 
@@ -181,21 +177,27 @@ const parseTimeout = (v: string): number => {
 
 const parseFailOn = (v: string): FailOn => {
   const mode = v.toLowerCase()
-  if (mode !== 'foundation' && mode !== 'any' && mode !== 'never')
-    throw new Error(`expected one of foundation, any, never; got ${quoteGiven(v)}`)
+  if (mode !== 'foundation' && mode !== 'any' && mode !== 'never') throw new Error(`expected one of foundation, any, never; got ${quoteGiven(v)}`)
   return mode
 }
 
 /** Globs, one per line or separated by commas (as most actions take path lists). */
 const parseJunit = (v: string): string[] | undefined => {
   if (!v) return undefined
-  const patterns = v.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)
+  const patterns = v
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter(Boolean)
   for (const p of patterns) if (/[\u0000-\u001f]/.test(p)) throw new Error(`expected file globs like reports/junit-*.xml, got ${quoteGiven(p)}`)
   return patterns.length ? patterns : undefined
 }
 
 /** A list, one item per line or separated by commas or spaces. */
-const listOf = (v: string): string[] => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean)
+const listOf = (v: string): string[] =>
+  v
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter(Boolean)
 
 const parseGates = (v: string): GateId[] => {
   if (!v) return [...GATE_IDS]
@@ -285,10 +287,15 @@ const parseWorkerArgsInput = (v: string): string[] => splitWorkerArgs(v)
 
 /** Variable names, comma or newline separated: names only, never `NAME=value`. */
 const parseWorkerEnv = (v: string): string[] => {
-  const names = v.split(/[\n,]/).map((n) => n.trim()).filter(Boolean)
+  const names = v
+    .split(/[\n,]/)
+    .map((n) => n.trim())
+    .filter(Boolean)
   for (const n of names)
     if (!ENV_NAME.test(n))
-      throw new Error(`expected environment variable names like GITHUB_TOKEN or APP_SECRET (comma or newline separated), got ${n.includes('=') ? 'a NAME=value pair (value not shown); give the name only' : quoteGiven(n)}`)
+      throw new Error(
+        `expected environment variable names like GITHUB_TOKEN or APP_SECRET (comma or newline separated), got ${n.includes('=') ? 'a NAME=value pair (value not shown); give the name only' : quoteGiven(n)}`
+      )
   return [...new Set(names)]
 }
 

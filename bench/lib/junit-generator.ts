@@ -4,16 +4,22 @@ import { createWriteStream } from 'node:fs'
 
 /** Failure shapes pytest writes, one per category the default rules know, plus unknowns. */
 const FAILURES = [
-  (i: number) => `<error message='failed on setup with "RuntimeError: Celery worker not ready: data-plane task execution failed"'>${trace(i, 'RuntimeError: Celery worker not ready: data-plane task execution failed')}</error>`,
-  (i: number) => `<failure message="AssertionError: assert None is not None">${trace(i, 'assert None is not None', '    def test_eager(eager_app):\n        r = ping.delay()')}</failure>`,
-  (i: number) => `<failure message="AssertionError: assert 'app.tasks.housekeeping.ping' in set()">${trace(i, "assert 'app.tasks.housekeeping.ping' in {r.task_name for r in caplog.records}")}</failure>`,
-  (i: number) => `<failure message="AssertionError: Job identity row must exist">${trace(i, "RuntimeWarning: coroutine '_upsert_job_identity' was never awaited")}</failure>`,
+  (i: number) =>
+    `<error message='failed on setup with "RuntimeError: Celery worker not ready: data-plane task execution failed"'>${trace(i, 'RuntimeError: Celery worker not ready: data-plane task execution failed')}</error>`,
+  (i: number) =>
+    `<failure message="AssertionError: assert None is not None">${trace(i, 'assert None is not None', '    def test_eager(eager_app):\n        r = ping.delay()')}</failure>`,
+  (i: number) =>
+    `<failure message="AssertionError: assert 'app.tasks.housekeeping.ping' in set()">${trace(i, "assert 'app.tasks.housekeeping.ping' in {r.task_name for r in caplog.records}")}</failure>`,
+  (i: number) =>
+    `<failure message="AssertionError: Job identity row must exist">${trace(i, "RuntimeWarning: coroutine '_upsert_job_identity' was never awaited")}</failure>`,
   (i: number) => `<failure message="assert 3 == 4">${trace(i, 'assert 3 == 4')}</failure>`
 ]
 
 function trace(i: number, error: string, source = '    def test_case(app_db):\n        value = compute()'): string {
   // About 1 KB, like a short pytest longrepr.
-  const frames = Array.from({ length: 6 }, (_v, k) => `\ntests/test_module_${i % 97}.py:${20 + k}: in helper_${k}\n    return call_${k}(argument_${k})`).join('')
+  const frames = Array.from({ length: 6 }, (_v, k) => `\ntests/test_module_${i % 97}.py:${20 + k}: in helper_${k}\n    return call_${k}(argument_${k})`).join(
+    ''
+  )
   return escapeXml(`${source}\n>       assert ...${frames}\nE       ${error}\n\ntests/test_module_${i % 97}.py:${40 + (i % 50)}: ${error.split(':')[0]}`)
 }
 
@@ -34,4 +40,3 @@ export async function writeReport(file: string, cases: number, failingShare: num
   await write('</testsuite></testsuites>\n')
   await new Promise<void>((resolve) => out.end(() => resolve()))
 }
-

@@ -80,7 +80,9 @@ export async function startSqlScalePostgres(options: { maxConnections?: number }
 export async function benchSqlGatesAtScale(opts: SqlScaleOptions): Promise<SqlScaleRow[]> {
   const log = opts.log ?? (() => {})
   const maxSessions = Math.max(0, ...opts.scales.map((s) => s.sessions))
-  const [{ max_connections: maxConnections }] = (await opts.pg.query<{ max_connections: string }>('postgres', 'SHOW max_connections')) as [{ max_connections: string }]
+  const [{ max_connections: maxConnections }] = (await opts.pg.query<{ max_connections: string }>('postgres', 'SHOW max_connections')) as [
+    { max_connections: string }
+  ]
   if (Number(maxConnections) < maxSessions + CONNECTION_HEADROOM)
     throw new Error(
       `max_connections is ${maxConnections}, too few for ${maxSessions} idle sessions plus the worker and the action: start PostgreSQL with ` +
@@ -103,11 +105,19 @@ export async function benchSqlGatesAtScale(opts: SqlScaleOptions): Promise<SqlSc
     log(`${label}: database ${db.database} ready in ${Math.round(performance.now() - t0)} ms`)
 
     const idle = await openSessions(opts.pg, db, scale.sessions)
-    const row: SqlScaleRow = { tables: scale.tables, sessions: scale.sessions, dbAccessMs: [], rlsRoleMs: [], peakRssMb: [], statuses: { dbAccess: [], rlsRole: [] } }
+    const row: SqlScaleRow = {
+      tables: scale.tables,
+      sessions: scale.sessions,
+      dbAccessMs: [],
+      rlsRoleMs: [],
+      peakRssMb: [],
+      statuses: { dbAccess: [], rlsRole: [] }
+    }
     try {
-      const [{ count }] = (await opts.pg.query<{ count: number }>(db.database, "SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = 'sql-scale-idle'")) as [
-        { count: number }
-      ]
+      const [{ count }] = (await opts.pg.query<{ count: number }>(
+        db.database,
+        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = 'sql-scale-idle'"
+      )) as [{ count: number }]
       if (count !== scale.sessions) throw new Error(`${count} idle sessions in pg_stat_activity, expected ${scale.sessions}`)
       for (let i = 0; i < opts.repeats; i++) {
         const run = await runOnce(opts.python, db)
@@ -187,7 +197,14 @@ async function openSessions(server: LocalPostgres, db: ExampleDatabase, count: n
   try {
     for (let i = 0; i < count; i += 20) {
       const batch = Array.from({ length: Math.min(20, count - i) }, () => {
-        const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: db.appRole, password: db.password, database: db.database, application_name: 'sql-scale-idle' })
+        const c = new pg.Client({
+          host: '127.0.0.1',
+          port: server.port,
+          user: db.appRole,
+          password: db.password,
+          database: db.database,
+          application_name: 'sql-scale-idle'
+        })
         c.on('error', () => {})
         clients.push(c)
         return c.connect()
@@ -258,7 +275,8 @@ function parseLog(text: string): LogEntry[] {
 const DURATION = /^duration: ([\d.]+) ms {2}(parse|bind|execute|statement)( [^:]*)?: ([\s\S]*)$/
 
 /** rls-role's statements (src/db/catalog.ts): the first of them ends db-access's share of the session. */
-const RLS_ROLE_SQL = /FROM pg_stat_activity|FROM pg_roles r WHERE|FROM pg_class c JOIN pg_namespace n|unnest\(\$1::text\[\]\) WITH ORDINALITY AS t\(name, i\)|row_security_active\(/
+const RLS_ROLE_SQL =
+  /FROM pg_stat_activity|FROM pg_roles r WHERE|FROM pg_class c JOIN pg_namespace n|unnest\(\$1::text\[\]\) WITH ORDINALITY AS t\(name, i\)|row_security_active\(/
 
 /**
  * One more run of the action with `log_min_duration_statement = 0` on this database only, and its
@@ -277,7 +295,8 @@ async function countStatements(
   const offset = serverLog.text.length
   try {
     const { result } = await runOnce(python, db)
-    for (const id of ['db-access', 'rls-role']) if (gateOf(result, id).status !== 'pass') throw new Error(`counting run: ${id} did not pass: ${gateOf(result, id).evidence}`)
+    for (const id of ['db-access', 'rls-role'])
+      if (gateOf(result, id).status !== 'pass') throw new Error(`counting run: ${id} did not pass: ${gateOf(result, id).evidence}`)
   } finally {
     await server.query('postgres', `ALTER DATABASE ${quoted} RESET log_min_duration_statement`)
   }

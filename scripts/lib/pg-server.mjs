@@ -33,7 +33,11 @@ function hookExit() {
     for (const child of running) child.kill('SIGINT')
   }
   process.once('exit', stopAll)
-  for (const [signal, n] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]]) {
+  for (const [signal, n] of [
+    ['SIGHUP', 1],
+    ['SIGINT', 2],
+    ['SIGTERM', 15]
+  ]) {
     process.once(signal, () => {
       stopAll()
       process.exit(128 + n)
@@ -79,10 +83,14 @@ function serverUserIds() {
   } catch {
     try {
       const groupExists = spawnOk('getent', ['group', SERVER_OS_USER])
-      execFileSync('useradd', ['--system', '--no-create-home', ...(groupExists ? ['-g', SERVER_OS_USER] : ['--user-group']), SERVER_OS_USER], { stdio: 'ignore' })
+      execFileSync('useradd', ['--system', '--no-create-home', ...(groupExists ? ['-g', SERVER_OS_USER] : ['--user-group']), SERVER_OS_USER], {
+        stdio: 'ignore'
+      })
       return { uid: id('-u'), gid: id('-g') }
     } catch (err) {
-      throw new Error(`PostgreSQL: running as root needs an OS user "${SERVER_OS_USER}" to run the server as, and it could not be created (useradd: ${err.message.split('\n')[0]}); create it (useradd --system ${SERVER_OS_USER}) or run as a non-root user`)
+      throw new Error(
+        `PostgreSQL: running as root needs an OS user "${SERVER_OS_USER}" to run the server as, and it could not be created (useradd: ${err.message.split('\n')[0]}); create it (useradd --system ${SERVER_OS_USER}) or run as a non-root user`
+      )
     }
   }
 }
@@ -114,7 +122,8 @@ function runtimeFolder(source, name) {
     } catch (err) {
       rmSync(staging, { recursive: true, force: true })
       // Another worker renamed its copy first: use that one.
-      if (!['EEXIST', 'ENOTEMPTY'].includes(err.code)) throw new Error(`PostgreSQL: could not copy the server's binaries to ${folder} (${err.message}); free space under TMPDIR or point TMPDIR elsewhere`)
+      if (!['EEXIST', 'ENOTEMPTY'].includes(err.code))
+        throw new Error(`PostgreSQL: could not copy the server's binaries to ${folder} (${err.message}); free space under TMPDIR or point TMPDIR elsewhere`)
     }
     if (!trusted(folder)) throw new Error(`PostgreSQL: ${folder} exists but is not a root-owned folder only root can write to; remove it and run again`)
   }

@@ -141,9 +141,7 @@ function interpolate(sql, vars) {
     if (v === undefined) throw new Error(`SQL variable ${name} is not set`)
     return v
   }
-  return sql
-    .replace(/(?<!:):'(\w+)'/g, (_m, name) => quoteLiteral(lookup(name)))
-    .replace(/(?<!:):"(\w+)"/g, (_m, name) => quoteIdent(lookup(name)))
+  return sql.replace(/(?<!:):'(\w+)'/g, (_m, name) => quoteLiteral(lookup(name))).replace(/(?<!:):"(\w+)"/g, (_m, name) => quoteIdent(lookup(name)))
 }
 
 /** Splits at the last top-level `;` (outside quotes and comments). */

@@ -15,14 +15,12 @@ export interface DataPlane {
   backend: Endpoint
 }
 
-export type DataPlaneCheck =
-  | { ok: true; plane: DataPlane; notes: string[] }
-  | { ok: false; problems: string[]; brokerShown: string; backendShown: string }
+export type DataPlaneCheck = { ok: true; plane: DataPlane; notes: string[] } | { ok: false; problems: string[]; brokerShown: string; backendShown: string }
 
 const KNOWN: Record<string, string> = {
   redis: 'Redis',
   rediss: 'Redis (TLS)',
-  'sentinel': 'Redis Sentinel',
+  sentinel: 'Redis Sentinel',
   amqp: 'RabbitMQ/AMQP',
   amqps: 'RabbitMQ/AMQP (TLS)',
   pyamqp: 'RabbitMQ/AMQP',
@@ -73,8 +71,7 @@ export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
         ? `broker uses sqla+postgres://: ${POSTGRES_ALIAS_HINT}`
         : `broker is SQLAlchemy on ${describeScheme(bp.scheme)}, not PostgreSQL (sqla+postgresql://)`
     )
-  if (probe.broker.urls && probe.broker.urls.length > 1)
-    notes.push(`${probe.broker.urls.length} failover broker URLs configured; the first is checked`)
+  if (probe.broker.urls && probe.broker.urls.length > 1) notes.push(`${probe.broker.urls.length} failover broker URLs configured; the first is checked`)
 
   const rp = backend.parts
   const scheme = probe.backend.scheme ?? ''
@@ -82,7 +79,8 @@ export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
   else if (!rp) problems.push(`result backend is ${describeScheme(scheme)}, not PostgreSQL (db+postgresql://)`)
   else if (!rp.prefix && (isPostgresScheme(rp.scheme) || rp.scheme === 'postgres'))
     problems.push(`result backend is ${rp.scheme}:// without Celery's db+ prefix: write db+postgresql:// to use its database backend`)
-  else if (rp.prefix !== 'db') problems.push(`result backend is ${describeScheme(rp.prefix ? `${rp.prefix}+${rp.scheme}` : rp.scheme)}, not PostgreSQL (db+postgresql://)`)
+  else if (rp.prefix !== 'db')
+    problems.push(`result backend is ${describeScheme(rp.prefix ? `${rp.prefix}+${rp.scheme}` : rp.scheme)}, not PostgreSQL (db+postgresql://)`)
   else if (!isPostgresScheme(rp.scheme))
     problems.push(
       rp.scheme === 'postgres'

@@ -125,37 +125,60 @@ class Reader {
       case 0x95: // FRAME: a length hint for buffered readers; only its bounds matter here
         this.need(Number(this.u64()))
         return
-      case 0x4e: return this.push(null) // NONE
-      case 0x88: return this.push(true) // NEWTRUE
-      case 0x89: return this.push(false) // NEWFALSE
-      case 0x4b: return this.push(this.u8()) // BININT1
-      case 0x4d: return this.push(this.u16()) // BININT2
-      case 0x4a: return this.push(this.i32()) // BININT
-      case 0x8a: return this.push(this.long(this.u8())) // LONG1
-      case 0x8b: return this.push(this.long(this.u32())) // LONG4
-      case 0x47: { // BINFLOAT
+      case 0x4e:
+        return this.push(null) // NONE
+      case 0x88:
+        return this.push(true) // NEWTRUE
+      case 0x89:
+        return this.push(false) // NEWFALSE
+      case 0x4b:
+        return this.push(this.u8()) // BININT1
+      case 0x4d:
+        return this.push(this.u16()) // BININT2
+      case 0x4a:
+        return this.push(this.i32()) // BININT
+      case 0x8a:
+        return this.push(this.long(this.u8())) // LONG1
+      case 0x8b:
+        return this.push(this.long(this.u32())) // LONG4
+      case 0x47: {
+        // BINFLOAT
         this.need(8)
         const value = this.view.getFloat64(this.pos, false)
         this.pos += 8
         return this.push(value)
       }
-      case 0x8c: return this.push(this.text(this.u8())) // SHORT_BINUNICODE
-      case 0x58: return this.push(this.text(this.u32())) // BINUNICODE
-      case 0x8d: return this.push(this.text(this.u64())) // BINUNICODE8
-      case 0x55: return this.push(this.latin1(this.u8())) // SHORT_BINSTRING (Python 2 str)
-      case 0x54: return this.push(this.latin1(this.u32())) // BINSTRING
-      case 0x43: return this.push(this.bytes(this.u8())) // SHORT_BINBYTES
-      case 0x42: return this.push(this.bytes(this.u32())) // BINBYTES
+      case 0x8c:
+        return this.push(this.text(this.u8())) // SHORT_BINUNICODE
+      case 0x58:
+        return this.push(this.text(this.u32())) // BINUNICODE
+      case 0x8d:
+        return this.push(this.text(this.u64())) // BINUNICODE8
+      case 0x55:
+        return this.push(this.latin1(this.u8())) // SHORT_BINSTRING (Python 2 str)
+      case 0x54:
+        return this.push(this.latin1(this.u32())) // BINSTRING
+      case 0x43:
+        return this.push(this.bytes(this.u8())) // SHORT_BINBYTES
+      case 0x42:
+        return this.push(this.bytes(this.u32())) // BINBYTES
       case 0x8e: // BINBYTES8
       case 0x96: // BYTEARRAY8
         return this.push(this.bytes(this.u64()))
-      case 0x29: return this.push([]) // EMPTY_TUPLE
-      case 0x85: return this.push(this.pop(1)) // TUPLE1
-      case 0x86: return this.push(this.pop(2)) // TUPLE2
-      case 0x87: return this.push(this.pop(3)) // TUPLE3
-      case 0x5d: return this.push([]) // EMPTY_LIST
-      case 0x7d: return this.push({}) // EMPTY_DICT
-      case 0x8f: return this.push([]) // EMPTY_SET (a set is shown as a list)
+      case 0x29:
+        return this.push([]) // EMPTY_TUPLE
+      case 0x85:
+        return this.push(this.pop(1)) // TUPLE1
+      case 0x86:
+        return this.push(this.pop(2)) // TUPLE2
+      case 0x87:
+        return this.push(this.pop(3)) // TUPLE3
+      case 0x5d:
+        return this.push([]) // EMPTY_LIST
+      case 0x7d:
+        return this.push({}) // EMPTY_DICT
+      case 0x8f:
+        return this.push([]) // EMPTY_SET (a set is shown as a list)
       case 0x28: // MARK
         if (this.marks.length >= PICKLE_LIMITS.maxDepth) throw new UndecodablePickle(`nested deeper than ${PICKLE_LIMITS.maxDepth} levels`)
         this.marks.push(this.stack.length)
@@ -164,59 +187,77 @@ class Reader {
       case 0x6c: // LIST
       case 0x91: // FROZENSET
         return this.push(this.popMark())
-      case 0x64: return this.push(toDict({}, this.popMark())) // DICT
-      case 0x61: { // APPEND
+      case 0x64:
+        return this.push(toDict({}, this.popMark())) // DICT
+      case 0x61: {
+        // APPEND
         const item = this.pop(1)[0]
         this.listAt(op).push(item)
         return
       }
       case 0x65: // APPENDS
-      case 0x90: { // ADDITEMS
+      case 0x90: {
+        // ADDITEMS
         const items = this.popMark()
         const list = this.listAt(op)
         for (const item of items) list.push(item)
         return
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const pair = this.pop(2)
         toDict(this.dictAt(), pair)
         return
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = this.popMark()
         toDict(this.dictAt(), items)
         return
       }
-      case 0x94: return this.remember(this.memo.size) // MEMOIZE
-      case 0x71: return this.remember(this.u8()) // BINPUT
-      case 0x72: return this.remember(this.u32()) // LONG_BINPUT
-      case 0x68: return this.recall(this.u8()) // BINGET
-      case 0x6a: return this.recall(this.u32()) // LONG_BINGET
+      case 0x94:
+        return this.remember(this.memo.size) // MEMOIZE
+      case 0x71:
+        return this.remember(this.u8()) // BINPUT
+      case 0x72:
+        return this.remember(this.u32()) // LONG_BINPUT
+      case 0x68:
+        return this.recall(this.u8()) // BINGET
+      case 0x6a:
+        return this.recall(this.u32()) // LONG_BINGET
       case 0x30: // POP
         if (this.stack.length > (this.marks.at(-1) ?? 0)) this.stack.pop()
         else this.popMark()
         return
-      case 0x31: this.popMark(); return // POP_MARK
-      case 0x32: return this.push(this.top()) // DUP
-      case 0x63: { // GLOBAL: "module\nname\n"
+      case 0x31:
+        this.popMark()
+        return // POP_MARK
+      case 0x32:
+        return this.push(this.top()) // DUP
+      case 0x63: {
+        // GLOBAL: "module\nname\n"
         const module = this.line()
         return this.push(new PyGlobal(`${module}.${this.line()}`))
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const [module, name] = this.pop(2)
         if (typeof module !== 'string' || typeof name !== 'string') throw new UndecodablePickle(`STACK_GLOBAL at byte ${at} without two names`)
         return this.push(new PyGlobal(`${module}.${name}`))
       }
       case 0x52: // REDUCE: callable(*args)
-      case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args)
         const [callable, args] = this.pop(2)
         return this.push(new PyObject(nameOf(callable), Array.isArray(args) ? args : [args]))
       }
-      case 0x92: { // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+      case 0x92: {
+        // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
         const [cls, args, kwargs] = this.pop(3)
         return this.push(new PyObject(nameOf(cls), Array.isArray(args) ? [...args, kwargs] : [args, kwargs]))
       }
-      case 0x62: { // BUILD: obj.__setstate__(state)
+      case 0x62: {
+        // BUILD: obj.__setstate__(state)
         const state = this.pop(1)[0]
         const target = this.top()
         if (target instanceof PyObject) target.state = state
@@ -351,7 +392,14 @@ class Reader {
 }
 
 function isDict(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof PyObject) && !(value instanceof PyGlobal) && !Buffer.isBuffer(value)
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof PyObject) &&
+    !(value instanceof PyGlobal) &&
+    !Buffer.isBuffer(value)
+  )
 }
 
 /** Sets key/value pairs as own properties (a key `__proto__` stays data, never a prototype). */
@@ -359,7 +407,12 @@ function toDict(dict: Record<string, unknown>, items: unknown[]): Record<string,
   if (items.length % 2 !== 0) throw new UndecodablePickle('a dict with an odd number of keys and values')
   for (let i = 0; i < items.length; i += 2) {
     const key = items[i]
-    const name = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null ? String(key) : `<key ${i / 2}>`
+    const name =
+      typeof key === 'string'
+        ? key
+        : typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null
+          ? String(key)
+          : `<key ${i / 2}>`
     Object.defineProperty(dict, name, { value: items[i + 1], enumerable: true, writable: true, configurable: true })
   }
   return dict

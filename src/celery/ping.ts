@@ -76,10 +76,7 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
 
   // 2. Publish before the worker exists when the broker tables do; otherwise after it made them.
   // With the run's ping go the pings for the app's other queues and the dlq probe (bootstrap.py).
-  const outgoing = [
-    { queue: d.queue, payload },
-    ...(d.probe.extra_payloads ?? []).flatMap((x) => (x.payload ? [{ queue: x.queue, payload: x.payload }] : []))
-  ]
+  const outgoing = [{ queue: d.queue, payload }, ...(d.probe.extra_payloads ?? []).flatMap((x) => (x.payload ? [{ queue: x.queue, payload: x.payload }] : []))]
   const consumed = d.probe.consumed_queues ?? [d.queue]
   let published = false
   let publishedAtMs = 0

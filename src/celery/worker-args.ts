@@ -14,7 +14,9 @@ export function splitWorkerArgs(input: string): string[] {
   // shell: refuse it instead (workflows have ${{ env.VAR }} for that).
   const variable = /\$(\{?[A-Za-z_]\w*\}?)/.exec(input)
   if (variable)
-    throw new Error(`does not expand variables (found ${quoteGiven(variable[0])}; it is never run through a shell): write the value, or use \${{ env.NAME }} in the workflow`)
+    throw new Error(
+      `does not expand variables (found ${quoteGiven(variable[0])}; it is never run through a shell): write the value, or use \${{ env.NAME }} in the workflow`
+    )
   // Any `$` left (e.g. `$1`) stays literal text.
   const tokens = parse(input, (name: string) => `$${name}`)
   const args: string[] = []
@@ -27,8 +29,7 @@ export function splitWorkerArgs(input: string): string[] {
     throw new Error(`shell syntax is not supported (found ${quoteGiven(what)}); give plain worker options like --pool=solo --concurrency=2`)
   }
   for (const arg of args) {
-    if (arg === '-D' || arg === '--detach')
-      throw new Error('--detach (-D) is not supported: the action must own the worker process to stop it')
+    if (arg === '-D' || arg === '--detach') throw new Error('--detach (-D) is not supported: the action must own the worker process to stop it')
     if (/[\u0000-\u001f]/.test(arg)) throw new Error(`contains a control character in ${quoteGiven(arg)}`)
   }
   return args
@@ -79,7 +80,10 @@ function takeOption(args: string[], opt: ManagedOption): { rest: string[]; value
 }
 
 const commaList = (values: string[]): string[] =>
-  values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+  values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)
 
 export interface WorkerCommand {
   /** Arguments after `celery -A <app> worker`. */
@@ -93,10 +97,7 @@ export interface WorkerCommand {
   userQueues: boolean
 }
 
-export function buildWorkerCommand(
-  userArgs: string[],
-  run: { nodeName: string; queue: string; includes: string[] }
-): WorkerCommand {
+export function buildWorkerCommand(userArgs: string[], run: { nodeName: string; queue: string; includes: string[] }): WorkerCommand {
   let args = [...userArgs]
   const queues = takeOption(args, QUEUES)
   args = queues.rest

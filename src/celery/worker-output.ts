@@ -24,7 +24,8 @@ const BANNER = /\.>\s+(transport|results):\s+(\S+)/
 const FATAL = /Unrecoverable error:/
 // psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
 // What a restarting server says: a worker reconnects on its own once it is back.
-const TRANSIENT = /Connection refused|shutting down|starting up|in recovery mode|server closed the connection|timeout expired|too many clients|too many connections/
+const TRANSIENT =
+  /Connection refused|shutting down|starting up|in recovery mode|server closed the connection|timeout expired|too many clients|too many connections/
 const DB_REFUSED = new RegExp(
   [
     // Quotes may arrive JSON-escaped (\\") when the app logs JSON.

@@ -204,10 +204,7 @@ export class WorkerProcess {
     }
     this.command('stop') // a bootstrap still waiting for `go` exits on this alone
     this.signal('SIGTERM')
-    const exitedInTime = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref())
-    ])
+    const exitedInTime = await Promise.race([this.exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref())])
     this.killGroup('SIGKILL')
     if (!exitedInTime) await Promise.race([this.exited, new Promise((r) => setTimeout(r, KILL_WAIT_MS).unref())])
     this.stopTail?.()

@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     program.addOption(new Option(spec, help))
   }
   program
-    .option('--json', 'print the JSON report on stdout (the same report, and schema, as the action\'s `report` output); progress stays on stderr')
+    .option('--json', "print the JSON report on stdout (the same report, and schema, as the action's `report` output); progress stays on stderr")
     .option('--summary-file <path>', 'also write the markdown summary (what the action puts in the job summary) to this file')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .addHelpText(

@@ -28,7 +28,9 @@ export interface Palette {
 export function paletteFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, colorFlag = true): Palette {
   const force = env.FORCE_COLOR
   const enabled =
-    colorFlag && !env.NO_COLOR && (force !== undefined ? force !== '0' && force !== 'false' : (stream.isTTY === true && env.TERM !== 'dumb') || env.CI !== undefined)
+    colorFlag &&
+    !env.NO_COLOR &&
+    (force !== undefined ? force !== '0' && force !== 'false' : (stream.isTTY === true && env.TERM !== 'dumb') || env.CI !== undefined)
   const c = pc.createColors(enabled)
   const paint: Readonly<Record<GateStatus, (text: string) => string>> = {
     pass: c.green,

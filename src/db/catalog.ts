@@ -41,13 +41,7 @@ export async function checkPrivileges(db: Database, needs: PrivilegeNeed[]): Pro
             END AS granted
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
             AS c(kind, obj, role, priv, alt, i)`,
-    [
-      needs.map((n) => n.kind),
-      needs.map((n) => n.regclass),
-      needs.map((n) => n.role),
-      needs.map((n) => n.privilege),
-      needs.map((n) => n.orPrivilege ?? '')
-    ]
+    [needs.map((n) => n.kind), needs.map((n) => n.regclass), needs.map((n) => n.role), needs.map((n) => n.privilege), needs.map((n) => n.orPrivilege ?? '')]
   )
   return rows.map((r) => {
     const need = needs[Number(r.i) - 1] as PrivilegeNeed
@@ -137,7 +131,15 @@ const TABLE_FACTS = `
 
 /** Tables with a `tenant_id` column outside system schemas (the default tenant table set). */
 export async function discoverTenantTables(db: Database): Promise<TenantTable[]> {
-  const rows = await db.query<{ qualified_name: string; schema_name: string; rel_name: string; rls_enabled: boolean; rls_forced: boolean; owner: string; policies: number }>(
+  const rows = await db.query<{
+    qualified_name: string
+    schema_name: string
+    rel_name: string
+    rls_enabled: boolean
+    rls_forced: boolean
+    owner: string
+    policies: number
+  }>(
     `SELECT ${TABLE_FACTS}
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMA_FILTER}
@@ -196,7 +198,14 @@ async function lookUpNamed(db: Database, names: string[]): Promise<TenantTable[]
       try {
         out.push(...(await lookUpBatch(db, [name])))
       } catch (err) {
-        out.push({ name, malformed: (err as Error).message.split('\n')[0] ?? 'PostgreSQL refused it', exists: false, rlsEnabled: false, rlsForced: false, policies: 0 })
+        out.push({
+          name,
+          malformed: (err as Error).message.split('\n')[0] ?? 'PostgreSQL refused it',
+          exists: false,
+          rlsEnabled: false,
+          rlsForced: false,
+          policies: 0
+        })
       }
     }
     return out
@@ -241,7 +250,6 @@ export async function rowSecurityActiveAsCurrentUser(db: Database, qualifiedName
   )
   return new Map(rows.map((r) => [r.name, r.active]))
 }
-
 
 /**
  * A table name as the user wrote it (maybe schema-qualified, maybe quoted), resolved by PostgreSQL

@@ -10,22 +10,18 @@ export const brokerConfigGate: Gate = {
   async run({ facts }) {
     const check = await facts.dataPlane()
     if (!check) return verdict('fail', 'the app did not import')
-    if (!check.ok)
-      return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'))
+    if (!check.ok) return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'))
 
     const { broker, backend } = check.plane
     const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``]
     // Cross-check with what the worker itself prints at boot (password shown as ** there).
     const banner = await facts.banner()
-    const mismatches = [
-      compareBanner('transport', banner.transport, broker.parts),
-      compareBanner('results', banner.results, backend.parts)
-    ].filter((m): m is string => !!m)
+    const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter(
+      (m): m is string => !!m
+    )
     if (mismatches.length) return verdict('fail', [...mismatches, ...lines].join('\n'))
     lines.push(
-      banner.transport && banner.results
-        ? "the worker's banner shows the same transport and results"
-        : "not cross-checked: the worker printed no banner"
+      banner.transport && banner.results ? "the worker's banner shows the same transport and results" : 'not cross-checked: the worker printed no banner'
     )
     return verdict('pass', [...lines, ...check.notes].join('\n'))
   }

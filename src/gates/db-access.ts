@@ -23,7 +23,10 @@ export const dbAccessGate: Gate = {
     const [{ db: dbName }] = (await db.query<{ db: string }>('SELECT current_database() AS db')) as [{ db: string }]
     const expectedDb = check.plane.broker.parts.database
     if (expectedDb && dbName !== expectedDb)
-      return verdict('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`)
+      return verdict(
+        'fail',
+        `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`
+      )
 
     const needs = privilegeNeeds(probe, check.plane, db.role)
     const roles = [...new Set(needs.map((n) => n.role))]
@@ -51,7 +54,8 @@ export const dbAccessGate: Gate = {
     lines.push(persisted.line)
     if (persisted.problem) problems.push(persisted.problem)
 
-    if (problems.length) return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
+    if (problems.length)
+      return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
     return verdict('pass', lines.join('\n'), detailsOf(checks))
   }
 }
@@ -112,6 +116,9 @@ async function resultPersisted(db: Database, probe: ProbeReport, taskId: string,
 }
 
 function detailsOf(checks: PrivilegeCheck[]): string {
-  const rows = checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`)
+  const rows = checks.map(
+    (c) =>
+      `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege}${c.orPrivilege ? `|${c.orPrivilege}` : ''} on ${c.kind} ${c.object}`
+  )
   return rows.join('\n')
 }

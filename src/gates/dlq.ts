@@ -4,7 +4,6 @@ import type { Database } from '../db/database.js'
 import { DLQ_ROW_GRACE_MS as ROW_GRACE_MS } from '../timing.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
-
 export const dlqGate: Gate = {
   id: 'dlq',
   title: 'Dead letters',
@@ -24,7 +23,10 @@ export const dlqGate: Gate = {
     const role = (plane?.ok && plane.plane.broker.parts.username) || db.role
     const [grant] = await db.query<{ ok: boolean }>('SELECT has_table_privilege($1, $2::regclass, $3) AS ok', [role, table, 'INSERT'])
     if (!grant?.ok)
-      return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${await fullyQuotedTable(db, table)} TO ${quoteIdent(role)}`)
+      return verdict(
+        'fail',
+        `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${await fullyQuotedTable(db, table)} TO ${quoteIdent(role)}`
+      )
     const lines = [`${table} exists and ${role} may INSERT into it`]
 
     const task = settings.dlqProbeTask
@@ -36,11 +38,17 @@ export const dlqGate: Gate = {
     if (probe.status !== 'FAILURE')
       return verdict(
         'fail',
-        [probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`, ...lines].join('\n')
+        [
+          probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`,
+          ...lines
+        ].join('\n')
       )
     const rows = await rowsMentioning(db, table, probe.taskId)
     if (rows !== 1)
-      return verdict('fail', [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n'))
+      return verdict(
+        'fail',
+        [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n')
+      )
     return verdict('pass', [...lines, `the probe task ${task} failed and left exactly one row (task id \`${probe.taskId}\`)`].join('\n'))
   }
 }

@@ -47,7 +47,8 @@ export const logsGate: Gate = {
     // Task events: the lines about the run's own ping must name the task.
     const taskLines = json.filter((p) => p.line.includes(facts.ids.taskId))
     const unnamed = taskLines.filter((p) => !has(p.record as Record<string, unknown>, 'task_name'))
-    if (unnamed.length) problems.push(`${unnamed.length} of ${taskLines.length} lines about the ping carry no task name (task_name), e.g. ${quote(unnamed[0]?.line as string)}`)
+    if (unnamed.length)
+      problems.push(`${unnamed.length} of ${taskLines.length} lines about the ping carry no task name (task_name), e.g. ${quote(unnamed[0]?.line as string)}`)
     const summary = `${json.length} log lines while the worker handled the ping, all JSON with ${settings.logFields.join(', ')}; ${taskLines.length} about the ping name its task`
     return problems.length ? verdict('fail', problems.join('\n')) : verdict('pass', summary)
   }

@@ -30,13 +30,16 @@ export const queuesGate: Gate = {
       const ping = extras.get(q)
       if (!consumed.has(q))
         problems.push(
-          `queue \`${q}\` is not consumed by the booted worker (it consumes ${[...consumed].filter((c) => c !== ownQueue).join(', ') || 'none of the app\'s queues'}); routed there: ${listTasks(q)} — add it to task_queues or to the worker's -Q`
+          `queue \`${q}\` is not consumed by the booted worker (it consumes ${[...consumed].filter((c) => c !== ownQueue).join(', ') || "none of the app's queues"}); routed there: ${listTasks(q)} — add it to task_queues or to the worker's -Q`
         )
-      else if (!answered(ping)) problems.push(`the ping routed through \`${q}\` did not come back${ping?.error ? `: ${ping.error}` : ' within a few broker polls'} (routed there: ${listTasks(q)})`)
+      else if (!answered(ping))
+        problems.push(
+          `the ping routed through \`${q}\` did not come back${ping?.error ? `: ${ping.error}` : ' within a few broker polls'} (routed there: ${listTasks(q)})`
+        )
       else fine.push(`\`${q}\` (${(routes[q] ?? []).length} task${(routes[q] ?? []).length === 1 ? '' : 's'}${byOther(ping, facts.ids.nodeName)})`)
     }
     for (const [task, error] of Object.entries(probe.route_errors ?? {})) problems.push(`routing ${task} raised: ${error}`)
-    if (!appQueues.length) return verdict('warn', 'the app routes no task to any queue but the run\'s own: nothing to check')
+    if (!appQueues.length) return verdict('warn', "the app routes no task to any queue but the run's own: nothing to check")
     const summary = `${fine.length} of ${appQueues.length} queues answered a ping: ${fine.join(', ') || 'none'}`
     return problems.length ? verdict('fail', [...problems, summary].join('\n')) : verdict('pass', summary)
   }

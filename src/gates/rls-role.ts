@@ -42,8 +42,7 @@ export const rlsRoleGate: Gate = {
         problems.push(
           `no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`
         )
-      else if (users.some((u) => u !== expected))
-        problems.push(`the worker's sessions use role ${users.join(', ')}, expected ${expected}`)
+      else if (users.some((u) => u !== expected)) problems.push(`the worker's sessions use role ${users.join(', ')}, expected ${expected}`)
       else lines.push(`${sessions.rows.length} session${sessions.rows.length > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${expected}`)
     } else lines.push(`sessions not checked: ${sessions.reason}`)
     // Without sessions to look at, the gate's first claim is unproven: at best mixed.
@@ -73,7 +72,9 @@ export const rlsRoleGate: Gate = {
           : 'no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables'
       )
     } else if (tableCheck.ok.length)
-      lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`)
+      lines.push(
+        `RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`
+      )
 
     // A database can have thousands of tenant tables, each with a problem: the evidence shows the
     // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
@@ -115,7 +116,13 @@ interface TableCheck {
 async function checkTenantTables(db: Database, tables: TenantTable[], role: RoleInfo): Promise<TableCheck> {
   const problems: string[] = []
   const ok: string[] = []
-  const asCurrent = db.role === role.name ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName as string)) : undefined
+  const asCurrent =
+    db.role === role.name
+      ? await rowSecurityActiveAsCurrentUser(
+          db,
+          tables.filter((t) => t.exists).map((t) => t.qualifiedName as string)
+        )
+      : undefined
   for (const t of tables) {
     const name = t.qualifiedName ?? t.name
     if (!t.exists) {
@@ -147,7 +154,11 @@ async function checkTenantTables(db: Database, tables: TenantTable[], role: Role
 function detailsOf(rows: SessionRow[], tables: TableCheck, skipped: string[]): string | undefined {
   const parts: string[] = []
   if (rows.length)
-    parts.push(rows.map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`).join('\n'))
+    parts.push(
+      rows
+        .map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`)
+        .join('\n')
+    )
   if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
     const counts = `${formatCount(tables.problems.length)} with a problem, ${formatCount(tables.ok.length)} fine${skipped.length ? `, ${formatCount(skipped.length)} entries skipped (not table names)` : ''}`
     parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'))

@@ -36,11 +36,7 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
         unexpected ? 'warn' : 'pass',
         `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
           `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
-          (unreadable
-            ? '\nthe result row could not be read safely: check who else writes the result table'
-            : unexpected
-              ? '\nexpected the result \'pong\''
-              : '')
+          (unreadable ? '\nthe result row could not be read safely: check who else writes the result table' : unexpected ? "\nexpected the result 'pong'" : '')
       )
     }
     case 'task-failed':
@@ -58,8 +54,7 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
     case 'worker-exited': {
       // Celery's command line (click) exits 2 with `Error: …` when it rejects an option.
       const rejected = o.exit.code === 2 && o.line && /^(Error: (No such option|Invalid value|Got unexpected|Missing)|Usage:)/.test(o.line.trim())
-      if (rejected)
-        return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line as string)}`, tail(o.line))
+      if (rejected) return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line as string)}`, tail(o.line))
       const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : ''
       const db = o.dbError ? `\nthe database was not answering the action either: ${facts.redact(o.dbError)}` : ''
       return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line))

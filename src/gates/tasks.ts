@@ -4,7 +4,7 @@ import { verdict, type Gate } from './gate.js'
 export const tasksGate: Gate = {
   id: 'tasks',
   title: 'Tasks',
-  description: "The tasks the app registers are the tasks the worker registered (its own list), including every expected task",
+  description: 'The tasks the app registers are the tasks the worker registered (its own list), including every expected task',
   foundation: true,
   needs: ['import'],
   async run({ settings, facts }) {
@@ -25,7 +25,8 @@ export const tasksGate: Gate = {
     ]
     const lines = [`${worker.size} tasks registered in the worker${onlyApp.length ? '' : ', as the app defines them'}`]
     if (settings.expectedTasks.length && !missing.length) lines.push(`all ${settings.expectedTasks.length} expected tasks registered`)
-    if (onlyWorker.length) lines.push(`also in the worker (from its -I/--include): ${listWithMore(onlyWorker, { noun: ['task', 'tasks'], where: "see the gate's details" })}`)
+    if (onlyWorker.length)
+      lines.push(`also in the worker (from its -I/--include): ${listWithMore(onlyWorker, { noun: ['task', 'tasks'], where: "see the gate's details" })}`)
     // An app can register thousands of tasks: the evidence has the first problems and says how
     // many more; the details have them all.
     const cut = problems.length > EVIDENCE_LIST_ITEMS || onlyWorker.length > EVIDENCE_LIST_ITEMS

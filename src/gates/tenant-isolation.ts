@@ -45,7 +45,9 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
     return verdict(
       'warn',
       [
-        named ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)' : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
+        named
+          ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)'
+          : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
         ...skippedNote
       ].join('\n')
     )
@@ -57,10 +59,15 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
   // A session starts with no tenant: a role or database default would give every task one.
   for (const s of settingsRead) {
     const value = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name])
-    if (value) problems.push(`a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${quoteIdent(role)} RESET ${quoteSettingName(s.name)}`)
+    if (value)
+      problems.push(
+        `a new session of ${role} starts with ${s.name} = ${JSON.stringify(value)} (a role or database default): every task sees that tenant — ALTER ROLE ${quoteIdent(role)} RESET ${quoteSettingName(s.name)}`
+      )
   }
   for (const s of settingsRead.filter((x) => !x.missingOk))
-    notes.push(`a policy reads ${s.name} without missing_ok (current_setting(${quoteLiteral(s.name)}) raises when it is unset): write current_setting(${quoteLiteral(s.name)}, true)`)
+    notes.push(
+      `a policy reads ${s.name} without missing_ok (current_setting(${quoteLiteral(s.name)}) raises when it is unset): write current_setting(${quoteLiteral(s.name)}, true)`
+    )
 
   // Every check covers all tables in one statement where it can (a schema may have hundreds of
   // tenant tables, and this gate is on the step's wall time); table by table only to say which
@@ -71,7 +78,8 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
   names.forEach((name, i) => {
     const n = none[i] as number | string
     if (typeof n === 'string') notes.push(`${name} with no tenant set: ${n}`)
-    else if (n > 0) problems.push(`${name}: ${n} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`)
+    else if (n > 0)
+      problems.push(`${name}: ${n} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`)
   })
   for (const s of settingsRead) {
     // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it.
@@ -91,11 +99,18 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
   // The evidence names the first tables and says how many more; the details name them all.
   const tableNames = tables.map((t) => t.qualifiedName as string)
   const checked = `${formatCount(tables.length)} tenant table${tables.length > 1 ? 's' : ''} as ${role}: ${listWithMore(tableNames, { noun: ['table', 'tables'], where: "see the gate's details" })}`
-  const details = tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n') : undefined
+  const details =
+    tables.length > EVIDENCE_LIST_ITEMS || problems.length > EVIDENCE_LIST_ITEMS || notes.length > EVIDENCE_LIST_ITEMS
+      ? [...problems, ...notes, 'Tables checked:', ...tableNames].join('\n')
+      : undefined
   const shown = (lines: string[], noun: readonly [string, string]): string[] => linesWithMore(lines, { noun, where: "see the gate's details" })
-  if (problems.length) return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details)
+  if (problems.length)
+    return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details)
   const setting = settingsRead.map((s) => s.name).join(', ')
-  const lines = [`${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`, ...skippedNote]
+  const lines = [
+    `${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`,
+    ...skippedNote
+  ]
   return notes.length ? verdict('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details)
 }
 

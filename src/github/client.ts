@@ -49,8 +49,7 @@ let clients = 0
  * passing any would replace it. The deadline is added to each attempt by a plugin instead.
  */
 export function githubClient(token: string, apiUrl: string, deadline: Deadline): GitHubClient {
-  const withinDeadline = (waitS: number, retryCount: number): boolean =>
-    retryCount < RETRIES && Date.now() + waitS * 1000 < deadline.at
+  const withinDeadline = (waitS: number, retryCount: number): boolean => retryCount < RETRIES && Date.now() + waitS * 1000 < deadline.at
   return getOctokit(
     token,
     {

@@ -45,7 +45,6 @@ export interface FeedbackOutcome {
 /** The check run's name: what branch protection requires. */
 export const CHECK_RUN_NAME = 'Celery foundation gates'
 
-
 const PULL_REQUEST_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target'])
 
 /** The permission each kind of feedback needs, for the warning when the token lacks it. */
@@ -126,20 +125,25 @@ async function publish(report: RunReport, options: FeedbackOptions, log: Feedbac
   const deadline = deadlineIn(options.timeoutMs ?? FEEDBACK_TIMEOUT_MS)
   // What the gates proved matters where a verdict is attached to a commit or a pull request.
   const attachesVerdict = options.checkRun || context.pullRequest !== undefined
-  const proof = !attachesVerdict ? undefined : await provenance({
-    eventName: context.eventName,
-    ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
-    ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
-    dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
-    deadlineAt: deadline.at
-  })
+  const proof = !attachesVerdict
+    ? undefined
+    : await provenance({
+        eventName: context.eventName,
+        ...(context.pullRequestHead === undefined ? {} : { pullRequestHead: context.pullRequestHead }),
+        ...(context.runSha === undefined ? {} : { runSha: context.runSha }),
+        dir: options.workingDirectory ?? env.GITHUB_WORKSPACE ?? process.cwd(),
+        deadlineAt: deadline.at
+      })
   const redact = maskingRedaction(options)
   // A path may be part of it (when the checkout could not be read): redacted like any text sent.
   const notProven = proof !== undefined && !proof.proves ? redact(provenanceSentence(proof, context.pullRequestHead !== undefined)) : undefined
   if (notProven !== undefined) {
     const consequence = options.checkRun ? `: no check run was created for ${proof?.target}` : ''
     // Not "check out the head": on pull_request_target that hands the pull request a write token.
-    const advice = context.pullRequestHead === undefined ? '' : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`
+    const advice =
+      context.pullRequestHead === undefined
+        ? ''
+        : ` To prove a pull request's code, run this step on pull_request events (see "Security" in the action's README).`
     log.warning(`Celery foundation gates: ${notProven}${consequence}.${advice}`)
     appendToSummary(env, renderNotice(notProven), log)
   }
@@ -241,7 +245,9 @@ async function publishComment(
 async function readRunContext(env: NodeJS.ProcessEnv): Promise<RunContext | { problem: string }> {
   const [owner, repo, ...rest] = (env.GITHUB_REPOSITORY ?? '').split('/')
   if (!owner || !repo || rest.length > 0) {
-    return { problem: `GITHUB_REPOSITORY is ${env.GITHUB_REPOSITORY ? `"${env.GITHUB_REPOSITORY}", not owner/repo` : 'not set (not running on GitHub Actions?)'}` }
+    return {
+      problem: `GITHUB_REPOSITORY is ${env.GITHUB_REPOSITORY ? `"${env.GITHUB_REPOSITORY}", not owner/repo` : 'not set (not running on GitHub Actions?)'}`
+    }
   }
   const apiUrl = env.GITHUB_API_URL || 'https://api.github.com'
   if (!URL.canParse(apiUrl)) return { problem: `GITHUB_API_URL is not a URL: "${apiUrl}"` }

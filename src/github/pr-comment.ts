@@ -42,11 +42,7 @@ export async function upsertComment(client: GitHubClient, issue: Issue, tag: str
   }
 }
 
-async function findOwnMarkedComment(
-  client: GitHubClient,
-  issue: Issue,
-  tag: string
-): Promise<{ own?: IssueComment; ignoredAuthors: string[] }> {
+async function findOwnMarkedComment(client: GitHubClient, issue: Issue, tag: string): Promise<{ own?: IssueComment; ignoredAuthors: string[] }> {
   const comments: IssueComment[] = await client.paginate(client.rest.issues.listComments, { ...issue, per_page: 100 })
   const marked = comments.filter((comment) => comment.body?.includes(tag) === true)
   // The common first run has no marked comment: no need to ask who the token is.

@@ -56,7 +56,7 @@ export function commitParents(dir: string, sha: string, timeoutMs = GIT_TIMEOUT_
       (error, stdout) => {
         if (error) return resolve(undefined)
         const header = stdout.split('\n\n', 1)[0] ?? ''
-        resolve(header.split('\n').flatMap((line) => (/^parent ([0-9a-f]{40,64})$/.exec(line)?.[1] ?? [])))
+        resolve(header.split('\n').flatMap((line) => /^parent ([0-9a-f]{40,64})$/.exec(line)?.[1] ?? []))
       }
     )
   })

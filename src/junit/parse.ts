@@ -253,8 +253,7 @@ export class JUnitStream {
       text: primary?.text ?? '',
       systemOut: detach(tidy(open.out.text)),
       systemErr: detach(tidy(open.err.text)),
-      truncated:
-        open.truncated || open.out.cut || open.err.cut || open.results.some((result) => result.text.cut)
+      truncated: open.truncated || open.out.cut || open.err.cut || open.results.some((result) => result.text.cut)
     }
     if (open.file !== undefined) tc.file = open.file
     // pytest's xunit1 `line` counts from 0 (the item's location); everyone else's from 1.

@@ -300,9 +300,7 @@ function decoderFor(first: Buffer): Decoder {
   if (first.subarray(0, 8192).includes(0)) {
     throw new FileProblem('malformed', 'binary data (it holds NUL bytes), not XML text')
   }
-  const declared = /^(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/.exec(
-    first.subarray(0, 256).toString('latin1')
-  )?.[1]
+  const declared = /^(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/.exec(first.subarray(0, 256).toString('latin1'))?.[1]
   // Node's own decoder is the fastest for the usual case.
   if (declared === undefined || /^utf-?8$/i.test(declared)) return new StringDecoder('utf8')
   try {

@@ -129,9 +129,7 @@ export function frameOf({ budgetBytes = DEFAULT_SUMMARY_BUDGET_BYTES, sections =
   if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
     throw new RangeError(`budgetBytes must be a non-negative number of bytes, got ${budgetBytes}`)
   }
-  const limit =
-    limitName ??
-    (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount(budgetBytes)} bytes`)
+  const limit = limitName ?? (budgetBytes === DEFAULT_SUMMARY_BUDGET_BYTES ? "GitHub's 1 MiB limit" : `a budget of ${formatCount(budgetBytes)} bytes`)
   return { sections, budgetBytes, subject: SECTION_SUBJECTS[sections], limit }
 }
 
@@ -244,9 +242,7 @@ function leftOut({ report, tests }: Summary, cuts: Cuts): string[] {
   if (cuts.logLines !== undefined && cuts.logLines < logTotal) {
     const fullLog = worker?.logFile === undefined ? '' : ` (full log: ${inlineCode(worker.logFile)})`
     phrases.push(
-      cuts.logLines === 0
-        ? `worker log omitted${fullLog}`
-        : `worker log shortened to ${formatCount(cuts.logLines)} of ${formatCount(logTotal)} lines`
+      cuts.logLines === 0 ? `worker log omitted${fullLog}` : `worker log shortened to ${formatCount(cuts.logLines)} of ${formatCount(logTotal)} lines`
     )
   }
   if (cuts.detailsOmitted.size > 0) {

@@ -48,7 +48,11 @@ function completeGates(snapshot: ReportSnapshot): GateResult[] {
     const i = snapshot.interrupted
     if (i?.kind === 'input-error' && snapshot.inputErrorGate === gate.id) return { ...base, status: 'fail', evidence: i.message }
     const reason =
-      i?.kind === 'input-error' ? 'not run: an input is invalid' : i?.kind === 'cancelled' ? 'not run: the run was cancelled' : 'not run: the action stopped early'
+      i?.kind === 'input-error'
+        ? 'not run: an input is invalid'
+        : i?.kind === 'cancelled'
+          ? 'not run: the run was cancelled'
+          : 'not run: the action stopped early'
     return { ...base, status: 'skip', evidence: reason }
   })
 }
@@ -72,10 +76,24 @@ function addRunFacts(report: RunReport, run: RunSnapshot): void {
   if (run.trace) report.trace = run.trace
   if (run.tests) report.tests = run.tests
   const v = run.versions
-  if (v) report.versions = { ...report.versions, python: v.python, celery: v.celery ?? undefined, kombu: v.kombu ?? undefined, sqlalchemy: v.sqlalchemy ?? undefined }
+  if (v)
+    report.versions = {
+      ...report.versions,
+      python: v.python,
+      celery: v.celery ?? undefined,
+      kombu: v.kombu ?? undefined,
+      sqlalchemy: v.sqlalchemy ?? undefined
+    }
   if (run.importError) report.importError = run.importError
   if (run.extraPings?.length)
-    report.extraPings = run.extraPings.map(({ purpose, queue, task, taskId, status, worker }) => ({ purpose, queue, task, taskId, ...(status ? { status } : {}), ...(worker ? { worker } : {}) }))
+    report.extraPings = run.extraPings.map(({ purpose, queue, task, taskId, status, worker }) => ({
+      purpose,
+      queue,
+      task,
+      taskId,
+      ...(status ? { status } : {}),
+      ...(worker ? { worker } : {})
+    }))
 }
 
 function shownSettings(s: Settings): Record<string, string> {

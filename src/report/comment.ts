@@ -78,9 +78,7 @@ export function commentMarker(marker: string): string {
   if (marker.trim() === '' || [...marker].length > MARKER_MAX_CHARACTERS) {
     throw new RangeError(`a comment marker must be 1 to ${MARKER_MAX_CHARACTERS} characters, got ${[...marker].length}`)
   }
-  const encoded = marker.replace(/[%<>\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) =>
-    encodeURIComponent(character)
-  )
+  const encoded = marker.replace(/[%<>\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => encodeURIComponent(character))
   return `<!-- ${encoded} -->`
 }
 

@@ -5,8 +5,7 @@
 // CSI (colours, cursor moves), OSC (titles, hyperlinks), the other ESC sequences (charset
 // switches, cursor saves) and the single-byte 8-bit CSI. Colours mean nothing in markdown, and
 // the bytes would otherwise survive as invisible junk.
-const ANSI_ESCAPE =
-  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g
 
 // C0 and C1 controls except tab and newline. A lone carriage return (a progress bar redrawing
 // its line) is dropped rather than made a line break, which would multiply the lines.
@@ -61,23 +60,13 @@ const CODE_SPAN_UNSAFE = /[`|<>&]/
 /** Removes ANSI escapes and control characters (keeping newline and tab); normalises CRLF. */
 export function stripControlCharacters(text: string): string {
   if (!NEEDS_CLEANING.test(text)) return text
-  return text
-    .replace(ANSI_ESCAPE, '')
-    .replace(/\r\n/g, '\n')
-    .replace(CONTROL_CHARACTERS, '')
-    .replace(BIDI_CONTROLS, '')
-    .replace(LONE_SURROGATE, '\ufffd')
+  return text.replace(ANSI_ESCAPE, '').replace(/\r\n/g, '\n').replace(CONTROL_CHARACTERS, '').replace(BIDI_CONTROLS, '').replace(LONE_SURROGATE, '\ufffd')
 }
 
 /** Escapes the five characters that HTML gives meaning to. */
 export function escapeHtml(text: string): string {
   // Chained native replaces beat one replace with a callback on logs dense with `<` and quotes.
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
 }
 
 /**
@@ -106,11 +95,7 @@ function escapeInline(text: string): string {
 
 /** Mentions and issue references made inert (see MENTION, ISSUE_REFERENCE): escaped HTML in, out. */
 function neutraliseReferences(html: string): string {
-  return html
-    .replace(MENTION, '@&#8203;')
-    .replace(ISSUE_REFERENCE, '#&#8203;')
-    .replace(GH_REFERENCE, '$1-&#8203;')
-    .replace(ISSUE_URL, '$1&#8203;')
+  return html.replace(MENTION, '@&#8203;').replace(ISSUE_REFERENCE, '#&#8203;').replace(GH_REFERENCE, '$1-&#8203;').replace(ISSUE_URL, '$1&#8203;')
 }
 
 /**
@@ -119,7 +104,13 @@ function neutraliseReferences(html: string): string {
  */
 export function escapeHtmlLine(text: string): string {
   // It may be the text of a <summary>, which GitHub scans for mentions and references too.
-  return neutraliseReferences(escapeHtml(stripControlCharacters(text).replace(/\s*\n\s*/g, ' ').trim()))
+  return neutraliseReferences(
+    escapeHtml(
+      stripControlCharacters(text)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim()
+    )
+  )
 }
 
 /** Outside text shown as code: a backtick span when that is safe verbatim, else escaped `<code>`. */

@@ -36,7 +36,9 @@ function sliceEnd(text: string, characters: number): number {
  */
 export function oneLine(text: string): string {
   const read = text.length > ONE_LINE_READ ? text.slice(0, ONE_LINE_READ) : text
-  const line = stripControlCharacters(read).replace(/\s*\n\s*/g, ' ').trim()
+  const line = stripControlCharacters(read)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
   const clipped = clipCharacters(line, EVIDENCE_CELL_LINE_CHARS)
   // What escapes and control characters took from the prefix read can leave it short of the
   // limit: it is still cut, and says so.
@@ -73,9 +75,7 @@ const CODE_SPAN = /(`[^`\n]*[^`\s][^`\n]*`)/
 export function inlineMarkdown(text: string): string {
   const pieces = stripControlCharacters(text).trim().split(CODE_SPAN)
   if (pieces.length === 1) return escapeTableCell(pieces[0] ?? '')
-  return pieces
-    .map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece)))
-    .join('')
+  return pieces.map((piece, index) => (index % 2 === 1 ? inlineCode(piece.slice(1, -1).trim()) : escapeKeepingEdges(piece))).join('')
 }
 
 /** `escapeTableCell` without the trim: the space next to a code span is part of the sentence. */

@@ -73,8 +73,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
 
 function viewGate(gate: GateResult): GateView {
   const { text: cellEvidence, shortened: evidenceShortened } = boundEvidence(gate.evidence)
-  const sectionBytes =
-    utf8ByteLength(detailsOf(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0)
+  const sectionBytes = utf8ByteLength(detailsOf(gate) ?? '') + (evidenceShortened ? utf8ByteLength(gate.evidence) : 0)
   const hasSection = detailsOf(gate) !== undefined || evidenceShortened
   return { gate, cellEvidence, evidenceShortened, hasSection, sectionBytes }
 }
@@ -99,12 +98,8 @@ function summaryParts({ report, tests }: Summary): SummaryParts {
     // The denominator is the foundation gates of this run: only those can be violated.
     ...(tests === undefined ? {} : { tests: testsParts(tests, report.gates.filter((g) => g.foundation).length) }),
     verdict: once(() => verdictSentence(report)),
-    interruption: memoize((messageBytes: number | undefined) =>
-      interruptionCallout(report.interrupted, messageBytes)
-    ),
-    gateRow: memoize((evidenceBytes: number | undefined) =>
-      memoize((gate: GateView) => gateRow(gate, evidenceBytes))
-    ),
+    interruption: memoize((messageBytes: number | undefined) => interruptionCallout(report.interrupted, messageBytes)),
+    gateRow: memoize((evidenceBytes: number | undefined) => memoize((gate: GateView) => gateRow(gate, evidenceBytes))),
     gateDetails: memoize(gateDetailsSection),
     run: once(() => runSection(report))
   }
@@ -165,28 +160,19 @@ function gateDetailsSection({ gate, evidenceShortened }: GateView): string {
   const details = detailsOf(gate)
   const body = !evidenceShortened
     ? [preBlock(details ?? '')]
-    : [
-        'Evidence in full (shortened in the table):',
-        preBlock(gate.evidence),
-        ...(details === undefined ? [] : ['Details:', preBlock(details)])
-      ]
+    : ['Evidence in full (shortened in the table):', preBlock(gate.evidence), ...(details === undefined ? [] : ['Details:', preBlock(details)])]
   // A failure's details are the first thing a reader wants; the rest stays folded.
   return detailsBlock(summary, body.join('\n\n'), { open: gate.status === 'fail' })
 }
 
 function workerLogSection(worker: WorkerInfo, logLines: number | undefined): string {
   const lines = logLines === undefined ? worker.logTail : worker.logTail.slice(-logLines)
-  return detailsBlock(
-    `Worker log (last ${formatCount(lines.length)} lines)`,
-    `${whereIsTheFullLog(worker)}\n\n${preBlock(lines.join('\n'))}`
-  )
+  return detailsBlock(`Worker log (last ${formatCount(lines.length)} lines)`, `${whereIsTheFullLog(worker)}\n\n${preBlock(lines.join('\n'))}`)
 }
 
 function whereIsTheFullLog(worker: WorkerInfo): string {
   const size = `${formatCount(worker.logBytes)} bytes${worker.logTruncated ? ', cut at its size limit' : ''}`
-  return worker.logFile === undefined
-    ? `No log file was kept (the worker printed ${size}).`
-    : `Full log: ${inlineCode(worker.logFile)} (${size}).`
+  return worker.logFile === undefined ? `No log file was kept (the worker printed ${size}).` : `Full log: ${inlineCode(worker.logFile)} (${size}).`
 }
 
 function timingsSection(timings: Timings): string {
@@ -198,20 +184,13 @@ function timingsSection(timings: Timings): string {
   // is stable, so equal times keep the order of the list.
   const rows = milestones.sort((a, b) => a.ms - b.ms).map(({ label, ms }) => [label, formatCount(ms)])
   const table = markdownTable(['Milestone', 'ms'], [...rows, ['Total', formatCount(timings.totalMs)]])
-  const roundTrip =
-    timings.roundTripMs === undefined ? [] : [`The ping's round trip took ${formatCount(timings.roundTripMs)} ms.`]
-  return detailsBlock(
-    `Timings (total ${formatCount(timings.totalMs)} ms)`,
-    ['Milliseconds since the run started.', table, ...roundTrip].join('\n\n')
-  )
+  const roundTrip = timings.roundTripMs === undefined ? [] : [`The ping's round trip took ${formatCount(timings.roundTripMs)} ms.`]
+  return detailsBlock(`Timings (total ${formatCount(timings.totalMs)} ms)`, ['Milliseconds since the run started.', table, ...roundTrip].join('\n\n'))
 }
 
 function runSection(report: RunReport): string {
   const facts = markdownTable(['Field', 'Value'], presentRows(runFacts(report)))
-  const settingRows = Object.entries(report.settings).map(([name, value]) => [
-    inlineCode(name),
-    value === '' ? '_(empty)_' : inlineCode(value)
-  ])
+  const settingRows = Object.entries(report.settings).map(([name, value]) => [inlineCode(name), value === '' ? '_(empty)_' : inlineCode(value)])
   const settings = settingRows.length === 0 ? [] : [markdownTable(['Input', 'Value'], settingRows)]
   return detailsBlock(`Run <code>${escapeHtmlLine(report.runId)}</code>`, [facts, ...settings].join('\n\n'))
 }

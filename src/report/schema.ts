@@ -244,11 +244,7 @@ function issuePath(path: readonly PropertyKey[]): string {
 //     again on both sides with every field made required, at every depth.
 // Each part is checked on its own, so the error names the part that drifted.
 
-type DeepRequired<T> = T extends readonly (infer E)[]
-  ? DeepRequired<E>[]
-  : T extends object
-    ? { [K in keyof T]-?: DeepRequired<T[K]> }
-    : T
+type DeepRequired<T> = T extends readonly (infer E)[] ? DeepRequired<E>[] : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T
 type Assignable<A, B> = [A] extends [B] ? true : false
 type Same<Schema, Model> =
   Assignable<Schema, Model> extends false

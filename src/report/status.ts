@@ -97,11 +97,7 @@ function describeFoundation(foundation: readonly GateResult[], formatId: (id: st
 }
 
 /** "2 skipped: `db-access`, `rls-role`" for each status that some gate has. */
-function countByStatus(
-  gates: readonly GateResult[],
-  statuses: readonly GateStatus[],
-  formatId: (id: string) => string
-): string[] {
+function countByStatus(gates: readonly GateResult[], statuses: readonly GateStatus[], formatId: (id: string) => string): string[] {
   return statuses.flatMap((status) => {
     const ids = idsWithStatus(gates, status)
     return ids.length > 0 ? [`${ids.length} ${STATUS_PRESENTATION[status].outcome}: ${nameIds(ids, formatId)}`] : []

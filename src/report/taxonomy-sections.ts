@@ -221,9 +221,7 @@ function violationsLine({ categories }: TestsView, gateCount: number): string {
     return gate === undefined ? [] : [`${inlineCode(oneLine(gate))} (${countOf(count, 'failing test')})`]
   })
   const headline = `**Total foundation gate violations: ${formatCount(blamed.length)} / ${countOf(gateCount, 'foundation gate')}**`
-  return blamed.length === 0
-    ? `${headline} — no failing test is attributed to the foundation.`
-    : `${headline}: ${blamed.join(', ')}.`
+  return blamed.length === 0 ? `${headline} — no failing test is attributed to the foundation.` : `${headline}: ${blamed.join(', ')}.`
 }
 
 function componentsTable({ components }: TestsReport): string {
@@ -238,8 +236,7 @@ function componentsTable({ components }: TestsReport): string {
 function remediationSection({ tests, categories }: TestsView): string {
   const failing = tests.taxonomy.length
   const summary = `Remediation by category (${countOf(failing, 'failing test')} in ${countOf(categories.length, 'category', 'categories')})`
-  const source =
-    tests.rulesFile === undefined ? [] : [`Rules from ${inlineCode(oneLine(tests.rulesFile))} come first, then the shipped ones.`]
+  const source = tests.rulesFile === undefined ? [] : [`Rules from ${inlineCode(oneLine(tests.rulesFile))} come first, then the shipped ones.`]
   return detailsBlock(escapeHtmlLine(summary), [...source, ...categories.flatMap(categoryRemediation)].join('\n\n'))
 }
 

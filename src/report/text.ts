@@ -29,10 +29,7 @@ export function renderMatrixText(report: RunReport, options: MatrixTextOptions =
         })
   const verdict = `Verdict: ${style(report.verdict, statusLabel(report.verdict))} — ${describeGateOutcome(report.gates, clip)}.`
   const { interrupted } = report
-  const interruption =
-    interrupted === undefined
-      ? []
-      : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()]
+  const interruption = interrupted === undefined ? [] : [`Interrupted: ${describeInterruption(interrupted.kind)} — ${clip(interrupted.message)}`.trimEnd()]
   const tests = report.tests === undefined ? [] : testsLines(report.tests)
   return [...matrix, verdict, ...interruption, ...tests].join('\n')
 }
@@ -99,7 +96,10 @@ function clipToFirstLine(text: string, width: number): string {
   // A whole first line with more after it gets the mark after a space ("ready. …"), so it does
   // not read as a cut word or a typo ("ready.…").
   if (characters.length <= width - 2 && line !== '') return `${line} …`
-  return `${characters.slice(0, width - 1).join('').trimEnd()}…`
+  return `${characters
+    .slice(0, width - 1)
+    .join('')
+    .trimEnd()}…`
 }
 
 // Code points, not UTF-16 units, so an astral character counts once. Wide CJK characters still

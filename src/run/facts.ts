@@ -38,7 +38,6 @@ export interface RunFactsOptions {
   fromWorker?: readonly WorkerNeed[]
 }
 
-
 export class RunFacts implements GateFacts {
   readonly ids = newRunIds()
   readonly startedAt = performance.now()
@@ -142,10 +141,14 @@ export class RunFacts implements GateFacts {
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve('deadline'), Math.max(0, this.deadline - performance.now()))
       timer.unref()
-      this.abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer)
-        resolve('cancelled')
-      }, { once: true })
+      this.abort.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer)
+          resolve('cancelled')
+        },
+        { once: true }
+      )
     })
   }
 
@@ -192,15 +195,16 @@ export class RunFacts implements GateFacts {
     if (!patterns) return Promise.resolve(undefined)
     // Loaded when there are reports to read: the XML reader, the globber and the compiled shipped
     // rules cost start-up time.
-    this.testsPromise ??= Promise.all([this.ping(), import('../taxonomy/analyze.js'), import('../taxonomy/default-rules.js')]).then(([ping, { analyzeTests }, { DEFAULT_RULES }]) =>
-      analyzeTests({
-        patterns,
-        cwd: this.settings.workingDirectory,
-        rules: [...this.settings.userRules, ...DEFAULT_RULES],
-        rulesFile: this.settings.rulesFile,
-        gates,
-        values: this.remediationValues(ping)
-      })
+    this.testsPromise ??= Promise.all([this.ping(), import('../taxonomy/analyze.js'), import('../taxonomy/default-rules.js')]).then(
+      ([ping, { analyzeTests }, { DEFAULT_RULES }]) =>
+        analyzeTests({
+          patterns,
+          cwd: this.settings.workingDirectory,
+          rules: [...this.settings.userRules, ...DEFAULT_RULES],
+          rulesFile: this.settings.rulesFile,
+          gates,
+          values: this.remediationValues(ping)
+        })
     )
     return this.testsPromise
   }
@@ -249,7 +253,13 @@ export class RunFacts implements GateFacts {
     const items = (probe.probe.extra_payloads ?? []).map((x) => ({ ...x, answered: false as boolean }))
     if (!items.length || ping.kind !== 'pong') return items.map((x) => ({ ...x, status: undefined }))
     const until = Math.min(this.deadline, performance.now() + EXTRAS_GRACE_MS)
-    const rows = await readFinalResults(await this.database(), probe.probe.tables, items.map((x) => x.taskId), until, () => this.cancelled())
+    const rows = await readFinalResults(
+      await this.database(),
+      probe.probe.tables,
+      items.map((x) => x.taskId),
+      until,
+      () => this.cancelled()
+    )
     return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }))
   }
 
@@ -431,4 +441,3 @@ function linesOf(facts: RunFacts): WorkerLines {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
-

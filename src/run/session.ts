@@ -18,7 +18,6 @@ import { scrubStrings } from '../util/scrub.js'
 import { RunFacts, newRunIds, type TraceCleanup } from './facts.js'
 import { runSnapshotAtEnd, runSnapshotNow } from './report-snapshot.js'
 
-
 export interface SessionHost {
   info(line: string): void
   warning(message: string): void
@@ -98,12 +97,7 @@ export async function runSession(raw: RawInputs, host: SessionHost, secrets: Sec
   }
 }
 
-async function runGatesAndReport(
-  settings: Settings,
-  secrets: SecretRegistry,
-  host: SessionHost,
-  base: Base
-): Promise<{ report: RunReport; failure?: string }> {
+async function runGatesAndReport(settings: Settings, secrets: SecretRegistry, host: SessionHost, base: Base): Promise<{ report: RunReport; failure?: string }> {
   const facts = new RunFacts(settings, secrets, {
     onWorkerSpawned: (pid, runId) => host.workerSpawned?.(pid, runId),
     // The worker is booted for the gates that run: each says what it needs from it.

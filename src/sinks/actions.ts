@@ -79,7 +79,13 @@ export class ActionsSink implements ReportSink {
       const values: Array<[string, string]> = [
         [Outputs.Verdict, report.verdict],
         [Outputs.Gates, gatesJson],
-        [Outputs.FailedGates, report.gates.filter((g) => g.status === 'fail').map((g) => g.id).join(',')],
+        [
+          Outputs.FailedGates,
+          report.gates
+            .filter((g) => g.status === 'fail')
+            .map((g) => g.id)
+            .join(',')
+        ],
         [Outputs.Report, reportPath],
         ...(report.tests ? [[Outputs.TestsFailed, String(report.tests.failed)] as [string, string]] : [])
       ]
@@ -135,7 +141,10 @@ export function annotateFailures(report: RunReport, secrets: SecretRegistry, env
   const shown = failed.length > MAX_ERROR_ANNOTATIONS ? failed.slice(0, MAX_ERROR_ANNOTATIONS - 1) : failed
   for (const gate of shown) {
     // Cut here, not by the runner: its cut at 4,096 characters is silent.
-    core.error(annotationMessage(secrets.redact(gate.evidence)), { title: `Celery foundation gate \`${gate.id}\` failed`, ...(file ? { file, startLine: 1 } : {}) })
+    core.error(annotationMessage(secrets.redact(gate.evidence)), {
+      title: `Celery foundation gate \`${gate.id}\` failed`,
+      ...(file ? { file, startLine: 1 } : {})
+    })
   }
   if (shown.length < failed.length) {
     const rest = failed.slice(shown.length).map((g) => g.id)

@@ -117,7 +117,12 @@ function components(gates: readonly GateResult[], tests: TestsReport): Component
       component: 'Postgres broker',
       kind: 'foundation',
       status: foundationStatus(brokerGate),
-      evidence: broker?.status === 'fail' ? firstLine(broker.evidence) : runtime?.status === 'pass' ? "the ping went through the broker's tables and back" : firstLine(runtime?.evidence)
+      evidence:
+        broker?.status === 'fail'
+          ? firstLine(broker.evidence)
+          : runtime?.status === 'pass'
+            ? "the ping went through the broker's tables and back"
+            : firstLine(runtime?.evidence)
     },
     { component: 'Result backend and tables', kind: 'foundation', status: foundationStatus(access), evidence: firstLine(access?.evidence) },
     { component: 'Roles and row-level security', kind: 'foundation', status: foundationStatus(rls), evidence: firstLine(rls?.evidence) }
@@ -139,7 +144,8 @@ function harnessRow(tests: TestsReport): ComponentStatus {
   const harness = counted(tests.byCategory, (c) => c.startsWith('harness:'))
   const unknown = tests.byCategory.unknown ?? 0
   const foundation = counted(tests.byCategory, isFoundationCategory).reduce((n, [, k]) => n + k, 0)
-  if (harness.length) return { ...row, status: 'defective', evidence: `${harness.reduce((n, [, k]) => n + k, 0)} failing tests caused by the harness: ${list(harness)}` }
+  if (harness.length)
+    return { ...row, status: 'defective', evidence: `${harness.reduce((n, [, k]) => n + k, 0)} failing tests caused by the harness: ${list(harness)}` }
   if (unknown) return { ...row, status: 'unproven', evidence: `${unknown} failing test${unknown > 1 ? 's' : ''} no rule explains` }
   if (foundation) return { ...row, status: 'sound', evidence: `its ${foundation} failure${foundation > 1 ? 's' : ''} follow from the foundation` }
   return { ...row, status: 'sound', evidence: `${tests.totals.cases} test cases, none failing` }
@@ -153,8 +159,7 @@ function closingSentence(gates: readonly GateResult[], tests: TestsReport): stri
   const fromFoundation = counted(tests.byCategory, isFoundationCategory).reduce((n, [, k]) => n + k, 0)
   if (!readable) return `foundation ${foundationRed ? 'red' : 'green'}; no test report could be read, so the test suite is not judged`
   if (!foundationRed && !failed) return 'foundation green, test suite green'
-  if (!foundationRed)
-    return `foundation green, test suite red: remediate the tests (${failed} failing: ${list(counted(tests.byCategory, () => true))})`
+  if (!foundationRed) return `foundation green, test suite red: remediate the tests (${failed} failing: ${list(counted(tests.byCategory, () => true))})`
   if (!failed) return 'foundation red, test suite green: the tests do not exercise the real foundation — fix the foundation, then make the tests see it'
   return `foundation red, test suite red: fix the foundation first — ${fromFoundation} of ${failed} failing tests follow from it`
 }

@@ -19,16 +19,19 @@ export type PatternField = (typeof PATTERN_FIELDS)[number]
 const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)])
 
 /** `pattern` or `/pattern/flags`; compiled here so a bad one is reported with its rule. */
-const Pattern = z.string().min(1).transform((source, ctx) => {
-  const literal = /^\/(.*)\/([dgimsuvy]*)$/s.exec(source)
-  try {
-    // `g`/`y` would make test() stateful between cases; they are dropped.
-    return literal ? new RegExp(literal[1] as string, (literal[2] as string).replace(/[gy]/g, '')) : new RegExp(source)
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` })
-    return z.NEVER
-  }
-})
+const Pattern = z
+  .string()
+  .min(1)
+  .transform((source, ctx) => {
+    const literal = /^\/(.*)\/([dgimsuvy]*)$/s.exec(source)
+    try {
+      // `g`/`y` would make test() stateful between cases; they are dropped.
+      return literal ? new RegExp(literal[1] as string, (literal[2] as string).replace(/[gy]/g, '')) : new RegExp(source)
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` })
+      return z.NEVER
+    }
+  })
 
 const When = z
   .object({
@@ -43,7 +46,14 @@ const When = z
     file: Pattern.optional(),
     /** Patterns that must NOT match (same fields). */
     not: z
-      .object({ message: Pattern.optional(), text: Pattern.optional(), output: Pattern.optional(), any: Pattern.optional(), test: Pattern.optional(), file: Pattern.optional() })
+      .object({
+        message: Pattern.optional(),
+        text: Pattern.optional(),
+        output: Pattern.optional(),
+        any: Pattern.optional(),
+        test: Pattern.optional(),
+        file: Pattern.optional()
+      })
       .strict()
       .optional()
   })
@@ -73,7 +83,10 @@ const RulesFile = z.object({ rules: RuleList }).strict()
 export class RulesError extends Error {}
 
 function formatIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+  const where = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '')
   return `${where || 'the file'}: ${issue.message}`
 }
 

@@ -26,12 +26,12 @@ const PATTERNS: ReadonlyArray<[RegExp, (match: string, ...groups: string[]) => s
   // (an example in our own messages) are left as they are.
   // pydantic cuts a long `input_value` to its first 25 and last 24 characters, `…app:averyLo...internal:5432/db'`:
   // the `@` may be cut away with the rest of the password. A port before the ellipsis is no password.
-  [/(\/\/)([^\s/@:'"]*):(?!(?:\*+|\d+)(?:\.\.\.|…))([^\s/@'"]*?)(\.\.\.|…)(?=[^\s@]*(?:[\s'"]|$))/gi, (_m, slashes, user, _p, dots) => `${slashes}${user}:***${dots}`],
-  // The same in a JSON record whose encoder escapes `/` (ujson, PHP, Java): `postgresql:\/\/u:p@h`.
   [
-    /(\/\/|\\\/\\\/)([^\s/\\@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi,
-    (_m, slashes, user) => `${slashes}${user}:***@`
+    /(\/\/)([^\s/@:'"]*):(?!(?:\*+|\d+)(?:\.\.\.|…))([^\s/@'"]*?)(\.\.\.|…)(?=[^\s@]*(?:[\s'"]|$))/gi,
+    (_m, slashes, user, _p, dots) => `${slashes}${user}:***${dots}`
   ],
+  // The same in a JSON record whose encoder escapes `/` (ujson, PHP, Java): `postgresql:\/\/u:p@h`.
+  [/(\/\/|\\\/\\\/)([^\s/\\@:'"]*):(?!(?:\*+|password)@)[^\s]*@/gi, (_m, slashes, user) => `${slashes}${user}:***@`],
   // A percent-encoded URL (a DSN passed as a query parameter): `postgresql%3A%2F%2Fu%3Ap%40h`.
   [/(%2F%2F)([\w.~-]*)%3A(?!(?:\*+|password)%40)[^\s]*%40/gi, (_m, slashes, user) => `${slashes}${user}%3A***%40`]
 ]

@@ -85,10 +85,12 @@ describe('the action on a pull request', () => {
     expect(gateAnnotations[0]?.message).toMatch(/password authentication failed/)
 
     const firstRun = github.requests.slice(before)
-    expect(github.writes().filter((r) => firstRun.includes(r)).map((r) => `${r.method} ${r.path}`)).toEqual([
-      `POST /repos/acme/shop/issues/${PR}/comments`,
-      'POST /repos/acme/shop/check-runs'
-    ])
+    expect(
+      github
+        .writes()
+        .filter((r) => firstRun.includes(r))
+        .map((r) => `${r.method} ${r.path}`)
+    ).toEqual([`POST /repos/acme/shop/issues/${PR}/comments`, 'POST /repos/acme/shop/check-runs'])
     expect(firstRun.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true)
     const [comment] = github.commentsOn(PR)
     expect(comment?.body).toMatch(/^<!-- celery-foundation-gates:app\.celery_app@examples\/tenant-app -->/)
@@ -101,10 +103,12 @@ describe('the action on a pull request', () => {
     const passed = await runOnExample('5.7', db, withFeedback(), { env: { ...eventEnv(), DATABASE_URL: db.url } })
     expect(passed.code).toBe(0)
     expect(errorAnnotations(passed.stdout)).toEqual([])
-    expect(github.writes().filter((r) => github.requests.indexOf(r) >= mark).map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PATCH /repos/acme/shop/issues/comments/${comment?.id}`,
-      'POST /repos/acme/shop/check-runs'
-    ])
+    expect(
+      github
+        .writes()
+        .filter((r) => github.requests.indexOf(r) >= mark)
+        .map((r) => `${r.method} ${r.path}`)
+    ).toEqual([`PATCH /repos/acme/shop/issues/comments/${comment?.id}`, 'POST /repos/acme/shop/check-runs'])
     expect(github.commentsOn(PR)).toHaveLength(1)
     expect(github.commentsOn(PR)[0]?.body).toContain('PASS')
     expect(github.checkRuns.at(-1)?.conclusion).toBe('success')

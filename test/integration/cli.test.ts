@@ -53,12 +53,18 @@ async function runCommand(command: string, args: string[], env: Record<string, s
 }
 
 const baseArgs = (db: ExampleDatabase): string[] => [
-  '--app', 'app.celery_app',
-  '--working-directory', path.relative(REPO, EXAMPLE_APP),
-  '--python', pythonFor('5.7'),
-  '--expected-role', db.appRole,
-  '--worker-args', '--pool=solo',
-  '--timeout', '30'
+  '--app',
+  'app.celery_app',
+  '--working-directory',
+  path.relative(REPO, EXAMPLE_APP),
+  '--python',
+  pythonFor('5.7'),
+  '--expected-role',
+  db.appRole,
+  '--worker-args',
+  '--pool=solo',
+  '--timeout',
+  '30'
 ]
 
 const secretsOf = (db: ExampleDatabase): string[] => [db.password, encodeURIComponent(db.password)]
@@ -97,7 +103,9 @@ describe('the CLI on the example app', () => {
     // Every gate but dlq (off without --dlq-table), all passing.
     expect(report.gates.map((g) => [g.id, g.status])).toEqual(GATE_IDS.filter((g) => g !== 'dlq').map((id) => [id, 'pass']))
     // CI is set: plain progress lines on stderr, one per gate, in order, then the matrix.
-    const progress = stripAnsi(run.stderr).split('\n').filter((l) => /^(PASS|FAIL|MIXED|SKIPPED)\s+\S+: /.test(l))
+    const progress = stripAnsi(run.stderr)
+      .split('\n')
+      .filter((l) => /^(PASS|FAIL|MIXED|SKIPPED)\s+\S+: /.test(l))
     expect(progress.map((l) => l.split(/\s+/)[1]?.replace(/:$/, ''))).toEqual(report.gates.map((g) => g.id))
     expect(stripAnsi(run.stderr)).toMatch(/^Gate\s+Status\s+Evidence$/m)
     expect(readFileSync(summaryFile, 'utf8')).toContain('**Verdict: ✅ PASS**')
@@ -166,4 +174,3 @@ function findRunIdOf(cliPid: number): string | undefined {
   }
   return undefined
 }
-

@@ -152,7 +152,7 @@ describe('Faults', () => {
       'PostgreSQL restarted mid-run',
       result,
       { ...want, timeoutS: Number(FAIL_FAST_TIMEOUT), secrets: secretsOf(db) },
-      'server stopped at the worker\'s `ready.` and started again 1 s later: either every gate passes (the worker reconnected and answered) or runtime fails naming the database/connection; ends within timeout + margin'
+      "server stopped at the worker's `ready.` and started again 1 s later: either every gate passes (the worker reconnected and answered) or runtime fails naming the database/connection; ends within timeout + margin"
     )
   })
 
@@ -237,13 +237,14 @@ describe('Faults', () => {
     if (logBytes > 8 * MiB && worker?.logTruncated !== true) problems.push('the log passed 8 MiB but the report does not say logTruncated')
     const fileBytes = Buffer.byteLength(result.workerLog)
     if (fileBytes > 8 * MiB + 4096) problems.push(`the worker log file is ${fileBytes} bytes (bound 8 MiB)`)
-    if (peakRss === 0) problems.push('the action\'s memory was never sampled')
+    if (peakRss === 0) problems.push("the action's memory was never sampled")
     if (peakRss >= 300 * 1e6) problems.push(`the action's peak RSS was ${(peakRss / 1e6).toFixed(0)} MB (limit 300 MB)`)
     const seen = `summary ${(summaryBytes / 1024).toFixed(1)} KiB; worker printed ${(logBytes / 1e6).toFixed(1)} MB, log file ${(fileBytes / 1e6).toFixed(1)} MB${worker?.logTruncated ? ' (truncated at 8 MiB)' : ''}; action peak RSS (VmHWM) ${(peakRss / 1e6).toFixed(0)} MB`
     record({
       group: GROUP,
       case: 'worker printing megabytes of logs: bounds',
-      expectation: 'summary under 1 MiB; the report counts the bytes the worker printed (> 5 MB) and says logTruncated past 8 MiB, the log file stays within 8 MiB; the action\'s peak RSS stays under 300 MB',
+      expectation:
+        "summary under 1 MiB; the report counts the bytes the worker printed (> 5 MB) and says logTruncated past 8 MiB, the log file stays within 8 MiB; the action's peak RSS stays under 300 MB",
       result: problems.length ? `${seen} — PROBLEMS: ${problems.join('; ')}` : seen,
       passed: !problems.length
     })

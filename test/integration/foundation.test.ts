@@ -58,7 +58,10 @@ describe.each(['5.7', '5.2'] as const)('the example app on Celery %s', (version)
     expect(result.report?.trace?.removed).toBe(true)
     expectCleanStep(result, db)
     // The run's trace is gone from the broker and result tables.
-    const rows = await pg.query(db.database, `SELECT (SELECT count(*) FROM kombu_queue WHERE name LIKE 'cfg-%')::int AS queues, (SELECT count(*) FROM celery_taskmeta)::int AS results`)
+    const rows = await pg.query(
+      db.database,
+      `SELECT (SELECT count(*) FROM kombu_queue WHERE name LIKE 'cfg-%')::int AS queues, (SELECT count(*) FROM celery_taskmeta)::int AS results`
+    )
     expect(rows[0]).toEqual({ queues: 0, results: 0 })
   })
 
@@ -102,7 +105,7 @@ describe.each(['5.7', '5.2'] as const)('the example app on Celery %s', (version)
     expectCleanStep(result, db, [wrong, encodeURIComponent(wrong)])
   })
 
-  it('fails runtime with the worker\'s own last line when the worker dies on boot', async () => {
+  it("fails runtime with the worker's own last line when the worker dies on boot", async () => {
     const db = await exampleDatabase(pg)
     const result = await gates(version, db, { app: 'app.variants.dies_on_boot' })
     expectFailure(result, 'runtime', /exited with code \d+ .*before answering the ping[\s\S]*Unrecoverable error/)

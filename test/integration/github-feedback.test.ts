@@ -219,9 +219,7 @@ describe('one comment per pull request', () => {
     expect(outcome.comment?.id).not.toBe(planted.id)
     expect(planted.body).toBe(`<!-- ${MARKER} -->\n**Verdict: ✅ PASS** (written by hand)`)
     expect(github.writes().some((request) => request.path.endsWith(`/${planted.id}`))).toBe(false)
-    expect(log.infos).toContain(
-      "A comment carrying this step's marker by mallory was ignored: only comments this token's own account wrote are updated."
-    )
+    expect(log.infos).toContain("A comment carrying this step's marker by mallory was ignored: only comments this token's own account wrote are updated.")
     expect(log.warnings).toEqual([])
     // The next run adopts its own comment, still not the planted one.
     const rerun = await publish(loadReportFixture('all-pass'))
@@ -363,7 +361,10 @@ describe('the commit a check run marks', () => {
   it('is the head on pull_request_target when a merge of the head (refs/pull/N/merge) was checked out', async () => {
     const repo = mkdtempSync(path.join(eventDir, 'repo-'))
     const git = (...args: string[]): string =>
-      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' }).trim()
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], {
+        cwd: repo,
+        encoding: 'utf8'
+      }).trim()
     git('init', '--quiet')
     git('commit', '--quiet', '--allow-empty', '-m', 'base')
     const base = git('rev-parse', 'HEAD')
@@ -439,7 +440,9 @@ describe('a struggling API', () => {
     const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, timeoutMs: 4_000 })
     expect(performance.now() - started).toBeLessThan(4_000 + 2_000)
     expect(log.warnings).toHaveLength(1)
-    expect(log.warnings[0]).toMatch(/^Pull-request feedback went to the job summary only — pull-request comment: HTTP 500: Internal Server Error.*; check run: HTTP 500/)
+    expect(log.warnings[0]).toMatch(
+      /^Pull-request feedback went to the job summary only — pull-request comment: HTTP 500: Internal Server Error.*; check run: HTTP 500/
+    )
     expect(outcome.comment).toBeUndefined()
     expect(outcome.checkRun).toBeUndefined()
     // Each request was tried more than once, and none after the deadline.
@@ -497,7 +500,9 @@ describe('when the token cannot write', () => {
     const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true })
     expect(outcome.comment?.action).toBe('created')
     expect(outcome.checkRun).toBeUndefined()
-    expect(log.warnings).toEqual([expect.stringMatching(/^Part of the pull-request feedback went to the job summary only — check run: the token may not write it \(HTTP 403/)])
+    expect(log.warnings).toEqual([
+      expect.stringMatching(/^Part of the pull-request feedback went to the job summary only — check run: the token may not write it \(HTTP 403/)
+    ])
   })
 
   it('turns a 404 on reading the comments into one warning', async () => {
@@ -545,7 +550,11 @@ describe('never failing the step', () => {
     const { outcome, log } = await publish(loadReportFixture('all-pass'), { checkRun: true, workingDirectory: checkoutAt(MERGE_SHA) }, env)
     expect(outcome.checkRun?.conclusion).toBe('success')
     expect(github.checkRuns[0]?.['head_sha']).toBe(MERGE_SHA)
-    expect(log.warnings).toEqual([expect.stringMatching(/^Part of the pull-request feedback went to the job summary only — pull-request comment: the event payload \(GITHUB_EVENT_PATH\) could not be read: ENOENT/)])
+    expect(log.warnings).toEqual([
+      expect.stringMatching(
+        /^Part of the pull-request feedback went to the job summary only — pull-request comment: the event payload \(GITHUB_EVENT_PATH\) could not be read: ENOENT/
+      )
+    ])
   })
 
   it('warns once and returns when the marker is unusable', async () => {
@@ -567,7 +576,11 @@ describe("GitHub's limits", () => {
     const post = (route: string, body: unknown) =>
       fetch(`${github.url}${route}`, { method: 'POST', headers: { authorization: `token ${TOKEN}` }, body: JSON.stringify(body) })
     expect((await post(COMMENTS_PATH, { body: 'x'.repeat(65_537) })).status).toBe(422)
-    const output = { title: 't', summary: 's', annotations: Array.from({ length: 51 }, () => ({ path: 'p', start_line: 1, end_line: 1, annotation_level: 'failure', message: 'm' })) }
+    const output = {
+      title: 't',
+      summary: 's',
+      annotations: Array.from({ length: 51 }, () => ({ path: 'p', start_line: 1, end_line: 1, annotation_level: 'failure', message: 'm' }))
+    }
     expect((await post('/repos/acme/shop/check-runs', { name: 'n', head_sha: HEAD_SHA, output })).status).toBe(422)
     expect((await post('/repos/acme/shop/check-runs', { name: 'n', head_sha: HEAD_SHA, output: { title: 't', summary: 'x'.repeat(65_536) } })).status).toBe(422)
     expect(github.comments).toEqual([])

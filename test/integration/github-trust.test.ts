@@ -71,7 +71,10 @@ function runWithFeedback(env: Record<string, string> = eventEnv()): Promise<Acti
 
 const warnings = (result: ActionResult): string[] => result.stdout.split('\n').filter((line) => line.startsWith('::warning'))
 const writesSince = (mark: number): string[] =>
-  github.writes().filter((request) => github.requests.indexOf(request) >= mark).map((request) => `${request.method} ${request.path}`)
+  github
+    .writes()
+    .filter((request) => github.requests.indexOf(request) >= mark)
+    .map((request) => `${request.method} ${request.path}`)
 const secrets = (): string[] => [TOKEN, db.password]
 
 describe('a struggling GitHub API', () => {

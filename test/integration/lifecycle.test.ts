@@ -3,14 +3,7 @@
 // stops what is left); a hung import is a case of faults.test.ts. Checked in the process table, not
 // by the action's word.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  DIST_POST,
-  EXAMPLE_APP,
-  processesOfRun,
-  pythonFor,
-  runAction,
-  stepFiles
-} from '../support/action.js'
+import { DIST_POST, EXAMPLE_APP, processesOfRun, pythonFor, runAction, stepFiles } from '../support/action.js'
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep, record } from '../support/reliability.js'

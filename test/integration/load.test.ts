@@ -27,8 +27,12 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const gates = (version: CeleryVersion, db: ExampleDatabase, inputs: Record<string, string> = {}, env: Record<string, string> = { DATABASE_URL: db.url }): Promise<ActionResult> =>
-  runOnExample(version, db, inputs, { env })
+const gates = (
+  version: CeleryVersion,
+  db: ExampleDatabase,
+  inputs: Record<string, string> = {},
+  env: Record<string, string> = { DATABASE_URL: db.url }
+): Promise<ActionResult> => runOnExample(version, db, inputs, { env })
 
 /** The password, the form it takes in the URL, and the whole DSN: none may appear anywhere. */
 function secretsOf(db: ExampleDatabase): string[] {
@@ -114,7 +118,7 @@ const median = (xs: number[]): number => {
 }
 
 describe('Concurrency and load', () => {
-  it('8 runs at once against one database: each gets its own pong, never another run\'s', async () => {
+  it("8 runs at once against one database: each gets its own pong, never another run's", async () => {
     const db = await exampleDatabase(pg)
     // Runs 3, 6 and 8 on Celery 5.2, the others on 5.7: both generations poll the same tables.
     const versions: CeleryVersion[] = ['5.7', '5.7', '5.2', '5.7', '5.7', '5.2', '5.7', '5.2']
@@ -122,23 +126,24 @@ describe('Concurrency and load', () => {
     const n = results.length
 
     const stepErrors = checkSteps(
-      results.map((r, i) => () =>
-        checkStep(
-          LOAD,
-          `8 at once: run ${i + 1} of ${n} (Celery ${versions[i]})`,
-          r,
-          {
-            code: 0,
-            gates: ALL_PASS,
-            evidenceOf: 'rls-role',
-            // Its own worker's sessions, named by its own node name.
-            evidence: new RegExp(`of ${escapeRegExp(r.report?.worker?.nodeName ?? '(no node name)')} in pg_stat_activity, all ${escapeRegExp(db.appRole)}`),
-            timeoutS: 90,
-            marginS: 30,
-            secrets: secretsOf(db)
-          },
-          `8 runs at once share one database and broker tables (timeout 90, ${SOLO}): this one passes every gate, exits 0, its rls-role evidence names its own worker`
-        )
+      results.map(
+        (r, i) => () =>
+          checkStep(
+            LOAD,
+            `8 at once: run ${i + 1} of ${n} (Celery ${versions[i]})`,
+            r,
+            {
+              code: 0,
+              gates: ALL_PASS,
+              evidenceOf: 'rls-role',
+              // Its own worker's sessions, named by its own node name.
+              evidence: new RegExp(`of ${escapeRegExp(r.report?.worker?.nodeName ?? '(no node name)')} in pg_stat_activity, all ${escapeRegExp(db.appRole)}`),
+              timeoutS: 90,
+              marginS: 30,
+              secrets: secretsOf(db)
+            },
+            `8 runs at once share one database and broker tables (timeout 90, ${SOLO}): this one passes every gate, exits 0, its rls-role evidence names its own worker`
+          )
       )
     )
 
@@ -247,14 +252,15 @@ describe('Concurrency and load', () => {
     const results: ActionResult[] = []
     for (const v of versions) results.push(await gates(v, db))
     const stepErrors = checkSteps(
-      results.map((r, i) => () =>
-        checkStep(
-          LOAD,
-          `no DELETE: run ${i + 1} of ${RUNS} (Celery ${versions[i]})`,
-          r,
-          { code: 0, gates: ALL_PASS, evidenceOf: 'runtime', evidence: /celery\.ping answered 'pong'/, timeoutS: 30, marginS: 20, secrets: secretsOf(db) },
-          `the app role lacks DELETE on the broker and result tables (it needs none to work): passes every gate and exits 0`
-        )
+      results.map(
+        (r, i) => () =>
+          checkStep(
+            LOAD,
+            `no DELETE: run ${i + 1} of ${RUNS} (Celery ${versions[i]})`,
+            r,
+            { code: 0, gates: ALL_PASS, evidenceOf: 'runtime', evidence: /celery\.ping answered 'pong'/, timeoutS: 30, marginS: 20, secrets: secretsOf(db) },
+            `the app role lacks DELETE on the broker and result tables (it needs none to work): passes every gate and exits 0`
+          )
       )
     )
 
@@ -324,40 +330,52 @@ describe('Masking', () => {
     ['nothing special (long)', `maskplain${hex()}${hex()}${hex()}${hex()}${hex()}`, '5.7']
   ]
 
-  it.each(cases)('a password containing %s, in DATABASE_URL and database-url, is masked first and never shown', async (what, password, version) => {
-    const db = await exampleDatabase(pg, { password })
-    const name = `masking: password with ${what}`
-    const result = await gates(version, db, { 'database-url': db.url })
-    const stepErrors = checkSteps([
-      () =>
-        checkStep(
-          MASKING,
-          `${name} (Celery ${version})`,
-          result,
-          { code: 0, gates: ALL_PASS, evidenceOf: 'broker-config', evidence: /sqla\+postgresql:\/\/\*\*\*@127\.0\.0\.1/, timeoutS: 30, secrets: secretsOf(db) },
-          `password with ${what} given URL-encoded in DATABASE_URL and in database-url: every gate passes; neither the password, its percent-encoded form nor the DSN appears in any output`
-        )
-    ])
+  it.each(cases)(
+    'a password containing %s, in DATABASE_URL and database-url, is masked first and never shown',
+    async (what, password, version) => {
+      const db = await exampleDatabase(pg, { password })
+      const name = `masking: password with ${what}`
+      const result = await gates(version, db, { 'database-url': db.url })
+      const stepErrors = checkSteps([
+        () =>
+          checkStep(
+            MASKING,
+            `${name} (Celery ${version})`,
+            result,
+            {
+              code: 0,
+              gates: ALL_PASS,
+              evidenceOf: 'broker-config',
+              evidence: /sqla\+postgresql:\/\/\*\*\*@127\.0\.0\.1/,
+              timeoutS: 30,
+              secrets: secretsOf(db)
+            },
+            `password with ${what} given URL-encoded in DATABASE_URL and in database-url: every gate passes; neither the password, its percent-encoded form nor the DSN appears in any output`
+          )
+      ])
 
-    // The runner only hides what was registered before it is printed: the password (raw and
-    // percent-encoded) and the DSN must be masked before the first line that is not a command.
-    const lines = result.stdout.split('\n')
-    const firstPlain = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('::'))
-    const firstMask = (secret: string): number => lines.findIndex((l) => maskValue(l) === secret)
-    const problems: string[] = []
-    const positions: string[] = []
-    for (const [form, secret] of Object.entries({ raw: db.password, encoded: encodeURIComponent(db.password), DSN: db.url })) {
-      const at = firstMask(secret)
-      positions.push(`${form} at line ${at + 1}`)
-      if (at < 0) problems.push(`the ${form} form is never masked`)
-      else if (firstPlain >= 0 && at > firstPlain) problems.push(`the ${form} form is masked at line ${at + 1}, after the first plain line ${firstPlain + 1}: ${JSON.stringify(lines[firstPlain])}`)
-    }
-    summarize(
-      `${name}: masked before output`,
-      `::add-mask:: for the raw password, its percent-encoded form and the DSN come before the first stdout line that is not a workflow command`,
-      `first plain line ${firstPlain + 1}; masks: ${positions.join(', ')}`,
-      problems,
-      stepErrors
-    )
-  }, 120_000)
+      // The runner only hides what was registered before it is printed: the password (raw and
+      // percent-encoded) and the DSN must be masked before the first line that is not a command.
+      const lines = result.stdout.split('\n')
+      const firstPlain = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('::'))
+      const firstMask = (secret: string): number => lines.findIndex((l) => maskValue(l) === secret)
+      const problems: string[] = []
+      const positions: string[] = []
+      for (const [form, secret] of Object.entries({ raw: db.password, encoded: encodeURIComponent(db.password), DSN: db.url })) {
+        const at = firstMask(secret)
+        positions.push(`${form} at line ${at + 1}`)
+        if (at < 0) problems.push(`the ${form} form is never masked`)
+        else if (firstPlain >= 0 && at > firstPlain)
+          problems.push(`the ${form} form is masked at line ${at + 1}, after the first plain line ${firstPlain + 1}: ${JSON.stringify(lines[firstPlain])}`)
+      }
+      summarize(
+        `${name}: masked before output`,
+        `::add-mask:: for the raw password, its percent-encoded form and the DSN come before the first stdout line that is not a workflow command`,
+        `first plain line ${firstPlain + 1}; masks: ${positions.join(', ')}`,
+        problems,
+        stepErrors
+      )
+    },
+    120_000
+  )
 })

@@ -141,7 +141,13 @@ async function runLocalAction(db: ExampleDatabase, inputs: Record<string, string
     DATABASE_URL: db.url,
     ...env
   }
-  writeFileSync(dotenvFile, Object.entries(step).map(([k, v]) => dotenvLine(k, v)).join('\n') + '\n', { mode: 0o600 })
+  writeFileSync(
+    dotenvFile,
+    Object.entries(step)
+      .map(([k, v]) => dotenvLine(k, v))
+      .join('\n') + '\n',
+    { mode: 0o600 }
+  )
 
   const started = performance.now()
   // Its own process group, so that a hung run can be killed with npm, tsx and node under it
@@ -201,7 +207,11 @@ function stable(evidence: string, db: ExampleDatabase): string {
 /** The same result: verdict, failed gates, every gate's id, title and status, the same failure line. */
 function expectSameResult(local: LocalActionResult, bundle: ActionResult, db: ExampleDatabase): void {
   // Without local-action's banner tables, which only repeat action.yml and the outputs.
-  const log = (text: string): string => text.split('\n').filter((l) => !/^[│┌├└]/.test(l)).join('\n')
+  const log = (text: string): string =>
+    text
+      .split('\n')
+      .filter((l) => !/^[│┌├└]/.test(l))
+      .join('\n')
   const context = `local-action stdout:\n${log(local.stdout)}\nstderr:\n${local.stderr}`
   // local-action itself ran the action to its end (a crash, a missing run() export … exit 1).
   expect(local.code, context).toBe(0)
@@ -216,7 +226,10 @@ function expectSameResult(local: LocalActionResult, bundle: ActionResult, db: Ex
   expect(local.outputs['failed-gates'], differs).toBe(bundle.outputs['failed-gates'])
   const localGates = gatesOf(local)
   const bundleGates = gatesOf(bundle)
-  expect(localGates.map(({ id, title, status }) => ({ id, title, status })), differs).toEqual(bundleGates.map(({ id, title, status }) => ({ id, title, status })))
+  expect(
+    localGates.map(({ id, title, status }) => ({ id, title, status })),
+    differs
+  ).toEqual(bundleGates.map(({ id, title, status }) => ({ id, title, status })))
   // What explains a gate that did not pass is the same too.
   const unpassed = (gates: GateRow[]): Record<string, string> =>
     Object.fromEntries(gates.filter((g) => g.status !== 'pass').map((g) => [g.id, stable(g.evidence, db)]))
@@ -224,7 +237,10 @@ function expectSameResult(local: LocalActionResult, bundle: ActionResult, db: Ex
 
   // The report file and the job summary are the action's own writes, under local-action too.
   expect(local.report?.verdict, differs).toBe(bundle.report?.verdict)
-  expect(local.report?.gates.map((g) => [g.id, g.status]), differs).toEqual(bundle.report?.gates.map((g) => [g.id, g.status]))
+  expect(
+    local.report?.gates.map((g) => [g.id, g.status]),
+    differs
+  ).toEqual(bundle.report?.gates.map((g) => [g.id, g.status]))
   expect(local.summary).toContain('Celery foundation gates')
 
   // The same annotations and, for a failing step, the same `::error::` line of core.setFailed.
@@ -236,7 +252,7 @@ function expectSameResult(local: LocalActionResult, bundle: ActionResult, db: Ex
   expect(local.leftovers).toEqual([])
 }
 
-describe('the action under `local-action run` (GitHub\'s local runner for actions)', () => {
+describe("the action under `local-action run` (GitHub's local runner for actions)", () => {
   it('passes every gate on the example app, as the bundle does', async () => {
     const db = await exampleDatabase(pg)
     const bundle = await runOnExample('5.7', db)

@@ -41,7 +41,12 @@ describe('a relative python path', () => {
       GROUP,
       'python as a relative path that does not exist',
       result,
-      { code: 1, gates: { import: 'fail' }, evidence: new RegExp(`python "venv/bin/python" \\(${escape(resolved)}, relative to working-directory\\) was not found`), timeoutS: 10 },
+      {
+        code: 1,
+        gates: { import: 'fail' },
+        evidence: new RegExp(`python "venv/bin/python" \\(${escape(resolved)}, relative to working-directory\\) was not found`),
+        timeoutS: 10
+      },
       'import fails naming the input and the absolute path it resolved to'
     )
   })
@@ -56,7 +61,12 @@ describe('a relative python path', () => {
       GROUP,
       'python as a relative path to a file that is not executable',
       result,
-      { code: 1, gates: { import: 'fail' }, evidence: new RegExp(`python "\\.\\./python" \\(${escape(path.join(scratch, 'python'))}, relative to working-directory\\) is not executable`), timeoutS: 10 },
+      {
+        code: 1,
+        gates: { import: 'fail' },
+        evidence: new RegExp(`python "\\.\\./python" \\(${escape(path.join(scratch, 'python'))}, relative to working-directory\\) is not executable`),
+        timeoutS: 10
+      },
       'import fails naming the input and the absolute path it resolved to'
     )
   })

@@ -146,7 +146,7 @@ describe('the new example cases on a healthy database', () => {
   })
 })
 
-describe('the gates added since the seed as the cause of the seed suite\'s failures', () => {
+describe("the gates added since the seed as the cause of the seed suite's failures", () => {
   it('dlq: the worker cannot write its dead-letter row, and the dead-letter test follows from the dlq gate', async () => {
     const db = await exampleDatabase(pg, { variants: ['dlq-no-insert'] })
     const junit = await pytest(db.url, 'dlq-no-insert', ['tests/test_foundation.py'])

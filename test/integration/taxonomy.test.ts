@@ -67,9 +67,15 @@ function expectClean(result: ActionResult, db: ExampleDatabase): void {
 
 const READINESS = 'test_ping_task_runs_and_persists_result[readiness_timeout=0.3s]'
 /** The suite as the seed's scenarios know it (the cases added for issue 15 are in taxonomy-2.test.ts). */
-const SEED_FILES = ['tests/test_foundation.py', 'tests/test_harness_async_bridge.py', 'tests/test_harness_eager.py', 'tests/test_harness_log_capture.py', 'tests/test_harness_readiness.py']
+const SEED_FILES = [
+  'tests/test_foundation.py',
+  'tests/test_harness_async_bridge.py',
+  'tests/test_harness_eager.py',
+  'tests/test_harness_log_capture.py',
+  'tests/test_harness_readiness.py'
+]
 
-describe('a healthy foundation with a red test suite (the seed\'s situation)', () => {
+describe("a healthy foundation with a red test suite (the seed's situation)", () => {
   let db: ExampleDatabase
   let junit: string
   beforeAll(async () => {
@@ -131,7 +137,11 @@ describe('a broken foundation: the red tests follow from it', () => {
     expect(result.code).toBe(1)
     expect(gate(result, 'rls-role').status).toBe('fail')
     expect(gate(result, 'ci').status).toBe('pass')
-    for (const name of ['test_app_role_is_not_superuser_and_cannot_bypass_rls', 'test_no_invoices_visible_without_tenant', 'test_tenant_sees_only_its_own_invoices'])
+    for (const name of [
+      'test_app_role_is_not_superuser_and_cannot_bypass_rls',
+      'test_no_invoices_visible_without_tenant',
+      'test_tenant_sees_only_its_own_invoices'
+    ])
       expect(categoryOf(result, name), name).toBe('foundation:rls-role')
     expect(categoryOf(result, 'test_webhook_import_writes_invoices')).toBe('harness:async-bridge')
     expect(result.report?.tests?.verdict).toMatch(/^foundation red, test suite red: fix the foundation first — 3 of 10 failing tests follow from it/)

@@ -45,10 +45,7 @@ async function pingTaskId(client: pg.Client, runId: string, timeoutMs = 30_000):
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     const rows = await client
-      .query<{ payload: string }>(
-        'SELECT m.payload FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id WHERE q.name = $1',
-        [`${runId}.ping`]
-      )
+      .query<{ payload: string }>('SELECT m.payload FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id WHERE q.name = $1', [`${runId}.ping`])
       .then((r) => r.rows)
     const id = rows.map((row) => (JSON.parse(row.payload) as { headers?: { id?: string } }).headers?.id).find(Boolean)
     if (id) return id
@@ -67,26 +64,31 @@ async function pingTaskId(client: pg.Client, runId: string, timeoutMs = 30_000):
 async function runWithHostileRow(db: ExampleDatabase, version: '5.2' | '5.7', raw: Buffer): Promise<ActionResult> {
   const task = 'app.tasks.housekeeping.nap'
   let injected: Promise<void> = Promise.resolve()
-  const result = await runOnExample(version, db, { 'ping-task': task, timeout: String(TIMEOUT_S) }, {
-    onSpawn: (_child, files) => {
-      injected = (async () => {
-        const runId = await waitForRunId(files)
-        const client = new pg.Client({ connectionString: db.url })
-        await client.connect()
-        try {
-          const taskId = await pingTaskId(client, runId)
-          await waitForWorkerReady(files, runId)
-          await client.query(
-            `INSERT INTO celery_taskmeta (id, task_id, status, result, date_done) VALUES (nextval('task_id_sequence'), $1, 'SUCCESS', $2, now())`,
-            [taskId, raw]
-          )
-        } finally {
-          await client.end()
-        }
-      })()
-      injected.catch(() => {}) // awaited below, after the step
+  const result = await runOnExample(
+    version,
+    db,
+    { 'ping-task': task, timeout: String(TIMEOUT_S) },
+    {
+      onSpawn: (_child, files) => {
+        injected = (async () => {
+          const runId = await waitForRunId(files)
+          const client = new pg.Client({ connectionString: db.url })
+          await client.connect()
+          try {
+            const taskId = await pingTaskId(client, runId)
+            await waitForWorkerReady(files, runId)
+            await client.query(
+              `INSERT INTO celery_taskmeta (id, task_id, status, result, date_done) VALUES (nextval('task_id_sequence'), $1, 'SUCCESS', $2, now())`,
+              [taskId, raw]
+            )
+          } finally {
+            await client.end()
+          }
+        })()
+        injected.catch(() => {}) // awaited below, after the step
+      }
     }
-  })
+  )
   await injected
   return result
 }
@@ -119,7 +121,8 @@ describe('hostile result rows', () => {
       {
         code: 1,
         gates: { runtime: 'warn' },
-        evidence: /answered undecodable result \(pickle: the value expands to more than 1048576 characters \(parts shared by reference\)\)[^\n]*\n[^]*the result row could not be read safely/,
+        evidence:
+          /answered undecodable result \(pickle: the value expands to more than 1048576 characters \(parts shared by reference\)\)[^\n]*\n[^]*the result row could not be read safely/,
         timeoutS: TIMEOUT_S,
         secrets: secretsOf(db)
       },
@@ -141,7 +144,7 @@ describe('hostile result rows', () => {
         timeoutS: TIMEOUT_S,
         secrets: secretsOf(db)
       },
-      'the 11 bytes `80 03 42 fb ff ff ff 61 62 63 2e` as the ping\'s row: runtime warns naming the length past the end; summary and report written (the old reader allocated until the process died); exit 1 from the queues gate (`nap` answers no queue)'
+      "the 11 bytes `80 03 42 fb ff ff ff 61 62 63 2e` as the ping's row: runtime warns naming the length past the end; summary and report written (the old reader allocated until the process died); exit 1 from the queues gate (`nap` answers no queue)"
     )
   })
 })
@@ -165,7 +168,13 @@ describe('hostile JUnit reports', () => {
       GROUP,
       'junit: symlink to a secret file outside the workspace',
       result,
-      { code: 0, gates: { ci: 'pass' }, evidence: /1 test report could not be read/, timeoutS: TIMEOUT_S, secrets: [...secretsOf(db), line, 'trust-test-hash'] },
+      {
+        code: 0,
+        gates: { ci: 'pass' },
+        evidence: /1 test report could not be read/,
+        timeoutS: TIMEOUT_S,
+        secrets: [...secretsOf(db), line, 'trust-test-hash']
+      },
       '`reports/junit.xml -> <outside>/shadow`: a finding "outside the workspace (it is a link to …)", the file is never opened: its line appears in no output'
     )
   })
@@ -185,7 +194,13 @@ describe('hostile JUnit reports', () => {
       GROUP,
       'junit: a text file with a password line (not XML)',
       result,
-      { code: 0, gates: { ci: 'pass' }, evidence: /1 test report could not be read/, timeoutS: TIMEOUT_S, secrets: [...secretsOf(db), password, 'DATABASE_PASSWORD'] },
+      {
+        code: 0,
+        gates: { ci: 'pass' },
+        evidence: /1 test report could not be read/,
+        timeoutS: TIMEOUT_S,
+        secrets: [...secretsOf(db), password, 'DATABASE_PASSWORD']
+      },
       'a finding "not XML: N bytes of text that does not start with `<` (its content is not shown)"; the password line appears in no output'
     )
   })
@@ -208,7 +223,10 @@ describe('hostile JUnit reports', () => {
       if (child.pid) peak = trackPeakRss(child.pid)
     })
     const peakMb = (peak?.stop() ?? 0) / 1024 / 1024
-    expect(result.report?.tests?.files[0]).toMatchObject({ status: 'malformed', detail: 'line 1: elements nested deeper than 256 levels; reading stopped there' })
+    expect(result.report?.tests?.files[0]).toMatchObject({
+      status: 'malformed',
+      detail: 'line 1: elements nested deeper than 256 levels; reading stopped there'
+    })
     expect(peakMb).toBeGreaterThan(0)
     expect(peakMb).toBeLessThan(300)
     checkStep(

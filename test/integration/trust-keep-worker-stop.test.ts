@@ -65,8 +65,25 @@ print('answered', len(sent))
 async function keepStopOnce(db: ExampleDatabase): Promise<{ runId: string; line: string; stop: Run; left: number[]; log: string }> {
   const cli = await run(
     process.execPath,
-    [CLI, '--app', 'app.celery_app', '--working-directory', path.relative(REPO, EXAMPLE_APP), '--python', pythonFor('5.7'), '--expected-role', db.appRole,
-      '--timeout', '30', '--gates', 'import,runtime,ci', '--keep-worker', '--worker-args', '--pool=prefork --concurrency=2', '--no-color'],
+    [
+      CLI,
+      '--app',
+      'app.celery_app',
+      '--working-directory',
+      path.relative(REPO, EXAMPLE_APP),
+      '--python',
+      pythonFor('5.7'),
+      '--expected-role',
+      db.appRole,
+      '--timeout',
+      '30',
+      '--gates',
+      'import,runtime,ci',
+      '--keep-worker',
+      '--worker-args',
+      '--pool=prefork --concurrency=2',
+      '--no-color'
+    ],
     { DATABASE_URL: db.url }
   )
   const runId = /\b(cfg-[0-9a-f]{8})@/.exec(cli.stderr)?.[1] ?? ''
@@ -102,7 +119,9 @@ describe('--keep-worker: the printed stop command', () => {
       const { stop, left, log } = await keepStopOnce(db)
       const warm = /Warm shutdown/i.test(log)
       const killed = stop.stderr.includes('killing process group')
-      seen.push(`try ${i}: stopped in ${(stop.ms / 1000).toFixed(1)} s, ${warm ? 'warm shutdown logged' : 'NO warm shutdown line'}, ${killed ? 'SIGKILL needed' : 'no SIGKILL'}, ${left.length} processes left`)
+      seen.push(
+        `try ${i}: stopped in ${(stop.ms / 1000).toFixed(1)} s, ${warm ? 'warm shutdown logged' : 'NO warm shutdown line'}, ${killed ? 'SIGKILL needed' : 'no SIGKILL'}, ${left.length} processes left`
+      )
       if (stop.code !== 0) problems.push(`try ${i}: the command exited ${stop.code}: ${stop.stderr.slice(0, 300)}`)
       if (!warm) problems.push(`try ${i}: no warm shutdown line in the worker's log: …${log.slice(-800)}`)
       if (killed) problems.push(`try ${i}: the worker lingered past ${STOP_GRACE_S} s and was killed`)

@@ -43,7 +43,8 @@ async function postStep(files: StepFiles): ReturnType<typeof runAction> {
 }
 
 /** Exactly one warning says the log was refused. */
-const refused = (stdout: string): boolean => (stdout.match(/::warning::The kept worker's log is not shown: the path saved for it is not a file inside this run's folder/g) ?? []).length === 1
+const refused = (stdout: string): boolean =>
+  (stdout.match(/::warning::The kept worker's log is not shown: the path saved for it is not a file inside this run's folder/g) ?? []).length === 1
 
 describe('the post step reads only files inside its own run folder', () => {
   it('stops a kept worker but does not publish the file a tampered state points to', async () => {

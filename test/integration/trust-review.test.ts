@@ -88,12 +88,31 @@ describe("Trust (review): the same bot's comment that only quotes the marker", (
       const quoted = `Thanks! Your description:\n\n> Fixes the worker\n> ${marker}\n\nLooks complete.`
       const other = github.addComment(pr, quoted, ACTIONS_BOT)
       const event = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-event-')), 'event.json')
-      writeFileSync(event, JSON.stringify({ number: pr, pull_request: { number: pr, head: { sha: 'c'.repeat(40), repo: { full_name: 'acme/shop' } }, base: { repo: { full_name: 'acme/shop' } } }, repository: { full_name: 'acme/shop' } }))
+      writeFileSync(
+        event,
+        JSON.stringify({
+          number: pr,
+          pull_request: { number: pr, head: { sha: 'c'.repeat(40), repo: { full_name: 'acme/shop' } }, base: { repo: { full_name: 'acme/shop' } } },
+          repository: { full_name: 'acme/shop' }
+        })
+      )
       const db = await exampleDatabase(pg)
       const token = 'ghs_reviewTokenThatMustNeverBePrinted0003'
-      const result = await runOnExample('5.7', db, { 'github-token': token, 'check-run': 'false' }, {
-        env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/shop', GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '78' }
-      })
+      const result = await runOnExample(
+        '5.7',
+        db,
+        { 'github-token': token, 'check-run': 'false' },
+        {
+          env: {
+            GITHUB_EVENT_NAME: 'pull_request',
+            GITHUB_EVENT_PATH: event,
+            GITHUB_REPOSITORY: 'acme/shop',
+            GITHUB_API_URL: github.url,
+            GITHUB_SERVER_URL: 'https://github.com',
+            GITHUB_RUN_ID: '78'
+          }
+        }
+      )
       expect(other.body).toBe(quoted)
       const ours = github.commentsOn(pr).filter((c) => c.id !== other.id)
       expect(ours).toHaveLength(1)

@@ -53,7 +53,7 @@ function maskedFirst(result: ActionResult, secrets: string[]): string[] {
 }
 
 describe('Trust: secrets the app itself quotes or prints', () => {
-  it('an import error quoting the app\'s DSN (pydantic style): the import gate fails, no password anywhere', async () => {
+  it("an import error quoting the app's DSN (pydantic style): the import gate fails, no password anywhere", async () => {
     const db = await exampleDatabase(pg)
     const reporting = reportingDsn()
     const result = await runOnExample('5.7', db, { app: 'app.variants.settings_error' }, { env: { APP_REPORTING_DATABASE_URL: reporting.dsn } })
@@ -81,7 +81,12 @@ describe('Trust: secrets the app itself quotes or prints', () => {
     const hint = randomBytes(6).toString('hex')
     // The legacy password is built in code from the hint: no registry can know it, only the pattern.
     const legacyPassword = `lg-${[...hint].reverse().join('')}`
-    const result = await runOnExample('5.7', db, { app: 'app.variants.prints_dsn' }, { env: { APP_REPORTING_DATABASE_URL: reporting.dsn, APP_LEGACY_HINT: hint } })
+    const result = await runOnExample(
+      '5.7',
+      db,
+      { app: 'app.variants.prints_dsn' },
+      { env: { APP_REPORTING_DATABASE_URL: reporting.dsn, APP_LEGACY_HINT: hint } }
+    )
     const secrets = secretsOf(db, reporting, legacyPassword)
     expect(maskedFirst(result, [db.url, db.password, reporting.dsn, reporting.password])).toEqual([])
     // The lines were kept, with their passwords cut: the worker log shows what the app printed.
@@ -97,7 +102,7 @@ describe('Trust: secrets the app itself quotes or prints', () => {
     )
   })
 
-  it('keep-worker: the post step shows the kept worker\'s log without its passwords', async () => {
+  it("keep-worker: the post step shows the kept worker's log without its passwords", async () => {
     const db = await exampleDatabase(pg)
     const reporting = reportingDsn()
     const hint = randomBytes(6).toString('hex')
@@ -112,14 +117,17 @@ describe('Trust: secrets the app itself quotes or prints', () => {
       const post = await runAction({ app: 'app.variants.prints_dsn' }, { script: DIST_POST, files, passState: true, env: { DATABASE_URL: db.url, ...env } })
       const secrets = secretsOf(db, reporting, legacyPassword)
       const leaks = [...leakedSecrets(main, secrets), ...leakedSecrets(post, secrets)]
-      const shown = post.summary.includes('Celery worker kept for the job') && /connecting to \*\*\*/.test(post.summary) && /password=\*\*\* dbname=legacy/.test(post.summary)
+      const shown =
+        post.summary.includes('Celery worker kept for the job') &&
+        /connecting to \*\*\*/.test(post.summary) &&
+        /password=\*\*\* dbname=legacy/.test(post.summary)
       const left = processesOfRun(runId).length
       const passed = post.code === 0 && shown && !leaks.length && left === 0
       record({
         group: GROUP,
         case: "keep-worker: the post step's display of the kept worker's log",
         expectation:
-          "the kept worker printed its DSNs and a `password=…` line into its own output; the post step (its own registry, from the environment, plus patterns) shows that log in its summary as `connecting to ***`, `password=***`; no password anywhere, nothing left running",
+          'the kept worker printed its DSNs and a `password=…` line into its own output; the post step (its own registry, from the environment, plus patterns) shows that log in its summary as `connecting to ***`, `password=***`; no password anywhere, nothing left running',
         result: `main exit ${main.code}; post exit ${post.code}; log ${shown ? 'shown with the passwords cut' : 'NOT shown as expected'}; ${leaks.length ? `LEAKS: ${leaks.join('; ')}` : 'no secret in any output'}; ${left} processes left`,
         passed
       })
@@ -147,14 +155,21 @@ describe('Trust: the CLI, which has no runner mask', () => {
     const started = performance.now()
     const run = await runCli(
       [
-        '--app', 'app.variants.settings_error',
-        '--working-directory', path.relative(REPO, EXAMPLE_APP),
-        '--python', pythonFor('5.7'),
-        '--expected-role', db.appRole,
-        '--worker-args', '--pool=solo',
-        '--timeout', '30',
+        '--app',
+        'app.variants.settings_error',
+        '--working-directory',
+        path.relative(REPO, EXAMPLE_APP),
+        '--python',
+        pythonFor('5.7'),
+        '--expected-role',
+        db.appRole,
+        '--worker-args',
+        '--pool=solo',
+        '--timeout',
+        '30',
         '--json',
-        '--summary-file', summaryFile
+        '--summary-file',
+        summaryFile
       ],
       { DATABASE_URL: db.url, APP_REPORTING_DATABASE_URL: reporting.dsn, CI: 'true' }
     )
@@ -166,10 +181,15 @@ describe('Trust: the CLI, which has no runner mask', () => {
       'summary file': existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '',
       'report file': reportPath && existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : ''
     }
-    const leaks = secretsOf(db, reporting).flatMap((s) => Object.entries(places).filter(([, text]) => text.includes(s)).map(([where]) => `${where} contains ${JSON.stringify(s)}`))
+    const leaks = secretsOf(db, reporting).flatMap((s) =>
+      Object.entries(places)
+        .filter(([, text]) => text.includes(s))
+        .map(([where]) => `${where} contains ${JSON.stringify(s)}`)
+    )
     const report = JSON.parse(run.stdout) as { gates: Array<{ id: string; status: string; evidence: string }> }
     const importGate = report.gates.find((g) => g.id === 'import')
-    const passed = run.code === 1 && importGate?.status === 'fail' && /input_value='\*\*\*'/.test(importGate.evidence) && !!places['summary file'] && !leaks.length
+    const passed =
+      run.code === 1 && importGate?.status === 'fail' && /input_value='\*\*\*'/.test(importGate.evidence) && !!places['summary file'] && !leaks.length
     record({
       group: GROUP,
       case: 'CLI: import error quoting a DSN from the environment',

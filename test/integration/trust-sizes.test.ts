@@ -33,7 +33,14 @@ function annotations(result: ActionResult): Array<{ line: string; message: strin
   return result.stdout
     .split('\n')
     .filter((l) => l.startsWith('::error'))
-    .map((line) => ({ line, message: line.slice(line.indexOf('::', 2) + 2).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%') }))
+    .map((line) => ({
+      line,
+      message: line
+        .slice(line.indexOf('::', 2) + 2)
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%')
+    }))
 }
 
 /**
@@ -47,7 +54,11 @@ async function addTenantTables(db: ExampleDatabase, count: number): Promise<void
   const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`
   for (let from = 1, n = 0; from < count; from += 1000, n++) {
     const schema = `tenant_s${String(n).padStart(2, '0')}`
-    const statements = [`CREATE SCHEMA ${schema} AUTHORIZATION ${ident(db.ownerRole)}`, `GRANT USAGE ON SCHEMA ${schema} TO ${ident(db.appRole)}`, `SET ROLE ${ident(db.ownerRole)}`]
+    const statements = [
+      `CREATE SCHEMA ${schema} AUTHORIZATION ${ident(db.ownerRole)}`,
+      `GRANT USAGE ON SCHEMA ${schema} TO ${ident(db.appRole)}`,
+      `SET ROLE ${ident(db.ownerRole)}`
+    ]
     for (let i = from; i < Math.min(count, from + 1000); i++) {
       const table = `${schema}.tenant_table_with_a_rather_long_name_for_size_${String(i).padStart(5, '0')}`
       statements.push(`CREATE TABLE ${table} (tenant_id uuid NOT NULL)`, `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`)

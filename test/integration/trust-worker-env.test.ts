@@ -69,9 +69,24 @@ const WITHHELD = [
   'STATE_leftover'
 ]
 /** What a `run:` step gets too, the app's own, and what the worker needs from the action. */
-const KEPT = ['DATABASE_URL', 'APP_CUSTOM_SETTING', 'GITHUB_WORKSPACE', 'GITHUB_EVENT_NAME', 'RUNNER_TEMP', 'PATH', 'HOME', 'ENV_PROBE_FILE', 'PGAPPNAME', 'PYTHONUNBUFFERED', 'CELERY_FOUNDATION_GATES_RUN']
+const KEPT = [
+  'DATABASE_URL',
+  'APP_CUSTOM_SETTING',
+  'GITHUB_WORKSPACE',
+  'GITHUB_EVENT_NAME',
+  'RUNNER_TEMP',
+  'PATH',
+  'HOME',
+  'ENV_PROBE_FILE',
+  'PGAPPNAME',
+  'PYTHONUNBUFFERED',
+  'CELERY_FOUNDATION_GATES_RUN'
+]
 
-async function probeRun(db: ExampleDatabase, inputs: Record<string, string>): Promise<{ names: string[]; result: Awaited<ReturnType<typeof runOnExample>>; env: Record<string, string> }> {
+async function probeRun(
+  db: ExampleDatabase,
+  inputs: Record<string, string>
+): Promise<{ names: string[]; result: Awaited<ReturnType<typeof runOnExample>>; env: Record<string, string> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cfg-env-probe-'))
   const probeFile = path.join(dir, 'names.txt')
   const env = { ...runnerEnv(dir), ENV_PROBE_FILE: probeFile }
@@ -99,12 +114,18 @@ const secrets = (db: ExampleDatabase, env: Record<string, string>): string[] => 
 ]
 
 describe("the worker gets the job's environment, not the runner's or the step's", () => {
-  it('withholds INPUT_*, ACTIONS_*, STATE_*, the command files and the tokens; keeps the app\'s own', async () => {
+  it("withholds INPUT_*, ACTIONS_*, STATE_*, the command files and the tokens; keeps the app's own", async () => {
     const db = await exampleDatabase(pg)
     const { names, result, env } = await probeRun(db, {})
     expect(names.length, `the app wrote no names\n${result.stderr.slice(-2000)}`).toBeGreaterThan(0)
-    expect(WITHHELD.filter((n) => names.includes(n)), 'reached the worker').toEqual([])
-    expect(KEPT.filter((n) => !names.includes(n)), 'missing in the worker').toEqual([])
+    expect(
+      WITHHELD.filter((n) => names.includes(n)),
+      'reached the worker'
+    ).toEqual([])
+    expect(
+      KEPT.filter((n) => !names.includes(n)),
+      'missing in the worker'
+    ).toEqual([])
     // Nothing of any INPUT_ or ACTIONS_ at all, whatever the runner adds next.
     expect(names.filter((n) => /^(INPUT_|ACTIONS_)/.test(n))).toEqual([])
     checkStep(
@@ -120,7 +141,10 @@ describe("the worker gets the job's environment, not the runner's or the step's"
     const db = await exampleDatabase(pg)
     const { names, result, env } = await probeRun(db, { 'worker-env': 'GITHUB_TOKEN' })
     expect(names, `the app wrote no names\n${result.stderr.slice(-2000)}`).toContain('GITHUB_TOKEN')
-    expect(WITHHELD.filter((n) => n !== 'GITHUB_TOKEN' && names.includes(n)), 'reached the worker').toEqual([])
+    expect(
+      WITHHELD.filter((n) => n !== 'GITHUB_TOKEN' && names.includes(n)),
+      'reached the worker'
+    ).toEqual([])
     // The summary's inputs say what the worker was given beyond the rule.
     expect(result.report?.settings?.['worker-env']).toBe('GITHUB_TOKEN')
     checkStep(
@@ -138,11 +162,35 @@ describe('the CLI applies the same rule', () => {
     const db = await exampleDatabase(pg)
     const cli = async (extra: string[]): Promise<string[]> => {
       const probeFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-env-probe-')), 'names.txt')
-      const args = [path.join(REPO, 'dist', 'cli.js'), '--app', 'app.variants.env_probe', '--working-directory', EXAMPLE_APP, '--python', pythonFor('5.7'),
-        '--expected-role', db.appRole, '--worker-args', '--pool=solo', '--timeout', '30', '--gates', 'import,runtime', ...extra]
+      const args = [
+        path.join(REPO, 'dist', 'cli.js'),
+        '--app',
+        'app.variants.env_probe',
+        '--working-directory',
+        EXAMPLE_APP,
+        '--python',
+        pythonFor('5.7'),
+        '--expected-role',
+        db.appRole,
+        '--worker-args',
+        '--pool=solo',
+        '--timeout',
+        '30',
+        '--gates',
+        'import,runtime',
+        ...extra
+      ]
       const { exitCode } = await execa(process.execPath, args, {
         cwd: REPO,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), DATABASE_URL: db.url, GITHUB_TOKEN: 'ghs_shellToken0123456789', GH_TOKEN: 'ghs_shell2', ENV_PROBE_FILE: probeFile },
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '/root',
+          TMPDIR: tmpdir(),
+          DATABASE_URL: db.url,
+          GITHUB_TOKEN: 'ghs_shellToken0123456789',
+          GH_TOKEN: 'ghs_shell2',
+          ENV_PROBE_FILE: probeFile
+        },
         extendEnv: false,
         stdio: 'ignore',
         reject: false

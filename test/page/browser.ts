@@ -24,8 +24,7 @@ export const SUMMARY_VIEWPORT = { width: 1280, height: 900 } as const
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
-      `${CHROMIUM_PATH} not found: install Debian's chromium package ` +
-        '(apt-get install -y --no-install-recommends chromium, as .ci/run does).'
+      `${CHROMIUM_PATH} not found: install Debian's chromium package ` + '(apt-get install -y --no-install-recommends chromium, as .ci/run does).'
     )
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })

@@ -120,9 +120,7 @@ function judgeGateMatrix(facts: GateMatrixFacts, expected: SummaryExpectation): 
 function measureGateMatrices(headers: string[]): GateMatrixFacts {
   const { document, getComputedStyle, innerWidth } = globalThis as unknown as PageWindow
   const tables = Array.from(document.querySelectorAll('article table'))
-  const tableHeaders = tables.map((table) =>
-    Array.from(table.querySelectorAll('thead th')).map((th) => (th.textContent ?? '').replace(/\s+/g, ' ').trim())
-  )
+  const tableHeaders = tables.map((table) => Array.from(table.querySelectorAll('thead th')).map((th) => (th.textContent ?? '').replace(/\s+/g, ' ').trim()))
   const matrices = tables
     .filter((_, index) => tableHeaders[index]?.join('\n') === headers.join('\n'))
     .map((table) => {
@@ -196,9 +194,7 @@ function judgeFoldsAsLoaded(allDetails: DetailsFacts[], expected: SummaryExpecta
 
 /** Once opened, every <details> shows its content. */
 function judgeFoldsOpened(allDetails: DetailsFacts[]): string[] {
-  return allDetails
-    .filter((details) => !showsContent(details))
-    .map((details) => `<details> "${details.summary}": opened, its content still does not show`)
+  return allDetails.filter((details) => !showsContent(details)).map((details) => `<details> "${details.summary}": opened, its content still does not show`)
 }
 
 function showsContent(details: DetailsFacts): boolean {

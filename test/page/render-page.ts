@@ -8,10 +8,7 @@ import { Marked } from 'marked'
 
 // The stylesheet GitHub publishes for rendered markdown, read once: renderSummaryPage itself is
 // then a pure function of its arguments.
-const GITHUB_MARKDOWN_CSS = readFileSync(
-  createRequire(import.meta.url).resolve('github-markdown-css/github-markdown-light.css'),
-  'utf8'
-)
+const GITHUB_MARKDOWN_CSS = readFileSync(createRequire(import.meta.url).resolve('github-markdown-css/github-markdown-light.css'), 'utf8')
 
 // GitHub's job summary box: about 1012 px of content between 32 px of padding (16 px on narrow
 // screens, where the box also loses its margin), on the grey of the run page.
@@ -169,7 +166,9 @@ function allowedAttributes(element: string, rawAttributes: string): string {
 function isAllowedUrl(rawValue: string, protocols: ReadonlySet<string>): boolean {
   // Browsers decode entities and ignore whitespace and control characters inside a scheme, so
   // `jav&#x61;script:` and `java\tscript:` are `javascript:` and must be judged as such.
-  const url = decodeCharacterReferences(rawValue).replace(/[\u0000-\u0020\u007f]+/g, '').toLowerCase()
+  const url = decodeCharacterReferences(rawValue)
+    .replace(/[\u0000-\u0020\u007f]+/g, '')
+    .toLowerCase()
   const scheme = /^([a-z][a-z0-9+.-]*):/.exec(url)?.[1]
   return scheme === undefined || protocols.has(scheme)
 }

@@ -188,7 +188,8 @@ export function leakedSecrets(result: ActionResult, secrets: string[]): string[]
     'worker log': result.workerLog
   }
   const leaks: string[] = []
-  for (const secret of secrets) for (const [where, text] of Object.entries(places)) if (text.includes(secret)) leaks.push(`${where} contains ${JSON.stringify(secret)}`)
+  for (const secret of secrets)
+    for (const [where, text] of Object.entries(places)) if (text.includes(secret)) leaks.push(`${where} contains ${JSON.stringify(secret)}`)
   return leaks
 }
 

@@ -18,10 +18,7 @@ export interface ExampleDatabase {
 
 let counter = 0
 
-export async function exampleDatabase(
-  pg: TestPostgres,
-  options: { variants?: string[]; appRole?: string; password?: string } = {}
-): Promise<ExampleDatabase> {
+export async function exampleDatabase(pg: TestPostgres, options: { variants?: string[]; appRole?: string; password?: string } = {}): Promise<ExampleDatabase> {
   counter += 1
   const database = `s${counter}_${randomBytes(3).toString('hex')}`
   const appRole = options.appRole ?? `${database}_app`

@@ -59,7 +59,8 @@ export function checkStep(group: string, name: string, result: ActionResult, wan
   }
   const evidenceGate = want.evidenceOf ?? Object.keys(want.gates ?? {})[0]
   const evidence = evidenceGate ? (byId.get(evidenceGate)?.evidence ?? '') : ''
-  if (want.evidence && !want.evidence.test(evidence)) problems.push(`${evidenceGate} evidence ${JSON.stringify(evidence.split('\n')[0])} does not match ${want.evidence}`)
+  if (want.evidence && !want.evidence.test(evidence))
+    problems.push(`${evidenceGate} evidence ${JSON.stringify(evidence.split('\n')[0])} does not match ${want.evidence}`)
   const limitS = (want.timeoutS ?? 60) + (want.marginS ?? DEFAULT_MARGIN_S)
   if (result.durationMs > limitS * 1000) problems.push(`took ${(result.durationMs / 1000).toFixed(1)} s (limit ${limitS} s)`)
   if (want.written !== false) {

@@ -21,7 +21,11 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
-const errors = (): string[] => written.join('').split('\n').filter((l) => l.startsWith('::error'))
+const errors = (): string[] =>
+  written
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('::error'))
 const ENV = { GITHUB_REPOSITORY: 'acme/shop', GITHUB_WORKFLOW_REF: 'acme/shop/.github/workflows/ci.yml@refs/pull/7/merge' }
 
 describe('annotateFailures', () => {
@@ -29,7 +33,9 @@ describe('annotateFailures', () => {
     annotateFailures(loadReportFixture('runtime-wrong-password'), new SecretRegistry(), ENV)
     const lines = errors()
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^::error title=Celery foundation gate `runtime` failed,file=\.github\/workflows\/ci\.yml,line=1::the database refused the worker's connection: password authentication failed/)
+    expect(lines[0]).toMatch(
+      /^::error title=Celery foundation gate `runtime` failed,file=\.github\/workflows\/ci\.yml,line=1::the database refused the worker's connection: password authentication failed/
+    )
     written = []
     annotateFailures(loadReportFixture('all-pass'), new SecretRegistry(), ENV)
     expect(errors()).toEqual([])

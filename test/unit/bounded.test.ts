@@ -94,7 +94,11 @@ describe('GitHub limits at the sinks', () => {
   })
 
   it('cuts an annotation under the runner’s 4,096 characters and says so', () => {
-    const message = annotationMessage(names(10_000).map((n) => `${n}: RLS is enabled but not forced`).join('\n'))
+    const message = annotationMessage(
+      names(10_000)
+        .map((n) => `${n}: RLS is enabled but not forced`)
+        .join('\n')
+    )
     expect(message.length).toBeLessThanOrEqual(ANNOTATION_MESSAGE_MAX_CHARS)
     expect(message).toMatch(/… cut: [\d,]+ more lines \([\d,]+ characters; the job summary and the report have all of it\)$/)
     expect(annotationMessage('short')).toBe('short')

@@ -70,7 +70,9 @@ describe('flags mirror the action inputs', () => {
 
   it('turns flags back into the raw inputs the runner would pass', () => {
     const program = buildProgram()
-    program.parse(['--app', 'app.celery_app', '--working-directory', 'examples/tenant-app', '--timeout', '5', '--keep-worker', '--no-pr-comment'], { from: 'user' })
+    program.parse(['--app', 'app.celery_app', '--working-directory', 'examples/tenant-app', '--timeout', '5', '--keep-worker', '--no-pr-comment'], {
+      from: 'user'
+    })
     expect(rawInputsFromFlags(program.opts())).toEqual({
       app: 'app.celery_app',
       'working-directory': 'examples/tenant-app',
@@ -133,7 +135,14 @@ describe('progress', () => {
     foundation: true,
     durationMs: 1
   })
-  const gate = { id: 'runtime' as const, title: 'Runtime', description: '', foundation: true, needs: [], run: async () => ({ status: 'pass' as const, evidence: '' }) }
+  const gate = {
+    id: 'runtime' as const,
+    title: 'Runtime',
+    description: '',
+    foundation: true,
+    needs: [],
+    run: async () => ({ status: 'pass' as const, evidence: '' })
+  }
 
   it('decides colours as picocolors and Node do, per stream', () => {
     const on = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag?: boolean): boolean => paletteFor(stream, env, flag).status('fail', 'FAIL') !== 'FAIL'

@@ -141,7 +141,9 @@ describe('renderPrComment', () => {
       verdict: 'fail',
       gateChanges: { runtime: { status: 'fail', evidence: 'broke in #12 by @mallory (see acme/other#3, GH-4, commit deadbeefcafe1234)' } }
     })
-    const runtimeRow = renderPrComment(report, { marker: MARKER }).split('\n').find((line) => line.startsWith('| **Runtime**'))
+    const runtimeRow = renderPrComment(report, { marker: MARKER })
+      .split('\n')
+      .find((line) => line.startsWith('| **Runtime**'))
     expect(runtimeRow).toContain('broke in #&#8203;12 by @&#8203;mallory (see acme/other#&#8203;3, GH-&#8203;4, commit <code>deadbeefcafe1234</code>)')
   })
 
@@ -157,7 +159,9 @@ describe('renderPrComment', () => {
       expect(row).toMatch(/^\| .* \|$/)
       expect(cellCount(row)).toBe(4)
     }
-    expect(comment).toMatch(/\n_Matrix trimmed to fit GitHub's limit for a pull-request comment: evidence and messages cut to [\d,]+ bytes each; only the first [\d,]+ of 5,000 gates shown\._\n/)
+    expect(comment).toMatch(
+      /\n_Matrix trimmed to fit GitHub's limit for a pull-request comment: evidence and messages cut to [\d,]+ bytes each; only the first [\d,]+ of 5,000 gates shown\._\n/
+    )
     expect(comment.trimEnd().split('\n').at(-1)).toMatch(/^_Run `cfg-.*This comment is updated on every run\._$/)
   })
 
@@ -240,11 +244,16 @@ describe('renderCheckRunOutput', () => {
     }
     expect(output.annotations).toHaveLength(CHECK_RUN_MAX_ANNOTATIONS)
     expect(output.annotations.map((annotation) => annotation.title)).toEqual(
-      report.gates.filter((gate) => gate.status === 'fail').slice(0, CHECK_RUN_MAX_ANNOTATIONS).map((gate) => `${gate.id} failed`)
+      report.gates
+        .filter((gate) => gate.status === 'fail')
+        .slice(0, CHECK_RUN_MAX_ANNOTATIONS)
+        .map((gate) => `${gate.id} failed`)
     )
     expect(output.summary).toMatch(/_Matrix trimmed to fit GitHub's limit for a check run's summary: .*only the first [\d,]+ of 5,000 gates shown\._\n$/)
     expect(output.text).toMatch(
-      new RegExp(`^_Annotations: the first 50 failed gates \\(GitHub takes 50 per request\\); ${failed - 50} more failed, and the matrix and the JSON report list them\\._\n\n`)
+      new RegExp(
+        `^_Annotations: the first 50 failed gates \\(GitHub takes 50 per request\\); ${failed - 50} more failed, and the matrix and the JSON report list them\\._\n\n`
+      )
     )
     expect(output.text).toMatch(/\n_Details trimmed to fit GitHub's limit for a check run's text: details of `gate-0`, [^\n]* omitted[^\n]*\._\n$/)
   })

@@ -102,7 +102,13 @@ describe('parseDsn', () => {
   })
 
   it('reads URLs without credentials, host or port', () => {
-    expect(parseDsn('postgresql://localhost/gatelab')).toMatchObject({ username: undefined, password: undefined, host: 'localhost', port: undefined, database: 'gatelab' })
+    expect(parseDsn('postgresql://localhost/gatelab')).toMatchObject({
+      username: undefined,
+      password: undefined,
+      host: 'localhost',
+      port: undefined,
+      database: 'gatelab'
+    })
     expect(parseDsn('postgresql:///gatelab?host=/var/run/postgresql')).toMatchObject({
       host: undefined,
       database: 'gatelab',
@@ -128,9 +134,7 @@ describe('redactDsn', () => {
   const leaks = (shown: string, ...secrets: string[]): string[] => secrets.filter((s) => shown.includes(s))
 
   it('replaces the credentials and keeps scheme, host, port and database', () => {
-    expect(redactDsn('sqla+postgresql+psycopg2://app_user:s3cret@127.0.0.1:5432/gatelab')).toBe(
-      'sqla+postgresql+psycopg2://***@127.0.0.1:5432/gatelab'
-    )
+    expect(redactDsn('sqla+postgresql+psycopg2://app_user:s3cret@127.0.0.1:5432/gatelab')).toBe('sqla+postgresql+psycopg2://***@127.0.0.1:5432/gatelab')
   })
 
   it('hides a user that has no password', () => {

@@ -18,11 +18,7 @@ function fakeFacts(cancelled: () => boolean = () => false): GateFacts {
  * A gate that returns `outcome` (or throws it, if it is not a verdict) and records the context of
  * each run, with the ids of the earlier results as they were when it ran.
  */
-function gate(
-  id: string,
-  outcome: GateVerdict | Error | string,
-  options: { needs?: string[]; foundation?: boolean; onRun?: () => void } = {}
-) {
+function gate(id: string, outcome: GateVerdict | Error | string, options: { needs?: string[]; foundation?: boolean; onRun?: () => void } = {}) {
   const contexts: (GateContext & { earlierIds: string[] })[] = []
   // Any id: the engine knows no gate by name (the action's gates are typed GateId).
   const g: Gate<string> & { contexts: typeof contexts } = {
@@ -134,7 +130,11 @@ describe('runGates', () => {
       cancelled = true
     }
     const gates = [gate('a', pass()), gate('b', pass('b ran'), { onRun: cancel }), later]
-    const results = await runGates(gates, SETTINGS, fakeFacts(() => cancelled))
+    const results = await runGates(
+      gates,
+      SETTINGS,
+      fakeFacts(() => cancelled)
+    )
     expect(summary(results)).toEqual([
       ['a', 'pass', 'ok'],
       ['b', 'pass', 'b ran'],
@@ -145,7 +145,11 @@ describe('runGates', () => {
 
   it('runs no gate of a run cancelled before it started', async () => {
     const gates = [gate('a', pass()), gate('b', fail(), { needs: ['a'] })]
-    const results = await runGates(gates, SETTINGS, fakeFacts(() => true))
+    const results = await runGates(
+      gates,
+      SETTINGS,
+      fakeFacts(() => true)
+    )
     expect(results.map((r) => r.status)).toEqual(['skip', 'skip'])
     expect(results.every((r) => r.evidence === 'not run: the run was cancelled')).toBe(true)
     expect(gates.flatMap((g) => g.contexts)).toEqual([])
@@ -158,7 +162,11 @@ describe('runGates', () => {
         cancelled = true
       }
     })
-    const results = await runGates([interrupted], SETTINGS, fakeFacts(() => cancelled))
+    const results = await runGates(
+      [interrupted],
+      SETTINGS,
+      fakeFacts(() => cancelled)
+    )
     expect(results[0]).toMatchObject({ status: 'skip', evidence: 'not run: the run was cancelled' })
     expect(results[0]).not.toHaveProperty('details')
   })

@@ -26,23 +26,11 @@ function randomText(random: () => number, alphabet: readonly string[], length: n
 
 // Everything that has a meaning somewhere in markdown, HTML or a terminal, and text of every
 // UTF-8 width, including an astral character and a lone surrogate.
-const HOSTILE_ALPHABET = [
-  ...'ab |\\`*_[]()!<>&"\'#~$@:\n\t\r',
-  '\u001b[31m',
-  '\u0000',
-  '\u0007',
-  '\u202e',
-  'é',
-  '€',
-  '😀',
-  '\ud800'
-]
+const HOSTILE_ALPHABET = [...'ab |\\`*_[]()!<>&"\'#~$@:\n\t\r', '\u001b[31m', '\u0000', '\u0007', '\u202e', 'é', '€', '😀', '\ud800']
 
 describe('escapeHtml', () => {
   it('escapes the five HTML characters and nothing else', () => {
-    expect(escapeHtml(`<script>alert("x" + 'y') && 1</script>`)).toBe(
-      '&lt;script&gt;alert(&quot;x&quot; + &#39;y&#39;) &amp;&amp; 1&lt;/script&gt;'
-    )
+    expect(escapeHtml(`<script>alert("x" + 'y') && 1</script>`)).toBe('&lt;script&gt;alert(&quot;x&quot; + &#39;y&#39;) &amp;&amp; 1&lt;/script&gt;')
     expect(escapeHtml('plain *markdown* | stays')).toBe('plain *markdown* | stays')
   })
 
@@ -105,9 +93,7 @@ describe('escapeTableCell', () => {
   })
 
   it('breaks issue and pull-request references, so outside text names no issue', () => {
-    expect(escapeTableCell('fixed in #123, see acme/shop#7 and GH-42')).toBe(
-      'fixed in #&#8203;123, see acme/shop#&#8203;7 and GH-&#8203;42'
-    )
+    expect(escapeTableCell('fixed in #123, see acme/shop#7 and GH-42')).toBe('fixed in #&#8203;123, see acme/shop#&#8203;7 and GH-&#8203;42')
     expect(escapeTableCell('gh-9 and Gh-10')).toBe('gh-&#8203;9 and Gh-&#8203;10')
     // A `#` not followed by a digit is no reference; an entity's `#` is ours and stays whole.
     expect(escapeTableCell("#main and it's &#35;1")).toBe('#main and it&#39;s &amp;#&#8203;35;1')
@@ -118,26 +104,20 @@ describe('escapeTableCell', () => {
       'see https:&#8203;//github.com/acme/shop/issues/12 or www&#8203;.github.com/acme/shop/pull/3'
     )
     // Other links stay links: documentation quoted by an exception is useful to click.
-    expect(escapeTableCell('Background on this error at: https://sqlalche.me/e/21/e3q8')).toBe(
-      'Background on this error at: https://sqlalche.me/e/21/e3q8'
-    )
+    expect(escapeTableCell('Background on this error at: https://sqlalche.me/e/21/e3q8')).toBe('Background on this error at: https://sqlalche.me/e/21/e3q8')
   })
 
   it('shows a word holding a commit-like hex run as code, where GitHub links no commit', () => {
     const sha = '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c'
     expect(escapeTableCell(`ran on ${sha}.`)).toBe(`ran on <code>${sha}</code>.`)
-    expect(escapeTableCell('task id e877db16-e741-4b76-a5ca-668eb2a7edef (kept)')).toBe(
-      'task id <code>e877db16-e741-4b76-a5ca-668eb2a7edef</code> (kept)'
-    )
+    expect(escapeTableCell('task id e877db16-e741-4b76-a5ca-668eb2a7edef (kept)')).toBe('task id <code>e877db16-e741-4b76-a5ca-668eb2a7edef</code> (kept)')
     expect(escapeTableCell('octocat@abc1234, acme/shop@deadbeef')).toBe('<code>octocat@abc1234</code>, <code>acme/shop@deadbeef</code>')
     // Numbers, and hex runs shorter than GitHub's 7, stay plain.
     expect(escapeTableCell('1234567 rows in 0xff0 ms, commit abc123')).toBe('1234567 rows in 0xff0 ms, commit abc123')
   })
 
   it('escapes HTML and strips control characters', () => {
-    expect(escapeTableCell('\u001b[31m<img src=x onerror=alert(1)>\u001b[0m')).toBe(
-      '&lt;img src=x onerror=alert(1)&gt;'
-    )
+    expect(escapeTableCell('\u001b[31m<img src=x onerror=alert(1)>\u001b[0m')).toBe('&lt;img src=x onerror=alert(1)&gt;')
   })
 
   it('never lets random hostile text out of one cell', () => {
@@ -171,9 +151,7 @@ describe('escapeTableCell', () => {
 describe('inlineCode', () => {
   it('uses a backtick span for identifiers', () => {
     expect(inlineCode('rls-role')).toBe('`rls-role`')
-    expect(inlineCode('sqla+postgresql://***@127.0.0.1:5432/gatelab')).toBe(
-      '`sqla+postgresql://***@127.0.0.1:5432/gatelab`'
-    )
+    expect(inlineCode('sqla+postgresql://***@127.0.0.1:5432/gatelab')).toBe('`sqla+postgresql://***@127.0.0.1:5432/gatelab`')
   })
 
   it('falls back to escaped <code> for anything a span would show differently', () => {
@@ -208,9 +186,7 @@ describe('preBlock', () => {
 
 describe('detailsBlock', () => {
   it('leaves blank lines around the body so GitHub renders it as markdown', () => {
-    expect(detailsBlock('Run', '| a |', { open: true })).toBe(
-      '<details open>\n<summary>Run</summary>\n\n| a |\n\n</details>'
-    )
+    expect(detailsBlock('Run', '| a |', { open: true })).toBe('<details open>\n<summary>Run</summary>\n\n| a |\n\n</details>')
     expect(detailsBlock('Run', 'x').startsWith('<details>\n')).toBe(true)
   })
 })

@@ -43,7 +43,9 @@ const pong = (value: unknown = 'pong', display = "'pong'"): PingOutcome => ({
   pongAtMs: 1000
 })
 const answered = (ping: PingOutcome): Pick<GateFacts, 'ping'> => ({ ping: () => Promise.resolve(ping) })
-const refused = (): Pick<GateFacts, 'database'> => ({ database: () => Promise.reject(new Error('password authentication failed for user "worker" (pw s3cret)')) })
+const refused = (): Pick<GateFacts, 'database'> => ({
+  database: () => Promise.reject(new Error('password authentication failed for user "worker" (pw s3cret)'))
+})
 
 describe('the gates', () => {
   it('are the public gate ids, in matrix order, and each needs only gates before it', () => {
@@ -76,7 +78,9 @@ describe('import', () => {
   })
 
   it('fails with why the probe never ran', async () => {
-    const v = await judge(importGate, { probe: () => Promise.resolve({ ok: false, kind: 'not-started', message: 'python3 did not run the probe', details: 'stderr' }) })
+    const v = await judge(importGate, {
+      probe: () => Promise.resolve({ ok: false, kind: 'not-started', message: 'python3 did not run the probe', details: 'stderr' })
+    })
     expect(v).toEqual({ status: 'fail', evidence: 'python3 did not run the probe', details: 'stderr' })
   })
 })
@@ -119,7 +123,9 @@ describe('runtime', () => {
   it('passes on a pong, saying how long after ready', async () => {
     const v = await judge(runtimeGate, { ...answered(pong()), lines: { ready } })
     expect(v.status).toBe('pass')
-    expect(v.evidence).toBe("`cfg-0000@host ready.`\ncelery.ping answered 'pong' 300 ms after ready, 1.00 s after the worker started\nqueue `cfg-0000.ping`, task id `task-id-0000`")
+    expect(v.evidence).toBe(
+      "`cfg-0000@host ready.`\ncelery.ping answered 'pong' 300 ms after ready, 1.00 s after the worker started\nqueue `cfg-0000.ping`, task id `task-id-0000`"
+    )
   })
 
   it('warns on a pong with another result than pong, and names the loglevel without a ready line', async () => {
@@ -162,12 +168,20 @@ describe('tasks', () => {
   })
 
   it("passes when the worker's banner lists the app's tasks and every expected one", async () => {
-    const v = await judge(tasksGate, { ...probed(), ...pinged, lines: { bannerTasks: ['app.add', 'app.mul'] } }, { settings: settingsWith({ 'expected-tasks': 'app.add' }) })
+    const v = await judge(
+      tasksGate,
+      { ...probed(), ...pinged, lines: { bannerTasks: ['app.add', 'app.mul'] } },
+      { settings: settingsWith({ 'expected-tasks': 'app.add' }) }
+    )
     expect(v).toEqual({ status: 'pass', evidence: '2 tasks registered in the worker, as the app defines them\nall 1 expected tasks registered' })
   })
 
   it('fails naming an expected task the worker lacks and a task only the app has', async () => {
-    const v = await judge(tasksGate, { ...probed(), ...pinged, lines: { bannerTasks: ['app.add'] } }, { settings: settingsWith({ 'expected-tasks': 'app.div' }) })
+    const v = await judge(
+      tasksGate,
+      { ...probed(), ...pinged, lines: { bannerTasks: ['app.add'] } },
+      { settings: settingsWith({ 'expected-tasks': 'app.div' }) }
+    )
     expect(v.status).toBe('fail')
     expect(v.evidence).toContain("expected task app.div is not registered in the worker — is its module in the app's include list?")
     expect(v.evidence).toContain('app.mul is registered in the app but not in the worker')
@@ -176,7 +190,13 @@ describe('tasks', () => {
 
 describe('queues', () => {
   const routed = probed({ default_consumed_queues: ['celery'], routes: { emails: ['app.send'] }, consumed_queues: ['celery', 'emails'] })
-  const extra = (queue: string, status?: string): ExtraResult => ({ purpose: 'queue', queue, task: 'celery.ping', taskId: `id-${queue}`, ...(status ? { status } : {}) })
+  const extra = (queue: string, status?: string): ExtraResult => ({
+    purpose: 'queue',
+    queue,
+    task: 'celery.ping',
+    taskId: `id-${queue}`,
+    ...(status ? { status } : {})
+  })
 
   it('warns when the app routes nothing but to the run’s own queue', async () => {
     expect((await judge(queuesGate, probed({ default_consumed_queues: [] }))).status).toBe('warn')
@@ -212,7 +232,10 @@ describe('logs', () => {
 
   it('passes when every line is JSON with the fields, and the lines about the ping name the task', async () => {
     const v = await judge(logsGate, linesSaying(json({}), json({ message: 'Task task-id-0000 succeeded', task_name: 'celery.ping' })))
-    expect(v).toEqual({ status: 'pass', evidence: '2 log lines while the worker handled the ping, all JSON with level, logger, message; 1 about the ping name its task' })
+    expect(v).toEqual({
+      status: 'pass',
+      evidence: '2 log lines while the worker handled the ping, all JSON with level, logger, message; 1 about the ping name its task'
+    })
   })
 
   it('fails on a JSON line without a field, and on a line about the ping without the task name', async () => {
@@ -228,15 +251,21 @@ describe('the gates that check with SQL, before any SQL', () => {
     expect(await judge(dbAccessGate)).toEqual({ status: 'fail', evidence: 'no PostgreSQL data plane to check' })
     const v = await judge(dbAccessGate, { ...probed(), ...refused(), redact: (t) => t.replaceAll('s3cret', '***') })
     expect(v.status).toBe('fail')
-    expect(v.evidence).toBe('cannot connect to the broker\'s database (sqla+postgresql://***@db/app): password authentication failed for user "worker" (pw ***)')
+    expect(v.evidence).toBe(
+      'cannot connect to the broker\'s database (sqla+postgresql://***@db/app): password authentication failed for user "worker" (pw ***)'
+    )
     expect(v.evidence).not.toContain('s3cret')
   })
 
   // (tenant-isolation connects with the worker's DSN itself, not through the facts.)
   it('rls-role, dlq and db-access are skipped, not failed, when the database already refused the DSN', async () => {
-    const blocked = { ...probed(), ...refused(), sqlChecksBlocked: () => Promise.resolve('not run: the database refused the worker\'s DSN') }
-    for (const gate of [rlsRoleGate, dbAccessGate]) expect(await judge(gate, blocked), gate.id).toEqual({ status: 'skip', evidence: "not run: the database refused the worker's DSN" })
-    expect(await judge(dlqGate, blocked, { settings: settingsWith({ 'dlq-table': 'dead_letters' }) })).toEqual({ status: 'skip', evidence: "not run: the database refused the worker's DSN" })
+    const blocked = { ...probed(), ...refused(), sqlChecksBlocked: () => Promise.resolve("not run: the database refused the worker's DSN") }
+    for (const gate of [rlsRoleGate, dbAccessGate])
+      expect(await judge(gate, blocked), gate.id).toEqual({ status: 'skip', evidence: "not run: the database refused the worker's DSN" })
+    expect(await judge(dlqGate, blocked, { settings: settingsWith({ 'dlq-table': 'dead_letters' }) })).toEqual({
+      status: 'skip',
+      evidence: "not run: the database refused the worker's DSN"
+    })
   })
 
   it('dlq is skipped when no dead-letter table is configured', async () => {

@@ -24,7 +24,11 @@ describe('the inputs table and action.yml', () => {
       const spec = INPUTS[name as InputName]
       // action.yml's defaults are strings, as the runner passes them ('60', 'false'), never YAML numbers or booleans.
       if (declared.default !== undefined) expect({ name, type: typeof declared.default }).toEqual({ name, type: 'string' })
-      expect({ name, default: spec.default, required: spec.required ?? false }).toEqual({ name, default: declared.default ?? '', required: declared.required ?? false })
+      expect({ name, default: spec.default, required: spec.required ?? false }).toEqual({
+        name,
+        default: declared.default ?? '',
+        required: declared.required ?? false
+      })
     }
   })
 

@@ -21,10 +21,7 @@ afterAll(() => {
 })
 
 /** Reads one file (a fixture by default) and returns its ReportFile with the cases it delivered. */
-async function read(
-  file: string,
-  options: Partial<ReadOptions> = {}
-): Promise<{ report: ReportFile; cases: TestCase[] }> {
+async function read(file: string, options: Partial<ReadOptions> = {}): Promise<{ report: ReportFile; cases: TestCase[] }> {
   const cases: TestCase[] = []
   const result = await readJUnitReports([file], { cwd: FIXTURES, onCase: (tc) => cases.push(tc), ...options })
   expect(result.unmatched).toEqual([])
@@ -130,9 +127,7 @@ describe('pytest reports (written by pytest 9.2)', () => {
     })
     expect(only(cases, 'test_xpass_loose').outcome).toBe('passed')
     // pytest writes control characters as the literal text `#x1B`; markup stays data.
-    expect(only(cases, 'test_hostile').message).toBe(
-      'AssertionError: <b>bold</b> | pipe | `tick` #x1B[31mred#x1B[0m & done'
-    )
+    expect(only(cases, 'test_hostile').message).toBe('AssertionError: <b>bold</b> | pipe | `tick` #x1B[31mred#x1B[0m & done')
   })
 
   it('hands the call failure and the teardown error of one test over as two cases, each with its own cause', async () => {
@@ -397,7 +392,10 @@ describe('files that are not usable reports', () => {
   it('says text that is not XML is malformed, with its size and never its content', async () => {
     const content = 'DATABASE_PASSWORD=hunter2-secret\nFAILED tests/test_x.py::test_y - assert 1 == 2\n'
     const { report } = await readWritten('log.xml', content)
-    expect(report).toMatchObject({ status: 'malformed', detail: `not XML: ${content.length} bytes of text that does not start with "<" (its content is not shown)` })
+    expect(report).toMatchObject({
+      status: 'malformed',
+      detail: `not XML: ${content.length} bytes of text that does not start with "<" (its content is not shown)`
+    })
     expect(JSON.stringify(report)).not.toContain('hunter2')
   })
 
@@ -701,7 +699,12 @@ describe('globs relative to the workspace', () => {
     const { workspace, service } = layout()
     writeFileSync(path.join(service, 'reports', 'junit.xml'), suite('<testcase classname="c" name="t"/>'))
     const cases: TestCase[] = []
-    const result = await readJUnitReports(['service/reports/*.xml'], { cwd: service, fallbackCwd: workspace, roots: [workspace], onCase: (tc) => cases.push(tc) })
+    const result = await readJUnitReports(['service/reports/*.xml'], {
+      cwd: service,
+      fallbackCwd: workspace,
+      roots: [workspace],
+      onCase: (tc) => cases.push(tc)
+    })
     expect(result.files[0]).toMatchObject({ status: 'ok', path: 'service/reports/junit.xml', pattern: 'service/reports/*.xml' })
     expect(cases.map((tc) => tc.name)).toEqual(['t'])
     expect(result.unmatched).toEqual([])

@@ -355,9 +355,7 @@ describe('renderSummary: verdict sentence', () => {
       gates: passingGates(),
       gateChanges: { runtime: { status: 'fail' }, 'rls-role': { status: 'fail' } }
     })
-    expect(verdictLine(renderSummary(report))).toBe(
-      `**Verdict: ❌ FAIL** — 2 of ${FOUNDATION_GATES} foundation gates failed: \`runtime\`, \`rls-role\`.`
-    )
+    expect(verdictLine(renderSummary(report))).toBe(`**Verdict: ❌ FAIL** — 2 of ${FOUNDATION_GATES} foundation gates failed: \`runtime\`, \`rls-role\`.`)
   })
 
   it('names the skipped gates next to the failed one', () => {
@@ -433,9 +431,7 @@ describe('renderSummary: interrupted runs', () => {
   })
 
   it('shows the real interruption messages', () => {
-    expect(renderSummary(loadReportFixture('cancelled'))).toContain(
-      '\n> 🛑 **Run interrupted: cancelled by the runner.** cancelled by SIGINT\n'
-    )
+    expect(renderSummary(loadReportFixture('cancelled'))).toContain('\n> 🛑 **Run interrupted: cancelled by the runner.** cancelled by SIGINT\n')
     expect(renderSummary(loadReportFixture('input-error'))).toContain(
       '\n> 🛑 **Run interrupted: input error.** Input &quot;timeout&quot;: expected a number of seconds from 1 to 3600, got &quot;abc&quot;\n'
     )
@@ -500,7 +496,7 @@ describe('renderSummary: escaping outside text', () => {
     const details = detailsSection(renderSummary(loadReportFixture('import-error')), 'Import') ?? ''
     expect(details.startsWith('<details open>')).toBe(true)
     expect(details).toMatch(/<pre>\nTraceback \(most recent call last\):\n/)
-    expect(details).toContain("ModuleNotFoundError: No module named &#39;tenant_billing_sdk&#39;\n</pre>")
+    expect(details).toContain('ModuleNotFoundError: No module named &#39;tenant_billing_sdk&#39;\n</pre>')
   })
 
   it('cannot be broken out of by a log that closes the tags', () => {
@@ -528,9 +524,7 @@ describe('renderSummary: escaping outside text', () => {
     })
     const markdown = renderSummary(report)
     expect(matrixRows(markdown).map((cells) => cells.length)).toEqual(Array(GATE_IDS.length).fill(4))
-    expect(matrixRowOf(markdown, 'runtime')?.[3]).toBe(
-      'a <code>&lt;b&gt;\\|x</code> b `ok` @&#8203;octocat <code>unclosed \\|</code>@&#8203;team\\` \\`\\`'
-    )
+    expect(matrixRowOf(markdown, 'runtime')?.[3]).toBe('a <code>&lt;b&gt;\\|x</code> b `ok` @&#8203;octocat <code>unclosed \\|</code>@&#8203;team\\` \\`\\`')
   })
 
   it('never lets random hostile evidence with code spans out of its cell', () => {
@@ -558,9 +552,7 @@ describe('renderSummary: escaping outside text', () => {
 
   it('does not let evidence mention people or make links', () => {
     const report = reportWith({ gateChanges: { runtime: { evidence: 'ping @octocat [click](https://evil.example) ![x](y)' } } })
-    expect(matrixRowOf(renderSummary(report), 'runtime')?.[3]).toBe(
-      'ping @&#8203;octocat \\[click\\](https://evil.example) !\\[x\\](y)'
-    )
+    expect(matrixRowOf(renderSummary(report), 'runtime')?.[3]).toBe('ping @&#8203;octocat \\[click\\](https://evil.example) !\\[x\\](y)')
   })
 })
 
@@ -688,11 +680,15 @@ describe('renderSummary: byte budget', () => {
     )
   }, 60_000)
 
-  it.each([0, 1, 50, 200, 1_000, 4_000, 20_000])('holds for a budget of %i bytes', (budget) => {
-    const markdown = renderSummary(absurdReport(20_000), { budgetBytes: budget })
-    expect(utf8ByteLength(markdown)).toBeLessThanOrEqual(budget)
-    if (budget >= 1_000) expect(lastLine(markdown)).toMatch(TRIM_NOTICE)
-  }, 30_000)
+  it.each([0, 1, 50, 200, 1_000, 4_000, 20_000])(
+    'holds for a budget of %i bytes',
+    (budget) => {
+      const markdown = renderSummary(absurdReport(20_000), { budgetBytes: budget })
+      expect(utf8ByteLength(markdown)).toBeLessThanOrEqual(budget)
+      if (budget >= 1_000) expect(lastLine(markdown)).toMatch(TRIM_NOTICE)
+    },
+    30_000
+  )
 
   it('names a custom budget in the notice', () => {
     const markdown = renderSummary(loadReportFixture('all-pass'), { budgetBytes: 3_000 })
@@ -750,8 +746,7 @@ describe('renderSummary: failure taxonomy', () => {
   }
 
   const taxonomyRows = (markdown: string): string[][] => tableRows(markdown, TAXONOMY_HEADER)
-  const violationsLine = (markdown: string): string =>
-    markdown.split('\n').find((line) => line.startsWith('**Total foundation gate violations:')) ?? ''
+  const violationsLine = (markdown: string): string => markdown.split('\n').find((line) => line.startsWith('**Total foundation gate violations:')) ?? ''
   const moreLine = (markdown: string): string => markdown.split('\n').find((line) => line.startsWith('… and ')) ?? ''
 
   it('comes after the gate matrix and before the collapsed sections, led by the verdict in bold', () => {
@@ -767,9 +762,7 @@ describe('renderSummary: failure taxonomy', () => {
     expect(lines[heading + 2]).toMatch(/^\*\*Foundation green, test suite red: /)
     const categories = new Set(taxonomy.map((entry) => entry.category)).size
     const summaries = [...suiteRed.matchAll(/<summary>(.*)<\/summary>/g)].map((match) => match[1])
-    expect(summaries[0]).toBe(
-      `Remediation by category (${countOf(taxonomy.length, 'failing test')} in ${countOf(categories, 'category', 'categories')})`
-    )
+    expect(summaries[0]).toBe(`Remediation by category (${countOf(taxonomy.length, 'failing test')} in ${countOf(categories, 'category', 'categories')})`)
     // The gates' own collapsed sections come after it.
     expect(summaries[1]).toMatch(/ \(<code>[\w-]+<\/code>\): details$/)
   })
@@ -804,16 +797,8 @@ describe('renderSummary: failure taxonomy', () => {
       ['failure', 'call'],
       ['error', 'call']
     ] as const
-    const report = reportWithTests(
-      phases.map(([outcome, phase], index) => failingTest(index, 'harness:eager-mode', { outcome, phase }))
-    )
-    expect(taxonomyRows(renderSummary(report)).map((cells) => cells[1])).toEqual([
-      'Setup error',
-      'Teardown error',
-      'Collection error',
-      'Failure',
-      'Error'
-    ])
+    const report = reportWithTests(phases.map(([outcome, phase], index) => failingTest(index, 'harness:eager-mode', { outcome, phase })))
+    expect(taxonomyRows(renderSummary(report)).map((cells) => cells[1])).toEqual(['Setup error', 'Teardown error', 'Collection error', 'Failure', 'Error'])
   })
 
   it('says which gate a foundation failure violates, and that the others violate none', () => {
@@ -823,15 +808,10 @@ describe('renderSummary: failure taxonomy', () => {
     expect(foundationTaxonomy.some((entry) => isHarness(entry.category))).toBe(true)
     const rows = taxonomyRows(foundationRed)
     expect(rows.map((cells) => cells[2])).toEqual(tableOrder(foundationTaxonomy).map((entry) => gateCell(entry.category)))
-    expect(rows.filter((cells) => cells[2]?.startsWith('❌ Yes: `'))).toHaveLength(
-      foundationTaxonomy.filter((entry) => isFoundation(entry.category)).length
-    )
+    expect(rows.filter((cells) => cells[2]?.startsWith('❌ Yes: `'))).toHaveLength(foundationTaxonomy.filter((entry) => isFoundation(entry.category)).length)
     // The same run with a failure no rule explains: it is attributed to no gate, and comes last.
     const withUnknown = taxonomyRows(renderSummary(reportWithTests([strictXpass(0), ...foundationTaxonomy])))
-    expect(withUnknown.map((cells) => cells[2])).toEqual([
-      ...tableOrder(foundationTaxonomy).map((entry) => gateCell(entry.category)),
-      '❔ Unknown'
-    ])
+    expect(withUnknown.map((cells) => cells[2])).toEqual([...tableOrder(foundationTaxonomy).map((entry) => gateCell(entry.category)), '❔ Unknown'])
     expect(withUnknown.at(-1)).toEqual(['`tests.test_synthetic::test_0`', 'Failure', '❔ Unknown', '`unknown`'])
     // The real suite-red run is all harness: no row violates a gate.
     expect(suiteRedTests.taxonomy.every((entry) => isHarness(entry.category))).toBe(true)
@@ -841,17 +821,13 @@ describe('renderSummary: failure taxonomy', () => {
   it('lists foundation failures first, then the harness, then the rest, each in report order', () => {
     const order: Category[] = ['unknown', 'harness:readiness', 'foundation:db-access', 'harness:eager-mode', 'foundation:runtime', 'unknown']
     const report = reportWithTests(order.map((category, index) => failingTest(index, category)))
-    expect(taxonomyRows(renderSummary(report)).map((cells) => cells[0])).toEqual(
-      [2, 4, 1, 3, 0, 5].map((index) => `\`tests.test_synthetic::test_${index}\``)
-    )
+    expect(taxonomyRows(renderSummary(report)).map((cells) => cells[0])).toEqual([2, 4, 1, 3, 0, 5].map((index) => `\`tests.test_synthetic::test_${index}\``))
   })
 
   it('counts the distinct gates the failing tests violate', () => {
     const gates = countOf(loadReportFixture('tests-suite-red').gates.filter((g) => g.foundation).length, 'foundation gate')
     expect(suiteRedTests.taxonomy.some((entry) => isFoundation(entry.category))).toBe(false)
-    expect(violationsLine(suiteRed)).toBe(
-      `**Total foundation gate violations: 0 / ${gates}** — no failing test is attributed to the foundation.`
-    )
+    expect(violationsLine(suiteRed)).toBe(`**Total foundation gate violations: 0 / ${gates}** — no failing test is attributed to the foundation.`)
     // Each blamed gate once, in gate order, with how many failing tests blame it.
     const blamed = FOUNDATION_CATEGORIES.flatMap((category) => {
       const count = foundationRedTests.taxonomy.filter((entry) => entry.category === category).length
@@ -859,7 +835,14 @@ describe('renderSummary: failure taxonomy', () => {
     })
     expect(blamed.length).toBeGreaterThan(0)
     expect(violationsLine(foundationRed)).toBe(`**Total foundation gate violations: ${blamed.length} / ${gates}**: ${blamed.join(', ')}.`)
-    const categories: Category[] = ['foundation:runtime', 'harness:readiness', 'foundation:db-access', 'foundation:runtime', 'foundation:db-access', 'foundation:runtime']
+    const categories: Category[] = [
+      'foundation:runtime',
+      'harness:readiness',
+      'foundation:db-access',
+      'foundation:runtime',
+      'foundation:db-access',
+      'foundation:runtime'
+    ]
     const report = reportWithTests(categories.map((category, index) => failingTest(index, category)))
     expect(violationsLine(renderSummary(report))).toBe(
       `**Total foundation gate violations: 2 / ${gates}**: \`runtime\` (3 failing tests), \`db-access\` (2 failing tests).`
@@ -869,21 +852,23 @@ describe('renderSummary: failure taxonomy', () => {
   it('shows each component with its status', () => {
     // The real runs: every component in report order, its kind, badge and evidence.
     const componentRows = ({ components }: TestsReport): string[][] =>
-      components.map(({ component, kind, status, evidence }) => [
-        `**${component}** (${kind})`,
-        COMPONENT_BADGES[status],
-        inlineMarkdown(evidence) || '—'
-      ])
+      components.map(({ component, kind, status, evidence }) => [`**${component}** (${kind})`, COMPONENT_BADGES[status], inlineMarkdown(evidence) || '—'])
     expect(suiteRedTests.components.length).toBeGreaterThan(0)
     expect(tableRows(suiteRed, COMPONENTS_HEADER)).toEqual(componentRows(suiteRedTests))
     expect(tableRows(foundationRed, COMPONENTS_HEADER)).toEqual(componentRows(foundationRedTests))
     // The foundation-red run shows a broken foundation component, the suite-red run none.
     expect(tableRows(foundationRed, COMPONENTS_HEADER).some((cells) => cells[0]?.endsWith('(foundation)') && cells[1] === '❌ BROKEN')).toBe(true)
-    expect(tableRows(suiteRed, COMPONENTS_HEADER).filter((cells) => cells[0]?.endsWith('(foundation)')).map((cells) => cells[1])).not.toContain(
-      '❌ BROKEN'
-    )
+    expect(
+      tableRows(suiteRed, COMPONENTS_HEADER)
+        .filter((cells) => cells[0]?.endsWith('(foundation)'))
+        .map((cells) => cells[1])
+    ).not.toContain('❌ BROKEN')
     // Evidence goes through the outside-text escaping (the real one has an apostrophe and `_`).
-    expect(tableRows(suiteRed, COMPONENTS_HEADER).map((cells) => cells[2]).join('\n')).toMatch(/&#39;|\\_/)
+    expect(
+      tableRows(suiteRed, COMPONENTS_HEADER)
+        .map((cells) => cells[2])
+        .join('\n')
+    ).toMatch(/&#39;|\\_/)
     const statuses: Array<ComponentStatus['status']> = ['operational', 'broken', 'unproven', 'sound', 'defective', 'no-reports']
     const components = statuses.map((status) => ({ component: status, kind: 'tests' as const, status, evidence: '' }))
     expect(tableRows(renderSummary(reportWithTests([], { components })), COMPONENTS_HEADER)).toEqual([
@@ -902,7 +887,9 @@ describe('renderSummary: failure taxonomy', () => {
       reportWithTests([strictXpass(0)], {
         files: [
           reportFile('reports/unit/junit.xml', 'ok', { counts: { cases: 40, passed: 38, failed: 1, errored: 0, skipped: 0, xfailed: 1, xpassed: 0 } }),
-          reportFile('reports/integration/junit-api.xml', 'ok', { counts: { cases: 29, passed: 27, failed: 0, errored: 0, skipped: 2, xfailed: 0, xpassed: 0 } }),
+          reportFile('reports/integration/junit-api.xml', 'ok', {
+            counts: { cases: 29, passed: 27, failed: 0, errored: 0, skipped: 2, xfailed: 0, xpassed: 0 }
+          }),
           reportFile('reports/integration/junit-worker.xml', 'malformed', { detail: 'line 12, column 3: unexpected end of input' })
         ],
         unmatched: ['reports/e2e/*.xml'],
@@ -991,7 +978,10 @@ describe('renderSummary: failure taxonomy', () => {
       [
         'Rule `eager-mode` (500 failing tests): Use a real worker.',
         '',
-        ...Array.from({ length: REMEDIATION_EXAMPLES }, (_unused, index) => `- \`tests.test_synthetic::test_${index}\`: \`AssertionError: assert ${index} == 0\``),
+        ...Array.from(
+          { length: REMEDIATION_EXAMPLES },
+          (_unused, index) => `- \`tests.test_synthetic::test_${index}\`: \`AssertionError: assert ${index} == 0\``
+        ),
         `- … and ${500 - REMEDIATION_EXAMPLES} more failing tests`
       ].join('\n')
     )
@@ -1031,9 +1021,7 @@ describe('renderSummary: failure taxonomy', () => {
       '`tests.test_synthetic::test_99999`',
       '`tests.test_synthetic::test_0`'
     ])
-    expect(moreLine(markdown)).toBe(
-      '… and 99,900 more failing tests (all of them are in the JSON report and the `taxonomy` output).'
-    )
+    expect(moreLine(markdown)).toBe('… and 99,900 more failing tests (all of them are in the JSON report and the `taxonomy` output).')
     expect(violationsLine(markdown)).toBe(
       `**Total foundation gate violations: 1 / ${countOf(loadReportFixture('all-pass').gates.filter((g) => g.foundation).length, 'foundation gate')}**: \`runtime\` (2 failing tests).`
     )
@@ -1044,13 +1032,18 @@ describe('renderSummary: failure taxonomy', () => {
 
   it('shortens the taxonomy table, foundation rows last, before the gate matrix', () => {
     const budget = 16_000
-    const markdown = renderSummary(hundredThousand((index) => ({ name: `test_${index}_${'long_parametrized_id_'.repeat(8)}` })), {
-      budgetBytes: budget
-    })
+    const markdown = renderSummary(
+      hundredThousand((index) => ({ name: `test_${index}_${'long_parametrized_id_'.repeat(8)}` })),
+      {
+        budgetBytes: budget
+      }
+    )
     expect(utf8ByteLength(markdown)).toBeLessThanOrEqual(budget)
     const notice = lastLine(markdown)
     const shown = Number(/failure taxonomy table shortened to ([\d,]+) of 100 rows/.exec(notice)?.[1]?.replace(/,/g, ''))
-    expect(notice).toMatch(/^_Summary trimmed to fit a budget of 16,000 bytes: worker log (omitted|shortened to \d of \d+ lines).*; run section omitted; failure taxonomy table shortened to /)
+    expect(notice).toMatch(
+      /^_Summary trimmed to fit a budget of 16,000 bytes: worker log (omitted|shortened to \d of \d+ lines).*; run section omitted; failure taxonomy table shortened to /
+    )
     expect(notice).not.toContain('gates shown')
     expect(shown).toBeGreaterThan(2)
     expect(shown).toBeLessThan(TAXONOMY_TABLE_ROWS)

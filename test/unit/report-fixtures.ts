@@ -61,9 +61,7 @@ export function passingGates(): GateResult[] {
 
 /** Ids of the report's foundation gates (or, with `foundation: false`, the others), in matrix order, of any status or of one. */
 export function gateIdsOf(report: RunReport, { foundation = true, status }: { foundation?: boolean; status?: GateStatus } = {}): string[] {
-  return report.gates
-    .filter((gate) => gate.foundation === foundation && (status === undefined || gate.status === status))
-    .map((gate) => gate.id)
+  return report.gates.filter((gate) => gate.foundation === foundation && (status === undefined || gate.status === status)).map((gate) => gate.id)
 }
 
 export function manyGates(count: number, evidence: string): GateResult[] {

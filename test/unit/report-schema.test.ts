@@ -34,9 +34,7 @@ function judge(value: unknown): { zod: string[]; ajv: ErrorObject[]; ajvText: st
 
 describe('report.schema.json', () => {
   it('is what scripts/write-report-schema.ts generates from RunReportSchema now', () => {
-    expect(committedText, 'report.schema.json is stale: run `npx tsx scripts/write-report-schema.ts` and commit the result').toBe(
-      reportSchemaText()
-    )
+    expect(committedText, 'report.schema.json is stale: run `npx tsx scripts/write-report-schema.ts` and commit the result').toBe(reportSchemaText())
   })
 
   it('says what it is: draft 2020-12, with an $id, a title and a description', () => {

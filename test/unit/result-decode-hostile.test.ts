@@ -50,8 +50,7 @@ describe('decodeResult on hostile rows', () => {
   it('refuses BINBYTES with a negative length (80 03 42 fb ff ff ff 61 62 63 2e) instead of allocating until it dies', () => {
     expect(decodeResult(hex('800342fbffffff6162632e'))).toEqual({
       encoding: 'undecodable',
-      display:
-        'undecodable result (pickle: a length of 4294967291 at byte 7 runs past the end of the 11 bytes): 11 bytes (800342fbffffff6162632e…)'
+      display: 'undecodable result (pickle: a length of 4294967291 at byte 7 runs past the end of the 11 bytes): 11 bytes (800342fbffffff6162632e…)'
     })
   })
 
@@ -177,6 +176,11 @@ describe('the pickle subset Celery 5.2 stores', () => {
 
 describe('render', () => {
   it('stops at its budget on a wide value', () => {
-    expect(render(Array.from({ length: 100_000 }, (_, i) => i), 50)).toHaveLength(50)
+    expect(
+      render(
+        Array.from({ length: 100_000 }, (_, i) => i),
+        50
+      )
+    ).toHaveLength(50)
   })
 })

@@ -69,12 +69,7 @@ describe('decodeResult', () => {
       // pickle.dumps of an object whose __reduce__ returns (os.system, (f'touch {marker}',)):
       // PROTO 5, FRAME, GLOBAL posix.system, the command, TUPLE1, REDUCE, STOP.
       const command = Buffer.from(`touch ${marker}`)
-      const body = Buffer.concat([
-        hex('8c05706f736978948c0673797374656d9493948c'),
-        Buffer.from([command.length]),
-        command,
-        hex('94859452942e')
-      ])
+      const body = Buffer.concat([hex('8c05706f736978948c0673797374656d9493948c'), Buffer.from([command.length]), command, hex('94859452942e')])
       const frameLength = Buffer.alloc(8)
       frameLength.writeBigUInt64LE(BigInt(body.length))
       const raw = Buffer.concat([hex('800595'), frameLength, body])

@@ -52,7 +52,9 @@ describe('checkedOutCommit', () => {
       problem: expect.stringMatching(/is neither a commit nor a ref$/)
     })
     expect(await checkedOutCommit(checkout({ HEAD: 'ref: refs/heads/new\n' }))).toEqual({ problem: 'HEAD is refs/heads/new, which has no commit yet' })
-    expect(await checkedOutCommit(checkout({ HEAD: 'x'.repeat(10_000) }))).toMatchObject({ problem: expect.stringMatching(/^HEAD could not be read: .* has 10000 bytes/) })
+    expect(await checkedOutCommit(checkout({ HEAD: 'x'.repeat(10_000) }))).toMatchObject({
+      problem: expect.stringMatching(/^HEAD could not be read: .* has 10000 bytes/)
+    })
   })
 })
 

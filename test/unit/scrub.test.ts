@@ -30,8 +30,16 @@ describe('scrubCredentials on real-world lines', () => {
     ['an environment dump', `PGPASSWORD=${PW} psql -h db`, 'PGPASSWORD=*** psql -h db'],
     ["a frame's keyword argument", `connect(host='db', password='${PW}', port=5432)`, "connect(host='db', password='***', port=5432)"],
     ['a dict repr', `{'host': 'db', 'password': '${PW}', 'port': 5432}`, "{'host': 'db', 'password': '***', 'port': 5432}"],
-    ['a JSON log record', `{"message": "settings", "db_password": "${PW}", "api_token": "${PW}"}`, '{"message": "settings", "db_password": "***", "api_token": "***"}'],
-    ['a password in a query string', `postgresql://db/app?user=app&password=${PW}&sslmode=require`, 'postgresql://db/app?user=app&password=***&sslmode=require'],
+    [
+      'a JSON log record',
+      `{"message": "settings", "db_password": "${PW}", "api_token": "${PW}"}`,
+      '{"message": "settings", "db_password": "***", "api_token": "***"}'
+    ],
+    [
+      'a password in a query string',
+      `postgresql://db/app?user=app&password=${PW}&sslmode=require`,
+      'postgresql://db/app?user=app&password=***&sslmode=require'
+    ],
     ['a password containing an unencoded @', `postgresql://app:p@ss${PW}@db/app`, 'postgresql://app:***@db/app'],
     ['a URL with an empty user (Redis)', `redis://:${PW}@cache:6379/0`, 'redis://:***@cache:6379/0'],
     ['a YAML-ish line', `  Password: ${PW}`, '  Password: ***'],
@@ -50,7 +58,10 @@ describe('scrubCredentials on real-world lines', () => {
       "SQLAlchemy's OperationalError (the cause the runtime gate and the taxonomy read)",
       'sqlalchemy.exc.OperationalError: (psycopg.OperationalError) connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  password authentication failed for user "app_user"'
     ],
-    ["Celery's banner (its password already hidden; the user is compared by broker-config)", '.> transport:   sqla+postgresql://app_user:**@localhost:5432/app'],
+    [
+      "Celery's banner (its password already hidden; the user is compared by broker-config)",
+      '.> transport:   sqla+postgresql://app_user:**@localhost:5432/app'
+    ],
     ['our own input hint', 'expected a PostgreSQL DSN like postgresql://user:password@host:5432/db, got ***'],
     ['a DSN already redacted', 'transport: `sqla+postgresql://***@localhost:5432/app`'],
     ['a URL without credentials', 'see https://sqlalche.me/e/20/e3q8 and http://localhost:8080/path'],

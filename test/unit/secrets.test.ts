@@ -36,11 +36,7 @@ describe('SecretRegistry.add', () => {
   it('redacts every form wherever it appears', () => {
     const { registry } = recordingRegistry()
     registry.add('p@ss w/rd')
-    const text = [
-      'raw=p@ss w/rd',
-      'url=postgresql://u:p%40ss%20w%2Frd@h/d',
-      'python=postgresql://u:p%40ss+w%2Frd@h/d'
-    ].join('\n')
+    const text = ['raw=p@ss w/rd', 'url=postgresql://u:p%40ss%20w%2Frd@h/d', 'python=postgresql://u:p%40ss+w%2Frd@h/d'].join('\n')
     expect(registry.redact(text)).toBe(['raw=***', 'url=postgresql://u:***@h/d', 'python=postgresql://u:***@h/d'].join('\n'))
   })
 
@@ -146,7 +142,8 @@ describe('registerEnvironmentSecrets', () => {
       },
       registry
     )
-    for (const secret of ['postgresql://app:p%40ss@db:5432/app', 'p@ss', 'p%40ss', 'brk-pw', 'res-pw', 'pgmq-pw', 'pgmq://q:pgmq-pw@db/app']) expect(masked).toContain(secret)
+    for (const secret of ['postgresql://app:p%40ss@db:5432/app', 'p@ss', 'p%40ss', 'brk-pw', 'res-pw', 'pgmq-pw', 'pgmq://q:pgmq-pw@db/app'])
+      expect(masked).toContain(secret)
     expect(registry.redact('p@ss brk-pw res-pw pgmq-pw')).toBe('*** *** *** ***')
   })
 

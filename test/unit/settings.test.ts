@@ -98,8 +98,19 @@ describe('parseSettings defaults', () => {
   })
 
   it('reads expected tasks and log fields as lists, and the dlq inputs', () => {
-    const s = parseSettings({ ...APP, 'expected-tasks': 'a.b, c.d\ne.f', 'log-fields': 'severity msg', 'dlq-table': 'public."Dead Letters"', 'dlq-probe-task': 'app.tasks.fail' })
-    expect(s).toMatchObject({ expectedTasks: ['a.b', 'c.d', 'e.f'], logFields: ['severity', 'msg'], dlqTable: 'public."Dead Letters"', dlqProbeTask: 'app.tasks.fail' })
+    const s = parseSettings({
+      ...APP,
+      'expected-tasks': 'a.b, c.d\ne.f',
+      'log-fields': 'severity msg',
+      'dlq-table': 'public."Dead Letters"',
+      'dlq-probe-task': 'app.tasks.fail'
+    })
+    expect(s).toMatchObject({
+      expectedTasks: ['a.b', 'c.d', 'e.f'],
+      logFields: ['severity', 'msg'],
+      dlqTable: 'public."Dead Letters"',
+      dlqProbeTask: 'app.tasks.fail'
+    })
     expect(() => parseSettings({ ...APP, 'expected-tasks': 'ok.task bad;task' })).toThrow(/^Input "expected-tasks": expected task names/)
   })
 
@@ -111,7 +122,14 @@ describe('parseSettings defaults', () => {
 
   it('treats empty strings (an unset INPUT_* variable) like missing inputs', () => {
     const settings = parseSettings({ ...APP, timeout: '', 'fail-on': '', 'expected-role': '', 'ping-task': '', python: '', 'worker-args': ' ' })
-    expect(settings).toMatchObject({ timeoutSeconds: 60, failOn: 'foundation', expectedRole: 'app_user', pingTask: 'celery.ping', python: 'python3', workerArgs: [] })
+    expect(settings).toMatchObject({
+      timeoutSeconds: 60,
+      failOn: 'foundation',
+      expectedRole: 'app_user',
+      pingTask: 'celery.ping',
+      python: 'python3',
+      workerArgs: []
+    })
   })
 
   it('trims inputs', () => {
@@ -147,9 +165,7 @@ describe('parseSettings app', () => {
 
 describe('parseSettings timeout', () => {
   it.each(['0', '-5', 'abc', '1e9', '3601', '1.', '.5', '0x10'])('rejects %j naming the range and the value', (timeout) => {
-    expect(rejection({ ...APP, timeout }, Inputs.Timeout)).toBe(
-      `Input "timeout": expected a number of seconds from 1 to 3600, got ${JSON.stringify(timeout)}`
-    )
+    expect(rejection({ ...APP, timeout }, Inputs.Timeout)).toBe(`Input "timeout": expected a number of seconds from 1 to 3600, got ${JSON.stringify(timeout)}`)
   })
 
   it.each([
@@ -292,7 +308,8 @@ describe('parseSettings worker-args', () => {
 })
 
 describe('loadSettings taxonomy-rules', () => {
-  const RULES = 'rules:\n  - id: flaky-vendor\n    category: harness:readiness\n    when: { any: "/Vendor SANDBOX/" }\n    remediation: Retry the vendor sandbox.\n'
+  const RULES =
+    'rules:\n  - id: flaky-vendor\n    category: harness:readiness\n    when: { any: "/Vendor SANDBOX/" }\n    remediation: Retry the vendor sandbox.\n'
 
   it('reads the rules file relative to the workspace', async () => {
     const workspace = tempDir()

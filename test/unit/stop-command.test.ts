@@ -19,7 +19,14 @@ function group(trapTerm: boolean): ChildProcess {
  * worker whose CLI has exited.
  */
 async function runLine(line: string): Promise<{ status: number | null; stderr: string }> {
-  const sh = await execa('sh', ['-c', line], { stdin: 'ignore', stdout: 'ignore', stripFinalNewline: false, timeout: 20_000, killSignal: 'SIGKILL', reject: false })
+  const sh = await execa('sh', ['-c', line], {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stripFinalNewline: false,
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+    reject: false
+  })
   return { status: sh.exitCode ?? null, stderr: sh.stderr }
 }
 

@@ -17,7 +17,15 @@ import type { TaxonomyEntry, TestsReport } from '../../src/taxonomy/model.js'
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'junit', 'example-app')
 
 function gates(statuses: Partial<Record<string, GateStatus>> = {}): GateResult[] {
-  return GATE_IDS.filter((id) => id !== 'ci').map((id) => ({ id, title: id, description: id, status: statuses[id] ?? 'pass', evidence: `${id} evidence`, foundation: true, durationMs: 0 }))
+  return GATE_IDS.filter((id) => id !== 'ci').map((id) => ({
+    id,
+    title: id,
+    description: id,
+    status: statuses[id] ?? 'pass',
+    evidence: `${id} evidence`,
+    foundation: true,
+    durationMs: 0
+  }))
 }
 
 function classify(file: string, statuses: Partial<Record<string, GateStatus>> = {}): Promise<TestsReport> {
@@ -75,7 +83,11 @@ describe('the new example cases on a healthy database (every gate passes)', () =
 describe('the gates added since the seed as a foundation cause', () => {
   it('queues: the timed-out result is the unconsumed queue when the queues gate failed', async () => {
     const entry = (await classify('taxonomy-2.xml', { queues: 'fail' })).taxonomy.find((e) => e.name === 'test_report_is_built_by_a_worker')
-    expect(entry).toMatchObject({ category: 'foundation:queues', rule: 'queue-not-consumed', evidence: 'celery.exceptions.TimeoutError: The operation timed out.' })
+    expect(entry).toMatchObject({
+      category: 'foundation:queues',
+      rule: 'queue-not-consumed',
+      evidence: 'celery.exceptions.TimeoutError: The operation timed out.'
+    })
   })
 
   it('dlq: the missing dead-letter row follows from the dlq gate, and is unknown without it', async () => {

@@ -63,7 +63,14 @@ describe('the rule engine', () => {
 
   it('requires every condition: outcome, phase, gates, and all patterns', () => {
     const strict = compileRules(
-      [{ id: 'r', category: 'harness:readiness', when: { outcome: 'error', phase: ['setup'], gates: { runtime: 'pass' }, message: 'ready', test: '^tests\\.' }, remediation: 'x' }],
+      [
+        {
+          id: 'r',
+          category: 'harness:readiness',
+          when: { outcome: 'error', phase: ['setup'], gates: { runtime: 'pass' }, message: 'ready', test: '^tests\\.' },
+          remediation: 'x'
+        }
+      ],
       'strict'
     )
     const base = { outcome: 'error' as const, phase: 'setup' as const, message: 'not ready' }
@@ -102,22 +109,31 @@ describe('the rule engine', () => {
       /my\.yml: \[0\]\.when\.text: invalid regular expression/
     )
     expect(() => compileRules([{ id: 'r', category: 'unknown', when: { colour: 'x' }, remediation: 'x' }], 'my.yml')).toThrow(RulesError)
-    expect(() => compileRules([{ id: 'a', category: 'unknown', remediation: 'x' }, { id: 'a', category: 'unknown', remediation: 'y' }], 'f')).toThrow(
-      'f: rule id a is used twice'
-    )
+    expect(() =>
+      compileRules(
+        [
+          { id: 'a', category: 'unknown', remediation: 'x' },
+          { id: 'a', category: 'unknown', remediation: 'y' }
+        ],
+        'f'
+      )
+    ).toThrow('f: rule id a is used twice')
   })
 
   it('accepts the documented example rules file', () => {
     const rules = loadRulesFile(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'taxonomy-rules.yml'))
     expect(rules.map((r) => r.id)).toEqual(['vendor-sandbox-timeout', 'fixture-waits-for-flower'])
     const tc = testCase({ outcome: 'error', phase: 'setup', text: '    def wait_for_flower(url):' })
-    expect(classify(tc, rules, GREEN).remediation).toContain('answered the action\'s ping in 71 ms')
+    expect(classify(tc, rules, GREEN).remediation).toContain("answered the action's ping in 71 ms")
   })
 
   it('reads rules files in YAML and JSON, with or without a top-level `rules:`', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-rules-'))
     const yml = path.join(dir, 'rules.yml')
-    writeFileSync(yml, "rules:\n  - id: flaky-vendor\n    category: harness:readiness\n    when:\n      text: '/vendor sandbox \\d+ timed out/i'\n    remediation: Retry the vendor sandbox.\n")
+    writeFileSync(
+      yml,
+      "rules:\n  - id: flaky-vendor\n    category: harness:readiness\n    when:\n      text: '/vendor sandbox \\d+ timed out/i'\n    remediation: Retry the vendor sandbox.\n"
+    )
     const json = path.join(dir, 'rules.json')
     writeFileSync(json, JSON.stringify([{ id: 'j', category: 'unknown', remediation: 'x' }]))
     expect(loadRulesFile(yml)[0]).toMatchObject({ id: 'flaky-vendor', category: 'harness:readiness' })
@@ -136,7 +152,7 @@ describe('the default rules', () => {
     message: 'failed on setup with "RuntimeError: Celery worker not ready: data-plane task execution failed"'
   }
 
-  it('calls a readiness error a harness race when this run\'s own worker answered, quoting its pong', () => {
+  it("calls a readiness error a harness race when this run's own worker answered, quoting its pong", () => {
     const e = classify(testCase(readinessError), DEFAULT_RULES, GREEN)
     expect(e).toMatchObject({ category: 'harness:readiness', rule: 'readiness-race' })
     expect(e.remediation).toContain('71 ms after the worker printed ready (1540 ms after it was started)')
@@ -154,7 +170,8 @@ describe('the default rules', () => {
   })
 
   it('recognises the database refusing a connection as a foundation failure', () => {
-    const text = 'E   sqlalchemy.exc.OperationalError: (psycopg.OperationalError) connection failed: connection to server at "127.0.0.1", port 5499 failed: Connection refused'
+    const text =
+      'E   sqlalchemy.exc.OperationalError: (psycopg.OperationalError) connection failed: connection to server at "127.0.0.1", port 5499 failed: Connection refused'
     expect(classify(testCase({ text }), DEFAULT_RULES, GREEN)).toMatchObject({ category: 'foundation:runtime', rule: 'database-refused' })
   })
 
@@ -175,12 +192,14 @@ describe('the default rules', () => {
   })
 
   it('files caplog assertions under log capture before eager mode', () => {
-    const text = "    def test_worker_logs_are_structured(caplog, eager_app):\n>       assert 'app.tasks.housekeeping.ping' in {r.task_name for r in caplog.records}\nE       AssertionError"
+    const text =
+      "    def test_worker_logs_are_structured(caplog, eager_app):\n>       assert 'app.tasks.housekeeping.ping' in {r.task_name for r in caplog.records}\nE       AssertionError"
     expect(classify(testCase({ text }), DEFAULT_RULES, GREEN).category).toBe('harness:log-capture')
   })
 
   it('files eager assertions on backend results under eager mode', () => {
-    const text = '    def test_ping_result_persisted(eager_app, db):\n        result = ping.delay()\n>       assert db.result_row(result.id) is not None\nE       assert None is not None'
+    const text =
+      '    def test_ping_result_persisted(eager_app, db):\n        result = ping.delay()\n>       assert db.result_row(result.id) is not None\nE       assert None is not None'
     expect(classify(testCase({ text }), DEFAULT_RULES, GREEN)).toMatchObject({ category: 'harness:eager-mode', rule: 'eager-mode' })
   })
 

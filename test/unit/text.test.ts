@@ -4,16 +4,7 @@ import type { GateStatus } from '../../src/constants.js'
 import { renderMatrixText, TEXT_WIDTH } from '../../src/report/text.js'
 import { CATEGORIES } from '../../src/taxonomy/model.js'
 import type { TestsReport } from '../../src/taxonomy/model.js'
-import {
-  failingTest,
-  gateIdsOf,
-  loadReportFixture,
-  REPORT_FIXTURES,
-  reportFile,
-  reportWith,
-  reportWithTests,
-  strictXpass
-} from './report-fixtures.js'
+import { failingTest, gateIdsOf, loadReportFixture, REPORT_FIXTURES, reportFile, reportWith, reportWithTests, strictXpass } from './report-fixtures.js'
 
 /** Where each column starts, found from the header line. */
 function columnStarts(header: string): number[] {
@@ -37,7 +28,12 @@ const FOUNDATION_GATES = gateIdsOf(loadReportFixture('all-pass')).length
 /** A line as the text keeps it: whole when it fits `TEXT_WIDTH`, else cut with `…` at the width. */
 function clipped(text: string): string {
   const characters = [...text]
-  return characters.length <= TEXT_WIDTH ? text : `${characters.slice(0, TEXT_WIDTH - 1).join('').trimEnd()}…`
+  return characters.length <= TEXT_WIDTH
+    ? text
+    : `${characters
+        .slice(0, TEXT_WIDTH - 1)
+        .join('')
+        .trimEnd()}…`
 }
 
 /** "category count, …" for the categories with failing tests, in taxonomy order. */
@@ -50,7 +46,11 @@ function countsByCategory({ byCategory }: TestsReport): string {
 
 /** The gate verdict line alone: the report rendered without its tests. */
 function gateVerdictOf(name: 'tests-suite-red' | 'tests-foundation-red' | 'tests-report-findings'): string {
-  return renderMatrixText({ ...loadReportFixture(name), tests: undefined }).split('\n').at(-1) ?? ''
+  return (
+    renderMatrixText({ ...loadReportFixture(name), tests: undefined })
+      .split('\n')
+      .at(-1) ?? ''
+  )
 }
 
 describe('renderMatrixText', () => {
@@ -74,7 +74,9 @@ describe('renderMatrixText', () => {
   })
 
   it('aligns the columns on every line', () => {
-    const [header = '', ...rows] = renderMatrixText(loadReportFixture('all-pass')).split('\n').slice(0, 1 + GATE_IDS.length)
+    const [header = '', ...rows] = renderMatrixText(loadReportFixture('all-pass'))
+      .split('\n')
+      .slice(0, 1 + GATE_IDS.length)
     const [, statusAt = 0, evidenceAt = 0] = columnStarts(header)
     expect(rows).toHaveLength(GATE_IDS.length)
     // The gate column is as wide as the longest id, then the two-space gap.
@@ -160,18 +162,12 @@ describe('renderMatrixText', () => {
     expect(gateVerdict).toMatch(/^Verdict: FAIL — /)
     const lines = renderMatrixText(report).split('\n')
     expect(lines).toHaveLength(1 + GATE_IDS.length + 3)
-    expect(lines.slice(-3)).toEqual([
-      gateVerdict,
-      `Tests: ${clipped(tests.verdict)}`,
-      `Failing tests by category: ${clipped(countsByCategory(tests))}`
-    ])
+    expect(lines.slice(-3)).toEqual([gateVerdict, `Tests: ${clipped(tests.verdict)}`, `Failing tests by category: ${clipped(countsByCategory(tests))}`])
     // The foundation's categories lead.
     expect(lines.at(-1)).toMatch(/^Failing tests by category: foundation:/)
     // A foundation-red run with a failure no rule explains: `unknown` comes last.
     const withUnknown = reportWithTests([...tests.taxonomy, strictXpass(0)], { verdict: tests.verdict })
-    expect(renderMatrixText(withUnknown).split('\n').at(-1)).toBe(
-      `Failing tests by category: ${clipped(countsByCategory(withUnknown.tests!))}`
-    )
+    expect(renderMatrixText(withUnknown).split('\n').at(-1)).toBe(`Failing tests by category: ${clipped(countsByCategory(withUnknown.tests!))}`)
     const short = reportWithTests([failingTest(0, 'foundation:runtime'), strictXpass(1), failingTest(2, 'foundation:runtime')])
     expect(renderMatrixText(short).split('\n').at(-1)).toBe('Failing tests by category: foundation:runtime 2, unknown 1')
   })
@@ -180,9 +176,7 @@ describe('renderMatrixText', () => {
     const report = reportWithTests([failingTest(0, 'unknown')], {
       byCategory: { unknown: 2, 'harness:eager-mode': 0, 'harness:readiness': 3, 'foundation:db-access': 1 }
     })
-    expect(renderMatrixText(report).split('\n').at(-1)).toBe(
-      'Failing tests by category: foundation:db-access 1, harness:readiness 3, unknown 2'
-    )
+    expect(renderMatrixText(report).split('\n').at(-1)).toBe('Failing tests by category: foundation:db-access 1, harness:readiness 3, unknown 2')
   })
 
   it('bounds the tests lines to the text width', () => {

@@ -22,7 +22,7 @@ describe('scrubCredentials: URLs written in other encodings', () => {
     expect(scrubCredentials(line.toLowerCase())).not.toContain(PW.toLowerCase())
   })
 
-  it('cuts a bytes repr of a password key (`b\'password\': b\'…\'`)', () => {
+  it("cuts a bytes repr of a password key (`b'password': b'…'`)", () => {
     expect(scrubCredentials(`{b'password': b'${PW}'}`)).not.toContain(PW)
   })
 })
@@ -45,10 +45,9 @@ describe('SecretRegistry: the forms Python and JSON give a registered password',
 })
 
 describe('readJUnitReports: what the pull request writes is read within a total bound', () => {
-  const junit = (n: number): string =>
-    `<?xml version="1.0"?>\n<testsuite name="s">${'<testcase classname="c" name="t"/>'.repeat(n)}</testsuite>\n`
+  const junit = (n: number): string => `<?xml version="1.0"?>\n<testsuite name="s">${'<testcase classname="c" name="t"/>'.repeat(n)}</testsuite>\n`
 
-  it('stops parsing once the reports read total the run\'s byte budget: the rest are findings, not read', async () => {
+  it("stops parsing once the reports read total the run's byte budget: the rest are findings, not read", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-review-junit-'))
     for (const name of ['a.xml', 'b.xml', 'c.xml']) writeFileSync(path.join(dir, name), junit(100))
     const size = statSync(path.join(dir, 'a.xml')).size
@@ -66,7 +65,11 @@ describe('readJUnitReports: what the pull request writes is read within a total 
     const { files } = await readJUnitReports(['*.xml'], { cwd: dir, onCase: () => cases++, maxFiles: 10 })
     expect(files).toHaveLength(11)
     expect(cases).toBe(10)
-    expect(files[10]).toMatchObject({ status: 'unreadable', path: '(20 more files)', detail: expect.stringMatching(/^not read: 30 files matched, the first 10 are read/) })
+    expect(files[10]).toMatchObject({
+      status: 'unreadable',
+      path: '(20 more files)',
+      detail: expect.stringMatching(/^not read: 30 files matched, the first 10 are read/)
+    })
   })
 
   it('the defaults: 512 MiB in total, 10,000 files', () => {
@@ -87,10 +90,7 @@ describe('readReportFile: a report another process keeps writing', () => {
     try {
       await new Promise((r) => setTimeout(r, 50))
       let cases = 0
-      const read = await Promise.race([
-        readReportFile(file, 'junit.xml', () => cases++),
-        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))
-      ])
+      const read = await Promise.race([readReportFile(file, 'junit.xml', () => cases++), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))])
       expect(read).not.toBe('hung')
       // Cut where the file ended when it was opened: the suite is unclosed, its cases are counted.
       expect(read).toMatchObject({ status: 'malformed' })
@@ -109,7 +109,7 @@ describe('credentials in variables named the short way (`DB_PASS`, `MYSQL_PWD`)'
     expect(registry.redact('dbpass-9x7 mysqlpwd-4k2 /home/runner/work /tmp bypass-value')).toBe('*** *** /home/runner/work /tmp bypass-value')
   })
 
-  it('cuts `db_pass=…` and `\'db_pwd\': …` by pattern', () => {
+  it("cuts `db_pass=…` and `'db_pwd': …` by pattern", () => {
     expect(scrubCredentials("connect(db_pass='x9y8', user='app')")).toBe("connect(db_pass='***', user='app')")
     expect(scrubCredentials("{'db_pwd': 'x9y8'}")).toBe("{'db_pwd': '***'}")
     expect(scrubCredentials('bypass=1 compass=north')).toBe('bypass=1 compass=north')
@@ -120,7 +120,9 @@ describe("pydantic's truncated input_value (first 25 and last 24 characters of t
   it('cuts the start of a password that the ellipsis separates from its `@`', () => {
     // repr of 'postgresql://app:averyLongSecretPassw0rd@reporting.internal:5432/reports', truncated by pydantic-core
     const line = "  Input should be a valid URL [type=url_parsing, input_value='postgresql://app:averyLo...internal:5432/reports', input_type=str]"
-    expect(scrubCredentials(line)).toBe("  Input should be a valid URL [type=url_parsing, input_value='postgresql://app:***...internal:5432/reports', input_type=str]")
+    expect(scrubCredentials(line)).toBe(
+      "  Input should be a valid URL [type=url_parsing, input_value='postgresql://app:***...internal:5432/reports', input_type=str]"
+    )
   })
 
   it('leaves a host and port before an ellipsis alone', () => {

@@ -40,9 +40,7 @@ describe('splitWorkerArgs', () => {
     ['-I task?', 'glob task?'],
     ['--pool=solo # a comment', 'a comment']
   ])('rejects %j, naming %j', (input, found) => {
-    expect(() => splitWorkerArgs(input)).toThrow(
-      `${SHELL_SYNTAX} (found ${JSON.stringify(found)}); give plain worker options like --pool=solo --concurrency=2`
-    )
+    expect(() => splitWorkerArgs(input)).toThrow(`${SHELL_SYNTAX} (found ${JSON.stringify(found)}); give plain worker options like --pool=solo --concurrency=2`)
   })
 
   it.each(['--detach', '-D', '--pool=solo -D --concurrency=2'])('rejects detaching: %j', (input) => {

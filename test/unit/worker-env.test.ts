@@ -38,7 +38,19 @@ const RUNNER_ENV = {
   UNSET: undefined
 }
 
-const KEPT = ['APP_FEATURE', 'CI', 'DATABASE_URL', 'GITHUB_ACTIONS', 'GITHUB_EVENT_PATH', 'GITHUB_SHA', 'GITHUB_WORKSPACE', 'HOME', 'PATH', 'RUNNER_TEMP', 'RUNNER_TRACKING_ID']
+const KEPT = [
+  'APP_FEATURE',
+  'CI',
+  'DATABASE_URL',
+  'GITHUB_ACTIONS',
+  'GITHUB_EVENT_PATH',
+  'GITHUB_SHA',
+  'GITHUB_WORKSPACE',
+  'HOME',
+  'PATH',
+  'RUNNER_TEMP',
+  'RUNNER_TRACKING_ID'
+]
 
 describe('workerEnvironment', () => {
   it("keeps what a run: step gets and the app's own variables, drops the runner's and the step's", () => {
@@ -54,7 +66,11 @@ describe('workerEnvironment', () => {
   })
 
   it("sets the worker's own variables on top, whatever was inherited or passed", () => {
-    const env = workerEnvironment(RUNNER_ENV, ['CELERY_FOUNDATION_GATES_RUN'], { CELERY_FOUNDATION_GATES_RUN: 'cfg-mine', PYTHONUNBUFFERED: '1', PGAPPNAME: 'cfg-mine' })
+    const env = workerEnvironment(RUNNER_ENV, ['CELERY_FOUNDATION_GATES_RUN'], {
+      CELERY_FOUNDATION_GATES_RUN: 'cfg-mine',
+      PYTHONUNBUFFERED: '1',
+      PGAPPNAME: 'cfg-mine'
+    })
     expect(env).toMatchObject({ CELERY_FOUNDATION_GATES_RUN: 'cfg-mine', PYTHONUNBUFFERED: '1', PGAPPNAME: 'cfg-mine' })
   })
 

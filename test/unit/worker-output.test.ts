@@ -85,7 +85,7 @@ describe('classifyLine', () => {
 
   it('reads a missing privilege on the broker table as denied, naming the table', () => {
     const line =
-      "[2026-11-25 23:06:35,200: ERROR/MainProcess] sqlalchemy.exc.ProgrammingError: (psycopg2.errors.InsufficientPrivilege) permission denied for table kombu_message"
+      '[2026-11-25 23:06:35,200: ERROR/MainProcess] sqlalchemy.exc.ProgrammingError: (psycopg2.errors.InsufficientPrivilege) permission denied for table kombu_message'
     expect(classify(line)).toEqual({ kind: 'db-denied', object: 'kombu_message' })
   })
 
@@ -99,7 +99,9 @@ describe('classifyLine', () => {
       kind: 'task-succeeded'
     })
     expect(
-      classify(`[2026-11-25 23:06:36,130: ERROR/ForkPoolWorker-1] Task celery.ping[${TASK_ID}] raised unexpected: TypeError("ping() takes 0 positional arguments but 1 was given")`)
+      classify(
+        `[2026-11-25 23:06:36,130: ERROR/ForkPoolWorker-1] Task celery.ping[${TASK_ID}] raised unexpected: TypeError("ping() takes 0 positional arguments but 1 was given")`
+      )
     ).toEqual({ kind: 'task-failed' })
   })
 
