@@ -5,17 +5,15 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
 import type { RunReport } from '../../src/report/model.js'
 import { validateReport } from '../../src/report/schema.js'
-import { EXAMPLE_APP, REPO, processesOfRun, pythonFor } from '../support/action.js'
+import { processesOfRun, pythonFor } from '../support/action.js'
+import { exampleArgs, runCli, runCommand } from '../support/cli.js'
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { parentPid, sleep } from '../support/run-watch.js'
-
-const CLI = path.join(REPO, 'dist', 'cli.js')
 
 let pg: TestPostgres
 beforeAll(async () => {
@@ -25,47 +23,7 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-interface CliRun {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function runCli(args: string[], env: Record<string, string>, onSpawn?: (pid: number) => void): Promise<CliRun> {
-  return runCommand(process.execPath, [CLI, ...args], env, onSpawn)
-}
-
-async function runCommand(command: string, args: string[], env: Record<string, string>, onSpawn?: (pid: number) => void): Promise<CliRun> {
-  const child = execa(command, args, {
-    cwd: REPO,
-    // A terminal user's environment: no GITHUB_* variables, no RUNNER_TEMP.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), ...env },
-    extendEnv: false,
-    stdin: 'ignore',
-    stripFinalNewline: false,
-    timeout: 150_000,
-    killSignal: 'SIGKILL',
-    reject: false
-  })
-  onSpawn?.(child.pid as number)
-  const result = await child
-  return { code: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr }
-}
-
-const baseArgs = (db: ExampleDatabase): string[] => [
-  '--app',
-  'app.celery_app',
-  '--working-directory',
-  path.relative(REPO, EXAMPLE_APP),
-  '--python',
-  pythonFor('5.7'),
-  '--expected-role',
-  db.appRole,
-  '--worker-args',
-  '--pool=solo',
-  '--timeout',
-  '30'
-]
+const baseArgs = (db: ExampleDatabase): string[] => exampleArgs(db)
 
 const secretsOf = (db: ExampleDatabase): string[] => [db.password, encodeURIComponent(db.password)]
 const noSecrets = (db: ExampleDatabase, ...texts: string[]): void => {
@@ -139,7 +97,7 @@ describe('the CLI on the example app', () => {
   it('stops the worker and leaves no process when interrupted with Ctrl-C (SIGINT), exit 130', async () => {
     const db = await exampleDatabase(pg)
     let pid = 0
-    const started = runCli([...baseArgs(db), '--json'], { DATABASE_URL: db.url, CI: 'true' }, (p) => (pid = p))
+    const started = runCli([...baseArgs(db), '--json'], { DATABASE_URL: db.url, CI: 'true' }, { onSpawn: (p) => (pid = p) })
     // Interrupt once the worker is up: the runtime gate's line has not been printed yet.
     const deadline = Date.now() + 30_000
     let runId: string | undefined

@@ -7,16 +7,15 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STOP_GRACE_S } from '../../src/cli/stop-command.js'
 import { EXAMPLE_APP, REPO, processesOfRun, pythonFor } from '../support/action.js'
 import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
+import { exampleArgs, runCli, runCommand, type CommandRun } from '../support/cli.js'
 import { TestPostgres } from '../support/postgres.js'
 import { record } from '../support/reliability.js'
 
 const GROUP = 'Trust'
-const CLI = path.join(REPO, 'dist', 'cli.js')
 const TRIES = 3
 const TENANT_A = '8d7f1d5e-2c5a-4c43-9d55-5b8f4f0a9d10'
 
@@ -28,28 +27,10 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-  ms: number
-}
+type Run = CommandRun
 
-async function run(command: string, args: string[], env: Record<string, string>, cwd = REPO, killAfterMs = 120_000): Promise<Run> {
-  const t0 = performance.now()
-  const result = await execa(command, args, {
-    cwd,
-    // A terminal user's environment: no GITHUB_* variables, no RUNNER_TEMP.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), ...env },
-    extendEnv: false,
-    stdin: 'ignore',
-    stripFinalNewline: false,
-    timeout: killAfterMs,
-    killSignal: 'SIGKILL',
-    reject: false
-  })
-  return { code: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - t0 }
-}
+const run = (command: string, args: string[], env: Record<string, string>, cwd = REPO, killAfterMs = 120_000): Promise<Run> =>
+  runCommand(command, args, env, { cwd, killAfterMs })
 
 /** Real tasks of the example app, through the kept worker: invoices under RLS, short naps, pings. */
 const TASKS = `
@@ -63,27 +44,8 @@ print('answered', len(sent))
 `
 
 async function keepStopOnce(db: ExampleDatabase): Promise<{ runId: string; line: string; stop: Run; left: number[]; log: string }> {
-  const cli = await run(
-    process.execPath,
-    [
-      CLI,
-      '--app',
-      'app.celery_app',
-      '--working-directory',
-      path.relative(REPO, EXAMPLE_APP),
-      '--python',
-      pythonFor('5.7'),
-      '--expected-role',
-      db.appRole,
-      '--timeout',
-      '30',
-      '--gates',
-      'import,runtime,ci',
-      '--keep-worker',
-      '--worker-args',
-      '--pool=prefork --concurrency=2',
-      '--no-color'
-    ],
+  const cli = await runCli(
+    [...exampleArgs(db, 'app.celery_app', '--pool=prefork --concurrency=2'), '--gates', 'import,runtime,ci', '--keep-worker', '--no-color'],
     { DATABASE_URL: db.url }
   )
   const runId = /\b(cfg-[0-9a-f]{8})@/.exec(cli.stderr)?.[1] ?? ''

@@ -7,15 +7,14 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DIST_POST, EXAMPLE_APP, REPO, leakedSecrets, processesOfRun, pythonFor, runAction, stepFiles, type ActionResult } from '../support/action.js'
+import { DIST_POST, leakedSecrets, processesOfRun, runAction, stepFiles, type ActionResult } from '../support/action.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
+import { exampleArgs, runCli } from '../support/cli.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep, record } from '../support/reliability.js'
 
 const GROUP = 'Trust'
-const CLI = path.join(REPO, 'dist', 'cli.js')
 
 let pg: TestPostgres
 beforeAll(async () => {
@@ -153,26 +152,11 @@ describe('Trust: the CLI, which has no runner mask', () => {
     const reporting = reportingDsn()
     const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-cli-')), 'summary.md')
     const started = performance.now()
-    const run = await runCli(
-      [
-        '--app',
-        'app.variants.settings_error',
-        '--working-directory',
-        path.relative(REPO, EXAMPLE_APP),
-        '--python',
-        pythonFor('5.7'),
-        '--expected-role',
-        db.appRole,
-        '--worker-args',
-        '--pool=solo',
-        '--timeout',
-        '30',
-        '--json',
-        '--summary-file',
-        summaryFile
-      ],
-      { DATABASE_URL: db.url, APP_REPORTING_DATABASE_URL: reporting.dsn, CI: 'true' }
-    )
+    const run = await runCli([...exampleArgs(db, 'app.variants.settings_error'), '--json', '--summary-file', summaryFile], {
+      DATABASE_URL: db.url,
+      APP_REPORTING_DATABASE_URL: reporting.dsn,
+      CI: 'true'
+    })
     const seconds = (performance.now() - started) / 1000
     const reportPath = /^Report: (.*)$/m.exec(run.stderr)?.[1] ?? ''
     const places: Record<string, string> = {
@@ -205,18 +189,3 @@ describe('Trust: the CLI, which has no runner mask', () => {
     expect(places['summary file']).toContain('Celery foundation gates')
   })
 })
-
-async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const result = await execa(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    // A terminal user's environment: no GITHUB_* variables, no RUNNER_TEMP.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: tmpdir(), ...env },
-    extendEnv: false,
-    stdin: 'ignore',
-    stripFinalNewline: false,
-    timeout: 150_000,
-    killSignal: 'SIGKILL',
-    reject: false
-  })
-  return { code: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr }
-}

@@ -5,9 +5,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EXAMPLE_APP, REPO, pythonFor } from '../support/action.js'
+import { exampleArgs, runCli } from '../support/cli.js'
 import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
@@ -162,39 +161,13 @@ describe('the CLI applies the same rule', () => {
     const db = await exampleDatabase(pg)
     const cli = async (extra: string[]): Promise<string[]> => {
       const probeFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-env-probe-')), 'names.txt')
-      const args = [
-        path.join(REPO, 'dist', 'cli.js'),
-        '--app',
-        'app.variants.env_probe',
-        '--working-directory',
-        EXAMPLE_APP,
-        '--python',
-        pythonFor('5.7'),
-        '--expected-role',
-        db.appRole,
-        '--worker-args',
-        '--pool=solo',
-        '--timeout',
-        '30',
-        '--gates',
-        'import,runtime',
-        ...extra
-      ]
-      const { exitCode } = await execa(process.execPath, args, {
-        cwd: REPO,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: process.env.HOME ?? '/root',
-          TMPDIR: tmpdir(),
-          DATABASE_URL: db.url,
-          GITHUB_TOKEN: 'ghs_shellToken0123456789',
-          GH_TOKEN: 'ghs_shell2',
-          ENV_PROBE_FILE: probeFile
-        },
-        extendEnv: false,
-        stdio: 'ignore',
-        reject: false
+      const run = await runCli([...exampleArgs(db, 'app.variants.env_probe'), '--gates', 'import,runtime', ...extra], {
+        DATABASE_URL: db.url,
+        GITHUB_TOKEN: 'ghs_shellToken0123456789',
+        GH_TOKEN: 'ghs_shell2',
+        ENV_PROBE_FILE: probeFile
       })
+      const exitCode = run.code
       expect(exitCode).toBe(0)
       return readFileSync(probeFile, 'utf8').split('\n').filter(Boolean)
     }
