@@ -3,13 +3,11 @@
 // action — booting its own worker on the same database — classifies the JUnit report they wrote:
 // whichever gates run, one entry per failing <testcase>, the new categories, and the gates added
 // since the seed as a test's foundation cause.
-import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaxonomyEntry } from '../../src/taxonomy/model.js'
-import { EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, type ActionResult } from '../support/action.js'
-import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
+import { gate, leakedSecrets, processesOfRun, type ActionResult } from '../support/action.js'
+import { exampleDatabase, runExamplePytest, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 import { workspaceTempDir } from '../support/workspace.js'
@@ -35,34 +33,12 @@ const NEW_FILES = [
 ]
 
 /** Runs some of the example suite's files the way a user's test step would; resolves to the report. */
-async function pytest(databaseUrl: string, name: string, files: string[], env: Record<string, string> = {}): Promise<string> {
-  const junit = path.join(reports, `${name}.xml`)
-  const run = await execa(pythonFor('5.7'), ['-m', 'pytest', ...files, `--junitxml=${junit}`, '-q'], {
-    cwd: EXAMPLE_APP,
-    env: { DATABASE_URL: databaseUrl, ...env },
-    stdin: 'ignore',
-    all: true,
-    reject: false
-  })
-  // pytest exits 1 when tests failed, which is the point here; no report means it broke.
-  if (existsSync(junit)) return junit
-  throw new Error(`pytest exited ${run.exitCode} without a JUnit report:\n${run.all.slice(-3000)}`)
+function pytest(databaseUrl: string, name: string, files: string[], env: Record<string, string> = {}): Promise<string> {
+  return runExamplePytest(databaseUrl, path.join(reports, `${name}.xml`), files, env)
 }
 
 function action(db: ExampleDatabase, junit: string, extra: Record<string, string> = {}): Promise<ActionResult> {
-  return runAction(
-    {
-      app: 'app.celery_app',
-      'working-directory': EXAMPLE_APP,
-      python: pythonFor('5.7'),
-      'expected-role': db.appRole,
-      'worker-args': '--pool=solo',
-      timeout: '30',
-      junit,
-      ...extra
-    },
-    { env: { DATABASE_URL: db.url } }
-  )
+  return runOnExample('5.7', db, { junit, ...extra })
 }
 
 const taxonomy = (result: ActionResult): TaxonomyEntry[] => JSON.parse(result.outputs.taxonomy ?? '[]') as TaxonomyEntry[]

@@ -2,13 +2,11 @@
 // app's virtual environment, against a real PostgreSQL) on a healthy database and on broken ones,
 // and the bundled action — booting its own worker on the same database — classifies the JUnit
 // report that run wrote. The foundation's own verdict decides what a red test means.
-import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaxonomyEntry } from '../../src/taxonomy/model.js'
-import { EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, type ActionResult } from '../support/action.js'
-import { exampleDatabase, type ExampleDatabase } from '../support/example.js'
+import { EXAMPLE_APP, gate, leakedSecrets, processesOfRun, type ActionResult } from '../support/action.js'
+import { exampleDatabase, runExamplePytest, runOnExample, type ExampleDatabase } from '../support/example.js'
 import { freePort, TestPostgres } from '../support/postgres.js'
 import { workspaceTempDir } from '../support/workspace.js'
 
@@ -24,34 +22,12 @@ afterAll(async () => {
 })
 
 /** Runs the example suite (or some of its files) the way a user's test step would. */
-async function pytest(databaseUrl: string, name: string, files: string[] = []): Promise<string> {
-  const junit = path.join(reports, `${name}.xml`)
-  const run = await execa(pythonFor('5.7'), ['-m', 'pytest', ...files, `--junitxml=${junit}`, '-q'], {
-    cwd: EXAMPLE_APP,
-    env: { DATABASE_URL: databaseUrl },
-    stdin: 'ignore',
-    all: true,
-    reject: false
-  })
-  // pytest exits 1 when tests failed, which is the point here; no report means it broke.
-  if (existsSync(junit)) return junit
-  throw new Error(`pytest exited ${run.exitCode} without a JUnit report:\n${run.all.slice(-3000)}`)
+function pytest(databaseUrl: string, name: string, files: string[] = []): Promise<string> {
+  return runExamplePytest(databaseUrl, path.join(reports, `${name}.xml`), files)
 }
 
-async function action(db: ExampleDatabase, junit: string, extra: Record<string, string> = {}, databaseUrl = db.url): Promise<ActionResult> {
-  return runAction(
-    {
-      app: 'app.celery_app',
-      'working-directory': EXAMPLE_APP,
-      python: pythonFor('5.7'),
-      'expected-role': db.appRole,
-      'worker-args': '--pool=solo',
-      timeout: '30',
-      junit,
-      ...extra
-    },
-    { env: { DATABASE_URL: databaseUrl } }
-  )
+function action(db: ExampleDatabase, junit: string, extra: Record<string, string> = {}, databaseUrl = db.url): Promise<ActionResult> {
+  return runOnExample('5.7', db, { junit, ...extra }, { env: { DATABASE_URL: databaseUrl } })
 }
 
 function taxonomy(result: ActionResult): TaxonomyEntry[] {

@@ -1,7 +1,9 @@
 // The example app's database, one fresh database per scenario: setup.sql as the migration owner
 // would run it, then optionally a variant script that breaks exactly one thing.
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { execa } from 'execa'
 import { EXAMPLE_APP, pythonFor, runAction, type ActionResult, type CeleryVersion, type RunOptions } from './action.js'
 import type { TestPostgres } from './postgres.js'
 
@@ -54,4 +56,21 @@ export function runOnExample(
     },
     { ...options, env: { DATABASE_URL: db.url, ...options.env } }
   )
+}
+
+/**
+ * Runs some of the example suite's files with pytest in the app's Celery 5.7 environment, the way
+ * a user's test step would, writing the JUnit report to `junit`; resolves to that path. pytest
+ * exits 1 when tests failed, which is the point of these runs; no report means it broke.
+ */
+export async function runExamplePytest(databaseUrl: string, junit: string, files: string[], env: Record<string, string> = {}): Promise<string> {
+  const run = await execa(pythonFor('5.7'), ['-m', 'pytest', ...files, `--junitxml=${junit}`, '-q'], {
+    cwd: EXAMPLE_APP,
+    env: { DATABASE_URL: databaseUrl, ...env },
+    stdin: 'ignore',
+    all: true,
+    reject: false
+  })
+  if (existsSync(junit)) return junit
+  throw new Error(`pytest exited ${run.exitCode} without a JUnit report:\n${run.all.slice(-3000)}`)
 }
