@@ -271,7 +271,7 @@ function renderBenchmarks(r: Results): string {
     `| size of \`dist/\` | ${(r.dist.bytes / 2 ** 20).toFixed(2)} MiB (${r.dist.files.map(([name, size]) => `${name} ${Math.round(size / 1024)} KiB`).join(', ')}) | < 3 MiB | ${verdict(r.dist.bytes < TARGETS.distBytes, `${((r.dist.bytes - TARGETS.distBytes) / 2 ** 20).toFixed(2)} MiB over`)} |`,
     '',
     "What a start pays for, measured with `node --cpu-prof dist/index.js` (input error, 8 runs): Node's own start",
-    "(the `node -e ''` row); compiling the two chunks every run loads, `shared-actions.js` and `shared-core.js`",
+    "(the `node -e ''` row); compiling the two chunks every run loads, `shared-actions.js` and the small shared chunk (`shared-format.js`)",
     '(0.5 MiB, ~18 ms); the Node built-ins they import (child_process, crypto …, ~8 ms); running them (~19 ms, most',
     'of it zod: its classes and the settings schema). Loaded only when needed: Octokit and its HTTP stack',
     '(`shared-feedback.js`, with a `github-token`), the JUnit reader, the classifier and the shipped rules',
