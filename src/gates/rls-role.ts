@@ -80,9 +80,13 @@ export const rlsRoleGate: Gate = {
     // off whenever it likes; that fails. Owning the broker/result tables is said, not failed.
     const judged = roles.filter((r) => !r.superuser).map((r) => r.name)
     const tenantNames = wellFormed.filter((t) => t.exists).map((t) => t.qualifiedName as string)
-    const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))])
-    const tenantSet = new Set(tenantNames)
-    const ownership = ownershipFindings(owned, tenantSet)
+    // A lookup PostgreSQL refuses (a schema the checking role may not use) must not hide the
+    // other findings: the gate then says ownership was not checked, and cannot pass.
+    const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))]).catch((err: Error) => err)
+    const ownership =
+      owned instanceof Error
+        ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
+        : ownershipFindings(owned, new Set(tenantNames))
     tableCheck.problems.push(...ownership.problems)
 
     problems.push(...skipped, ...tableCheck.problems)
@@ -162,7 +166,7 @@ const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migra
  * ALTER them (one bad task loses every queued message and result), but the worker still works
  * and no tenant's rows are exposed, so it does not fail the gate.
  */
-function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { problems: string[]; notes: string[] } {
+export function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { problems: string[]; notes: string[] } {
   const problems: string[] = []
   const plane = new Map<string, OwnedTable[]>()
   for (const o of owned) {
