@@ -9,6 +9,7 @@ export const Inputs = {
   WorkerEnv: 'worker-env',
   DatabaseUrl: 'database-url',
   ExpectedRole: 'expected-role',
+  AllowedRoles: 'allowed-roles',
   PingTask: 'ping-task',
   Timeout: 'timeout',
   TenantTables: 'tenant-tables',

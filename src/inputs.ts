@@ -28,6 +28,10 @@ export const INPUTS: Readonly<Record<InputName, InputSpec>> = {
   },
   [Inputs.DatabaseUrl]: { default: '', summary: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
   [Inputs.ExpectedRole]: { default: 'app_user', summary: 'role every worker database session must use' },
+  [Inputs.AllowedRoles]: {
+    default: '',
+    summary: 'other roles the worker may connect as besides expected-role (comma or newline separated); each is held to the same rules'
+  },
   [Inputs.PingTask]: { default: 'celery.ping', summary: 'task sent for the data-plane ping' },
   [Inputs.Timeout]: { default: '60', summary: 'seconds the worker gets to answer the ping (1–3600)' },
   [Inputs.TenantTables]: { default: '', summary: 'tables that must have RLS enabled and forced (default: every table with a tenant_id column)' },

@@ -29,6 +29,8 @@ export interface Settings {
   databaseUrl?: string
   databaseUrlParts?: DsnParts
   expectedRole: string
+  /** Other roles the worker may use (allowed-roles), held to the same rules as expectedRole. */
+  allowedRoles: string[]
   pingTask: string
   timeoutSeconds: number
   /** Tenant tables as given (possibly schema-qualified, possibly quoted); undefined = discover. */
@@ -75,6 +77,7 @@ export const GATE_OF_INPUT: Record<InputName, GateId> = {
   [Inputs.Timeout]: 'runtime',
   [Inputs.DatabaseUrl]: 'db-access',
   [Inputs.ExpectedRole]: 'rls-role',
+  [Inputs.AllowedRoles]: 'rls-role',
   [Inputs.TenantTables]: 'rls-role',
   [Inputs.FailOn]: 'ci',
   [Inputs.Junit]: 'ci',
@@ -161,6 +164,21 @@ const parseDatabaseUrl = (v: string): { url?: string; parts?: DsnParts } => {
 const parseRole = (v: string): string => {
   if (Buffer.byteLength(v) > 63 || /[\u0000]/.test(v)) throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(v)}`)
   return v
+}
+
+/**
+ * Role names, comma or newline separated (a role name may contain spaces, so spaces do not
+ * separate). Each is checked like expected-role; duplicates are dropped.
+ */
+const parseAllowedRoles = (v: string): string[] => {
+  const names = v
+    .split(/[\n,]/)
+    .map((n) => n.trim())
+    .filter(Boolean)
+  for (const n of names)
+    if (Buffer.byteLength(n) > 63 || /[\u0000-\u001f]/.test(n))
+      throw new Error(`expected PostgreSQL role names (at most 63 bytes each), comma or newline separated, got ${quoteGiven(n)}`)
+  return [...new Set(names)]
 }
 
 const parsePingTask = (v: string): string => {
@@ -307,6 +325,7 @@ const SettingsSchema = z.object({
   [Inputs.WorkerEnv]: field(Inputs.WorkerEnv, parseWorkerEnv),
   [Inputs.DatabaseUrl]: field(Inputs.DatabaseUrl, parseDatabaseUrl),
   [Inputs.ExpectedRole]: field(Inputs.ExpectedRole, parseRole),
+  [Inputs.AllowedRoles]: field(Inputs.AllowedRoles, parseAllowedRoles),
   [Inputs.PingTask]: field(Inputs.PingTask, parsePingTask),
   [Inputs.Timeout]: field(Inputs.Timeout, parseTimeout),
   [Inputs.TenantTables]: field(Inputs.TenantTables, parseTenantTables),
@@ -362,6 +381,7 @@ export function parseSettings(raw: RawInputs): Settings {
     databaseUrl: s[Inputs.DatabaseUrl].url,
     databaseUrlParts: s[Inputs.DatabaseUrl].parts,
     expectedRole: s[Inputs.ExpectedRole],
+    allowedRoles: s[Inputs.AllowedRoles],
     pingTask: s[Inputs.PingTask],
     timeoutSeconds: s[Inputs.Timeout],
     tenantTables: s[Inputs.TenantTables],

@@ -21,6 +21,7 @@ const PLACEHOLDERS: Readonly<Record<InputName, string>> = {
   [Inputs.WorkerEnv]: 'names',
   [Inputs.DatabaseUrl]: 'dsn',
   [Inputs.ExpectedRole]: 'role',
+  [Inputs.AllowedRoles]: 'roles',
   [Inputs.PingTask]: 'task',
   [Inputs.Timeout]: 'seconds',
   [Inputs.TenantTables]: 'tables',

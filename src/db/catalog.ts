@@ -54,13 +54,25 @@ export interface RoleInfo {
   superuser: boolean
   bypassRls: boolean
   canLogin: boolean
+  /**
+   * The bootstrap superuser (oid 10, `postgres` as initdb names it by default): PostgreSQL 16+
+   * refuses to take SUPERUSER from it, so the fix is another role, not ALTER ROLE.
+   */
+  bootstrap: boolean
   /** Roles this one is a member of (directly or not) that are superuser or BYPASSRLS. */
   privilegedMemberships: string[]
 }
 
 export async function roleInfo(db: Database, roles: string[]): Promise<RoleInfo[]> {
-  const rows = await db.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolcanlogin: boolean; escalations: string[] | null }>(
-    `SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+  const rows = await db.query<{
+    rolname: string
+    rolsuper: boolean
+    rolbypassrls: boolean
+    rolcanlogin: boolean
+    bootstrap: boolean
+    escalations: string[] | null
+  }>(
+    `SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin, r.oid = 10 AS bootstrap,
             -- A superuser is a member of every role; only ask for the others.
             ARRAY(SELECT p.rolname::text FROM pg_roles p
                    WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls) AND NOT r.rolsuper
@@ -74,8 +86,46 @@ export async function roleInfo(db: Database, roles: string[]): Promise<RoleInfo[
     superuser: r.rolsuper,
     bypassRls: r.rolbypassrls,
     canLogin: r.rolcanlogin,
+    bootstrap: r.bootstrap,
     privilegedMemberships: r.escalations ?? []
   }))
+}
+
+export interface OwnedTable {
+  /** The role judged. */
+  role: string
+  /** As PostgreSQL prints it (`public.invoices`). */
+  table: string
+  /** Every part quoted, for the ALTER TABLE … OWNER TO the user is told to run. */
+  sqlName: string
+  owner: string
+  /** The role owns it itself (else it is a member, direct or not, of the owner). */
+  direct: boolean
+}
+
+/**
+ * Which of `tables` (names to_regclass accepts: quoted or as format('%I.%I') prints them) each of
+ * `roles` owns or may act as the owner of. An owner may ALTER TABLE … NO FORCE / DISABLE ROW LEVEL
+ * SECURITY, DROP or change the table whenever it likes, and so may every member of the owner role
+ * (pg_has_role … 'MEMBER': directly or through other roles, whether or not it inherits — a member
+ * can SET ROLE). A superuser is a member of every role; it is reported as SUPERUSER instead.
+ * Missing tables are left out (to_regclass gives NULL).
+ */
+export async function ownedTables(db: Database, roles: string[], tables: string[]): Promise<OwnedTable[]> {
+  if (!roles.length || !tables.length) return []
+  const rows = await db.query<{ role: string; qualified_name: string; schema_name: string; rel_name: string; owner: string; direct: boolean }>(
+    `SELECT r.rolname::text AS role, format('%I.%I', n.nspname, c.relname) AS qualified_name,
+            n.nspname::text AS schema_name, c.relname::text AS rel_name,
+            pg_get_userbyid(c.relowner) AS owner, c.relowner = r.oid AS direct
+       FROM (SELECT DISTINCT to_regclass(t.name) AS oid FROM unnest($2::text[]) AS t(name)) t
+       JOIN pg_class c ON c.oid = t.oid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_roles r ON r.rolname = ANY($1::text[]) AND NOT r.rolsuper
+      WHERE pg_has_role(r.oid, c.relowner, 'MEMBER')
+      ORDER BY 1, 2`,
+    [roles, tables]
+  )
+  return rows.map((r) => ({ role: r.role, table: r.qualified_name, sqlName: qualified(r.rel_name, r.schema_name), owner: r.owner, direct: r.direct }))
 }
 
 export interface SessionRow {

@@ -1,10 +1,12 @@
 import {
   discoverTenantTables,
   namedTenantTables,
+  ownedTables,
   roleInfo,
   rowSecurityActiveAsCurrentUser,
   rowSecurityActiveFor,
   workerSessions,
+  type OwnedTable,
   type RoleInfo,
   type SessionRow,
   type TenantTable
@@ -13,7 +15,7 @@ import type { Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
 import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
-import { quoteIdent } from '../util/quote.js'
+import { qualified, quoteIdent } from '../util/quote.js'
 import type { GateFacts } from './facts.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
 
@@ -42,8 +44,19 @@ export const rlsRoleGate: Gate = {
         problems.push(
           `no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`
         )
-      else if (users.some((u) => u !== expected)) problems.push(`the worker's sessions use role ${users.join(', ')}, expected ${expected}`)
-      else lines.push(`${sessions.rows.length} session${sessions.rows.length > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${expected}`)
+      else {
+        const allowed = new Set([expected, ...settings.allowedRoles])
+        const others = users.filter((u) => !allowed.has(u))
+        const also = settings.allowedRoles.length ? ` or one of allowed-roles (${settings.allowedRoles.join(', ')})` : ''
+        if (others.length)
+          problems.push(
+            `the worker's sessions use role ${others.join(', ')}, expected ${expected}${also}: connect the worker as ${expected}, or add a role meant for it to allowed-roles`
+          )
+        else {
+          const n = sessions.rows.length
+          lines.push(`${n} session${n > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${users.join(', ')}`)
+        }
+      }
     } else lines.push(`sessions not checked: ${sessions.reason}`)
     // Without sessions to look at, the gate's first claim is unproven: at best mixed.
 
@@ -62,14 +75,33 @@ export const rlsRoleGate: Gate = {
     const wellFormed = tables.filter((t) => t.malformed === undefined)
     const tableCheck = expectedRole ? await checkTenantTables(db, wellFormed, expectedRole) : { problems: [], ok: [] }
     const skipped = malformed.map((t) => malformedEntryFinding(t.name, t.malformed as string))
+
+    // 4. Ownership: the owner of a tenant table (or a member of the owner role) can switch its RLS
+    // off whenever it likes; that fails. Owning the broker/result tables is said, not failed.
+    const judged = roles.filter((r) => !r.superuser).map((r) => r.name)
+    const tenantNames = wellFormed.filter((t) => t.exists).map((t) => t.qualifiedName as string)
+    // A lookup PostgreSQL refuses (a schema the checking role may not use) must not hide the
+    // other findings: the gate then says ownership was not checked, and cannot pass.
+    const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))]).catch((err: Error) => err)
+    const ownership =
+      owned instanceof Error
+        ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
+        : ownershipFindings(owned, new Set(tenantNames))
+    tableCheck.problems.push(...ownership.problems)
+
     problems.push(...skipped, ...tableCheck.problems)
     let status: 'pass' | 'warn' = sessions.checked ? 'pass' : 'warn'
     if (!wellFormed.length) {
-      status = 'warn'
+      // Many real projects have no tenant table. Saying so as a warning on every run would be
+      // permanent noise a user learns to ignore (and then misses a real one); the checks this gate
+      // did make (the sessions' roles) still stand, so it passes and says, in its evidence, what it
+      // did not check and how to turn that on. tenant-tables given but not one table name among
+      // its entries is a mistake of the user, failed above through `skipped`.
+      if (settings.tenantTables) status = 'warn'
       lines.push(
         settings.tenantTables
           ? 'no tenant table to check: no entry of tenant-tables is a table name'
-          : 'no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables'
+          : 'no tenant table: RLS not checked (set tenant-tables, or add a tenant_id column)'
       )
     } else if (tableCheck.ok.length)
       lines.push(
@@ -78,6 +110,7 @@ export const rlsRoleGate: Gate = {
 
     // A database can have thousands of tenant tables, each with a problem: the evidence shows the
     // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
+    lines.push(...ownership.notes)
     const details = detailsOf(sessions.rows, tableCheck, skipped)
     if (problems.length)
       return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details)
@@ -99,13 +132,61 @@ async function findWorkerSessions(db: Database, facts: GateFacts): Promise<{ che
 function roleProblems(role: RoleInfo): string[] {
   const out: string[] = []
   const name = quoteIdent(role.name)
-  if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`)
+  // PostgreSQL (16+) refuses NOSUPERUSER for the bootstrap superuser, and on older servers taking
+  // it would leave the cluster without the role initdb made: the fix is another role.
+  if (role.superuser && role.bootstrap)
+    out.push(
+      `${role.name} is SUPERUSER: it bypasses row-level security — it is the bootstrap superuser, for which PostgreSQL refuses ALTER ROLE ${name} NOSUPERUSER: connect the worker as a dedicated least-privilege role instead (LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants only; see db-access) and set expected-role to it`
+    )
+  else if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`)
   if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`)
   if (role.privilegedMemberships.length)
     out.push(
       `${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`
     )
   return out
+}
+
+/** The broker's and result backend's tables as the app configures them (the probe), quoted. */
+async function brokerTables(facts: GateFacts): Promise<string[]> {
+  const probe = await facts.probe()
+  if (!probe.ok) return []
+  const t = probe.probe.tables
+  return [qualified(t.queue), qualified(t.message), qualified(t.task, t.task_schema), qualified(t.group, t.group_schema)]
+}
+
+/** Placeholder the user replaces: quoted, so the statement as printed fails rather than guesses a role. */
+const MIGRATION_ROLE = '"<migration role>"'
+const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migrations, one the worker does not use and is not a member of)`
+
+/**
+ * A tenant table the worker's role owns, or owns through a role it is a member of, is a failure
+ * per table (the owner can ALTER TABLE … NO FORCE / DISABLE ROW LEVEL SECURITY and read every
+ * tenant's rows). The broker/result tables are a note per role: their owner can DROP, TRUNCATE or
+ * ALTER them (one bad task loses every queued message and result), but the worker still works
+ * and no tenant's rows are exposed, so it does not fail the gate.
+ */
+export function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { problems: string[]; notes: string[] } {
+  const problems: string[] = []
+  const plane = new Map<string, OwnedTable[]>()
+  for (const o of owned) {
+    if (!tenant.has(o.table)) {
+      plane.set(o.role, [...(plane.get(o.role) ?? []), o])
+      continue
+    }
+    const how = o.direct
+      ? `${o.role} owns tenant table ${o.table}`
+      : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`
+    problems.push(
+      `${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`
+    )
+  }
+  const notes = [...plane].map(([role, tables]) => {
+    const owners = [...new Set(tables.filter((t) => !t.direct).map((t) => t.owner))]
+    const how = owners.length ? `${role} may act as the owner (member of ${owners.join(', ')}) of` : `${role} owns`
+    return `⚠️ ${how} the broker/result tables ${tables.map((t) => t.table).join(', ')}: an owner can DROP, TRUNCATE or ALTER them, so one faulty task can lose every queued message and result (not a failure; ALTER TABLE … OWNER TO ${MIGRATION_ROLE} and keep the grants db-access lists)`
+  })
+  return { problems, notes }
 }
 
 interface TableCheck {

@@ -106,6 +106,7 @@ function shownSettings(s: Settings): Record<string, string> {
     ...(s.workerEnv?.length ? { 'worker-env': s.workerEnv.join(', ') } : {}),
     'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
     'expected-role': s.expectedRole,
+    ...(s.allowedRoles?.length ? { 'allowed-roles': s.allowedRoles.join(', ') } : {}),
     'ping-task': s.pingTask,
     timeout: String(s.timeoutSeconds),
     'tenant-tables': s.tenantTables?.join(', ') ?? '(every table with a tenant_id column)',

@@ -55,6 +55,7 @@ describe('parseSettings defaults', () => {
       databaseUrl: undefined,
       databaseUrlParts: undefined,
       expectedRole: 'app_user',
+      allowedRoles: [],
       pingTask: 'celery.ping',
       timeoutSeconds: 60,
       tenantTables: undefined,

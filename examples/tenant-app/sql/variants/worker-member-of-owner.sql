@@ -1,0 +1,15 @@
+-- Variant: the app role is a member of the role that owns every table (the
+-- migration owner), as when one role is granted to the other for
+-- convenience.
+-- Breaks: tenant isolation, at the member's will. A member of the owner role
+-- has the owner's rights (directly, since it inherits them, or after SET
+-- ROLE): it may ALTER TABLE invoices NO FORCE or DISABLE ROW LEVEL SECURITY,
+-- or drop the policy, and then read the invoices of every tenant. It may also
+-- drop or alter the broker and result tables.
+-- What a user sees: nothing. Every read still goes through the policy until
+-- someone switches it off. Only pg_auth_members (or pg_has_role) shows it.
+-- Fix: REVOKE the owner role FROM the app role.
+-- Role memberships are cluster-wide: this changes the role in every database.
+-- Running setup.sql again does not undo it; the fix above does.
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+GRANT :"owner_role" TO :"app_role";

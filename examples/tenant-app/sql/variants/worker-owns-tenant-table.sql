@@ -1,0 +1,15 @@
+-- Variant: the app role owns the tenant table (as when the worker's role also
+-- ran the migration that created it).
+-- Breaks: tenant isolation, at the owner's will. RLS stays enabled and forced,
+-- so every read still goes through the policy today; but the owner may run
+-- ALTER TABLE invoices NO FORCE ROW LEVEL SECURITY (or DISABLE, or DROP
+-- POLICY) whenever it likes, without any other privilege, and then read the
+-- invoices of every tenant. A task, a bug or an injected statement is enough.
+-- What a user sees: nothing. The worker boots and runs every task as before,
+-- and a read without a tenant set still returns no row. Only the owner
+-- (pg_class.relowner) shows it.
+-- Fix: ALTER TABLE invoices OWNER TO the migration role (owner_role here).
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+-- Running setup.sql again does not undo it (it creates invoices only when
+-- missing); this file's fix does.
+ALTER TABLE invoices OWNER TO :"app_role";
