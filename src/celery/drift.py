@@ -8,7 +8,8 @@ error in one is recorded in the report instead of breaking the probe.
   whether it imports (SQLAlchemy 2.1 maps ``postgresql://`` to psycopg 3, 1.4/2.0 to psycopg2).
 - ``engine_options``: kombu's sqla transport hands ``broker_transport_options`` (minus the keys
   it pops) to ``create_engine``; building that engine with kombu's own method shows which keys
-  SQLAlchemy rejects. ``create_engine`` does not connect.
+  SQLAlchemy rejects. ``create_engine`` does not connect. ``backend_engine_options``: the same for
+  ``database_engine_options``, which Celery's result backend hands to ``create_engine``.
 - ``result_tables`` / ``broker_tables``: the columns (type as PostgreSQL DDL, nullability),
   indexes and sequences of the models the installed packages create, so the db-access gate can
   compare them with the database's catalog.
@@ -92,6 +93,26 @@ def engine_options(app):
     return out
 
 
+def backend_engine_options(app, url):
+    """``database_engine_options`` go to ``create_engine`` in Celery's result backend (its
+    SessionManager, with the URL minus ``db+``); built here the same way, without connecting."""
+    options = dict(app.conf.database_engine_options or {})
+    out = {'keys': sorted(str(k) for k in options), 'rejected': [], 'error': None}
+    if not options or not isinstance(url, str):
+        return out
+    try:
+        from sqlalchemy import create_engine
+        create_engine(_strip_prefix(url), **options).dispose()
+    except TypeError as exc:
+        found = _REJECTED.search(str(exc))
+        if found:
+            out['rejected'] = re.findall(r"'([^']+)'", found.group(1))
+        out['error'] = _last_line(exc)
+    except Exception as exc:
+        out['error'] = _last_line(exc)
+    return out
+
+
 def _columns(table, used):
     from sqlalchemy.dialects import postgresql
     dialect = postgresql.dialect()
@@ -141,8 +162,11 @@ def broker_tables(app):
 def report(app, broker_url, backend_url, sqla):
     """``sqla``: the broker is kombu's SQLAlchemy transport (its engine options and models apply)."""
     out = {}
-    parts = [('drivers', lambda: {'broker': driver_of(broker_url), 'results': driver_of(backend_url)}),
-             ('result_tables', lambda: result_tables(app))]
+    drivers = {'broker': driver_of(broker_url), 'results': driver_of(backend_url)}
+    out['drivers'] = drivers
+    parts = [('result_tables', lambda: result_tables(app))]
+    if drivers['results'] and not drivers['results'].get('error'):
+        parts.append(('backend_engine_options', lambda: backend_engine_options(app, backend_url)))
     if sqla:
         parts += [('engine_options', lambda: engine_options(app)), ('broker_tables', lambda: broker_tables(app))]
     for key, fn in parts:

@@ -56,6 +56,13 @@ export function driftProblems(probe: ProbeReport): string[] {
         `remove ${rejected.length > 1 ? 'them' : 'it'} from broker_transport_options (Redis/SQS options; the sqla transport polls every second)`
     )
   }
+  const rejectedByBackend = drift.backend_engine_options?.rejected ?? []
+  if (rejectedByBackend.length) {
+    const keys = rejectedByBackend.map((k) => `'${cut(k, 60)}'`).join(', ')
+    problems.push(
+      `database_engine_options ${keys}: Celery's result backend hands these to SQLAlchemy's create_engine(), which rejects them, so every result store would fail; remove ${rejectedByBackend.length > 1 ? 'them' : 'it'} from database_engine_options`
+    )
+  }
   return problems
 }
 
@@ -97,7 +104,7 @@ export function compareTable(table: string, schema: string | null | undefined, m
       add.push(`ADD COLUMN ${quoteIdent(col.name)} ${safeType(col.type)}${col.nullable ? '' : ' NOT NULL'}`)
       continue
     }
-    if (pgType(col.type) !== got.type) out.mismatched.push(`${table}.${col.name} is ${got.type}, the installed model has ${pgType(col.type)}`)
+    if (pgType(col.type) !== got.type) out.mismatched.push(`${table}.${col.name} is ${cut(got.type, 60)}, the installed model has ${cut(pgType(col.type), 60)}`)
     if (col.nullable && !got.nullable && !col.primary_key)
       out.mismatched.push(
         `${table}.${col.name} is NOT NULL, the installed model leaves it empty: ALTER TABLE ${qualified(table, schema)} ALTER COLUMN ${quoteIdent(col.name)} DROP NOT NULL`

@@ -36,10 +36,12 @@ function buildSchemas() {
       .max(500),
     indexes: z.array(z.object({ name: z.string(), columns: z.array(z.string()).max(50), unique: z.boolean() })).max(200)
   })
+  const EngineOptions = z.object({ keys: z.array(z.string()).max(500), rejected: z.array(z.string()).max(500), error: z.string().nullish() })
   /** What the installed Celery, kombu and SQLAlchemy need (drift.py); each part may be absent. */
   const Drift = z.object({
     drivers: z.object({ broker: Driver, results: Driver }).optional(),
-    engine_options: z.object({ keys: z.array(z.string()).max(500), rejected: z.array(z.string()).max(500), error: z.string().nullish() }).optional(),
+    engine_options: EngineOptions.optional(),
+    backend_engine_options: EngineOptions.optional(),
     result_tables: z.object({ task: TableModel, group: TableModel }).optional(),
     broker_tables: z.object({ queue: TableModel.optional(), message: TableModel.optional() }).optional(),
     error: z.string().optional()

@@ -48,13 +48,13 @@ export async function schemaDrift(db: Database, probe: ProbeReport): Promise<Sch
     if (!rel) continue // absent: the privilege check names it
     const catalog = await db.query<CatalogColumn & Record<string, unknown>>(
       `SELECT attname::text AS "column", format_type(atttypid, atttypmod) AS type, NOT attnotnull AS nullable
-         FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+         FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped LIMIT 2000`,
       [regclass]
     )
     const indexes = new Set(
       (
         await db.query<{ name: string }>(
-          'SELECT c.relname::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1)',
+          'SELECT c.relname::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1) LIMIT 1000',
           [regclass]
         )
       ).map((r) => r.name)

@@ -125,6 +125,13 @@ describe('driftProblems', () => {
     )
   })
 
+  it("names the database_engine_options the result backend's create_engine rejects", () => {
+    const [problem] = driftProblems(probeWith({ backend_engine_options: { keys: ['visibility_timeout'], rejected: ['visibility_timeout'] } }))
+    expect(problem).toMatch(
+      /^database_engine_options 'visibility_timeout': Celery's result backend hands these to SQLAlchemy's create_engine\(\)[\s\S]*remove it from database_engine_options$/
+    )
+  })
+
   it('says nothing when everything loads', () => {
     expect(
       driftProblems(probeWith({ drivers: { broker: { driver: 'psycopg', module: 'psycopg' }, results: { driver: 'psycopg', module: 'psycopg' } } }))
