@@ -10,6 +10,7 @@ const copyBootstrap = {
   writeBundle() {
     mkdirSync('dist', { recursive: true })
     copyFileSync('src/celery/bootstrap.py', 'dist/bootstrap.py')
+    copyFileSync('src/celery/drift.py', 'dist/drift.py')
     // The CLI is package.json's `bin`: executable, so a clone can run it directly too.
     chmodSync('dist/cli.js', 0o755)
   }

@@ -2,6 +2,7 @@
 // bootstrap.py), never from environment variables or guesses. Shared by the broker-config gate
 // and by the run, which boots the worker only when there is a Postgres data plane to ping through.
 import { isPostgresScheme, parseDsn, redactDsn, type DsnParts } from '../db/dsn.js'
+import { driftProblems } from './drift.js'
 import type { ProbeReport } from './probe.js'
 
 export interface Endpoint {
@@ -89,6 +90,8 @@ export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
     )
   else if (probe.backend.backend_error) problems.push(`result backend cannot load: ${probe.backend.backend_error}`)
 
+  // Only for a PostgreSQL data plane: what the worker would die of at boot with these packages.
+  if (!problems.length) problems.push(...driftProblems(probe))
   if (problems.length || !bp || !rp) return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown }
   return {
     ok: true,

@@ -24,6 +24,11 @@ export type PingOutcome =
   | { kind: 'db-denied'; object: string; line: string }
   | { kind: 'worker-exited'; exit: WorkerExit; line?: string; dbError?: string }
   | { kind: 'no-result'; line: string }
+  /**
+   * The worker said it cannot store or read results; `columns`: what its result table lacks, from
+   * its lines (the boot WARNING, the UndefinedColumn error).
+   */
+  | { kind: 'result-store'; line: string; cause: string; table: string; columns: string[]; warning?: string }
   /** The ping could not be published for a reason other than a missing privilege (e.g. a lock). */
   | { kind: 'publish-failed'; reason: string }
   /** The database stopped answering while the action waited for the pong (and did not come back). */
@@ -188,6 +193,14 @@ function stopReason(d: PingDeps, acceptTransient = false): PingOutcome | undefin
   if (r && (!r.transient || acceptTransient || d.worker.elapsed() - r.atMs > DB_LOST_GRACE_MS))
     return { kind: 'db-refused', reason: r.reason, source: 'worker', line: r.line }
   if (w.denied && isOwnTable(w.denied.object, d.probe)) return { kind: 'db-denied', object: w.denied.object, line: w.denied.line }
+  // Every later result fails the same way: waiting out the timeout would only hide the cause.
+  const rs = w.resultStore
+  if (rs && (!rs.table || isOwnTable(rs.table, d.probe))) {
+    const table = rs.table ?? d.probe.tables.task
+    const fromBoot = table === d.probe.tables.task ? w.columnsNotAdded : []
+    const columns = [...new Set([...(rs.column ? [rs.column] : []), ...fromBoot])]
+    return { kind: 'result-store', line: rs.line, cause: rs.cause, table, columns, warning: w.columnNotAddedLine?.line }
+  }
   const exit = w.exited
   if (exit) return { kind: 'worker-exited', exit, line: (w.fatal ?? lastErrorLine(d.worker))?.line }
   if (performance.now() >= d.deadline) return { kind: 'timeout', detail: timeoutDetail(d) }

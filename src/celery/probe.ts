@@ -20,6 +20,33 @@ function buildSchemas() {
     })
     .nullish()
 
+  const Driver = z.object({ driver: z.string().nullish(), dialect: z.string().nullish(), module: z.string().nullish(), error: z.string().nullish() }).nullish()
+  const TableModel = z.object({
+    columns: z
+      .array(
+        z.object({
+          name: z.string(),
+          type: z.string(),
+          nullable: z.boolean(),
+          primary_key: z.boolean(),
+          used: z.boolean(),
+          sequence: z.string().nullish()
+        })
+      )
+      .max(500),
+    indexes: z.array(z.object({ name: z.string(), columns: z.array(z.string()).max(50), unique: z.boolean() })).max(200)
+  })
+  const EngineOptions = z.object({ keys: z.array(z.string()).max(500), rejected: z.array(z.string()).max(500), error: z.string().nullish() })
+  /** What the installed Celery, kombu and SQLAlchemy need (drift.py); each part may be absent. */
+  const Drift = z.object({
+    drivers: z.object({ broker: Driver, results: Driver }).optional(),
+    engine_options: EngineOptions.optional(),
+    backend_engine_options: EngineOptions.optional(),
+    result_tables: z.object({ task: TableModel, group: TableModel }).optional(),
+    broker_tables: z.object({ queue: TableModel.optional(), message: TableModel.optional() }).optional(),
+    error: z.string().optional()
+  })
+
   const Probe = z.object({
     event: z.literal('probe'),
     seconds: z.number(),
@@ -48,6 +75,7 @@ function buildSchemas() {
       backend_error: z.string().nullish(),
       parts: UrlParts
     }),
+    drift: Drift.optional(),
     tables: z.object({
       queue: z.string(),
       message: z.string(),
@@ -111,6 +139,7 @@ function buildSchemas() {
 
 type Schemas = ReturnType<typeof buildSchemas>
 export type ProbeReport = z.infer<Schemas['Probe']>
+export type TableModel = NonNullable<NonNullable<ProbeReport['drift']>['result_tables']>['task']
 export type ImportFailure = z.infer<Schemas['ImportFailure']>
 export type BootstrapError = z.infer<Schemas['BootstrapError']>
 export type BootstrapEvent = z.infer<Schemas['BootstrapEvent']>

@@ -15,6 +15,13 @@ export type LineKind =
   | { kind: 'db-refused'; reason: string; transient: boolean }
   /** The database refused an operation on some object (missing privilege). */
   | { kind: 'db-denied'; object: string }
+  /**
+   * Celery could not store or read a result (`BackendStoreError`, `BackendGetMetaError`), or the
+   * database named a column of some table missing (`column celery_taskmeta.children does not exist`).
+   */
+  | { kind: 'result-store'; table?: string; column?: string; cause: string }
+  /** Celery's boot WARNING: it could not add a column its result model has (not the table's owner). */
+  | { kind: 'result-column-not-added'; column: string }
   | { kind: 'task-received' }
   | { kind: 'task-succeeded' }
   | { kind: 'task-failed' }
@@ -62,6 +69,18 @@ export function classifyLine(line: string, run: { nodeName: string; taskId: stri
   }
   const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line)
   if (denied) return { kind: 'db-denied', object: (denied[1] as string).replace(/"/g, '') }
+  const notAdded = /Failed to add missing column '([\w$]+)'/.exec(line)
+  if (notAdded) return { kind: 'result-column-not-added', column: notAdded[1] as string }
+  const undefinedColumn = /column \\?"?([\w$]+)\.([\w$]+)\\?"? does not exist/.exec(line)
+  if (undefinedColumn)
+    return {
+      kind: 'result-store',
+      table: undefinedColumn[1] as string,
+      column: undefinedColumn[2] as string,
+      cause: `${/UndefinedColumn/.test(line) ? 'UndefinedColumn: ' : ''}${undefinedColumn[0].replace(/\\?"/g, '')}`
+    }
+  const backend = /\bBackend(?:Store|GetMeta)Error\b[:(]?\s*[^"\\\n]{0,100}/.exec(line)
+  if (backend) return { kind: 'result-store', cause: backend[0].trim() }
   if (line.includes(run.taskId)) {
     if (/succeeded in/.test(line)) return { kind: 'task-succeeded' }
     if (/raised unexpected|\braised\b|\bfailed\b/.test(line)) return { kind: 'task-failed' }

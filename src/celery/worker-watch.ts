@@ -20,6 +20,11 @@ export class WorkerWatch {
   fatal?: SeenLine
   refused?: SeenLine & { reason: string; transient: boolean }
   denied?: SeenLine & { object: string }
+  /** The first line saying a result could not be stored or read, and the column it names. */
+  resultStore?: SeenLine & { table?: string; column?: string; cause: string }
+  /** Columns Celery said at boot it could not add to its result table, and the first such line. */
+  readonly columnsNotAdded: string[] = []
+  columnNotAddedLine?: SeenLine
   taskReceived?: SeenLine
   taskSucceeded?: SeenLine
   taskFailed?: SeenLine
@@ -59,6 +64,14 @@ export class WorkerWatch {
           break
         case 'db-denied':
           this.denied ??= { ...seen(), object: k.object }
+          break
+        case 'result-store':
+          // A line naming the column beats a bare BackendStoreError: it says what to add.
+          if (!this.resultStore || (!this.resultStore.column && k.column)) this.resultStore = { ...seen(), table: k.table, column: k.column, cause: k.cause }
+          break
+        case 'result-column-not-added':
+          if (!this.columnsNotAdded.includes(k.column) && this.columnsNotAdded.length < 50) this.columnsNotAdded.push(k.column)
+          this.columnNotAddedLine ??= seen()
           break
         case 'task-received':
           this.taskReceived ??= seen()

@@ -4,6 +4,7 @@ import { qualified, quoteIdent, type Database } from '../db/database.js'
 import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
 import { connectForChecks, verdict, type Gate } from './gate.js'
+import { schemaDrift } from './table-drift.js'
 
 export const dbAccessGate: Gate = {
   id: 'db-access',
@@ -50,12 +51,19 @@ export const dbAccessGate: Gate = {
     lines.push(`${objects - missingObjects.length} of ${objects} tables and sequences present in ${dbName}`)
     lines.push(`${granted} of ${checks.length} needed privileges held (${roles.join(', ')}; one privilege per check)`)
 
+    // Columns the installed packages' models have and the tables lack come first: they are why
+    // the worker fails, where a privilege check alone would pass.
+    const drift = await schemaDrift(db, probe)
+    problems.unshift(...drift.problems)
+    if (!drift.problems.length && !drift.warnings.length && drift.summary) lines.push(drift.summary)
+
     const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong')
     lines.push(persisted.line)
     if (persisted.problem) problems.push(persisted.problem)
 
     if (problems.length)
       return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
+    if (drift.warnings.length) return verdict('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf(checks))
     return verdict('pass', lines.join('\n'), detailsOf(checks))
   }
 }

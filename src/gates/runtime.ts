@@ -1,4 +1,6 @@
+import { addColumnsStatement } from '../celery/drift.js'
 import type { PingOutcome } from '../celery/ping.js'
+import type { ProbeReport } from '../celery/probe.js'
 import { expandLogLine, summarizeLogLine } from '../celery/worker-output.js'
 import { describeExit } from '../celery/worker-process.js'
 import type { GateFacts } from './facts.js'
@@ -12,6 +14,10 @@ export const runtimeGate: Gate = {
   needs: ['broker-config'],
   async run({ settings, facts }) {
     const outcome = await facts.ping()
+    if (outcome.kind === 'result-store') {
+      const probe = await facts.probe()
+      return resultStoreVerdict(outcome, probe.ok ? probe.probe : undefined, facts)
+    }
     return judge(outcome, facts, settings.pingTask)
   }
 }
@@ -75,6 +81,8 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
       )
     case 'timeout':
       return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail())
+    case 'result-store':
+      return resultStoreVerdict(o, undefined, facts)
     case 'not-run':
       return verdict('fail', o.reason)
     case 'cancelled':
@@ -83,3 +91,33 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
 }
 
 const shorten = (line: string): string => summarizeLogLine(line)
+
+/** Celery's boot WARNING, its two telling parts: the column it could not add, and why. */
+function bootWarning(line: string): string {
+  const what = /Failed to add missing column '[\w$]+' to table '[\w$.]+'/.exec(line)?.[0]
+  const why = /must be owner of (?:table|relation) [\w$.]+|permission denied[^"\\\n]{0,80}/.exec(line)?.[0]
+  return what ? `${what}${why ? ` (${why})` : ''}` : shorten(line)
+}
+
+/**
+ * The worker cannot store (or read) results: the cause in its words, and the fix. A column the
+ * installed Celery's model has and the table lacks (tables made by an older Celery, a role that
+ * does not own them so Celery could not add it) is added by the table's owner.
+ */
+function resultStoreVerdict(o: Extract<PingOutcome, { kind: 'result-store' }>, probe: ProbeReport | undefined, facts: GateFacts): GateVerdict {
+  const tail = ['', 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))]
+  const details = [expandLogLine(o.line), ...(o.warning ? ['', expandLogLine(o.warning)] : []), ...tail].join('\n')
+  const lines = [`the worker cannot store or read results in ${o.table}: ${facts.redact(o.cause)}`]
+  if (o.warning) lines.push(`at boot: ${facts.redact(bootWarning(o.warning))}`)
+  if (o.columns.length) {
+    const t = probe?.tables
+    const model = o.table === t?.task ? probe?.drift?.result_tables?.task : o.table === t?.group ? probe?.drift?.result_tables?.group : undefined
+    const schema = o.table === t?.task ? t.task_schema : o.table === t?.group ? t.group_schema : undefined
+    const celery = probe?.versions.celery ? `Celery ${probe.versions.celery}` : 'the installed Celery'
+    lines.push(
+      `${o.table} lacks ${o.columns.map((c) => `\`${c}\``).join(', ')}, which ${celery}'s result model has; the worker's role cannot add ${o.columns.length > 1 ? 'them' : 'it'} (not the table's owner)`,
+      `fix: the table's owner runs \`${addColumnsStatement(o.table, schema, model, o.columns)}\``
+    )
+  } else lines.push("check that the result tables match the installed Celery (db-access compares them) and that the worker's role may write them")
+  return verdict('fail', lines.join('\n'), details)
+}

@@ -1,22 +1,31 @@
 """Broken: the worker starts, prints its banner, and dies before ``ready.``.
 
-``broker_transport_options={"polling_interval": 0.1}`` looks like the way to
-make the SQLAlchemy transport poll faster, but kombu's sqla transport hands
-every transport option (except its table names and retry settings) to
-``sqlalchemy.create_engine()``, which rejects the unknown keyword::
+A start-up check added to the worker as a bootstep (here: a required service it cannot reach)
+raises when the worker starts its components, after the app imported fine, so nothing before
+the boot can see it::
 
-    CRITICAL/MainProcess] Unrecoverable error: TypeError("Invalid argument(s)
-    'polling_interval' sent to create_engine(), using configuration
-    PGDialect_psycopg2/QueuePool/Engine. ...")
+    CRITICAL/MainProcess] Unrecoverable error: RuntimeError('startup check failed: the
+    billing service at billing.internal:8443 is unreachable')
 
-Celery 5.2 then exits with status 0 (its worker command returns instead of
-calling ctx.exit; fixed in 5.3), so only the log shows the failure.
+Celery 5.2 then exits with status 0 (its worker command returns instead of calling ctx.exit;
+fixed in 5.3), so only the log shows the failure.
 
-Fix: remove the option. To poll faster, set the class attribute instead::
+(Transport options that kill the worker at boot are ``app.variants.redis_transport_options``.)
 
-    import kombu.transport.sqlalchemy
-    kombu.transport.sqlalchemy.Transport.polling_interval = 0.1
+Fix: make the service reachable, or let the check warn instead of raising.
 """
+from celery import bootsteps
+
 from app.factory import make_app
 
-celery_app = make_app(broker_transport_options={"polling_interval": 0.1})
+celery_app = make_app()
+
+
+class StartupCheck(bootsteps.StartStopStep):
+    """Refuses to start the worker without a service it needs."""
+
+    def start(self, worker):
+        raise RuntimeError("startup check failed: the billing service at billing.internal:8443 is unreachable")
+
+
+celery_app.steps["worker"].add(StartupCheck)

@@ -1,0 +1,84 @@
+// The broker and result tables against the models of the installed kombu and Celery (read by
+// drift.py from their own code): a column the installed model maps and the table lacks fails
+// every read or write of that table, and a role that does not own the table cannot add it, so
+// Celery's own attempt at boot ends in a WARNING. The statement the owner must run is named.
+import { compareTable, type CatalogColumn } from '../celery/drift.js'
+import type { ProbeReport, TableModel } from '../celery/probe.js'
+import { qualified, quoteIdent, type Database } from '../db/database.js'
+
+export interface SchemaDrift {
+  problems: string[]
+  /** Differences that break nothing today (a column the configured classes do not map, a type, an index). */
+  warnings: string[]
+  /** One line for the evidence when everything matches. */
+  summary?: string
+}
+
+interface Target {
+  what: string
+  table: string
+  schema?: string | null
+  model: TableModel
+}
+
+function targets(probe: ProbeReport): Target[] {
+  const t = probe.tables
+  const d = probe.drift
+  const celery = `Celery ${probe.versions.celery ?? ''}`.trim()
+  const kombu = `kombu ${probe.versions.kombu ?? ''}`.trim()
+  const out: Target[] = []
+  if (d?.result_tables) {
+    out.push({ what: `${celery}'s result model`, table: t.task, schema: t.task_schema, model: d.result_tables.task })
+    out.push({ what: `${celery}'s group result model`, table: t.group, schema: t.group_schema, model: d.result_tables.group })
+  }
+  if (d?.broker_tables?.queue) out.push({ what: `${kombu}'s queue model`, table: t.queue, model: d.broker_tables.queue })
+  if (d?.broker_tables?.message) out.push({ what: `${kombu}'s message model`, table: t.message, model: d.broker_tables.message })
+  return out
+}
+
+export async function schemaDrift(db: Database, probe: ProbeReport): Promise<SchemaDrift> {
+  const out: SchemaDrift = { problems: [], warnings: [] }
+  const list = targets(probe)
+  if (!list.length) return out
+  let compared = 0
+  let columns = 0
+  for (const target of list) {
+    const regclass = qualified(target.table, target.schema)
+    const [rel] = await db.query<{ owner: string | null }>('SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = to_regclass($1)', [regclass])
+    if (!rel) continue // absent: the privilege check names it
+    const catalog = await db.query<CatalogColumn & Record<string, unknown>>(
+      `SELECT attname::text AS "column", format_type(atttypid, atttypmod) AS type, NOT attnotnull AS nullable
+         FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped LIMIT 2000`,
+      [regclass]
+    )
+    const indexes = new Set(
+      (
+        await db.query<{ name: string }>(
+          'SELECT c.relname::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1) LIMIT 1000',
+          [regclass]
+        )
+      ).map((r) => r.name)
+    )
+    compared += 1
+    columns += target.model.columns.length
+    const drift = compareTable(target.table, target.schema, target.model, catalog)
+    const owner = rel.owner ? `the owner (${rel.owner})` : "the table's owner"
+    const fix = drift.statements.length ? `: ${owner} runs \`${drift.statements.join('; ')}\`` : ''
+    if (drift.missing.length)
+      out.problems.push(
+        `${target.table} lacks ${drift.missing.map((c) => `\`${c}\``).join(', ')}, which ${target.what} has: every read or write of the table fails (UndefinedColumn)${fix}`
+      )
+    else if (drift.missingUnused.length)
+      out.warnings.push(
+        `${target.table} lacks ${drift.missingUnused.map((c) => `\`${c}\``).join(', ')} of ${target.what} (unused with this configuration)${fix}`
+      )
+    out.warnings.push(...drift.mismatched)
+    for (const ix of target.model.indexes)
+      if (!indexes.has(ix.name))
+        out.warnings.push(
+          `${target.table} has no index ${ix.name} (${target.what}): ${owner} runs \`CREATE INDEX ${quoteIdent(ix.name)} ON ${regclass} (${ix.columns.map(quoteIdent).join(', ')})\``
+        )
+  }
+  if (compared) out.summary = `${compared} tables match the installed packages' models (${columns} columns: names, types, nullability)`
+  return out
+}
