@@ -287,6 +287,22 @@ def _extra_payloads(app, cfg, default, routes):
     return out
 
 
+def _drift(app, broker, backend):
+    """drift.py's report on what the installed packages need; never fatal to the probe."""
+    try:
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'drift.py')
+        # Loaded by path under a name of its own: the user's modules must not be shadowed by it.
+        spec = importlib.util.spec_from_file_location('celery_foundation_gates_drift', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sqla = str(broker.get('transport_class') or '').startswith('kombu.transport.sqlalchemy') or \
+            broker.get('transport') in ('sqla', 'sqlalchemy')
+        return module.report(app, broker.get('url'), backend.get('url'), sqla)
+    except Exception as exc:
+        return {'error': _last_line(exc)}
+
+
 def _probe(app, cfg):
     conf = app.conf
     if cfg.get('includePingModule'):
@@ -304,6 +320,7 @@ def _probe(app, cfg):
     default_queue = conf.task_default_queue
     queues = [q.name for q in (conf.task_queues or [])]
     consumed = sys.argv[sys.argv.index('--queues') + 1].split(',') if '--queues' in sys.argv else default
+    broker, backend = _broker(app), _backend(app)
     return {
         'event': 'probe',
         'seconds': time.monotonic() - _started,
@@ -311,8 +328,9 @@ def _probe(app, cfg):
         'versions': {'python': platform.python_version(), 'celery': _version('celery'),
                      'kombu': _version('kombu'), 'sqlalchemy': _version('sqlalchemy'),
                      'psycopg': _version('psycopg'), 'psycopg2': _version('psycopg2')},
-        'broker': _broker(app),
-        'backend': _backend(app),
+        'broker': broker,
+        'backend': backend,
+        'drift': _drift(app, broker, backend),
         'tables': _tables(app),
         'serializers': {'task': conf.task_serializer, 'result': conf.result_serializer,
                         'accept_content': list(conf.accept_content or [])},

@@ -4376,6 +4376,7 @@ const PLACEHOLDERS = {
     [Inputs.WorkerEnv]: 'names',
     [Inputs.DatabaseUrl]: 'dsn',
     [Inputs.ExpectedRole]: 'role',
+    [Inputs.AllowedRoles]: 'roles',
     [Inputs.PingTask]: 'task',
     [Inputs.Timeout]: 'seconds',
     [Inputs.TenantTables]: 'tables',

@@ -271,6 +271,7 @@ function shownSettings(s) {
         ...(s.workerEnv?.length ? { 'worker-env': s.workerEnv.join(', ') } : {}),
         'database-url': s.databaseUrl ? redactDsn(s.databaseUrl) : '(derived from the broker URL)',
         'expected-role': s.expectedRole,
+        ...(s.allowedRoles?.length ? { 'allowed-roles': s.allowedRoles.join(', ') } : {}),
         'ping-task': s.pingTask,
         timeout: String(s.timeoutSeconds),
         'tenant-tables': s.tenantTables?.join(', ') ?? '(every table with a tenant_id column)',
@@ -764,7 +765,7 @@ async function checkPrivileges(db, needs) {
     });
 }
 async function roleInfo(db, roles) {
-    const rows = await db.query(`SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+    const rows = await db.query(`SELECT r.rolname::text AS rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin, r.oid = 10 AS bootstrap,
             -- A superuser is a member of every role; only ask for the others.
             ARRAY(SELECT p.rolname::text FROM pg_roles p
                    WHERE p.oid <> r.oid AND (p.rolsuper OR p.rolbypassrls) AND NOT r.rolsuper
@@ -776,8 +777,31 @@ async function roleInfo(db, roles) {
         superuser: r.rolsuper,
         bypassRls: r.rolbypassrls,
         canLogin: r.rolcanlogin,
+        bootstrap: r.bootstrap,
         privilegedMemberships: r.escalations ?? []
     }));
+}
+/**
+ * Which of `tables` (names to_regclass accepts: quoted or as format('%I.%I') prints them) each of
+ * `roles` owns or may act as the owner of. An owner may ALTER TABLE … NO FORCE / DISABLE ROW LEVEL
+ * SECURITY, DROP or change the table whenever it likes, and so may every member of the owner role
+ * (pg_has_role … 'MEMBER': directly or through other roles, whether or not it inherits — a member
+ * can SET ROLE). A superuser is a member of every role; it is reported as SUPERUSER instead.
+ * Missing tables are left out (to_regclass gives NULL).
+ */
+async function ownedTables(db, roles, tables) {
+    if (!roles.length || !tables.length)
+        return [];
+    const rows = await db.query(`SELECT r.rolname::text AS role, format('%I.%I', n.nspname, c.relname) AS qualified_name,
+            n.nspname::text AS schema_name, c.relname::text AS rel_name,
+            pg_get_userbyid(c.relowner) AS owner, c.relowner = r.oid AS direct
+       FROM (SELECT DISTINCT to_regclass(t.name) AS oid FROM unnest($2::text[]) AS t(name)) t
+       JOIN pg_class c ON c.oid = t.oid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_roles r ON r.rolname = ANY($1::text[]) AND NOT r.rolsuper
+      WHERE pg_has_role(r.oid, c.relowner, 'MEMBER')
+      ORDER BY 1, 2`, [roles, tables]);
+    return rows.map((r) => ({ role: r.role, table: r.qualified_name, sqlName: qualified(r.rel_name, r.schema_name), owner: r.owner, direct: r.direct }));
 }
 /**
  * Sessions attributed to the worker: by its application_name, or by the TCP ports its processes
@@ -910,6 +934,148 @@ async function fullyQuotedTable(db, regclass) {
     return row ? qualified(row.rel, row.schema) : regclass;
 }
 
+// Version drift: what the installed Celery, kombu and SQLAlchemy need (read by drift.py from their
+// own code) against what the app configures and the database holds. Pure functions: the gates
+// bring the probe and the catalog rows, this file says what is missing and the statement that
+// fixes it.
+/** Text from the user's interpreter, cut to one short line. */
+const cut = (text, max = 240) => {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+function driverFix(d, versions) {
+    const module = d.module ?? d.driver ?? '';
+    if (module === 'psycopg')
+        return versions.psycopg2
+            ? 'install it (pip install "psycopg[binary]"), or keep the installed psycopg2 by writing postgresql+psycopg2:// in the URL'
+            : 'install it: pip install "psycopg[binary]" (or write postgresql+psycopg2:// in the URL and install psycopg2-binary)';
+    if (module === 'psycopg2')
+        return versions.psycopg
+            ? 'install it (pip install psycopg2-binary), or use the installed psycopg 3 by writing postgresql+psycopg:// in the URL'
+            : 'install it: pip install psycopg2-binary (or write postgresql+psycopg:// in the URL and install "psycopg[binary]")';
+    const installed = versions.psycopg ? 'postgresql+psycopg://' : versions.psycopg2 ? 'postgresql+psycopg2://' : undefined;
+    return `install ${module || 'its module'} in python${installed ? `, or write ${installed} in the URL (installed)` : ''}`;
+}
+/** Problems the worker would die of at boot, known before it starts: its driver, its engine options. */
+function driftProblems(probe) {
+    const drift = probe.drift;
+    if (!drift)
+        return [];
+    const problems = [];
+    const sqlalchemy = probe.versions.sqlalchemy ? `SQLAlchemy ${probe.versions.sqlalchemy}` : 'SQLAlchemy';
+    for (const [what, d] of [
+        ['broker', drift.drivers?.broker],
+        ['result backend', drift.drivers?.results]
+    ]) {
+        if (!d?.error)
+            continue;
+        if (!d.driver)
+            problems.push(`the ${what} URL names a driver ${sqlalchemy} does not know: ${cut(d.error)}; write postgresql+psycopg:// or postgresql+psycopg2:// in the URL`);
+        else
+            problems.push(`the ${what} URL gets the driver ${d.driver} from ${sqlalchemy}, and its module does not import in python (${cut(d.error)}): ${driverFix(d, probe.versions)}`);
+    }
+    const rejected = drift.engine_options?.rejected ?? [];
+    if (rejected.length) {
+        const keys = rejected.map((k) => `'${cut(k, 60)}'`).join(', ');
+        problems.push(`broker_transport_options ${keys}: kombu's sqla transport hands these to SQLAlchemy's create_engine(), which rejects them, so the worker would die at boot (TypeError: Invalid argument(s) … sent to create_engine()); ` +
+            `remove ${rejected.length > 1 ? 'them' : 'it'} from broker_transport_options (Redis/SQS options; the sqla transport polls every second)`);
+    }
+    const rejectedByBackend = drift.backend_engine_options?.rejected ?? [];
+    if (rejectedByBackend.length) {
+        const keys = rejectedByBackend.map((k) => `'${cut(k, 60)}'`).join(', ');
+        problems.push(`database_engine_options ${keys}: Celery's result backend hands these to SQLAlchemy's create_engine(), which rejects them, so every result store would fail; remove ${rejectedByBackend.length > 1 ? 'them' : 'it'} from database_engine_options`);
+    }
+    return problems;
+}
+/** A type from the user's interpreter, as it may go into a suggested statement. */
+const safeType = (type) => (/^[A-Za-z0-9 (),]{1,60}$/.test(type) ? type : '<type>');
+/** The model's type in PostgreSQL's own spelling (format_type), so the two compare as text. */
+function pgType(modelType) {
+    return modelType.toLowerCase().replace(/^varchar\b/, 'character varying');
+}
+function compareTable(table, schema, model, catalog) {
+    const have = new Map(catalog.map((c) => [c.column, c]));
+    const out = { missing: [], missingUnused: [], mismatched: [], missingIndexes: [], statements: [] };
+    const add = [];
+    for (const col of model.columns) {
+        const got = have.get(col.name);
+        if (!got) {
+            (col.used ? out.missing : out.missingUnused).push(col.name);
+            add.push(`ADD COLUMN ${quoteIdent(col.name)} ${safeType(col.type)}${col.nullable ? '' : ' NOT NULL'}`);
+            continue;
+        }
+        if (pgType(col.type) !== got.type)
+            out.mismatched.push(`${table}.${col.name} is ${cut(got.type, 60)}, the installed model has ${cut(pgType(col.type), 60)}`);
+        if (col.nullable && !got.nullable && !col.primary_key)
+            out.mismatched.push(`${table}.${col.name} is NOT NULL, the installed model leaves it empty: ALTER TABLE ${qualified(table, schema)} ALTER COLUMN ${quoteIdent(col.name)} DROP NOT NULL`);
+    }
+    if (add.length)
+        out.statements.push(`ALTER TABLE ${qualified(table, schema)} ${add.join(', ')}`);
+    return out;
+}
+/** `ALTER TABLE … ADD COLUMN …` for the named columns of a model (from the worker's own lines). */
+function addColumnsStatement(table, schema, model, columns) {
+    const parts = columns.map((name) => {
+        const col = model?.columns.find((c) => c.name === name);
+        return `ADD COLUMN ${quoteIdent(name)} ${col ? safeType(col.type) : '<type>'}`;
+    });
+    return `ALTER TABLE ${qualified(table, schema)} ${parts.join(', ')}`;
+}
+
+// The broker and result tables against the models of the installed kombu and Celery (read by
+// drift.py from their own code): a column the installed model maps and the table lacks fails
+// every read or write of that table, and a role that does not own the table cannot add it, so
+// Celery's own attempt at boot ends in a WARNING. The statement the owner must run is named.
+function targets(probe) {
+    const t = probe.tables;
+    const d = probe.drift;
+    const celery = `Celery ${probe.versions.celery ?? ''}`.trim();
+    const kombu = `kombu ${probe.versions.kombu ?? ''}`.trim();
+    const out = [];
+    if (d?.result_tables) {
+        out.push({ what: `${celery}'s result model`, table: t.task, schema: t.task_schema, model: d.result_tables.task });
+        out.push({ what: `${celery}'s group result model`, table: t.group, schema: t.group_schema, model: d.result_tables.group });
+    }
+    if (d?.broker_tables?.queue)
+        out.push({ what: `${kombu}'s queue model`, table: t.queue, model: d.broker_tables.queue });
+    if (d?.broker_tables?.message)
+        out.push({ what: `${kombu}'s message model`, table: t.message, model: d.broker_tables.message });
+    return out;
+}
+async function schemaDrift(db, probe) {
+    const out = { problems: [], warnings: [] };
+    const list = targets(probe);
+    if (!list.length)
+        return out;
+    let compared = 0;
+    let columns = 0;
+    for (const target of list) {
+        const regclass = qualified(target.table, target.schema);
+        const [rel] = await db.query('SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = to_regclass($1)', [regclass]);
+        if (!rel)
+            continue; // absent: the privilege check names it
+        const catalog = await db.query(`SELECT attname::text AS "column", format_type(atttypid, atttypmod) AS type, NOT attnotnull AS nullable
+         FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped LIMIT 2000`, [regclass]);
+        const indexes = new Set((await db.query('SELECT c.relname::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1) LIMIT 1000', [regclass])).map((r) => r.name));
+        compared += 1;
+        columns += target.model.columns.length;
+        const drift = compareTable(target.table, target.schema, target.model, catalog);
+        const owner = rel.owner ? `the owner (${rel.owner})` : "the table's owner";
+        const fix = drift.statements.length ? `: ${owner} runs \`${drift.statements.join('; ')}\`` : '';
+        if (drift.missing.length)
+            out.problems.push(`${target.table} lacks ${drift.missing.map((c) => `\`${c}\``).join(', ')}, which ${target.what} has: every read or write of the table fails (UndefinedColumn)${fix}`);
+        else if (drift.missingUnused.length)
+            out.warnings.push(`${target.table} lacks ${drift.missingUnused.map((c) => `\`${c}\``).join(', ')} of ${target.what} (unused with this configuration)${fix}`);
+        out.warnings.push(...drift.mismatched);
+        for (const ix of target.model.indexes)
+            if (!indexes.has(ix.name))
+                out.warnings.push(`${target.table} has no index ${ix.name} (${target.what}): ${owner} runs \`CREATE INDEX ${quoteIdent(ix.name)} ON ${regclass} (${ix.columns.map(quoteIdent).join(', ')})\``);
+    }
+    if (compared)
+        out.summary = `${compared} tables match the installed packages' models (${columns} columns: names, types, nullability)`;
+    return out;
+}
+
 const dbAccessGate = {
     id: 'db-access',
     title: 'DB Accessibility',
@@ -949,12 +1115,20 @@ const dbAccessGate = {
         const granted = checks.filter((c) => c.granted).length;
         lines.push(`${objects - missingObjects.length} of ${objects} tables and sequences present in ${dbName}`);
         lines.push(`${granted} of ${checks.length} needed privileges held (${roles.join(', ')}; one privilege per check)`);
+        // Columns the installed packages' models have and the tables lack come first: they are why
+        // the worker fails, where a privilege check alone would pass.
+        const drift = await schemaDrift(db, probe);
+        problems.unshift(...drift.problems);
+        if (!drift.problems.length && !drift.warnings.length && drift.summary)
+            lines.push(drift.summary);
         const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong');
         lines.push(persisted.line);
         if (persisted.problem)
             problems.push(persisted.problem);
         if (problems.length)
             return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$2(checks));
+        if (drift.warnings.length)
+            return verdict('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf$2(checks));
         return verdict('pass', lines.join('\n'), detailsOf$2(checks));
     }
 };
@@ -1248,10 +1422,17 @@ const rlsRoleGate = {
             const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))];
             if (!sessions.rows.length)
                 problems.push(`no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`);
-            else if (users.some((u) => u !== expected))
-                problems.push(`the worker's sessions use role ${users.join(', ')}, expected ${expected}`);
-            else
-                lines.push(`${sessions.rows.length} session${sessions.rows.length > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${expected}`);
+            else {
+                const allowed = new Set([expected, ...settings.allowedRoles]);
+                const others = users.filter((u) => !allowed.has(u));
+                const also = settings.allowedRoles.length ? ` or one of allowed-roles (${settings.allowedRoles.join(', ')})` : '';
+                if (others.length)
+                    problems.push(`the worker's sessions use role ${others.join(', ')}, expected ${expected}${also}: connect the worker as ${expected}, or add a role meant for it to allowed-roles`);
+                else {
+                    const n = sessions.rows.length;
+                    lines.push(`${n} session${n > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${users.join(', ')}`);
+                }
+            }
         }
         else
             lines.push(`sessions not checked: ${sessions.reason}`);
@@ -1273,18 +1454,36 @@ const rlsRoleGate = {
         const wellFormed = tables.filter((t) => t.malformed === undefined);
         const tableCheck = expectedRole ? await checkTenantTables(db, wellFormed, expectedRole) : { problems: [], ok: [] };
         const skipped = malformed.map((t) => malformedEntryFinding(t.name, t.malformed));
+        // 4. Ownership: the owner of a tenant table (or a member of the owner role) can switch its RLS
+        // off whenever it likes; that fails. Owning the broker/result tables is said, not failed.
+        const judged = roles.filter((r) => !r.superuser).map((r) => r.name);
+        const tenantNames = wellFormed.filter((t) => t.exists).map((t) => t.qualifiedName);
+        // A lookup PostgreSQL refuses (a schema the checking role may not use) must not hide the
+        // other findings: the gate then says ownership was not checked, and cannot pass.
+        const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))]).catch((err) => err);
+        const ownership = owned instanceof Error
+            ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
+            : ownershipFindings(owned, new Set(tenantNames));
+        tableCheck.problems.push(...ownership.problems);
         problems.push(...skipped, ...tableCheck.problems);
         let status = sessions.checked ? 'pass' : 'warn';
         if (!wellFormed.length) {
-            status = 'warn';
+            // Many real projects have no tenant table. Saying so as a warning on every run would be
+            // permanent noise a user learns to ignore (and then misses a real one); the checks this gate
+            // did make (the sessions' roles) still stand, so it passes and says, in its evidence, what it
+            // did not check and how to turn that on. tenant-tables given but not one table name among
+            // its entries is a mistake of the user, failed above through `skipped`.
+            if (settings.tenantTables)
+                status = 'warn';
             lines.push(settings.tenantTables
                 ? 'no tenant table to check: no entry of tenant-tables is a table name'
-                : 'no tenant table found (no table has a tenant_id column): RLS not checked; name them with tenant-tables');
+                : 'no tenant table: RLS not checked (set tenant-tables, or add a tenant_id column)');
         }
         else if (tableCheck.ok.length)
             lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`);
         // A database can have thousands of tenant tables, each with a problem: the evidence shows the
         // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
+        lines.push(...ownership.notes);
         const details = detailsOf$1(sessions.rows, tableCheck, skipped);
         if (problems.length)
             return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
@@ -1305,13 +1504,55 @@ async function findWorkerSessions(db, facts) {
 function roleProblems(role) {
     const out = [];
     const name = quoteIdent(role.name);
-    if (role.superuser)
+    // PostgreSQL (16+) refuses NOSUPERUSER for the bootstrap superuser, and on older servers taking
+    // it would leave the cluster without the role initdb made: the fix is another role.
+    if (role.superuser && role.bootstrap)
+        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — it is the bootstrap superuser, for which PostgreSQL refuses ALTER ROLE ${name} NOSUPERUSER: connect the worker as a dedicated least-privilege role instead (LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants only; see db-access) and set expected-role to it`);
+    else if (role.superuser)
         out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`);
     if (role.bypassRls)
         out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`);
     if (role.privilegedMemberships.length)
         out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`);
     return out;
+}
+/** The broker's and result backend's tables as the app configures them (the probe), quoted. */
+async function brokerTables(facts) {
+    const probe = await facts.probe();
+    if (!probe.ok)
+        return [];
+    const t = probe.probe.tables;
+    return [qualified(t.queue), qualified(t.message), qualified(t.task, t.task_schema), qualified(t.group, t.group_schema)];
+}
+/** Placeholder the user replaces: quoted, so the statement as printed fails rather than guesses a role. */
+const MIGRATION_ROLE = '"<migration role>"';
+const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migrations, one the worker does not use and is not a member of)`;
+/**
+ * A tenant table the worker's role owns, or owns through a role it is a member of, is a failure
+ * per table (the owner can ALTER TABLE … NO FORCE / DISABLE ROW LEVEL SECURITY and read every
+ * tenant's rows). The broker/result tables are a note per role: their owner can DROP, TRUNCATE or
+ * ALTER them (one bad task loses every queued message and result), but the worker still works
+ * and no tenant's rows are exposed, so it does not fail the gate.
+ */
+function ownershipFindings(owned, tenant) {
+    const problems = [];
+    const plane = new Map();
+    for (const o of owned) {
+        if (!tenant.has(o.table)) {
+            plane.set(o.role, [...(plane.get(o.role) ?? []), o]);
+            continue;
+        }
+        const how = o.direct
+            ? `${o.role} owns tenant table ${o.table}`
+            : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`;
+        problems.push(`${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`);
+    }
+    const notes = [...plane].map(([role, tables]) => {
+        const owners = [...new Set(tables.filter((t) => !t.direct).map((t) => t.owner))];
+        const how = owners.length ? `${role} may act as the owner (member of ${owners.join(', ')}) of` : `${role} owns`;
+        return `⚠️ ${how} the broker/result tables ${tables.map((t) => t.table).join(', ')}: an owner can DROP, TRUNCATE or ALTER them, so one faulty task can lose every queued message and result (not a failure; ALTER TABLE … OWNER TO ${MIGRATION_ROLE} and keep the grants db-access lists)`;
+    });
+    return { problems, notes };
 }
 async function checkTenantTables(db, tables, role) {
     const problems = [];
@@ -1405,6 +1646,20 @@ function classifyLine(line, run) {
     const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line);
     if (denied)
         return { kind: 'db-denied', object: denied[1].replace(/"/g, '') };
+    const notAdded = /Failed to add missing column '([\w$]+)'/.exec(line);
+    if (notAdded)
+        return { kind: 'result-column-not-added', column: notAdded[1] };
+    const undefinedColumn = /column \\?"?([\w$]+)\.([\w$]+)\\?"? does not exist/.exec(line);
+    if (undefinedColumn)
+        return {
+            kind: 'result-store',
+            table: undefinedColumn[1],
+            column: undefinedColumn[2],
+            cause: `${/UndefinedColumn/.test(line) ? 'UndefinedColumn: ' : ''}${undefinedColumn[0].replace(/\\?"/g, '')}`
+        };
+    const backend = /\bBackend(?:Store|GetMeta)Error\b[:(]?\s*[^"\\\n]{0,100}/.exec(line);
+    if (backend)
+        return { kind: 'result-store', cause: backend[0].trim() };
     if (line.includes(run.taskId)) {
         if (/succeeded in/.test(line))
             return { kind: 'task-succeeded' };
@@ -8106,6 +8361,29 @@ function buildSchemas() {
         query: record(string(), unknown()).nullish()
     })
         .nullish();
+    const Driver = object({ driver: string().nullish(), dialect: string().nullish(), module: string().nullish(), error: string().nullish() }).nullish();
+    const TableModel = object({
+        columns: array(object({
+            name: string(),
+            type: string(),
+            nullable: boolean(),
+            primary_key: boolean(),
+            used: boolean(),
+            sequence: string().nullish()
+        }))
+            .max(500),
+        indexes: array(object({ name: string(), columns: array(string()).max(50), unique: boolean() })).max(200)
+    });
+    const EngineOptions = object({ keys: array(string()).max(500), rejected: array(string()).max(500), error: string().nullish() });
+    /** What the installed Celery, kombu and SQLAlchemy need (drift.py); each part may be absent. */
+    const Drift = object({
+        drivers: object({ broker: Driver, results: Driver }).optional(),
+        engine_options: EngineOptions.optional(),
+        backend_engine_options: EngineOptions.optional(),
+        result_tables: object({ task: TableModel, group: TableModel }).optional(),
+        broker_tables: object({ queue: TableModel.optional(), message: TableModel.optional() }).optional(),
+        error: string().optional()
+    });
     const Probe = object({
         event: literal('probe'),
         seconds: number(),
@@ -8134,6 +8412,7 @@ function buildSchemas() {
             backend_error: string().nullish(),
             parts: UrlParts
         }),
+        drift: Drift.optional(),
         tables: object({
             queue: string(),
             message: string(),
@@ -8742,6 +9021,10 @@ const runtimeGate = {
     needs: ['broker-config'],
     async run({ settings, facts }) {
         const outcome = await facts.ping();
+        if (outcome.kind === 'result-store') {
+            const probe = await facts.probe();
+            return resultStoreVerdict(outcome, probe.ok ? probe.probe : undefined, facts);
+        }
         return judge(outcome, facts, settings.pingTask);
     }
 };
@@ -8788,6 +9071,8 @@ function judge(o, facts, task) {
             return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail(o.line));
         case 'timeout':
             return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail());
+        case 'result-store':
+            return resultStoreVerdict(o, undefined, facts);
         case 'not-run':
             return verdict('fail', o.reason);
         case 'cancelled':
@@ -8795,6 +9080,34 @@ function judge(o, facts, task) {
     }
 }
 const shorten = (line) => summarizeLogLine(line);
+/** Celery's boot WARNING, its two telling parts: the column it could not add, and why. */
+function bootWarning(line) {
+    const what = /Failed to add missing column '[\w$]+' to table '[\w$.]+'/.exec(line)?.[0];
+    const why = /must be owner of (?:table|relation) [\w$.]+|permission denied[^"\\\n]{0,80}/.exec(line)?.[0];
+    return what ? `${what}${why ? ` (${why})` : ''}` : shorten(line);
+}
+/**
+ * The worker cannot store (or read) results: the cause in its words, and the fix. A column the
+ * installed Celery's model has and the table lacks (tables made by an older Celery, a role that
+ * does not own them so Celery could not add it) is added by the table's owner.
+ */
+function resultStoreVerdict(o, probe, facts) {
+    const tail = ['', 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))];
+    const details = [expandLogLine(o.line), ...(o.warning ? ['', expandLogLine(o.warning)] : []), ...tail].join('\n');
+    const lines = [`the worker cannot store or read results in ${o.table}: ${facts.redact(o.cause)}`];
+    if (o.warning)
+        lines.push(`at boot: ${facts.redact(bootWarning(o.warning))}`);
+    if (o.columns.length) {
+        const t = probe?.tables;
+        const model = o.table === t?.task ? probe?.drift?.result_tables?.task : o.table === t?.group ? probe?.drift?.result_tables?.group : undefined;
+        const schema = o.table === t?.task ? t.task_schema : o.table === t?.group ? t.group_schema : undefined;
+        const celery = probe?.versions.celery ? `Celery ${probe.versions.celery}` : 'the installed Celery';
+        lines.push(`${o.table} lacks ${o.columns.map((c) => `\`${c}\``).join(', ')}, which ${celery}'s result model has; the worker's role cannot add ${o.columns.length > 1 ? 'them' : 'it'} (not the table's owner)`, `fix: the table's owner runs \`${addColumnsStatement(o.table, schema, model, o.columns)}\``);
+    }
+    else
+        lines.push("check that the result tables match the installed Celery (db-access compares them) and that the worker's role may write them");
+    return verdict('fail', lines.join('\n'), details);
+}
 
 const tasksGate = {
     id: 'tasks',
@@ -8864,13 +9177,15 @@ async function isolationChecks(db, named) {
     const skipped = all.filter((t) => t.malformed !== undefined).map((t) => malformedEntryFinding(t.name, t.malformed));
     const skippedNote = linesWithMore(skipped, { noun: ['entry', 'entries'], where: 'see rls-role' });
     const tables = all.filter((t) => t.exists);
+    // No tenant table found by discovery: there is nothing to isolate, and a project without tenants
+    // would see a warning on every run. The gate did not run, so it says `skip` (not a pass, which
+    // would claim isolation it never checked), once, with how to turn it on; rls-role says the same
+    // as a note. Named tables that do not exist are the user's mistake: still a warning here (and a
+    // failure of rls-role, which owns the input).
     if (!tables.length)
-        return verdict('warn', [
-            named
-                ? 'no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)'
-                : 'no tenant table found (no table has a tenant_id column): isolation not checked; name them with tenant-tables',
-            ...skippedNote
-        ].join('\n'));
+        return named
+            ? verdict('warn', ['no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)', ...skippedNote].join('\n'))
+            : verdict('skip', 'no tenant table: isolation not checked (set tenant-tables, or add a tenant_id column)');
     const settingsRead = await tenantSettings(db, tables);
     const problems = [];
     const notes = [];
@@ -9097,6 +9412,10 @@ const INPUTS = {
     },
     [Inputs.DatabaseUrl]: { default: '', summary: "DSN for the tool's own SQL checks (default: derived from the app's broker URL)" },
     [Inputs.ExpectedRole]: { default: 'app_user', summary: 'role every worker database session must use' },
+    [Inputs.AllowedRoles]: {
+        default: '',
+        summary: 'other roles the worker may connect as besides expected-role (comma or newline separated); each is held to the same rules'
+    },
     [Inputs.PingTask]: { default: 'celery.ping', summary: 'task sent for the data-plane ping' },
     [Inputs.Timeout]: { default: '60', summary: 'seconds the worker gets to answer the ping (1–3600)' },
     [Inputs.TenantTables]: { default: '', summary: 'tables that must have RLS enabled and forced (default: every table with a tenant_id column)' },
@@ -9732,6 +10051,7 @@ const GATE_OF_INPUT = {
     [Inputs.Timeout]: 'runtime',
     [Inputs.DatabaseUrl]: 'db-access',
     [Inputs.ExpectedRole]: 'rls-role',
+    [Inputs.AllowedRoles]: 'rls-role',
     [Inputs.TenantTables]: 'rls-role',
     [Inputs.FailOn]: 'ci',
     [Inputs.Junit]: 'ci',
@@ -9814,6 +10134,20 @@ const parseRole = (v) => {
     if (Buffer.byteLength(v) > 63 || /[\u0000]/.test(v))
         throw new Error(`expected a PostgreSQL role name (at most 63 bytes), got ${quoteGiven(v)}`);
     return v;
+};
+/**
+ * Role names, comma or newline separated (a role name may contain spaces, so spaces do not
+ * separate). Each is checked like expected-role; duplicates are dropped.
+ */
+const parseAllowedRoles = (v) => {
+    const names = v
+        .split(/[\n,]/)
+        .map((n) => n.trim())
+        .filter(Boolean);
+    for (const n of names)
+        if (Buffer.byteLength(n) > 63 || /[\u0000-\u001f]/.test(n))
+            throw new Error(`expected PostgreSQL role names (at most 63 bytes each), comma or newline separated, got ${quoteGiven(n)}`);
+    return [...new Set(names)];
 };
 const parsePingTask = (v) => {
     if (!TASK_NAME.test(v))
@@ -9961,6 +10295,7 @@ const SettingsSchema = object({
     [Inputs.WorkerEnv]: field(Inputs.WorkerEnv, parseWorkerEnv),
     [Inputs.DatabaseUrl]: field(Inputs.DatabaseUrl, parseDatabaseUrl),
     [Inputs.ExpectedRole]: field(Inputs.ExpectedRole, parseRole),
+    [Inputs.AllowedRoles]: field(Inputs.AllowedRoles, parseAllowedRoles),
     [Inputs.PingTask]: field(Inputs.PingTask, parsePingTask),
     [Inputs.Timeout]: field(Inputs.Timeout, parseTimeout),
     [Inputs.TenantTables]: field(Inputs.TenantTables, parseTenantTables),
@@ -10016,6 +10351,7 @@ function parseSettings(raw) {
         databaseUrl: s[Inputs.DatabaseUrl].url,
         databaseUrlParts: s[Inputs.DatabaseUrl].parts,
         expectedRole: s[Inputs.ExpectedRole],
+        allowedRoles: s[Inputs.AllowedRoles],
         pingTask: s[Inputs.PingTask],
         timeoutSeconds: s[Inputs.Timeout],
         tenantTables: s[Inputs.TenantTables],
@@ -10104,6 +10440,9 @@ function classifyDataPlane(probe) {
             : `result backend is SQLAlchemy on ${describeScheme(rp.scheme)}, not PostgreSQL (db+postgresql://)`);
     else if (probe.backend.backend_error)
         problems.push(`result backend cannot load: ${probe.backend.backend_error}`);
+    // Only for a PostgreSQL data plane: what the worker would die of at boot with these packages.
+    if (!problems.length)
+        problems.push(...driftProblems(probe));
     if (problems.length || !bp || !rp)
         return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown };
     return {
@@ -11002,6 +11341,14 @@ function stopReason(d, acceptTransient = false) {
         return { kind: 'db-refused', reason: r.reason, source: 'worker', line: r.line };
     if (w.denied && isOwnTable(w.denied.object, d.probe))
         return { kind: 'db-denied', object: w.denied.object, line: w.denied.line };
+    // Every later result fails the same way: waiting out the timeout would only hide the cause.
+    const rs = w.resultStore;
+    if (rs && (!rs.table || isOwnTable(rs.table, d.probe))) {
+        const table = rs.table ?? d.probe.tables.task;
+        const fromBoot = table === d.probe.tables.task ? w.columnsNotAdded : [];
+        const columns = [...new Set([...(rs.column ? [rs.column] : []), ...fromBoot])];
+        return { kind: 'result-store', line: rs.line, cause: rs.cause, table, columns, warning: w.columnNotAddedLine?.line };
+    }
     const exit = w.exited;
     if (exit)
         return { kind: 'worker-exited', exit, line: (w.fatal ?? lastErrorLine(d.worker))?.line };
@@ -11192,6 +11539,11 @@ class WorkerWatch {
     fatal;
     refused;
     denied;
+    /** The first line saying a result could not be stored or read, and the column it names. */
+    resultStore;
+    /** Columns Celery said at boot it could not add to its result table, and the first such line. */
+    columnsNotAdded = [];
+    columnNotAddedLine;
     taskReceived;
     taskSucceeded;
     taskFailed;
@@ -11230,6 +11582,16 @@ class WorkerWatch {
                     break;
                 case 'db-denied':
                     this.denied ??= { ...seen(), object: k.object };
+                    break;
+                case 'result-store':
+                    // A line naming the column beats a bare BackendStoreError: it says what to add.
+                    if (!this.resultStore || (!this.resultStore.column && k.column))
+                        this.resultStore = { ...seen(), table: k.table, column: k.column, cause: k.cause };
+                    break;
+                case 'result-column-not-added':
+                    if (!this.columnsNotAdded.includes(k.column) && this.columnsNotAdded.length < 50)
+                        this.columnsNotAdded.push(k.column);
+                    this.columnNotAddedLine ??= seen();
                     break;
                 case 'task-received':
                     this.taskReceived ??= seen();

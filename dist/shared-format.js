@@ -23,6 +23,7 @@ const Inputs = {
     WorkerEnv: 'worker-env',
     DatabaseUrl: 'database-url',
     ExpectedRole: 'expected-role',
+    AllowedRoles: 'allowed-roles',
     PingTask: 'ping-task',
     Timeout: 'timeout',
     TenantTables: 'tenant-tables',
