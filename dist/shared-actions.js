@@ -578,10 +578,10 @@ async function connect(parts, opts = {}) {
     };
 }
 
-const verdict = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
+const gateOutcome = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
 /**
  * Opens the connection a gate's SQL checks use (the action's own, unless `open` says otherwise).
- * A refusal becomes the gate's verdict: `skip` when `runtime` already showed that the database
+ * A refusal becomes the gate's outcome: `skip` when `runtime` already showed that the database
  * refuses this DSN (one cause, reported once), `fail` naming what could not be checked otherwise.
  */
 async function connectForChecks(facts, toCheck, open = () => facts.database()) {
@@ -591,8 +591,8 @@ async function connectForChecks(facts, toCheck, open = () => facts.database()) {
     catch (err) {
         const blocked = await facts.sqlChecksBlocked();
         if (blocked)
-            return { verdict: verdict('skip', blocked) };
-        return { verdict: verdict('fail', `cannot connect ${toCheck}: ${facts.redact(describeDbError(err).message)}`) };
+            return { outcome: gateOutcome('skip', blocked) };
+        return { outcome: gateOutcome('fail', `cannot connect ${toCheck}: ${facts.redact(describeDbError(err).message)}`) };
     }
 }
 
@@ -605,18 +605,18 @@ const brokerConfigGate = {
     async run({ facts }) {
         const check = await facts.dataPlane();
         if (!check)
-            return verdict('fail', 'the app did not import');
+            return gateOutcome('fail', 'the app did not import');
         if (!check.ok)
-            return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'));
+            return gateOutcome('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'));
         const { broker, backend } = check.plane;
         const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``];
         // Cross-check with what the worker itself prints at boot (password shown as ** there).
         const banner = await facts.banner();
         const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter((m) => !!m);
         if (mismatches.length)
-            return verdict('fail', [...mismatches, ...lines].join('\n'));
+            return gateOutcome('fail', [...mismatches, ...lines].join('\n'));
         lines.push(banner.transport && banner.results ? "the worker's banner shows the same transport and results" : 'not cross-checked: the worker printed no banner');
-        return verdict('pass', [...lines, ...check.notes].join('\n'));
+        return gateOutcome('pass', [...lines, ...check.notes].join('\n'));
     }
 };
 function compareBanner(what, shown, configured) {
@@ -658,9 +658,9 @@ const ciGate = {
                 lines.push(`${unread} test report${unread > 1 ? 's' : ''} could not be read (see the taxonomy section)`);
         }
         if (settings.failOn === 'never')
-            return verdict('warn', lines.join('\n'));
+            return gateOutcome('warn', lines.join('\n'));
         // The seed's "MIXED": the foundation is proven, and the suite is red anyway.
-        return verdict(tests && !foundationRed && tests.failed > 0 ? 'warn' : 'pass', lines.join('\n'));
+        return gateOutcome(tests && !foundationRed && tests.failed > 0 ? 'warn' : 'pass', lines.join('\n'));
     }
 };
 
@@ -1085,23 +1085,23 @@ const dbAccessGate = {
     async run({ settings, facts }) {
         const [probeOutcome, check] = [await facts.probe(), await facts.dataPlane()];
         if (!probeOutcome.ok || !check?.ok)
-            return verdict('fail', 'no PostgreSQL data plane to check');
+            return gateOutcome('fail', 'no PostgreSQL data plane to check');
         const probe = probeOutcome.probe;
         const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`;
         const connected = await connectForChecks(facts, `to ${shown}`);
-        if ('verdict' in connected)
-            return connected.verdict;
+        if ('outcome' in connected)
+            return connected.outcome;
         const { db } = connected;
         const [{ db: dbName }] = (await db.query('SELECT current_database() AS db'));
         const expectedDb = check.plane.broker.parts.database;
         if (expectedDb && dbName !== expectedDb)
-            return verdict('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`);
+            return gateOutcome('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`);
         const needs = privilegeNeeds(probe, check.plane, db.role);
         const roles = [...new Set(needs.map((n) => n.role))];
         const present = await existingRoles(db, roles);
         const missingRoles = roles.filter((r) => !present.has(r));
         if (missingRoles.length)
-            return verdict('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`);
+            return gateOutcome('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`);
         const checks = await checkPrivileges(db, needs);
         const lines = [];
         const problems = [];
@@ -1126,10 +1126,10 @@ const dbAccessGate = {
         if (persisted.problem)
             problems.push(persisted.problem);
         if (problems.length)
-            return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$2(checks));
+            return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$2(checks));
         if (drift.warnings.length)
-            return verdict('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf$2(checks));
-        return verdict('pass', lines.join('\n'), detailsOf$2(checks));
+            return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf$2(checks));
+        return gateOutcome('pass', lines.join('\n'), detailsOf$2(checks));
     }
 };
 function privilegeNeeds(probe, plane, fallbackRole) {
@@ -1199,39 +1199,39 @@ const dlqGate = {
     async run({ settings, facts }) {
         const name = settings.dlqTable;
         if (!name)
-            return verdict('skip', 'not configured: set dlq-table (and dlq-probe-task) to check the dead-letter table');
+            return gateOutcome('skip', 'not configured: set dlq-table (and dlq-probe-task) to check the dead-letter table');
         const connected = await connectForChecks(facts, `to check ${name}`);
-        if ('verdict' in connected)
-            return connected.verdict;
+        if ('outcome' in connected)
+            return connected.outcome;
         const { db } = connected;
         const table = await resolveTable(db, name);
         if (!table)
-            return verdict('fail', `dlq-table ${name} does not exist in ${(await db.query('SELECT current_database() AS d'))[0]?.d}`);
+            return gateOutcome('fail', `dlq-table ${name} does not exist in ${(await db.query('SELECT current_database() AS d'))[0]?.d}`);
         const plane = await facts.dataPlane();
         const role = (plane?.ok && plane.plane.broker.parts.username) || db.role;
         const [grant] = await db.query('SELECT has_table_privilege($1, $2::regclass, $3) AS ok', [role, table, 'INSERT']);
         if (!grant?.ok)
-            return verdict('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${await fullyQuotedTable(db, table)} TO ${quoteIdent(role)}`);
+            return gateOutcome('fail', `${role} may not INSERT into ${table}, so failed tasks cannot be recorded — GRANT INSERT ON ${await fullyQuotedTable(db, table)} TO ${quoteIdent(role)}`);
         const lines = [`${table} exists and ${role} may INSERT into it`];
         const task = settings.dlqProbeTask;
         if (!task)
-            return verdict('pass', [...lines, 'no probe sent (set dlq-probe-task to a task that fails on purpose)'].join('\n'));
+            return gateOutcome('pass', [...lines, 'no probe sent (set dlq-probe-task to a task that fails on purpose)'].join('\n'));
         if (!(await facts.pingAnswered()))
-            return verdict('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'));
+            return gateOutcome('warn', [...lines, 'probe not checked: the worker never answered (`runtime` did not pass)'].join('\n'));
         const probe = (await facts.extras()).find((x) => x.purpose === 'probe');
         if (!probe)
-            return verdict('fail', [`the probe task ${task} could not be sent`, ...lines].join('\n'));
+            return gateOutcome('fail', [`the probe task ${task} could not be sent`, ...lines].join('\n'));
         if (probe.error)
-            return verdict('fail', [`Celery could not build the probe task ${task}: ${probe.error}`, ...lines].join('\n'));
+            return gateOutcome('fail', [`Celery could not build the probe task ${task}: ${probe.error}`, ...lines].join('\n'));
         if (probe.status !== 'FAILURE')
-            return verdict('fail', [
+            return gateOutcome('fail', [
                 probe.status ? `the probe task ${task} ended ${probe.status}: it must fail on purpose` : `the probe task ${task} did not finish in time`,
                 ...lines
             ].join('\n'));
         const rows = await rowsMentioning(db, table, probe.taskId);
         if (rows !== 1)
-            return verdict('fail', [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n'));
-        return verdict('pass', [...lines, `the probe task ${task} failed and left exactly one row (task id \`${probe.taskId}\`)`].join('\n'));
+            return gateOutcome('fail', [`the probe task ${task} failed, and left ${rows} rows in ${table} (task id ${probe.taskId}): expected exactly one`, ...lines].join('\n'));
+        return gateOutcome('pass', [...lines, `the probe task ${task} failed and left exactly one row (task id \`${probe.taskId}\`)`].join('\n'));
     }
 };
 /** Rows of the table whose contents mention the task id (no column names assumed), waited for briefly. */
@@ -1262,12 +1262,12 @@ const importGate = {
         if (outcome.ok) {
             const p = outcome.probe;
             const v = p.versions;
-            return verdict('pass', `\`${settings.app}\` imported in ${p.seconds.toFixed(2)} s: Python ${v.python}, Celery ${v.celery ?? '?'}, kombu ${v.kombu ?? '?'}` +
+            return gateOutcome('pass', `\`${settings.app}\` imported in ${p.seconds.toFixed(2)} s: Python ${v.python}, Celery ${v.celery ?? '?'}, kombu ${v.kombu ?? '?'}` +
                 `\n${p.tasks.filter((t) => !t.startsWith('celery.')).length} tasks registered`);
         }
         if (outcome.kind === 'import-error')
-            return verdict('fail', `\`${settings.app}\` does not import: ${outcome.error.message}\ncheck that python has the app's dependencies and that working-directory is where the app is importable (traceback in the details)`, outcome.error.traceback);
-        return verdict('fail', outcome.message, outcome.details);
+            return gateOutcome('fail', `\`${settings.app}\` does not import: ${outcome.error.message}\ncheck that python has the app's dependencies and that working-directory is where the app is importable (traceback in the details)`, outcome.error.traceback);
+        return gateOutcome('fail', outcome.message, outcome.details);
     }
 };
 
@@ -1301,10 +1301,10 @@ const logsGate = {
         const parsed = facts.lines.sinceReady.map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line));
         const lines = parsed.map((p) => p.line);
         if (!lines.length)
-            return verdict('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)');
+            return gateOutcome('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)');
         const json = parsed.filter((p) => p.record);
         if (!json.length)
-            return verdict('warn', `the worker logs plain text, e.g. ${quote$1(lines[0])}\nstructured (JSON) logs carry ${settings.logFields.join(', ')} and the task name as fields — what this gate, and log search, can rely on`);
+            return gateOutcome('warn', `the worker logs plain text, e.g. ${quote$1(lines[0])}\nstructured (JSON) logs carry ${settings.logFields.join(', ')} and the task name as fields — what this gate, and log search, can rely on`);
         const problems = [];
         const plain = parsed.filter((p) => !p.record);
         if (plain.length)
@@ -1320,7 +1320,7 @@ const logsGate = {
         if (unnamed.length)
             problems.push(`${unnamed.length} of ${taskLines.length} lines about the ping carry no task name (task_name), e.g. ${quote$1(unnamed[0]?.line)}`);
         const summary = `${json.length} log lines while the worker handled the ping, all JSON with ${settings.logFields.join(', ')}; ${taskLines.length} about the ping name its task`;
-        return problems.length ? verdict('fail', problems.join('\n')) : verdict('pass', summary);
+        return problems.length ? gateOutcome('fail', problems.join('\n')) : gateOutcome('pass', summary);
     }
 };
 function asRecord(line) {
@@ -1358,7 +1358,7 @@ const queuesGate = {
     async run({ facts }) {
         const outcome = await facts.probe();
         if (!outcome.ok)
-            return verdict('fail', 'the app did not import');
+            return gateOutcome('fail', 'the app did not import');
         const probe = outcome.probe;
         const routes = probe.routes ?? {};
         // The worker's own word (its banner) when it printed one; else the -Q it was started with.
@@ -1385,9 +1385,9 @@ const queuesGate = {
         for (const [task, error] of Object.entries(probe.route_errors ?? {}))
             problems.push(`routing ${task} raised: ${error}`);
         if (!appQueues.length)
-            return verdict('warn', "the app routes no task to any queue but the run's own: nothing to check");
+            return gateOutcome('warn', "the app routes no task to any queue but the run's own: nothing to check");
         const summary = `${fine.length} of ${appQueues.length} queues answered a ping: ${fine.join(', ') || 'none'}`;
-        return problems.length ? verdict('fail', [...problems, summary].join('\n')) : verdict('pass', summary);
+        return problems.length ? gateOutcome('fail', [...problems, summary].join('\n')) : gateOutcome('pass', summary);
     }
 };
 function answered(ping) {
@@ -1407,8 +1407,8 @@ const rlsRoleGate = {
     needs: ['broker-config'],
     async run({ settings, facts }) {
         const connected = await connectForChecks(facts, 'to check roles');
-        if ('verdict' in connected)
-            return connected.verdict;
+        if ('outcome' in connected)
+            return connected.outcome;
         const { db } = connected;
         const expected = settings.expectedRole;
         const problems = [];
@@ -1486,8 +1486,8 @@ const rlsRoleGate = {
         lines.push(...ownership.notes);
         const details = detailsOf$1(sessions.rows, tableCheck, skipped);
         if (problems.length)
-            return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
-        return verdict(status, lines.join('\n'), details);
+            return gateOutcome('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
+        return gateOutcome(status, lines.join('\n'), details);
     }
 };
 async function findWorkerSessions(db, facts) {
@@ -9023,7 +9023,7 @@ const runtimeGate = {
         const outcome = await facts.ping();
         if (outcome.kind === 'result-store') {
             const probe = await facts.probe();
-            return resultStoreVerdict(outcome, probe.ok ? probe.probe : undefined, facts);
+            return resultStoreOutcome(outcome, probe.ok ? probe.probe : undefined, facts);
         }
         return judge(outcome, facts, settings.pingTask);
     }
@@ -9042,41 +9042,41 @@ function judge(o, facts, task) {
             // result table can write the row of this task id.
             const unreadable = o.result.encoding === 'undecodable';
             const unexpected = unreadable || (task === 'celery.ping' && o.result.value !== 'pong');
-            return verdict(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
+            return gateOutcome(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
                 `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
                 (unreadable ? '\nthe result row could not be read safely: check who else writes the result table' : unexpected ? "\nexpected the result 'pong'" : ''));
         }
         case 'task-failed':
-            return verdict('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()));
+            return gateOutcome('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()));
         case 'db-refused':
-            return verdict('fail', `the database refused the worker's connection: ${facts.redact(o.reason)}` +
+            return gateOutcome('fail', `the database refused the worker's connection: ${facts.redact(o.reason)}` +
                 (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
                 "\ncheck the user, password, host and database in the app's broker URL, and that the server accepts this runner's connections", tail(o.line));
         case 'db-denied':
-            return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line));
+            return gateOutcome('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line));
         case 'worker-exited': {
             // Celery's command line (click) exits 2 with `Error: …` when it rejects an option.
             const rejected = o.exit.code === 2 && o.line && /^(Error: (No such option|Invalid value|Got unexpected|Missing)|Usage:)/.test(o.line.trim());
             if (rejected)
-                return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line)}`, tail(o.line));
+                return gateOutcome('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line)}`, tail(o.line));
             const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : '';
             const db = o.dbError ? `\nthe database was not answering the action either: ${facts.redact(o.dbError)}` : '';
-            return verdict('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line));
+            return gateOutcome('fail', `${describeExit$1(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line));
         }
         case 'publish-failed':
-            return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail());
+            return gateOutcome('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail());
         case 'db-lost':
-            return verdict('fail', `the database stopped answering while the worker had the ping: ${facts.redact(o.reason)}\ncheck that the database service stays up for the whole job`, tail());
+            return gateOutcome('fail', `the database stopped answering while the worker had the ping: ${facts.redact(o.reason)}\ncheck that the database service stays up for the whole job`, tail());
         case 'no-result':
-            return verdict('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail(o.line));
+            return gateOutcome('fail', `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`, tail(o.line));
         case 'timeout':
-            return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail());
+            return gateOutcome('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail());
         case 'result-store':
-            return resultStoreVerdict(o, undefined, facts);
+            return resultStoreOutcome(o, undefined, facts);
         case 'not-run':
-            return verdict('fail', o.reason);
+            return gateOutcome('fail', o.reason);
         case 'cancelled':
-            return verdict('skip', 'cancelled while waiting for the worker to answer');
+            return gateOutcome('skip', 'cancelled while waiting for the worker to answer');
     }
 }
 const shorten = (line) => summarizeLogLine(line);
@@ -9091,7 +9091,7 @@ function bootWarning(line) {
  * installed Celery's model has and the table lacks (tables made by an older Celery, a role that
  * does not own them so Celery could not add it) is added by the table's owner.
  */
-function resultStoreVerdict(o, probe, facts) {
+function resultStoreOutcome(o, probe, facts) {
     const tail = ['', 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))];
     const details = [expandLogLine(o.line), ...(o.warning ? ['', expandLogLine(o.warning)] : []), ...tail].join('\n');
     const lines = [`the worker cannot store or read results in ${o.table}: ${facts.redact(o.cause)}`];
@@ -9106,7 +9106,7 @@ function resultStoreVerdict(o, probe, facts) {
     }
     else
         lines.push("check that the result tables match the installed Celery (db-access compares them) and that the worker's role may write them");
-    return verdict('fail', lines.join('\n'), details);
+    return gateOutcome('fail', lines.join('\n'), details);
 }
 
 const tasksGate = {
@@ -9118,11 +9118,11 @@ const tasksGate = {
     async run({ settings, facts }) {
         const outcome = await facts.probe();
         if (!outcome.ok)
-            return verdict('fail', 'the app did not import');
+            return gateOutcome('fail', 'the app did not import');
         await facts.ping(); // the worker has printed its banner (with its task list) by then
         const listed = facts.lines.bannerTasks;
         if (!listed)
-            return verdict('skip', 'not run: the worker printed no task list (it did not get as far as its banner)');
+            return gateOutcome('skip', 'not run: the worker printed no task list (it did not get as far as its banner)');
         // Celery leaves its own tasks (celery.*) out of the banner; so does this comparison.
         const worker = new Set(listed.filter((t) => !t.startsWith('celery.')));
         const app = new Set(outcome.probe.tasks.filter((t) => !t.startsWith('celery.')));
@@ -9143,7 +9143,7 @@ const tasksGate = {
         const cut = problems.length > EVIDENCE_LIST_ITEMS || onlyWorker.length > EVIDENCE_LIST_ITEMS;
         const details = cut ? [...problems, ...(onlyWorker.length ? ['Also in the worker:', ...onlyWorker] : [])].join('\n') : undefined;
         const shown = linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" });
-        return problems.length ? verdict('fail', [...shown, ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details);
+        return problems.length ? gateOutcome('fail', [...shown, ...lines].join('\n'), details) : gateOutcome('pass', lines.join('\n'), details);
     }
 };
 
@@ -9156,11 +9156,11 @@ const tenantIsolationGate = {
     async run({ settings, facts }) {
         const plane = await facts.dataPlane();
         if (!plane?.ok)
-            return verdict('fail', 'no PostgreSQL data plane to check');
+            return gateOutcome('fail', 'no PostgreSQL data plane to check');
         // The worker's own DSN: what its tasks see is what this gate must see.
         const connected = await connectForChecks(facts, "as the worker's role", () => connect(plane.plane.broker.parts, { connectTimeoutMs: 5000 }));
-        if ('verdict' in connected)
-            return connected.verdict;
+        if ('outcome' in connected)
+            return connected.outcome;
         const { db } = connected;
         try {
             return await isolationChecks(db, settings.tenantTables);
@@ -9184,8 +9184,8 @@ async function isolationChecks(db, named) {
     // failure of rls-role, which owns the input).
     if (!tables.length)
         return named
-            ? verdict('warn', ['no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)', ...skippedNote].join('\n'))
-            : verdict('skip', 'no tenant table: isolation not checked (set tenant-tables, or add a tenant_id column)');
+            ? gateOutcome('warn', ['no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)', ...skippedNote].join('\n'))
+            : gateOutcome('skip', 'no tenant table: isolation not checked (set tenant-tables, or add a tenant_id column)');
     const settingsRead = await tenantSettings(db, tables);
     const problems = [];
     const notes = [];
@@ -9238,13 +9238,13 @@ async function isolationChecks(db, named) {
         : undefined;
     const shown = (lines, noun) => linesWithMore(lines, { noun, where: "see the gate's details" });
     if (problems.length)
-        return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details);
+        return gateOutcome('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details);
     const setting = settingsRead.map((s) => s.name).join(', ');
     const lines = [
         `${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`,
         ...skippedNote
     ];
-    return notes.length ? verdict('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details);
+    return notes.length ? gateOutcome('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : gateOutcome('pass', lines.join('\n'), details);
 }
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */
 async function tenantSettings(db, tables) {
@@ -12511,7 +12511,7 @@ function viewTests(tests) {
 }
 function testsParts(view, gateCount) {
     return {
-        verdict: once(() => testsVerdict(view.tests.verdict)),
+        verdict: once(() => testsConclusion(view.tests.verdict)),
         reports: once(() => reportLines(view.tests)),
         taxonomyRow: memoize(taxonomyRow),
         violations: once(() => violationsLine(view, gateCount)),
@@ -12549,7 +12549,7 @@ function* testsBlocks(view, parts, cuts) {
         yield [parts.remediation()];
 }
 /** The analysis's closing sentence, as the section's lead: "**Foundation green, test suite red: …**". */
-function testsVerdict(verdict) {
+function testsConclusion(verdict) {
     const text = inlineMarkdown(clipCharacters(verdict.charAt(0).toUpperCase() + verdict.slice(1), REMEDIATION_CHARS));
     return text === '' ? '' : `**${text}**`;
 }

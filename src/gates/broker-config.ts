@@ -1,5 +1,5 @@
 import { dsnTarget, parseDsn, type DsnParts } from '../db/dsn.js'
-import { verdict, type Gate } from './gate.js'
+import { gateOutcome, type Gate } from './gate.js'
 
 export const brokerConfigGate: Gate = {
   id: 'broker-config',
@@ -9,8 +9,8 @@ export const brokerConfigGate: Gate = {
   needs: ['import'],
   async run({ facts }) {
     const check = await facts.dataPlane()
-    if (!check) return verdict('fail', 'the app did not import')
-    if (!check.ok) return verdict('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'))
+    if (!check) return gateOutcome('fail', 'the app did not import')
+    if (!check.ok) return gateOutcome('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'))
 
     const { broker, backend } = check.plane
     const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``]
@@ -19,11 +19,11 @@ export const brokerConfigGate: Gate = {
     const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter(
       (m): m is string => !!m
     )
-    if (mismatches.length) return verdict('fail', [...mismatches, ...lines].join('\n'))
+    if (mismatches.length) return gateOutcome('fail', [...mismatches, ...lines].join('\n'))
     lines.push(
       banner.transport && banner.results ? "the worker's banner shows the same transport and results" : 'not cross-checked: the worker printed no banner'
     )
-    return verdict('pass', [...lines, ...check.notes].join('\n'))
+    return gateOutcome('pass', [...lines, ...check.notes].join('\n'))
   }
 }
 

@@ -1,4 +1,4 @@
-import { verdict, type Gate } from './gate.js'
+import { gateOutcome, type Gate } from './gate.js'
 
 export const ciGate: Gate = {
   id: 'ci',
@@ -26,8 +26,8 @@ export const ciGate: Gate = {
       const unread = tests.files.filter((f) => f.status !== 'ok').length + tests.unmatched.length
       if (unread) lines.push(`${unread} test report${unread > 1 ? 's' : ''} could not be read (see the taxonomy section)`)
     }
-    if (settings.failOn === 'never') return verdict('warn', lines.join('\n'))
+    if (settings.failOn === 'never') return gateOutcome('warn', lines.join('\n'))
     // The seed's "MIXED": the foundation is proven, and the suite is red anyway.
-    return verdict(tests && !foundationRed && tests.failed > 0 ? 'warn' : 'pass', lines.join('\n'))
+    return gateOutcome(tests && !foundationRed && tests.failed > 0 ? 'warn' : 'pass', lines.join('\n'))
   }
 }

@@ -3,7 +3,7 @@ import { checkPrivileges, existingRoles, type PrivilegeCheck, type PrivilegeNeed
 import { qualified, quoteIdent, type Database } from '../db/database.js'
 import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
-import { connectForChecks, verdict, type Gate } from './gate.js'
+import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 import { schemaDrift } from './table-drift.js'
 
 export const dbAccessGate: Gate = {
@@ -14,17 +14,17 @@ export const dbAccessGate: Gate = {
   needs: ['broker-config'],
   async run({ settings, facts }) {
     const [probeOutcome, check] = [await facts.probe(), await facts.dataPlane()]
-    if (!probeOutcome.ok || !check?.ok) return verdict('fail', 'no PostgreSQL data plane to check')
+    if (!probeOutcome.ok || !check?.ok) return gateOutcome('fail', 'no PostgreSQL data plane to check')
     const probe = probeOutcome.probe
     const shown = settings.databaseUrl ? `database-url (${redactDsn(settings.databaseUrl)})` : `the broker's database (${check.plane.broker.redacted})`
     const connected = await connectForChecks(facts, `to ${shown}`)
-    if ('verdict' in connected) return connected.verdict
+    if ('outcome' in connected) return connected.outcome
     const { db } = connected
 
     const [{ db: dbName }] = (await db.query<{ db: string }>('SELECT current_database() AS db')) as [{ db: string }]
     const expectedDb = check.plane.broker.parts.database
     if (expectedDb && dbName !== expectedDb)
-      return verdict(
+      return gateOutcome(
         'fail',
         `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`
       )
@@ -33,7 +33,7 @@ export const dbAccessGate: Gate = {
     const roles = [...new Set(needs.map((n) => n.role))]
     const present = await existingRoles(db, roles)
     const missingRoles = roles.filter((r) => !present.has(r))
-    if (missingRoles.length) return verdict('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`)
+    if (missingRoles.length) return gateOutcome('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`)
 
     const checks = await checkPrivileges(db, needs)
     const lines: string[] = []
@@ -62,9 +62,9 @@ export const dbAccessGate: Gate = {
     if (persisted.problem) problems.push(persisted.problem)
 
     if (problems.length)
-      return verdict('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
-    if (drift.warnings.length) return verdict('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf(checks))
-    return verdict('pass', lines.join('\n'), detailsOf(checks))
+      return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
+    if (drift.warnings.length) return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf(checks))
+    return gateOutcome('pass', lines.join('\n'), detailsOf(checks))
   }
 }
 

@@ -9,7 +9,7 @@ import type { GateFacts, WorkerNeed } from './facts.js'
 
 export type { GateFacts, WorkerNeed } from './facts.js'
 
-export interface GateVerdict {
+export interface GateOutcome {
   status: GateStatus
   evidence: string
   details?: string
@@ -35,27 +35,27 @@ export interface Gate<Id extends string = GateId> {
   needsFromWorker?: readonly WorkerNeed[]
   /** It judges the whole run (the tests included): it runs after the test reports were analysed. */
   judgesRun?: boolean
-  run(ctx: GateContext): Promise<GateVerdict>
+  run(ctx: GateContext): Promise<GateOutcome>
 }
 
-export const verdict = (status: GateStatus, evidence: string, details?: string): GateVerdict =>
+export const gateOutcome = (status: GateStatus, evidence: string, details?: string): GateOutcome =>
   details === undefined ? { status, evidence } : { status, evidence, details }
 
 /**
  * Opens the connection a gate's SQL checks use (the action's own, unless `open` says otherwise).
- * A refusal becomes the gate's verdict: `skip` when `runtime` already showed that the database
+ * A refusal becomes the gate's outcome: `skip` when `runtime` already showed that the database
  * refuses this DSN (one cause, reported once), `fail` naming what could not be checked otherwise.
  */
 export async function connectForChecks(
   facts: GateFacts,
   toCheck: string,
   open: () => Promise<Database> = () => facts.database()
-): Promise<{ db: Database } | { verdict: GateVerdict }> {
+): Promise<{ db: Database } | { outcome: GateOutcome }> {
   try {
     return { db: await open() }
   } catch (err) {
     const blocked = await facts.sqlChecksBlocked()
-    if (blocked) return { verdict: verdict('skip', blocked) }
-    return { verdict: verdict('fail', `cannot connect ${toCheck}: ${facts.redact(describeDbError(err).message)}`) }
+    if (blocked) return { outcome: gateOutcome('skip', blocked) }
+    return { outcome: gateOutcome('fail', `cannot connect ${toCheck}: ${facts.redact(describeDbError(err).message)}`) }
   }
 }

@@ -1,4 +1,4 @@
-import { verdict, type Gate } from './gate.js'
+import { gateOutcome, type Gate } from './gate.js'
 
 export const importGate: Gate = {
   id: 'import',
@@ -11,18 +11,18 @@ export const importGate: Gate = {
     if (outcome.ok) {
       const p = outcome.probe
       const v = p.versions
-      return verdict(
+      return gateOutcome(
         'pass',
         `\`${settings.app}\` imported in ${p.seconds.toFixed(2)} s: Python ${v.python}, Celery ${v.celery ?? '?'}, kombu ${v.kombu ?? '?'}` +
           `\n${p.tasks.filter((t) => !t.startsWith('celery.')).length} tasks registered`
       )
     }
     if (outcome.kind === 'import-error')
-      return verdict(
+      return gateOutcome(
         'fail',
         `\`${settings.app}\` does not import: ${outcome.error.message}\ncheck that python has the app's dependencies and that working-directory is where the app is importable (traceback in the details)`,
         outcome.error.traceback
       )
-    return verdict('fail', outcome.message, outcome.details)
+    return gateOutcome('fail', outcome.message, outcome.details)
   }
 }

@@ -1,5 +1,5 @@
 import { LOG_SETTLE_MS as SETTLE_MS } from '../timing.js'
-import { verdict, type Gate } from './gate.js'
+import { gateOutcome, type Gate } from './gate.js'
 
 /** Common spellings of the fields structured loggers write (python-json-logger, structlog, …). */
 const ALIASES: Record<string, string[]> = {
@@ -30,10 +30,10 @@ export const logsGate: Gate = {
     if (settled > 0) await new Promise((r) => setTimeout(r, settled))
     const parsed = facts.lines.sinceReady.map((l) => ({ line: l.line, record: asRecord(l.line) })).filter((p) => p.record || PLAIN_RECORD.test(p.line))
     const lines = parsed.map((p) => p.line)
-    if (!lines.length) return verdict('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)')
+    if (!lines.length) return gateOutcome('warn', 'the worker wrote no log record while it handled the ping (is its loglevel above INFO?)')
     const json = parsed.filter((p) => p.record)
     if (!json.length)
-      return verdict(
+      return gateOutcome(
         'warn',
         `the worker logs plain text, e.g. ${quote(lines[0] as string)}\nstructured (JSON) logs carry ${settings.logFields.join(', ')} and the task name as fields — what this gate, and log search, can rely on`
       )
@@ -50,7 +50,7 @@ export const logsGate: Gate = {
     if (unnamed.length)
       problems.push(`${unnamed.length} of ${taskLines.length} lines about the ping carry no task name (task_name), e.g. ${quote(unnamed[0]?.line as string)}`)
     const summary = `${json.length} log lines while the worker handled the ping, all JSON with ${settings.logFields.join(', ')}; ${taskLines.length} about the ping name its task`
-    return problems.length ? verdict('fail', problems.join('\n')) : verdict('pass', summary)
+    return problems.length ? gateOutcome('fail', problems.join('\n')) : gateOutcome('pass', summary)
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ExtraResult } from './facts.js'
-import { verdict, type Gate } from './gate.js'
+import { gateOutcome, type Gate } from './gate.js'
 
 export const queuesGate: Gate = {
   id: 'queues',
@@ -11,7 +11,7 @@ export const queuesGate: Gate = {
   needsFromWorker: ['app-queues'],
   async run({ facts }) {
     const outcome = await facts.probe()
-    if (!outcome.ok) return verdict('fail', 'the app did not import')
+    if (!outcome.ok) return gateOutcome('fail', 'the app did not import')
     const probe = outcome.probe
     const routes = probe.routes ?? {}
     // The worker's own word (its banner) when it printed one; else the -Q it was started with.
@@ -39,9 +39,9 @@ export const queuesGate: Gate = {
       else fine.push(`\`${q}\` (${(routes[q] ?? []).length} task${(routes[q] ?? []).length === 1 ? '' : 's'}${byOther(ping, facts.ids.nodeName)})`)
     }
     for (const [task, error] of Object.entries(probe.route_errors ?? {})) problems.push(`routing ${task} raised: ${error}`)
-    if (!appQueues.length) return verdict('warn', "the app routes no task to any queue but the run's own: nothing to check")
+    if (!appQueues.length) return gateOutcome('warn', "the app routes no task to any queue but the run's own: nothing to check")
     const summary = `${fine.length} of ${appQueues.length} queues answered a ping: ${fine.join(', ') || 'none'}`
-    return problems.length ? verdict('fail', [...problems, summary].join('\n')) : verdict('pass', summary)
+    return problems.length ? gateOutcome('fail', [...problems, summary].join('\n')) : gateOutcome('pass', summary)
   }
 }
 

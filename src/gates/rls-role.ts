@@ -17,7 +17,7 @@ import { localPortsTo } from '../proc/process-tree.js'
 import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
 import { qualified, quoteIdent } from '../util/quote.js'
 import type { GateFacts } from './facts.js'
-import { connectForChecks, verdict, type Gate } from './gate.js'
+import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 
 export const rlsRoleGate: Gate = {
   id: 'rls-role',
@@ -27,7 +27,7 @@ export const rlsRoleGate: Gate = {
   needs: ['broker-config'],
   async run({ settings, facts }) {
     const connected = await connectForChecks(facts, 'to check roles')
-    if ('verdict' in connected) return connected.verdict
+    if ('outcome' in connected) return connected.outcome
     const { db } = connected
     const expected = settings.expectedRole
     const problems: string[] = []
@@ -113,8 +113,8 @@ export const rlsRoleGate: Gate = {
     lines.push(...ownership.notes)
     const details = detailsOf(sessions.rows, tableCheck, skipped)
     if (problems.length)
-      return verdict('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details)
-    return verdict(status, lines.join('\n'), details)
+      return gateOutcome('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details)
+    return gateOutcome(status, lines.join('\n'), details)
   }
 }
 

@@ -4,7 +4,7 @@ import type { ProbeReport } from '../celery/probe.js'
 import { expandLogLine, summarizeLogLine } from '../celery/worker-output.js'
 import { describeExit } from '../celery/worker-process.js'
 import type { GateFacts } from './facts.js'
-import { verdict, type Gate, type GateVerdict } from './gate.js'
+import { gateOutcome, type Gate, type GateOutcome } from './gate.js'
 
 export const runtimeGate: Gate = {
   id: 'runtime',
@@ -16,7 +16,7 @@ export const runtimeGate: Gate = {
     const outcome = await facts.ping()
     if (outcome.kind === 'result-store') {
       const probe = await facts.probe()
-      return resultStoreVerdict(outcome, probe.ok ? probe.probe : undefined, facts)
+      return resultStoreOutcome(outcome, probe.ok ? probe.probe : undefined, facts)
     }
     return judge(outcome, facts, settings.pingTask)
   }
@@ -24,7 +24,7 @@ export const runtimeGate: Gate = {
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 
-function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
+function judge(o: PingOutcome, facts: GateFacts, task: string): GateOutcome {
   // The details: the line that decided, in full (its traceback unfolded), then the last lines.
   const tail = (line?: string): string =>
     [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))].join('\n')
@@ -38,7 +38,7 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
       // result table can write the row of this task id.
       const unreadable = o.result.encoding === 'undecodable'
       const unexpected = unreadable || (task === 'celery.ping' && o.result.value !== 'pong')
-      return verdict(
+      return gateOutcome(
         unexpected ? 'warn' : 'pass',
         `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
           `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
@@ -46,9 +46,9 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
       )
     }
     case 'task-failed':
-      return verdict('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()))
+      return gateOutcome('fail', `the worker ran ${task} and it failed: ${facts.redact(o.error)}`, facts.redact(o.traceback ?? tail()))
     case 'db-refused':
-      return verdict(
+      return gateOutcome(
         'fail',
         `the database refused the worker's connection: ${facts.redact(o.reason)}` +
           (o.line ? `\nworker: ${shorten(o.line)}` : `\n(seen by the action connecting with the worker's broker DSN)`) +
@@ -56,37 +56,37 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateVerdict {
         tail(o.line)
       )
     case 'db-denied':
-      return verdict('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line))
+      return gateOutcome('fail', `the worker's role was denied on ${o.object}\n${shorten(o.line)}`, tail(o.line))
     case 'worker-exited': {
       // Celery's command line (click) exits 2 with `Error: …` when it rejects an option.
       const rejected = o.exit.code === 2 && o.line && /^(Error: (No such option|Invalid value|Got unexpected|Missing)|Usage:)/.test(o.line.trim())
-      if (rejected) return verdict('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line as string)}`, tail(o.line))
+      if (rejected) return gateOutcome('fail', `the worker rejected its arguments: check the worker-args input\n${shorten(o.line as string)}`, tail(o.line))
       const zero = o.exit.code === 0 && !o.exit.spawnError ? ' (Celery 5.2 exits 0 even on fatal errors)' : ''
       const db = o.dbError ? `\nthe database was not answering the action either: ${facts.redact(o.dbError)}` : ''
-      return verdict('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line))
+      return gateOutcome('fail', `${describeExit(o.exit)} before answering the ping${zero}${o.line ? `\n${shorten(o.line)}` : ''}${db}`, tail(o.line))
     }
     case 'publish-failed':
-      return verdict('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail())
+      return gateOutcome('fail', `the ping could not be published into the broker tables: ${facts.redact(o.reason)}`, tail())
     case 'db-lost':
-      return verdict(
+      return gateOutcome(
         'fail',
         `the database stopped answering while the worker had the ping: ${facts.redact(o.reason)}\ncheck that the database service stays up for the whole job`,
         tail()
       )
     case 'no-result':
-      return verdict(
+      return gateOutcome(
         'fail',
         `the worker ran ${task} but no result row appeared in the result backend (task_ignore_result set?)\n${shorten(o.line)}`,
         tail(o.line)
       )
     case 'timeout':
-      return verdict('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail())
+      return gateOutcome('fail', `${o.detail}\nlast line: ${shorten(facts.lines.lastLines(1)[0] ?? '(none)')}`, tail())
     case 'result-store':
-      return resultStoreVerdict(o, undefined, facts)
+      return resultStoreOutcome(o, undefined, facts)
     case 'not-run':
-      return verdict('fail', o.reason)
+      return gateOutcome('fail', o.reason)
     case 'cancelled':
-      return verdict('skip', 'cancelled while waiting for the worker to answer')
+      return gateOutcome('skip', 'cancelled while waiting for the worker to answer')
   }
 }
 
@@ -104,7 +104,7 @@ function bootWarning(line: string): string {
  * installed Celery's model has and the table lacks (tables made by an older Celery, a role that
  * does not own them so Celery could not add it) is added by the table's owner.
  */
-function resultStoreVerdict(o: Extract<PingOutcome, { kind: 'result-store' }>, probe: ProbeReport | undefined, facts: GateFacts): GateVerdict {
+function resultStoreOutcome(o: Extract<PingOutcome, { kind: 'result-store' }>, probe: ProbeReport | undefined, facts: GateFacts): GateOutcome {
   const tail = ['', 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))]
   const details = [expandLogLine(o.line), ...(o.warning ? ['', expandLogLine(o.warning)] : []), ...tail].join('\n')
   const lines = [`the worker cannot store or read results in ${o.table}: ${facts.redact(o.cause)}`]
@@ -119,5 +119,5 @@ function resultStoreVerdict(o: Extract<PingOutcome, { kind: 'result-store' }>, p
       `fix: the table's owner runs \`${addColumnsStatement(o.table, schema, model, o.columns)}\``
     )
   } else lines.push("check that the result tables match the installed Celery (db-access compares them) and that the worker's role may write them")
-  return verdict('fail', lines.join('\n'), details)
+  return gateOutcome('fail', lines.join('\n'), details)
 }

@@ -1,5 +1,5 @@
 import { EVIDENCE_LIST_ITEMS, linesWithMore, listWithMore } from '../util/bounded.js'
-import { verdict, type Gate } from './gate.js'
+import { gateOutcome, type Gate } from './gate.js'
 
 export const tasksGate: Gate = {
   id: 'tasks',
@@ -9,10 +9,10 @@ export const tasksGate: Gate = {
   needs: ['import'],
   async run({ settings, facts }) {
     const outcome = await facts.probe()
-    if (!outcome.ok) return verdict('fail', 'the app did not import')
+    if (!outcome.ok) return gateOutcome('fail', 'the app did not import')
     await facts.ping() // the worker has printed its banner (with its task list) by then
     const listed = facts.lines.bannerTasks
-    if (!listed) return verdict('skip', 'not run: the worker printed no task list (it did not get as far as its banner)')
+    if (!listed) return gateOutcome('skip', 'not run: the worker printed no task list (it did not get as far as its banner)')
     // Celery leaves its own tasks (celery.*) out of the banner; so does this comparison.
     const worker = new Set(listed.filter((t) => !t.startsWith('celery.')))
     const app = new Set(outcome.probe.tasks.filter((t) => !t.startsWith('celery.')))
@@ -32,6 +32,6 @@ export const tasksGate: Gate = {
     const cut = problems.length > EVIDENCE_LIST_ITEMS || onlyWorker.length > EVIDENCE_LIST_ITEMS
     const details = cut ? [...problems, ...(onlyWorker.length ? ['Also in the worker:', ...onlyWorker] : [])].join('\n') : undefined
     const shown = linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" })
-    return problems.length ? verdict('fail', [...shown, ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details)
+    return problems.length ? gateOutcome('fail', [...shown, ...lines].join('\n'), details) : gateOutcome('pass', lines.join('\n'), details)
   }
 }

@@ -4,7 +4,7 @@ import { connect, describeDbError, type Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
 import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
 import { quoteIdent, quoteLiteral, quoteSettingName } from '../util/quote.js'
-import { connectForChecks, verdict, type Gate } from './gate.js'
+import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 
 export const tenantIsolationGate: Gate = {
   id: 'tenant-isolation',
@@ -15,10 +15,10 @@ export const tenantIsolationGate: Gate = {
   needs: ['broker-config'],
   async run({ settings, facts }) {
     const plane = await facts.dataPlane()
-    if (!plane?.ok) return verdict('fail', 'no PostgreSQL data plane to check')
+    if (!plane?.ok) return gateOutcome('fail', 'no PostgreSQL data plane to check')
     // The worker's own DSN: what its tasks see is what this gate must see.
     const connected = await connectForChecks(facts, "as the worker's role", () => connect(plane.plane.broker.parts, { connectTimeoutMs: 5000 }))
-    if ('verdict' in connected) return connected.verdict
+    if ('outcome' in connected) return connected.outcome
     const { db } = connected
     try {
       return await isolationChecks(db, settings.tenantTables)
@@ -48,8 +48,8 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
   // failure of rls-role, which owns the input).
   if (!tables.length)
     return named
-      ? verdict('warn', ['no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)', ...skippedNote].join('\n'))
-      : verdict('skip', 'no tenant table: isolation not checked (set tenant-tables, or add a tenant_id column)')
+      ? gateOutcome('warn', ['no tenant table to check: no entry of tenant-tables names an existing table (rls-role says which)', ...skippedNote].join('\n'))
+      : gateOutcome('skip', 'no tenant table: isolation not checked (set tenant-tables, or add a tenant_id column)')
   const settingsRead = await tenantSettings(db, tables)
   const problems: string[] = []
   const notes: string[] = []
@@ -104,13 +104,13 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
       : undefined
   const shown = (lines: string[], noun: readonly [string, string]): string[] => linesWithMore(lines, { noun, where: "see the gate's details" })
   if (problems.length)
-    return verdict('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details)
+    return gateOutcome('fail', [...shown(problems, ['problem', 'problems']), ...shown(notes, ['note', 'notes']), checked, ...skippedNote].join('\n'), details)
   const setting = settingsRead.map((s) => s.name).join(', ')
   const lines = [
     `${checked} — no row without a tenant${setting ? `, none for a random tenant (${setting}), the setting ends with its transaction` : ''}, row_security = off refused`,
     ...skippedNote
   ]
-  return notes.length ? verdict('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : verdict('pass', lines.join('\n'), details)
+  return notes.length ? gateOutcome('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : gateOutcome('pass', lines.join('\n'), details)
 }
 
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */

@@ -111,7 +111,7 @@ export function viewTests(tests: TestsReport): TestsView {
 
 export function testsParts(view: TestsView, gateCount: number): TestsParts {
   return {
-    verdict: once(() => testsVerdict(view.tests.verdict)),
+    verdict: once(() => testsConclusion(view.tests.verdict)),
     reports: once(() => reportLines(view.tests)),
     taxonomyRow: memoize(taxonomyRow),
     violations: once(() => violationsLine(view, gateCount)),
@@ -148,7 +148,7 @@ export function* testsBlocks(view: TestsView, parts: TestsParts, cuts: Pick<Cuts
 }
 
 /** The analysis's closing sentence, as the section's lead: "**Foundation green, test suite red: …**". */
-function testsVerdict(verdict: string): string {
+function testsConclusion(verdict: string): string {
   const text = inlineMarkdown(clipCharacters(verdict.charAt(0).toUpperCase() + verdict.slice(1), REMEDIATION_CHARS))
   return text === '' ? '' : `**${text}**`
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { errorLine, runGates, verdictOf } from '../../src/engine.js'
-import type { Gate, GateContext, GateVerdict } from '../../src/gates/gate.js'
+import type { Gate, GateContext, GateOutcome } from '../../src/gates/gate.js'
 import type { GateResult } from '../../src/report/model.js'
 import type { GateFacts } from '../../src/gates/facts.js'
 import type { Settings } from '../../src/settings.js'
@@ -18,7 +18,7 @@ function fakeFacts(cancelled: () => boolean = () => false): GateFacts {
  * A gate that returns `outcome` (or throws it, if it is not a verdict) and records the context of
  * each run, with the ids of the earlier results as they were when it ran.
  */
-function gate(id: string, outcome: GateVerdict | Error | string, options: { needs?: string[]; foundation?: boolean; onRun?: () => void } = {}) {
+function gate(id: string, outcome: GateOutcome | Error | string, options: { needs?: string[]; foundation?: boolean; onRun?: () => void } = {}) {
   const contexts: (GateContext & { earlierIds: string[] })[] = []
   // Any id: the engine knows no gate by name (the action's gates are typed GateId).
   const g: Gate<string> & { contexts: typeof contexts } = {
@@ -38,8 +38,8 @@ function gate(id: string, outcome: GateVerdict | Error | string, options: { need
   return g
 }
 
-const pass = (evidence = 'ok'): GateVerdict => ({ status: 'pass', evidence })
-const fail = (evidence = 'broken'): GateVerdict => ({ status: 'fail', evidence })
+const pass = (evidence = 'ok'): GateOutcome => ({ status: 'pass', evidence })
+const fail = (evidence = 'broken'): GateOutcome => ({ status: 'fail', evidence })
 
 const summary = (results: GateResult[]) => results.map((r) => [r.id, r.status, r.evidence])
 

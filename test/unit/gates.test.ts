@@ -10,7 +10,7 @@ import { ciGate } from '../../src/gates/ci.js'
 import { dbAccessGate } from '../../src/gates/db-access.js'
 import { dlqGate } from '../../src/gates/dlq.js'
 import type { ExtraResult, GateFacts } from '../../src/gates/facts.js'
-import type { Gate, GateVerdict } from '../../src/gates/gate.js'
+import type { Gate, GateOutcome } from '../../src/gates/gate.js'
 import { importGate } from '../../src/gates/import.js'
 import { ALL_GATES } from '../../src/gates/index.js'
 import { logsGate } from '../../src/gates/logs.js'
@@ -28,7 +28,7 @@ import { plainFacts, probeReport, type PlainFacts } from '../support/gate-facts.
 
 const settingsWith = (raw: RawInputs = {}): Settings => parseSettings({ app: 'app.celery_app', ...raw })
 
-function judge(gate: Gate, facts: PlainFacts = {}, opts: { settings?: Settings; earlier?: GateResult[] } = {}): Promise<GateVerdict> {
+function judge(gate: Gate, facts: PlainFacts = {}, opts: { settings?: Settings; earlier?: GateResult[] } = {}): Promise<GateOutcome> {
   return gate.run({ settings: opts.settings ?? settingsWith(), facts: plainFacts(facts), earlier: opts.earlier ?? [] })
 }
 
