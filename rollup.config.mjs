@@ -11,6 +11,7 @@ const copyBootstrap = {
     mkdirSync('dist', { recursive: true })
     copyFileSync('src/celery/bootstrap.py', 'dist/bootstrap.py')
     copyFileSync('src/celery/drift.py', 'dist/drift.py')
+    copyFileSync('src/celery/connections.py', 'dist/connections.py')
     // The CLI is package.json's `bin`: executable, so a clone can run it directly too.
     chmodSync('dist/cli.js', 0o755)
   }

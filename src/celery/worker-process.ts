@@ -55,6 +55,8 @@ export interface WorkerSpec {
   outputFile?: string
   /** Variables passed to the worker although the rule of worker-env.ts withholds them (`worker-env`). */
   passEnv?: readonly string[]
+  /** Where connections.py records each database connection the worker's processes open (rls-role). */
+  connectionsFile?: string
 }
 
 export interface WorkerExit {
@@ -83,6 +85,8 @@ export class WorkerProcess {
     secrets: SecretRegistry
   ) {
     this.outputFd = spec.outputFile ? openOutput(spec.outputFile) : undefined
+    // The hook only appends: the run's folder must exist before the worker's first connection.
+    if (spec.connectionsFile) mkdirSync(path.dirname(spec.connectionsFile), { recursive: true })
     const out = this.outputFd ?? 'pipe'
     this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
       cwd: spec.cwd,
@@ -100,6 +104,7 @@ export class WorkerProcess {
           queuesFromApp: spec.queuesFromApp,
           pingEachQueue: spec.pingEachQueue,
           probeTask: spec.probeTask,
+          connectionsFile: spec.connectionsFile,
           // A kept worker must not die with us; any other does (PR_SET_PDEATHSIG).
           parentPid: spec.outputFile ? undefined : process.pid
         }),

@@ -3,6 +3,7 @@
 // connection). The gates depend on this interface only; run/facts.ts implements it, and a unit
 // test implements it with a plain object. No worker internals (the process, its line watcher)
 // cross it: a gate reads lines and facts, it cannot stop or signal the worker.
+import type { IdentityRecord } from '../celery/connections.js'
 import type { DataPlaneCheck } from '../celery/data-plane.js'
 import type { PingOutcome } from '../celery/ping.js'
 import type { ProbeOutcome } from '../celery/probe.js'
@@ -21,6 +22,7 @@ export interface RunIds {
 }
 
 export type { ProbeOutcome } from '../celery/probe.js'
+export type { IdentityRecord, ObservedIdentity } from '../celery/connections.js'
 
 /** A ping sent to one of the app's queues, or the dlq probe task, and what became of it. */
 export interface ExtraResult {
@@ -85,6 +87,11 @@ export interface GateFacts {
   database(): Promise<Database>
   /** Why the SQL checks cannot run, when that is already known (the database refused the DSN). */
   sqlChecksBlocked(): Promise<string | undefined>
+  /**
+   * Every database identity the worker's processes used during the run, as recorded in-process
+   * by bootstrap's connection hooks (connections.py): role, where it was opened, how often.
+   */
+  identities(): Promise<IdentityRecord>
   /** The pings through the app's queues and the dlq probe task (only what the gates asked for). */
   extras(): Promise<ExtraResult[]>
   /** The test reports of `junit`, classified against the results so far (memoised). */

@@ -11,6 +11,7 @@ import {
   type SessionRow,
   type TenantTable
 } from '../db/catalog.js'
+import { CONNECTIONS_MAX_BYTES, describeIdentity, type IdentityRecord } from '../celery/connections.js'
 import type { Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
@@ -60,13 +61,22 @@ export const rlsRoleGate: Gate = {
     } else lines.push(`sessions not checked: ${sessions.reason}`)
     // Without sessions to look at, the gate's first claim is unproven: at best mixed.
 
+    // 1b. Every connection the worker's processes opened during the run, recorded in-process
+    // (connections.py): the app's own data layer too, and connections closed long before now.
+    const recorded = identityFindings(await facts.identities(), expected, settings.allowedRoles)
+    problems.push(...recorded.problems)
+    lines.push(...recorded.lines)
+
     // 2. What the roles may do.
     const observed = sessions.rows.map((r) => r.usename).filter((u): u is string => !!u)
-    const roleNames = [...new Set([expected, ...observed])]
+    const roleNames = [...new Set([expected, ...observed, ...recorded.usedBy.keys()])]
     const roles = await roleInfo(db, roleNames)
     const expectedRole = roles.find((r) => r.name === expected)
     if (!expectedRole) problems.push(`role ${expected} does not exist`)
-    for (const role of roles) problems.push(...roleProblems(role))
+    for (const role of roles) {
+      const usedBy = recorded.usedBy.get(role.name)
+      problems.push(...roleProblems(role).map((p) => (usedBy ? `${p} (used by ${usedBy.join('; ')})` : p)))
+    }
     if (expectedRole && !roleProblems(expectedRole).length) lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`)
 
     // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
@@ -116,6 +126,35 @@ export const rlsRoleGate: Gate = {
       return gateOutcome('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details)
     return gateOutcome(status, lines.join('\n'), details)
   }
+}
+
+/**
+ * The recorded identities judged by the same rule as the sessions (expected-role or allowed-roles),
+ * each said with where it was opened and how often; `usedBy` maps a role to those descriptions so
+ * the role's other findings (SUPERUSER, owner …) say where it was used.
+ */
+export function identityFindings(
+  record: IdentityRecord,
+  expected: string,
+  allowedRoles: readonly string[]
+): { problems: string[]; lines: string[]; usedBy: Map<string, string[]> } {
+  const problems: string[] = []
+  const lines: string[] = []
+  const usedBy = new Map<string, string[]>()
+  const allowed = new Set([expected, ...allowedRoles])
+  const also = allowedRoles.length ? ` or one of allowed-roles (${allowedRoles.join(', ')})` : ''
+  for (const i of record.identities) {
+    const text = describeIdentity(i)
+    usedBy.set(i.role, [...(usedBy.get(i.role) ?? []), text])
+    if (!allowed.has(i.role)) problems.push(`${text}, expected ${expected}${also}: connect it as ${expected}, or add a role meant for it to allowed-roles`)
+  }
+  if (record.identities.length)
+    lines.push(
+      `connections the worker's processes opened (recorded in-process): ${listWithMore(record.identities.map(describeIdentity), { separator: '; ', noun: ['identity', 'identities'] })}`
+    )
+  if (record.rejected) lines.push(`⚠️ ${formatCount(record.rejected)} entries of the connection record were not understood and were ignored`)
+  if (record.truncated) lines.push(`⚠️ the connection record was cut at ${CONNECTIONS_MAX_BYTES / 1024 / 1024} MiB: connections after that are not judged`)
+  return { problems, lines, usedBy }
 }
 
 async function findWorkerSessions(db: Database, facts: GateFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {

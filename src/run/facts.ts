@@ -22,6 +22,7 @@ import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
 import { EXTRAS_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
+import { CONNECTIONS_FILE, readConnections, type IdentityRecord } from '../celery/connections.js'
 import { runsRoot } from './folder.js'
 import { newRunIds } from './ids.js'
 
@@ -94,7 +95,8 @@ export class RunFacts implements GateFacts {
         logFile: path.join(workDir, this.ids.runId, 'worker.log'),
         outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
         applicationName: this.ids.applicationName,
-        passEnv: this.settings.workerEnv
+        passEnv: this.settings.workerEnv,
+        connectionsFile: this.connectionsFile
       },
       this.secrets
     )
@@ -261,6 +263,18 @@ export class RunFacts implements GateFacts {
       () => this.cancelled()
     )
     return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }))
+  }
+
+  /** The run's folder's record of every database connection the worker's processes opened. */
+  get connectionsFile(): string {
+    return path.join(this.options.workDir ?? runsRoot(), this.ids.runId, CONNECTIONS_FILE)
+  }
+
+  /** Read once the pings it asked for ended: the connections their tasks opened are then recorded. */
+  async identities(): Promise<IdentityRecord> {
+    await this.ping().catch(() => undefined)
+    await this.extrasPromise?.catch(() => undefined)
+    return readConnections(this.connectionsFile, (t) => this.redact(t))
   }
 
   /** The worker's processes right now (main process and pool children). */

@@ -31,6 +31,7 @@ export function plainFacts(over: PlainFacts = {}): GateFacts {
     database: () => Promise.reject(new Error('no database in a unit test')),
     sqlChecksBlocked: () => Promise.resolve(undefined),
     extras: () => Promise.resolve([]),
+    identities: () => Promise.resolve({ identities: [], rejected: 0, truncated: false, missing: true }),
     tests: () => Promise.resolve(undefined),
     workerRunning: () => false,
     workerProcessIds: () => [],
