@@ -68,6 +68,26 @@ describe("rls-role: the app's own data-layer connection", () => {
     )
   })
 
+  it('records psycopg2 connections on Celery 5.2 (SQLAlchemy 1.4)', async () => {
+    const db = await exampleDatabase(pg)
+    const dataUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
+    const result = await runOnExample('5.2', db, { app: APP }, { env: { APP_DATA_URL: dataUrl } })
+    checkStep(
+      GROUP,
+      "the app's own psycopg2 connection uses the superuser (Celery 5.2)",
+      result,
+      {
+        code: 1,
+        gates: { 'rls-role': 'fail', runtime: 'pass' },
+        evidence: new RegExp(`${escape(APP)} via psycopg2: 2 connections as postgres, expected ${escape(db.appRole)}`),
+        timeoutS: 30,
+        secrets: secrets(db, pg.superPassword, encodeURIComponent(pg.superPassword), dataUrl)
+      },
+      'rls-role fails naming postgres, the module and psycopg2'
+    )
+    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`broker via sqlalchemy: \\d+ connections? as ${escape(db.appRole)}`))
+  })
+
   it('passes when the data layer uses app_user too, and lists every identity', async () => {
     const db = await exampleDatabase(pg)
     const result = await runOnExample('5.7', db, { app: APP }, { env: { APP_DATA_URL: db.url } })

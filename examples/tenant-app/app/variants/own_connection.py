@@ -3,7 +3,8 @@
 Real Django and SQLAlchemy projects do this: the broker and result backend use one DSN, the
 app's own code reads its tables through another (``DATABASES``, an engine, psycopg directly).
 Here the data layer's DSN is ``APP_DATA_URL`` (falling back to ``DATABASE_URL``), and it reads the
-invoices table through psycopg 3 twice, each time on a connection it closes at once — the
+invoices table through psycopg 3 (psycopg2 where only that is installed, as in the Celery 5.2
+environment) twice, each time on a connection it closes at once — the
 short-lived kind nobody sees in ``pg_stat_activity`` when they look later:
 
 * when the module is imported (an app warming a cache or checking its schema at start);
@@ -18,7 +19,10 @@ listed in ``allowed-roles``).
 """
 import os
 
-import psycopg
+try:
+    import psycopg as driver
+except ImportError:
+    import psycopg2 as driver
 from celery.signals import worker_process_init
 
 from app.factory import make_app
@@ -26,11 +30,11 @@ from app.factory import make_app
 
 def read_invoices():
     url = os.environ.get("APP_DATA_URL") or os.environ["DATABASE_URL"]
-    conn = psycopg.connect(url)
+    conn = driver.connect(url)
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM invoices")
-            return cur.fetchone()[0]
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM invoices")
+        return cur.fetchone()[0]
     finally:
         conn.close()
 
