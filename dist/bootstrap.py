@@ -41,6 +41,7 @@ def main():
     try:
         from celery import maybe_patch_concurrency
         maybe_patch_concurrency()
+        _record_connections(cfg.get('connectionsFile'))
         app = _find_app(cfg['app'])
         # The worker imports the app's `include` modules at start; doing it here (same process,
         # so it costs nothing extra) completes the task list and makes a broken include an
@@ -86,6 +87,22 @@ def _die_with_parent(parent_pid):
         return
     if os.getppid() != int(parent_pid):  # the parent died before prctl took effect
         sys.exit(0)
+
+
+def _record_connections(path):
+    """connections.py's hooks, before the app imports a driver; never fatal to the boot."""
+    if not path:
+        return
+    try:
+        import importlib.util
+        here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'connections.py')
+        # A name of its own, as for drift.py: the user's modules must not be shadowed by it.
+        spec = importlib.util.spec_from_file_location('celery_foundation_gates_connections', here)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.install(path)
+    except Exception:
+        pass
 
 
 def _find_app(name):

@@ -1,6 +1,6 @@
 import { T as TOOL_NAME, r as redactDsn, t as toPgConfig, p as parseDsn, f as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, h as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, j as KILL_WAIT_MS, k as signalGroup, I as Inputs, G as GATE_IDS, m as isPostgresScheme, n as DB_LOST_GRACE_MS, o as RESULT_ROW_GRACE_MS, q as REFUSAL_GRACE_MS, u as runsRoot, E as EXTRAS_GRACE_MS, v as descendants, x as isAlive, H as HEALTHY_STOP_GRACE_MS, y as registerEnvironmentSecrets, z as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, A as formatCount$1, F as utf8ByteLength, J as truncateUtf8, M as inlineCode, N as countOf, P as entryOf, Q as once, U as memoize, V as oneLine, W as detailsBlock, X as escapeHtmlLine, Y as escapeTableCell, Z as inlineMarkdown, _ as markdownTable, $ as tableRow, a0 as namedAtMost, a1 as clipCharacters, a2 as lazyTable, s as stripControlCharacters, a3 as EVIDENCE_CELL_LINES, a4 as EVIDENCE_CELL_LINE_CHARS, a5 as capText, a6 as preBlock, a7 as error$1, a8 as Outputs, a9 as setOutput, w as warning, i as info, aa as startGroup, ab as endGroup } from './shared-format.js';
+import { openSync, constants, fstatSync, readSync, closeSync, mkdirSync, createWriteStream, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { openSync, readSync, closeSync, mkdirSync, createWriteStream, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StringDecoder } from 'node:string_decoder';
@@ -1397,333 +1397,6 @@ function byOther(ping, node) {
     // With result_extended, the result row names the node: another worker on the same database
     // may have taken it, which still proves the queue is consumed.
     return ping?.worker && ping.worker !== node ? `, answered by ${ping.worker}` : '';
-}
-
-const rlsRoleGate = {
-    id: 'rls-role',
-    title: 'RLS/Role',
-    description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
-    foundation: true,
-    needs: ['broker-config'],
-    async run({ settings, facts }) {
-        const connected = await connectForChecks(facts, 'to check roles');
-        if ('outcome' in connected)
-            return connected.outcome;
-        const { db } = connected;
-        const expected = settings.expectedRole;
-        const problems = [];
-        const lines = [];
-        // 1. Who the worker really is, from pg_stat_activity (not from its DSN) — only for a worker
-        // that answered: one that is dying, or was never started, has no sessions to judge.
-        const sessions = (await facts.pingAnswered())
-            ? await findWorkerSessions(db, facts)
-            : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] };
-        if (sessions.checked) {
-            const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))];
-            if (!sessions.rows.length)
-                problems.push(`no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`);
-            else {
-                const allowed = new Set([expected, ...settings.allowedRoles]);
-                const others = users.filter((u) => !allowed.has(u));
-                const also = settings.allowedRoles.length ? ` or one of allowed-roles (${settings.allowedRoles.join(', ')})` : '';
-                if (others.length)
-                    problems.push(`the worker's sessions use role ${others.join(', ')}, expected ${expected}${also}: connect the worker as ${expected}, or add a role meant for it to allowed-roles`);
-                else {
-                    const n = sessions.rows.length;
-                    lines.push(`${n} session${n > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${users.join(', ')}`);
-                }
-            }
-        }
-        else
-            lines.push(`sessions not checked: ${sessions.reason}`);
-        // Without sessions to look at, the gate's first claim is unproven: at best mixed.
-        // 2. What the roles may do.
-        const observed = sessions.rows.map((r) => r.usename).filter((u) => !!u);
-        const roleNames = [...new Set([expected, ...observed])];
-        const roles = await roleInfo(db, roleNames);
-        const expectedRole = roles.find((r) => r.name === expected);
-        if (!expectedRole)
-            problems.push(`role ${expected} does not exist`);
-        for (const role of roles)
-            problems.push(...roleProblems(role));
-        if (expectedRole && !roleProblems(expectedRole).length)
-            lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`);
-        // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
-        const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db);
-        const malformed = tables.filter((t) => t.malformed !== undefined);
-        const wellFormed = tables.filter((t) => t.malformed === undefined);
-        const tableCheck = expectedRole ? await checkTenantTables(db, wellFormed, expectedRole) : { problems: [], ok: [] };
-        const skipped = malformed.map((t) => malformedEntryFinding(t.name, t.malformed));
-        // 4. Ownership: the owner of a tenant table (or a member of the owner role) can switch its RLS
-        // off whenever it likes; that fails. Owning the broker/result tables is said, not failed.
-        const judged = roles.filter((r) => !r.superuser).map((r) => r.name);
-        const tenantNames = wellFormed.filter((t) => t.exists).map((t) => t.qualifiedName);
-        // A lookup PostgreSQL refuses (a schema the checking role may not use) must not hide the
-        // other findings: the gate then says ownership was not checked, and cannot pass.
-        const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))]).catch((err) => err);
-        const ownership = owned instanceof Error
-            ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
-            : ownershipFindings(owned, new Set(tenantNames));
-        tableCheck.problems.push(...ownership.problems);
-        problems.push(...skipped, ...tableCheck.problems);
-        let status = sessions.checked ? 'pass' : 'warn';
-        if (!wellFormed.length) {
-            // Many real projects have no tenant table. Saying so as a warning on every run would be
-            // permanent noise a user learns to ignore (and then misses a real one); the checks this gate
-            // did make (the sessions' roles) still stand, so it passes and says, in its evidence, what it
-            // did not check and how to turn that on. tenant-tables given but not one table name among
-            // its entries is a mistake of the user, failed above through `skipped`.
-            if (settings.tenantTables)
-                status = 'warn';
-            lines.push(settings.tenantTables
-                ? 'no tenant table to check: no entry of tenant-tables is a table name'
-                : 'no tenant table: RLS not checked (set tenant-tables, or add a tenant_id column)');
-        }
-        else if (tableCheck.ok.length)
-            lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`);
-        // A database can have thousands of tenant tables, each with a problem: the evidence shows the
-        // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
-        lines.push(...ownership.notes);
-        const details = detailsOf$1(sessions.rows, tableCheck, skipped);
-        if (problems.length)
-            return gateOutcome('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
-        return gateOutcome(status, lines.join('\n'), details);
-    }
-};
-async function findWorkerSessions(db, facts) {
-    if (!facts.workerRunning())
-        return { checked: false, reason: 'the worker is not running', rows: [] };
-    const plane = await facts.dataPlane();
-    const port = plane?.ok ? (plane.plane.broker.parts.port ?? 5432) : 5432;
-    // Sessions are found by the run's application_name and, for DSNs that set their own, by the
-    // TCP ports the worker's processes hold (visible to the same role or pg_read_all_stats).
-    const ports = localPortsTo(facts.workerProcessIds(), port);
-    const rows = await workerSessions(db, facts.ids.applicationName, ports);
-    return { checked: true, rows };
-}
-function roleProblems(role) {
-    const out = [];
-    const name = quoteIdent(role.name);
-    // PostgreSQL (16+) refuses NOSUPERUSER for the bootstrap superuser, and on older servers taking
-    // it would leave the cluster without the role initdb made: the fix is another role.
-    if (role.superuser && role.bootstrap)
-        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — it is the bootstrap superuser, for which PostgreSQL refuses ALTER ROLE ${name} NOSUPERUSER: connect the worker as a dedicated least-privilege role instead (LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants only; see db-access) and set expected-role to it`);
-    else if (role.superuser)
-        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`);
-    if (role.bypassRls)
-        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`);
-    if (role.privilegedMemberships.length)
-        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`);
-    return out;
-}
-/** The broker's and result backend's tables as the app configures them (the probe), quoted. */
-async function brokerTables(facts) {
-    const probe = await facts.probe();
-    if (!probe.ok)
-        return [];
-    const t = probe.probe.tables;
-    return [qualified(t.queue), qualified(t.message), qualified(t.task, t.task_schema), qualified(t.group, t.group_schema)];
-}
-/** Placeholder the user replaces: quoted, so the statement as printed fails rather than guesses a role. */
-const MIGRATION_ROLE = '"<migration role>"';
-const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migrations, one the worker does not use and is not a member of)`;
-/**
- * A tenant table the worker's role owns, or owns through a role it is a member of, is a failure
- * per table (the owner can ALTER TABLE … NO FORCE / DISABLE ROW LEVEL SECURITY and read every
- * tenant's rows). The broker/result tables are a note per role: their owner can DROP, TRUNCATE or
- * ALTER them (one bad task loses every queued message and result), but the worker still works
- * and no tenant's rows are exposed, so it does not fail the gate.
- */
-function ownershipFindings(owned, tenant) {
-    const problems = [];
-    const plane = new Map();
-    for (const o of owned) {
-        if (!tenant.has(o.table)) {
-            plane.set(o.role, [...(plane.get(o.role) ?? []), o]);
-            continue;
-        }
-        const how = o.direct
-            ? `${o.role} owns tenant table ${o.table}`
-            : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`;
-        problems.push(`${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`);
-    }
-    const notes = [...plane].map(([role, tables]) => {
-        const owners = [...new Set(tables.filter((t) => !t.direct).map((t) => t.owner))];
-        const how = owners.length ? `${role} may act as the owner (member of ${owners.join(', ')}) of` : `${role} owns`;
-        return `⚠️ ${how} the broker/result tables ${tables.map((t) => t.table).join(', ')}: an owner can DROP, TRUNCATE or ALTER them, so one faulty task can lose every queued message and result (not a failure; ALTER TABLE … OWNER TO ${MIGRATION_ROLE} and keep the grants db-access lists)`;
-    });
-    return { problems, notes };
-}
-async function checkTenantTables(db, tables, role) {
-    const problems = [];
-    const ok = [];
-    const asCurrent = db.role === role.name
-        ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName))
-        : undefined;
-    for (const t of tables) {
-        const name = t.qualifiedName ?? t.name;
-        if (!t.exists) {
-            problems.push(`tenant table ${t.name} does not exist`);
-            continue;
-        }
-        const sql = t.sqlName ?? name;
-        if (!t.rlsEnabled) {
-            problems.push(`${name}: row-level security is not enabled (ALTER TABLE ${sql} ENABLE ROW LEVEL SECURITY)`);
-            continue;
-        }
-        if (!t.rlsForced) {
-            problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE ${sql} FORCE ROW LEVEL SECURITY)`);
-            continue;
-        }
-        const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role);
-        // A SUPERUSER or BYPASSRLS role is already reported; repeating it per table adds nothing.
-        if (!active && (role.superuser || role.bypassRls))
-            continue;
-        if (!active) {
-            problems.push(`${name}: row security is not active for ${role.name}`);
-            continue;
-        }
-        ok.push(t.policies ? name : `${name} (no policy: denies every row)`);
-    }
-    return { problems, ok };
-}
-/** The sessions found, then every tenant table's finding (the evidence shows the first few). */
-function detailsOf$1(rows, tables, skipped) {
-    const parts = [];
-    if (rows.length)
-        parts.push(rows
-            .map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`)
-            .join('\n'));
-    if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
-        const counts = `${formatCount(tables.problems.length)} with a problem, ${formatCount(tables.ok.length)} fine${skipped.length ? `, ${formatCount(skipped.length)} entries skipped (not table names)` : ''}`;
-        parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'));
-    }
-    return parts.length ? parts.join('\n\n') : undefined;
-}
-
-// What the worker's own lines tell us. Celery prints its banner with print() and everything else
-// through logging — plain text by default, JSON or anything else when the app configures its
-// logging — so every pattern matches inside a line rather than anchoring on a format.
-const BANNER = /\.>\s+(transport|results):\s+(\S+)/;
-const FATAL = /Unrecoverable error:/;
-// psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
-// What a restarting server says: a worker reconnects on its own once it is back.
-const TRANSIENT = /Connection refused|shutting down|starting up|in recovery mode|server closed the connection|timeout expired|too many clients|too many connections/;
-const DB_REFUSED = new RegExp([
-    // Quotes may arrive JSON-escaped (\\") when the app logs JSON.
-    'password authentication failed for user \\\\?"[^"\\\\]*\\\\?"',
-    'no pg_hba\\.conf entry for [^,"]*',
-    'role \\\\?"[^"\\\\]*\\\\?" does not exist',
-    'database \\\\?"[^"\\\\]*\\\\?" does not exist',
-    'Connection refused',
-    'could not translate host name "[^"]*" to address[^"\\\\]*',
-    'timeout expired',
-    'server closed the connection unexpectedly',
-    'the database system is (?:starting up|shutting down|in recovery mode)',
-    'role "[^"]*" is not permitted to log in',
-    'password authentication failed',
-    'too many connections for role "[^"]*"',
-    'sorry, too many clients already'
-].join('|'));
-/** `<node> ready.` as a whole word: `old-cfg-1@vm ready.` is another worker's line. */
-function isReadyLine(line, nodeName) {
-    const at = line.indexOf(`${nodeName} ready.`);
-    return at >= 0 && (at === 0 || !/[\w.@-]/.test(line[at - 1]));
-}
-function classifyLine(line, run) {
-    const banner = BANNER.exec(line);
-    if (banner)
-        return { kind: banner[1] === 'transport' ? 'transport' : 'results', value: banner[2] };
-    if (isReadyLine(line, run.nodeName))
-        return { kind: 'ready' };
-    if (FATAL.test(line))
-        return { kind: 'fatal' };
-    if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
-        const refused = DB_REFUSED.exec(line);
-        if (refused)
-            return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"'), transient: TRANSIENT.test(refused[0]) };
-    }
-    const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line);
-    if (denied)
-        return { kind: 'db-denied', object: denied[1].replace(/"/g, '') };
-    const notAdded = /Failed to add missing column '([\w$]+)'/.exec(line);
-    if (notAdded)
-        return { kind: 'result-column-not-added', column: notAdded[1] };
-    const undefinedColumn = /column \\?"?([\w$]+)\.([\w$]+)\\?"? does not exist/.exec(line);
-    if (undefinedColumn)
-        return {
-            kind: 'result-store',
-            table: undefinedColumn[1],
-            column: undefinedColumn[2],
-            cause: `${/UndefinedColumn/.test(line) ? 'UndefinedColumn: ' : ''}${undefinedColumn[0].replace(/\\?"/g, '')}`
-        };
-    const backend = /\bBackend(?:Store|GetMeta)Error\b[:(]?\s*[^"\\\n]{0,100}/.exec(line);
-    if (backend)
-        return { kind: 'result-store', cause: backend[0].trim() };
-    if (line.includes(run.taskId)) {
-        if (/succeeded in/.test(line))
-            return { kind: 'task-succeeded' };
-        if (/raised unexpected|\braised\b|\bfailed\b/.test(line))
-            return { kind: 'task-failed' };
-        if (/\breceived\b/.test(line))
-            return { kind: 'task-received' };
-    }
-    return { kind: 'other' };
-}
-/** The `Type: message` line of a Python traceback (the last one, for chained exceptions). */
-function exceptionLine(traceback) {
-    const lines = traceback.split('\n').map((l) => l.trimEnd());
-    const typed = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Refused|Timeout)\b/.test(l));
-    // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: never the answer.
-    return typed.at(-1) ?? lines.filter((l) => l.trim() && !l.startsWith('(Background on this error')).at(-1);
-}
-/**
- * One log line as a person reads it: a JSON record becomes `LEVEL logger: message` followed by its
- * exception with real line breaks; anything else stays as it is.
- */
-function expandLogLine(line) {
-    const text = line.trim();
-    if (!text.startsWith('{'))
-        return text;
-    try {
-        const rec = JSON.parse(text);
-        const head = summarizeLogLine(JSON.stringify({ ...rec, exc_info: undefined, exception: undefined, exc_text: undefined }), 2000);
-        const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
-        return exc ? `${head}\n${exc.trimEnd()}` : head;
-    }
-    catch {
-        return text;
-    }
-}
-/**
- * One log line made short enough for an evidence cell. A JSON log record (as apps with
- * structured logging print) becomes `LEVEL logger: message` plus the last line of its exception.
- */
-function summarizeLogLine(line, max = 300) {
-    let text = line.trim();
-    if (text.startsWith('{')) {
-        try {
-            const rec = JSON.parse(text);
-            const message = rec.message ?? rec.msg ?? rec.event;
-            if (typeof message === 'string') {
-                const level = rec.level ?? rec.levelname;
-                const logger = rec.logger ?? rec.name;
-                const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
-                const excLine = exc ? exceptionLine(exc) : undefined;
-                // The exception is worth adding only when the message does not already say it.
-                const adds = excLine && !message.includes(excLine.replace(/^[\w.]+: /, '').slice(0, 60));
-                text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${adds ? ` — ${excLine}` : ''}`;
-            }
-        }
-        catch {
-            // Cut or not JSON after all: pick the fields out of the text.
-            const field = (name) => new RegExp(`"${name}":\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(text)?.[1];
-            const message = field('message');
-            if (message)
-                text = `${field('level') ?? ''} ${field('logger') ?? ''}: ${message.replace(/\\"/g, '"')}`.trim();
-        }
-    }
-    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function getEnumValues(entries) {
@@ -8343,6 +8016,468 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 
+// The record of the database connections the worker's processes opened (connections.py writes one
+// JSON line per connection into the run's folder). The worker runs untrusted code and may have
+// written anything there, so the file is outside data: read within a size bound, without
+// following a symlink or waiting on a FIFO, each line parsed and schema-checked, every text
+// scrubbed, and only then aggregated into one identity per (role, where, source).
+/** Connections file name inside the run's folder. */
+const CONNECTIONS_FILE = 'connections.jsonl';
+/** Read at most this much of the file; a worker that wrote more is said to have. */
+const CONNECTIONS_MAX_BYTES = 1024 * 1024;
+const FIELD_MAX = 200;
+/** Distinct identities kept (each is a line of evidence at most). */
+const IDENTITIES_MAX = 100;
+let schema;
+function lineSchema() {
+    schema ??= object({
+        role: string().min(1).max(FIELD_MAX),
+        source: _enum(['psycopg', 'psycopg2', 'sqlalchemy']),
+        where: string().max(FIELD_MAX).nullish(),
+        application_name: string().max(FIELD_MAX).nullish()
+    });
+    return schema;
+}
+/** Printable, short, scrubbed: a control character or a secret in the file must not reach the report. */
+function clean(text, redact) {
+    return redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX);
+}
+/** Parses the file's text (its first CONNECTIONS_MAX_BYTES) into identities. */
+function parseConnections(text, redact) {
+    const byKey = new Map();
+    let rejected = 0;
+    for (const raw of text.split('\n')) {
+        if (!raw.trim())
+            continue;
+        let value;
+        try {
+            value = JSON.parse(raw);
+        }
+        catch {
+            rejected++;
+            continue;
+        }
+        const parsed = lineSchema().safeParse(value);
+        if (!parsed.success) {
+            rejected++;
+            continue;
+        }
+        const role = clean(parsed.data.role, redact);
+        const where = clean(parsed.data.where || 'unknown', redact);
+        const source = parsed.data.source;
+        const key = JSON.stringify([role, where, source]);
+        const seen = byKey.get(key);
+        if (seen)
+            seen.count++;
+        else if (byKey.size < IDENTITIES_MAX) {
+            const app = parsed.data.application_name;
+            byKey.set(key, { role, where, source, count: 1, ...(app ? { applicationName: clean(app, redact) } : {}) });
+        }
+        else
+            rejected++;
+    }
+    return { identities: [...byKey.values()], rejected };
+}
+/** Reads the record from `file` (a path inside the run's folder), bounded; never throws. */
+function readConnections(file, redact) {
+    let fd;
+    try {
+        fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    }
+    catch {
+        return { identities: [], rejected: 0, truncated: false, missing: true };
+    }
+    try {
+        const stat = fstatSync(fd);
+        if (!stat.isFile())
+            return { identities: [], rejected: 1, truncated: false, missing: false };
+        const size = Math.min(stat.size, CONNECTIONS_MAX_BYTES);
+        const buf = Buffer.alloc(size);
+        let got = 0;
+        while (got < size) {
+            const n = readSync(fd, buf, got, size - got, got);
+            if (n <= 0)
+                break;
+            got += n;
+        }
+        let text = buf.subarray(0, got).toString('utf8');
+        const truncated = stat.size > CONNECTIONS_MAX_BYTES;
+        // A line cut by the bound is not judged half-read.
+        if (truncated)
+            text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+        return { ...parseConnections(text, redact), truncated, missing: false };
+    }
+    catch {
+        return { identities: [], rejected: 1, truncated: false, missing: false };
+    }
+    finally {
+        closeSync(fd);
+    }
+}
+/** "app.db via psycopg: 3 connections as postgres" */
+function describeIdentity(i) {
+    return `${i.where} via ${i.source}: ${i.count} connection${i.count === 1 ? '' : 's'} as ${i.role}`;
+}
+
+const rlsRoleGate = {
+    id: 'rls-role',
+    title: 'RLS/Role',
+    description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
+    foundation: true,
+    needs: ['broker-config'],
+    async run({ settings, facts }) {
+        const connected = await connectForChecks(facts, 'to check roles');
+        if ('outcome' in connected)
+            return connected.outcome;
+        const { db } = connected;
+        const expected = settings.expectedRole;
+        const problems = [];
+        const lines = [];
+        // 1. Who the worker really is, from pg_stat_activity (not from its DSN) — only for a worker
+        // that answered: one that is dying, or was never started, has no sessions to judge.
+        const sessions = (await facts.pingAnswered())
+            ? await findWorkerSessions(db, facts)
+            : { checked: false, reason: 'the worker never answered (`runtime` did not pass)', rows: [] };
+        if (sessions.checked) {
+            const users = [...new Set(sessions.rows.map((r) => r.usename ?? '?'))];
+            if (!sessions.rows.length)
+                problems.push(`no database session of ${facts.ids.nodeName} found in pg_stat_activity (application_name ${facts.ids.applicationName}; does the DSN set its own application_name, and may ${db.role} see the worker's sessions?)`);
+            else {
+                const allowed = new Set([expected, ...settings.allowedRoles]);
+                const others = users.filter((u) => !allowed.has(u));
+                const also = settings.allowedRoles.length ? ` or one of allowed-roles (${settings.allowedRoles.join(', ')})` : '';
+                if (others.length)
+                    problems.push(`the worker's sessions use role ${others.join(', ')}, expected ${expected}${also}: connect the worker as ${expected}, or add a role meant for it to allowed-roles`);
+                else {
+                    const n = sessions.rows.length;
+                    lines.push(`${n} session${n > 1 ? 's' : ''} of ${facts.ids.nodeName} in pg_stat_activity, all ${users.join(', ')}`);
+                }
+            }
+        }
+        else
+            lines.push(`sessions not checked: ${sessions.reason}`);
+        // Without sessions to look at, the gate's first claim is unproven: at best mixed.
+        // 1b. Every connection the worker's processes opened during the run, recorded in-process
+        // (connections.py): the app's own data layer too, and connections closed long before now.
+        const recorded = identityFindings(await facts.identities(), expected, settings.allowedRoles);
+        problems.push(...recorded.problems);
+        lines.push(...recorded.lines);
+        // 2. What the roles may do.
+        const observed = sessions.rows.map((r) => r.usename).filter((u) => !!u);
+        const roleNames = [...new Set([expected, ...observed, ...recorded.usedBy.keys()])];
+        const roles = await roleInfo(db, roleNames);
+        const expectedRole = roles.find((r) => r.name === expected);
+        if (!expectedRole)
+            problems.push(`role ${expected} does not exist`);
+        for (const role of roles) {
+            const usedBy = recorded.usedBy.get(role.name);
+            problems.push(...roleProblems(role).map((p) => (usedBy ? `${p} (used by ${usedBy.join('; ')})` : p)));
+        }
+        if (expectedRole && !roleProblems(expectedRole).length)
+            lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`);
+        // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
+        const tables = settings.tenantTables ? await namedTenantTables(db, settings.tenantTables) : await discoverTenantTables(db);
+        const malformed = tables.filter((t) => t.malformed !== undefined);
+        const wellFormed = tables.filter((t) => t.malformed === undefined);
+        const tableCheck = expectedRole ? await checkTenantTables(db, wellFormed, expectedRole) : { problems: [], ok: [] };
+        const skipped = malformed.map((t) => malformedEntryFinding(t.name, t.malformed));
+        // 4. Ownership: the owner of a tenant table (or a member of the owner role) can switch its RLS
+        // off whenever it likes; that fails. Owning the broker/result tables is said, not failed.
+        const judged = roles.filter((r) => !r.superuser).map((r) => r.name);
+        const tenantNames = wellFormed.filter((t) => t.exists).map((t) => t.qualifiedName);
+        // A lookup PostgreSQL refuses (a schema the checking role may not use) must not hide the
+        // other findings: the gate then says ownership was not checked, and cannot pass.
+        const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))]).catch((err) => err);
+        const ownership = owned instanceof Error
+            ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
+            : ownershipFindings(owned, new Set(tenantNames));
+        tableCheck.problems.push(...ownership.problems);
+        problems.push(...skipped, ...tableCheck.problems);
+        let status = sessions.checked ? 'pass' : 'warn';
+        if (!wellFormed.length) {
+            // Many real projects have no tenant table. Saying so as a warning on every run would be
+            // permanent noise a user learns to ignore (and then misses a real one); the checks this gate
+            // did make (the sessions' roles) still stand, so it passes and says, in its evidence, what it
+            // did not check and how to turn that on. tenant-tables given but not one table name among
+            // its entries is a mistake of the user, failed above through `skipped`.
+            if (settings.tenantTables)
+                status = 'warn';
+            lines.push(settings.tenantTables
+                ? 'no tenant table to check: no entry of tenant-tables is a table name'
+                : 'no tenant table: RLS not checked (set tenant-tables, or add a tenant_id column)');
+        }
+        else if (tableCheck.ok.length)
+            lines.push(`RLS enabled, forced and active for ${expected}: ${listWithMore(tableCheck.ok, { noun: ['table', 'tables'], where: "see the gate's details" })}`);
+        // A database can have thousands of tenant tables, each with a problem: the evidence shows the
+        // first few and says how many more; the details list every table (bounded in src/report/limits.ts).
+        lines.push(...ownership.notes);
+        const details = detailsOf$1(sessions.rows, tableCheck, skipped);
+        if (problems.length)
+            return gateOutcome('fail', [...linesWithMore(problems, { noun: ['problem', 'problems'], where: "see the gate's details" }), ...lines].join('\n'), details);
+        return gateOutcome(status, lines.join('\n'), details);
+    }
+};
+/**
+ * The recorded identities judged by the same rule as the sessions (expected-role or allowed-roles),
+ * each said with where it was opened and how often; `usedBy` maps a role to those descriptions so
+ * the role's other findings (SUPERUSER, owner …) say where it was used.
+ */
+function identityFindings(record, expected, allowedRoles) {
+    const problems = [];
+    const lines = [];
+    const usedBy = new Map();
+    const allowed = new Set([expected, ...allowedRoles]);
+    const also = allowedRoles.length ? ` or one of allowed-roles (${allowedRoles.join(', ')})` : '';
+    for (const i of record.identities) {
+        const text = describeIdentity(i);
+        usedBy.set(i.role, [...(usedBy.get(i.role) ?? []), text]);
+        if (!allowed.has(i.role))
+            problems.push(`${text}, expected ${expected}${also}: connect it as ${expected}, or add a role meant for it to allowed-roles`);
+    }
+    if (record.identities.length)
+        lines.push(`connections the worker's processes opened (recorded in-process): ${listWithMore(record.identities.map(describeIdentity), { separator: '; ', noun: ['identity', 'identities'] })}`);
+    if (record.rejected)
+        lines.push(`⚠️ ${formatCount(record.rejected)} entries of the connection record were not understood and were ignored`);
+    if (record.truncated)
+        lines.push(`⚠️ the connection record was cut at ${CONNECTIONS_MAX_BYTES / 1024 / 1024} MiB: connections after that are not judged`);
+    return { problems, lines, usedBy };
+}
+async function findWorkerSessions(db, facts) {
+    if (!facts.workerRunning())
+        return { checked: false, reason: 'the worker is not running', rows: [] };
+    const plane = await facts.dataPlane();
+    const port = plane?.ok ? (plane.plane.broker.parts.port ?? 5432) : 5432;
+    // Sessions are found by the run's application_name and, for DSNs that set their own, by the
+    // TCP ports the worker's processes hold (visible to the same role or pg_read_all_stats).
+    const ports = localPortsTo(facts.workerProcessIds(), port);
+    const rows = await workerSessions(db, facts.ids.applicationName, ports);
+    return { checked: true, rows };
+}
+function roleProblems(role) {
+    const out = [];
+    const name = quoteIdent(role.name);
+    // PostgreSQL (16+) refuses NOSUPERUSER for the bootstrap superuser, and on older servers taking
+    // it would leave the cluster without the role initdb made: the fix is another role.
+    if (role.superuser && role.bootstrap)
+        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — it is the bootstrap superuser, for which PostgreSQL refuses ALTER ROLE ${name} NOSUPERUSER: connect the worker as a dedicated least-privilege role instead (LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants only; see db-access) and set expected-role to it`);
+    else if (role.superuser)
+        out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`);
+    if (role.bypassRls)
+        out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`);
+    if (role.privilegedMemberships.length)
+        out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`);
+    return out;
+}
+/** The broker's and result backend's tables as the app configures them (the probe), quoted. */
+async function brokerTables(facts) {
+    const probe = await facts.probe();
+    if (!probe.ok)
+        return [];
+    const t = probe.probe.tables;
+    return [qualified(t.queue), qualified(t.message), qualified(t.task, t.task_schema), qualified(t.group, t.group_schema)];
+}
+/** Placeholder the user replaces: quoted, so the statement as printed fails rather than guesses a role. */
+const MIGRATION_ROLE = '"<migration role>"';
+const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migrations, one the worker does not use and is not a member of)`;
+/**
+ * A tenant table the worker's role owns, or owns through a role it is a member of, is a failure
+ * per table (the owner can ALTER TABLE … NO FORCE / DISABLE ROW LEVEL SECURITY and read every
+ * tenant's rows). The broker/result tables are a note per role: their owner can DROP, TRUNCATE or
+ * ALTER them (one bad task loses every queued message and result), but the worker still works
+ * and no tenant's rows are exposed, so it does not fail the gate.
+ */
+function ownershipFindings(owned, tenant) {
+    const problems = [];
+    const plane = new Map();
+    for (const o of owned) {
+        if (!tenant.has(o.table)) {
+            plane.set(o.role, [...(plane.get(o.role) ?? []), o]);
+            continue;
+        }
+        const how = o.direct
+            ? `${o.role} owns tenant table ${o.table}`
+            : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`;
+        problems.push(`${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`);
+    }
+    const notes = [...plane].map(([role, tables]) => {
+        const owners = [...new Set(tables.filter((t) => !t.direct).map((t) => t.owner))];
+        const how = owners.length ? `${role} may act as the owner (member of ${owners.join(', ')}) of` : `${role} owns`;
+        return `⚠️ ${how} the broker/result tables ${tables.map((t) => t.table).join(', ')}: an owner can DROP, TRUNCATE or ALTER them, so one faulty task can lose every queued message and result (not a failure; ALTER TABLE … OWNER TO ${MIGRATION_ROLE} and keep the grants db-access lists)`;
+    });
+    return { problems, notes };
+}
+async function checkTenantTables(db, tables, role) {
+    const problems = [];
+    const ok = [];
+    const asCurrent = db.role === role.name
+        ? await rowSecurityActiveAsCurrentUser(db, tables.filter((t) => t.exists).map((t) => t.qualifiedName))
+        : undefined;
+    for (const t of tables) {
+        const name = t.qualifiedName ?? t.name;
+        if (!t.exists) {
+            problems.push(`tenant table ${t.name} does not exist`);
+            continue;
+        }
+        const sql = t.sqlName ?? name;
+        if (!t.rlsEnabled) {
+            problems.push(`${name}: row-level security is not enabled (ALTER TABLE ${sql} ENABLE ROW LEVEL SECURITY)`);
+            continue;
+        }
+        if (!t.rlsForced) {
+            problems.push(`${name}: RLS is enabled but not forced, so its owner ${t.owner ?? ''} bypasses it (ALTER TABLE ${sql} FORCE ROW LEVEL SECURITY)`);
+            continue;
+        }
+        const active = asCurrent?.get(name) ?? rowSecurityActiveFor(t, role);
+        // A SUPERUSER or BYPASSRLS role is already reported; repeating it per table adds nothing.
+        if (!active && (role.superuser || role.bypassRls))
+            continue;
+        if (!active) {
+            problems.push(`${name}: row security is not active for ${role.name}`);
+            continue;
+        }
+        ok.push(t.policies ? name : `${name} (no policy: denies every row)`);
+    }
+    return { problems, ok };
+}
+/** The sessions found, then every tenant table's finding (the evidence shows the first few). */
+function detailsOf$1(rows, tables, skipped) {
+    const parts = [];
+    if (rows.length)
+        parts.push(rows
+            .map((r) => `pid ${r.pid} ${r.usename ?? '?'} application_name=${r.application_name ?? ''} client_port=${r.client_port ?? ''} ${r.backend_type ?? ''}`)
+            .join('\n'));
+    if (tables.problems.length > EVIDENCE_LIST_ITEMS || tables.ok.length > EVIDENCE_LIST_ITEMS || skipped.length > EVIDENCE_LIST_ITEMS) {
+        const counts = `${formatCount(tables.problems.length)} with a problem, ${formatCount(tables.ok.length)} fine${skipped.length ? `, ${formatCount(skipped.length)} entries skipped (not table names)` : ''}`;
+        parts.push([`Tenant tables: ${counts}`, ...skipped, ...tables.problems, ...tables.ok.map((n) => `ok: ${n}`)].join('\n'));
+    }
+    return parts.length ? parts.join('\n\n') : undefined;
+}
+
+// What the worker's own lines tell us. Celery prints its banner with print() and everything else
+// through logging — plain text by default, JSON or anything else when the app configures its
+// logging — so every pattern matches inside a line rather than anchoring on a format.
+const BANNER = /\.>\s+(transport|results):\s+(\S+)/;
+const FATAL = /Unrecoverable error:/;
+// psycopg/psycopg2/libpq messages for a server that will not take the worker's connection.
+// What a restarting server says: a worker reconnects on its own once it is back.
+const TRANSIENT = /Connection refused|shutting down|starting up|in recovery mode|server closed the connection|timeout expired|too many clients|too many connections/;
+const DB_REFUSED = new RegExp([
+    // Quotes may arrive JSON-escaped (\\") when the app logs JSON.
+    'password authentication failed for user \\\\?"[^"\\\\]*\\\\?"',
+    'no pg_hba\\.conf entry for [^,"]*',
+    'role \\\\?"[^"\\\\]*\\\\?" does not exist',
+    'database \\\\?"[^"\\\\]*\\\\?" does not exist',
+    'Connection refused',
+    'could not translate host name "[^"]*" to address[^"\\\\]*',
+    'timeout expired',
+    'server closed the connection unexpectedly',
+    'the database system is (?:starting up|shutting down|in recovery mode)',
+    'role "[^"]*" is not permitted to log in',
+    'password authentication failed',
+    'too many connections for role "[^"]*"',
+    'sorry, too many clients already'
+].join('|'));
+/** `<node> ready.` as a whole word: `old-cfg-1@vm ready.` is another worker's line. */
+function isReadyLine(line, nodeName) {
+    const at = line.indexOf(`${nodeName} ready.`);
+    return at >= 0 && (at === 0 || !/[\w.@-]/.test(line[at - 1]));
+}
+function classifyLine(line, run) {
+    const banner = BANNER.exec(line);
+    if (banner)
+        return { kind: banner[1] === 'transport' ? 'transport' : 'results', value: banner[2] };
+    if (isReadyLine(line, run.nodeName))
+        return { kind: 'ready' };
+    if (FATAL.test(line))
+        return { kind: 'fatal' };
+    if (/OperationalError|psycopg|could not connect|connection to server/.test(line)) {
+        const refused = DB_REFUSED.exec(line);
+        if (refused)
+            return { kind: 'db-refused', reason: refused[0].replace(/\\"/g, '"'), transient: TRANSIENT.test(refused[0]) };
+    }
+    const denied = /permission denied for (?:table|sequence|schema|relation|database) ("?[\w.$-]+"?)/.exec(line);
+    if (denied)
+        return { kind: 'db-denied', object: denied[1].replace(/"/g, '') };
+    const notAdded = /Failed to add missing column '([\w$]+)'/.exec(line);
+    if (notAdded)
+        return { kind: 'result-column-not-added', column: notAdded[1] };
+    const undefinedColumn = /column \\?"?([\w$]+)\.([\w$]+)\\?"? does not exist/.exec(line);
+    if (undefinedColumn)
+        return {
+            kind: 'result-store',
+            table: undefinedColumn[1],
+            column: undefinedColumn[2],
+            cause: `${/UndefinedColumn/.test(line) ? 'UndefinedColumn: ' : ''}${undefinedColumn[0].replace(/\\?"/g, '')}`
+        };
+    const backend = /\bBackend(?:Store|GetMeta)Error\b[:(]?\s*[^"\\\n]{0,100}/.exec(line);
+    if (backend)
+        return { kind: 'result-store', cause: backend[0].trim() };
+    if (line.includes(run.taskId)) {
+        if (/succeeded in/.test(line))
+            return { kind: 'task-succeeded' };
+        if (/raised unexpected|\braised\b|\bfailed\b/.test(line))
+            return { kind: 'task-failed' };
+        if (/\breceived\b/.test(line))
+            return { kind: 'task-received' };
+    }
+    return { kind: 'other' };
+}
+/** The `Type: message` line of a Python traceback (the last one, for chained exceptions). */
+function exceptionLine(traceback) {
+    const lines = traceback.split('\n').map((l) => l.trimEnd());
+    const typed = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Refused|Timeout)\b/.test(l));
+    // SQLAlchemy ends its errors with a "(Background on this error at: …)" link: never the answer.
+    return typed.at(-1) ?? lines.filter((l) => l.trim() && !l.startsWith('(Background on this error')).at(-1);
+}
+/**
+ * One log line as a person reads it: a JSON record becomes `LEVEL logger: message` followed by its
+ * exception with real line breaks; anything else stays as it is.
+ */
+function expandLogLine(line) {
+    const text = line.trim();
+    if (!text.startsWith('{'))
+        return text;
+    try {
+        const rec = JSON.parse(text);
+        const head = summarizeLogLine(JSON.stringify({ ...rec, exc_info: undefined, exception: undefined, exc_text: undefined }), 2000);
+        const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
+        return exc ? `${head}\n${exc.trimEnd()}` : head;
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * One log line made short enough for an evidence cell. A JSON log record (as apps with
+ * structured logging print) becomes `LEVEL logger: message` plus the last line of its exception.
+ */
+function summarizeLogLine(line, max = 300) {
+    let text = line.trim();
+    if (text.startsWith('{')) {
+        try {
+            const rec = JSON.parse(text);
+            const message = rec.message ?? rec.msg ?? rec.event;
+            if (typeof message === 'string') {
+                const level = rec.level ?? rec.levelname;
+                const logger = rec.logger ?? rec.name;
+                const exc = [rec.exc_info, rec.exception, rec.exc_text].find((v) => typeof v === 'string');
+                const excLine = exc ? exceptionLine(exc) : undefined;
+                // The exception is worth adding only when the message does not already say it.
+                const adds = excLine && !message.includes(excLine.replace(/^[\w.]+: /, '').slice(0, 60));
+                text = `${level ? `${String(level)} ` : ''}${logger ? `${String(logger)}: ` : ''}${message}${adds ? ` — ${excLine}` : ''}`;
+            }
+        }
+        catch {
+            // Cut or not JSON after all: pick the fields out of the text.
+            const field = (name) => new RegExp(`"${name}":\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(text)?.[1];
+            const message = field('message');
+            if (message)
+                text = `${field('level') ?? ''} ${field('logger') ?? ''}: ${message.replace(/\\"/g, '"')}`.trim();
+        }
+    }
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 // The events bootstrap.py writes on file descriptor 3, validated at the boundary: the Python
 // side runs in the user's interpreter with the user's packages, so its output is outside data.
 /**
@@ -8824,6 +8959,9 @@ class WorkerProcess {
     constructor(spec, secrets) {
         this.spec = spec;
         this.outputFd = spec.outputFile ? openOutput(spec.outputFile) : undefined;
+        // The hook only appends: the run's folder must exist before the worker's first connection.
+        if (spec.connectionsFile)
+            mkdirSync(path.dirname(spec.connectionsFile), { recursive: true });
         const out = this.outputFd ?? 'pipe';
         this.child = spawn(spec.python, [BOOTSTRAP_PATH], {
             cwd: spec.cwd,
@@ -8841,6 +8979,7 @@ class WorkerProcess {
                     queuesFromApp: spec.queuesFromApp,
                     pingEachQueue: spec.pingEachQueue,
                     probeTask: spec.probeTask,
+                    connectionsFile: spec.connectionsFile,
                     // A kept worker must not die with us; any other does (PR_SET_PDEATHSIG).
                     parentPid: spec.outputFile ? undefined : process.pid
                 }),
@@ -11662,6 +11801,29 @@ function newRunIds() {
     };
 }
 
+/** The worker's output as GateFacts shows it: live reads of the process and its watcher. */
+function linesOf(facts) {
+    return {
+        get loglevel() {
+            return facts.command.loglevel;
+        },
+        get ready() {
+            return facts.watch?.ready;
+        },
+        get bannerTasks() {
+            return facts.watch?.bannerTasks;
+        },
+        get bannerQueues() {
+            return facts.watch?.bannerQueues ?? [];
+        },
+        get sinceReady() {
+            return facts.watch?.sinceReady ?? [];
+        },
+        lastLines: (n) => facts.worker?.lastLines(n) ?? [],
+        elapsedMs: () => facts.worker?.elapsed()
+    };
+}
+
 // Everything one run learns about the user's foundation, gathered once and shared by the gates:
 // the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
 // the action's own database connection. Work starts as early as possible and overlaps: the worker
@@ -11724,7 +11886,8 @@ class RunFacts {
             logFile: path.join(workDir, this.ids.runId, 'worker.log'),
             outputFile: this.settings.keepWorker ? path.join(workDir, this.ids.runId, 'worker-output.log') : undefined,
             applicationName: this.ids.applicationName,
-            passEnv: this.settings.workerEnv
+            passEnv: this.settings.workerEnv,
+            connectionsFile: this.connectionsFile
         }, this.secrets);
         this.worker = worker;
         this.watch = new WorkerWatch(worker, this.ids);
@@ -11871,6 +12034,16 @@ class RunFacts {
         const until = Math.min(this.deadline, performance.now() + EXTRAS_GRACE_MS);
         const rows = await readFinalResults(await this.database(), probe.probe.tables, items.map((x) => x.taskId), until, () => this.cancelled());
         return items.map((x) => ({ ...x, status: rows.get(x.taskId)?.status, worker: rows.get(x.taskId)?.worker ?? undefined }));
+    }
+    /** The run's folder's record of every database connection the worker's processes opened. */
+    get connectionsFile() {
+        return path.join(this.options.workDir ?? runsRoot(), this.ids.runId, CONNECTIONS_FILE);
+    }
+    /** Read once the pings it asked for ended: the connections their tasks opened are then recorded. */
+    async identities() {
+        await this.ping().catch(() => undefined);
+        await this.extrasPromise?.catch(() => undefined);
+        return readConnections(this.connectionsFile, (t) => this.redact(t));
     }
     /** The worker's processes right now (main process and pool children). */
     workerProcessIds() {
@@ -12019,28 +12192,6 @@ class RunFacts {
         }, opts);
         return cleanup.removed ? cleanup : { removed: false, detail: this.redact(cleanup.detail) };
     }
-}
-/** The worker's output as GateFacts shows it: live reads of the process and its watcher. */
-function linesOf(facts) {
-    return {
-        get loglevel() {
-            return facts.command.loglevel;
-        },
-        get ready() {
-            return facts.watch?.ready;
-        },
-        get bannerTasks() {
-            return facts.watch?.bannerTasks;
-        },
-        get bannerQueues() {
-            return facts.watch?.bannerQueues ?? [];
-        },
-        get sinceReady() {
-            return facts.watch?.sinceReady ?? [];
-        },
-        lastLines: (n) => facts.worker?.lastLines(n) ?? [],
-        elapsedMs: () => facts.worker?.elapsed()
-    };
 }
 function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -25,6 +25,7 @@ import { EXTRAS_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
 import { CONNECTIONS_FILE, readConnections, type IdentityRecord } from '../celery/connections.js'
 import { runsRoot } from './folder.js'
 import { newRunIds } from './ids.js'
+import { linesOf } from './worker-lines.js'
 
 export type { TraceCleanup } from '../celery/publish.js'
 export { newRunIds } from './ids.js'
@@ -426,29 +427,6 @@ export class RunFacts implements GateFacts {
       opts
     )
     return cleanup.removed ? cleanup : { removed: false, detail: this.redact(cleanup.detail) }
-  }
-}
-
-/** The worker's output as GateFacts shows it: live reads of the process and its watcher. */
-function linesOf(facts: RunFacts): WorkerLines {
-  return {
-    get loglevel() {
-      return facts.command.loglevel
-    },
-    get ready() {
-      return facts.watch?.ready
-    },
-    get bannerTasks() {
-      return facts.watch?.bannerTasks
-    },
-    get bannerQueues() {
-      return facts.watch?.bannerQueues ?? []
-    },
-    get sinceReady() {
-      return facts.watch?.sinceReady ?? []
-    },
-    lastLines: (n) => facts.worker?.lastLines(n) ?? [],
-    elapsedMs: () => facts.worker?.elapsed()
   }
 }
 
