@@ -89,18 +89,29 @@ def _die_with_parent(parent_pid):
         sys.exit(0)
 
 
+def _load_own(name):
+    """One of the action's own modules beside this file (connections.py, drift.py), loaded by path
+    under a name of its own so that it can shadow none of the user's modules, and without writing
+    bytecode: the action's folder is not the pull request's to write into."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + '.py')
+    spec = importlib.util.spec_from_file_location('celery_foundation_gates_' + name, path)
+    module = importlib.util.module_from_spec(spec)
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = before
+    return module
+
+
 def _record_connections(path):
     """connections.py's hooks, before the app imports a driver; never fatal to the boot."""
     if not path:
         return
     try:
-        import importlib.util
-        here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'connections.py')
-        # A name of its own, as for drift.py: the user's modules must not be shadowed by it.
-        spec = importlib.util.spec_from_file_location('celery_foundation_gates_connections', here)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.install(path)
+        _load_own('connections').install(path)
     except Exception:
         pass
 
@@ -307,12 +318,7 @@ def _extra_payloads(app, cfg, default, routes):
 def _drift(app, broker, backend):
     """drift.py's report on what the installed packages need; never fatal to the probe."""
     try:
-        import importlib.util
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'drift.py')
-        # Loaded by path under a name of its own: the user's modules must not be shadowed by it.
-        spec = importlib.util.spec_from_file_location('celery_foundation_gates_drift', path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = _load_own('drift')
         sqla = str(broker.get('transport_class') or '').startswith('kombu.transport.sqlalchemy') or \
             broker.get('transport') in ('sqla', 'sqlalchemy')
         return module.report(app, broker.get('url'), backend.get('url'), sqla)
