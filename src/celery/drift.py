@@ -79,15 +79,7 @@ def engine_options(app):
     stub.connection = _Stub()
     stub.connection.client = app.connection_for_write()
     try:
-        engine = Channel._engine_from_config(stub)
-        engine.dispose()
-    except TypeError as exc:
-        found = _REJECTED.search(str(exc))
-        if found:
-            out['rejected'] = re.findall(r"'([^']+)'", found.group(1))
-        out['error'] = _last_line(exc)
-    except Exception as exc:
-        out['error'] = _last_line(exc)
+        _build_engine(lambda: Channel._engine_from_config(stub), out)
     finally:
         stub.connection.client.release()
     return out
@@ -100,9 +92,19 @@ def backend_engine_options(app, url):
     out = {'keys': sorted(str(k) for k in options), 'rejected': [], 'error': None}
     if not options or not isinstance(url, str):
         return out
-    try:
+    def build():
         from sqlalchemy import create_engine
-        create_engine(_strip_prefix(url), **options).dispose()
+        return create_engine(_strip_prefix(url), **options)
+    _build_engine(build, out)
+    return out
+
+
+def _build_engine(build, out):
+    """Builds an engine (``create_engine`` does not connect) and disposes of it; the keys
+    SQLAlchemy rejects (``TypeError: Invalid argument(s) 'a','b' sent to create_engine()``) go to
+    ``out['rejected']``, any error's last line to ``out['error']``."""
+    try:
+        build().dispose()
     except TypeError as exc:
         found = _REJECTED.search(str(exc))
         if found:
@@ -110,7 +112,6 @@ def backend_engine_options(app, url):
         out['error'] = _last_line(exc)
     except Exception as exc:
         out['error'] = _last_line(exc)
-    return out
 
 
 def _columns(table, used):

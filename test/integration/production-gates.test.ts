@@ -17,7 +17,7 @@ import {
   type ActionResult,
   type CeleryVersion
 } from '../support/action.js'
-import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, type ExampleDatabase, secretsOf } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep, record } from '../support/reliability.js'
 
@@ -32,7 +32,7 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const secrets = (db: ExampleDatabase): string[] => [db.password, encodeURIComponent(db.password), db.url]
+const secrets = secretsOf
 
 async function gatesOn(
   version: CeleryVersion,

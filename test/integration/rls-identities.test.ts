@@ -5,7 +5,7 @@
 // refuses for it), and a role listed in allowed-roles is accepted. Real PostgreSQL, real workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gate } from '../support/action.js'
-import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, secretsOf } from '../support/example.js'
 import { SUPERUSER, TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -19,7 +19,7 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const secrets = (db: ExampleDatabase): string[] => [db.password, encodeURIComponent(db.password), db.url]
+const secrets = secretsOf
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const OWNER_FIX = escape('ALTER TABLE "public"."invoices" OWNER TO "<migration role>"')
 

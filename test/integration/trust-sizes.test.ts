@@ -7,7 +7,7 @@ import { statSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ANNOTATION_MESSAGE_MAX_CHARS, githubSize, OUTPUTS_BUDGET_BYTES } from '../../src/report/limits.js'
 import { gate, stepFiles, type ActionResult } from '../support/action.js'
-import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, type ExampleDatabase, secretsOf } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -26,7 +26,7 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const secrets = (db: ExampleDatabase): string[] => [db.password, encodeURIComponent(db.password), db.url]
+const secrets = secretsOf
 
 /** The message of each `::error …::message` line, unescaped as the runner reads it. */
 function annotations(result: ActionResult): Array<{ line: string; message: string }> {

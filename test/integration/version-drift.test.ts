@@ -5,7 +5,7 @@
 // before the timeout (the bound is checkStep's, not a timing assertion).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gate, type ActionResult } from '../support/action.js'
-import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, type ExampleDatabase, secretsOf } from '../support/example.js'
 import { TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -23,7 +23,7 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const secrets = (db: ExampleDatabase): string[] => [db.password, encodeURIComponent(db.password), db.url]
+const secrets = secretsOf
 
 async function run(version: '5.7' | '5.2', variants: string[], app?: string): Promise<{ db: ExampleDatabase; result: ActionResult }> {
   const db = await exampleDatabase(pg, { variants })

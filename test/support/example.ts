@@ -74,3 +74,8 @@ export async function runExamplePytest(databaseUrl: string, junit: string, files
   if (existsSync(junit)) return junit
   throw new Error(`pytest exited ${run.exitCode} without a JUnit report:\n${run.all.slice(-3000)}`)
 }
+
+/** What must appear in no output of a run on `db`: its password (plain and percent-encoded) and its DSN. */
+export function secretsOf(db: ExampleDatabase): string[] {
+  return [db.password, encodeURIComponent(db.password), db.url]
+}
