@@ -1,5 +1,5 @@
 import { T as TOOL_NAME, r as redactDsn, t as toPgConfig, p as parseDsn, f as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, h as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, j as KILL_WAIT_MS, k as signalGroup, I as Inputs, G as GATE_IDS, m as isPostgresScheme, n as DB_LOST_GRACE_MS, o as RESULT_ROW_GRACE_MS, q as REFUSAL_GRACE_MS, u as runsRoot, E as EXTRAS_GRACE_MS, v as descendants, x as isAlive, H as HEALTHY_STOP_GRACE_MS, y as registerEnvironmentSecrets, z as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, A as formatCount$1, F as utf8ByteLength, J as truncateUtf8, M as inlineCode, N as countOf, P as entryOf, Q as once, U as memoize, V as oneLine, W as detailsBlock, X as escapeHtmlLine, Y as escapeTableCell, Z as inlineMarkdown, _ as markdownTable, $ as tableRow, a0 as namedAtMost, a1 as clipCharacters, a2 as lazyTable, s as stripControlCharacters, a3 as EVIDENCE_CELL_LINES, a4 as EVIDENCE_CELL_LINE_CHARS, a5 as capText, a6 as preBlock, a7 as error$1, a8 as Outputs, a9 as setOutput, w as warning, i as info, aa as startGroup, ab as endGroup } from './shared-format.js';
-import { openSync, constants, fstatSync, readSync, closeSync, mkdirSync, createWriteStream, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { openSync, constants, fstatSync, readSync, closeSync, readFileSync, writeFileSync, mkdirSync, createWriteStream, statSync, appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8828,12 +8828,32 @@ class WorkerLog {
     info() {
         return { file: this.file, bytes: this.logBytes, truncated: this.logTruncated };
     }
-    close() {
+    async close() {
         const log = this.log;
         this.log = undefined;
         if (!log)
-            return Promise.resolve();
-        return new Promise((resolve) => log.end(() => resolve()));
+            return;
+        await new Promise((resolve) => log.end(() => resolve()));
+        this.redactWritten();
+    }
+    /**
+     * The file once more, with every secret the run knows by now: an app may print a password
+     * before the action learns it (the DSN its settings build comes with the probe, after the
+     * import printed), and the line is on disk by then. Bounded by MAX_LOG_FILE_BYTES.
+     */
+    redactWritten() {
+        try {
+            const written = readFileSync(this.file, 'utf8');
+            const cleaned = written
+                .split('\n')
+                .map((line) => this.secrets.clean(line))
+                .join('\n');
+            if (cleaned !== written)
+                writeFileSync(this.file, cleaned, { mode: 0o600 });
+        }
+        catch {
+            // Unreadable or gone: nothing more of it is shown.
+        }
     }
     accept(rawLine) {
         const trimmed = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
@@ -8849,8 +8869,9 @@ class WorkerLog {
     }
     open() {
         try {
-            mkdirSync(path.dirname(this.file), { recursive: true });
-            this.log = createWriteStream(this.file, { flags: 'w' });
+            // Private to the runner's user: the log is pull-request output and may quote what it read.
+            mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+            this.log = createWriteStream(this.file, { flags: 'w', mode: 0o600 });
             this.log.on('error', () => {
                 this.log = undefined;
             });
@@ -9123,8 +9144,8 @@ class WorkerProcess {
     }
 }
 function openOutput(file) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    return openSync(file, 'a');
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    return openSync(file, 'a', 0o600);
 }
 function spawnErrorText(err, python, cwd) {
     const given = shownPython(python, cwd);

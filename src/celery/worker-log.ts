@@ -2,7 +2,7 @@
 // redacted log file (for the report). A worker that floods megabytes of tracebacks per second
 // costs memory and disk only up to these bounds. Every line is cut to size and scrubbed of
 // secrets before it is kept, written or handed to a listener.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs'
 import path from 'node:path'
 import type { SecretRegistry } from '../secrets.js'
 import { LineSplitter } from './line-splitter.js'
@@ -57,11 +57,30 @@ export class WorkerLog {
     return { file: this.file, bytes: this.logBytes, truncated: this.logTruncated }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     const log = this.log
     this.log = undefined
-    if (!log) return Promise.resolve()
-    return new Promise((resolve) => log.end(() => resolve()))
+    if (!log) return
+    await new Promise<void>((resolve) => log.end(() => resolve()))
+    this.redactWritten()
+  }
+
+  /**
+   * The file once more, with every secret the run knows by now: an app may print a password
+   * before the action learns it (the DSN its settings build comes with the probe, after the
+   * import printed), and the line is on disk by then. Bounded by MAX_LOG_FILE_BYTES.
+   */
+  private redactWritten(): void {
+    try {
+      const written = readFileSync(this.file, 'utf8')
+      const cleaned = written
+        .split('\n')
+        .map((line) => this.secrets.clean(line))
+        .join('\n')
+      if (cleaned !== written) writeFileSync(this.file, cleaned, { mode: 0o600 })
+    } catch {
+      // Unreadable or gone: nothing more of it is shown.
+    }
   }
 
   private accept(rawLine: string): void {
@@ -77,8 +96,9 @@ export class WorkerLog {
 
   private open(): void {
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true })
-      this.log = createWriteStream(this.file, { flags: 'w' })
+      // Private to the runner's user: the log is pull-request output and may quote what it read.
+      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 })
+      this.log = createWriteStream(this.file, { flags: 'w', mode: 0o600 })
       this.log.on('error', () => {
         this.log = undefined
       })

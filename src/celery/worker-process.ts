@@ -256,8 +256,8 @@ export class WorkerProcess {
 }
 
 function openOutput(file: string): number {
-  mkdirSync(path.dirname(file), { recursive: true })
-  return openSync(file, 'a')
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  return openSync(file, 'a', 0o600)
 }
 
 function spawnErrorText(err: NodeJS.ErrnoException, python: string, cwd: string): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -34,6 +34,22 @@ describe('WorkerLog', () => {
     await log.close()
     expect(readFileSync(file, 'utf8')).toBe('connected with ***\nsecond\n')
     expect(log.info()).toEqual({ file, bytes: Buffer.byteLength('connected with ***\nsecond\n'), truncated: false })
+  })
+
+  it('redacts on close a secret learned after its line was written, and keeps the file private', async () => {
+    const secrets = new SecretRegistry()
+    const file = path.join(dir, 'run', 'worker.log')
+    const log = new WorkerLog(file, secrets)
+    const stream = new PassThrough()
+    log.readStream(stream)
+    // The app prints its password while importing; the action learns it with the probe, later.
+    stream.end('DEBUG pw is Tr1al-s3cret-pw\nready.\n')
+    await new Promise((r) => stream.on('end', r))
+    secrets.add('Tr1al-s3cret-pw')
+    await log.close()
+    expect(readFileSync(file, 'utf8')).toBe('DEBUG pw is ***\nready.\n')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700)
   })
 
   it('cuts a very long line and keeps only the recent lines', () => {
