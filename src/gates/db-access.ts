@@ -54,8 +54,10 @@ export const dbAccessGate: Gate = {
 
     // Columns the installed packages' models have and the tables lack come first: they are why
     // the worker fails, where a privilege check alone would pass.
-    const drift = await schemaDrift(db, probe)
-    problems.unshift(...drift.problems)
+    const drift = await schemaDrift(db, probe, roles)
+    // A missing sequence drift names with its fix needs no second "does not exist" line.
+    const explained = new Set(drift.covered.map((o) => `${o} does not exist`))
+    problems.splice(0, problems.length, ...drift.problems, ...problems.filter((p) => !explained.has(p)))
     if (!drift.problems.length && !drift.warnings.length && drift.summary) lines.push(drift.summary)
 
     const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong')
