@@ -41,8 +41,8 @@ function targets(probe: ProbeReport): Target[] {
 }
 
 /**
- * `workerRoles`: the roles the worker connects as; one of them owning a sequence is a warning (it
- * could ALTER or DROP what every insert needs).
+ * `workerRoles`: the roles the worker connects as; one of them owning a sequence of a table it
+ * does not own is a warning (it could ALTER or DROP what every insert needs).
  */
 export async function schemaDrift(db: Database, probe: ProbeReport, workerRoles: readonly string[] = []): Promise<SchemaDrift> {
   const out: SchemaDrift = { problems: [], warnings: [], covered: [] }
@@ -142,9 +142,10 @@ async function compareSequences(
       )
     } else if (found.kind !== 'S')
       out.problems.push(`${seq} is not a sequence (relkind ${found.kind}): ${target.what} takes ${target.table}.${col.name} from a sequence of that name`)
-    else if (found.owner && workerRoles.includes(found.owner))
+    // A worker that owns the table too made its own tables (rls-role says so): nothing more to add.
+    else if (found.owner && workerRoles.includes(found.owner) && found.owner !== tableOwner)
       out.warnings.push(
-        `the worker's role ${found.owner} owns sequence ${col.sequence}: it could ALTER or DROP what every insert into ${target.table} needs; a superuser runs \`ALTER SEQUENCE ${seq} OWNER TO ${tableOwner && tableOwner !== found.owner ? quoteIdent(tableOwner) : '<the migration role>'}\``
+        `the worker's role ${found.owner} owns sequence ${col.sequence}: it could ALTER or DROP what every insert into ${target.table} needs; a superuser runs \`ALTER SEQUENCE ${seq} OWNER TO ${tableOwner ? quoteIdent(tableOwner) : '<the migration role>'}\` (the table's owner)`
       )
   }
 }
