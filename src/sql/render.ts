@@ -79,16 +79,12 @@ export function renderSql(report: SchemaReport, opts: RenderOptions): string {
   if (role) out.push(`--   CREATE ROLE ${role} LOGIN PASSWORD '…';`)
   out.push('-- Re-running it is safe: objects are created only when missing, privileges re-asserted.', '', 'BEGIN;', '')
 
-  const schemas = schemasOf(objects)
-  if (schemas.length && (owner || role)) {
-    out.push('-- Schemas: the owner creates in them, the worker only uses them.')
-    for (const s of schemas) {
-      if (s !== 'public') out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}${owner ? ` AUTHORIZATION ${owner}` : ''};`)
-      if (owner) out.push(`GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(s)} TO ${owner};`)
-      if (role) out.push(`GRANT USAGE ON SCHEMA ${quoteIdent(s)} TO ${role};`)
-    }
-    out.push('')
-  }
+  const schemaLines = schemasOf(objects).flatMap((s) => [
+    ...(s !== 'public' ? [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}${owner ? ` AUTHORIZATION ${owner}` : ''};`] : []),
+    ...(owner ? [`GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(s)} TO ${owner};`] : []),
+    ...(role ? [`GRANT USAGE ON SCHEMA ${quoteIdent(s)} TO ${role};`] : [])
+  ])
+  if (schemaLines.length) out.push('-- Schemas: the owner creates in them, the worker only uses them.', ...schemaLines, '')
   if (owner) out.push(`-- Created by (and so owned by) ${owner}: the worker's role must not own them.`, `SET ROLE ${owner};`, '')
   else out.push('-- No --owner: the objects belong to the role running this script.', '')
 

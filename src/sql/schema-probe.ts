@@ -83,6 +83,8 @@ export function probeSchema(spec: SchemaProbeSpec): Promise<SchemaOutcome> {
     channel?.on('data', (chunk: string) => {
       event += chunk
       if (event.length > MAX_EVENT_BYTES) finish({ ok: false, message: `the bootstrap's report exceeds ${MAX_EVENT_BYTES} bytes` })
+      // The report is whole: no need to wait for a process the app's import started to let go of our pipes.
+      else if (event.includes('\n')) finish(parseEvent(event.slice(0, event.indexOf('\n')), stderr))
     })
     channel?.on('error', () => {})
     child.once('error', (err: NodeJS.ErrnoException) =>

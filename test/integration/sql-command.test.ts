@@ -36,11 +36,11 @@ async function emptyDatabase(tag: string): Promise<ExampleDatabase> {
   return { database, appRole, ownerRole, password, url: pg.url(database, appRole, password) }
 }
 
-function sqlArgs(version: CeleryVersion, db: ExampleDatabase): string[] {
+function sqlArgs(version: CeleryVersion, db: ExampleDatabase, app = 'app.celery_app'): string[] {
   return [
     'sql',
     '--app',
-    'app.celery_app',
+    app,
     '--working-directory',
     path.relative(REPO, EXAMPLE_APP),
     '--python',
@@ -96,6 +96,36 @@ describe.each(['5.7', '5.2'] as const)("the sql command's output on Celery %s", 
     )
     expect(gate(result, 'db-access').evidence).toMatch(/4 tables match the installed packages' models/)
     expect(result.report?.trace?.removed).toBe(true)
+  })
+
+  it('configured table names and a result schema: the DDL, the grants and the gates use them', async () => {
+    const db = await emptyDatabase(`c${version.replace('.', '')}`)
+    const app = 'app.variants.custom_tables'
+    const run = await runCli(sqlArgs(version, db, app), { DATABASE_URL: db.url })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(`CREATE SCHEMA IF NOT EXISTS "results" AUTHORIZATION ${quote(db.ownerRole)};`)
+    expect(run.stdout).toMatch(/CREATE TABLE IF NOT EXISTS mq_message \(/)
+    // Celery's configure() moves the result sequences into the result schema.
+    expect(run.stdout).toContain('CREATE SEQUENCE IF NOT EXISTS results.task_id_sequence')
+    expect(run.stdout).toContain(`GRANT USAGE ON SEQUENCE "results"."task_id_sequence" TO ${quote(db.appRole)};`)
+    await pg.query(db.database, run.stdout)
+    await pg.applySqlFile(db.database, path.join(SQL_DIR, 'app-objects.sql'), { owner_role: db.ownerRole, app_role: db.appRole })
+    const result = await runOnExample(version, db, { app, timeout: '60' })
+    checkStep(
+      'Faults',
+      `schema from the sql command for configured table names and a result schema (Celery ${version})`,
+      result,
+      {
+        code: 0,
+        gates: Object.fromEntries(GATE_IDS.filter((g) => g !== 'dlq').map((g) => [g, 'pass'])),
+        evidenceOf: 'db-access',
+        evidence: /14 of 14 needed privileges held/,
+        timeoutS: 60,
+        secrets: secretsOf(db)
+      },
+      'the names the app configures are the ones created, granted and checked'
+    )
+    expect(gate(result, 'db-access').evidence).toMatch(/4 tables match the installed packages' models/)
   })
 })
 
