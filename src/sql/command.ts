@@ -34,7 +34,7 @@ export interface SqlIo {
 function buildSqlCommand(): Command {
   return new Command(`${TOOL_NAME} sql`)
     .description(
-      "Prints the schema a least-privilege Celery worker needs for the installed Celery, kombu and SQLAlchemy: the DDL SQLAlchemy itself would emit for the broker and result tables (sequences, tables, indexes; idempotent), created by the owner role, then the worker role's grants. Nothing connects to a database."
+      "Prints the schema a least-privilege Celery worker needs for the installed Celery, kombu and SQLAlchemy: the DDL SQLAlchemy itself would emit for the broker and result tables (sequences, tables, indexes; idempotent), created by the owner role, then the worker role's grants. It imports the app as the worker would, and connects to no database itself."
     )
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError('(run with --help for every flag)')
@@ -58,7 +58,7 @@ Exit codes: 0 the schema was printed, 1 the app did not import (or its models co
 
 Example:
   DATABASE_URL=postgresql://localhost/app npx ${TOOL_NAME} sql --app app.celery_app \\
-    --working-directory examples/tenant-app --python .venv/bin/python \\
+    --working-directory examples/tenant-app --python "$PWD/.venv/bin/python" \\
     --owner migrator --role app_user > celery-schema.sql
   psql -v ON_ERROR_STOP=1 -d app -f celery-schema.sql`
     )
