@@ -98,7 +98,11 @@ export function renderSql(report: SchemaReport, opts: RenderOptions): string {
       out.push(...report.broker.statements.map((s) => `${s};`), '')
     } else out.push(`-- Broker: kombu's sqla tables could not be read: ${comment(report.broker_error ?? 'unknown error')}`, '')
   } else if (kind === 'pgmq') out.push(...pgmqSection(opts.role), '')
-  else out.push(`-- Broker: ${comment(report.transport.transport_class ?? report.transport.scheme ?? 'not configured')} keeps no tables in PostgreSQL.`, '')
+  else
+    out.push(
+      `-- Broker: ${comment(report.transport.transport_class ?? (report.transport.scheme ? `${report.transport.scheme}://` : 'no broker URL'))} keeps no tables in PostgreSQL.`,
+      ''
+    )
 
   if (report.results) {
     out.push(`-- Results: Celery ${comment(v.celery ?? '')}'s database backend (database_table_names, database_table_schemas applied).`)

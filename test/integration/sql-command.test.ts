@@ -5,6 +5,8 @@
 // PostgreSQL with a real worker, on Celery 5.2 and 5.7. Then the CLI's own contract: SQL on
 // stdout only, one-line errors, exit codes.
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
@@ -130,6 +132,50 @@ describe.each(['5.7', '5.2'] as const)("the sql command's output on Celery %s", 
 })
 
 describe('sql command: input and output', () => {
+  const example = (app: string): string[] => [
+    'sql',
+    '--app',
+    app,
+    '--working-directory',
+    path.relative(REPO, EXAMPLE_APP),
+    '--python',
+    pythonFor('5.7'),
+    '--role',
+    'w'
+  ]
+  const env = { DATABASE_URL: 'postgresql://nobody:secret-pw@127.0.0.1:1/none' }
+
+  it('only what the app uses: a Redis broker or an rpc:// backend gets a comment, nothing created or granted for it', async () => {
+    const redis = await runCli(example('app.variants.redis_broker'), env)
+    expect(redis.code, redis.stderr).toBe(0)
+    expect(redis.stdout).toMatch(/^-- Broker: (kombu\.transport\.redis\.Transport|redis:\/\/) keeps no tables in PostgreSQL\.$/m)
+    expect(redis.stdout).not.toMatch(/kombu_queue|kombu_message/)
+    expect(redis.stdout).toContain('CREATE TABLE IF NOT EXISTS celery_taskmeta (')
+    const rpc = await runCli(example('app.variants.rpc_backend'), env)
+    expect(rpc.code, rpc.stderr).toBe(0)
+    expect(rpc.stdout).toContain('-- Results: celery.backends.rpc.RPCBackend keeps no tables in PostgreSQL.')
+    expect(rpc.stdout).not.toMatch(/celery_taskmeta/)
+    expect(rpc.stdout).toContain('CREATE TABLE IF NOT EXISTS kombu_message (')
+  })
+
+  it("a pgmq:// broker: PGMQ's install step instead of kombu's tables", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-pgmq-app-'))
+    try {
+      writeFileSync(
+        path.join(dir, 'pgapp.py'),
+        "from celery import Celery\napp = Celery('x', broker='pgmq://u:p@127.0.0.1/db', backend='db+postgresql://u:p@127.0.0.1/db')\n"
+      )
+      const run = await runCli(['sql', '--app', 'pgapp', '--working-directory', dir, '--python', pythonFor('5.7'), '--owner', 'o', '--role', 'w'], {})
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.stdout).toContain("-- Broker: PGMQ (kombu's pgmq:// transport).")
+      expect(run.stdout).toContain("first run the pgmq package's SQL install as the owner")
+      expect(run.stdout).not.toMatch(/kombu_queue|kombu_message/)
+      expect(run.stdout).toContain('GRANT SELECT, INSERT, UPDATE ON "celery_taskmeta" TO "w";')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('exits 2 with one line for a missing --app, an unknown flag, an invalid role', async () => {
     for (const [args, line] of [
       [['sql'], /^celery-foundation-gates sql: --app is required: /],
