@@ -51,6 +51,14 @@ def main():
         emit(_import_error(exc))
         return 3
 
+    if cfg.get('mode') == 'sql':  # the `sql` command: schema.py's DDL, then exit (no worker)
+        try:
+            emit(_load_own('schema').report(app, cfg.get('transport')))
+        except Exception as exc:
+            emit({'event': 'error', 'stage': 'sql', 'type': type(exc).__name__,
+                  'message': _last_line(exc), 'traceback': traceback.format_exc()})
+        return 0
+
     try:
         probe = _probe(app, cfg)
     except BaseException as exc:

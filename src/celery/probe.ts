@@ -30,11 +30,14 @@ function buildSchemas() {
           nullable: z.boolean(),
           primary_key: z.boolean(),
           used: z.boolean(),
-          sequence: z.string().nullish()
+          sequence: z.string().nullish(),
+          sequence_schema: z.string().nullish()
         })
       )
       .max(500),
-    indexes: z.array(z.object({ name: z.string(), columns: z.array(z.string()).max(50), unique: z.boolean() })).max(200)
+    indexes: z.array(z.object({ name: z.string(), columns: z.array(z.string()).max(50), unique: z.boolean() })).max(200),
+    /** The model's unique constraints, as column lists (UNIQUE(task_id)). */
+    unique: z.array(z.array(z.string()).max(50)).max(50).optional()
   })
   const EngineOptions = z.object({ keys: z.array(z.string()).max(500), rejected: z.array(z.string()).max(500), error: z.string().nullish() })
   /** What the installed Celery, kombu and SQLAlchemy need (drift.py); each part may be absent. */

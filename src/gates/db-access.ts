@@ -1,5 +1,6 @@
 import type { ProbeReport } from '../celery/probe.js'
 import { checkPrivileges, existingRoles, type PrivilegeCheck, type PrivilegeNeed } from '../db/catalog.js'
+import { objectsOf, privilegeNeeds } from '../db/privileges.js'
 import { qualified, quoteIdent, type Database } from '../db/database.js'
 import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
@@ -29,7 +30,7 @@ export const dbAccessGate: Gate = {
         `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`
       )
 
-    const needs = privilegeNeeds(probe, check.plane, db.role)
+    const needs = needsOf(probe, check.plane, db.role)
     const roles = [...new Set(needs.map((n) => n.role))]
     const present = await existingRoles(db, roles)
     const missingRoles = roles.filter((r) => !present.has(r))
@@ -53,8 +54,10 @@ export const dbAccessGate: Gate = {
 
     // Columns the installed packages' models have and the tables lack come first: they are why
     // the worker fails, where a privilege check alone would pass.
-    const drift = await schemaDrift(db, probe)
-    problems.unshift(...drift.problems)
+    const drift = await schemaDrift(db, probe, roles)
+    // A missing sequence drift names with its fix needs no second "does not exist" line.
+    const explained = new Set(drift.covered.map((o) => `${o} does not exist`))
+    problems.splice(0, problems.length, ...drift.problems, ...problems.filter((p) => !explained.has(p)))
     if (!drift.problems.length && !drift.warnings.length && drift.summary) lines.push(drift.summary)
 
     const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong')
@@ -68,48 +71,12 @@ export const dbAccessGate: Gate = {
   }
 }
 
-function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: string): PrivilegeNeed[] {
-  const t = probe.tables
-  const brokerRole = plane.broker.parts.username || fallbackRole
-  const resultRole = plane.backend.parts.username || fallbackRole
-  const named = (name: string, schema?: string | null) => ({ object: schema ? `${schema}.${name}` : name, regclass: qualified(name, schema) })
-  const queue = named(t.queue)
-  const message = named(t.message)
-  const task = named(t.task, t.task_schema)
-  const group = named(t.group, t.group_schema)
-  const table = (obj: { object: string; regclass: string }, role: string, privilege: string, why: string): PrivilegeNeed => ({
-    kind: 'table',
-    ...obj,
-    role,
-    privilege,
-    why
+/** The privileges list lives in db/privileges.ts (also the `sql` command's grants and README's table). */
+function needsOf(probe: ProbeReport, plane: DataPlane, fallbackRole: string): PrivilegeNeed[] {
+  return privilegeNeeds(objectsOf(probe.tables), {
+    broker: plane.broker.parts.username || fallbackRole,
+    results: plane.backend.parts.username || fallbackRole
   })
-  // Kombu and Celery name their sequences explicitly; they live in the role's default schema.
-  const sequence = (name: string, role: string, why: string): PrivilegeNeed => ({
-    kind: 'sequence',
-    ...named(name),
-    role,
-    privilege: 'USAGE',
-    orPrivilege: 'UPDATE',
-    why
-  })
-  // The minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3).
-  return [
-    table(queue, brokerRole, 'SELECT', 'the worker looks up its queues'),
-    table(queue, brokerRole, 'INSERT', 'the worker declares new queues'),
-    table(message, brokerRole, 'SELECT', 'the worker polls for messages'),
-    table(message, brokerRole, 'INSERT', 'tasks are published'),
-    table(message, brokerRole, 'UPDATE', 'the worker takes messages (SELECT … FOR UPDATE, visible=false)'),
-    sequence('queue_id_sequence', brokerRole, 'new queue rows take their id from it'),
-    sequence('message_id_sequence', brokerRole, 'new messages take their id from it'),
-    table(task, resultRole, 'SELECT', 'results are read back'),
-    table(task, resultRole, 'INSERT', 'the worker stores results'),
-    table(task, resultRole, 'UPDATE', 'the worker stores the final state'),
-    table(group, resultRole, 'SELECT', 'group results are read back'),
-    table(group, resultRole, 'INSERT', 'group results are stored'),
-    sequence('task_id_sequence', resultRole, 'result rows take their id from it'),
-    sequence('taskset_id_sequence', resultRole, 'group result rows take their id from it')
-  ]
 }
 
 async function resultPersisted(db: Database, probe: ProbeReport, taskId: string, ponged: boolean): Promise<{ line: string; problem?: string }> {

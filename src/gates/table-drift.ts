@@ -12,12 +12,16 @@ export interface SchemaDrift {
   warnings: string[]
   /** One line for the evidence when everything matches. */
   summary?: string
+  /** Objects (`name`, `schema.name`) whose absence a problem here already explains, with its fix. */
+  covered: string[]
 }
 
 interface Target {
   what: string
   table: string
   schema?: string | null
+  /** Where the model's sequences live: Celery's configure() moves them to the result table's schema. */
+  sequenceSchema?: string | null
   model: TableModel
 }
 
@@ -28,16 +32,20 @@ function targets(probe: ProbeReport): Target[] {
   const kombu = `kombu ${probe.versions.kombu ?? ''}`.trim()
   const out: Target[] = []
   if (d?.result_tables) {
-    out.push({ what: `${celery}'s result model`, table: t.task, schema: t.task_schema, model: d.result_tables.task })
-    out.push({ what: `${celery}'s group result model`, table: t.group, schema: t.group_schema, model: d.result_tables.group })
+    out.push({ what: `${celery}'s result model`, table: t.task, schema: t.task_schema, sequenceSchema: t.task_schema, model: d.result_tables.task })
+    out.push({ what: `${celery}'s group result model`, table: t.group, schema: t.group_schema, sequenceSchema: t.group_schema, model: d.result_tables.group })
   }
   if (d?.broker_tables?.queue) out.push({ what: `${kombu}'s queue model`, table: t.queue, model: d.broker_tables.queue })
   if (d?.broker_tables?.message) out.push({ what: `${kombu}'s message model`, table: t.message, model: d.broker_tables.message })
   return out
 }
 
-export async function schemaDrift(db: Database, probe: ProbeReport): Promise<SchemaDrift> {
-  const out: SchemaDrift = { problems: [], warnings: [] }
+/**
+ * `workerRoles`: the roles the worker connects as; one of them owning a sequence of a table it
+ * does not own is a warning (it could ALTER or DROP what every insert needs).
+ */
+export async function schemaDrift(db: Database, probe: ProbeReport, workerRoles: readonly string[] = []): Promise<SchemaDrift> {
+  const out: SchemaDrift = { problems: [], warnings: [], covered: [] }
   const list = targets(probe)
   if (!list.length) return out
   let compared = 0
@@ -78,7 +86,66 @@ export async function schemaDrift(db: Database, probe: ProbeReport): Promise<Sch
         out.warnings.push(
           `${target.table} has no index ${ix.name} (${target.what}): ${owner} runs \`CREATE INDEX ${quoteIdent(ix.name)} ON ${regclass} (${ix.columns.map(quoteIdent).join(', ')})\``
         )
+    const haveUnique = await uniqueColumnSets(db, regclass)
+    for (const cols of target.model.unique ?? [])
+      if (!haveUnique.has(setKey(cols)))
+        out.warnings.push(
+          `${target.table} has no unique constraint on (${cols.join(', ')}) (${target.what}): concurrent writers can store duplicates; ${owner} runs \`ALTER TABLE ${regclass} ADD UNIQUE (${cols.map(quoteIdent).join(', ')})\``
+        )
+    await compareSequences(db, target, owner, rel.owner, workerRoles, out)
   }
-  if (compared) out.summary = `${compared} tables match the installed packages' models (${columns} columns: names, types, nullability)`
+  if (compared)
+    out.summary = `${compared} tables match the installed packages' models (${columns} columns: names, types, nullability; indexes, unique constraints, sequences)`
   return out
+}
+
+const setKey = (cols: readonly string[]): string => JSON.stringify([...cols].sort())
+
+/** The column sets of the table's unique constraints and unique indexes (not the primary key). */
+async function uniqueColumnSets(db: Database, regclass: string): Promise<Set<string>> {
+  const rows = await db.query<{ columns: string[] }>(
+    `SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
+       FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = to_regclass($1) AND i.indisunique AND NOT i.indisprimary
+      GROUP BY i.indexrelid LIMIT 200`,
+    [regclass]
+  )
+  return new Set(rows.map((r) => setKey(r.columns)))
+}
+
+/**
+ * The model's named sequences (kombu and Celery give their id columns no DEFAULT: SQLAlchemy calls
+ * nextval on the sequence by name, so without it every insert fails): present, a sequence, and
+ * not owned by a role the worker connects as.
+ */
+async function compareSequences(
+  db: Database,
+  target: Target,
+  owner: string,
+  tableOwner: string | null,
+  workerRoles: readonly string[],
+  out: SchemaDrift
+): Promise<void> {
+  for (const col of target.model.columns) {
+    if (!col.sequence) continue
+    const schema = col.sequence_schema ?? target.sequenceSchema
+    const seq = qualified(col.sequence, schema)
+    const [found] = await db.query<{ kind: string; owner: string | null }>(
+      'SELECT relkind::text AS kind, pg_get_userbyid(relowner)::text AS owner FROM pg_class WHERE oid = to_regclass($1)',
+      [seq]
+    )
+    if (!found) {
+      out.covered.push(schema ? `${schema}.${col.sequence}` : col.sequence)
+      out.problems.push(
+        `sequence ${col.sequence} does not exist: ${target.what} takes ${target.table}.${col.name} from it (nextval, no DEFAULT), so every insert fails; ${owner} runs \`CREATE SEQUENCE IF NOT EXISTS ${seq}\` and grants USAGE on it to the worker's role`
+      )
+    } else if (found.kind !== 'S')
+      out.problems.push(`${seq} is not a sequence (relkind ${found.kind}): ${target.what} takes ${target.table}.${col.name} from a sequence of that name`)
+    // A worker that owns the table too made its own tables (rls-role says so): nothing more to add.
+    else if (found.owner && workerRoles.includes(found.owner) && found.owner !== tableOwner)
+      out.warnings.push(
+        `the worker's role ${found.owner} owns sequence ${col.sequence}: it could ALTER or DROP what every insert into ${target.table} needs; a superuser runs \`ALTER SEQUENCE ${seq} OWNER TO ${tableOwner ? quoteIdent(tableOwner) : '<the migration role>'}\` (the table's owner)`
+      )
+  }
 }

@@ -2,7 +2,7 @@
 // under RUNNER_TEMP (or the system temp directory outside a runner). The post step reads only
 // files inside that folder: it derives the folder from the run id and the environment, never from
 // a path the state hands it, because the state file was writable by whatever ran in the job.
-import { closeSync, constants, fstatSync, openSync, realpathSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -35,6 +35,23 @@ export function openInsideRunFolder(runId: string, file: string, env: NodeJS.Pro
       return undefined
     }
     return fd
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Removes run `runId`'s folder (worker log, report, connections record) once the run is over and
+ * nobody asked to keep it. Only a folder named like a run id, directly under the runs root; a
+ * symlink put in its place is removed as a link, never followed. Returns the path removed, or
+ * undefined when there was nothing to remove or it could not be.
+ */
+export function removeRunFolder(runId: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!RUN_ID.test(runId)) return undefined
+  const folder = path.join(runsRoot(env), runId)
+  try {
+    rmSync(folder, { recursive: true, force: true, maxRetries: 2 })
+    return folder
   } catch {
     return undefined
   }

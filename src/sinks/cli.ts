@@ -16,6 +16,8 @@ export interface CliSinkOptions {
   summaryFile?: string
   /** Colours a status in the matrix, as the stream the matrix goes to takes colours. */
   styleStatus?: (status: GateStatus, text: string) => string
+  /** Write the JSON report file (and name it); false when the run's folder goes at the end. Default true. */
+  reportFile?: boolean
 }
 
 /** The report's files and stdout, and on stderr where they went or why one could not be written. */
@@ -27,11 +29,12 @@ export function writeCliResults(
 ): void {
   const problems: string[] = []
   let reportPath: string | undefined
-  try {
-    reportPath = writeReportFile(report, redact)
-  } catch (err) {
-    problems.push(`report file: ${(err as Error).message}`)
-  }
+  if (options.reportFile !== false)
+    try {
+      reportPath = writeReportFile(report, redact)
+    } catch (err) {
+      problems.push(`report file: ${(err as Error).message}`)
+    }
   if (options.summaryFile) {
     try {
       writeFileSync(options.summaryFile, redact(renderSummary(report)))

@@ -53,7 +53,7 @@ describe('the CLI on the example app', () => {
   it('runs every gate, prints the report as JSON that validates against the schema, and progress per gate', async () => {
     const db = await exampleDatabase(pg)
     const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-cli-')), 'summary.md')
-    const run = await runCli([...baseArgs(db), '--json', '--summary-file', summaryFile], { DATABASE_URL: db.url, CI: 'true' })
+    const run = await runCli([...baseArgs(db), '--json', '--summary-file', summaryFile, '--keep-files'], { DATABASE_URL: db.url, CI: 'true' })
     expect(run.code, run.stderr).toBe(0)
     const report = JSON.parse(run.stdout) as RunReport
     expect(validateReport(report)).toEqual({ ok: true })

@@ -152,7 +152,7 @@ describe('Trust: the CLI, which has no runner mask', () => {
     const reporting = reportingDsn()
     const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-cli-')), 'summary.md')
     const started = performance.now()
-    const run = await runCli([...exampleArgs(db, 'app.variants.settings_error'), '--json', '--summary-file', summaryFile], {
+    const run = await runCli([...exampleArgs(db, 'app.variants.settings_error'), '--json', '--summary-file', summaryFile, '--keep-files'], {
       DATABASE_URL: db.url,
       APP_REPORTING_DATABASE_URL: reporting.dsn,
       CI: 'true'

@@ -1,7 +1,7 @@
 // The CLI's contract with the action: one flag per input, named and defaulted as in action.yml,
 // every flag in --help; bad flags exit 2 in one line; progress as spinners in a terminal and as
 // plain lines in CI or a pipe. (Runs of the CLI on a real worker: test/integration/cli.test.ts.)
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
@@ -84,15 +84,34 @@ describe('flags mirror the action inputs', () => {
 })
 
 describe('bad flags', () => {
-  it('exits 2 with one line naming the input, writing the report nonetheless', async () => {
+  it('exits 2 with one line naming the input, writing the report nonetheless (--keep-files)', async () => {
     const streams = io()
-    const code = await runCli(['--app', 'app.celery_app', '--timeout', 'soon'], streams)
+    const code = await runCli(['--app', 'app.celery_app', '--timeout', 'soon', '--keep-files'], streams)
     expect(code).toBe(ExitCode.Usage)
     const lines = streams.stderr.text.split('\n').filter((l) => l.startsWith('celery-foundation-gates:'))
     expect(lines).toEqual(['celery-foundation-gates: Input "timeout": expected a number of seconds from 1 to 3600, got "soon"'])
     // The matrix still shows where the bad input belongs.
     expect(streams.stdout.text).toMatch(/runtime\s+FAIL\s+Input "timeout"/)
     expect(streams.stderr.text).toMatch(/^Report: .*report\.json$/m)
+    const kept = /^Run folder kept: (.*cfg-[0-9a-f]{8}) \(worker log, report\.json\)$/m.exec(streams.stderr.text)?.[1]
+    expect(kept && existsSync(kept)).toBe(true)
+    rmSync(kept as string, { recursive: true, force: true })
+  })
+
+  it('without --keep-files, writes no report file and leaves no run folder', async () => {
+    const streams = io()
+    expect(await runCli(['--app', 'app.celery_app', '--timeout', 'soon'], streams)).toBe(ExitCode.Usage)
+    expect(streams.stderr.text).not.toMatch(/^Report: /m)
+    expect(streams.stdout.text).toMatch(/runtime\s+FAIL\s+Input "timeout"/)
+  })
+
+  it('a missing --app is one line on stderr, and no matrix', async () => {
+    const streams = io()
+    expect(await runCli(['--timeout', '5'], streams)).toBe(ExitCode.Usage)
+    expect(streams.stdout.text).toBe('')
+    expect(streams.stderr.text).toBe(
+      'celery-foundation-gates: --app is required: the Celery app as given to `celery -A`, e.g. app.celery_app\n(run with --help for every flag)\n'
+    )
   })
 
   it('colours the matrix from its own streams and environment, not from the host process', async () => {
