@@ -47,6 +47,8 @@ export interface SamplerOptions {
   workerPid: () => number | undefined
   redact: (text: string) => string
   intervalMs?: number
+  /** Distinct sessions kept (SAMPLED_SESSIONS_MAX). */
+  maxSessions?: number
 }
 
 interface Kept {
@@ -56,7 +58,9 @@ interface Kept {
 
 export class SessionSampler {
   private readonly sessions = new Map<string, Kept>()
-  private dropped = 0
+  /** Sessions seen but not kept, each counted once (itself bounded: past it, only counted). */
+  private readonly droppedKeys = new Set<string>()
+  private droppedMore = 0
   private samples = 0
   private errors = 0
   private note: string | undefined
@@ -119,7 +123,12 @@ export class SessionSampler {
       if (seen) seen.count++
       else byKey.set(key, { role: s.role, where: s.where, source: 'pg_stat_activity', count: 1 })
     }
-    return { identities: [...byKey.values()], samples: this.samples, dropped: this.dropped, ...(this.note ? { note: this.note } : {}) }
+    return {
+      identities: [...byKey.values()],
+      samples: this.samples,
+      dropped: this.droppedKeys.size + this.droppedMore,
+      ...(this.note ? { note: this.note } : {})
+    }
   }
 
   private tick(): void {
@@ -166,9 +175,11 @@ export class SessionSampler {
   private keep(row: SessionRowSample, owners: Map<number, string>): void {
     // A backend pid is reused only after that session ended; with its start time it is one session.
     const key = `${row.pid}:${row.backend_start ?? ''}`
-    if (this.sessions.has(key)) return
-    if (this.sessions.size >= SAMPLED_SESSIONS_MAX) {
-      this.dropped++
+    if (this.sessions.has(key) || this.droppedKeys.has(key)) return
+    const max = this.options.maxSessions ?? SAMPLED_SESSIONS_MAX
+    if (this.sessions.size >= max) {
+      if (this.droppedKeys.size < max * 20) this.droppedKeys.add(key)
+      else this.droppedMore++
       return
     }
     const role = this.clean(row.usename ?? '?')

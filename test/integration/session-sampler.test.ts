@@ -65,6 +65,27 @@ describe('SessionSampler', () => {
     expect(await actionSessions()).toBe(0)
   })
 
+  it('keeps at most maxSessions sessions and counts each other one once', async () => {
+    const url = pg.url('postgres', SUPERUSER, pg.superPassword)
+    const child = spawn('sh', ['-c', `"${pythonFor('5.7')}" -c '${HOLD}' "$0"`, url], { env: { ...process.env, PGAPPNAME: RUN_NAME }, stdio: 'ignore' })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    const sampler = new SessionSampler({
+      connect: async () => ({ db: await connect(superParts()), serverPort: pg.port }),
+      applicationName: RUN_NAME,
+      workerPid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
+      redact: (t) => t,
+      intervalMs: 100,
+      maxSessions: 1
+    })
+    sampler.start()
+    await exited
+    const record = await sampler.snapshot()
+    await sampler.stop()
+    expect(record.samples).toBeGreaterThan(2)
+    expect(record.identities.map((i) => i.count)).toEqual([1])
+    expect(record.dropped).toBe(1)
+  })
+
   it('closes a connection that arrives after stop(), and takes no sample', async () => {
     let connected: Promise<unknown> | undefined
     const sampler = new SessionSampler({
