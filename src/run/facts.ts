@@ -119,8 +119,8 @@ export class RunFacts implements GateFacts {
       }))
     ])
     this.pingPromise = this.runPing()
-    // From spawn (with database-url) or the probe (the broker's DSN) until the worker stops.
-    this.sampler = startSampler({ ids: this.ids, redact: (t) => this.redact(t), parts: async () => (await this.databaseParts())?.parts, worker })
+    // rls-role's sampling of pg_stat_activity, from spawn (or the probe) until the worker stops.
+    if (this.settings.gates.includes('rls-role')) this.sampler = startSampler(this, worker)
     // Nobody may be awaiting these yet; a rejection must not crash the process.
     this.pingPromise.catch(() => {})
   }

@@ -194,23 +194,21 @@ export class SessionSampler {
 
 /**
  * Starts sampling for a spawned worker, on a connection of its own to the action's database
- * (`parts`: database-url, else the broker's DSN, known once the app imported): the gates'
+ * (`databaseParts`: database-url, else the broker's DSN, known once the app imported): the gates'
  * transactions on the shared connection must not hold its samples.
  */
-export function startSampler(o: {
-  parts: () => Promise<DsnParts | undefined>
-  ids: { applicationName: string }
+export function startSampler(
+  run: { ids: { applicationName: string }; redact(text: string): string; databaseParts(): Promise<{ parts: DsnParts } | undefined> },
   worker: { readonly pid?: number; readonly hasExited?: unknown }
-  redact: (text: string) => string
-}): SessionSampler {
+): SessionSampler {
   const sampler = new SessionSampler({
     connect: async () => {
-      const parts = await o.parts()
+      const parts = (await run.databaseParts())?.parts
       return parts ? { db: await connect(parts, { connectTimeoutMs: 5000 }), serverPort: parts.port ?? 5432 } : undefined
     },
-    applicationName: o.ids.applicationName,
-    workerPid: () => (o.worker.hasExited ? undefined : o.worker.pid),
-    redact: o.redact
+    applicationName: run.ids.applicationName,
+    workerPid: () => (worker.hasExited ? undefined : worker.pid),
+    redact: (text) => run.redact(text)
   })
   sampler.start()
   return sampler
