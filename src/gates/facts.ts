@@ -10,6 +10,7 @@ import type { ProbeOutcome } from '../celery/probe.js'
 import type { Database } from '../db/database.js'
 import type { GateResult } from '../report/model.js'
 import type { TestsReport } from '../taxonomy/model.js'
+import type { SampledRecord } from '../run/session-sampler.js'
 
 /** The names one run uses, each unique to it. */
 export interface RunIds {
@@ -23,6 +24,7 @@ export interface RunIds {
 
 export type { ProbeOutcome } from '../celery/probe.js'
 export type { IdentityRecord, ObservedIdentity } from '../celery/connections.js'
+export type { SampledRecord } from '../run/session-sampler.js'
 
 /** A ping sent to one of the app's queues, or the dlq probe task, and what became of it. */
 export interface ExtraResult {
@@ -92,6 +94,11 @@ export interface GateFacts {
    * by bootstrap's connection hooks (connections.py): role, where it was opened, how often.
    */
   identities(): Promise<IdentityRecord>
+  /**
+   * The sessions of the worker's process tree seen in pg_stat_activity, sampled from spawn until
+   * now (run/session-sampler.ts): what went around the in-process hooks too.
+   */
+  sampledSessions(): Promise<SampledRecord>
   /** The pings through the app's queues and the dlq probe task (only what the gates asked for). */
   extras(): Promise<ExtraResult[]>
   /** The test reports of `junit`, classified against the results so far (memoised). */

@@ -17,13 +17,14 @@ import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
 import { EVIDENCE_LIST_ITEMS, formatCount, linesWithMore, listWithMore } from '../util/bounded.js'
 import { qualified, quoteIdent } from '../util/quote.js'
-import type { GateFacts } from './facts.js'
+import type { GateFacts, SampledRecord } from './facts.js'
 import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 
 export const rlsRoleGate: Gate = {
   id: 'rls-role',
   title: 'RLS/Role',
-  description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
+  description:
+    "Every database identity of the worker's processes — sessions sampled in pg_stat_activity during the run, connections recorded in-process, roles configured — is expected-role or one of allowed-roles, and none is SUPERUSER, BYPASSRLS or a tenant table's owner (nor a member of one); tenant tables have RLS enabled and forced",
   foundation: true,
   needs: ['broker-config'],
   async run({ settings, facts }) {
@@ -66,6 +67,12 @@ export const rlsRoleGate: Gate = {
     const recorded = identityFindings(await facts.identities(), expected, settings.allowedRoles)
     problems.push(...recorded.problems)
     lines.push(...recorded.lines)
+    // 1c. The sessions of the worker's process tree sampled in pg_stat_activity from spawn to now:
+    // what went around the in-process hooks (libpq through ctypes, a psql subprocess, asyncpg).
+    const sampled = sampledFindings(await facts.sampledSessions(), expected, settings.allowedRoles)
+    problems.push(...sampled.problems)
+    lines.push(...sampled.lines)
+    for (const [role, uses] of sampled.usedBy) recorded.usedBy.set(role, [...(recorded.usedBy.get(role) ?? []), ...uses])
 
     // 2. What the roles may do.
     const observed = sessions.rows.map((r) => r.usename).filter((u): u is string => !!u)
@@ -96,7 +103,7 @@ export const rlsRoleGate: Gate = {
     const ownership =
       owned instanceof Error
         ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
-        : ownershipFindings(owned, new Set(tenantNames))
+        : ownershipFindings(owned, new Set(tenantNames), { expected, usedBy: recorded.usedBy })
     tableCheck.problems.push(...ownership.problems)
 
     problems.push(...skipped, ...tableCheck.problems)
@@ -136,7 +143,8 @@ export const rlsRoleGate: Gate = {
 export function identityFindings(
   record: IdentityRecord,
   expected: string,
-  allowedRoles: readonly string[]
+  allowedRoles: readonly string[],
+  label = "connections the worker's processes opened (recorded in-process)"
 ): { problems: string[]; lines: string[]; usedBy: Map<string, string[]> } {
   const problems: string[] = []
   const lines: string[] = []
@@ -149,12 +157,24 @@ export function identityFindings(
     if (!allowed.has(i.role)) problems.push(`${text}, expected ${expected}${also}: connect it as ${expected}, or add a role meant for it to allowed-roles`)
   }
   if (record.identities.length)
-    lines.push(
-      `connections the worker's processes opened (recorded in-process): ${listWithMore(record.identities.map(describeIdentity), { separator: '; ', noun: ['identity', 'identities'] })}`
-    )
+    lines.push(`${label}: ${listWithMore(record.identities.map(describeIdentity), { separator: '; ', noun: ['identity', 'identities'] })}`)
   if (record.rejected) lines.push(`⚠️ ${formatCount(record.rejected)} entries of the connection record were not understood and were ignored`)
   if (record.truncated) lines.push(`⚠️ the connection record was cut at ${CONNECTIONS_MAX_BYTES / 1024 / 1024} MiB: connections after that are not judged`)
   return { problems, lines, usedBy }
+}
+
+/** The sampled sessions, judged by the same rule, with how many samples saw them and what was not kept. */
+export function sampledFindings(
+  record: SampledRecord,
+  expected: string,
+  allowedRoles: readonly string[]
+): { problems: string[]; lines: string[]; usedBy: Map<string, string[]> } {
+  const asRecord: IdentityRecord = { identities: record.identities, rejected: 0, truncated: false, missing: false }
+  const label = `sessions of the worker's processes sampled in pg_stat_activity (${formatCount(record.samples)} sample${record.samples === 1 ? '' : 's'} during the run)`
+  const out = identityFindings(asRecord, expected, allowedRoles, label)
+  if (record.dropped) out.lines.push(`⚠️ ${formatCount(record.dropped)} more sampled sessions were not kept (bound reached)`)
+  if (record.note) out.lines.push(`sessions not sampled during the run: ${record.note}`)
+  return out
 }
 
 async function findWorkerSessions(db: Database, facts: GateFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {
@@ -178,7 +198,9 @@ function roleProblems(role: RoleInfo): string[] {
       `${role.name} is SUPERUSER: it bypasses row-level security — it is the bootstrap superuser, for which PostgreSQL refuses ALTER ROLE ${name} NOSUPERUSER: connect the worker as a dedicated least-privilege role instead (LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants only; see db-access) and set expected-role to it`
     )
   else if (role.superuser) out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`)
-  if (role.bypassRls) out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`)
+  // The bootstrap superuser's only fix is another role (above); ALTER ROLE on it is not one.
+  if (role.bypassRls && !(role.superuser && role.bootstrap))
+    out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`)
   if (role.privilegedMemberships.length)
     out.push(
       `${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`
@@ -205,7 +227,11 @@ const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migra
  * ALTER them (one bad task loses every queued message and result), but the worker still works
  * and no tenant's rows are exposed, so it does not fail the gate.
  */
-export function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { problems: string[]; notes: string[] } {
+export function ownershipFindings(
+  owned: OwnedTable[],
+  tenant: Set<string>,
+  used: { expected?: string; usedBy?: Map<string, string[]> } = {}
+): { problems: string[]; notes: string[] } {
   const problems: string[] = []
   const plane = new Map<string, OwnedTable[]>()
   for (const o of owned) {
@@ -216,9 +242,18 @@ export function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { p
     const how = o.direct
       ? `${o.role} owns tenant table ${o.table}`
       : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`
-    problems.push(
-      `${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`
-    )
+    const risk = "an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows"
+    // The migration role itself, used by the app's code (its data layer logs in as the owner):
+    // the fix is the connection, not the table's owner.
+    const uses = o.role !== used.expected ? used.usedBy?.get(o.role) : undefined
+    if (uses && used.expected && o.direct)
+      problems.push(
+        `${how} (used by ${uses.join('; ')}): ${risk} — connect that code as ${used.expected}; the table's owner stays a migration role that the app never logs in as`
+      )
+    else
+      problems.push(
+        `${how}: ${risk} — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`
+      )
   }
   const notes = [...plane].map(([role, tables]) => {
     const owners = [...new Set(tables.filter((t) => !t.direct).map((t) => t.owner))]

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { discoverTenantTables, namedTenantTables, type TenantTable } from '../db/catalog.js'
 import { connect, describeDbError, type Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
@@ -80,14 +80,30 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
     else if (n > 0)
       problems.push(`${name}: ${n} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`)
   })
+  // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it. The
+  // tenant is a value of the tables' tenant_id type: a uuid set for an integer column makes the
+  // policy raise, which proves nothing.
+  const kinds = await tenantKinds(db, names)
+  const groups = new Map<string, { kind: TenantKind; names: string[] }>()
+  names.forEach((name, i) => {
+    const kind = kinds[i] as TenantKind
+    if (kind.kind === 'other')
+      notes.push(`${name}: tenant_id is ${kind.type}: the random-tenant check did not run (it knows integer, uuid and text tenant ids)`)
+    else {
+      const group = groups.get(JSON.stringify(kind)) ?? { kind, names: [] }
+      group.names.push(name)
+      groups.set(JSON.stringify(kind), group)
+    }
+  })
   for (const s of settingsRead) {
-    // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it.
-    const stranger = await countEachAsTenant(db, s.name, randomUUID(), names)
-    names.forEach((name, i) => {
-      const n = stranger[i] as number | string
-      if (typeof n === 'string') notes.push(`${name} as a random tenant: ${n}`)
-      else if (n > 0) problems.push(`${name}: a random tenant (${s.name}) sees ${n} existing rows`)
-    })
+    for (const { kind, names: group } of groups.values()) {
+      const stranger = await countEachAsTenant(db, s.name, randomTenant(kind), group)
+      group.forEach((name, i) => {
+        const n = stranger[i] as number | string
+        if (typeof n === 'string') notes.push(`${name} as a random tenant: ${n}`)
+        else if (n > 0) problems.push(`${name}: a random tenant (${s.name}) sees ${n} existing rows`)
+      })
+    }
     const after = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name])
     if (after) problems.push(`${s.name} is still ${JSON.stringify(after)} after the transaction that set it: it would leak to the next task on this connection`)
   }
@@ -111,6 +127,49 @@ async function isolationChecks(db: Database, named: string[] | undefined) {
     ...skippedNote
   ]
   return notes.length ? gateOutcome('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : gateOutcome('pass', lines.join('\n'), details)
+}
+
+export type TenantKind = { kind: 'integer'; max: number } | { kind: 'uuid' } | { kind: 'text' } | { kind: 'other'; type: string }
+
+const INTEGER_MAX = new Map([
+  ['smallint', 32767],
+  ['integer', 2147483647],
+  ['bigint', Number.MAX_SAFE_INTEGER]
+])
+
+/** What a tenant id of this type is (a domain counts as its base type); no tenant_id column → uuid, as policies mostly cast. */
+export function tenantKindOf(type: string | null): TenantKind {
+  if (type === null) return { kind: 'uuid' }
+  const max = INTEGER_MAX.get(type)
+  if (max !== undefined) return { kind: 'integer', max }
+  if (type === 'uuid') return { kind: 'uuid' }
+  if (/^([\w.]+\.)?(text|citext|name|character varying|character|bpchar)(\(\d+\))?$/.test(type)) return { kind: 'text' }
+  return { kind: 'other', type }
+}
+
+/**
+ * A tenant no row has: a uuid, a short random string, or a negative integer within the type's
+ * range (tenant ids from a sequence or an identity column start at 1; the role cannot read max()
+ * through its own policy).
+ */
+export function randomTenant(kind: TenantKind): string {
+  if (kind.kind === 'integer') return String(-randomInt(1, Math.min(kind.max, 2 ** 47)))
+  if (kind.kind === 'text') return `cfg-stranger-${randomBytes(6).toString('hex')}`
+  return randomUUID()
+}
+
+/** Each table's tenant_id type, in order (its base type for a domain; null without the column). */
+async function tenantKinds(db: Database, tables: string[]): Promise<TenantKind[]> {
+  const rows = await db.query<{ i: number; type: string | null }>(
+    `SELECT x.i::int AS i, format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, NULL) AS type
+       FROM unnest($1::text[]) WITH ORDINALITY AS x(n, i)
+       LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(x.n) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped
+       LEFT JOIN pg_type t ON t.oid = a.atttypid`,
+    [tables]
+  )
+  const kinds: TenantKind[] = tables.map(() => ({ kind: 'uuid' }))
+  for (const r of rows) kinds[r.i - 1] = tenantKindOf(r.type)
+  return kinds
 }
 
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */

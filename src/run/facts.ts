@@ -26,6 +26,7 @@ import { CONNECTIONS_FILE, readConnections, type IdentityRecord } from '../celer
 import { runsRoot } from './folder.js'
 import { newRunIds } from './ids.js'
 import { linesOf } from './worker-lines.js'
+import { startSampler, type SampledRecord, type SessionSampler } from './session-sampler.js'
 
 export type { TraceCleanup } from '../celery/publish.js'
 export { newRunIds } from './ids.js'
@@ -58,6 +59,7 @@ export class RunFacts implements GateFacts {
   private extrasPromise: Promise<ExtraResult[]> | undefined
   private testsPromise: Promise<TestsReport | undefined> | undefined
   private stopInfo: WorkerInfo['stop']
+  private sampler: SessionSampler | undefined
 
   constructor(
     readonly settings: Settings,
@@ -117,6 +119,8 @@ export class RunFacts implements GateFacts {
       }))
     ])
     this.pingPromise = this.runPing()
+    // rls-role's sampling of pg_stat_activity, from spawn (or the probe) until the worker stops.
+    if (this.settings.gates.includes('rls-role')) this.sampler = startSampler(this, worker)
     // Nobody may be awaiting these yet; a rejection must not crash the process.
     this.pingPromise.catch(() => {})
   }
@@ -278,6 +282,13 @@ export class RunFacts implements GateFacts {
     return readConnections(this.connectionsFile, (t) => this.redact(t))
   }
 
+  /** The sessions of the worker's process tree seen in pg_stat_activity from spawn until now. */
+  async sampledSessions(): Promise<SampledRecord> {
+    await this.ping().catch(() => undefined)
+    await this.extrasPromise?.catch(() => undefined)
+    return this.sampler ? this.sampler.snapshot() : { identities: [], samples: 0, dropped: 0, note: 'the worker was not started' }
+  }
+
   /** The worker's processes right now (main process and pool children). */
   workerProcessIds(): number[] {
     const pid = this.worker?.pid
@@ -323,6 +334,7 @@ export class RunFacts implements GateFacts {
       const stop = await worker.stop(graceMs)
       this.stopInfo = { how: stop.how, ms: Math.round(stop.ms) }
     } else this.stopInfo = { how: 'not-started', ms: 0 }
+    await this.sampler?.stop()
     await this.pingPromise?.catch(() => undefined)
     let cleanup: TraceCleanup | undefined
     if (this.brokerConnection) cleanup = await this.removeTrace(this.brokerConnection)
@@ -341,6 +353,7 @@ export class RunFacts implements GateFacts {
     this.cancel()
     const worker = this.worker
     if (!worker?.spec.outputFile) return { cleanup: await this.close() }
+    await this.sampler?.stop()
     await this.pingPromise?.catch(() => undefined)
     await this.extrasPromise?.catch(() => undefined)
     const cleanup = this.brokerConnection ? await this.removeTrace(this.brokerConnection, { keepQueue: true }) : undefined

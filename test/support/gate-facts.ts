@@ -32,6 +32,7 @@ export function plainFacts(over: PlainFacts = {}): GateFacts {
     sqlChecksBlocked: () => Promise.resolve(undefined),
     extras: () => Promise.resolve([]),
     identities: () => Promise.resolve({ identities: [], rejected: 0, truncated: false, missing: true }),
+    sampledSessions: () => Promise.resolve({ identities: [], samples: 0, dropped: 0 }),
     tests: () => Promise.resolve(undefined),
     workerRunning: () => false,
     workerProcessIds: () => [],

@@ -1,0 +1,16 @@
+-- Variant: the migration role that owns every object (owner_role) may log in,
+-- with the app role's password, so the app's data layer can be pointed at it
+-- (APP_DATA_URL in app.variants.own_connection) — as when a project reuses the
+-- credentials its migrations run with for its own reads.
+-- Breaks: tenant isolation, at the owner's will. RLS is forced, so the owner's
+-- reads still go through the policy today; but the owner may run ALTER TABLE
+-- invoices NO FORCE ROW LEVEL SECURITY (or DISABLE) whenever it likes and then
+-- read the invoices of every tenant.
+-- What a user sees: nothing. Celery's own sessions use the app role; only the
+-- data layer's connections (short-lived, closed before anyone looks) use the
+-- owner.
+-- Fix: connect the data layer as the app role; the owner stays a NOLOGIN
+-- migration role the app never logs in as (ALTER ROLE owner_role NOLOGIN).
+-- Apply after setup.sql, as a superuser, with the same psql variables.
+-- Running setup.sql again undoes it (the owner role is reset to NOLOGIN).
+ALTER ROLE :"owner_role" WITH LOGIN PASSWORD :'app_password';
