@@ -66,7 +66,18 @@ function buildSchemas() {
       transport_class: z.string().nullish(),
       transport_error: z.string().nullish(),
       polling_interval: z.number().nullish(),
-      parts: UrlParts
+      parts: UrlParts,
+      /** kombu's PGMQ transport options as it reads them (pgmq_options.py); pgmq:// only. */
+      pgmq: z
+        .object({
+          init_extension: z.boolean().optional(),
+          queue_name_prefix: z.string().optional(),
+          conn_string_set: z.boolean().optional(),
+          package: z.string().nullish(),
+          bundled_sql: z.string().nullish(),
+          error: z.string().optional()
+        })
+        .nullish()
     }),
     backend: z.object({
       url: z.string().nullish(),

@@ -5,6 +5,7 @@ import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
 import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 import { schemaDrift } from './table-drift.js'
+import { isPgmqPlane, pgmqAccess, pgmqDetails } from './db-access-pgmq.js'
 
 export const dbAccessGate: Gate = {
   id: 'db-access',
@@ -29,15 +30,19 @@ export const dbAccessGate: Gate = {
         `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`
       )
 
-    const needs = privilegeNeeds(probe, check.plane, db.role)
-    const roles = [...new Set(needs.map((n) => n.role))]
+    // On PGMQ the broker is schema pgmq (db-access-pgmq.ts), the result backend the same tables.
+    const pgmq = isPgmqPlane(check.plane)
+    const pgmqRole = check.plane.broker.parts.username || db.role
+    const needs = privilegeNeeds(probe, check.plane, db.role).filter((n) => !pgmq || !n.broker)
+    const roles = [...new Set([...needs.map((n) => n.role), ...(pgmq ? [pgmqRole] : [])])]
     const present = await existingRoles(db, roles)
     const missingRoles = roles.filter((r) => !present.has(r))
     if (missingRoles.length) return gateOutcome('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`)
 
     const checks = await checkPrivileges(db, needs)
-    const lines: string[] = []
-    const problems: string[] = []
+    const onPgmq = pgmq ? await pgmqAccess(db, probe, pgmqRole, facts.ids.queue, facts.ids.nodeName) : undefined
+    const lines: string[] = [...(onPgmq?.lines ?? [])]
+    const problems: string[] = [...(onPgmq?.problems ?? [])]
     const missingObjects = [...new Set(checks.filter((c) => !c.exists).map((c) => c.object))]
     for (const o of missingObjects) problems.push(`${o} does not exist`)
     const denied = checks.filter((c) => c.exists && !c.granted)
@@ -61,14 +66,15 @@ export const dbAccessGate: Gate = {
     lines.push(persisted.line)
     if (persisted.problem) problems.push(persisted.problem)
 
+    const details = [detailsOf(checks), ...(onPgmq ? [pgmqDetails(onPgmq.checks)] : [])].filter(Boolean).join('\n')
     if (problems.length)
-      return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
-    if (drift.warnings.length) return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf(checks))
-    return gateOutcome('pass', lines.join('\n'), detailsOf(checks))
+      return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), details)
+    if (drift.warnings.length) return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), details)
+    return gateOutcome('pass', lines.join('\n'), details)
   }
 }
 
-function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: string): PrivilegeNeed[] {
+function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: string): (PrivilegeNeed & { broker: boolean })[] {
   const t = probe.tables
   const brokerRole = plane.broker.parts.username || fallbackRole
   const resultRole = plane.backend.parts.username || fallbackRole
@@ -77,21 +83,23 @@ function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: stri
   const message = named(t.message)
   const task = named(t.task, t.task_schema)
   const group = named(t.group, t.group_schema)
-  const table = (obj: { object: string; regclass: string }, role: string, privilege: string, why: string): PrivilegeNeed => ({
+  const table = (obj: { object: string; regclass: string }, role: string, privilege: string, why: string): PrivilegeNeed & { broker: boolean } => ({
     kind: 'table',
     ...obj,
     role,
     privilege,
-    why
+    why,
+    broker: obj === queue || obj === message
   })
   // Kombu and Celery name their sequences explicitly; they live in the role's default schema.
-  const sequence = (name: string, role: string, why: string): PrivilegeNeed => ({
+  const sequence = (name: string, role: string, why: string): PrivilegeNeed & { broker: boolean } => ({
     kind: 'sequence',
     ...named(name),
     role,
     privilege: 'USAGE',
     orPrivilege: 'UPDATE',
-    why
+    why,
+    broker: name === 'queue_id_sequence' || name === 'message_id_sequence'
   })
   // The minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3).
   return [

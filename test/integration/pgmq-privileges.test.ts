@@ -1,0 +1,298 @@
+// db-access on PGMQ (kombu 5.7's pgmq:// transport, PGMQ 1.13.0 SQL-only from the pgmq package):
+// each check against a real PostgreSQL, and a real Celery 5.7 worker proving, for each broken
+// variant, that the worker dies (or misbehaves) exactly where the check says, and that the
+// privilege table (PGMQ_NEEDS) is enough: the worker runs on it with EXECUTE revoked from PUBLIC
+// on every PGMQ function, granted back only for the functions the table lists.
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, type Database } from '../../src/db/database.js'
+import { parseDsn } from '../../src/db/dsn.js'
+import { checkPgmqNeeds } from '../../src/db/pgmq-catalog.js'
+import { grantFor, PGMQ_NEEDS, pgmqQueueName, pidboxQueue } from '../../src/db/pgmq-privileges.js'
+import { pgmqAccess, pgmqBootProblems } from '../../src/gates/db-access-pgmq.js'
+import { dbAccessGate } from '../../src/gates/db-access.js'
+import { pythonFor } from '../support/action.js'
+import { plainFacts, probeReport } from '../support/gate-facts.js'
+import { installPgmq } from '../support/pgmq.js'
+import { SUPERUSER, TestPostgres } from '../support/postgres.js'
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'pgmq')
+const ROLE = 'pgmq_worker'
+const PASSWORD = 'pgmq-worker-pw'
+const NODE = 'w1@pgmqtest'
+const OFF = JSON.stringify({ init_extension: false })
+
+let pg: TestPostgres
+const open: Database[] = []
+
+beforeAll(async () => {
+  pg = await TestPostgres.start()
+  await pg.query('postgres', `CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}'`)
+})
+
+afterAll(async () => {
+  for (const db of open) await db.close()
+  await pg?.destroy()
+})
+
+const url = (database: string, user: string, password: string) => pg.url(database, user, password)
+const brokerUrl = (database: string, user = ROLE, password = PASSWORD) => url(database, user, password).replace(/^postgresql:/, 'pgmq:')
+const backendUrl = (database: string) => `db+${url(database, SUPERUSER, pg.superPassword)}`
+
+/** The action's connection (a superuser, as with database-url), checking for the worker's role. */
+async function superDb(database: string): Promise<Database> {
+  const db = await connect(parseDsn(url(database, SUPERUSER, pg.superPassword))!)
+  open.push(db)
+  return db
+}
+
+/**
+ * A database with PGMQ installed SQL-only and the worker's role granted exactly PGMQ_NEEDS: EXECUTE
+ * on PGMQ's functions is taken from PUBLIC first, so only the listed functions are callable.
+ */
+async function preparedDatabase(database: string, install = true): Promise<void> {
+  await pg.createDatabase(database)
+  if (!install) return
+  await installPgmq(pg, database)
+  await pg.query(database, 'REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmq FROM PUBLIC')
+  for (const need of PGMQ_NEEDS) await pg.query(database, grantFor(need, ROLE))
+}
+
+interface WorkerRun {
+  ready: boolean
+  result?: string
+  log: string
+}
+
+/**
+ * Boots a real Celery 5.7 worker on the fixture app as the worker's role, sends pgmq_app.add(2, 3)
+ * as the superuser once it is ready, then stops it. Bounded: 40 s to get ready or die.
+ */
+async function runWorker(database: string, opts: string, extraArgs: string[] = []): Promise<WorkerRun> {
+  const env = { ...process.env, BROKER: brokerUrl(database), BACKEND: backendUrl(database), OPTS: opts, PYTHONUNBUFFERED: '1' }
+  const worker = execa(pythonFor('5.7'), ['-m', 'celery', '-A', 'pgmq_app', 'worker', '--pool=solo', '-n', NODE, '-l', 'INFO', ...extraArgs], {
+    cwd: FIXTURES,
+    env,
+    all: true,
+    reject: false,
+    forceKillAfterDelay: 10_000
+  })
+  let log = ''
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 40_000)
+    worker.all?.on('data', (chunk: Buffer) => {
+      log += chunk.toString()
+      if (/ ready\.$/m.test(log)) {
+        clearTimeout(timer)
+        resolve(true)
+      }
+    })
+    void worker.then(() => {
+      clearTimeout(timer)
+      resolve(false)
+    })
+  })
+  let result: string | undefined
+  if (ready) {
+    const sent = await execa(pythonFor('5.7'), [path.join(FIXTURES, 'send_task.py')], {
+      cwd: FIXTURES,
+      env: { ...env, SENDER_BROKER: brokerUrl(database, SUPERUSER, pg.superPassword) },
+      reject: false,
+      timeout: 40_000
+    })
+    result = /^result (.*)$/m.exec(sent.stdout)?.[1]
+  }
+  worker.kill('SIGTERM')
+  await worker
+  return { ready, result, log }
+}
+
+describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
+  const database = 'pgmq_ok'
+  const prefix = 'app-'
+  const opts = JSON.stringify({ init_extension: false, queue_name_prefix: prefix })
+
+  it('the listed privileges are enough: the worker boots, answers, and every check passes', async () => {
+    await preparedDatabase(database)
+    const db = await superDb(database)
+    const before = await pgmqBootProblems(db, { init_extension: false, queue_name_prefix: prefix }, ROLE, { consumed: ['celery'], nodeName: NODE })
+    expect(before.problems).toEqual([])
+    expect(before.lines.join('\n')).toContain('PGMQ SQL-only install')
+    const checks = await checkPgmqNeeds(db, ROLE, PGMQ_NEEDS)
+    expect(checks.filter((c) => !c.granted)).toEqual([])
+
+    const run = await runWorker(database, opts)
+    expect(run.log).not.toMatch(/CRITICAL|permission denied/)
+    expect(run.ready).toBe(true)
+    expect(run.result).toBe('5')
+
+    // The names kombu gave its queues are the ones the checks compute (prefix, punctuation as _).
+    const meta = (await db.query<{ queue_name: string }>('SELECT queue_name FROM pgmq.meta ORDER BY 1')).map((r) => r.queue_name)
+    expect(meta).toEqual([pgmqQueueName('celery', prefix), pgmqQueueName(pidboxQueue(NODE), prefix)].sort())
+
+    const probe = probeReport({ consumed_queues: ['celery'], broker: { url: brokerUrl(database), pgmq: { init_extension: false, queue_name_prefix: prefix } } })
+    const access = await pgmqAccess(db, probe, ROLE)
+    expect(access.problems).toEqual([])
+    expect(access.lines.join('\n')).toContain(`${PGMQ_NEEDS.length} of ${PGMQ_NEEDS.length} PGMQ privileges held by ${ROLE}`)
+    expect(access.lines.join('\n')).toContain(`queue tables of app_celery: 2 owned by ${ROLE}`)
+  })
+
+  it('the db-access gate passes on the PGMQ data plane', async () => {
+    const broker = brokerUrl(database)
+    const backend = backendUrl(database)
+    const probe = probeReport({
+      consumed_queues: ['celery'],
+      broker: { url: broker, pgmq: { init_extension: false, queue_name_prefix: prefix } },
+      backend: { url: backend, scheme: 'db+postgresql' },
+      versions: { python: '3.11', celery: '5.7.0', kombu: '5.7.0' }
+    })
+    const plane = {
+      broker: { url: broker, parts: parseDsn(broker)!, redacted: 'pgmq://***@127.0.0.1/pgmq_ok' },
+      backend: { url: backend, parts: parseDsn(backend)!, redacted: 'db+postgresql://***@127.0.0.1/pgmq_ok' }
+    }
+    const facts = plainFacts({
+      probe: () => Promise.resolve({ ok: true, probe }),
+      dataPlane: () => Promise.resolve({ ok: true, plane, notes: [] }),
+      database: () => superDb(database)
+    })
+    const outcome = await dbAccessGate.run({ settings: { databaseUrl: url(database, SUPERUSER, pg.superPassword) } as never, facts, earlier: [] })
+    expect(outcome.evidence).toContain(`${PGMQ_NEEDS.length} of ${PGMQ_NEEDS.length} PGMQ privileges held`)
+    expect(outcome.evidence).not.toContain('kombu_queue')
+    expect(outcome.status).toBe('pass')
+  })
+
+  // Each revoked privilege: the check names it with its GRANT, and the real worker dies of it.
+  const fatal = PGMQ_NEEDS.filter((n) => n.kind !== 'function')
+  for (const need of fatal) {
+    it(`without ${need.privilege} on ${need.object}: the check names it, the worker exits at boot`, async () => {
+      const db = await superDb(database)
+      const grant = grantFor(need, ROLE)
+      await pg.query(database, grant.replace(/^GRANT/, 'REVOKE').replace(/ TO /, ' FROM '))
+      try {
+        const probe = probeReport({
+          consumed_queues: ['celery'],
+          broker: { url: brokerUrl(database), pgmq: { init_extension: false, queue_name_prefix: prefix } }
+        })
+        const access = await pgmqAccess(db, probe, ROLE)
+        expect(access.problems).toHaveLength(1)
+        expect(access.problems[0]).toContain(`${ROLE} lacks ${need.privilege} on ${need.kind} ${need.object}`)
+        expect(access.problems[0]).toContain(grant)
+        const run = await runWorker(database, opts)
+        expect(run.ready).toBe(false)
+        expect(run.log).toContain('Unrecoverable error')
+        // The worker's own words are the ones the table quotes.
+        expect(run.log).toContain(
+          need
+            .without!.split(': ')
+            .pop()!
+            .replace(/ \(.*\)$/, '')
+        )
+      } finally {
+        await pg.query(database, grant)
+      }
+    })
+  }
+
+  it('without EXECUTE on pgmq.delete: the check names it; the worker answers but cannot acknowledge', async () => {
+    const need = PGMQ_NEEDS.find((n) => n.object === 'pgmq.delete(text,bigint)')!
+    const grant = grantFor(need, ROLE)
+    await pg.query(database, grant.replace(/^GRANT/, 'REVOKE').replace(/ TO /, ' FROM '))
+    try {
+      const db = await superDb(database)
+      const probe = probeReport({
+        consumed_queues: ['celery'],
+        broker: { url: brokerUrl(database), pgmq: { init_extension: false, queue_name_prefix: prefix } }
+      })
+      const access = await pgmqAccess(db, probe, ROLE)
+      expect(access.problems).toEqual([expect.stringContaining(`lacks EXECUTE on function pgmq.delete(text,bigint): the worker acknowledges`)])
+      expect(access.problems[0]).toContain(grant)
+      const run = await runWorker(database, opts)
+      expect(run.result).toBe('5')
+      expect(run.log).toContain('permission denied for function delete')
+    } finally {
+      await pg.query(database, grant)
+    }
+  })
+})
+
+describe('PGMQ boot killers, diagnosed before the worker dies of them', () => {
+  it('PGMQ missing: named with both ways to install it; the worker exits at boot', async () => {
+    const database = 'pgmq_missing'
+    await preparedDatabase(database, false)
+    const db = await superDb(database)
+    const off = await pgmqBootProblems(db, { init_extension: false }, ROLE)
+    expect(off.problems).toHaveLength(1)
+    expect(off.problems[0]).toContain('PGMQ is not installed in pgmq_missing (no schema pgmq)')
+    expect(off.problems[0]).toContain('CREATE EXTENSION pgmq')
+    expect(off.problems[0]).toContain('install_pgmq_from_sql')
+    const on = await pgmqBootProblems(db, {}, ROLE)
+    expect(on.problems[0]).toContain('the server has no pgmq extension')
+    const run = await runWorker(database, OFF)
+    expect(run.ready).toBe(false)
+    expect(run.log).toContain('schema "pgmq" does not exist')
+  })
+
+  it('init_extension on (kombu default) on a SQL-only install: named with the fix; the worker exits at boot', async () => {
+    const database = 'pgmq_init'
+    await preparedDatabase(database)
+    const db = await superDb(database)
+    const found = await pgmqBootProblems(db, {}, ROLE)
+    expect(found.problems).toHaveLength(1)
+    expect(found.problems[0]).toContain("init_extension is on (kombu's default) and PGMQ is a SQL-only install")
+    expect(found.problems[0]).toContain(`('extension "pgmq" is not available')`)
+    expect(found.problems[0]).toContain('broker_transport_options={"init_extension": False}')
+    const run = await runWorker(database, '{}')
+    expect(run.ready).toBe(false)
+    expect(run.log).toContain('extension "pgmq" is not available')
+    // With the fix, the same role on the same database boots.
+    expect((await pgmqBootProblems(db, { init_extension: false }, ROLE)).problems).toEqual([])
+  })
+
+  it('a queue table owned by another role: named with the ALTER TABLE; the worker exits at boot, and boots after the fix', async () => {
+    const database = 'pgmq_foreign'
+    await preparedDatabase(database)
+    await pg.query(database, "SELECT pgmq.create('celery')")
+    const db = await superDb(database)
+    const found = await pgmqBootProblems(db, { init_extension: false }, ROLE, { consumed: ['celery'], nodeName: NODE })
+    expect(found.problems).toEqual([
+      expect.stringContaining(`pgmq.a_celery (queue celery) is owned by ${SUPERUSER}, not by the worker's role ${ROLE}`),
+      expect.stringContaining(`pgmq.q_celery (queue celery) is owned by ${SUPERUSER}, not by the worker's role ${ROLE}`)
+    ])
+    expect(found.problems[1]).toContain(`ALTER TABLE pgmq."q_celery" OWNER TO "${ROLE}"`)
+    const run = await runWorker(database, OFF)
+    expect(run.ready).toBe(false)
+    expect(run.log).toContain('must be owner of table')
+    for (const t of ['q_celery', 'a_celery']) await pg.query(database, `ALTER TABLE pgmq."${t}" OWNER TO "${ROLE}"`)
+    expect((await pgmqBootProblems(db, { init_extension: false }, ROLE, { consumed: ['celery'], nodeName: NODE })).problems).toEqual([])
+    expect((await runWorker(database, OFF)).result).toBe('5')
+  })
+
+  it('a queue name over PGMQ 47 characters: named; the worker exits at boot', async () => {
+    const database = 'pgmq_ok'
+    const db = await superDb(database)
+    const long = `q${'x'.repeat(47)}`
+    const found = await pgmqBootProblems(db, { init_extension: false }, ROLE, { consumed: [long], nodeName: NODE })
+    expect(found.problems).toEqual([expect.stringContaining(`queue ${long} is ${long} in PGMQ, longer than PGMQ's 47 characters (48)`)])
+    const run = await runWorker(database, OFF, ['-Q', long])
+    expect(run.ready).toBe(false)
+    expect(run.log).toContain('queue name is too long, maximum length is 47 characters')
+  })
+
+  it("pgmq_options.py reports kombu's init_extension default and the bundled PGMQ version", async () => {
+    const module = path.join(FIXTURES, '..', '..', '..', 'src', 'celery', 'pgmq_options.py')
+    const run = (opts: string) =>
+      execa(pythonFor('5.7'), [path.join(FIXTURES, 'options.py'), module], {
+        cwd: FIXTURES,
+        env: { ...process.env, BROKER: 'pgmq://u:secret@h/d', BACKEND: 'db+postgresql://u@h/d', OPTS: opts }
+      })
+    const dflt = JSON.parse((await run('{}')).stdout) as Record<string, unknown>
+    expect(dflt).toMatchObject({ init_extension: true, queue_name_prefix: '', conn_string_set: false, bundled_sql: '1.13.0' })
+    const set = JSON.parse(
+      (await run(JSON.stringify({ init_extension: false, queue_name_prefix: 'p_', conn_string: 'host=x password=secret' }))).stdout
+    ) as Record<string, unknown>
+    expect(set).toMatchObject({ init_extension: false, queue_name_prefix: 'p_', conn_string_set: true })
+    expect(JSON.stringify(set)).not.toContain('secret')
+  })
+})
