@@ -4,10 +4,9 @@
 // privilege table (PGMQ_NEEDS) is enough: the worker runs on it with EXECUTE revoked from PUBLIC
 // on every PGMQ function, granted back only for the functions the table lists.
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type Database } from '../../src/db/database.js'
+import type { Database } from '../../src/db/database.js'
 import { parseDsn } from '../../src/db/dsn.js'
 import { checkPgmqNeeds } from '../../src/db/pgmq-catalog.js'
 import { grantFor, PGMQ_NEEDS, pgmqQueueName, pidboxQueue } from '../../src/db/pgmq-privileges.js'
@@ -15,21 +14,20 @@ import { pgmqAccess, pgmqBootProblems } from '../../src/gates/db-access-pgmq.js'
 import { dbAccessGate } from '../../src/gates/db-access.js'
 import { pythonFor } from '../support/action.js'
 import { plainFacts, probeReport } from '../support/gate-facts.js'
-import { installPgmq } from '../support/pgmq.js'
+import * as w from '../support/pgmq-worker.js'
 import { SUPERUSER, TestPostgres } from '../support/postgres.js'
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'pgmq')
-const ROLE = 'pgmq_worker'
-const PASSWORD = 'pgmq-worker-pw'
-const NODE = 'w1@pgmqtest'
-const OFF = JSON.stringify({ init_extension: false })
+const FIXTURES = w.PGMQ_FIXTURES
+const ROLE = w.WORKER_ROLE
+const NODE = w.NODE
+const OFF = w.INIT_OFF
 
 let pg: TestPostgres
 const open: Database[] = []
 
 beforeAll(async () => {
   pg = await TestPostgres.start()
-  await pg.query('postgres', `CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}'`)
+  await w.createWorkerRole(pg)
 })
 
 afterAll(async () => {
@@ -38,76 +36,11 @@ afterAll(async () => {
 })
 
 const url = (database: string, user: string, password: string) => pg.url(database, user, password)
-const brokerUrl = (database: string, user = ROLE, password = PASSWORD) => url(database, user, password).replace(/^postgresql:/, 'pgmq:')
-const backendUrl = (database: string) => `db+${url(database, SUPERUSER, pg.superPassword)}`
-
-/** The action's connection (a superuser, as with database-url), checking for the worker's role. */
-async function superDb(database: string): Promise<Database> {
-  const db = await connect(parseDsn(url(database, SUPERUSER, pg.superPassword))!)
-  open.push(db)
-  return db
-}
-
-/**
- * A database with PGMQ installed SQL-only and the worker's role granted exactly PGMQ_NEEDS: EXECUTE
- * on PGMQ's functions is taken from PUBLIC first, so only the listed functions are callable.
- */
-async function preparedDatabase(database: string, install = true): Promise<void> {
-  await pg.createDatabase(database)
-  if (!install) return
-  await installPgmq(pg, database)
-  await pg.query(database, 'REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmq FROM PUBLIC')
-  for (const need of PGMQ_NEEDS) await pg.query(database, grantFor(need, ROLE))
-}
-
-interface WorkerRun {
-  ready: boolean
-  result?: string
-  log: string
-}
-
-/**
- * Boots a real Celery 5.7 worker on the fixture app as the worker's role, sends pgmq_app.add(2, 3)
- * as the superuser once it is ready, then stops it. Bounded: 40 s to get ready or die.
- */
-async function runWorker(database: string, opts: string, extraArgs: string[] = []): Promise<WorkerRun> {
-  const env = { ...process.env, BROKER: brokerUrl(database), BACKEND: backendUrl(database), OPTS: opts, PYTHONUNBUFFERED: '1' }
-  const worker = execa(pythonFor('5.7'), ['-m', 'celery', '-A', 'pgmq_app', 'worker', '--pool=solo', '-n', NODE, '-l', 'INFO', ...extraArgs], {
-    cwd: FIXTURES,
-    env,
-    all: true,
-    reject: false,
-    forceKillAfterDelay: 10_000
-  })
-  let log = ''
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 40_000)
-    worker.all?.on('data', (chunk: Buffer) => {
-      log += chunk.toString()
-      if (/ ready\.$/m.test(log)) {
-        clearTimeout(timer)
-        resolve(true)
-      }
-    })
-    void worker.then(() => {
-      clearTimeout(timer)
-      resolve(false)
-    })
-  })
-  let result: string | undefined
-  if (ready) {
-    const sent = await execa(pythonFor('5.7'), [path.join(FIXTURES, 'send_task.py')], {
-      cwd: FIXTURES,
-      env: { ...env, SENDER_BROKER: brokerUrl(database, SUPERUSER, pg.superPassword) },
-      reject: false,
-      timeout: 40_000
-    })
-    result = /^result (.*)$/m.exec(sent.stdout)?.[1]
-  }
-  worker.kill('SIGTERM')
-  await worker
-  return { ready, result, log }
-}
+const brokerUrl = (database: string) => w.brokerUrl(pg, database)
+const backendUrl = (database: string) => w.backendUrl(pg, database)
+const superDb = (database: string) => w.superDb(pg, database, open)
+const preparedDatabase = (database: string, install = true) => w.preparedDatabase(pg, database, install)
+const runWorker = (database: string, opts: string, args: string[] = []) => w.runWorker(pg, database, opts, { args })
 
 describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
   const database = 'pgmq_ok'
