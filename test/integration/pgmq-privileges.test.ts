@@ -72,12 +72,13 @@ describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
     expect(access.lines.join('\n')).toContain(`queue tables of app_celery: 2 owned by ${ROLE}`)
   })
 
-  it('the db-access gate passes on the PGMQ data plane', async () => {
+  /** The db-access gate itself on the PGMQ data plane (until broker-config accepts pgmq://). */
+  async function gateOn(opts: { init_extension?: boolean; queue_name_prefix?: string }) {
     const broker = brokerUrl(database)
     const backend = backendUrl(database)
     const probe = probeReport({
       consumed_queues: ['celery'],
-      broker: { url: broker, pgmq: { init_extension: false, queue_name_prefix: prefix } },
+      broker: { url: broker, pgmq: opts },
       backend: { url: backend, scheme: 'db+postgresql' },
       versions: { python: '3.11', celery: '5.7.0', kombu: '5.7.0' }
     })
@@ -90,10 +91,31 @@ describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
       dataPlane: () => Promise.resolve({ ok: true, plane, notes: [] }),
       database: () => superDb(database)
     })
-    const outcome = await dbAccessGate.run({ settings: { databaseUrl: url(database, SUPERUSER, pg.superPassword) } as never, facts, earlier: [] })
+    return dbAccessGate.run({ settings: { databaseUrl: url(database, SUPERUSER, pg.superPassword) } as never, facts, earlier: [] })
+  }
+
+  it('the db-access gate passes on the PGMQ data plane', async () => {
+    const outcome = await gateOn({ init_extension: false, queue_name_prefix: prefix })
     expect(outcome.evidence).toContain(`${PGMQ_NEEDS.length} of ${PGMQ_NEEDS.length} PGMQ privileges held`)
     expect(outcome.evidence).not.toContain('kombu_queue')
+    expect(outcome.details).toContain(`ok      ${ROLE} CREATE on schema pgmq`)
     expect(outcome.status).toBe('pass')
+  })
+
+  it('the db-access gate fails with init_extension on and with a missing grant, naming each with its fix', async () => {
+    await pg.query(database, `REVOKE SELECT ON pgmq.topic_bindings FROM ${ROLE}`)
+    try {
+      const outcome = await gateOn({ queue_name_prefix: prefix })
+      expect(outcome.status).toBe('fail')
+      const [init, grant] = outcome.evidence.split('\n')
+      expect(init).toContain('init_extension is on')
+      expect(init).toContain('broker_transport_options={"init_extension": False}')
+      expect(grant).toContain(`${ROLE} lacks SELECT on table pgmq.topic_bindings`)
+      expect(grant).toContain(`GRANT SELECT ON pgmq.topic_bindings TO "${ROLE}"`)
+      expect(outcome.details).toContain(`MISSING ${ROLE} SELECT on table pgmq.topic_bindings`)
+    } finally {
+      await pg.query(database, `GRANT SELECT ON pgmq.topic_bindings TO ${ROLE}`)
+    }
   })
 
   // Each revoked privilege: the check names it with its GRANT, and the real worker dies of it.
