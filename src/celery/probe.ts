@@ -67,15 +67,15 @@ function buildSchemas() {
       transport_error: z.string().nullish(),
       polling_interval: z.number().nullish(),
       parts: UrlParts,
-      /** kombu's PGMQ transport options as it reads them (pgmq_options.py); pgmq:// only. */
+      /** kombu's PGMQ transport only (pgmq_probe.py). */
       pgmq: z
         .object({
-          init_extension: z.boolean().optional(),
-          queue_name_prefix: z.string().optional(),
-          conn_string_set: z.boolean().optional(),
-          package: z.string().nullish(),
-          bundled_sql: z.string().nullish(),
-          error: z.string().optional()
+          queue_name_prefix: z.string().max(200),
+          init_extension: z.boolean(),
+          visibility_timeout: z.number().nullish(),
+          conn_string: z.boolean().nullish(),
+          package: z.string().max(40).nullish(),
+          bundled_sql: z.string().max(40).nullish()
         })
         .nullish()
     }),

@@ -14,11 +14,12 @@ export function isPgmqPlane(plane: DataPlane): boolean {
   return plane.broker.parts.scheme === 'pgmq'
 }
 
-/** kombu's PGMQ transport options as the probe reports them (bootstrap.py, pgmq_options.py). */
+/** kombu's PGMQ transport options as the probe reports them (bootstrap.py, pgmq_probe.py). */
 export interface PgmqOptions {
   init_extension?: boolean
   queue_name_prefix?: string
-  conn_string_set?: boolean
+  /** conn_string is set (it overrides the URL); never its value. */
+  conn_string?: boolean | null
   package?: string | null
   bundled_sql?: string | null
 }
@@ -95,7 +96,7 @@ export async function pgmqBootProblems(db: Database, options: PgmqOptions | null
         )
     }
   }
-  if (options?.conn_string_set)
+  if (options?.conn_string)
     lines.push("conn_string is set in broker_transport_options: the worker connects with it, not the broker URL; checked: the broker URL's database")
 
   problems.push(...queueNameProblems(options, queues))

@@ -73,7 +73,7 @@ describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
   })
 
   /** The db-access gate itself on the PGMQ data plane (until broker-config accepts pgmq://). */
-  async function gateOn(opts: { init_extension?: boolean; queue_name_prefix?: string }) {
+  async function gateOn(opts: { init_extension: boolean; queue_name_prefix: string }) {
     const broker = brokerUrl(database)
     const backend = backendUrl(database)
     const probe = probeReport({
@@ -105,7 +105,7 @@ describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
   it('the db-access gate fails with init_extension on and with a missing grant, naming each with its fix', async () => {
     await pg.query(database, `REVOKE SELECT ON pgmq.topic_bindings FROM ${ROLE}`)
     try {
-      const outcome = await gateOn({ queue_name_prefix: prefix })
+      const outcome = await gateOn({ init_extension: true, queue_name_prefix: prefix })
       expect(outcome.status).toBe('fail')
       const [init, grant] = outcome.evidence.split('\n')
       expect(init).toContain('init_extension is on')
@@ -235,19 +235,19 @@ describe('PGMQ boot killers, diagnosed before the worker dies of them', () => {
     expect(run.log).toContain('queue name is too long, maximum length is 47 characters')
   })
 
-  it("pgmq_options.py reports kombu's init_extension default and the bundled PGMQ version", async () => {
-    const module = path.join(FIXTURES, '..', '..', '..', 'src', 'celery', 'pgmq_options.py')
+  it("pgmq_probe.py reports kombu's init_extension default and the bundled PGMQ version", async () => {
+    const module = path.join(FIXTURES, '..', '..', '..', 'src', 'celery', 'pgmq_probe.py')
     const run = (opts: string) =>
       execa(pythonFor('5.7'), [path.join(FIXTURES, 'options.py'), module], {
         cwd: FIXTURES,
         env: { ...process.env, BROKER: 'pgmq://u:secret@h/d', BACKEND: 'db+postgresql://u@h/d', OPTS: opts }
       })
     const dflt = JSON.parse((await run('{}')).stdout) as Record<string, unknown>
-    expect(dflt).toMatchObject({ init_extension: true, queue_name_prefix: '', conn_string_set: false, bundled_sql: '1.13.0' })
+    expect(dflt).toMatchObject({ init_extension: true, queue_name_prefix: '', conn_string: false, bundled_sql: '1.13.0' })
     const set = JSON.parse(
       (await run(JSON.stringify({ init_extension: false, queue_name_prefix: 'p_', conn_string: 'host=x password=secret' }))).stdout
     ) as Record<string, unknown>
-    expect(set).toMatchObject({ init_extension: false, queue_name_prefix: 'p_', conn_string_set: true })
+    expect(set).toMatchObject({ init_extension: false, queue_name_prefix: 'p_', conn_string: true })
     expect(JSON.stringify(set)).not.toContain('secret')
   })
 })
