@@ -124,3 +124,34 @@ export function queueNameProblem(pgmqName: string): string | undefined {
   if (pgmqName.length > PGMQ_MAX_QUEUE_NAME) return `longer than PGMQ's ${PGMQ_MAX_QUEUE_NAME} characters (${pgmqName.length})`
   return undefined
 }
+
+/**
+ * The PGMQ part of the `sql` command's script: a guard that PGMQ is installed, then the worker's
+ * grants (privileges on one object in one GRANT), each group with its why. PGMQ's functions are
+ * EXECUTE for PUBLIC as installed; their GRANTs matter where an owner revoked that.
+ */
+export function pgmqGrantScript(role: string): string[] {
+  const out = [
+    "-- Broker: PGMQ (kombu's pgmq:// transport). The worker's role needs these (the db-access gate checks",
+    '-- each). It creates and owns its queue tables (q_<queue>, a_<queue>) itself at boot: a queue another',
+    '-- role declared first kills it ("must be owner of table q_…"). init_extension must be off unless PGMQ',
+    '-- is installed as the extension: broker_transport_options={"init_extension": False}.',
+    "DO $$ BEGIN IF to_regnamespace('pgmq') IS NULL THEN RAISE EXCEPTION 'PGMQ is not installed (no schema pgmq): run CREATE EXTENSION pgmq or the pgmq package''s SQL install first'; END IF; END $$;"
+  ]
+  const grouped = new Map<string, PgmqNeed[]>()
+  for (const need of PGMQ_NEEDS) {
+    const key = `${need.kind} ${need.object}`
+    grouped.set(key, [...(grouped.get(key) ?? []), need])
+  }
+  let functions = false
+  for (const needs of grouped.values()) {
+    const first = needs[0] as PgmqNeed
+    if (first.kind === 'function' && !functions) {
+      functions = true
+      out.push("-- PGMQ functions kombu calls (EXECUTE is PUBLIC's as installed; needed where it was revoked).")
+    }
+    if (first.kind !== 'function') out.push(...needs.map((n) => `-- ${n.privilege} on ${n.object}: ${n.why}`))
+    out.push(grantFor({ ...first, privilege: needs.map((n) => n.privilege).join(', ') as PgmqNeed['privilege'] }, role) + ';')
+  }
+  return out
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { connect, type Database } from '../../src/db/database.js'
 import { parseDsn } from '../../src/db/dsn.js'
-import { grantFor, PGMQ_NEEDS } from '../../src/db/pgmq-privileges.js'
+import { pgmqGrantScript } from '../../src/db/pgmq-privileges.js'
 import { pythonFor } from './action.js'
 import { installPgmq } from './pgmq.js'
 import { SUPERUSER, type TestPostgres } from './postgres.js'
@@ -35,10 +35,13 @@ export async function superDb(pg: TestPostgres, database: string, open: Database
   return db
 }
 
-/** GRANTs the worker's role exactly PGMQ_NEEDS, EXECUTE on PGMQ's functions taken from PUBLIC first. */
+/**
+ * GRANTs the worker's role exactly PGMQ_NEEDS, with the script the `sql` command prints
+ * (pgmqGrantScript), EXECUTE on PGMQ's functions taken from PUBLIC first.
+ */
 export async function grantPgmqNeeds(pg: TestPostgres, database: string): Promise<void> {
   await pg.query(database, 'REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmq FROM PUBLIC')
-  for (const need of PGMQ_NEEDS) await pg.query(database, grantFor(need, WORKER_ROLE))
+  await pg.query(database, pgmqGrantScript(WORKER_ROLE).join('\n'))
 }
 
 /** A new database, PGMQ installed SQL-only (unless `install` is false), granted as PGMQ_NEEDS says. */

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { grantFor, PGMQ_MAX_QUEUE_NAME, PGMQ_NEEDS, pgmqQueueName, pidboxQueue, queueNameProblem, queueTables } from '../../src/db/pgmq-privileges.js'
+import {
+  grantFor,
+  PGMQ_MAX_QUEUE_NAME,
+  PGMQ_NEEDS,
+  pgmqGrantScript,
+  pgmqQueueName,
+  pidboxQueue,
+  queueNameProblem,
+  queueTables
+} from '../../src/db/pgmq-privileges.js'
 import { describeInstall, installAdvice, isPgmqPlane } from '../../src/gates/db-access-pgmq.js'
 import { parseDsn } from '../../src/db/dsn.js'
 
@@ -58,5 +67,18 @@ describe('PGMQ evidence', () => {
   it('gives both ways to install PGMQ', () => {
     expect(installAdvice('app')).toContain('CREATE EXTENSION pgmq')
     expect(installAdvice('app')).toContain("install_pgmq_from_sql(dsn='postgresql://OWNER@HOST/app')")
+  })
+})
+
+describe("the sql command's PGMQ part", () => {
+  it('guards on PGMQ being installed, then grants every need once, privileges on one object together', () => {
+    const script = pgmqGrantScript('app_user')
+    expect(script.find((l) => l.startsWith('DO $$'))).toContain("to_regnamespace('pgmq') IS NULL")
+    const grants = script.filter((l) => l.startsWith('GRANT '))
+    expect(grants).toContain('GRANT USAGE, CREATE ON SCHEMA pgmq TO "app_user";')
+    expect(grants).toContain('GRANT SELECT, INSERT ON pgmq.meta TO "app_user";')
+    expect(grants).toContain('GRANT SELECT, INSERT ON pgmq.topic_bindings TO "app_user";')
+    expect(grants.filter((g) => g.includes('EXECUTE'))).toHaveLength(PGMQ_NEEDS.filter((n) => n.kind === 'function').length)
+    expect(script.filter((l) => !l.startsWith('--')).every((l) => l.endsWith(';'))).toBe(true)
   })
 })
