@@ -14,6 +14,16 @@ export function isPgmqPlane(plane: DataPlane): boolean {
   return plane.broker.parts.scheme === 'pgmq'
 }
 
+/**
+ * The sqla needs without kombu's broker tables and their sequences when the broker is PGMQ (the
+ * result tables stay: Celery's database backend is the same on both).
+ */
+export function withoutSqlaBroker<N extends { object: string }>(needs: N[], probe: ProbeReport, pgmq: boolean): N[] {
+  if (!pgmq) return needs
+  const broker = new Set([probe.tables.queue, probe.tables.message, 'queue_id_sequence', 'message_id_sequence'])
+  return needs.filter((n) => !broker.has(n.object))
+}
+
 /** kombu's PGMQ transport options as the probe reports them (bootstrap.py, pgmq_probe.py). */
 export interface PgmqOptions {
   init_extension?: boolean

@@ -5,7 +5,7 @@ import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
 import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 import { schemaDrift } from './table-drift.js'
-import { isPgmqPlane, pgmqAccess, pgmqDetails } from './db-access-pgmq.js'
+import { isPgmqPlane, pgmqAccess, pgmqDetails, withoutSqlaBroker } from './db-access-pgmq.js'
 
 export const dbAccessGate: Gate = {
   id: 'db-access',
@@ -33,7 +33,7 @@ export const dbAccessGate: Gate = {
     // On PGMQ the broker is schema pgmq (db-access-pgmq.ts), the result backend the same tables.
     const pgmq = isPgmqPlane(check.plane)
     const pgmqRole = check.plane.broker.parts.username || db.role
-    const needs = privilegeNeeds(probe, check.plane, db.role).filter((n) => !pgmq || !n.broker)
+    const needs = withoutSqlaBroker(privilegeNeeds(probe, check.plane, db.role), probe, pgmq)
     const roles = [...new Set([...needs.map((n) => n.role), ...(pgmq ? [pgmqRole] : [])])]
     const present = await existingRoles(db, roles)
     const missingRoles = roles.filter((r) => !present.has(r))
@@ -74,7 +74,7 @@ export const dbAccessGate: Gate = {
   }
 }
 
-function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: string): (PrivilegeNeed & { broker: boolean })[] {
+function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: string): PrivilegeNeed[] {
   const t = probe.tables
   const brokerRole = plane.broker.parts.username || fallbackRole
   const resultRole = plane.backend.parts.username || fallbackRole
@@ -83,23 +83,21 @@ function privilegeNeeds(probe: ProbeReport, plane: DataPlane, fallbackRole: stri
   const message = named(t.message)
   const task = named(t.task, t.task_schema)
   const group = named(t.group, t.group_schema)
-  const table = (obj: { object: string; regclass: string }, role: string, privilege: string, why: string): PrivilegeNeed & { broker: boolean } => ({
+  const table = (obj: { object: string; regclass: string }, role: string, privilege: string, why: string): PrivilegeNeed => ({
     kind: 'table',
     ...obj,
     role,
     privilege,
-    why,
-    broker: obj === queue || obj === message
+    why
   })
   // Kombu and Celery name their sequences explicitly; they live in the role's default schema.
-  const sequence = (name: string, role: string, why: string): PrivilegeNeed & { broker: boolean } => ({
+  const sequence = (name: string, role: string, why: string): PrivilegeNeed => ({
     kind: 'sequence',
     ...named(name),
     role,
     privilege: 'USAGE',
     orPrivilege: 'UPDATE',
-    why,
-    broker: name === 'queue_id_sequence' || name === 'message_id_sequence'
+    why
   })
   // The minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3).
   return [

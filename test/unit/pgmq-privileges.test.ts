@@ -9,7 +9,8 @@ import {
   queueNameProblem,
   queueTables
 } from '../../src/db/pgmq-privileges.js'
-import { describeInstall, installAdvice, isPgmqPlane } from '../../src/gates/db-access-pgmq.js'
+import { describeInstall, installAdvice, isPgmqPlane, withoutSqlaBroker } from '../../src/gates/db-access-pgmq.js'
+import { probeReport } from '../support/gate-facts.js'
 import { parseDsn } from '../../src/db/dsn.js'
 
 describe("PGMQ queue names as kombu's pgmq transport makes them", () => {
@@ -80,5 +81,14 @@ describe("the sql command's PGMQ part", () => {
     expect(grants).toContain('GRANT SELECT, INSERT ON pgmq.topic_bindings TO "app_user";')
     expect(grants.filter((g) => g.includes('EXECUTE'))).toHaveLength(PGMQ_NEEDS.filter((n) => n.kind === 'function').length)
     expect(script.filter((l) => !l.startsWith('--')).every((l) => l.endsWith(';'))).toBe(true)
+  })
+})
+
+describe('db-access on PGMQ keeps the result tables only', () => {
+  it("drops kombu's sqla broker tables and their sequences, on PGMQ only", () => {
+    const probe = probeReport({ tables: { queue: 'q_t', message: 'm_t', task: 'celery_taskmeta', group: 'celery_tasksetmeta' } })
+    const needs = ['q_t', 'm_t', 'queue_id_sequence', 'message_id_sequence', 'celery_taskmeta', 'task_id_sequence'].map((object) => ({ object }))
+    expect(withoutSqlaBroker(needs, probe, true).map((n) => n.object)).toEqual(['celery_taskmeta', 'task_id_sequence'])
+    expect(withoutSqlaBroker(needs, probe, false)).toEqual(needs)
   })
 })
