@@ -6,6 +6,7 @@ import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
 import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 import { schemaDrift } from './table-drift.js'
+import { isPgmqPlane, pgmqAccess, pgmqDetails, withoutSqlaBroker } from './db-access-pgmq.js'
 
 export const dbAccessGate: Gate = {
   id: 'db-access',
@@ -30,15 +31,19 @@ export const dbAccessGate: Gate = {
         `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`
       )
 
-    const needs = needsOf(probe, check.plane, db.role)
-    const roles = [...new Set(needs.map((n) => n.role))]
+    // On PGMQ the broker is schema pgmq (db-access-pgmq.ts), the result backend the same tables.
+    const pgmq = isPgmqPlane(check.plane)
+    const pgmqRole = check.plane.broker.parts.username || db.role
+    const needs = withoutSqlaBroker(needsOf(probe, check.plane, db.role), probe, pgmq)
+    const roles = [...new Set([...needs.map((n) => n.role), ...(pgmq ? [pgmqRole] : [])])]
     const present = await existingRoles(db, roles)
     const missingRoles = roles.filter((r) => !present.has(r))
     if (missingRoles.length) return gateOutcome('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`)
 
     const checks = await checkPrivileges(db, needs)
-    const lines: string[] = []
-    const problems: string[] = []
+    const onPgmq = pgmq ? await pgmqAccess(db, probe, pgmqRole, facts.ids.queue, facts.ids.nodeName) : undefined
+    const lines: string[] = [...(onPgmq?.lines ?? [])]
+    const problems: string[] = [...(onPgmq?.problems ?? [])]
     const missingObjects = [...new Set(checks.filter((c) => !c.exists).map((c) => c.object))]
     for (const o of missingObjects) problems.push(`${o} does not exist`)
     const denied = checks.filter((c) => c.exists && !c.granted)
@@ -64,10 +69,11 @@ export const dbAccessGate: Gate = {
     lines.push(persisted.line)
     if (persisted.problem) problems.push(persisted.problem)
 
+    const details = [detailsOf(checks), ...(onPgmq ? [pgmqDetails(onPgmq.checks)] : [])].filter(Boolean).join('\n')
     if (problems.length)
-      return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf(checks))
-    if (drift.warnings.length) return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf(checks))
-    return gateOutcome('pass', lines.join('\n'), detailsOf(checks))
+      return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), details)
+    if (drift.warnings.length) return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), details)
+    return gateOutcome('pass', lines.join('\n'), details)
   }
 }
 

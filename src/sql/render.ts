@@ -2,6 +2,7 @@
 // role creates — and so owns — every object, then the grants of db/privileges.ts for the worker's
 // role. Pure: the report in, the script's text out. The script is plain SQL (no psql
 // meta-commands), idempotent, and one transaction, so a failure leaves nothing half made.
+import { pgmqGrantScript } from '../db/pgmq-privileges.js'
 import { qualified, quoteIdent } from '../db/database.js'
 import { DEFAULT_SEQUENCES, grantStatements, type PartObjects, type PrivilegeObjects, type TablePart } from '../db/privileges.js'
 import type { SchemaPart, SchemaReport } from './schema-probe.js'
@@ -47,17 +48,14 @@ function schemasOf(objects: Partial<PrivilegeObjects>): string[] {
   return [...set].sort((a, b) => (a === 'public' ? -1 : b === 'public' ? 1 : a.localeCompare(b)))
 }
 
-/** PGMQ's part: filled at merge from db/pgmq-privileges.ts (another branch). */
+/** PGMQ's part: PGMQ makes its own schema (its install script, not SQLAlchemy); the grants come from db/pgmq-privileges.ts. */
 export function pgmqSection(role: string | undefined): string[] {
-  // TODO(coordinator, merge with wt-pgmqdb): append the grants of src/db/pgmq-privileges.ts for
-  // `role`, and check PGMQ's schema exists (to_regnamespace('pgmq')) before granting.
-  return [
-    "-- Broker: PGMQ (kombu's pgmq:// transport). PGMQ keeps its queues in its own schema, made by",
-    "-- its install script, not by SQLAlchemy: first run the pgmq package's SQL install as the owner",
-    "-- (python -c \"import importlib.resources as r; print(r.files('pgmq') / 'sql' / 'pgmq.sql')\"",
-    '-- names the file; or CREATE EXTENSION pgmq where the server has it), then these grants.',
-    `-- TODO: PGMQ's grants${role ? ` for ${comment(role)}` : ''} (src/db/pgmq-privileges.ts) are not generated yet.`
+  const install = [
+    '-- PGMQ keeps its queues in its own schema, made by its install script:',
+    "-- first run the pgmq package's SQL install as the owner (python -c \"import importlib.resources as r; print(r.files('pgmq') / 'sql' / 'pgmq.sql')\"",
+    '-- names the file), or CREATE EXTENSION pgmq where the server has it.'
   ]
+  return role ? [...install, ...pgmqGrantScript(role)] : [...install, '-- No --role given: no grants printed.']
 }
 
 export function renderSql(report: SchemaReport, opts: RenderOptions): string {

@@ -98,6 +98,7 @@ describe('renderSql', () => {
     expect(sql).toContain("-- Broker: PGMQ (kombu's pgmq:// transport).")
     expect(sql).toContain("run the pgmq package's SQL install as the owner")
     expect(sql).not.toContain('kombu_queue')
+    expect(sql).toContain('GRANT USAGE, CREATE ON SCHEMA pgmq TO "w";')
     expect(sql).toContain('GRANT SELECT, INSERT, UPDATE ON "results"."taskmeta" TO "w";')
   })
 })
