@@ -23,6 +23,7 @@ export interface RunIds {
 
 export type { ProbeOutcome } from '../celery/probe.js'
 export type { IdentityRecord, ObservedIdentity } from '../celery/connections.js'
+export type { ConfiguredIdentity, ConfiguredRecord } from '../celery/configured.js'
 
 /** A ping sent to one of the app's queues, or the dlq probe task, and what became of it. */
 export interface ExtraResult {
@@ -89,7 +90,8 @@ export interface GateFacts {
   sqlChecksBlocked(): Promise<string | undefined>
   /**
    * Every database identity the worker's processes used during the run, as recorded in-process
-   * by bootstrap's connection hooks (connections.py): role, where it was opened, how often.
+   * by bootstrap's connection hooks (connections.py): role, where it was opened, how often; and
+   * (`configured`) the identities the app configures, used or not (configured.py).
    */
   identities(): Promise<IdentityRecord>
   /** The pings through the app's queues and the dlq probe task (only what the gates asked for). */

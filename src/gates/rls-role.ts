@@ -12,6 +12,8 @@ import {
   type TenantTable
 } from '../db/catalog.js'
 import { CONNECTIONS_MAX_BYTES, describeIdentity, type IdentityRecord } from '../celery/connections.js'
+import type { Settings } from '../settings.js'
+import { checkedTarget, configuredFindings, configuredRoles, roleContext, type CheckedTarget } from './rls-configured.js'
 import type { Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
@@ -63,20 +65,25 @@ export const rlsRoleGate: Gate = {
 
     // 1b. Every connection the worker's processes opened during the run, recorded in-process
     // (connections.py): the app's own data layer too, and connections closed long before now.
-    const recorded = identityFindings(await facts.identities(), expected, settings.allowedRoles)
+    const record = await facts.identities()
+    const recorded = identityFindings(record, expected, settings.allowedRoles)
     problems.push(...recorded.problems)
     lines.push(...recorded.lines)
 
-    // 2. What the roles may do.
+    // 2. What the roles may do: the ones used during the run and the ones the app configures
+    // (configured.py: DATABASES, engines, DSN-shaped settings and environment), used or not.
     const observed = sessions.rows.map((r) => r.usename).filter((u): u is string => !!u)
-    const roleNames = [...new Set([expected, ...observed, ...recorded.usedBy.keys()])]
+    const used = new Set([...observed, ...recorded.usedBy.keys()])
+    const roleNames = [...new Set([expected, ...used, ...configuredRoles(record.configured)])]
     const roles = await roleInfo(db, roleNames)
+    const target = record.configured?.identities.length ? await targetOf(db, facts, settings) : undefined
+    const configured = configuredFindings(record.configured, expected, settings.allowedRoles, used, target, new Set(roles.map((r) => r.name)))
+    problems.push(...configured.problems)
+    lines.push(...configured.lines)
+    const context = (role: string): string => roleContext(role, used, recorded.usedBy, configured.configuredAt)
     const expectedRole = roles.find((r) => r.name === expected)
     if (!expectedRole) problems.push(`role ${expected} does not exist`)
-    for (const role of roles) {
-      const usedBy = recorded.usedBy.get(role.name)
-      problems.push(...roleProblems(role).map((p) => (usedBy ? `${p} (used by ${usedBy.join('; ')})` : p)))
-    }
+    for (const role of roles) problems.push(...roleProblems(role).map((p) => p + context(role.name)))
     if (expectedRole && !roleProblems(expectedRole).length) lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`)
 
     // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
@@ -96,7 +103,7 @@ export const rlsRoleGate: Gate = {
     const ownership =
       owned instanceof Error
         ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
-        : ownershipFindings(owned, new Set(tenantNames))
+        : ownershipFindings(owned, new Set(tenantNames), context)
     tableCheck.problems.push(...ownership.problems)
 
     problems.push(...skipped, ...tableCheck.problems)
@@ -157,6 +164,13 @@ export function identityFindings(
   return { problems, lines, usedBy }
 }
 
+/** The checked server (compared with each configured identity's); undefined if it cannot say. */
+async function targetOf(db: Database, facts: GateFacts, settings: Settings): Promise<CheckedTarget | undefined> {
+  const plane = await facts.dataPlane()
+  const dsn = settings.databaseUrlParts ?? (plane?.ok ? plane.plane.broker.parts : undefined)
+  return checkedTarget(db, dsn).catch(() => undefined)
+}
+
 async function findWorkerSessions(db: Database, facts: GateFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {
   if (!facts.workerRunning()) return { checked: false, reason: 'the worker is not running', rows: [] }
   const plane = await facts.dataPlane()
@@ -205,7 +219,11 @@ const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migra
  * ALTER them (one bad task loses every queued message and result), but the worker still works
  * and no tenant's rows are exposed, so it does not fail the gate.
  */
-export function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { problems: string[]; notes: string[] } {
+export function ownershipFindings(
+  owned: OwnedTable[],
+  tenant: Set<string>,
+  context: (role: string) => string = () => ''
+): { problems: string[]; notes: string[] } {
   const problems: string[] = []
   const plane = new Map<string, OwnedTable[]>()
   for (const o of owned) {
@@ -217,7 +235,7 @@ export function ownershipFindings(owned: OwnedTable[], tenant: Set<string>): { p
       ? `${o.role} owns tenant table ${o.table}`
       : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`
     problems.push(
-      `${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`
+      `${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}${context(o.role)}`
     )
   }
   const notes = [...plane].map(([role, tables]) => {

@@ -1,0 +1,162 @@
+// rls-role on the identities the app CONFIGURES (configured.py, read after import): Django's
+// DATABASES, DSN-shaped settings and environment values — used during the run or not. The
+// Django-style project (examples/tenant-app/djproject: settings module, DATABASES from its own DSN,
+// config_from_object('django.conf:settings', namespace='CELERY'), autodiscovered tasks) reads the
+// tenant table through Django's own connection, opened per task (CONN_MAX_AGE=0) and closed when
+// the task ends. Real PostgreSQL, real Celery 5.7 workers (solo, and prefork once).
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { gate, type ActionResult } from '../support/action.js'
+import { exampleDatabase, runOnExample, secretsOf, type ExampleDatabase } from '../support/example.js'
+import { SUPERUSER, TestPostgres } from '../support/postgres.js'
+import { checkStep } from '../support/reliability.js'
+
+const GROUP = 'Faults'
+const DJANGO = { app: 'djproject', 'ping-task': 'djproject.billing.tasks.count_invoices' }
+
+let pg: TestPostgres
+beforeAll(async () => {
+  pg = await TestPostgres.start()
+})
+afterAll(async () => {
+  await pg?.destroy()
+})
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const superSecrets = (db: ExampleDatabase, superUrl: string): string[] => [...secretsOf(db), pg.superPassword, encodeURIComponent(pg.superPassword), superUrl]
+
+/** The run folder's two records (connections the worker opened, identities it configures). */
+function records(result: ActionResult): string {
+  const folder = path.join(result.runnerTemp, 'celery-foundation-gates', result.report?.runId ?? '')
+  return ['connections.jsonl', 'configured.jsonl'].map((f) => readFileSync(path.join(folder, f), 'utf8')).join('\n')
+}
+
+/** No password (plain or percent-encoded) in the records the worker wrote. */
+function expectNoPasswordIn(result: ActionResult, passwords: string[]): void {
+  const text = records(result)
+  expect(text).toContain('"role"')
+  for (const p of passwords) {
+    expect(text).not.toContain(p)
+    expect(text).not.toContain(encodeURIComponent(p))
+  }
+}
+
+describe('rls-role: the identities a Django-style project configures', () => {
+  it('passes when DATABASES uses app_user, listing the per-task connection and the configured aliases', async () => {
+    const db = await exampleDatabase(pg)
+    const result = await runOnExample('5.7', db, DJANGO)
+    const role = escape(db.appRole)
+    checkStep(
+      GROUP,
+      "Django project: DATABASES['default'] as app_user",
+      result,
+      {
+        code: 0,
+        gates: { 'rls-role': 'pass', runtime: 'pass' },
+        evidence: new RegExp(`configures \\(read after import\\): ${role} at DATABASES\\['default'\\]`),
+        timeoutS: 30,
+        secrets: secretsOf(db)
+      },
+      "rls-role passes and lists DATABASES['default'] as app_user beside the task's own connection"
+    )
+    // The task's connection, opened and closed by Django within the task, is in the in-process record.
+    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`djproject\\.billing\\.tasks via psycopg: \\d+ connections? as ${role}`))
+    expectNoPasswordIn(result, [db.password])
+  })
+
+  it("fails when DATABASES['default'] is the superuser, although Celery uses app_user (solo)", async () => {
+    const db = await exampleDatabase(pg)
+    const superUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
+    const result = await runOnExample('5.7', db, DJANGO, { env: { DJANGO_DATABASE_URL: superUrl } })
+    checkStep(
+      GROUP,
+      "Django project: DATABASES['default'] as the superuser, connection per task",
+      result,
+      {
+        code: 1,
+        gates: { 'rls-role': 'fail', runtime: 'pass' },
+        evidence: new RegExp(
+          `postgres is configured at DATABASES\\['default'\\].*\\(configured, and used during this run\\), expected ${escape(db.appRole)}: configure ${escape(db.appRole)} there`
+        ),
+        timeoutS: 30,
+        secrets: superSecrets(db, superUrl)
+      },
+      "rls-role fails naming DATABASES['default'] and postgres, with what to configure instead"
+    )
+    const evidence = gate(result, 'rls-role').evidence
+    // Django closed the task's connection at task end (CONN_MAX_AGE=0): the in-process record has it.
+    expect(evidence).toMatch(/djproject\.billing\.tasks via psycopg: \d+ connections? as postgres/)
+    expect(evidence).toMatch(/postgres is SUPERUSER: .*\(used by djproject\.billing\.tasks via psycopg.*; configured at DATABASES\['default'\]/)
+    expectNoPasswordIn(result, [db.password, pg.superPassword])
+  })
+
+  it('fails on an alias configured as the superuser and never used during the run (prefork)', async () => {
+    const db = await exampleDatabase(pg)
+    const superUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
+    const result = await runOnExample('5.7', db, { ...DJANGO, 'worker-args': '--pool=prefork --concurrency=2' }, { env: { REPORTS_DATABASE_URL: superUrl } })
+    checkStep(
+      GROUP,
+      "Django project: an unused DATABASES['reports'] alias as the superuser (prefork)",
+      result,
+      {
+        code: 1,
+        gates: { 'rls-role': 'fail', runtime: 'pass' },
+        evidence: new RegExp(`postgres is configured at DATABASES\\['reports'\\].*\\(configured, not used during this run\\), expected ${escape(db.appRole)}`),
+        timeoutS: 30,
+        secrets: superSecrets(db, superUrl)
+      },
+      "rls-role fails naming DATABASES['reports'] and postgres, saying it was configured but not used during this run"
+    )
+    const evidence = gate(result, 'rls-role').evidence
+    expect(evidence).toMatch(/postgres is SUPERUSER: .*\(configured at DATABASES\['reports'\].*, not used during this run\)/)
+    // The alias's DSN came from the environment: that is said, with where to set it instead.
+    expect(evidence).toMatch(/env REPORTS_DATABASE_URL.*set it only on the steps that need it/)
+    // The default alias (app_user) served the task in a pool child.
+    expect(evidence).toMatch(new RegExp(`djproject\\.billing\\.tasks via psycopg: \\d+ connections? as ${escape(db.appRole)}`))
+    expectNoPasswordIn(result, [db.password, pg.superPassword])
+  })
+})
+
+describe('rls-role: DSN-shaped environment values of the example app', () => {
+  it('passes on the example app, listing the identities it configures', async () => {
+    const db = await exampleDatabase(pg)
+    const result = await runOnExample('5.7', db)
+    const role = escape(db.appRole)
+    checkStep(
+      GROUP,
+      'example app: every configured identity is app_user',
+      result,
+      {
+        code: 0,
+        gates: { 'rls-role': 'pass' },
+        evidence: new RegExp(`configures \\(read after import\\): ${role} at celery conf broker_url, celery conf result_backend, env DATABASE_URL`),
+        timeoutS: 30,
+        secrets: secretsOf(db)
+      },
+      'rls-role passes and lists the broker, result backend and DATABASE_URL as app_user'
+    )
+  })
+
+  it('fails on a superuser DSN in the environment the worker inherits, unused by the app', async () => {
+    const db = await exampleDatabase(pg)
+    const superUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
+    const result = await runOnExample('5.7', db, {}, { env: { MIGRATIONS_DATABASE_URL: superUrl } })
+    checkStep(
+      GROUP,
+      'example app: a superuser DSN in the worker environment, unused',
+      result,
+      {
+        code: 1,
+        gates: { 'rls-role': 'fail', runtime: 'pass' },
+        evidence: new RegExp(
+          `postgres is configured at env MIGRATIONS_DATABASE_URL \\(configured, not used during this run\\), expected ${escape(db.appRole)}: .*set it only on the steps that need it`
+        ),
+        timeoutS: 30,
+        secrets: superSecrets(db, superUrl)
+      },
+      "rls-role fails naming the variable and postgres, and says to keep it out of the worker's environment"
+    )
+    expectNoPasswordIn(result, [db.password, pg.superPassword])
+  })
+})
