@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+import warnings
 
 MAX_ENTRIES = 200
 MAX_VALUES = 5000
@@ -44,7 +45,10 @@ def write(app, path, created_engines=None):
     for collect in (lambda: _django(out), lambda: _engines(engines, out), lambda: _conf(app, out),
                     lambda: _environment(out)):
         try:
-            collect()
+            # A deprecated setting read here must not print a warning: stderr is the worker's.
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                collect()
         except Exception:
             pass
     lines = ''.join(json.dumps(_clipped(e), separators=(',', ':')) + '\n' for e in out[:MAX_ENTRIES])

@@ -116,6 +116,31 @@ describe('rls-role: the identities a Django-style project configures', () => {
     expect(evidence).toMatch(new RegExp(`djproject\\.billing\\.tasks via psycopg: \\d+ connections? as ${escape(db.appRole)}`))
     expectNoPasswordIn(result, [db.password, pg.superPassword])
   })
+  it("fails on an engine created at import as the tenant table's owner, never connected", async () => {
+    const db = await exampleDatabase(pg)
+    const result = await runOnExample('5.7', db, DJANGO, { env: { ANALYTICS_DB_USER: db.ownerRole, ANALYTICS_DB_PASSWORD: db.password } })
+    const owner = escape(db.ownerRole)
+    checkStep(
+      GROUP,
+      'Django project: an engine created at import as the table owner, unused',
+      result,
+      {
+        code: 1,
+        gates: { 'rls-role': 'fail', runtime: 'pass' },
+        evidence: new RegExp(`${owner} is configured at engine created at djproject\\.billing\\.analytics:\\d+ \\(configured, not used during this run\\)`),
+        timeoutS: 30,
+        secrets: secretsOf(db)
+      },
+      'rls-role fails naming the owner role and the line that created the engine, which never connected'
+    )
+    // The owner can switch RLS off: that finding says where the role is configured too.
+    expect(gate(result, 'rls-role').evidence).toMatch(
+      new RegExp(
+        `${owner} owns tenant table public\\.invoices: .*\\(configured at engine created at djproject\\.billing\\.analytics:\\d+, not used during this run\\)`
+      )
+    )
+    expectNoPasswordIn(result, [db.password])
+  })
 })
 
 describe('rls-role: DSN-shaped environment values of the example app', () => {

@@ -2,6 +2,8 @@
 from celery import shared_task
 from django.db import connection
 
+from djproject.billing import analytics  # noqa: F401 - builds its engine at import
+
 
 @shared_task
 def count_invoices():
