@@ -116,6 +116,8 @@ export function configuredFindings(
       `⚠️ tenant-table ownership checked in database ${target.database} only, not in ${[...otherDatabases].join(', ')} (configured too): set database-url to check there`
     )
   if (notChecked.length) lines.push(`⚠️ configured identities not checked: ${listWithMore(notChecked, { separator: '; ', noun: ['identity', 'identities'] })}`)
+  // The worker writes the file (maybe empty) right after import; none means it could not, or removed it.
+  if (record?.missing) lines.push('⚠️ the identities the app configures were not read (the worker left no record): configured roles not checked')
   if (record?.rejected) lines.push(`⚠️ ${formatCount(record.rejected)} entries of the configured identities were not understood and were ignored`)
   if (record?.truncated) lines.push(`⚠️ the configured identities were cut at ${CONNECTIONS_MAX_BYTES / 1024 / 1024} MiB: the rest is not judged`)
   return { problems, lines, configuredAt }

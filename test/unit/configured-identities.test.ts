@@ -134,6 +134,11 @@ describe('configuredFindings', () => {
     ])
     expect(text).toMatch(/tenant-table ownership checked in database app only, not in other/)
   })
+
+  it('says when the worker left no record of them', () => {
+    const out = configuredFindings({ identities: [], rejected: 0, truncated: false, missing: true }, 'app_user', [], new Set(), target, new Set())
+    expect(out.lines).toEqual(['⚠️ the identities the app configures were not read (the worker left no record): configured roles not checked'])
+  })
 })
 
 describe('sameServer', () => {
