@@ -13,6 +13,7 @@ const copyBootstrap = {
     copyFileSync('src/celery/drift.py', 'dist/drift.py')
     copyFileSync('src/celery/connections.py', 'dist/connections.py')
     copyFileSync('src/celery/configured.py', 'dist/configured.py')
+    copyFileSync('src/celery/envreads.py', 'dist/envreads.py')
     // The CLI is package.json's `bin`: executable, so a clone can run it directly too.
     chmodSync('dist/cli.js', 0o755)
   }

@@ -39,6 +39,7 @@ def main():
         events.flush()
 
     try:
+        _record_env_reads(cfg.get('connectionsFile'))
         from celery import maybe_patch_concurrency
         maybe_patch_concurrency()
         hooks = _record_connections(cfg.get('connectionsFile'))
@@ -113,6 +114,14 @@ def _record_connections(path):
         return
     try:
         return _load_own('connections').install(path)
+    except Exception:
+        pass
+
+
+def _record_env_reads(path):
+    """envreads.py: which environment variables the app reads, from before Celery imports; never fatal."""
+    try:
+        path and _load_own('envreads').install(os.path.join(os.path.dirname(path), 'env-reads.jsonl'))
     except Exception:
         pass
 

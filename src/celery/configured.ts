@@ -6,6 +6,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { clean, readBounded, readConnections, type IdentityRecord } from './connections.js'
+import { readEnvReads, type EnvReads } from './env-reads.js'
 
 /** Configured identities file name inside the run's folder (bootstrap.py writes it beside the record). */
 export const CONFIGURED_FILE = 'configured.jsonl'
@@ -34,6 +35,8 @@ export interface ConfiguredRecord {
   rejected: number
   truncated: boolean
   missing: boolean
+  /** Which environment variables the app's code read during the run (env-reads.ts). */
+  envReads?: EnvReads
 }
 
 const text = z.string().max(FIELD_MAX).nullish()
@@ -108,9 +111,10 @@ export function readConfigured(connectionsFile: string, redact: (t: string) => s
   return { ...parseConfigured(body, redact), truncated, missing }
 }
 
-/** Both records of the run: the connections opened, and the identities configured. */
+/** The run's records: the connections opened, the identities configured, the variables read. */
 export function readIdentities(connectionsFile: string, redact: (t: string) => string): IdentityRecord {
-  return { ...readConnections(connectionsFile, redact), configured: readConfigured(connectionsFile, redact) }
+  const configured = { ...readConfigured(connectionsFile, redact), envReads: readEnvReads(connectionsFile, redact) }
+  return { ...readConnections(connectionsFile, redact), configured }
 }
 
 /** "postgres" / "runner (libpq's default: the OS user)" / "unspecified (service reports)" */

@@ -4,9 +4,12 @@
 // of the identities used (expected-role or allowed-roles; the role's attributes and ownerships are
 // judged by rls-role with the same functions), and said with where it was configured and whether
 // the run used it. One that points at another server is judged only if a role of that name exists
-// in the checked cluster, and what was not checked is said.
+// in the checked cluster, and what was not checked is said. An environment variable the worker
+// inherited but its code never read (env-reads.ts) is not judged, only noted: CI often sets a
+// migration DSN for the whole job, and failing every app that ignores it would be noise.
 import { describeRole, type ConfiguredIdentity, type ConfiguredRecord } from '../celery/configured.js'
 import { CONNECTIONS_MAX_BYTES } from '../celery/connections.js'
+import { complete, envNameOf, incompleteReason } from '../celery/env-reads.js'
 import type { Database } from '../db/database.js'
 import { formatCount, listWithMore } from '../util/bounded.js'
 
@@ -50,9 +53,31 @@ export interface ConfiguredFindings {
   configuredAt: Map<string, string[]>
 }
 
-/** The roles configured, to look up with roleInfo before configuredFindings judges them. */
+/**
+ * The configured identities to judge, and the environment variables inherited but never read
+ * (name → identity). Without a complete record of the reads, every variable counts as read.
+ */
+export function splitByReads(record: ConfiguredRecord | undefined): { judged: ConfiguredIdentity[]; unread: Array<[string, ConfiguredIdentity]> } {
+  const judged: ConfiguredIdentity[] = []
+  const unread: Array<[string, ConfiguredIdentity]> = []
+  const reads = complete(record?.envReads) ? record?.envReads : undefined
+  for (const i of record?.identities ?? []) {
+    const name = envNameOf(i.where)
+    if (reads && name !== undefined && !reads.read.has(name)) unread.push([name, i])
+    else judged.push(i)
+  }
+  return { judged, unread }
+}
+
+/** The roles configured (an unread variable's aside), to look up with roleInfo before configuredFindings judges them. */
 export function configuredRoles(record: ConfiguredRecord | undefined): string[] {
-  return [...new Set((record?.identities ?? []).map((i) => i.role).filter((r): r is string => !!r))]
+  return [
+    ...new Set(
+      splitByReads(record)
+        .judged.map((i) => i.role)
+        .filter((r): r is string => !!r)
+    )
+  ]
 }
 
 /**
@@ -73,7 +98,8 @@ export function configuredFindings(
   const configuredAt = new Map<string, string[]>()
   const labels = new Map<string, string>()
   const otherDatabases = new Set<string>()
-  for (const i of record?.identities ?? []) {
+  const { judged, unread } = splitByReads(record)
+  for (const i of judged) {
     if (!i.role) {
       notChecked.push(`${i.where} (role ${describeRole(i)})`)
       continue
@@ -90,6 +116,8 @@ export function configuredFindings(
       otherDatabases.add(i.dbname)
       where += ` (database ${i.dbname})`
     }
+    const readBy = record?.envReads?.read.get(envNameOf(i.where) ?? '')
+    if (readBy) where += ` (read by ${readBy})`
     configuredAt.set(i.role, [...(configuredAt.get(i.role) ?? []), where])
     labels.set(i.role, describeRole(i))
   }
@@ -103,17 +131,25 @@ export function configuredFindings(
     summary.push(`${labels.get(role)} at ${at}${used.has(role) ? '' : ' (not used during this run)'}`)
     if (allowed.has(role)) continue
     const env = wheres.some((w) => w.startsWith('env '))
-      ? "; an environment variable: set it only on the steps that need it (the worker inherits the job's environment)"
+      ? "; an environment variable: if the worker does not need it, set it only on the steps that need it (the worker inherits the job's environment)"
       : ''
     problems.push(
       `${labels.get(role)} is configured at ${at} (${usage}), expected ${expected}${also}: configure ${expected} there (or a role meant for it, listed in allowed-roles), or remove it if the worker does not need it${env} — a credential in the worker's configuration is one its code can use`
     )
   }
+  const allowedUnread = unread.filter(([, i]) => i.role && allowed.has(i.role))
+  summary.push(...allowedUnread.map(([name, i]) => `${describeRole(i)} at env ${name} (inherited, never read)`))
   if (summary.length)
     lines.push(`database identities the app configures (read after import): ${listWithMore(summary, { separator: '; ', noun: ['identity', 'identities'] })}`)
   if (otherDatabases.size && target)
     lines.push(
       `⚠️ tenant-table ownership checked in database ${target.database} only, not in ${[...otherDatabases].join(', ')} (configured too): set database-url to check there`
+    )
+  const note = unreadNote(unread.filter(([, i]) => !i.role || !allowed.has(i.role)))
+  if (note) lines.push(note)
+  if (!complete(record?.envReads) && judged.some((i) => envNameOf(i.where) !== undefined))
+    lines.push(
+      `⚠️ which environment variables the app read is not known (${incompleteReason(record?.envReads)}): every DSN-shaped variable the worker inherits was judged as read`
     )
   if (notChecked.length) lines.push(`⚠️ configured identities not checked: ${listWithMore(notChecked, { separator: '; ', noun: ['identity', 'identities'] })}`)
   // The worker writes the file (maybe empty) right after import; none means it could not, or removed it.
@@ -139,4 +175,23 @@ export function roleContext(
   const at = configuredAt.get(role)
   if (at) parts.push(`configured at ${listWithMore(at, { separator: ', ', noun: ['place', 'places'] })}${used.has(role) ? '' : ', not used during this run'}`)
   return parts.length ? ` (${parts.join('; ')})` : ''
+}
+
+/**
+ * The variables the worker inherited, holding a DSN for a role the rules do not allow, that its
+ * code never read: not a failure (the app does not use them), but a credential pull-request code
+ * could still read. `worker-env` cannot help: it only passes on variables the action withholds
+ * (worker-env.ts); the job's and this step's `env:` reach the worker whatever it says.
+ */
+export function unreadNote(unread: ReadonlyArray<readonly [string, ConfiguredIdentity]>): string | undefined {
+  if (!unread.length) return undefined
+  const one = unread.length === 1
+  const what = one
+    ? `${unread[0]?.[0]} holds a DSN for ${describeRole(unread[0]?.[1] as ConfiguredIdentity)} that this worker inherits`
+    : `${listWithMore(
+        unread.map(([name, i]) => `${name} (${describeRole(i)})`),
+        { separator: ', ', noun: ['variable', 'variables'] }
+      )} hold DSNs that this worker inherits`
+  const it = one ? 'it' : 'them'
+  return `⚠️ ${what} but never read during the run: pull-request code could still use ${it} — set ${it} only in the env: of the steps that need ${it}, not the job's or this step's (the worker inherits both; worker-env cannot withhold a variable, it only passes on ones the action withholds)`
 }

@@ -26,10 +26,23 @@ afterAll(async () => {
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const superSecrets = (db: ExampleDatabase, superUrl: string): string[] => [...secretsOf(db), pg.superPassword, encodeURIComponent(pg.superPassword), superUrl]
 
-/** The run folder's two records (connections the worker opened, identities it configures). */
+const folderOf = (result: ActionResult): string => path.join(result.runnerTemp, 'celery-foundation-gates', result.report?.runId ?? '')
+
+/** The run folder's records (connections the worker opened, identities it configures, variables it read). */
 function records(result: ActionResult): string {
-  const folder = path.join(result.runnerTemp, 'celery-foundation-gates', result.report?.runId ?? '')
-  return ['connections.jsonl', 'configured.jsonl'].map((f) => readFileSync(path.join(folder, f), 'utf8')).join('\n')
+  return ['connections.jsonl', 'configured.jsonl', 'env-reads.jsonl'].map((f) => readFileSync(path.join(folderOf(result), f), 'utf8')).join('\n')
+}
+
+/** The names the worker's code read (env-reads.jsonl): names only, no value. */
+function namesRead(result: ActionResult): string[] {
+  const lines = readFileSync(path.join(folderOf(result), 'env-reads.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+  return lines.map((l) => {
+    const entry = JSON.parse(l) as Record<string, unknown>
+    expect(Object.keys(entry).sort()).toEqual(['by', 'name', 'pid'])
+    return entry.name as string
+  })
 }
 
 /** No password (plain or percent-encoded) in the records the worker wrote. */
@@ -163,25 +176,57 @@ describe('rls-role: DSN-shaped environment values of the example app', () => {
     )
   })
 
-  it('fails on a superuser DSN in the environment the worker inherits, unused by the app', async () => {
+  it('only notes a superuser DSN the worker inherits but never reads (prefork)', async () => {
     const db = await exampleDatabase(pg)
     const superUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
-    const result = await runOnExample('5.7', db, {}, { env: { MIGRATIONS_DATABASE_URL: superUrl } })
+    const result = await runOnExample('5.7', db, { 'worker-args': '--pool=prefork --concurrency=2' }, { env: { MIGRATIONS_DATABASE_URL: superUrl } })
     checkStep(
       GROUP,
-      'example app: a superuser DSN in the worker environment, unused',
+      'example app: a superuser DSN in the worker environment, never read (prefork)',
+      result,
+      {
+        code: 0,
+        gates: { 'rls-role': 'pass', runtime: 'pass' },
+        evidence:
+          /⚠️ MIGRATIONS_DATABASE_URL holds a DSN for postgres that this worker inherits but never read during the run: pull-request code could still use it — set it only in the env: of the steps that need it/,
+        timeoutS: 30,
+        secrets: superSecrets(db, superUrl)
+      },
+      "rls-role passes and notes the inherited, unread variable, saying to keep it out of the worker's environment"
+    )
+    const evidence = gate(result, 'rls-role').evidence
+    expect(evidence).not.toMatch(/postgres is (configured|SUPERUSER)/)
+    // The app's own variable was read (by its factory), so it is judged, and says by whom.
+    expect(evidence).toMatch(new RegExp(`${escape(db.appRole)} at .*env DATABASE_URL \\(read by app\\.`))
+    const names = namesRead(result)
+    expect(names).toContain('DATABASE_URL')
+    expect(names).not.toContain('MIGRATIONS_DATABASE_URL')
+    expectNoPasswordIn(result, [db.password, pg.superPassword])
+  })
+
+  it("fails on a superuser DSN the app's code reads at import, although no task uses it", async () => {
+    const db = await exampleDatabase(pg)
+    const superUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
+    const result = await runOnExample('5.7', db, DJANGO, { env: { MIGRATIONS_DATABASE_URL: superUrl } })
+    checkStep(
+      GROUP,
+      'Django project: a superuser DSN read from the environment at import, unused',
       result,
       {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         evidence: new RegExp(
-          `postgres is configured at env MIGRATIONS_DATABASE_URL \\(configured, not used during this run\\), expected ${escape(db.appRole)}: .*set it only on the steps that need it`
+          `postgres is configured at env MIGRATIONS_DATABASE_URL \\(read by djproject\\.billing\\.maintenance:\\d+\\) \\(configured, not used during this run\\), expected ${escape(db.appRole)}: .*set it only on the steps that need it`
         ),
         timeoutS: 30,
         secrets: superSecrets(db, superUrl)
       },
-      "rls-role fails naming the variable and postgres, and says to keep it out of the worker's environment"
+      'rls-role fails naming the variable, the module that read it and postgres'
     )
+    expect(gate(result, 'rls-role').evidence).toMatch(
+      /postgres is SUPERUSER: .*configured at env MIGRATIONS_DATABASE_URL \(read by djproject\.billing\.maintenance/
+    )
+    expect(namesRead(result)).toContain('MIGRATIONS_DATABASE_URL')
     expectNoPasswordIn(result, [db.password, pg.superPassword])
   })
 })

@@ -84,7 +84,7 @@ describe('configuredFindings', () => {
       new Set(['postgres', 'app_user'])
     )
     expect(out.problems).toEqual([
-      "postgres is configured at DATABASES['reports'], env REPORTS_URL (configured, not used during this run), expected app_user: configure app_user there (or a role meant for it, listed in allowed-roles), or remove it if the worker does not need it; an environment variable: set it only on the steps that need it (the worker inherits the job's environment) — a credential in the worker's configuration is one its code can use"
+      "postgres is configured at DATABASES['reports'], env REPORTS_URL (configured, not used during this run), expected app_user: configure app_user there (or a role meant for it, listed in allowed-roles), or remove it if the worker does not need it; an environment variable: if the worker does not need it, set it only on the steps that need it (the worker inherits the job's environment) — a credential in the worker's configuration is one its code can use"
     ])
     expect(out.lines[0]).toBe(
       "database identities the app configures (read after import): postgres at DATABASES['reports'], env REPORTS_URL (not used during this run); app_user at celery conf broker_url"

@@ -3,6 +3,7 @@ from celery import shared_task
 from django.db import connection
 
 from djproject.billing import analytics  # noqa: F401 - builds its engine at import
+from djproject.billing import maintenance  # noqa: F401 - reads MIGRATIONS_DATABASE_URL at import
 
 
 @shared_task
