@@ -23,7 +23,8 @@ honest app, like connections.py: code that wants to hide a read can.
 One JSON line per variable and process (name, the first caller outside ``os``, pid): names only,
 never a value; a name that is not a plain one is not written. Reads made by the action's own
 modules (configured.py reading every value) are not the app's and are not recorded. Bounded:
-MAX_NAMES_PER_PROCESS lines per process. Nothing here may break the app: everything is wrapped.
+MAX_NAMES_PER_PROCESS names per process, then one ``overflow`` line (the action then counts every
+variable as read). Nothing here may break the app: everything is wrapped.
 """
 import json
 import os
@@ -72,9 +73,13 @@ def _note(key):
     if _state['pid'] != os.getpid():  # a forked child counts its own lines
         _state['pid'], _state['written'] = os.getpid(), 0
     _state['seen'].add(key)
-    if not _state['path'] or _state['written'] >= MAX_NAMES_PER_PROCESS:
+    if not _state['path'] or _state['written'] > MAX_NAMES_PER_PROCESS:
         return
-    line = json.dumps({'name': key, 'by': by[:FIELD_CHARS], 'pid': os.getpid()}, separators=(',', ':')) + '\n'
+    entry = {'name': key, 'by': by[:FIELD_CHARS], 'pid': os.getpid()}
+    if _state['written'] == MAX_NAMES_PER_PROCESS:
+        # Names past the bound go unwritten: say so, or the action would take them for unread.
+        entry = {'overflow': True, 'pid': os.getpid()}
+    line = json.dumps(entry, separators=(',', ':')) + '\n'
     fd = os.open(_state['path'], os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o600)
     try:
         os.write(fd, line.encode('utf-8', 'replace'))

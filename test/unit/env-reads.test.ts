@@ -67,6 +67,20 @@ describe('envreads.py', () => {
   })
 })
 
+describe('envreads.py bound', () => {
+  it('writes at most its bound of names per process, then says it stopped', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'envreads-')), ENV_READS_FILE)
+    const names = Array.from({ length: 510 }, (_, i) => `MANY_${i}`)
+    await python(file, 'for n in sorted(os.environ):\n    os.environ.get(n)', Object.fromEntries(names.map((n) => [n, 'x'])))
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean)
+    expect(lines).toHaveLength(501)
+    expect(JSON.parse(lines.at(-1) ?? '')).toEqual({ overflow: true, pid: expect.any(Number) })
+    const parsed = parseEnvReads(lines.join('\n'), keep)
+    expect(parsed.read.size).toBe(500)
+    expect(complete({ ...parsed, truncated: false, missing: false })).toBe(false)
+  })
+})
+
 describe('parseEnvReads / readEnvReads', () => {
   it('keeps plain names with their first reader; anything else is rejected', () => {
     const body = [
@@ -109,6 +123,7 @@ const reads = (names: Record<string, string>, more: Partial<EnvReads> = {}): Env
   rejected: 0,
   truncated: false,
   missing: false,
+  overflow: false,
   ...more
 })
 const recordOf = (identities: ConfiguredIdentity[], envReads?: EnvReads): ConfiguredRecord => ({
@@ -146,7 +161,8 @@ describe('rls-role on variables read or not', () => {
   })
 
   it('judges every variable as read when the record cannot tell, and says why', () => {
-    for (const envReads of [undefined, reads({}, { missing: true }), reads({}, { truncated: true }), reads({}, { rejected: 1 })]) {
+    const incomplete = [{ missing: true }, { truncated: true }, { rejected: 1 }, { overflow: true }].map((more) => reads({}, more))
+    for (const envReads of [undefined, ...incomplete]) {
       const f = findings(recordOf(identities, envReads))
       expect(f.problems.some((p) => p.startsWith('postgres is configured at env MIGRATIONS_DATABASE_URL'))).toBe(true)
       expect(f.lines.some((l) => l.startsWith('⚠️ which environment variables the app read is not known ('))).toBe(true)
