@@ -33,17 +33,18 @@ function records(result: ActionResult): string {
   return ['connections.jsonl', 'configured.jsonl', 'env-reads.jsonl'].map((f) => readFileSync(path.join(folderOf(result), f), 'utf8')).join('\n')
 }
 
-/** The names the worker's code read (env-reads.jsonl): names only, no value. */
-function namesRead(result: ActionResult): string[] {
+/** What the worker's code read (env-reads.jsonl): names, readers and pids only, never a value. */
+function readsOf(result: ActionResult): Array<{ name: string; by: string; pid: number }> {
   const lines = readFileSync(path.join(folderOf(result), 'env-reads.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
   return lines.map((l) => {
-    const entry = JSON.parse(l) as Record<string, unknown>
+    const entry = JSON.parse(l) as { name: string; by: string; pid: number }
     expect(Object.keys(entry).sort()).toEqual(['by', 'name', 'pid'])
-    return entry.name as string
+    return entry
   })
 }
+const namesRead = (result: ActionResult): string[] => readsOf(result).map((e) => e.name)
 
 /** No password (plain or percent-encoded) in the records the worker wrote. */
 function expectNoPasswordIn(result: ActionResult, passwords: string[]): void {
@@ -201,6 +202,34 @@ describe('rls-role: DSN-shaped environment values of the example app', () => {
     const names = namesRead(result)
     expect(names).toContain('DATABASE_URL')
     expect(names).not.toContain('MIGRATIONS_DATABASE_URL')
+    expectNoPasswordIn(result, [db.password, pg.superPassword])
+  })
+
+  it('fails on a superuser DSN read only by a task, in a pool child (prefork)', async () => {
+    const db = await exampleDatabase(pg)
+    const superUrl = pg.url(db.database, SUPERUSER, pg.superPassword)
+    const inputs = { app: 'app.variants.env_in_task', 'ping-task': 'app.variants.env_in_task.reports_ready', 'worker-args': '--pool=prefork --concurrency=2' }
+    const result = await runOnExample('5.7', db, inputs, { env: { REPORTS_URL: superUrl } })
+    checkStep(
+      GROUP,
+      'example app variant: a superuser DSN read by a task in a pool child (prefork)',
+      result,
+      {
+        code: 1,
+        gates: { 'rls-role': 'fail', runtime: 'pass' },
+        evidence: new RegExp(
+          `postgres is configured at env REPORTS_URL \\(read by app\\.variants\\.env_in_task:\\d+\\) \\(configured, not used during this run\\), expected ${escape(db.appRole)}`
+        ),
+        timeoutS: 30,
+        secrets: superSecrets(db, superUrl)
+      },
+      'rls-role fails naming REPORTS_URL, read by the task in a pool child, and postgres'
+    )
+    // Read in a pool child, not in the process that imported the app (which read DATABASE_URL).
+    const reads = readsOf(result)
+    const pidOf = (name: string): number | undefined => reads.find((e) => e.name === name)?.pid
+    expect(pidOf('REPORTS_URL')).toBeDefined()
+    expect(pidOf('REPORTS_URL')).not.toBe(pidOf('DATABASE_URL'))
     expectNoPasswordIn(result, [db.password, pg.superPassword])
   })
 
