@@ -5,6 +5,7 @@
 // scrubbed, and only then aggregated into one identity per (role, where, source).
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { z } from 'zod'
+import type { ConfiguredRecord } from './configured.js'
 
 /** Connections file name inside the run's folder. */
 export const CONNECTIONS_FILE = 'connections.jsonl'
@@ -36,6 +37,8 @@ export interface IdentityRecord {
   truncated: boolean
   /** No file at all: the hook did not run or saw no connection. */
   missing: boolean
+  /** The identities the app configures (configured.ts), used during the run or not. */
+  configured?: ConfiguredRecord
 }
 
 let schema: z.ZodType<{ role: string; source: string; where?: string | null; application_name?: string | null }> | undefined
@@ -50,7 +53,7 @@ function lineSchema() {
 }
 
 /** Printable, short, scrubbed: a control character or a secret in the file must not reach the report. */
-function clean(text: string, redact: (t: string) => string): string {
+export function clean(text: string, redact: (t: string) => string): string {
   return redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX)
 }
 
@@ -86,17 +89,21 @@ export function parseConnections(text: string, redact: (t: string) => string): O
   return { identities: [...byKey.values()], rejected }
 }
 
-/** Reads the record from `file` (a path inside the run's folder), bounded; never throws. */
-export function readConnections(file: string, redact: (t: string) => string): IdentityRecord {
+/**
+ * The first CONNECTIONS_MAX_BYTES of `file` (a path inside the run's folder) as text, without
+ * following a symlink or waiting on a FIFO; a line cut by the bound is dropped. `undefined` text:
+ * no file (missing) or not a regular file / unreadable (said as one rejected entry).
+ */
+export function readBounded(file: string): { text?: string; truncated: boolean; missing: boolean } {
   let fd: number
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch {
-    return { identities: [], rejected: 0, truncated: false, missing: true }
+    return { truncated: false, missing: true }
   }
   try {
     const stat = fstatSync(fd)
-    if (!stat.isFile()) return { identities: [], rejected: 1, truncated: false, missing: false }
+    if (!stat.isFile()) return { truncated: false, missing: false }
     const size = Math.min(stat.size, CONNECTIONS_MAX_BYTES)
     const buf = Buffer.alloc(size)
     let got = 0
@@ -109,12 +116,19 @@ export function readConnections(file: string, redact: (t: string) => string): Id
     const truncated = stat.size > CONNECTIONS_MAX_BYTES
     // A line cut by the bound is not judged half-read.
     if (truncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')))
-    return { ...parseConnections(text, redact), truncated, missing: false }
+    return { text, truncated, missing: false }
   } catch {
-    return { identities: [], rejected: 1, truncated: false, missing: false }
+    return { truncated: false, missing: false }
   } finally {
     closeSync(fd)
   }
+}
+
+/** Reads the record from `file` (a path inside the run's folder), bounded; never throws. */
+export function readConnections(file: string, redact: (t: string) => string): IdentityRecord {
+  const { text, truncated, missing } = readBounded(file)
+  if (text === undefined) return { identities: [], rejected: missing ? 0 : 1, truncated, missing }
+  return { ...parseConnections(text, redact), truncated, missing }
 }
 
 /** "app.db via psycopg: 3 connections as postgres" */

@@ -25,6 +25,7 @@ export interface RunIds {
 export type { ProbeOutcome } from '../celery/probe.js'
 export type { IdentityRecord, ObservedIdentity } from '../celery/connections.js'
 export type { SampledRecord } from '../run/session-sampler.js'
+export type { ConfiguredIdentity, ConfiguredRecord } from '../celery/configured.js'
 
 /** A ping sent to one of the app's queues, or the dlq probe task, and what became of it. */
 export interface ExtraResult {
@@ -91,7 +92,8 @@ export interface GateFacts {
   sqlChecksBlocked(): Promise<string | undefined>
   /**
    * Every database identity the worker's processes used during the run, as recorded in-process
-   * by bootstrap's connection hooks (connections.py): role, where it was opened, how often.
+   * by bootstrap's connection hooks (connections.py): role, where it was opened, how often; and
+   * (`configured`) the identities the app configures, used or not (configured.py).
    */
   identities(): Promise<IdentityRecord>
   /**

@@ -12,6 +12,8 @@ import {
   type TenantTable
 } from '../db/catalog.js'
 import { CONNECTIONS_MAX_BYTES, describeIdentity, type IdentityRecord } from '../celery/connections.js'
+import type { Settings } from '../settings.js'
+import { checkedTarget, configuredFindings, configuredRoles, roleContext, type CheckedTarget } from './rls-configured.js'
 import type { Database } from '../db/database.js'
 import { malformedEntryFinding } from '../db/table-name.js'
 import { localPortsTo } from '../proc/process-tree.js'
@@ -64,7 +66,8 @@ export const rlsRoleGate: Gate = {
 
     // 1b. Every connection the worker's processes opened during the run, recorded in-process
     // (connections.py): the app's own data layer too, and connections closed long before now.
-    const recorded = identityFindings(await facts.identities(), expected, settings.allowedRoles)
+    const record = await facts.identities()
+    const recorded = identityFindings(record, expected, settings.allowedRoles)
     problems.push(...recorded.problems)
     lines.push(...recorded.lines)
     // 1c. The sessions of the worker's process tree sampled in pg_stat_activity from spawn to now:
@@ -74,16 +77,20 @@ export const rlsRoleGate: Gate = {
     lines.push(...sampled.lines)
     for (const [role, uses] of sampled.usedBy) recorded.usedBy.set(role, [...(recorded.usedBy.get(role) ?? []), ...uses])
 
-    // 2. What the roles may do.
+    // 2. What the roles may do: the ones used during the run and the ones the app configures
+    // (configured.py: DATABASES, engines, DSN-shaped settings and environment), used or not.
     const observed = sessions.rows.map((r) => r.usename).filter((u): u is string => !!u)
-    const roleNames = [...new Set([expected, ...observed, ...recorded.usedBy.keys()])]
+    const used = new Set([...observed, ...recorded.usedBy.keys()])
+    const roleNames = [...new Set([expected, ...used, ...configuredRoles(record.configured)])]
     const roles = await roleInfo(db, roleNames)
+    const target = record.configured?.identities.length ? await targetOf(db, facts, settings) : undefined
+    const configured = configuredFindings(record.configured, expected, settings.allowedRoles, used, target, new Set(roles.map((r) => r.name)))
+    problems.push(...configured.problems)
+    lines.push(...configured.lines)
+    const context = (role: string): string => roleContext(role, used, recorded.usedBy, configured.configuredAt)
     const expectedRole = roles.find((r) => r.name === expected)
     if (!expectedRole) problems.push(`role ${expected} does not exist`)
-    for (const role of roles) {
-      const usedBy = recorded.usedBy.get(role.name)
-      problems.push(...roleProblems(role).map((p) => (usedBy ? `${p} (used by ${usedBy.join('; ')})` : p)))
-    }
+    for (const role of roles) problems.push(...roleProblems(role).map((p) => p + context(role.name)))
     if (expectedRole && !roleProblems(expectedRole).length) lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`)
 
     // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
@@ -103,7 +110,7 @@ export const rlsRoleGate: Gate = {
     const ownership =
       owned instanceof Error
         ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
-        : ownershipFindings(owned, new Set(tenantNames), { expected, usedBy: recorded.usedBy })
+        : ownershipFindings(owned, new Set(tenantNames), { expected, usedBy: recorded.usedBy, context })
     tableCheck.problems.push(...ownership.problems)
 
     problems.push(...skipped, ...tableCheck.problems)
@@ -177,6 +184,13 @@ export function sampledFindings(
   return out
 }
 
+/** The checked server (compared with each configured identity's); undefined if it cannot say. */
+async function targetOf(db: Database, facts: GateFacts, settings: Settings): Promise<CheckedTarget | undefined> {
+  const plane = await facts.dataPlane()
+  const dsn = settings.databaseUrlParts ?? (plane?.ok ? plane.plane.broker.parts : undefined)
+  return checkedTarget(db, dsn).catch(() => undefined)
+}
+
 async function findWorkerSessions(db: Database, facts: GateFacts): Promise<{ checked: boolean; reason?: string; rows: SessionRow[] }> {
   if (!facts.workerRunning()) return { checked: false, reason: 'the worker is not running', rows: [] }
   const plane = await facts.dataPlane()
@@ -230,7 +244,7 @@ const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migra
 export function ownershipFindings(
   owned: OwnedTable[],
   tenant: Set<string>,
-  used: { expected?: string; usedBy?: Map<string, string[]> } = {}
+  used: { expected?: string; usedBy?: Map<string, string[]>; context?: (role: string) => string } = {}
 ): { problems: string[]; notes: string[] } {
   const problems: string[] = []
   const plane = new Map<string, OwnedTable[]>()
@@ -245,14 +259,15 @@ export function ownershipFindings(
     const risk = "an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows"
     // The migration role itself, used by the app's code (its data layer logs in as the owner):
     // the fix is the connection, not the table's owner.
+    const context = used.context?.(o.role) ?? ''
     const uses = o.role !== used.expected ? used.usedBy?.get(o.role) : undefined
     if (uses && used.expected && o.direct)
       problems.push(
-        `${how} (used by ${uses.join('; ')}): ${risk} — connect that code as ${used.expected}; the table's owner stays a migration role that the app never logs in as`
+        `${how}${context || ` (used by ${uses.join('; ')})`}: ${risk} — connect that code as ${used.expected}; the table's owner stays a migration role that the app never logs in as`
       )
     else
       problems.push(
-        `${how}: ${risk} — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`
+        `${how}: ${risk} — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}${context}`
       )
   }
   const notes = [...plane].map(([role, tables]) => {

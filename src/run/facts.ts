@@ -22,7 +22,8 @@ import type { TestsReport } from '../taxonomy/model.js'
 import type { SecretRegistry } from '../secrets.js'
 import type { Settings } from '../settings.js'
 import { EXTRAS_GRACE_MS, HEALTHY_STOP_GRACE_MS } from '../timing.js'
-import { CONNECTIONS_FILE, readConnections, type IdentityRecord } from '../celery/connections.js'
+import { CONNECTIONS_FILE, type IdentityRecord } from '../celery/connections.js'
+import { readIdentities } from '../celery/configured.js'
 import { runsRoot } from './folder.js'
 import { newRunIds } from './ids.js'
 import { linesOf } from './worker-lines.js'
@@ -275,11 +276,12 @@ export class RunFacts implements GateFacts {
     return path.join(this.options.workDir ?? runsRoot(), this.ids.runId, CONNECTIONS_FILE)
   }
 
-  /** Read once the pings it asked for ended: the connections their tasks opened are then recorded. */
+  /** Read once the pings it asked for ended: the connections their tasks opened are then recorded;
+   * with them, the identities the app configures (written after import). */
   async identities(): Promise<IdentityRecord> {
     await this.ping().catch(() => undefined)
     await this.extrasPromise?.catch(() => undefined)
-    return readConnections(this.connectionsFile, (t) => this.redact(t))
+    return readIdentities(this.connectionsFile, (t) => this.redact(t))
   }
 
   /** The sessions of the worker's process tree seen in pg_stat_activity from spawn until now. */

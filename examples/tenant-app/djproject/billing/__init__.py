@@ -1,0 +1,1 @@
+"""A Django app of the Django-style project; its tasks are autodiscovered (``tasks.py``)."""
