@@ -39,17 +39,27 @@ def main():
         events.flush()
 
     try:
+        _record_env_reads(cfg.get('connectionsFile'))
         from celery import maybe_patch_concurrency
         maybe_patch_concurrency()
-        _record_connections(cfg.get('connectionsFile'))
+        hooks = _record_connections(cfg.get('connectionsFile'))
         app = _find_app(cfg['app'])
         # The worker imports the app's `include` modules at start; doing it here (same process,
         # so it costs nothing extra) completes the task list and makes a broken include an
         # import failure instead of a worker that dies later.
         app.loader.import_default_modules()
+        _record_configured(app, cfg.get('connectionsFile'), hooks)
     except BaseException as exc:  # noqa: B902 - SystemExit/KeyboardInterrupt in user imports too
         emit(_import_error(exc))
         return 3
+
+    if cfg.get('mode') == 'sql':  # the `sql` command: schema.py's DDL, then exit (no worker)
+        try:
+            emit(_load_own('schema').report(app, cfg.get('transport')))
+        except Exception as exc:
+            emit({'event': 'error', 'stage': 'sql', 'type': type(exc).__name__,
+                  'message': _last_line(exc), 'traceback': traceback.format_exc()})
+        return 0
 
     try:
         probe = _probe(app, cfg)
@@ -111,7 +121,23 @@ def _record_connections(path):
     if not path:
         return
     try:
-        _load_own('connections').install(path)
+        return _load_own('connections').install(path)
+    except Exception:
+        pass
+
+
+def _record_env_reads(path):
+    """envreads.py: which environment variables the app reads, from before Celery imports; never fatal."""
+    try:
+        path and _load_own('envreads').install(os.path.join(os.path.dirname(path), 'env-reads.jsonl'))
+    except Exception:
+        pass
+
+
+def _record_configured(app, path, hooks):
+    """configured.py: the identities the app configures, used during the run or not; never fatal."""
+    try:  # beside the connection record, in the run's folder
+        _load_own('configured').write(app, path and os.path.join(os.path.dirname(path), 'configured.jsonl'), hooks)
     except Exception:
         pass
 
@@ -186,6 +212,11 @@ def _broker(app):
     except Exception as exc:
         info['transport_error'] = _last_line(exc)
     info['parts'] = _url_parts(info['url'])
+    if str(info['url'] or '').startswith('pgmq://'):  # kombu's PGMQ transport (pgmq_probe.py)
+        try:
+            info['pgmq'] = _load_own('pgmq_probe').report(conf)
+        except Exception as exc:
+            info['transport_error'] = info['transport_error'] or _last_line(exc)
     return info
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import require$$3, { writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
 import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
 import require$$0 from 'node:events';
 import require$$1 from 'node:child_process';
-import path from 'node:path';
-import require$$3, { writeFileSync } from 'node:fs';
 import process$1 from 'node:process';
-import { I as Inputs, K as KEPT_WORKER_STOP_GRACE_S, s as stripControlCharacters, a as scrubCredentials, T as TOOL_NAME, S as SecretRegistry } from './shared-format.js';
+import { I as Inputs, K as KEPT_WORKER_STOP_GRACE_S, s as stripControlCharacters, a as scrubCredentials, T as TOOL_NAME, S as SecretRegistry, r as removeRunFolder, b as runsRoot } from './shared-format.js';
 import { w as writeReportFile, r as renderSummary, a as renderMatrixText, I as INPUTS, i as isSwitch, s as statusLabel, b as runSession, f as feedbackMarker, A as ACTION_VERSION } from './shared-actions.js';
 import { stripVTControlCharacters } from 'node:util';
 import tty from 'node:tty';
@@ -4335,12 +4335,13 @@ const {
 function writeCliResults(report, options, io, redact) {
     const problems = [];
     let reportPath;
-    try {
-        reportPath = writeReportFile(report, redact);
-    }
-    catch (err) {
-        problems.push(`report file: ${err.message}`);
-    }
+    if (options.reportFile !== false)
+        try {
+            reportPath = writeReportFile(report, redact);
+        }
+        catch (err) {
+            problems.push(`report file: ${err.message}`);
+        }
     if (options.summaryFile) {
         try {
             writeFileSync(options.summaryFile, redact(renderSummary(report)));
@@ -5223,6 +5224,9 @@ function firstLine(text) {
     return stripControlCharacters(text).split('\n')[0]?.trim() ?? '';
 }
 
+// `celery-foundation-gates`: the action's engine in a terminal. The same inputs as flags, the
+// same validation, the same gates and report; live progress on stderr, the matrix (or --json,
+// the report) on stdout, and an exit code that follows --fail-on.
 const ExitCode = {
     Pass: 0,
     /** A gate failed, or tests under --fail-on any, or the run crashed. */
@@ -5249,17 +5253,24 @@ function buildProgram() {
         .option('--json', "print the JSON report on stdout (the same report, and schema, as the action's `report` output); progress stays on stderr")
         .option('--summary-file <path>', 'also write the markdown summary (what the action puts in the job summary) to this file')
         .option('--no-color', 'no colours (also NO_COLOR=1)')
+        .option('--keep-files', "keep the run's folder (worker log, report.json) instead of removing it when the run ends")
         .addHelpText('after', `
 Exit codes: 0 the gates pass under --fail-on, 1 they do not (or the run crashed),
 2 a flag is missing or wrong, 130 interrupted (Ctrl-C stops the worker first).
 
 Example:
   npx ${TOOL_NAME} --app app.celery_app --working-directory examples/tenant-app \\
-    --python .venv/celery-5.7/bin/python --junit reports/junit.xml`);
+    --python .venv/celery-5.7/bin/python --junit reports/junit.xml
+
+The schema a least-privilege worker needs (DDL and grants): npx ${TOOL_NAME} sql --help`);
     return program;
 }
 /** Runs the CLI; resolves to the exit code. */
 async function runCli(argv, io = { stdout: process.stdout, stderr: process.stderr, env: process.env }) {
+    if (argv[0] === 'sql') {
+        const { runSqlCommand } = await import('./shared-command.js');
+        return runSqlCommand(argv.slice(1), io);
+    }
     const program = buildProgram()
         .exitOverride()
         // No runner masks a terminal: a flag error quoting a DSN is cut by pattern before it is shown.
@@ -5273,6 +5284,11 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
         return code === 0 ? ExitCode.Pass : ExitCode.Usage;
     }
     const options = program.opts();
+    // Nothing to run without an app: one line, not a matrix of gates that never ran.
+    if (typeof options.app !== 'string' || !options.app.trim()) {
+        io.stderr.write(`${TOOL_NAME}: --app is required: the Celery app as given to \`celery -A\`, e.g. app.celery_app\n(run with --help for every flag)\n`);
+        return ExitCode.Usage;
+    }
     // The CLI has no runner mask: every line it prints goes through the registry. `clean` (known
     // secrets and credential patterns) for plain lines; `redact` (known secrets) for what is
     // rendered from the report, whose strings the session has already cleaned one by one.
@@ -5281,12 +5297,17 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
     const clean = (text) => secrets.clean(text);
     const progress = new TerminalProgress(io.stderr, clean, isInteractive(io.stderr, io.env), paletteFor(io.stderr, io.env, options.color));
     let written;
+    // The run's folder (worker log, report.json, connections record) goes when the run ends, unless
+    // asked for (--keep-files) or a kept worker still writes its output there.
+    let workerKept = false;
+    const keepFolder = () => !!options.keepFiles || workerKept;
     const host = {
         info: (line) => progress.info(line),
         warning: (message) => progress.warning(message),
         gateStarted: (gate) => progress.gateStarted(gate),
         gateEnded: (result) => progress.gateEnded(result),
         workerKept({ nodeName, pid }) {
+            workerKept = true;
             progress.info(`The worker ${nodeName} keeps running${pid ? ` (pid ${pid}); stop it with: ${stopCommand(pid)}` : ''}`);
         },
         finish(report) {
@@ -5295,7 +5316,7 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
             // The matrix goes to stderr under --json: coloured as that stream takes colours.
             const matrixStream = options.json ? io.stderr : io.stdout;
             const { status } = paletteFor(matrixStream, io.env, options.color);
-            writeCliResults(report, { json: options.json, summaryFile: options.summaryFile, styleStatus: status }, io, redact);
+            writeCliResults(report, { json: options.json, summaryFile: options.summaryFile, styleStatus: status, reportFile: keepFolder() }, io, redact);
         },
         exitNow(message) {
             io.stderr.write(`${clean(message)}\n`);
@@ -5314,6 +5335,8 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
             redact
         }, { info: (m) => progress.info(m), warning: (m) => progress.warning(m) }, io.env);
     }
+    if (written)
+        endRunFolder(written.runId, keepFolder(), workerKept, io);
     if (inputError) {
         io.stderr.write(`${TOOL_NAME}: ${clean(failure ?? 'invalid input')}\n(run with --help for every flag)\n`);
         return ExitCode.Usage;
@@ -5324,9 +5347,21 @@ async function runCli(argv, io = { stdout: process.stdout, stderr: process.stder
         io.stderr.write(`${clean(failure)}\n`);
     return failure ? ExitCode.Fail : ExitCode.Pass;
 }
+/** Removes the run's folder, or says where it stays (and why). */
+function endRunFolder(runId, keep, workerKept, io) {
+    if (!keep) {
+        removeRunFolder(runId);
+        return;
+    }
+    const folder = path.join(runsRoot(), runId);
+    if (existsSync(folder))
+        io.stderr.write(`Run folder kept: ${folder} (${workerKept ? "the kept worker's output, " : ''}worker log, report.json)\n`);
+}
 
 // Exit explicitly: a socket or timer left behind by user code must not keep the terminal waiting.
 runCli(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
     console.error(`celery-foundation-gates crashed: ${err?.message ?? String(err)}`);
     process.exit(1);
 });
+
+export { Command as C, Option as O };

@@ -25,18 +25,24 @@ FIELD_CHARS = 200
 # Django's backend and its decorators sit between the app's code and the driver: look past them.
 _DRIVER_PREFIXES = ('psycopg', 'psycopg2', 'psycopg_pool', 'sqlalchemy', 'celery_foundation_gates', 'django.db', 'django.utils')
 _state = {'path': None, 'written': 0, 'pid': None}
+MAX_ENGINES = 200
+# Engines the app created (weak references, so a discarded engine is not kept alive), with the
+# line that created it: configured.py reports them even when they never connect.
+_engines = []
 
 
 def install(path):
-    """Wrap psycopg (3) and psycopg2 ``connect`` and listen to SQLAlchemy engines' connects."""
+    """Wrap psycopg (3) and psycopg2 ``connect`` and listen to SQLAlchemy engines' connects;
+    returns ``created_engines`` (for configured.py: this module is loaded under a private name)."""
     if not path:
-        return
+        return None
     _state['path'] = path
     for hook in (_hook_psycopg, _hook_psycopg2, _hook_sqlalchemy):
         try:
             hook()
         except Exception:
             pass
+    return created_engines
 
 
 def _hook_psycopg():
@@ -90,6 +96,40 @@ def _hook_sqlalchemy():
         _record(dbapi_connection, 'sqlalchemy')
 
     event.listen(Engine, 'connect', on_connect)
+    _hook_engine_init(Engine)
+
+
+def _hook_engine_init(engine_cls):
+    """Every engine passes ``Engine.__init__``, whatever built it (create_engine,
+    engine_from_config, an async engine's sync engine, a subclass): more robust than wrapping
+    ``create_engine``, which an app may have imported under another name, and it gives the line
+    that created the engine, which walking gc for Engine instances after import would not."""
+    original = engine_cls.__init__
+    if getattr(original, '_cfg_wrapped', False):
+        return
+    import weakref
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        try:
+            where = _where(site=True)
+            if len(_engines) < MAX_ENGINES and where and where.split(':', 1)[0] not in ('broker', 'result backend', 'celery'):
+                _engines.append((weakref.ref(self), where))
+        except Exception:
+            pass
+
+    __init__._cfg_wrapped = True
+    engine_cls.__init__ = __init__
+
+
+def created_engines():
+    """(engine, 'module:line') for each engine the app created that still exists."""
+    out = []
+    for ref, where in _engines:
+        engine = ref()
+        if engine is not None:
+            out.append((engine, where))
+    return out
 
 
 def _record_unless_sqlalchemy(conn, source):
@@ -159,8 +199,9 @@ def _identity(conn):
     return out
 
 
-def _where():
-    """The first caller outside the drivers: a module name, or broker / result backend / celery."""
+def _where(site=False):
+    """The first caller outside the drivers: a module name (with ``:line`` for ``site``), or
+    broker / result backend / celery."""
     try:
         frame = sys._getframe(2)
     except Exception:
@@ -176,5 +217,5 @@ def _where():
             return 'result backend'
         if name == 'celery' or name.startswith('celery.'):
             return 'celery'
-        return name
+        return '{}:{}'.format(name, frame.f_lineno) if site else name
     return None

@@ -11,7 +11,7 @@ error in one is recorded in the report instead of breaking the probe.
   SQLAlchemy rejects. ``create_engine`` does not connect. ``backend_engine_options``: the same for
   ``database_engine_options``, which Celery's result backend hands to ``create_engine``.
 - ``result_tables`` / ``broker_tables``: the columns (type as PostgreSQL DDL, nullability),
-  indexes and sequences of the models the installed packages create, so the db-access gate can
+  indexes, unique constraints and sequences (name and schema) of the models the installed packages create, so the db-access gate can
   compare them with the database's catalog.
 Must run on every Python that Celery 5.2+ supports (3.7+).
 """
@@ -117,15 +117,19 @@ def _build_engine(build, out):
 def _columns(table, used):
     from sqlalchemy.dialects import postgresql
     dialect = postgresql.dialect()
+    from sqlalchemy import UniqueConstraint
     cols = []
     for c in table.columns:
         seq = c.default if getattr(c.default, 'is_sequence', False) else None
         cols.append({'name': c.name, 'type': str(c.type.compile(dialect=dialect)), 'nullable': bool(c.nullable),
                      'primary_key': bool(c.primary_key), 'used': c.name in used,
-                     'sequence': seq.name if seq is not None else None})
+                     'sequence': seq.name if seq is not None else None,
+                     'sequence_schema': seq.schema if seq is not None else None})
     indexes = [{'name': ix.name, 'columns': [c.name for c in ix.columns], 'unique': bool(ix.unique)}
                for ix in table.indexes if ix.name]
-    return {'columns': cols, 'indexes': indexes}
+    # UNIQUE(task_id), UNIQUE(name): constraints, not indexes, in the model (``unique=True``).
+    unique = [[c.name for c in uc.columns] for uc in table.constraints if isinstance(uc, UniqueConstraint)]
+    return {'columns': cols, 'indexes': indexes, 'unique': unique}
 
 
 def result_tables(app):

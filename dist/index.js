@@ -1,4 +1,4 @@
-import { S as SecretRegistry, w as warning, i as info, b as setFailed, c as setSecret, d as saveState, I as Inputs, g as getInput, e as State } from './shared-format.js';
+import { S as SecretRegistry, w as warning, i as info, c as setFailed, d as setSecret, e as saveState, I as Inputs, g as getInput, f as State } from './shared-format.js';
 import { b as runSession, c as annotateFailures, f as feedbackMarker, d as ActionsSink, l as logFinishedRun, e as logGateLine } from './shared-actions.js';
 import 'node:fs';
 import 'node:os';

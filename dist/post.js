@@ -1,5 +1,5 @@
 import { appendFileSync, fstatSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { ac as getState, e as State, ad as POST_WARM_SHUTDOWN_MS, w as warning, ae as parentOf, af as signalProcess, k as signalGroup, ag as processGroupOf, i as info, ah as openInsideRunFolder, y as registerEnvironmentSecrets, S as SecretRegistry, A as formatCount, M as inlineCode, W as detailsBlock, a6 as preBlock, x as isAlive, ai as environValue, aj as POST_KILL_CONFIRM_MS, R as RUN_MARKER_ENV } from './shared-format.js';
+import { ad as getState, f as State, ae as POST_WARM_SHUTDOWN_MS, w as warning, af as parentOf, ag as signalProcess, n as signalGroup, ah as processGroupOf, i as info, ai as openInsideRunFolder, z as registerEnvironmentSecrets, S as SecretRegistry, F as formatCount, N as inlineCode, X as detailsBlock, a7 as preBlock, y as isAlive, aj as environValue, ak as POST_KILL_CONFIRM_MS, R as RUN_MARKER_ENV } from './shared-format.js';
 import 'node:os';
 import 'node:path';
 import 'os';

@@ -1,10 +1,10 @@
-import { T as TOOL_NAME, r as redactDsn, t as toPgConfig, p as parseDsn, f as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, h as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, j as KILL_WAIT_MS, k as signalGroup, I as Inputs, G as GATE_IDS, m as isPostgresScheme, n as DB_LOST_GRACE_MS, o as RESULT_ROW_GRACE_MS, q as REFUSAL_GRACE_MS, u as runsRoot, E as EXTRAS_GRACE_MS, v as descendants, x as isAlive, H as HEALTHY_STOP_GRACE_MS, y as registerEnvironmentSecrets, z as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, A as formatCount$1, F as utf8ByteLength, J as truncateUtf8, M as inlineCode, N as countOf, P as entryOf, Q as once, U as memoize, V as oneLine, W as detailsBlock, X as escapeHtmlLine, Y as escapeTableCell, Z as inlineMarkdown, _ as markdownTable, $ as tableRow, a0 as namedAtMost, a1 as clipCharacters, a2 as lazyTable, s as stripControlCharacters, a3 as EVIDENCE_CELL_LINES, a4 as EVIDENCE_CELL_LINE_CHARS, a5 as capText, a6 as preBlock, a7 as error$1, a8 as Outputs, a9 as setOutput, w as warning, i as info, aa as startGroup, ab as endGroup } from './shared-format.js';
+import { T as TOOL_NAME, h as redactDsn, t as toPgConfig, p as parseDsn, j as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, k as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, m as KILL_WAIT_MS, n as signalGroup, I as Inputs, G as GATE_IDS, o as isPostgresScheme, q as DB_LOST_GRACE_MS, u as RESULT_ROW_GRACE_MS, v as REFUSAL_GRACE_MS, x as descendants, y as isAlive, b as runsRoot, E as EXTRAS_GRACE_MS, H as HEALTHY_STOP_GRACE_MS, z as registerEnvironmentSecrets, A as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, F as formatCount$1, J as utf8ByteLength, M as truncateUtf8, N as inlineCode, P as countOf, Q as entryOf, U as once, V as memoize, W as oneLine, X as detailsBlock, Y as escapeHtmlLine, Z as escapeTableCell, _ as inlineMarkdown, $ as markdownTable, a0 as tableRow, a1 as namedAtMost, a2 as clipCharacters, a3 as lazyTable, s as stripControlCharacters, a4 as EVIDENCE_CELL_LINES, a5 as EVIDENCE_CELL_LINE_CHARS, a6 as capText, a7 as preBlock, a8 as error$1, a9 as Outputs, aa as setOutput, w as warning, i as info, ab as startGroup, ac as endGroup } from './shared-format.js';
 import { openSync, constants, fstatSync, readSync, closeSync, readFileSync, writeFileSync, mkdirSync, createWriteStream, statSync, appendFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StringDecoder } from 'node:string_decoder';
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomInt, randomBytes, randomUUID } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 
 /** One per foundation gate (`foundation:<gate id>`), in matrix order. */
@@ -934,6 +934,87 @@ async function fullyQuotedTable(db, regclass) {
     return row ? qualified(row.rel, row.schema) : regclass;
 }
 
+// The privileges a Celery worker's role needs on kombu's sqla broker tables and Celery's result
+// tables: ONE list, read by the db-access gate (what it checks), the `sql` command (the grants it
+// prints) and scripts/write-privileges-table.ts (README's table, between its markers). The list
+// is the minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3);
+// DELETE is listed apart, as optional: the worker never deletes, `celery purge` and this tool's
+// clean-up of its own probe rows do.
+/** The parts whose privileges the broker URL's role needs (the others: the result backend's role). */
+const BROKER_PARTS = ['queue', 'message'];
+const PRIVILEGE_RULES = [
+    { part: 'queue', kind: 'table', privilege: 'SELECT', why: 'the worker looks up its queues' },
+    { part: 'queue', kind: 'table', privilege: 'INSERT', why: 'the worker declares new queues' },
+    { part: 'message', kind: 'table', privilege: 'SELECT', why: 'the worker polls for messages' },
+    { part: 'message', kind: 'table', privilege: 'INSERT', why: 'tasks are published' },
+    { part: 'message', kind: 'table', privilege: 'UPDATE', why: 'the worker takes messages (SELECT … FOR UPDATE, visible=false)' },
+    { part: 'queue', kind: 'sequence', privilege: 'USAGE', orPrivilege: 'UPDATE', why: 'new queue rows take their id from it' },
+    { part: 'message', kind: 'sequence', privilege: 'USAGE', orPrivilege: 'UPDATE', why: 'new messages take their id from it' },
+    { part: 'task', kind: 'table', privilege: 'SELECT', why: 'results are read back' },
+    { part: 'task', kind: 'table', privilege: 'INSERT', why: 'the worker stores results' },
+    { part: 'task', kind: 'table', privilege: 'UPDATE', why: 'the worker stores the final state' },
+    { part: 'group', kind: 'table', privilege: 'SELECT', why: 'group results are read back' },
+    { part: 'group', kind: 'table', privilege: 'INSERT', why: 'group results are stored' },
+    { part: 'task', kind: 'sequence', privilege: 'USAGE', orPrivilege: 'UPDATE', why: 'result rows take their id from it' },
+    { part: 'group', kind: 'sequence', privilege: 'USAGE', orPrivilege: 'UPDATE', why: 'group result rows take their id from it' },
+    { part: 'queue', kind: 'table', privilege: 'DELETE', why: "`celery purge`, and the clean-up of this tool's probe queue", optional: true },
+    { part: 'message', kind: 'table', privilege: 'DELETE', why: "`celery purge`, and the clean-up of this tool's probe messages", optional: true },
+    { part: 'task', kind: 'table', privilege: 'DELETE', why: "`result.forget()`, result expiry, and the clean-up of this tool's ping results", optional: true }
+];
+/**
+ * The sequences kombu and Celery name explicitly in their models. Celery's `configure` moves its
+ * result tables' sequences into the table's schema; kombu's stay in the default schema.
+ */
+const DEFAULT_SEQUENCES = {
+    queue: 'queue_id_sequence',
+    message: 'message_id_sequence',
+    task: 'task_id_sequence',
+    group: 'taskset_id_sequence'
+};
+/** The objects from the probe's configured table names (sequences at kombu's and Celery's names). */
+function objectsOf(t) {
+    return {
+        queue: { table: t.queue, sequence: DEFAULT_SEQUENCES.queue },
+        message: { table: t.message, sequence: DEFAULT_SEQUENCES.message },
+        task: { table: t.task, schema: t.task_schema, sequence: DEFAULT_SEQUENCES.task, sequenceSchema: t.task_schema },
+        group: { table: t.group, schema: t.group_schema, sequence: DEFAULT_SEQUENCES.group, sequenceSchema: t.group_schema }
+    };
+}
+const named = (name, schema) => ({ object: schema ? `${schema}.${name}` : name, regclass: qualified(name, schema) });
+/** What db-access checks: every rule that is not optional, one privilege per check. */
+function privilegeNeeds(objects, roles) {
+    return PRIVILEGE_RULES.filter((r) => !r.optional).map((r) => {
+        const o = objects[r.part];
+        const target = r.kind === 'table' ? named(o.table, o.schema) : named(o.sequence, o.sequenceSchema);
+        return {
+            kind: r.kind,
+            ...target,
+            role: BROKER_PARTS.includes(r.part) ? roles.broker : roles.results,
+            privilege: r.privilege,
+            ...(r.orPrivilege ? { orPrivilege: r.orPrivilege } : {}),
+            why: r.why
+        };
+    });
+}
+/**
+ * GRANT statements for `role` on the given parts (only those present: no result tables for
+ * another backend), one per object, the required privileges first and the optional ones apart.
+ */
+function grantStatements(objects, role, opts) {
+    const byObject = new Map();
+    for (const r of PRIVILEGE_RULES) {
+        const o = objects[r.part];
+        if (!o || !!r.optional !== opts.optional)
+            continue;
+        const target = r.kind === 'table' ? qualified(o.table, o.schema) : `SEQUENCE ${qualified(o.sequence, o.sequenceSchema)}`;
+        const list = byObject.get(target) ?? [];
+        if (!list.includes(r.privilege))
+            list.push(r.privilege);
+        byObject.set(target, list);
+    }
+    return [...byObject].map(([target, privileges]) => `GRANT ${privileges.join(', ')} ON ${target} TO ${quoteIdent(role)};`);
+}
+
 // Version drift: what the installed Celery, kombu and SQLAlchemy need (read by drift.py from their
 // own code) against what the app configures and the database holds. Pure functions: the gates
 // bring the probe and the catalog rows, this file says what is missing and the statement that
@@ -1033,8 +1114,8 @@ function targets(probe) {
     const kombu = `kombu ${probe.versions.kombu ?? ''}`.trim();
     const out = [];
     if (d?.result_tables) {
-        out.push({ what: `${celery}'s result model`, table: t.task, schema: t.task_schema, model: d.result_tables.task });
-        out.push({ what: `${celery}'s group result model`, table: t.group, schema: t.group_schema, model: d.result_tables.group });
+        out.push({ what: `${celery}'s result model`, table: t.task, schema: t.task_schema, sequenceSchema: t.task_schema, model: d.result_tables.task });
+        out.push({ what: `${celery}'s group result model`, table: t.group, schema: t.group_schema, sequenceSchema: t.group_schema, model: d.result_tables.group });
     }
     if (d?.broker_tables?.queue)
         out.push({ what: `${kombu}'s queue model`, table: t.queue, model: d.broker_tables.queue });
@@ -1042,8 +1123,12 @@ function targets(probe) {
         out.push({ what: `${kombu}'s message model`, table: t.message, model: d.broker_tables.message });
     return out;
 }
-async function schemaDrift(db, probe) {
-    const out = { problems: [], warnings: [] };
+/**
+ * `workerRoles`: the roles the worker connects as; one of them owning a sequence of a table it
+ * does not own is a warning (it could ALTER or DROP what every insert needs).
+ */
+async function schemaDrift(db, probe, workerRoles = []) {
+    const out = { problems: [], warnings: [], covered: [] };
     const list = targets(probe);
     if (!list.length)
         return out;
@@ -1070,10 +1155,369 @@ async function schemaDrift(db, probe) {
         for (const ix of target.model.indexes)
             if (!indexes.has(ix.name))
                 out.warnings.push(`${target.table} has no index ${ix.name} (${target.what}): ${owner} runs \`CREATE INDEX ${quoteIdent(ix.name)} ON ${regclass} (${ix.columns.map(quoteIdent).join(', ')})\``);
+        const haveUnique = await uniqueColumnSets(db, regclass);
+        for (const cols of target.model.unique ?? [])
+            if (!haveUnique.has(setKey(cols)))
+                out.warnings.push(`${target.table} has no unique constraint on (${cols.join(', ')}) (${target.what}): concurrent writers can store duplicates; ${owner} runs \`ALTER TABLE ${regclass} ADD UNIQUE (${cols.map(quoteIdent).join(', ')})\``);
+        await compareSequences(db, target, owner, rel.owner, workerRoles, out);
     }
     if (compared)
-        out.summary = `${compared} tables match the installed packages' models (${columns} columns: names, types, nullability)`;
+        out.summary = `${compared} tables match the installed packages' models (${columns} columns: names, types, nullability; indexes, unique constraints, sequences)`;
     return out;
+}
+const setKey = (cols) => JSON.stringify([...cols].sort());
+/** The column sets of the table's unique constraints and unique indexes (not the primary key). */
+async function uniqueColumnSets(db, regclass) {
+    const rows = await db.query(`SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
+       FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = to_regclass($1) AND i.indisunique AND NOT i.indisprimary
+      GROUP BY i.indexrelid LIMIT 200`, [regclass]);
+    return new Set(rows.map((r) => setKey(r.columns)));
+}
+/**
+ * The model's named sequences (kombu and Celery give their id columns no DEFAULT: SQLAlchemy calls
+ * nextval on the sequence by name, so without it every insert fails): present, a sequence, and
+ * not owned by a role the worker connects as.
+ */
+async function compareSequences(db, target, owner, tableOwner, workerRoles, out) {
+    for (const col of target.model.columns) {
+        if (!col.sequence)
+            continue;
+        const schema = col.sequence_schema ?? target.sequenceSchema;
+        const seq = qualified(col.sequence, schema);
+        const [found] = await db.query('SELECT relkind::text AS kind, pg_get_userbyid(relowner)::text AS owner FROM pg_class WHERE oid = to_regclass($1)', [seq]);
+        if (!found) {
+            out.covered.push(schema ? `${schema}.${col.sequence}` : col.sequence);
+            out.problems.push(`sequence ${col.sequence} does not exist: ${target.what} takes ${target.table}.${col.name} from it (nextval, no DEFAULT), so every insert fails; ${owner} runs \`CREATE SEQUENCE IF NOT EXISTS ${seq}\` and grants USAGE on it to the worker's role`);
+        }
+        else if (found.kind !== 'S')
+            out.problems.push(`${seq} is not a sequence (relkind ${found.kind}): ${target.what} takes ${target.table}.${col.name} from a sequence of that name`);
+        // A worker that owns the table too made its own tables (rls-role says so): nothing more to add.
+        else if (found.owner && workerRoles.includes(found.owner) && found.owner !== tableOwner)
+            out.warnings.push(`the worker's role ${found.owner} owns sequence ${col.sequence}: it could ALTER or DROP what every insert into ${target.table} needs; a superuser runs \`ALTER SEQUENCE ${seq} OWNER TO ${tableOwner ? quoteIdent(tableOwner) : '<the migration role>'}\` (the table's owner)`);
+    }
+}
+
+// What the worker's role needs on PGMQ for kombu's pgmq:// transport (kombu 5.7, PGMQ 1.13), as
+// data: each need with the kombu/PGMQ call that makes it necessary. Found in kombu's
+// kombu/transport/pgmq.py and PGMQ's pgmq.sql, and proven by real workers with one privilege
+// revoked at a time (test/integration/pgmq-privileges.test.ts; /work/notes/pgmqdb.md). PGMQ's
+// functions are SECURITY INVOKER: a function's own statements run with the caller's privileges,
+// so the worker needs the tables they touch, and EXECUTE on each function the chain calls.
+const PGMQ_SCHEMA = 'pgmq';
+/** pgmq.validate_queue_name: `template_pgmq_q_` (16) + the name must fit PostgreSQL's 63. */
+const PGMQ_MAX_QUEUE_NAME = 47;
+const BOOT = 'the worker exits at boot (CRITICAL Unrecoverable error)';
+const fn = (object, why, without) => ({
+    kind: 'function',
+    object,
+    privilege: 'EXECUTE',
+    why,
+    ...(without ? { without } : {})
+});
+const PGMQ_NEEDS = [
+    {
+        kind: 'schema',
+        object: PGMQ_SCHEMA,
+        privilege: 'USAGE',
+        why: "every PGMQ function and table lives in it (kombu's first call on connect is pgmq.list_queues())",
+        without: `${BOOT}: permission denied for schema pgmq`
+    },
+    {
+        kind: 'schema',
+        object: PGMQ_SCHEMA,
+        privilege: 'CREATE',
+        why: 'kombu calls pgmq.create() for every queue it declares, existing or not; it runs CREATE TABLE IF NOT EXISTS pgmq.q_<queue>/a_<queue>, which PostgreSQL checks against the schema first',
+        without: `${BOOT}: permission denied for schema pgmq (even when the queue tables exist)`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.meta',
+        privilege: 'SELECT',
+        why: 'pgmq.list_queues() reads it on connect',
+        without: `${BOOT}: permission denied for table meta`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.meta',
+        privilege: 'INSERT',
+        why: 'pgmq.create() registers each queue in it',
+        without: `${BOOT}: permission denied for table meta`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.topic_bindings',
+        privilege: 'SELECT',
+        why: "pgmq.bind_topic() binds the worker's pidbox queue to its fanout exchange with INSERT … ON CONFLICT, which needs SELECT",
+        without: `${BOOT}: permission denied for table topic_bindings`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.topic_bindings',
+        privilege: 'INSERT',
+        why: "pgmq.bind_topic() binds the worker's pidbox queue to its fanout exchange",
+        without: `${BOOT}: permission denied for table topic_bindings`
+    },
+    fn('pgmq.list_queues()', 'kombu lists the queues on connect and to check a queue exists'),
+    fn('pgmq."create"(text)', 'kombu declares each queue it consumes'),
+    fn('pgmq.create_non_partitioned(text)', 'called by pgmq.create()'),
+    fn('pgmq.validate_queue_name(text)', 'called by pgmq.create()'),
+    fn('pgmq.acquire_queue_lock(text)', 'called by pgmq.create()'),
+    fn('pgmq.format_table_name(text,text)', 'called by every PGMQ function that names a queue table'),
+    fn('pgmq.bind_topic(text,text)', "binds the worker's pidbox queue to its fanout exchange"),
+    fn('pgmq.validate_topic_pattern(text)', 'called by pgmq.bind_topic()'),
+    fn('pgmq.read_with_poll(text,integer,integer,integer,integer,jsonb)', 'the worker reads its queues (long poll, wait_time_seconds)'),
+    fn('pgmq.pop(text,integer)', 'the worker reads its pidbox queue (no_ack)'),
+    fn('pgmq.delete(text,bigint)', 'the worker acknowledges a message by deleting it', 'the ack fails (ERROR … permission denied for function delete) and the message comes back after visibility_timeout'),
+    fn('pgmq.metrics(text)', 'kombu sizes a queue when it declares it'),
+    fn('pgmq.send(text,jsonb,jsonb)', 'kombu publishes with headers (tasks sent from tasks, retries, control replies)'),
+    fn('pgmq.send(text,jsonb,jsonb,timestamp with time zone)', 'called by every pgmq.send() overload'),
+    fn('pgmq.set_vt(text,bigint,integer)', 'kombu requeues a rejected message and restores unacknowledged ones at shutdown'),
+    fn('pgmq.set_vt(text,bigint,timestamp with time zone)', 'called by pgmq.set_vt(text,bigint,integer)')
+];
+/** The statement that grants `need` to `role` (an identifier, quoted here). */
+function grantFor(need, role) {
+    const on = need.kind === 'schema' ? `SCHEMA ${need.object}` : need.kind === 'function' ? `FUNCTION ${need.object}` : need.object;
+    return `GRANT ${need.privilege} ON ${on} TO ${quoteIdent(role)}`;
+}
+// Python's string.punctuation without '_': kombu's PGMQ channel turns each into '_'.
+const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g;
+/** The PGMQ queue kombu uses for a Celery queue: prefix + name, punctuation as '_' (entity_name). */
+function pgmqQueueName(queue, prefix = '') {
+    return `${prefix}${queue}`.replace(PUNCTUATION, '_');
+}
+/** kombu's pidbox queue of a worker node (`celery@host` → `celery@host.celery.pidbox`). */
+function pidboxQueue(nodeName) {
+    return `${nodeName}.celery.pidbox`;
+}
+/** The two tables pgmq.create() makes for a queue: messages (q_) and archive (a_), lower-cased. */
+function queueTables(pgmqName) {
+    return { queue: `q_${pgmqName}`.toLowerCase(), archive: `a_${pgmqName}`.toLowerCase() };
+}
+/** Why PGMQ refuses a queue name (pgmq.validate_queue_name / format_table_name), or undefined. */
+function queueNameProblem(pgmqName) {
+    if (pgmqName.length > PGMQ_MAX_QUEUE_NAME)
+        return `longer than PGMQ's ${PGMQ_MAX_QUEUE_NAME} characters (${pgmqName.length})`;
+    return undefined;
+}
+/**
+ * The PGMQ part of the `sql` command's script: a guard that PGMQ is installed, then the worker's
+ * grants (privileges on one object in one GRANT), each group with its why. PGMQ's functions are
+ * EXECUTE for PUBLIC as installed; their GRANTs matter where an owner revoked that.
+ */
+function pgmqGrantScript(role) {
+    const out = [
+        "-- Broker: PGMQ (kombu's pgmq:// transport). The worker's role needs these (the db-access gate checks",
+        '-- each). It creates and owns its queue tables (q_<queue>, a_<queue>) itself at boot: a queue another',
+        '-- role declared first kills it ("must be owner of table q_…"). init_extension must be off unless PGMQ',
+        '-- is installed as the extension: broker_transport_options={"init_extension": False}.',
+        "DO $$ BEGIN IF to_regnamespace('pgmq') IS NULL THEN RAISE EXCEPTION 'PGMQ is not installed (no schema pgmq): run CREATE EXTENSION pgmq or the pgmq package''s SQL install first'; END IF; END $$;"
+    ];
+    const grouped = new Map();
+    for (const need of PGMQ_NEEDS) {
+        const key = `${need.kind} ${need.object}`;
+        grouped.set(key, [...(grouped.get(key) ?? []), need]);
+    }
+    let functions = false;
+    for (const needs of grouped.values()) {
+        const first = needs[0];
+        if (first.kind === 'function' && !functions) {
+            functions = true;
+            out.push("-- PGMQ functions kombu calls (EXECUTE is PUBLIC's as installed; needed where it was revoked).");
+        }
+        if (first.kind !== 'function')
+            out.push(...needs.map((n) => `-- ${n.privilege} on ${n.object}: ${n.why}`));
+        out.push(grantFor({ ...first, privilege: needs.map((n) => n.privilege).join(', ') }, role) + ';');
+    }
+    return out;
+}
+
+async function pgmqInstall(db) {
+    const [row] = await db.query(`SELECT (SELECT pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = $1) AS schema_owner,
+            e.extversion AS ext_version, pg_get_userbyid(e.extowner) AS ext_owner,
+            v.version AS av_version, v.superuser AS av_superuser, v.trusted AS av_trusted,
+            (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1)::int AS functions
+       FROM (SELECT 1) one
+       LEFT JOIN pg_extension e ON e.extname = 'pgmq'
+       LEFT JOIN pg_available_extensions a ON a.name = 'pgmq'
+       LEFT JOIN pg_available_extension_versions v ON v.name = 'pgmq' AND v.version = a.default_version`, [PGMQ_SCHEMA]);
+    return {
+        schema: row?.schema_owner != null,
+        ...(row?.schema_owner != null ? { schemaOwner: row.schema_owner } : {}),
+        ...(row?.ext_version != null ? { extension: { version: row.ext_version, owner: row.ext_owner ?? '?' } } : {}),
+        ...(row?.av_version != null ? { available: { version: row.av_version, superuser: row.av_superuser === true, trusted: row.av_trusted === true } } : {}),
+        functions: row?.functions ?? 0
+    };
+}
+/** Each need checked for `role`, one privilege per call; objects that do not exist are marked. */
+async function checkPgmqNeeds(db, role, needs) {
+    if (!needs.length)
+        return [];
+    const rows = await db.query(`SELECT c.i,
+            CASE c.kind WHEN 'schema' THEN to_regnamespace(c.obj) IS NOT NULL
+                        WHEN 'table' THEN to_regclass(c.obj) IS NOT NULL
+                        ELSE to_regprocedure(c.obj) IS NOT NULL END AS exists,
+            CASE WHEN c.kind = 'schema' AND to_regnamespace(c.obj) IS NOT NULL THEN has_schema_privilege($1, to_regnamespace(c.obj), c.priv)
+                 WHEN c.kind = 'table' AND to_regclass(c.obj) IS NOT NULL THEN has_table_privilege($1, to_regclass(c.obj), c.priv)
+                 WHEN c.kind = 'function' AND to_regprocedure(c.obj) IS NOT NULL THEN has_function_privilege($1, to_regprocedure(c.obj), c.priv)
+            END AS granted
+       FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(kind, obj, priv, i)`, [role, needs.map((n) => n.kind), needs.map((n) => n.object), needs.map((n) => n.privilege)]);
+    return rows.map((r) => ({ ...needs[Number(r.i) - 1], role, exists: r.exists, granted: r.granted === true }));
+}
+/** Which of the named pgmq tables exist, who owns them, and whether `role` passes the owner check. */
+async function queueTableOwners(db, role, tables) {
+    if (!tables.length)
+        return [];
+    const rows = await db.query(`SELECT c.relname::text AS table, pg_get_userbyid(c.relowner) AS owner,
+            pg_has_role($1, c.relowner, 'USAGE') AS owned
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $2 AND c.relname = ANY($3::text[])
+      ORDER BY 1`, [role, PGMQ_SCHEMA, tables]);
+    return rows.map((r) => ({ table: r.table, owner: r.owner, ownedByRole: r.owned }));
+}
+async function extensionRights(db, role) {
+    const [row] = await db.query(`SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = $1) AS superuser,
+            has_database_privilege($1, current_database(), 'CREATE') AS create_db,
+            current_database() AS database`, [role]);
+    return { superuser: row?.superuser === true, createOnDatabase: row?.create_db === true, database: row?.database ?? '' };
+}
+
+/** The broker is kombu's PGMQ transport (until DataPlane carries `kind`). */
+function isPgmqPlane(plane) {
+    return plane.broker.parts.scheme === 'pgmq';
+}
+/**
+ * The sqla needs without kombu's broker tables and their sequences when the broker is PGMQ (the
+ * result tables stay: Celery's database backend is the same on both).
+ */
+function withoutSqlaBroker(needs, probe, pgmq) {
+    if (!pgmq)
+        return needs;
+    const broker = new Set([probe.tables.queue, probe.tables.message, 'queue_id_sequence', 'message_id_sequence']);
+    return needs.filter((n) => !broker.has(n.object));
+}
+const FIX_INIT = 'set broker_transport_options={"init_extension": False} (PGMQ is installed by its owner, not by the worker)';
+function installAdvice(database) {
+    return (`install PGMQ in ${database} as its owner: CREATE EXTENSION pgmq (where the server has the extension), ` +
+        `or the pgmq package's SQL-only install: python -c "import pgmq.install as i; i.install_pgmq_from_sql(dsn='postgresql://OWNER@HOST/${database}')"`);
+}
+function describeInstall(install, options) {
+    if (install.extension)
+        return `PGMQ ${install.extension.version} (extension, owner ${install.extension.owner})`;
+    const bundled = options?.bundled_sql ? `; the worker's pgmq package${options.package ? ` ${options.package}` : ''} bundles PGMQ ${options.bundled_sql}` : '';
+    return `PGMQ SQL-only install (schema pgmq, ${install.functions} functions; no version recorded in the database${bundled})`;
+}
+/**
+ * What kills the worker at boot on PGMQ whatever its privileges: PGMQ missing, kombu's
+ * `CREATE EXTENSION IF NOT EXISTS pgmq CASCADE` (init_extension, on by default) where it cannot
+ * succeed, a queue name PGMQ refuses, a queue table another role owns. `role` is the worker's.
+ */
+async function pgmqBootProblems(db, options, role, queues) {
+    const install = await pgmqInstall(db);
+    const problems = [];
+    const lines = [];
+    const initOn = options?.init_extension ?? true;
+    const rights = await extensionRights(db, role);
+    const dbName = rights.database;
+    if (install.extension) {
+        lines.push(describeInstall(install, options));
+        if (initOn)
+            lines.push('init_extension on: CREATE EXTENSION IF NOT EXISTS pgmq is a no-op where the extension is installed');
+    }
+    else if (install.schema && install.functions > 0) {
+        lines.push(describeInstall(install, options));
+        if (initOn)
+            problems.push(install.available
+                ? `init_extension is on (kombu's default) and PGMQ is a SQL-only install: the worker's CREATE EXTENSION IF NOT EXISTS pgmq CASCADE runs PGMQ's script over it and fails ('table meta is not a member of extension "pgmq"'), and the worker retries connecting without end — ${FIX_INIT}`
+                : `init_extension is on (kombu's default) and PGMQ is a SQL-only install on a server without the pgmq extension: the worker's CREATE EXTENSION IF NOT EXISTS pgmq CASCADE exits it at boot ('extension "pgmq" is not available'), whatever its role — ${FIX_INIT}`);
+    }
+    else {
+        const what = install.schema ? `schema pgmq in ${dbName} has no PGMQ functions` : `PGMQ is not installed in ${dbName} (no schema pgmq)`;
+        if (!initOn)
+            problems.push(`${what}: kombu's pgmq:// transport needs it — ${installAdvice(dbName)}`);
+        else if (!install.available)
+            problems.push(`${what}, and the server has no pgmq extension: the worker's CREATE EXTENSION (init_extension on, kombu's default) exits it at boot ('extension "pgmq" is not available') — ${installAdvice(dbName)}, then ${FIX_INIT}`);
+        else {
+            const may = rights.superuser || (rights.createOnDatabase && (!install.available.superuser || install.available.trusted));
+            const needs = install.available.superuser && !install.available.trusted ? 'a superuser' : `CREATE on database ${dbName}`;
+            if (may)
+                lines.push(`${what}; init_extension on: the worker's role ${role} will create extension pgmq ${install.available.version} at boot (and own it)`);
+            else
+                problems.push(`${what}, and the worker's role ${role} may not create extension pgmq (needs ${needs}): the worker's CREATE EXTENSION (init_extension on, kombu's default) exits it at boot ` +
+                    `("permission denied for database ${dbName}") — have the database owner run CREATE EXTENSION pgmq, then ${FIX_INIT}`);
+        }
+    }
+    if (options?.conn_string)
+        lines.push("conn_string is set in broker_transport_options: the worker connects with it, not the broker URL; checked: the broker URL's database");
+    problems.push(...queueNameProblems(options, queues));
+    if (install.schema && queues)
+        problems.push(...(await foreignQueueTables(db, role, options, queues)));
+    return { install, problems, lines };
+}
+function queueNameProblems(options, queues) {
+    if (!queues)
+        return [];
+    const prefix = options?.queue_name_prefix ?? '';
+    const out = [];
+    for (const q of queues.consumed) {
+        const name = pgmqQueueName(q, prefix);
+        const problem = queueNameProblem(name);
+        if (problem)
+            out.push(`queue ${q} is ${name} in PGMQ, ${problem}: the worker exits at boot ("queue name is too long, maximum length is 47 characters") — shorten the queue name${prefix ? ' or queue_name_prefix' : ''}`);
+    }
+    if (queues.nodeName) {
+        const name = pgmqQueueName(pidboxQueue(queues.nodeName), prefix);
+        const problem = queueNameProblem(name);
+        if (problem)
+            out.push(`the worker's pidbox queue ${name} (from its node name ${queues.nodeName}) is ${problem}: the worker exits at boot ("queue name is too long, maximum length is 47 characters") — give the worker a shorter node name (-n name@host)`);
+    }
+    return out;
+}
+async function foreignQueueTables(db, role, options, queues) {
+    const prefix = options?.queue_name_prefix ?? '';
+    const perRun = new Set(queues.perRun ?? []);
+    const byTable = new Map();
+    for (const q of queues.consumed) {
+        if (perRun.has(q))
+            continue;
+        const t = queueTables(pgmqQueueName(q, prefix));
+        byTable.set(t.queue, q).set(t.archive, q);
+    }
+    const owners = await queueTableOwners(db, role, [...byTable.keys()]);
+    return owners
+        .filter((o) => !o.ownedByRole)
+        .map((o) => `pgmq.${o.table} (queue ${byTable.get(o.table)}) is owned by ${o.owner}, not by the worker's role ${role}: kombu runs pgmq.create() for every queue it declares, ` +
+        `and its CREATE INDEX IF NOT EXISTS needs the owner — the worker exits at boot ("must be owner of table ${o.table}") — ALTER TABLE pgmq.${quoteIdent(o.table)} OWNER TO ${quoteIdent(role)}`);
+}
+/** Everything db-access checks on PGMQ for the worker's role (the broker URL's user). */
+async function pgmqAccess(db, probe, role, runQueue, nodeName) {
+    const options = probe.broker.pgmq ?? undefined;
+    const consumed = probe.consumed_queues ?? probe.default_consumed_queues ?? [];
+    const boot = await pgmqBootProblems(db, options, role, { consumed, nodeName, perRun: runQueue ? [runQueue] : [] });
+    const { problems, lines } = boot;
+    if (!boot.install.schema)
+        return { ...boot, checks: [] };
+    const checks = await checkPgmqNeeds(db, role, PGMQ_NEEDS);
+    for (const c of checks.filter((c) => !c.exists))
+        problems.push(`${c.object} does not exist in PGMQ's install: kombu ${probe.versions.kombu ?? ''} calls it (${c.why}) — install a PGMQ that has it (1.13.0 is tested)`);
+    for (const c of checks.filter((c) => c.exists && !c.granted))
+        problems.push(`${role} lacks ${c.privilege} on ${c.kind} ${c.object}: ${c.why}${c.without ? ` (without it ${c.without})` : ''} — ${grantFor(c, role)}`);
+    const held = checks.filter((c) => c.granted).length;
+    lines.push(`${held} of ${checks.length} PGMQ privileges held by ${role} (one privilege per check)`);
+    lines.push(await queueTablesLine(db, role, options?.queue_name_prefix ?? '', consumed, runQueue));
+    return { ...boot, checks };
+}
+async function queueTablesLine(db, role, prefix, consumed, runQueue) {
+    const names = consumed.filter((q) => q !== runQueue).map((q) => pgmqQueueName(q, prefix));
+    const tables = names.flatMap((n) => Object.values(queueTables(n)));
+    const found = await queueTableOwners(db, role, tables);
+    const owned = found.filter((o) => o.ownedByRole).length;
+    const absent = tables.length - found.length;
+    return `queue tables of ${names.join(', ') || 'no queues'}: ${owned} owned by ${role}${absent ? `, ${absent} to be created by it (CREATE on schema pgmq)` : ''}`;
+}
+function pgmqDetails(checks) {
+    return checks.map((c) => `${c.granted ? 'ok     ' : c.exists ? 'MISSING' : 'ABSENT '} ${c.role} ${c.privilege} on ${c.kind} ${c.object}`).join('\n');
 }
 
 const dbAccessGate = {
@@ -1096,15 +1540,19 @@ const dbAccessGate = {
         const expectedDb = check.plane.broker.parts.database;
         if (expectedDb && dbName !== expectedDb)
             return gateOutcome('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`);
-        const needs = privilegeNeeds(probe, check.plane, db.role);
-        const roles = [...new Set(needs.map((n) => n.role))];
+        // On PGMQ the broker is schema pgmq (db-access-pgmq.ts), the result backend the same tables.
+        const pgmq = isPgmqPlane(check.plane);
+        const pgmqRole = check.plane.broker.parts.username || db.role;
+        const needs = withoutSqlaBroker(needsOf(probe, check.plane, db.role), probe, pgmq);
+        const roles = [...new Set([...needs.map((n) => n.role), ...(pgmq ? [pgmqRole] : [])])];
         const present = await existingRoles(db, roles);
         const missingRoles = roles.filter((r) => !present.has(r));
         if (missingRoles.length)
             return gateOutcome('fail', `role ${missingRoles.join(', ')} does not exist in ${dbName}`);
         const checks = await checkPrivileges(db, needs);
-        const lines = [];
-        const problems = [];
+        const onPgmq = pgmq ? await pgmqAccess(db, probe, pgmqRole, facts.ids.queue, facts.ids.nodeName) : undefined;
+        const lines = [...(onPgmq?.lines ?? [])];
+        const problems = [...(onPgmq?.problems ?? [])];
         const missingObjects = [...new Set(checks.filter((c) => !c.exists).map((c) => c.object))];
         for (const o of missingObjects)
             problems.push(`${o} does not exist`);
@@ -1117,63 +1565,30 @@ const dbAccessGate = {
         lines.push(`${granted} of ${checks.length} needed privileges held (${roles.join(', ')}; one privilege per check)`);
         // Columns the installed packages' models have and the tables lack come first: they are why
         // the worker fails, where a privilege check alone would pass.
-        const drift = await schemaDrift(db, probe);
-        problems.unshift(...drift.problems);
+        const drift = await schemaDrift(db, probe, roles);
+        // A missing sequence drift names with its fix needs no second "does not exist" line.
+        const explained = new Set(drift.covered.map((o) => `${o} does not exist`));
+        problems.splice(0, problems.length, ...drift.problems, ...problems.filter((p) => !explained.has(p)));
         if (!drift.problems.length && !drift.warnings.length && drift.summary)
             lines.push(drift.summary);
         const persisted = await resultPersisted(db, probe, facts.ids.taskId, (await facts.ping()).kind === 'pong');
         lines.push(persisted.line);
         if (persisted.problem)
             problems.push(persisted.problem);
+        const details = [detailsOf$2(checks), ...(onPgmq ? [pgmqDetails(onPgmq.checks)] : [])].filter(Boolean).join('\n');
         if (problems.length)
-            return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), detailsOf$2(checks));
+            return gateOutcome('fail', [...problems.slice(0, 6), ...(problems.length > 6 ? [`… and ${problems.length - 6} more`] : [])].join('\n'), details);
         if (drift.warnings.length)
-            return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), detailsOf$2(checks));
-        return gateOutcome('pass', lines.join('\n'), detailsOf$2(checks));
+            return gateOutcome('warn', [...drift.warnings.slice(0, 6), ...lines].join('\n'), details);
+        return gateOutcome('pass', lines.join('\n'), details);
     }
 };
-function privilegeNeeds(probe, plane, fallbackRole) {
-    const t = probe.tables;
-    const brokerRole = plane.broker.parts.username || fallbackRole;
-    const resultRole = plane.backend.parts.username || fallbackRole;
-    const named = (name, schema) => ({ object: schema ? `${schema}.${name}` : name, regclass: qualified(name, schema) });
-    const queue = named(t.queue);
-    const message = named(t.message);
-    const task = named(t.task, t.task_schema);
-    const group = named(t.group, t.group_schema);
-    const table = (obj, role, privilege, why) => ({
-        kind: 'table',
-        ...obj,
-        role,
-        privilege,
-        why
+/** The privileges list lives in db/privileges.ts (also the `sql` command's grants and README's table). */
+function needsOf(probe, plane, fallbackRole) {
+    return privilegeNeeds(objectsOf(probe.tables), {
+        broker: plane.broker.parts.username || fallbackRole,
+        results: plane.backend.parts.username || fallbackRole
     });
-    // Kombu and Celery name their sequences explicitly; they live in the role's default schema.
-    const sequence = (name, role, why) => ({
-        kind: 'sequence',
-        ...named(name),
-        role,
-        privilege: 'USAGE',
-        orPrivilege: 'UPDATE',
-        why
-    });
-    // The minimal set verified against a real worker (shared/docs/celery-on-postgres.md §1.3).
-    return [
-        table(queue, brokerRole, 'SELECT', 'the worker looks up its queues'),
-        table(queue, brokerRole, 'INSERT', 'the worker declares new queues'),
-        table(message, brokerRole, 'SELECT', 'the worker polls for messages'),
-        table(message, brokerRole, 'INSERT', 'tasks are published'),
-        table(message, brokerRole, 'UPDATE', 'the worker takes messages (SELECT … FOR UPDATE, visible=false)'),
-        sequence('queue_id_sequence', brokerRole, 'new queue rows take their id from it'),
-        sequence('message_id_sequence', brokerRole, 'new messages take their id from it'),
-        table(task, resultRole, 'SELECT', 'results are read back'),
-        table(task, resultRole, 'INSERT', 'the worker stores results'),
-        table(task, resultRole, 'UPDATE', 'the worker stores the final state'),
-        table(group, resultRole, 'SELECT', 'group results are read back'),
-        table(group, resultRole, 'INSERT', 'group results are stored'),
-        sequence('task_id_sequence', resultRole, 'result rows take their id from it'),
-        sequence('taskset_id_sequence', resultRole, 'group result rows take their id from it')
-    ];
 }
 async function resultPersisted(db, probe, taskId, ponged) {
     if (!ponged)
@@ -8025,22 +8440,22 @@ function superRefine(fn, params) {
 const CONNECTIONS_FILE = 'connections.jsonl';
 /** Read at most this much of the file; a worker that wrote more is said to have. */
 const CONNECTIONS_MAX_BYTES = 1024 * 1024;
-const FIELD_MAX = 200;
+const FIELD_MAX$2 = 200;
 /** Distinct identities kept (each is a line of evidence at most). */
 const IDENTITIES_MAX = 100;
-let schema;
-function lineSchema() {
-    schema ??= object({
-        role: string().min(1).max(FIELD_MAX),
+let schema$1;
+function lineSchema$2() {
+    schema$1 ??= object({
+        role: string().min(1).max(FIELD_MAX$2),
         source: _enum(['psycopg', 'psycopg2', 'sqlalchemy']),
-        where: string().max(FIELD_MAX).nullish(),
-        application_name: string().max(FIELD_MAX).nullish()
+        where: string().max(FIELD_MAX$2).nullish(),
+        application_name: string().max(FIELD_MAX$2).nullish()
     });
-    return schema;
+    return schema$1;
 }
 /** Printable, short, scrubbed: a control character or a secret in the file must not reach the report. */
 function clean(text, redact) {
-    return redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX);
+    return redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX$2);
 }
 /** Parses the file's text (its first CONNECTIONS_MAX_BYTES) into identities. */
 function parseConnections(text, redact) {
@@ -8057,7 +8472,7 @@ function parseConnections(text, redact) {
             rejected++;
             continue;
         }
-        const parsed = lineSchema().safeParse(value);
+        const parsed = lineSchema$2().safeParse(value);
         if (!parsed.success) {
             rejected++;
             continue;
@@ -8078,19 +8493,23 @@ function parseConnections(text, redact) {
     }
     return { identities: [...byKey.values()], rejected };
 }
-/** Reads the record from `file` (a path inside the run's folder), bounded; never throws. */
-function readConnections(file, redact) {
+/**
+ * The first CONNECTIONS_MAX_BYTES of `file` (a path inside the run's folder) as text, without
+ * following a symlink or waiting on a FIFO; a line cut by the bound is dropped. `undefined` text:
+ * no file (missing) or not a regular file / unreadable (said as one rejected entry).
+ */
+function readBounded(file) {
     let fd;
     try {
         fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     }
     catch {
-        return { identities: [], rejected: 0, truncated: false, missing: true };
+        return { truncated: false, missing: true };
     }
     try {
         const stat = fstatSync(fd);
         if (!stat.isFile())
-            return { identities: [], rejected: 1, truncated: false, missing: false };
+            return { truncated: false, missing: false };
         const size = Math.min(stat.size, CONNECTIONS_MAX_BYTES);
         const buf = Buffer.alloc(size);
         let got = 0;
@@ -8105,24 +8524,353 @@ function readConnections(file, redact) {
         // A line cut by the bound is not judged half-read.
         if (truncated)
             text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
-        return { ...parseConnections(text, redact), truncated, missing: false };
+        return { text, truncated, missing: false };
     }
     catch {
-        return { identities: [], rejected: 1, truncated: false, missing: false };
+        return { truncated: false, missing: false };
     }
     finally {
         closeSync(fd);
     }
+}
+/** Reads the record from `file` (a path inside the run's folder), bounded; never throws. */
+function readConnections(file, redact) {
+    const { text, truncated, missing } = readBounded(file);
+    if (text === undefined)
+        return { identities: [], rejected: missing ? 0 : 1, truncated, missing };
+    return { ...parseConnections(text, redact), truncated, missing };
 }
 /** "app.db via psycopg: 3 connections as postgres" */
 function describeIdentity(i) {
     return `${i.where} via ${i.source}: ${i.count} connection${i.count === 1 ? '' : 's'} as ${i.role}`;
 }
 
+// Which environment variables the worker's code read during the run (envreads.py appends one JSON
+// line per variable and process into the run's folder: the name and the first reader, never a
+// value). rls-role judges a DSN-shaped variable the app read like any configured identity, and only
+// notes one the worker inherited but never read. Written by the worker's own process (untrusted
+// code), so read like the connection record: bounded, no symlink, each line schema-checked.
+/** File name inside the run's folder (bootstrap.py has envreads.py write it beside the record). */
+const ENV_READS_FILE = 'env-reads.jsonl';
+/** Distinct names kept; more means the record cannot say which were not read (see `complete`). */
+const NAMES_MAX = 2000;
+/** What envreads.py writes (and configured.py shows in `env NAME`): a plain name. */
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const lineSchema$1 = union([
+    object({ name: string().regex(NAME), by: string().max(200).nullish(), pid: number().int().nullish() }),
+    object({ overflow: literal(true), pid: number().int().nullish() })
+]);
+/** Parses envreads.py's lines; the first reader of a name is kept. */
+function parseEnvReads(body, redact) {
+    const read = new Map();
+    let rejected = 0;
+    let overflow = false;
+    for (const raw of body.split('\n')) {
+        if (!raw.trim())
+            continue;
+        let value;
+        try {
+            value = JSON.parse(raw);
+        }
+        catch {
+            rejected++;
+            continue;
+        }
+        const parsed = lineSchema$1.safeParse(value);
+        if (!parsed.success)
+            rejected++;
+        else if ('overflow' in parsed.data)
+            overflow = true;
+        else if (read.has(parsed.data.name))
+            continue;
+        else if (read.size < NAMES_MAX)
+            read.set(parsed.data.name, clean(parsed.data.by || 'unknown', redact));
+        else
+            overflow = true;
+    }
+    return { read, rejected, overflow };
+}
+/** Reads the record beside the connection record `connectionsFile`; never throws. */
+function readEnvReads(connectionsFile, redact) {
+    const { text, truncated, missing } = readBounded(path.join(path.dirname(connectionsFile), ENV_READS_FILE));
+    if (text === undefined)
+        return { read: new Map(), rejected: missing ? 0 : 1, truncated, missing, overflow: false };
+    return { ...parseEnvReads(text, redact), truncated, missing };
+}
+/**
+ * Whether the record can tell an unread variable: not missing, not cut, every line understood. A
+ * name lost in a cut or a garbled line may be one the app read, so then every variable counts as read.
+ */
+function complete(reads) {
+    return !!reads && !reads.missing && !reads.truncated && !reads.rejected && !reads.overflow;
+}
+/** The environment variable a configured identity came from (configured.py's `env NAME`), if a plain name. */
+function envNameOf(where) {
+    const name = where.startsWith('env ') ? where.slice(4) : undefined;
+    return name !== undefined && NAME.test(name) ? name : undefined;
+}
+/** Why the record cannot tell (for the gate's evidence). */
+function incompleteReason(reads) {
+    if (!reads || reads.missing)
+        return 'the worker left no record';
+    if (reads.truncated)
+        return 'the record was cut at its size bound';
+    if (reads.overflow)
+        return 'more names were read than the record keeps';
+    return `${reads.rejected} entries of the record were not understood`;
+}
+
+// The database identities the app configures (configured.py writes one JSON line each into the
+// run's folder, beside the connection record): Django's DATABASES, engines created at import,
+// DSN-shaped settings and environment values — whether or not the run used them. Written by the
+// worker's own process (untrusted code), so read like the connection record: bounded, no symlink,
+// each line schema-checked and scrubbed, then merged into one entry per (role, where, server).
+/** Configured identities file name inside the run's folder (bootstrap.py writes it beside the record). */
+const CONFIGURED_FILE = 'configured.jsonl';
+const FIELD_MAX$1 = 200;
+/** Distinct configured identities kept. */
+const CONFIGURED_MAX = 100;
+const text = string().max(FIELD_MAX$1).nullish();
+let schema;
+function lineSchema() {
+    schema ??= object({
+        role: string().min(1).max(FIELD_MAX$1).nullish(),
+        role_from: _enum(['dsn', 'PGUSER', 'os user', 'unspecified']),
+        where: string().min(1).max(FIELD_MAX$1),
+        host: text,
+        port: number().int().min(1).max(65535).nullish(),
+        dbname: text,
+        application_name: text,
+        service: text
+    });
+    return schema;
+}
+/** Parses configured.py's lines; identical entries (same role, where, server) are kept once. */
+function parseConfigured(body, redact) {
+    const byKey = new Map();
+    let rejected = 0;
+    for (const raw of body.split('\n')) {
+        if (!raw.trim())
+            continue;
+        let value;
+        try {
+            value = JSON.parse(raw);
+        }
+        catch {
+            rejected++;
+            continue;
+        }
+        const parsed = lineSchema().safeParse(value);
+        if (!parsed.success || (!parsed.data.role && parsed.data.role_from !== 'unspecified')) {
+            rejected++;
+            continue;
+        }
+        const d = parsed.data;
+        const opt = (k, v) => (v ? { [k]: clean(v, redact) } : {});
+        const entry = {
+            ...opt('role', d.role),
+            roleFrom: d.role ? d.role_from : 'unspecified',
+            where: clean(d.where, redact),
+            ...opt('host', d.host),
+            ...(d.port ? { port: d.port } : {}),
+            ...opt('dbname', d.dbname),
+            ...opt('applicationName', d.application_name),
+            ...opt('service', d.service)
+        };
+        const key = JSON.stringify([entry.role, entry.where, entry.host, entry.port, entry.dbname]);
+        if (byKey.has(key))
+            continue;
+        if (byKey.size < CONFIGURED_MAX)
+            byKey.set(key, entry);
+        else
+            rejected++;
+    }
+    return { identities: [...byKey.values()], rejected };
+}
+/** Reads the configured identities beside the connection record `connectionsFile`; never throws. */
+function readConfigured(connectionsFile, redact) {
+    const { text: body, truncated, missing } = readBounded(path.join(path.dirname(connectionsFile), CONFIGURED_FILE));
+    if (body === undefined)
+        return { identities: [], rejected: missing ? 0 : 1, truncated, missing };
+    return { ...parseConfigured(body, redact), truncated, missing };
+}
+/** The run's records: the connections opened, the identities configured, the variables read. */
+function readIdentities(connectionsFile, redact) {
+    const configured = { ...readConfigured(connectionsFile, redact), envReads: readEnvReads(connectionsFile, redact) };
+    return { ...readConnections(connectionsFile, redact), configured };
+}
+/** "postgres" / "runner (libpq's default: the OS user)" / "unspecified (service reports)" */
+function describeRole(i) {
+    if (!i.role)
+        return `unspecified${i.service ? ` (libpq service ${i.service})` : ''}`;
+    if (i.roleFrom === 'PGUSER')
+        return `${i.role} (libpq's default: PGUSER)`;
+    if (i.roleFrom === 'os user')
+        return `${i.role} (libpq's default: the OS user)`;
+    return i.role;
+}
+
+// rls-role on the identities the app CONFIGURES (configured.ts): a role in Django's DATABASES, an
+// engine created at import, a DSN in the app's settings or in the environment the worker inherits
+// is a credential the worker's code holds, used during the run or not. Each is held to the rules
+// of the identities used (expected-role or allowed-roles; the role's attributes and ownerships are
+// judged by rls-role with the same functions), and said with where it was configured and whether
+// the run used it. One that points at another server is judged only if a role of that name exists
+// in the checked cluster, and what was not checked is said. An environment variable the worker
+// inherited but its code never read (env-reads.ts) is not judged, only noted: CI often sets a
+// migration DSN for the whole job, and failing every app that ignores it would be noise.
+async function checkedTarget(db, dsn) {
+    const [row] = await db.query('SELECT current_database() AS database, inet_server_port() AS port, host(inet_server_addr()) AS addr');
+    return {
+        database: row?.database ?? '',
+        port: row?.port ?? dsn?.port ?? 5432,
+        hosts: [dsn?.host, row?.addr ?? undefined].filter((h) => h !== undefined)
+    };
+}
+const LOCAL_HOSTS = new Set(['', 'localhost', '127.0.0.1', '::1']);
+/** No host (libpq's default socket), a Unix socket directory, or the loopback. */
+const isLocal = (host) => !host || LOCAL_HOSTS.has(host.toLowerCase()) || host.startsWith('/');
+/** Whether `i` points at the checked server (same host, by name or address, and same port). */
+function sameServer(i, target) {
+    if (target.port !== undefined && (i.port ?? 5432) !== target.port)
+        return false;
+    if (isLocal(i.host))
+        return !target.hosts.length || target.hosts.some(isLocal);
+    return target.hosts.some((h) => h.toLowerCase() === i.host?.toLowerCase());
+}
+const serverOf = (host, port) => `${host || 'localhost'}:${port ?? 5432}`;
+/**
+ * The configured identities to judge, and the environment variables inherited but never read
+ * (name → identity). Without a complete record of the reads, every variable counts as read.
+ */
+function splitByReads(record) {
+    const judged = [];
+    const unread = [];
+    const reads = complete(record?.envReads) ? record?.envReads : undefined;
+    for (const i of record?.identities ?? []) {
+        const name = envNameOf(i.where);
+        if (reads && name !== undefined && !reads.read.has(name))
+            unread.push([name, i]);
+        else
+            judged.push(i);
+    }
+    return { judged, unread };
+}
+/** The roles configured (an unread variable's aside), to look up with roleInfo before configuredFindings judges them. */
+function configuredRoles(record) {
+    return [
+        ...new Set(splitByReads(record)
+            .judged.map((i) => i.role)
+            .filter((r) => !!r))
+    ];
+}
+/**
+ * The configured identities judged by the rule of the used ones. `used`: the roles seen during the
+ * run (sessions and the connection record); `existing`: the roles found in the checked cluster.
+ */
+function configuredFindings(record, expected, allowedRoles, used, target, existing) {
+    const problems = [];
+    const lines = [];
+    const notChecked = [];
+    const configuredAt = new Map();
+    const labels = new Map();
+    const otherDatabases = new Set();
+    const { judged, unread } = splitByReads(record);
+    for (const i of judged) {
+        if (!i.role) {
+            notChecked.push(`${i.where} (role ${describeRole(i)})`);
+            continue;
+        }
+        let where = i.where;
+        if (target && !sameServer(i, target)) {
+            // Roles are per server: a role of that name here says nothing sure about the other one.
+            if (!existing.has(i.role)) {
+                notChecked.push(`${i.where} (${i.role} on ${serverOf(i.host, i.port)}, not the checked server ${serverOf(target.hosts[0], target.port)})`);
+                continue;
+            }
+            where += ` (on ${serverOf(i.host, i.port)}, not the checked server: judged as the role ${i.role} of the checked server)`;
+        }
+        else if (target && i.dbname && i.dbname !== target.database) {
+            otherDatabases.add(i.dbname);
+            where += ` (database ${i.dbname})`;
+        }
+        const readBy = record?.envReads?.read.get(envNameOf(i.where) ?? '');
+        if (readBy)
+            where += ` (read by ${readBy})`;
+        configuredAt.set(i.role, [...(configuredAt.get(i.role) ?? []), where]);
+        labels.set(i.role, describeRole(i));
+    }
+    const allowed = new Set([expected, ...allowedRoles]);
+    const also = allowedRoles.length ? ` or one of allowed-roles (${allowedRoles.join(', ')})` : '';
+    const summary = [];
+    for (const [role, wheres] of configuredAt) {
+        const at = listWithMore(wheres, { separator: ', ', noun: ['place', 'places'] });
+        const usage = used.has(role) ? 'configured, and used during this run' : 'configured, not used during this run';
+        summary.push(`${labels.get(role)} at ${at}${used.has(role) ? '' : ' (not used during this run)'}`);
+        if (allowed.has(role))
+            continue;
+        const env = wheres.some((w) => w.startsWith('env '))
+            ? "; an environment variable: if the worker does not need it, set it only on the steps that need it (the worker inherits the job's environment)"
+            : '';
+        problems.push(`${labels.get(role)} is configured at ${at} (${usage}), expected ${expected}${also}: configure ${expected} there (or a role meant for it, listed in allowed-roles), or remove it if the worker does not need it${env} — a credential in the worker's configuration is one its code can use`);
+    }
+    const allowedUnread = unread.filter(([, i]) => i.role && allowed.has(i.role));
+    summary.push(...allowedUnread.map(([name, i]) => `${describeRole(i)} at env ${name} (inherited, never read)`));
+    if (summary.length)
+        lines.push(`database identities the app configures (read after import): ${listWithMore(summary, { separator: '; ', noun: ['identity', 'identities'] })}`);
+    if (otherDatabases.size && target)
+        lines.push(`⚠️ tenant-table ownership checked in database ${target.database} only, not in ${[...otherDatabases].join(', ')} (configured too): set database-url to check there`);
+    const note = unreadNote(unread.filter(([, i]) => !i.role || !allowed.has(i.role)));
+    if (note)
+        lines.push(note);
+    if (!complete(record?.envReads) && judged.some((i) => envNameOf(i.where) !== undefined))
+        lines.push(`⚠️ which environment variables the app read is not known (${incompleteReason(record?.envReads)}): every DSN-shaped variable the worker inherits was judged as read`);
+    if (notChecked.length)
+        lines.push(`⚠️ configured identities not checked: ${listWithMore(notChecked, { separator: '; ', noun: ['identity', 'identities'] })}`);
+    // The worker writes the file (maybe empty) right after import; none means it could not, or removed it.
+    if (record?.missing)
+        lines.push('⚠️ the identities the app configures were not read (the worker left no record): configured roles not checked');
+    if (record?.rejected)
+        lines.push(`⚠️ ${formatCount(record.rejected)} entries of the configured identities were not understood and were ignored`);
+    if (record?.truncated)
+        lines.push(`⚠️ the configured identities were cut at ${CONNECTIONS_MAX_BYTES / 1024 / 1024} MiB: the rest is not judged`);
+    return { problems, lines, configuredAt };
+}
+/**
+ * The words a role's other findings (SUPERUSER, owner …) end with: where it was used during the
+ * run and where it is configured; empty for a role neither recorded nor configured.
+ */
+function roleContext(role, used, usedBy, configuredAt) {
+    const parts = [];
+    const uses = usedBy.get(role);
+    if (uses)
+        parts.push(`used by ${uses.join('; ')}`);
+    const at = configuredAt.get(role);
+    if (at)
+        parts.push(`configured at ${listWithMore(at, { separator: ', ', noun: ['place', 'places'] })}${used.has(role) ? '' : ', not used during this run'}`);
+    return parts.length ? ` (${parts.join('; ')})` : '';
+}
+/**
+ * The variables the worker inherited, holding a DSN for a role the rules do not allow, that its
+ * code never read: not a failure (the app does not use them), but a credential pull-request code
+ * could still read. `worker-env` cannot help: it only passes on variables the action withholds
+ * (worker-env.ts); the job's and this step's `env:` reach the worker whatever it says.
+ */
+function unreadNote(unread) {
+    if (!unread.length)
+        return undefined;
+    const one = unread.length === 1;
+    const what = one
+        ? `${unread[0]?.[0]} holds a DSN for ${describeRole(unread[0]?.[1])} that this worker inherits`
+        : `${listWithMore(unread.map(([name, i]) => `${name} (${describeRole(i)})`), { separator: ', ', noun: ['variable', 'variables'] })} hold DSNs that this worker inherits`;
+    const it = one ? 'it' : 'them';
+    return `⚠️ ${what} but never read during the run: pull-request code could still use ${it} — set ${it} only in the env: of the steps that need ${it}, not the job's or this step's (the worker inherits both; worker-env cannot withhold a variable, it only passes on ones the action withholds)`;
+}
+
 const rlsRoleGate = {
     id: 'rls-role',
     title: 'RLS/Role',
-    description: 'Every worker session uses the expected role, which is neither superuser nor BYPASSRLS; tenant tables have RLS enabled and forced',
+    description: "Every database identity of the worker's processes — sessions sampled in pg_stat_activity during the run, connections recorded in-process, roles configured — is expected-role or one of allowed-roles, and none is SUPERUSER, BYPASSRLS or a tenant table's owner (nor a member of one); tenant tables have RLS enabled and forced",
     foundation: true,
     needs: ['broker-config'],
     async run({ settings, facts }) {
@@ -8159,20 +8907,33 @@ const rlsRoleGate = {
         // Without sessions to look at, the gate's first claim is unproven: at best mixed.
         // 1b. Every connection the worker's processes opened during the run, recorded in-process
         // (connections.py): the app's own data layer too, and connections closed long before now.
-        const recorded = identityFindings(await facts.identities(), expected, settings.allowedRoles);
+        const record = await facts.identities();
+        const recorded = identityFindings(record, expected, settings.allowedRoles);
         problems.push(...recorded.problems);
         lines.push(...recorded.lines);
-        // 2. What the roles may do.
+        // 1c. The sessions of the worker's process tree sampled in pg_stat_activity from spawn to now:
+        // what went around the in-process hooks (libpq through ctypes, a psql subprocess, asyncpg).
+        const sampled = sampledFindings(await facts.sampledSessions(), expected, settings.allowedRoles);
+        problems.push(...sampled.problems);
+        lines.push(...sampled.lines);
+        for (const [role, uses] of sampled.usedBy)
+            recorded.usedBy.set(role, [...(recorded.usedBy.get(role) ?? []), ...uses]);
+        // 2. What the roles may do: the ones used during the run and the ones the app configures
+        // (configured.py: DATABASES, engines, DSN-shaped settings and environment), used or not.
         const observed = sessions.rows.map((r) => r.usename).filter((u) => !!u);
-        const roleNames = [...new Set([expected, ...observed, ...recorded.usedBy.keys()])];
+        const used = new Set([...observed, ...recorded.usedBy.keys()]);
+        const roleNames = [...new Set([expected, ...used, ...configuredRoles(record.configured)])];
         const roles = await roleInfo(db, roleNames);
+        const target = record.configured?.identities.length ? await targetOf(db, facts, settings) : undefined;
+        const configured = configuredFindings(record.configured, expected, settings.allowedRoles, used, target, new Set(roles.map((r) => r.name)));
+        problems.push(...configured.problems);
+        lines.push(...configured.lines);
+        const context = (role) => roleContext(role, used, recorded.usedBy, configured.configuredAt);
         const expectedRole = roles.find((r) => r.name === expected);
         if (!expectedRole)
             problems.push(`role ${expected} does not exist`);
-        for (const role of roles) {
-            const usedBy = recorded.usedBy.get(role.name);
-            problems.push(...roleProblems(role).map((p) => (usedBy ? `${p} (used by ${usedBy.join('; ')})` : p)));
-        }
+        for (const role of roles)
+            problems.push(...roleProblems(role).map((p) => p + context(role.name)));
         if (expectedRole && !roleProblems(expectedRole).length)
             lines.push(`${expected}: NOSUPERUSER NOBYPASSRLS`);
         // 3. Tenant tables: RLS enabled, forced, and active for the expected role.
@@ -8190,7 +8951,7 @@ const rlsRoleGate = {
         const owned = await ownedTables(db, judged, [...tenantNames, ...(await brokerTables(facts))]).catch((err) => err);
         const ownership = owned instanceof Error
             ? { problems: [`ownership of the tables not checked: ${facts.redact(owned.message.split('\n')[0] ?? '')}`], notes: [] }
-            : ownershipFindings(owned, new Set(tenantNames));
+            : ownershipFindings(owned, new Set(tenantNames), { expected, usedBy: recorded.usedBy, context });
         tableCheck.problems.push(...ownership.problems);
         problems.push(...skipped, ...tableCheck.problems);
         let status = sessions.checked ? 'pass' : 'warn';
@@ -8222,7 +8983,7 @@ const rlsRoleGate = {
  * each said with where it was opened and how often; `usedBy` maps a role to those descriptions so
  * the role's other findings (SUPERUSER, owner …) say where it was used.
  */
-function identityFindings(record, expected, allowedRoles) {
+function identityFindings(record, expected, allowedRoles, label = "connections the worker's processes opened (recorded in-process)") {
     const problems = [];
     const lines = [];
     const usedBy = new Map();
@@ -8235,12 +8996,29 @@ function identityFindings(record, expected, allowedRoles) {
             problems.push(`${text}, expected ${expected}${also}: connect it as ${expected}, or add a role meant for it to allowed-roles`);
     }
     if (record.identities.length)
-        lines.push(`connections the worker's processes opened (recorded in-process): ${listWithMore(record.identities.map(describeIdentity), { separator: '; ', noun: ['identity', 'identities'] })}`);
+        lines.push(`${label}: ${listWithMore(record.identities.map(describeIdentity), { separator: '; ', noun: ['identity', 'identities'] })}`);
     if (record.rejected)
         lines.push(`⚠️ ${formatCount(record.rejected)} entries of the connection record were not understood and were ignored`);
     if (record.truncated)
         lines.push(`⚠️ the connection record was cut at ${CONNECTIONS_MAX_BYTES / 1024 / 1024} MiB: connections after that are not judged`);
     return { problems, lines, usedBy };
+}
+/** The sampled sessions, judged by the same rule, with how many samples saw them and what was not kept. */
+function sampledFindings(record, expected, allowedRoles) {
+    const asRecord = { identities: record.identities, rejected: 0, truncated: false};
+    const label = `sessions of the worker's processes sampled in pg_stat_activity (${formatCount(record.samples)} sample${record.samples === 1 ? '' : 's'} during the run)`;
+    const out = identityFindings(asRecord, expected, allowedRoles, label);
+    if (record.dropped)
+        out.lines.push(`⚠️ ${formatCount(record.dropped)} more sampled sessions were not kept (bound reached)`);
+    if (record.note)
+        out.lines.push(`sessions not sampled during the run: ${record.note}`);
+    return out;
+}
+/** The checked server (compared with each configured identity's); undefined if it cannot say. */
+async function targetOf(db, facts, settings) {
+    const plane = await facts.dataPlane();
+    const dsn = settings.databaseUrlParts ?? (plane?.ok ? plane.plane.broker.parts : undefined);
+    return checkedTarget(db, dsn).catch(() => undefined);
 }
 async function findWorkerSessions(db, facts) {
     if (!facts.workerRunning())
@@ -8262,7 +9040,8 @@ function roleProblems(role) {
         out.push(`${role.name} is SUPERUSER: it bypasses row-level security — it is the bootstrap superuser, for which PostgreSQL refuses ALTER ROLE ${name} NOSUPERUSER: connect the worker as a dedicated least-privilege role instead (LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants only; see db-access) and set expected-role to it`);
     else if (role.superuser)
         out.push(`${role.name} is SUPERUSER: it bypasses row-level security — ALTER ROLE ${name} NOSUPERUSER`);
-    if (role.bypassRls)
+    // The bootstrap superuser's only fix is another role (above); ALTER ROLE on it is not one.
+    if (role.bypassRls && !(role.superuser && role.bootstrap))
         out.push(`${role.name} has BYPASSRLS: it bypasses row-level security — ALTER ROLE ${name} NOBYPASSRLS`);
     if (role.privilegedMemberships.length)
         out.push(`${role.name} is a member of ${role.privilegedMemberships.join(', ')} (SUPERUSER or BYPASSRLS): it can SET ROLE and bypass row-level security — REVOKE ${role.privilegedMemberships.map(quoteIdent).join(', ')} FROM ${name}`);
@@ -8286,7 +9065,7 @@ const OWNER_FIX = `(replace ${MIGRATION_ROLE} with the role that runs your migra
  * ALTER them (one bad task loses every queued message and result), but the worker still works
  * and no tenant's rows are exposed, so it does not fail the gate.
  */
-function ownershipFindings(owned, tenant) {
+function ownershipFindings(owned, tenant, used = {}) {
     const problems = [];
     const plane = new Map();
     for (const o of owned) {
@@ -8297,7 +9076,15 @@ function ownershipFindings(owned, tenant) {
         const how = o.direct
             ? `${o.role} owns tenant table ${o.table}`
             : `${o.role} is a member of ${o.owner}, the owner of tenant table ${o.table} (it can SET ROLE ${o.owner})`;
-        problems.push(`${how}: an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}`);
+        const risk = "an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows";
+        // The migration role itself, used by the app's code (its data layer logs in as the owner):
+        // the fix is the connection, not the table's owner.
+        const context = used.context?.(o.role) ?? '';
+        const uses = o.role !== used.expected ? used.usedBy?.get(o.role) : undefined;
+        if (uses && used.expected && o.direct)
+            problems.push(`${how}${context || ` (used by ${uses.join('; ')})`}: ${risk} — connect that code as ${used.expected}; the table's owner stays a migration role that the app never logs in as`);
+        else
+            problems.push(`${how}: ${risk} — ALTER TABLE ${o.sqlName} OWNER TO ${MIGRATION_ROLE} ${OWNER_FIX}${o.direct ? '' : `, or REVOKE ${quoteIdent(o.owner)} FROM ${quoteIdent(o.role)}`}${context}`);
     }
     const notes = [...plane].map(([role, tables]) => {
         const owners = [...new Set(tables.filter((t) => !t.direct).map((t) => t.owner))];
@@ -8504,10 +9291,13 @@ function buildSchemas() {
             nullable: boolean(),
             primary_key: boolean(),
             used: boolean(),
-            sequence: string().nullish()
+            sequence: string().nullish(),
+            sequence_schema: string().nullish()
         }))
             .max(500),
-        indexes: array(object({ name: string(), columns: array(string()).max(50), unique: boolean() })).max(200)
+        indexes: array(object({ name: string(), columns: array(string()).max(50), unique: boolean() })).max(200),
+        /** The model's unique constraints, as column lists (UNIQUE(task_id)). */
+        unique: array(array(string()).max(50)).max(50).optional()
     });
     const EngineOptions = object({ keys: array(string()).max(500), rejected: array(string()).max(500), error: string().nullish() });
     /** What the installed Celery, kombu and SQLAlchemy need (drift.py); each part may be absent. */
@@ -8538,7 +9328,17 @@ function buildSchemas() {
             transport_class: string().nullish(),
             transport_error: string().nullish(),
             polling_interval: number().nullish(),
-            parts: UrlParts
+            parts: UrlParts,
+            /** kombu's PGMQ transport only (pgmq_probe.py). */
+            pgmq: object({
+                queue_name_prefix: string().max(200),
+                init_extension: boolean(),
+                visibility_timeout: number().nullish(),
+                conn_string: boolean().nullish(),
+                package: string().max(40).nullish(),
+                bundled_sql: string().max(40).nullish()
+            })
+                .nullish()
         }),
         backend: object({
             url: string().nullish(),
@@ -9371,16 +10171,32 @@ async function isolationChecks(db, named) {
         else if (n > 0)
             problems.push(`${name}: ${n} rows visible with no tenant set — deny by default is broken (a permissive policy, or RLS that does not apply to ${role})`);
     });
+    // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it. The
+    // tenant is a value of the tables' tenant_id type: a uuid set for an integer column makes the
+    // policy raise, which proves nothing.
+    const kinds = await tenantKinds(db, names);
+    const groups = new Map();
+    names.forEach((name, i) => {
+        const kind = kinds[i];
+        if (kind.kind === 'other')
+            notes.push(`${name}: tenant_id is ${kind.type}: the random-tenant check did not run (it knows integer, uuid and text tenant ids)`);
+        else {
+            const group = groups.get(JSON.stringify(kind)) ?? { kind, names: [] };
+            group.names.push(name);
+            groups.set(JSON.stringify(kind), group);
+        }
+    });
     for (const s of settingsRead) {
-        // 2. A random tenant, inside a transaction: none of the existing rows; 3. it ends with it.
-        const stranger = await countEachAsTenant(db, s.name, randomUUID(), names);
-        names.forEach((name, i) => {
-            const n = stranger[i];
-            if (typeof n === 'string')
-                notes.push(`${name} as a random tenant: ${n}`);
-            else if (n > 0)
-                problems.push(`${name}: a random tenant (${s.name}) sees ${n} existing rows`);
-        });
+        for (const { kind, names: group } of groups.values()) {
+            const stranger = await countEachAsTenant(db, s.name, randomTenant(kind), group);
+            group.forEach((name, i) => {
+                const n = stranger[i];
+                if (typeof n === 'string')
+                    notes.push(`${name} as a random tenant: ${n}`);
+                else if (n > 0)
+                    problems.push(`${name}: a random tenant (${s.name}) sees ${n} existing rows`);
+            });
+        }
         const after = await scalar(db, 'SELECT current_setting($1, true) AS v', [s.name]);
         if (after)
             problems.push(`${s.name} is still ${JSON.stringify(after)} after the transaction that set it: it would leak to the next task on this connection`);
@@ -9405,6 +10221,47 @@ async function isolationChecks(db, named) {
         ...skippedNote
     ];
     return notes.length ? gateOutcome('warn', [...shown(notes, ['note', 'notes']), ...lines].join('\n'), details) : gateOutcome('pass', lines.join('\n'), details);
+}
+const INTEGER_MAX = new Map([
+    ['smallint', 32767],
+    ['integer', 2147483647],
+    ['bigint', Number.MAX_SAFE_INTEGER]
+]);
+/** What a tenant id of this type is (a domain counts as its base type); no tenant_id column → uuid, as policies mostly cast. */
+function tenantKindOf(type) {
+    if (type === null)
+        return { kind: 'uuid' };
+    const max = INTEGER_MAX.get(type);
+    if (max !== undefined)
+        return { kind: 'integer', max };
+    if (type === 'uuid')
+        return { kind: 'uuid' };
+    if (/^([\w.]+\.)?(text|citext|name|character varying|character|bpchar)(\(\d+\))?$/.test(type))
+        return { kind: 'text' };
+    return { kind: 'other', type };
+}
+/**
+ * A tenant no row has: a uuid, a short random string, or a negative integer within the type's
+ * range (tenant ids from a sequence or an identity column start at 1; the role cannot read max()
+ * through its own policy).
+ */
+function randomTenant(kind) {
+    if (kind.kind === 'integer')
+        return String(-randomInt(1, Math.min(kind.max, 2 ** 47)));
+    if (kind.kind === 'text')
+        return `cfg-stranger-${randomBytes(6).toString('hex')}`;
+    return randomUUID();
+}
+/** Each table's tenant_id type, in order (its base type for a domain; null without the column). */
+async function tenantKinds(db, tables) {
+    const rows = await db.query(`SELECT x.i::int AS i, format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, NULL) AS type
+       FROM unnest($1::text[]) WITH ORDINALITY AS x(n, i)
+       LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(x.n) AND a.attname = 'tenant_id' AND a.attnum > 0 AND NOT a.attisdropped
+       LEFT JOIN pg_type t ON t.oid = a.atttypid`, [tables]);
+    const kinds = tables.map(() => ({ kind: 'uuid' }));
+    for (const r of rows)
+        kinds[r.i - 1] = tenantKindOf(r.type);
+    return kinds;
 }
 /** The settings the tables' policies read with current_setting(), and whether with missing_ok. */
 async function tenantSettings(db, tables) {
@@ -11845,6 +12702,200 @@ function linesOf(facts) {
     };
 }
 
+// Continuous outside attribution for rls-role: from the worker's spawn to its stop, pg_stat_activity
+// is read every SAMPLE_INTERVAL_MS on a connection of the action's own, for the sessions of the
+// worker's process tree — those carrying the run's application_name (PGAPPNAME, which libpq, psql
+// and psycopg read) and those whose client port is a TCP socket held by a process of the tree
+// (run/proc: /proc/<pid>/fd → /proc/<pid>/net/tcp). The in-process record (connections.py) sees
+// what goes through the hooked drivers; this sees what goes around them (libpq through ctypes, a
+// subprocess running psql, asyncpg), as long as the session lives for one sample. It never reads
+// a password: pg_stat_activity holds none, and the query column is not selected.
+const SAMPLE_INTERVAL_MS = 300;
+/** Distinct sessions kept (a kept pool opening one per task for the whole run must stay bounded). */
+const SAMPLED_SESSIONS_MAX = 500;
+/** Consecutive failed samples after which sampling stops (the server went away, the role lost rights). */
+const ERRORS_MAX = 5;
+const FIELD_MAX = 200;
+class SessionSampler {
+    options;
+    sessions = new Map();
+    /** Sessions seen but not kept, each counted once (itself bounded: past it, only counted). */
+    droppedKeys = new Set();
+    droppedMore = 0;
+    samples = 0;
+    errors = 0;
+    note;
+    stopped = false;
+    timer;
+    db;
+    serverPort = 5432;
+    inFlight;
+    connecting;
+    constructor(options) {
+        this.options = options;
+    }
+    start() {
+        if (this.connecting || this.stopped)
+            return;
+        this.connecting = this.options
+            .connect()
+            .then(async (target) => {
+            if (!target) {
+                this.note ??= 'no PostgreSQL DSN to sample from';
+                return;
+            }
+            // Stopped while connecting: the connection is not needed any more.
+            if (this.stopped)
+                return target.db.close();
+            this.db = target.db;
+            this.serverPort = target.serverPort;
+            this.tick();
+        })
+            .catch((err) => {
+            this.note ??= `could not connect to sample pg_stat_activity: ${this.options.redact(String(err?.message ?? err).split('\n')[0] ?? '')}`;
+        });
+    }
+    /** One more sample now (when sampling), then what was seen so far. */
+    async snapshot() {
+        if (this.db && !this.stopped) {
+            await this.inFlight;
+            const sample = this.sampleOnce().then(() => undefined);
+            this.inFlight = sample;
+            await sample;
+        }
+        return this.record();
+    }
+    /** Stops sampling and closes the connection; safe to call more than once, on every path. */
+    async stop() {
+        this.stopped = true;
+        if (this.timer)
+            clearTimeout(this.timer);
+        this.timer = undefined;
+        await this.inFlight?.catch(() => undefined);
+        const db = this.db;
+        this.db = undefined;
+        await db?.close();
+    }
+    record() {
+        const byKey = new Map();
+        for (const s of this.sessions.values()) {
+            const key = JSON.stringify([s.role, s.where]);
+            const seen = byKey.get(key);
+            if (seen)
+                seen.count++;
+            else
+                byKey.set(key, { role: s.role, where: s.where, source: 'pg_stat_activity', count: 1 });
+        }
+        return {
+            identities: [...byKey.values()],
+            samples: this.samples,
+            dropped: this.droppedKeys.size + this.droppedMore,
+            ...(this.note ? { note: this.note } : {})
+        };
+    }
+    tick() {
+        if (this.stopped || !this.db)
+            return;
+        const sample = this.sampleOnce();
+        this.inFlight = sample.then(() => undefined);
+        void sample.then((more) => {
+            // The worker stopped: its sessions are gone, nothing more to see.
+            if (this.stopped || !more)
+                return;
+            this.timer = setTimeout(() => this.tick(), this.options.intervalMs ?? SAMPLE_INTERVAL_MS);
+            // Never what keeps the action's process alive.
+            this.timer.unref();
+        });
+    }
+    /** Takes one sample; false once there is nothing more to sample (no worker, no connection). */
+    async sampleOnce() {
+        const db = this.db;
+        const root = this.options.workerPid();
+        if (!db || !root)
+            return false;
+        const pids = descendants(root).filter(isAlive);
+        const owners = portOwners(pids, this.serverPort);
+        try {
+            const rows = await db.query(`SELECT pid, usename, application_name, client_port, backend_start::text AS backend_start
+           FROM pg_stat_activity
+          WHERE pid <> pg_backend_pid() AND usename IS NOT NULL
+            AND (application_name = $1 OR client_port = ANY($2::int[]))`, [this.options.applicationName, [...owners.keys()]]);
+            this.samples++;
+            this.errors = 0;
+            for (const row of rows)
+                this.keep(row, owners);
+            return true;
+        }
+        catch (err) {
+            if (++this.errors >= ERRORS_MAX) {
+                this.note = `sampling stopped after ${ERRORS_MAX} failed samples: ${this.options.redact(String(err?.message ?? err).split('\n')[0] ?? '')}`;
+                return false;
+            }
+            return true;
+        }
+    }
+    keep(row, owners) {
+        // A backend pid is reused only after that session ended; with its start time it is one session.
+        const key = `${row.pid}:${row.backend_start ?? ''}`;
+        if (this.sessions.has(key) || this.droppedKeys.has(key))
+            return;
+        const max = this.options.maxSessions ?? SAMPLED_SESSIONS_MAX;
+        if (this.sessions.size >= max) {
+            if (this.droppedKeys.size < max * 20)
+                this.droppedKeys.add(key);
+            else
+                this.droppedMore++;
+            return;
+        }
+        const role = this.clean(row.usename ?? '?');
+        this.sessions.set(key, { role, where: whereOf(row, owners, this.options.applicationName, (t) => this.clean(t)) });
+    }
+    /** Outside text (the app sets application_name, a process sets its own name): printable, short, scrubbed. */
+    clean(text) {
+        return this.options.redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX);
+    }
+}
+/**
+ * Starts sampling for a spawned worker, on a connection of its own to the action's database
+ * (`databaseParts`: database-url, else the broker's DSN, known once the app imported): the gates'
+ * transactions on the shared connection must not hold its samples.
+ */
+function startSampler(run, worker) {
+    const sampler = new SessionSampler({
+        connect: async () => {
+            const parts = (await run.databaseParts())?.parts;
+            return parts ? { db: await connect(parts, { connectTimeoutMs: 5000 }), serverPort: parts.port ?? 5432 } : undefined;
+        },
+        applicationName: run.ids.applicationName,
+        workerPid: () => (worker.hasExited ? undefined : worker.pid),
+        redact: (text) => run.redact(text)
+    });
+    sampler.start();
+    return sampler;
+}
+/** "python3 process (application_name reports-etl)", or "session with the run's application_name". */
+function whereOf(row, owners, runApplicationName, clean) {
+    const process = row.client_port !== null ? owners.get(row.client_port) : undefined;
+    const app = row.application_name && row.application_name !== runApplicationName ? ` (application_name ${clean(row.application_name)})` : '';
+    return process !== undefined ? `${clean(process)} process${app}` : `session with the run's application_name${app}`;
+}
+/** Each local port of a socket of `pids` to `serverPort`, with the name of the process holding it. */
+function portOwners(pids, serverPort) {
+    const owners = new Map();
+    for (const pid of pids)
+        for (const port of localPortsTo([pid], serverPort))
+            owners.set(port, commOf(pid));
+    return owners;
+}
+function commOf(pid) {
+    try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().slice(0, 32) || `pid ${pid}`;
+    }
+    catch {
+        return `pid ${pid}`;
+    }
+}
+
 // Everything one run learns about the user's foundation, gathered once and shared by the gates:
 // the probe of the imported app, the booted worker and what it prints, the data-plane ping, and
 // the action's own database connection. Work starts as early as possible and overlaps: the worker
@@ -11872,6 +12923,7 @@ class RunFacts {
     extrasPromise;
     testsPromise;
     stopInfo;
+    sampler;
     constructor(settings, secrets, options = {}) {
         this.settings = settings;
         this.secrets = secrets;
@@ -11926,6 +12978,9 @@ class RunFacts {
             }))
         ]);
         this.pingPromise = this.runPing();
+        // rls-role's sampling of pg_stat_activity, from spawn (or the probe) until the worker stops.
+        if (this.settings.gates.includes('rls-role'))
+            this.sampler = startSampler(this, worker);
         // Nobody may be awaiting these yet; a rejection must not crash the process.
         this.pingPromise.catch(() => { });
     }
@@ -12060,11 +13115,18 @@ class RunFacts {
     get connectionsFile() {
         return path.join(this.options.workDir ?? runsRoot(), this.ids.runId, CONNECTIONS_FILE);
     }
-    /** Read once the pings it asked for ended: the connections their tasks opened are then recorded. */
+    /** Read once the pings it asked for ended: the connections their tasks opened are then recorded;
+     * with them, the identities the app configures (written after import). */
     async identities() {
         await this.ping().catch(() => undefined);
         await this.extrasPromise?.catch(() => undefined);
-        return readConnections(this.connectionsFile, (t) => this.redact(t));
+        return readIdentities(this.connectionsFile, (t) => this.redact(t));
+    }
+    /** The sessions of the worker's process tree seen in pg_stat_activity from spawn until now. */
+    async sampledSessions() {
+        await this.ping().catch(() => undefined);
+        await this.extrasPromise?.catch(() => undefined);
+        return this.sampler ? this.sampler.snapshot() : { identities: [], samples: 0, dropped: 0, note: 'the worker was not started' };
     }
     /** The worker's processes right now (main process and pool children). */
     workerProcessIds() {
@@ -12108,6 +13170,7 @@ class RunFacts {
         }
         else
             this.stopInfo = { how: 'not-started', ms: 0 };
+        await this.sampler?.stop();
         await this.pingPromise?.catch(() => undefined);
         let cleanup;
         if (this.brokerConnection)
@@ -12127,6 +13190,7 @@ class RunFacts {
         const worker = this.worker;
         if (!worker?.spec.outputFile)
             return { cleanup: await this.close() };
+        await this.sampler?.stop();
         await this.pingPromise?.catch(() => undefined);
         await this.extrasPromise?.catch(() => undefined);
         const cleanup = this.brokerConnection ? await this.removeTrace(this.brokerConnection, { keepQueue: true }) : undefined;
@@ -13241,4 +14305,4 @@ function neutralizeCommands(line) {
     return stripControlCharacters(line).replace(/^(\s*)::/, '$1: :');
 }
 
-export { ACTION_VERSION as A, CATEGORIES as C, INPUTS as I, NEVER as N, _enum as _, renderMatrixText as a, runSession as b, annotateFailures as c, ActionsSink as d, logGateLine as e, feedbackMarker as f, describeInterruption as g, describeGateOutcome as h, isSwitch as i, workflowFile as j, isFoundationCategory as k, logFinishedRun as l, array as m, string as n, object as o, partialRecord as p, renderSummary as r, statusLabel as s, union as u, writeReportFile as w };
+export { ACTION_VERSION as A, BOOTSTRAP_PATH as B, workflowFile as C, DEFAULT_SEQUENCES as D, isFoundationCategory as E, partialRecord as F, CATEGORIES as G, union as H, INPUTS as I, NEVER as N, _enum as _, renderMatrixText as a, runSession as b, annotateFailures as c, ActionsSink as d, logGateLine as e, feedbackMarker as f, qualified as g, grantStatements as h, isSwitch as i, workerEnvironment as j, string as k, logFinishedRun as l, literal as m, record as n, object as o, pgmqGrantScript as p, quoteIdent as q, renderSummary as r, statusLabel as s, array as t, parseSettings as u, quoteGiven as v, writeReportFile as w, InputError as x, describeInterruption as y, describeGateOutcome as z };

@@ -11,7 +11,7 @@ import { createRequire } from 'module';
 import { g as getDefaultExportFromCjs } from './shared-_commonjsHelpers.js';
 import { a as scrubCredentials } from './shared-format.js';
 import { P as PATTERN_FIELDS } from './shared-rules.js';
-import { k as isFoundationCategory } from './shared-actions.js';
+import { E as isFoundationCategory } from './shared-actions.js';
 import 'node:os';
 import 'os';
 import 'crypto';

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { stat, readFile } from 'node:fs/promises';
-import { a1 as clipCharacters, Y as escapeTableCell, s as stripControlCharacters, F as utf8ByteLength, A as formatCount, J as truncateUtf8, M as inlineCode, ak as FEEDBACK_TIMEOUT_MS } from './shared-format.js';
-import { r as renderSummary, g as describeInterruption, h as describeGateOutcome, s as statusLabel, j as workflowFile } from './shared-actions.js';
+import { a2 as clipCharacters, Z as escapeTableCell, s as stripControlCharacters, J as utf8ByteLength, F as formatCount, M as truncateUtf8, N as inlineCode, al as FEEDBACK_TIMEOUT_MS } from './shared-format.js';
+import { r as renderSummary, y as describeInterruption, z as describeGateOutcome, s as statusLabel, C as workflowFile } from './shared-actions.js';
 import { existsSync, readFileSync } from 'fs';
 import { EOL } from 'os';
 import http from 'http';

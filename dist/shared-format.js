@@ -1,4 +1,4 @@
-import { readlinkSync, readFileSync, readdirSync, realpathSync, openSync, constants, fstatSync, closeSync } from 'node:fs';
+import { realpathSync, openSync, constants, fstatSync, closeSync, rmSync, readlinkSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as os from 'os';
@@ -171,6 +171,64 @@ function toPgConfig(parts) {
     else if (sslmode === 'verify-ca' || sslmode === 'verify-full')
         config.ssl = { rejectUnauthorized: true };
     return config;
+}
+
+// Where a run keeps its files (worker log, kept worker's output, report): one folder per run id
+// under RUNNER_TEMP (or the system temp directory outside a runner). The post step reads only
+// files inside that folder: it derives the folder from the run id and the environment, never from
+// a path the state hands it, because the state file was writable by whatever ran in the job.
+const RUNS_DIR = 'celery-foundation-gates';
+/** What newRunIds() makes: `cfg-` and 8 hex digits. Anything else names no run folder. */
+const RUN_ID = /^cfg-[0-9a-f]{8}$/;
+/** The folder holding every run's folder. */
+function runsRoot(env = process.env) {
+    return path.join(env.RUNNER_TEMP || tmpdir(), RUNS_DIR);
+}
+/**
+ * Opens `file` for reading only if it is a regular file whose real path lies inside the real
+ * folder of run `runId` — a folder that is itself no symlink (a worker could have replaced it by
+ * one). Returns the open descriptor, or undefined when the file is elsewhere, missing or no
+ * regular file. Never blocks: a FIFO put in its place is refused, not waited on.
+ */
+function openInsideRunFolder(runId, file, env = process.env) {
+    if (!RUN_ID.test(runId))
+        return undefined;
+    try {
+        const base = realpathSync(env.RUNNER_TEMP || tmpdir());
+        const folder = path.join(base, RUNS_DIR, runId);
+        if (realpathSync(folder) !== folder)
+            return undefined;
+        const real = realpathSync(path.resolve(folder, file));
+        if (!real.startsWith(folder + path.sep))
+            return undefined;
+        const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        if (!fstatSync(fd).isFile()) {
+            closeSync(fd);
+            return undefined;
+        }
+        return fd;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Removes run `runId`'s folder (worker log, report, connections record) once the run is over and
+ * nobody asked to keep it. Only a folder named like a run id, directly under the runs root; a
+ * symlink put in its place is removed as a link, never followed. Returns the path removed, or
+ * undefined when there was nothing to remove or it could not be.
+ */
+function removeRunFolder(runId, env = process.env) {
+    if (!RUN_ID.test(runId))
+        return undefined;
+    const folder = path.join(runsRoot(env), runId);
+    try {
+        rmSync(folder, { recursive: true, force: true, maxRetries: 2 });
+        return folder;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 // Every grace period of a run in one table, each with the reason for its value, and the one place
@@ -597,46 +655,6 @@ function registerEnvironmentSecrets(env, registry) {
         if (SECRET_NAME.test(name) && !NOT_A_SECRET.test(value.trim()))
             registry.add(value);
         registerSecretsInText(value, registry);
-    }
-}
-
-// Where a run keeps its files (worker log, kept worker's output, report): one folder per run id
-// under RUNNER_TEMP (or the system temp directory outside a runner). The post step reads only
-// files inside that folder: it derives the folder from the run id and the environment, never from
-// a path the state hands it, because the state file was writable by whatever ran in the job.
-const RUNS_DIR = 'celery-foundation-gates';
-/** What newRunIds() makes: `cfg-` and 8 hex digits. Anything else names no run folder. */
-const RUN_ID = /^cfg-[0-9a-f]{8}$/;
-/** The folder holding every run's folder. */
-function runsRoot(env = process.env) {
-    return path.join(env.RUNNER_TEMP || tmpdir(), RUNS_DIR);
-}
-/**
- * Opens `file` for reading only if it is a regular file whose real path lies inside the real
- * folder of run `runId` — a folder that is itself no symlink (a worker could have replaced it by
- * one). Returns the open descriptor, or undefined when the file is elsewhere, missing or no
- * regular file. Never blocks: a FIFO put in its place is refused, not waited on.
- */
-function openInsideRunFolder(runId, file, env = process.env) {
-    if (!RUN_ID.test(runId))
-        return undefined;
-    try {
-        const base = realpathSync(env.RUNNER_TEMP || tmpdir());
-        const folder = path.join(base, RUNS_DIR, runId);
-        if (realpathSync(folder) !== folder)
-            return undefined;
-        const real = realpathSync(path.resolve(folder, file));
-        if (!real.startsWith(folder + path.sep))
-            return undefined;
-        const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-        if (!fstatSync(fd).isFile()) {
-            closeSync(fd);
-            return undefined;
-        }
-        return fd;
-    }
-    catch {
-        return undefined;
     }
 }
 
@@ -1304,4 +1322,4 @@ function entryOf(map, key, make) {
     return value;
 }
 
-export { tableRow as $, formatCount as A, BROKEN_STOP_GRACE_MS as B, CANCEL_GRACE_MS as C, DLQ_ROW_GRACE_MS as D, EXTRAS_GRACE_MS as E, utf8ByteLength as F, GATE_IDS as G, HEALTHY_STOP_GRACE_MS as H, Inputs as I, truncateUtf8 as J, KEPT_WORKER_STOP_GRACE_S as K, LOG_SETTLE_MS as L, inlineCode as M, countOf as N, OUTPUT_DRAIN_MS as O, entryOf as P, once as Q, RUN_MARKER_ENV as R, SecretRegistry as S, TOOL_NAME as T, memoize as U, oneLine as V, detailsBlock as W, escapeHtmlLine as X, escapeTableCell as Y, inlineMarkdown as Z, markdownTable as _, scrubCredentials as a, namedAtMost as a0, clipCharacters as a1, lazyTable as a2, EVIDENCE_CELL_LINES as a3, EVIDENCE_CELL_LINE_CHARS as a4, capText as a5, preBlock as a6, error as a7, Outputs as a8, setOutput as a9, startGroup as aa, endGroup as ab, getState as ac, POST_WARM_SHUTDOWN_MS as ad, parentOf as ae, signalProcess as af, processGroupOf as ag, openInsideRunFolder as ah, environValue as ai, POST_KILL_CONFIRM_MS as aj, FEEDBACK_TIMEOUT_MS as ak, GATE_STATUSES as al, setFailed as b, setSecret as c, saveState as d, State as e, dsnTarget as f, getInput as g, registerSecretsInText as h, info as i, KILL_WAIT_MS as j, signalGroup as k, localPortsTo as l, isPostgresScheme as m, DB_LOST_GRACE_MS as n, RESULT_ROW_GRACE_MS as o, parseDsn as p, REFUSAL_GRACE_MS as q, redactDsn as r, stripControlCharacters as s, toPgConfig as t, runsRoot as u, descendants as v, warning as w, isAlive as x, registerEnvironmentSecrets as y, scrubStrings as z };
+export { markdownTable as $, scrubStrings as A, BROKEN_STOP_GRACE_MS as B, CANCEL_GRACE_MS as C, DLQ_ROW_GRACE_MS as D, EXTRAS_GRACE_MS as E, formatCount as F, GATE_IDS as G, HEALTHY_STOP_GRACE_MS as H, Inputs as I, utf8ByteLength as J, KEPT_WORKER_STOP_GRACE_S as K, LOG_SETTLE_MS as L, truncateUtf8 as M, inlineCode as N, OUTPUT_DRAIN_MS as O, countOf as P, entryOf as Q, RUN_MARKER_ENV as R, SecretRegistry as S, TOOL_NAME as T, once as U, memoize as V, oneLine as W, detailsBlock as X, escapeHtmlLine as Y, escapeTableCell as Z, inlineMarkdown as _, scrubCredentials as a, tableRow as a0, namedAtMost as a1, clipCharacters as a2, lazyTable as a3, EVIDENCE_CELL_LINES as a4, EVIDENCE_CELL_LINE_CHARS as a5, capText as a6, preBlock as a7, error as a8, Outputs as a9, setOutput as aa, startGroup as ab, endGroup as ac, getState as ad, POST_WARM_SHUTDOWN_MS as ae, parentOf as af, signalProcess as ag, processGroupOf as ah, openInsideRunFolder as ai, environValue as aj, POST_KILL_CONFIRM_MS as ak, FEEDBACK_TIMEOUT_MS as al, GATE_STATUSES as am, runsRoot as b, setFailed as c, setSecret as d, saveState as e, State as f, getInput as g, redactDsn as h, info as i, dsnTarget as j, registerSecretsInText as k, localPortsTo as l, KILL_WAIT_MS as m, signalGroup as n, isPostgresScheme as o, parseDsn as p, DB_LOST_GRACE_MS as q, removeRunFolder as r, stripControlCharacters as s, toPgConfig as t, RESULT_ROW_GRACE_MS as u, REFUSAL_GRACE_MS as v, warning as w, descendants as x, isAlive as y, registerEnvironmentSecrets as z };

@@ -1,5 +1,5 @@
-import { al as GATE_STATUSES } from './shared-format.js';
-import { m as array, o as object, n as string, N as NEVER, p as partialRecord, _ as _enum, C as CATEGORIES, u as union } from './shared-actions.js';
+import { am as GATE_STATUSES } from './shared-format.js';
+import { t as array, o as object, k as string, N as NEVER, F as partialRecord, _ as _enum, G as CATEGORIES, H as union } from './shared-actions.js';
 
 // Rules are data: an ordered list, first match wins. Each rule names a category and the
 // conditions a failing test case must meet — regular expressions on its message, traceback,
