@@ -66,7 +66,18 @@ function buildSchemas() {
       transport_class: z.string().nullish(),
       transport_error: z.string().nullish(),
       polling_interval: z.number().nullish(),
-      parts: UrlParts
+      parts: UrlParts,
+      /** kombu's PGMQ transport only (pgmq_probe.py). */
+      pgmq: z
+        .object({
+          queue_name_prefix: z.string().max(200),
+          init_extension: z.boolean(),
+          visibility_timeout: z.number().nullish(),
+          conn_string: z.boolean().nullish(),
+          package: z.string().max(40).nullish(),
+          bundled_sql: z.string().max(40).nullish()
+        })
+        .nullish()
     }),
     backend: z.object({
       url: z.string().nullish(),

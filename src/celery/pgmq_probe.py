@@ -1,0 +1,35 @@
+"""What the run needs to know about kombu's PGMQ transport, from the app's own settings and the
+installed packages (never a connection): the transport options that change queue names, reads and
+start-up, and the PGMQ version the ``pgmq`` package bundles for a SQL-only install. Loaded by path
+from bootstrap.py (``_load_own``), only for a ``pgmq://`` broker; never fatal to the probe."""
+
+
+def report(conf):
+    options = conf.broker_transport_options or {}
+    out = {
+        'queue_name_prefix': str(options.get('queue_name_prefix') or ''),
+        # kombu's default is True: CREATE EXTENSION IF NOT EXISTS pgmq on connect.
+        'init_extension': bool(options.get('init_extension', True)),
+        'visibility_timeout': _number(options.get('visibility_timeout')),
+        'conn_string': bool(options.get('conn_string')),
+        'package': None,
+        'bundled_sql': None,
+    }
+    try:
+        from importlib.metadata import version
+        out['package'] = version('pgmq')
+    except Exception:
+        pass
+    try:
+        from pgmq.install import get_embedded_sql_version
+        out['bundled_sql'] = str(get_embedded_sql_version())[:40]
+    except Exception:
+        pass
+    return out
+
+
+def _number(value):
+    try:
+        return None if value in (None, '') else float(value)
+    except (TypeError, ValueError):
+        return None
