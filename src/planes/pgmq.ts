@@ -90,6 +90,7 @@ async function removeTrace(db: Database, trace: RunTrace, opts: { keepQueue?: bo
   ]
   const dlq = trace.deadLetter
   if (dlq) steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]])
+  if (!opts.keepQueue && trace.applicationName) await cancelLingeringPolls(db, trace.applicationName)
   const removed: string[] = []
   const left: string[] = []
   for (const [what, sql, params] of steps) {
@@ -113,6 +114,22 @@ async function removeTrace(db: Database, trace: RunTrace, opts: { keepQueue?: bo
   }
   const done = removed.length ? `removed ${removed.join(', ')}; ` : ''
   return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` }
+}
+
+/**
+ * A worker killed during a long poll leaves its `pgmq.read_with_poll` running on the server for up
+ * to wait_time_seconds, holding a lock on the queue's table that pgmq.drop_queue must wait for
+ * (longer than the action's lock_timeout). Once the worker is stopped, the run's own sessions (its
+ * application_name, the worker's role) still busy are cancelled; nobody else's.
+ */
+async function cancelLingeringPolls(db: Database, applicationName: string): Promise<void> {
+  await db
+    .query(
+      `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+        WHERE application_name = $1 AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()`,
+      [applicationName]
+    )
+    .catch(() => {})
 }
 
 /** The PGMQ found in the database: an extension records its version, a SQL-only install none. */
@@ -176,6 +193,7 @@ export const pgmqPlane: BrokerPlane = {
   label: "kombu's PGMQ transport",
   recognises: (parts: DsnParts) => !parts.prefix && parts.scheme === 'pgmq',
   probeProblems,
+  queueName: nameOf,
   ready: (db) => ready(db),
   queueExists,
   publish,

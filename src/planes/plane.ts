@@ -28,6 +28,8 @@ export interface RunTrace {
   queue: string
   /** The worker's node name (its pidbox queue is named after it). */
   nodeName: string
+  /** application_name of the worker's sessions (a stopped worker's may linger server-side). */
+  applicationName?: string
   /** The messages the run put into the app's queues. */
   sent: Sent[]
   /** The result rows of the run's ping, its queue pings and its dlq probe task. */
@@ -58,6 +60,8 @@ export interface BrokerPlane {
    * that cannot load, a queue name the transport cannot hold).
    */
   probeProblems(probe: ProbeReport, names?: RunNames): string[]
+  /** The transport's own name for a queue of kombu's (PGMQ renames punctuation and adds its prefix). */
+  queueName(probe: ProbeReport, queue: string): string
   /** Whether the plane's storage exists in the database yet (else the worker creates it first). */
   ready(db: Database, probe: ProbeReport): Promise<boolean>
   /** Whether the worker (or the action) declared `queue` already. */

@@ -148,6 +148,7 @@ export const sqlaPlane: BrokerPlane = {
   recognises: (parts: DsnParts) => (parts.prefix === 'sqla' || parts.prefix === 'sqlalchemy') && isPostgresScheme(parts.scheme),
   // Its driver and engine options are checked for every plane (celery/drift.ts).
   probeProblems: () => [],
+  queueName: (_probe, queue) => queue,
   ready: (db, probe) => brokerTablesExist(db, probe.tables),
   queueExists: (db, probe, queue) => queueExists(db, probe.tables, queue),
   publish: async (db, probe, queues, messages: Outgoing[]) => (await publish(db, probe.tables, queues, messages)).map((id) => ({ queue: '', id })),

@@ -422,6 +422,7 @@ export class RunFacts implements GateFacts {
         probe: outcome.probe,
         queue: this.ids.queue,
         nodeName: this.ids.nodeName,
+        applicationName: this.ids.applicationName,
         sent: this.sent,
         taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
         ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})

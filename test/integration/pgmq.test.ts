@@ -5,11 +5,13 @@
 // broker-config; a worker the database refuses on PGMQ fails runtime in its own words, fast.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATE_IDS } from '../../src/constants.js'
-import { gate } from '../support/action.js'
+import { execa } from 'execa'
+import { DIST_POST, EXAMPLE_APP, gate, leakedSecrets, processesOfRun, pythonFor, runAction, stepFiles } from '../support/action.js'
+import { exampleArgs, runCli } from '../support/cli.js'
 import { exampleDatabase, runOnExample, secretsOf, type ExampleDatabase } from '../support/example.js'
 import { installPgmq } from '../support/pgmq.js'
 import { TestPostgres } from '../support/postgres.js'
-import { checkStep } from '../support/reliability.js'
+import { checkStep, record } from '../support/reliability.js'
 
 const GROUP = 'PGMQ'
 const APP = 'app.variants.pgmq_broker'
@@ -89,6 +91,7 @@ describe('PGMQ broker (Celery 5.7)', () => {
       },
       'the pool children answer through PGMQ as the solo worker does; the run drops its queue and pidbox queue'
     )
+    expect(result.report?.trace?.removed, result.report?.trace?.detail).toBe(true)
     expect(await leftovers(db)).toEqual({ queues: [], results: 0 })
   })
 
@@ -128,4 +131,85 @@ describe('PGMQ broker (Celery 5.7)', () => {
       "kombu re-declares every queue: the worker's role must own its queue tables, and runtime quotes the worker"
     )
   })
+
+  it('a role that may not drop its queues: the step passes and the trace names what stays', async () => {
+    const db = await pgmqDatabase((d) => `REVOKE DELETE ON pgmq.meta FROM "${d.appRole}"`)
+    const result = await runOnExample('5.7', db, { app: APP, gates: 'import, broker-config, runtime, ci' })
+    checkStep(
+      GROUP,
+      'PGMQ role without DELETE on pgmq.meta',
+      result,
+      { code: 0, gates: { runtime: 'pass' }, evidence: /answered 'pong'/, secrets: secretsOf(db) },
+      "the run's queues cannot be dropped: the gates still pass, and the trace says which queues stay and why"
+    )
+    expect(result.report?.trace?.removed).toBe(false)
+    expect(result.report?.trace?.detail).toMatch(
+      /left in the database: queue cfg_[0-9a-f]{8}_ping \(\w+ may not: permission denied for table meta\), queue cfg_\w+_celery_pidbox \(/
+    )
+    expect((await leftovers(db)).queues).toHaveLength(2)
+  })
+
+  it('four runs at once on one PGMQ database: each passes with its own queue, none is left', async () => {
+    const db = await pgmqDatabase()
+    const results = await Promise.all([0, 1, 2, 3].map(() => runOnExample('5.7', db, { app: APP, gates: 'import, broker-config, runtime, queues, ci' })))
+    for (const [i, result] of results.entries())
+      checkStep(
+        GROUP,
+        `4 PGMQ runs at once on one database (#${i + 1})`,
+        result,
+        { code: 0, gates: { runtime: 'pass', queues: 'pass' }, evidence: /answered 'pong'/, secrets: secretsOf(db) },
+        "concurrent runs declare the app's queues without a race (pgmq.create locks per queue) and each gets its own pong"
+      )
+    expect(new Set(results.map((r) => r.report?.runId)).size).toBe(4)
+    expect(await leftovers(db)).toEqual({ queues: [], results: 0 })
+  })
+
+  it('keep-worker: the kept worker answers a task sent through PGMQ, the post step stops it', async () => {
+    const db = await pgmqDatabase()
+    const files = stepFiles()
+    const main = await runOnExample('5.7', db, { app: APP, 'keep-worker': 'true', gates: 'import, broker-config, runtime, ci' }, { files })
+    const runId = main.report?.runId ?? ''
+    try {
+      expect(main.code, main.stdout + main.stderr).toBe(0)
+      expect(main.report?.worker?.stop?.how).toBe('kept')
+      // The kept worker still consumes the run's queue and answers on its pidbox queue.
+      expect(main.report?.trace?.detail).toMatch(/queue cfg_[0-9a-f]{8}_ping and pidbox queue cfg_\w+_celery_pidbox stay while the kept worker consumes them$/)
+      const answer = await sendTask(db, 'app.tasks.housekeeping.ping', 'kept-on-pgmq')
+      const post = await runAction({}, { script: DIST_POST, files, passState: true })
+      const left = processesOfRun(runId).length
+      const leaks = leakedSecrets(post, secretsOf(db))
+      record({
+        group: GROUP,
+        case: 'keep-worker on PGMQ',
+        expectation: 'the kept worker answers a task a later step sends through PGMQ; the post step stops it; nothing left running, no secret',
+        result: `main exit ${main.code}; task answered: ${answer.trim().slice(0, 60)}; post exit ${post.code}; ${left} processes left; ${leaks.length} leaks`,
+        passed: main.code === 0 && answer.includes('kept-on-pgmq') && post.code === 0 && left === 0 && !leaks.length
+      })
+      expect(answer).toContain('kept-on-pgmq')
+      expect(post.code).toBe(0)
+      expect(left).toBe(0)
+      expect(leaks).toEqual([])
+    } finally {
+      for (const pid of processesOfRun(runId)) process.kill(pid, 'SIGKILL')
+    }
+  })
+
+  it('the CLI runs the same gates on PGMQ', async () => {
+    const db = await pgmqDatabase()
+    const run = await runCli([...exampleArgs(db, APP), '--json'], { DATABASE_URL: db.url, CI: 'true' })
+    expect(run.code, run.stderr).toBe(0)
+    const report = JSON.parse(run.stdout) as { verdict: string; gates: Array<{ id: string; status: string; evidence: string }> }
+    expect(report.verdict).toBe('pass')
+    expect(report.gates.find((g) => g.id === 'broker-config')?.evidence).toContain("data plane: kombu's PGMQ transport")
+    expect(JSON.stringify(report)).not.toContain(db.password)
+    expect(await leftovers(db)).toEqual({ queues: [], results: 0 })
+  })
 })
+
+/** A task sent the ordinary way by a later step of the job, through PGMQ; resolves to its result. */
+async function sendTask(db: ExampleDatabase, task: string, echo: string): Promise<string> {
+  const script = `import sys\nfrom app.variants.pgmq_broker import celery_app\nprint(celery_app.send_task(sys.argv[1], kwargs={'x': sys.argv[2]}).get(timeout=30))`
+  const run = await execa(pythonFor('5.7'), ['-c', script, task, echo], { cwd: EXAMPLE_APP, env: { DATABASE_URL: db.url }, all: true, reject: false })
+  if (run.exitCode === 0) return run.all
+  throw new Error(`the task was not answered (${run.exitCode ?? run.signal}): ${run.all.slice(-2000)}`)
+}

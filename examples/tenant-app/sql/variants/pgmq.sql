@@ -8,9 +8,12 @@
 -- bindings of the worker's pidbox queue). So the app role needs CREATE on the
 -- schema and must own its queue tables: do NOT pre-create the app's queues as
 -- the owner role (the worker then dies at boot: must be owner of table
--- q_celery). Unbinding and dropping its own auto-delete queues deletes from
--- topic_bindings and meta. Functions keep PostgreSQL's default EXECUTE for
--- PUBLIC; a database that revoked it grants EXECUTE on the pgmq functions.
+-- q_celery). DELETE on topic_bindings lets kombu unbind; DELETE on meta lets
+-- the role drop its own queues with pgmq.drop_queue, which is how a verifier
+-- removes the queue and the pidbox queue of a run (a dropped queue's bindings
+-- go with it, by the foreign key's cascade). Functions keep PostgreSQL's
+-- default EXECUTE for PUBLIC; a database that revoked it grants EXECUTE on
+-- the pgmq functions.
 GRANT USAGE, CREATE ON SCHEMA pgmq TO :"app_role";
 GRANT SELECT, INSERT, DELETE ON pgmq.meta TO :"app_role";
 GRANT SELECT, INSERT, DELETE ON pgmq.topic_bindings TO :"app_role";
