@@ -164,6 +164,45 @@ describe('PGMQ broker (Celery 5.7)', () => {
     expect(await leftovers(db)).toEqual({ queues: [], results: 0 })
   })
 
+  it('a queue_name_prefix that makes queue names too long for PGMQ: broker-config names them before the worker boots', async () => {
+    const db = await pgmqDatabase()
+    const result = await runOnExample('5.7', db, { app: 'app.variants.pgmq_long_prefix', timeout: '60' })
+    checkStep(
+      GROUP,
+      'PGMQ queue names over 47 characters',
+      result,
+      {
+        code: 1,
+        gates: { 'broker-config': 'fail' },
+        evidence: /PGMQ queue name tenant_app_production_eu_west_1_\w+ is \d+ characters, over PGMQ's 47: the worker would die declaring it/,
+        timeoutS: 25,
+        marginS: 0,
+        secrets: secretsOf(db)
+      },
+      'known from the probe: the prefix is named, the worker never declares a queue'
+    )
+    expect(gate(result, 'broker-config').evidence).toContain("queue_name_prefix 'tenant-app-production-eu-west-1.' counts too")
+    expect((await pg.query(db.database, 'SELECT count(*)::int AS n FROM pgmq.meta'))[0]).toEqual({ n: 0 })
+  })
+
+  it('pgmq:// under Celery 5.2: broker-config says the installed kombu has no PGMQ transport', async () => {
+    const db = await pgmqDatabase()
+    const result = await runOnExample('5.2', db, { app: APP })
+    checkStep(
+      GROUP,
+      'pgmq:// with kombu 5.2',
+      result,
+      {
+        code: 1,
+        gates: { 'broker-config': 'fail' },
+        evidence: /broker is pgmq:\/\/, which kombu 5\.2\.\d+ cannot load .*needs kombu 5\.7 or later/,
+        timeoutS: 30,
+        secrets: secretsOf(db)
+      },
+      'an old kombu is named as the cause, not a missing PostgreSQL'
+    )
+  })
+
   it('keep-worker: the kept worker answers a task sent through PGMQ, the post step stops it', async () => {
     const db = await pgmqDatabase()
     const files = stepFiles()
