@@ -19,11 +19,14 @@ function prefixOf(probe: ProbeReport): string {
 
 const nameOf = (probe: ProbeReport, queue: string): string => pgmqQueueName(prefixOf(probe), queue)
 
+/**
+ * PGMQ's schema is there (extension or SQL-only install). A PGMQ too old for kombu's calls (no
+ * `pgmq.send` with headers) then fails the publish with PostgreSQL's own `function … does not
+ * exist`, which the run reports, rather than a wait for the worker.
+ */
 async function ready(db: Database): Promise<boolean> {
-  const [row] = await db.query<{ meta: string | null; send: string | null }>(
-    "SELECT to_regclass('pgmq.meta')::text AS meta, to_regprocedure('pgmq.send(text,jsonb,jsonb,integer)')::text AS send"
-  )
-  return !!row?.meta && !!row.send
+  const [row] = await db.query<{ meta: string | null }>("SELECT to_regclass('pgmq.meta')::text AS meta")
+  return !!row?.meta
 }
 
 async function queueExists(db: Database, probe: ProbeReport, queue: string): Promise<boolean> {
