@@ -7,7 +7,7 @@
 import { qualified, type Database } from '../db/database.js'
 import { isPostgresScheme, type DsnParts } from '../db/dsn.js'
 import type { ProbeReport } from '../celery/probe.js'
-import type { BrokerPlane, Outgoing, RunTrace, TraceCleanup } from './plane.js'
+import type { BrokerPlane, Outgoing, RunTrace, Sent, TraceCleanup } from './plane.js'
 
 export type Tables = ProbeReport['tables']
 
@@ -26,9 +26,9 @@ async function queueExists(db: Database, tables: Tables, queue: string): Promise
 
 /**
  * In one transaction: a queue row for each of `queues` that lacks one, then the messages.
- * Returns the message ids (what the run leaves in the broker table, removed afterwards).
+ * Returns the messages by id (what the run leaves in the broker table, removed afterwards).
  */
-async function publish(db: Database, tables: Tables, queues: string[], messages: Outgoing[]): Promise<number[]> {
+async function publish(db: Database, tables: Tables, queues: string[], messages: Outgoing[]): Promise<Sent[]> {
   const q = qualified(tables.queue)
   const m = qualified(tables.message)
   await db.query('BEGIN')
@@ -53,7 +53,7 @@ async function publish(db: Database, tables: Tables, queues: string[], messages:
         [names]
       )
     }
-    const ids: number[] = []
+    const ids: Sent[] = []
     for (const msg of messages) {
       // No column has a database default; `visible` must be true (NULL is never consumed) and
       // `timestamp` NULL (a non-NULL one would jump the queue), as kombu itself writes them.
@@ -63,7 +63,7 @@ async function publish(db: Database, tables: Tables, queues: string[], messages:
          RETURNING id`,
         [msg.queue, msg.payload]
       )
-      ids.push(...rows.map((r) => Number(r.id)))
+      ids.push(...rows.map((r) => ({ queue: msg.queue, id: Number(r.id) })))
     }
     await db.query('COMMIT')
     return ids
@@ -151,7 +151,7 @@ export const sqlaPlane: BrokerPlane = {
   queueName: (_probe, queue) => queue,
   ready: (db, probe) => brokerTablesExist(db, probe.tables),
   queueExists: (db, probe, queue) => queueExists(db, probe.tables, queue),
-  publish: async (db, probe, queues, messages: Outgoing[]) => (await publish(db, probe.tables, queues, messages)).map((id) => ({ queue: '', id })),
+  publish: (db, probe, queues, messages: Outgoing[]) => publish(db, probe.tables, queues, messages),
   removeTrace: (db, trace: RunTrace, opts) =>
     removeTrace(
       db,
