@@ -105,12 +105,13 @@ export function classifyDataPlane(probe: ProbeReport, names?: RunNames): DataPla
   // Only for a PostgreSQL data plane: what the worker would die of at boot with these packages.
   if (!problems.length) problems.push(...driftProblems(plane?.kind === 'pgmq' ? withoutBrokerDriver(probe) : probe))
   if (problems.length || !bp || !rp) return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown }
+  const resolved = plane ? plane.resolve(bp, probe) : { parts: bp, notes: [] }
   return {
     ok: true,
-    notes,
+    notes: [...notes, ...resolved.notes],
     plane: {
       kind: plane?.kind ?? 'sqla',
-      broker: { url: broker.url, parts: bp, redacted: broker.shown },
+      broker: { url: broker.url, parts: resolved.parts, redacted: broker.shown },
       backend: { url: backend.url, parts: rp, redacted: backend.shown }
     }
   }

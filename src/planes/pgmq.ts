@@ -184,6 +184,27 @@ function probeProblems(probe: ProbeReport, names?: RunNames): string[] {
   return problems
 }
 
+/**
+ * kombu's PGMQ transport does not leave gaps to libpq: it connects as `postgres` to database
+ * `postgres` on localhost:5432 unless the URL says otherwise (Transport._create_pgmq_client), so
+ * the action connects the same way. `conn_string` replaces the URL altogether.
+ */
+function resolve(parts: DsnParts, probe: ProbeReport): { parts: DsnParts; notes: string[] } {
+  const database = parts.database && parts.database !== '/' ? parts.database.replace(/^\//, '') : 'postgres'
+  const filled: DsnParts = {
+    ...parts,
+    host: parts.host || 'localhost',
+    port: parts.port ?? 5432,
+    database,
+    username: parts.username || 'postgres',
+    password: parts.password ?? ''
+  }
+  const notes = probe.broker.pgmq?.conn_string
+    ? ["broker_transport_options sets conn_string, which the worker connects with instead of the broker URL: the action's checks use the URL"]
+    : []
+  return { parts: filled, notes }
+}
+
 function ownsObject(object: string, probe: ProbeReport): boolean {
   const t = probe.tables
   const [schema, name] = object.includes('.') ? object.split('.', 2) : [undefined, object]
@@ -196,6 +217,7 @@ export const pgmqPlane: BrokerPlane = {
   label: "kombu's PGMQ transport",
   recognises: (parts: DsnParts) => !parts.prefix && parts.scheme === 'pgmq',
   probeProblems,
+  resolve,
   queueName: nameOf,
   ready: (db) => ready(db),
   queueExists,

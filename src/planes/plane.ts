@@ -60,6 +60,11 @@ export interface BrokerPlane {
    * that cannot load, a queue name the transport cannot hold).
    */
   probeProblems(probe: ProbeReport, names?: RunNames): string[]
+  /**
+   * Where the worker's transport really connects for this broker URL (the defaults it fills in),
+   * and anything the URL alone does not tell (notes for broker-config).
+   */
+  resolve(parts: DsnParts, probe: ProbeReport): { parts: DsnParts; notes: string[] }
   /** The transport's own name for a queue of kombu's (PGMQ renames punctuation and adds its prefix). */
   queueName(probe: ProbeReport, queue: string): string
   /** Whether the plane's storage exists in the database yet (else the worker creates it first). */

@@ -148,6 +148,8 @@ export const sqlaPlane: BrokerPlane = {
   recognises: (parts: DsnParts) => (parts.prefix === 'sqla' || parts.prefix === 'sqlalchemy') && isPostgresScheme(parts.scheme),
   // Its driver and engine options are checked for every plane (celery/drift.ts).
   probeProblems: () => [],
+  // SQLAlchemy's libpq defaults are the action's too (node-postgres reads the same PG* variables).
+  resolve: (parts) => ({ parts, notes: [] }),
   queueName: (_probe, queue) => queue,
   ready: (db, probe) => brokerTablesExist(db, probe.tables),
   queueExists: (db, probe, queue) => queueExists(db, probe.tables, queue),

@@ -107,6 +107,18 @@ describe('classifyDataPlane on pgmq://', () => {
     expect(check.ok && check.plane.broker.redacted).toBe('pgmq://***@127.0.0.1:5432/gatelab')
   })
 
+  it("connects where kombu's transport does: its defaults fill what the URL leaves out; conn_string is noted", () => {
+    const check = classifyDataPlane(probe({ url: 'pgmq://', urls: ['pgmq://'] }), RUN)
+    expect(check.ok && check.plane.broker.parts).toMatchObject({ host: 'localhost', port: 5432, database: 'postgres', username: 'postgres', password: '' })
+    const full = classifyDataPlane(probe(), RUN)
+    expect(full.ok && full.plane.broker.parts).toMatchObject({ host: '127.0.0.1', port: 5432, database: 'gatelab', username: 'app_user', password: 's3cret' })
+    expect(full.ok && full.notes).toEqual([])
+    const viaOption = classifyDataPlane(probe({ pgmq: { queue_name_prefix: '', init_extension: false, conn_string: true } }), RUN)
+    expect(viaOption.ok && viaOption.notes).toEqual([
+      "broker_transport_options sets conn_string, which the worker connects with instead of the broker URL: the action's checks use the URL"
+    ])
+  })
+
   it('keeps kind sqla for kombu’s SQLAlchemy transport', () => {
     const check = classifyDataPlane(probe({ url: 'sqla+postgresql://u:p@h/d', pgmq: null }))
     expect(check.ok && check.plane.kind).toBe('sqla')
