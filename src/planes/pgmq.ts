@@ -40,12 +40,16 @@ async function queueExists(db: Database, probe: ProbeReport, queue: string): Pro
  * as JSONB, its headers as PGMQ headers, a delay only when the message asks for one.
  */
 async function publish(db: Database, probe: ProbeReport, queues: string[], messages: Outgoing[]): Promise<Sent[]> {
-  const names = [...new Set([...queues, ...messages.map((m) => m.queue)])].map((q) => nameOf(probe, q))
+  // A partitioned queue is kombu's to create (pgmq.create_partitioned_queue): declared here as a
+  // plain queue it would stay one. A ping for one the worker has not declared yet is not sent.
+  const partitioned = new Set(probe.broker.pgmq?.partitioned_queues ?? [])
+  const names = [...new Set([...queues, ...messages.map((m) => m.queue)])].filter((q) => !partitioned.has(q)).map((q) => nameOf(probe, q))
   await db.query('BEGIN')
   try {
     for (const name of names) await db.query('SELECT pgmq.create($1::text)', [name])
     const sent: Sent[] = []
     for (const msg of messages) {
+      if (partitioned.has(msg.queue) && !(await db.query('SELECT 1 FROM pgmq.meta WHERE queue_name = $1', [nameOf(probe, msg.queue)])).length) continue
       const queue = nameOf(probe, msg.queue)
       const args = pgmqSendArgs(msg.payload)
       const rows = await db.query<{ id: string }>(

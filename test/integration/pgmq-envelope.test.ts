@@ -71,4 +71,33 @@ describe("the PGMQ plane publishes as kombu's transport does", () => {
     )
     expect(row).toEqual({ same_message: true, same_headers: true, group_id: 'tenant-7', task: 'celery.ping', visible: true })
   })
+
+  it('leaves partitioned queues to kombu: not declared as plain queues, no ping sent before the worker declares them', async () => {
+    const db = await exampleDatabase(pg)
+    await installPgmq(pg, db.database)
+    await pg.applySqlFile(db.database, `${process.cwd()}/examples/tenant-app/sql/variants/pgmq.sql`, {
+      owner_role: db.ownerRole,
+      app_role: db.appRole,
+      app_password: db.password
+    })
+    const payload = JSON.stringify({ body: 'W10=', headers: { id: 't-2', task: 'celery.ping' }, properties: {} })
+    const probe = { broker: { pgmq: { queue_name_prefix: '', init_extension: false, partitioned_queues: ['big'] } } } as unknown as ProbeReport
+    const conn = await connect(parseDsn(db.url)!)
+    try {
+      const sent = await pgmqPlane.publish(
+        conn,
+        probe,
+        ['big', 'small'],
+        [
+          { queue: 'big', payload },
+          { queue: 'small', payload }
+        ]
+      )
+      expect(sent).toEqual([{ queue: 'small', id: 1 }])
+    } finally {
+      await conn.close()
+    }
+    const queues = await pg.query(db.database, 'SELECT queue_name::text AS q FROM pgmq.meta ORDER BY 1')
+    expect(queues.map((r) => r.q)).toEqual(['small'])
+  })
 })
