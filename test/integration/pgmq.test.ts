@@ -67,6 +67,7 @@ describe('PGMQ broker (Celery 5.7)', () => {
     expect(broker).toContain("data plane: kombu's PGMQ transport (kombu 5.7")
     expect(broker).toMatch(new RegExp(`PGMQ: SQL-only install .*the worker's pgmq package [\\d.]+ bundles PGMQ ${pgmqVersion.replace(/\./g, '\\.')}'s SQL`))
     expect(gate(result, 'runtime').evidence).toMatch(/celery\.ping answered 'pong'/)
+    expect(gate(result, 'runtime').evidence).toMatch(/queue `cfg-[0-9a-f]{8}\.ping` \(PGMQ queue `cfg_[0-9a-f]{8}_ping`\)/)
     expect(gate(result, 'queues').evidence).toMatch(/2 of 2 queues answered a ping/)
     expect(gate(result, 'dlq').evidence).toMatch(/left exactly one row/)
     // The probe task's dead-letter row stays: the example's role may only append to that table.
