@@ -7,7 +7,7 @@ import { REPO } from './support/action.js'
 import { RECORDS_DIR, type ReliabilityRecord } from './support/reliability.js'
 
 /** The groups a full run records; the order is the order of the document. */
-export const GROUPS = ['Bad inputs', 'Faults', 'Cancellation and cleanup', 'Concurrency and load', 'Masking', 'Trust'] as const
+export const GROUPS = ['Bad inputs', 'Faults', 'Cancellation and cleanup', 'Concurrency and load', 'Masking', 'Trust', 'PGMQ'] as const
 
 export function setup(): void {
   rmSync(RECORDS_DIR, { recursive: true, force: true })

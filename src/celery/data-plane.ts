@@ -1,7 +1,10 @@
 // Is the app's data plane PostgreSQL? Decided from what the imported app configures (reported by
 // bootstrap.py), never from environment variables or guesses. Shared by the broker-config gate
 // and by the run, which boots the worker only when there is a Postgres data plane to ping through.
+// Which transport carries the messages (kombu's sqla tables, PGMQ) is the plane's kind: the run
+// and the gates ask that plane (planes/) what to do, rather than knowing transports.
 import { isPostgresScheme, parseDsn, redactDsn, type DsnParts } from '../db/dsn.js'
+import { planeFor, type PlaneKind, type RunNames } from '../planes/index.js'
 import { driftProblems } from './drift.js'
 import type { ProbeReport } from './probe.js'
 
@@ -12,6 +15,8 @@ export interface Endpoint {
 }
 
 export interface DataPlane {
+  /** The transport carrying the messages: planes/index.ts planeOf(kind) answers for it. */
+  kind: PlaneKind
   broker: Endpoint
   backend: Endpoint
 }
@@ -54,14 +59,21 @@ function endpoint(url: string | null | undefined): { url: string; parts?: DsnPar
 
 const POSTGRES_ALIAS_HINT = 'SQLAlchemy 1.4+ rejects the postgres:// alias: write postgresql://'
 
-export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
+/**
+ * `names`: the node name and queue the run gives the worker, which a plane with name limits (PGMQ)
+ * checks before the worker declares them.
+ */
+export function classifyDataPlane(probe: ProbeReport, names?: RunNames): DataPlaneCheck {
   const problems: string[] = []
   const notes: string[] = []
   const broker = endpoint(probe.broker.url)
   const backend = endpoint(probe.backend.url)
 
   const bp = broker.parts
+  const plane = bp ? planeFor(bp) : undefined
   if (!bp) problems.push(`broker is not a URL: ${broker.shown}`)
+  // kombu's PGMQ transport is PostgreSQL too: what the worker would die of on it, if anything.
+  else if (plane?.kind === 'pgmq') problems.push(...plane.probeProblems(probe, names))
   else if (!bp.prefix && (isPostgresScheme(bp.scheme) || bp.scheme === 'postgres'))
     problems.push(`broker is ${bp.scheme}:// without kombu's sqla+ prefix: write sqla+postgresql:// to use its SQLAlchemy transport`)
   else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
@@ -91,14 +103,23 @@ export function classifyDataPlane(probe: ProbeReport): DataPlaneCheck {
   else if (probe.backend.backend_error) problems.push(`result backend cannot load: ${probe.backend.backend_error}`)
 
   // Only for a PostgreSQL data plane: what the worker would die of at boot with these packages.
-  if (!problems.length) problems.push(...driftProblems(probe))
+  if (!problems.length) problems.push(...driftProblems(plane?.kind === 'pgmq' ? withoutBrokerDriver(probe) : probe))
   if (problems.length || !bp || !rp) return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown }
+  const resolved = plane ? plane.resolve(bp, probe) : { parts: bp, notes: [] }
   return {
     ok: true,
-    notes,
+    notes: [...notes, ...resolved.notes],
     plane: {
-      broker: { url: broker.url, parts: bp, redacted: broker.shown },
+      kind: plane?.kind ?? 'sqla',
+      broker: { url: broker.url, parts: resolved.parts, redacted: broker.shown },
       backend: { url: backend.url, parts: rp, redacted: backend.shown }
     }
   }
+}
+
+/** PGMQ connects with psycopg through the pgmq package, not through a SQLAlchemy driver. */
+function withoutBrokerDriver(probe: ProbeReport): ProbeReport {
+  const drift = probe.drift
+  if (!drift?.drivers) return probe
+  return { ...probe, drift: { ...drift, drivers: { ...drift.drivers, broker: null } } }
 }

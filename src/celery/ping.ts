@@ -1,7 +1,9 @@
-// The data-plane ping: the message Celery itself built (in bootstrap.py) is inserted into the
-// broker's tables on the run's own queue before the worker starts, so the worker's first poll
-// takes it; then the result row is read back from the result backend's table by task id.
-// `celery inspect ping` cannot work on this transport (no fanout), so this is the only proof.
+// The data-plane ping: the message Celery itself built (in bootstrap.py) is published by the data
+// plane (planes/: kombu's sqla tables, PGMQ) on the run's own queue, exactly as kombu's transport
+// would, before the worker starts, so the worker's first poll takes it; then the result row is
+// read back from the result backend's table by task id. `celery inspect ping` cannot work on the
+// sqla transport (no fanout) nor on PGMQ (its reply queue's name is over PGMQ's 47 characters),
+// so this is the only proof.
 //
 // Every wait is bounded by the run's deadline and wakes early on the worker's own signals: its
 // exit (Celery 5.2 exits 0 even on fatal errors), an `Unrecoverable error`, or the database
@@ -10,7 +12,7 @@ import { connect, describeDbError, isRefusal, qualified, type Database, type DbF
 import { dsnTarget, type DsnParts } from '../db/dsn.js'
 import { DB_LOST_GRACE_MS, REFUSAL_GRACE_MS, RESULT_ROW_GRACE_MS } from '../timing.js'
 import type { DataPlane } from './data-plane.js'
-import { brokerTablesExist, publish, queueExists } from './publish.js'
+import { planeOf, type Sent } from '../planes/index.js'
 import type { ProbeReport } from './probe.js'
 import { decodeResult, describeStoredException, MAX_RESULT_BYTES, type DecodedResult } from './result-decode.js'
 import type { WorkerExit, WorkerProcess } from './worker-process.js'
@@ -48,8 +50,8 @@ export interface PingDeps {
   signal: AbortSignal
   /** Receives the broker connection, which the run reuses for cleanup and closes. */
   keepConnection: (db: Database) => void
-  /** Receives the ids of the messages published (the run's trace in the broker table). */
-  keepMessages: (ids: number[]) => void
+  /** Receives the messages published (the run's trace in the broker's queues). */
+  keepMessages: (sent: Sent[]) => void
 }
 
 /** Status values after which celery_taskmeta will not change for this task. */
@@ -66,6 +68,7 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
     return { kind: 'not-run', reason: `Celery could not build the ping message: ${d.probe.ping_payload_error ?? 'no payload'}` }
   }
   const tables = d.probe.tables
+  const plane = planeOf(d.plane.kind)
 
   // 1. Reach the broker's database as the worker will: same DSN, same role.
   let broker: Database | undefined
@@ -87,13 +90,13 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   let publishedAtMs = 0
   let publishError: DbFailure | undefined
   const send = async (): Promise<void> => {
-    d.keepMessages(await publish(broker as Database, tables, consumed, outgoing))
+    d.keepMessages(await plane.publish(broker as Database, d.probe, consumed, outgoing))
     published = true
     publishedAtMs = d.worker.elapsed()
   }
   if (broker) {
     try {
-      if (await brokerTablesExist(broker, tables)) await send()
+      if (await plane.ready(broker, d.probe)) await send()
     } catch (err) {
       publishError = describeDbError(err)
     }
@@ -102,7 +105,7 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   // it instead of starting a worker that can only hang.
   if (publishError && publishError.code !== INSUFFICIENT_PRIVILEGE && broker) {
     d.worker.cancel()
-    return { kind: 'publish-failed', reason: await explainPublishFailure(broker, publishError, tables) }
+    return { kind: 'publish-failed', reason: await explainPublishFailure(broker, publishError, plane.lockedTables(d.probe, [d.queue])) }
   }
   d.worker.go()
 
@@ -116,7 +119,7 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
       const s = stop()
       if (s) return s
       try {
-        if (await queueExists(broker, tables, d.queue)) await send()
+        if (await plane.queueExists(broker, d.probe, d.queue)) await send()
       } catch (err) {
         const failure = describeDbError(err)
         if (failure.code !== '42P01') {
@@ -130,7 +133,8 @@ export async function pingThroughDataPlane(d: PingDeps): Promise<PingOutcome> {
   if (publishError) {
     // The worker's role cannot write its own broker tables; the worker will show the same error.
     const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS)
-    return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError.message}` }
+    const object = plane.kind === 'sqla' ? tables.queue : `the ${plane.kind} queues`
+    return s ?? { kind: 'db-denied', object, line: `publishing the ping as the worker's role failed: ${publishError.message}` }
   }
 
   // 3. Read the result back from the result backend's table.
@@ -192,10 +196,11 @@ function stopReason(d: PingDeps, acceptTransient = false): PingOutcome | undefin
   const r = w.refused
   if (r && (!r.transient || acceptTransient || d.worker.elapsed() - r.atMs > DB_LOST_GRACE_MS))
     return { kind: 'db-refused', reason: r.reason, source: 'worker', line: r.line }
-  if (w.denied && isOwnTable(w.denied.object, d.probe)) return { kind: 'db-denied', object: w.denied.object, line: w.denied.line }
+  const plane = planeOf(d.plane.kind)
+  if (w.denied && plane.ownsObject(w.denied.object, d.probe)) return { kind: 'db-denied', object: w.denied.object, line: w.denied.line }
   // Every later result fails the same way: waiting out the timeout would only hide the cause.
   const rs = w.resultStore
-  if (rs && (!rs.table || isOwnTable(rs.table, d.probe))) {
+  if (rs && (!rs.table || plane.ownsObject(rs.table, d.probe))) {
     const table = rs.table ?? d.probe.tables.task
     const fromBoot = table === d.probe.tables.task ? w.columnsNotAdded : []
     const columns = [...new Set([...(rs.column ? [rs.column] : []), ...fromBoot])]
@@ -205,12 +210,6 @@ function stopReason(d: PingDeps, acceptTransient = false): PingOutcome | undefin
   if (exit) return { kind: 'worker-exited', exit, line: (w.fatal ?? lastErrorLine(d.worker))?.line }
   if (performance.now() >= d.deadline) return { kind: 'timeout', detail: timeoutDetail(d) }
   return undefined
-}
-
-function isOwnTable(object: string, probe: ProbeReport): boolean {
-  const t = probe.tables
-  const name = object.split('.').pop() ?? object
-  return [t.queue, t.message, t.task, t.group, 'queue_id_sequence', 'message_id_sequence', 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name)
 }
 
 function timeoutDetail(d: PingDeps): string {
@@ -271,17 +270,17 @@ function boundedMs(deadline: number, cap: number): number {
  * Why the ping could not be inserted, with who holds the broker tables when it was a lock: the
  * worker's own poll would wait on that session forever, so naming it is the useful evidence.
  */
-async function explainPublishFailure(db: Database, failure: DbFailure, tables: ProbeReport['tables']): Promise<string> {
+async function explainPublishFailure(db: Database, failure: DbFailure, tables: string[]): Promise<string> {
   if (failure.code !== '55P03' && failure.code !== '57014') return failure.message
   try {
     const holders = await db.query<{ pid: number; usename: string | null; application_name: string | null; mode: string; relname: string }>(
       `SELECT l.pid, a.usename::text, a.application_name, l.mode, c.relname::text
          FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.granted AND l.pid <> pg_backend_pid()
-          AND l.relation IN (to_regclass($1), to_regclass($2))
+          AND l.relation = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t)
           AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock', 'RowExclusiveLock')
         ORDER BY l.mode = 'AccessExclusiveLock' DESC LIMIT 3`,
-      [qualified(tables.message), qualified(tables.queue)]
+      [tables]
     )
     const strong = holders.filter((h) => h.mode !== 'RowExclusiveLock')
     if (!strong.length) return `${failure.message} (no session holds a blocking lock now)`

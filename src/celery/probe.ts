@@ -78,7 +78,8 @@ function buildSchemas() {
           visibility_timeout: z.number().nullish(),
           conn_string: z.boolean().nullish(),
           package: z.string().max(40).nullish(),
-          bundled_sql: z.string().max(40).nullish()
+          bundled_sql: z.string().max(40).nullish(),
+          partitioned_queues: z.array(z.string().max(200)).max(100).nullish()
         })
         .nullish()
     }),

@@ -1,4 +1,6 @@
+import { connect, type Database } from '../db/database.js'
 import { dsnTarget, parseDsn, type DsnParts } from '../db/dsn.js'
+import { planeOf } from '../planes/index.js'
 import { gateOutcome, type Gate } from './gate.js'
 
 export const brokerConfigGate: Gate = {
@@ -14,6 +16,14 @@ export const brokerConfigGate: Gate = {
 
     const { broker, backend } = check.plane
     const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``]
+    // What the data plane says of itself (PGMQ: its version, asked as the worker's role); the
+    // sqla plane asks nothing, so this gate opens no connection there.
+    const probe = await facts.probe()
+    let db: Database | undefined
+    const open = async (): Promise<Database> => (db = await connect(broker.parts, { connectTimeoutMs: 5000 }))
+    const planeLines = probe.ok ? await planeOf(check.plane.kind).evidence(open, probe.probe) : []
+    await db?.close().catch(() => {})
+    lines.push(...planeLines.map((l) => facts.redact(l)))
     // Cross-check with what the worker itself prints at boot (password shown as ** there).
     const banner = await facts.banner()
     const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter(

@@ -3,16 +3,10 @@
 // privilege the worker's role needs on it, one check at a time. pgmqBootProblems is what kills
 // the worker at boot before any privilege matters, so broker-config can ask it before the boot.
 import type { ProbeReport } from '../celery/probe.js'
-import type { DataPlane } from '../celery/data-plane.js'
 import type { Database } from '../db/database.js'
 import { quoteIdent } from '../db/database.js'
 import { checkPgmqNeeds, extensionRights, pgmqInstall, queueTableOwners, type PgmqInstall, type PgmqNeedCheck } from '../db/pgmq-catalog.js'
 import { grantFor, PGMQ_NEEDS, pgmqQueueName, pidboxQueue, queueNameProblem, queueTables } from '../db/pgmq-privileges.js'
-
-/** The broker is kombu's PGMQ transport (until DataPlane carries `kind`). */
-export function isPgmqPlane(plane: DataPlane): boolean {
-  return plane.broker.parts.scheme === 'pgmq'
-}
 
 /**
  * The sqla needs without kombu's broker tables and their sequences when the broker is PGMQ (the

@@ -6,7 +6,7 @@ import { redactDsn } from '../db/dsn.js'
 import type { DataPlane } from '../celery/data-plane.js'
 import { connectForChecks, gateOutcome, type Gate } from './gate.js'
 import { schemaDrift } from './table-drift.js'
-import { isPgmqPlane, pgmqAccess, pgmqDetails, withoutSqlaBroker } from './db-access-pgmq.js'
+import { pgmqAccess, pgmqDetails, withoutSqlaBroker } from './db-access-pgmq.js'
 
 export const dbAccessGate: Gate = {
   id: 'db-access',
@@ -32,7 +32,7 @@ export const dbAccessGate: Gate = {
       )
 
     // On PGMQ the broker is schema pgmq (db-access-pgmq.ts), the result backend the same tables.
-    const pgmq = isPgmqPlane(check.plane)
+    const pgmq = check.plane.kind === 'pgmq'
     const pgmqRole = check.plane.broker.parts.username || db.role
     const needs = withoutSqlaBroker(needsOf(probe, check.plane, db.role), probe, pgmq)
     const roles = [...new Set([...needs.map((n) => n.role), ...(pgmq ? [pgmqRole] : [])])]

@@ -1,6 +1,7 @@
 import { addColumnsStatement } from '../celery/drift.js'
 import type { PingOutcome } from '../celery/ping.js'
 import type { ProbeReport } from '../celery/probe.js'
+import { planeOf } from '../planes/index.js'
 import { expandLogLine, summarizeLogLine } from '../celery/worker-output.js'
 import { describeExit } from '../celery/worker-process.js'
 import type { GateFacts } from './facts.js'
@@ -18,13 +19,21 @@ export const runtimeGate: Gate = {
       const probe = await facts.probe()
       return resultStoreOutcome(outcome, probe.ok ? probe.probe : undefined, facts)
     }
-    return judge(outcome, facts, settings.pingTask)
+    return judge(outcome, facts, settings.pingTask, await transportQueue(facts))
   }
+}
+
+/** The run's queue as the transport names it, when that differs (PGMQ: `cfg_1a2b3c4d_ping`). */
+async function transportQueue(facts: GateFacts): Promise<string | undefined> {
+  const [probe, check] = [await facts.probe(), await facts.dataPlane()]
+  if (!probe.ok || !check?.ok) return undefined
+  const name = planeOf(check.plane.kind).queueName(probe.probe, facts.ids.queue)
+  return name === facts.ids.queue ? undefined : `${check.plane.kind.toUpperCase()} queue \`${name}\``
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 
-function judge(o: PingOutcome, facts: GateFacts, task: string): GateOutcome {
+function judge(o: PingOutcome, facts: GateFacts, task: string, transportQueue?: string): GateOutcome {
   // The details: the line that decided, in full (its traceback unfolded), then the last lines.
   const tail = (line?: string): string =>
     [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))].join('\n')
@@ -41,7 +50,7 @@ function judge(o: PingOutcome, facts: GateFacts, task: string): GateOutcome {
       return gateOutcome(
         unexpected ? 'warn' : 'pass',
         `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
-          `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
+          `\nqueue \`${facts.ids.queue}\`${transportQueue ? ` (${transportQueue})` : ''}, task id \`${facts.ids.taskId}\`` +
           (unreadable ? '\nthe result row could not be read safely: check who else writes the result table' : unexpected ? "\nexpected the result 'pong'" : '')
       )
     }

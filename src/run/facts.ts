@@ -8,7 +8,7 @@ import path from 'node:path'
 import { classifyDataPlane, type DataPlaneCheck } from '../celery/data-plane.js'
 import { pingThroughDataPlane, readFinalResults, type PingOutcome } from '../celery/ping.js'
 import { probeOutcomeOf, type BootstrapEvent, type ProbeOutcome } from '../celery/probe.js'
-import { removeTrace, type TraceCleanup } from '../celery/publish.js'
+import { planeOf, type Sent, type TraceCleanup } from '../planes/index.js'
 import { buildWorkerCommand, type WorkerCommand } from '../celery/worker-args.js'
 import { WorkerProcess } from '../celery/worker-process.js'
 import { WorkerWatch } from '../celery/worker-watch.js'
@@ -29,7 +29,7 @@ import { newRunIds } from './ids.js'
 import { linesOf } from './worker-lines.js'
 import { startSampler, type SampledRecord, type SessionSampler } from './session-sampler.js'
 
-export type { TraceCleanup } from '../celery/publish.js'
+export type { TraceCleanup } from '../planes/index.js'
 export { newRunIds } from './ids.js'
 
 export interface RunFactsOptions {
@@ -56,7 +56,7 @@ export class RunFacts implements GateFacts {
   private databasePromise: Promise<Database> | undefined
   private brokerConnection: Database | undefined
   private probeAtMs: number | undefined
-  private messageIds: number[] = []
+  private sent: Sent[] = []
   private extrasPromise: Promise<ExtraResult[]> | undefined
   private testsPromise: Promise<TestsReport | undefined> | undefined
   private stopInfo: WorkerInfo['stop']
@@ -133,7 +133,7 @@ export class RunFacts implements GateFacts {
 
   async dataPlane(): Promise<DataPlaneCheck | undefined> {
     const outcome = await this.probe()
-    return outcome.ok ? classifyDataPlane(outcome.probe) : undefined
+    return outcome.ok ? classifyDataPlane(outcome.probe, this.ids) : undefined
   }
 
   ping(): Promise<PingOutcome> {
@@ -398,7 +398,7 @@ export class RunFacts implements GateFacts {
     const outcome = await this.probe()
     const worker = this.worker as WorkerProcess
     if (!outcome.ok) return { kind: 'not-run', reason: 'the app did not import' }
-    const plane = classifyDataPlane(outcome.probe)
+    const plane = classifyDataPlane(outcome.probe, this.ids)
     if (!plane.ok) {
       worker.cancel()
       return { kind: 'not-run', reason: 'the data plane is not PostgreSQL' }
@@ -415,13 +415,13 @@ export class RunFacts implements GateFacts {
       keepConnection: (db) => {
         this.brokerConnection = db
       },
-      keepMessages: (ids) => {
-        this.messageIds = ids
+      keepMessages: (sent) => {
+        this.sent = sent
       }
     })
   }
 
-  /** Removes what the run published and its worker stored (celery/publish.ts removeTrace). */
+  /** Removes what the run published and its worker stored (its data plane's removeTrace). */
   private async removeTrace(db: Database, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
     const outcome = await this.probePromise
     if (!outcome?.ok) return { removed: true, detail: 'nothing to remove: no ping was published' }
@@ -430,12 +430,15 @@ export class RunFacts implements GateFacts {
     // user's input is never spliced into SQL as written).
     const probeId = extras.find((x) => x.purpose === 'probe')?.taskId
     const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined
-    const cleanup = await removeTrace(
+    const plane = classifyDataPlane(outcome.probe, this.ids)
+    const cleanup = await planeOf(plane.ok ? plane.plane.kind : 'sqla').removeTrace(
       db,
       {
-        tables: outcome.probe.tables,
+        probe: outcome.probe,
         queue: this.ids.queue,
-        messageIds: this.messageIds,
+        nodeName: this.ids.nodeName,
+        applicationName: this.ids.applicationName,
+        sent: this.sent,
         taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
         ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
       },

@@ -83,6 +83,7 @@ describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
       versions: { python: '3.11', celery: '5.7.0', kombu: '5.7.0' }
     })
     const plane = {
+      kind: 'pgmq' as const,
       broker: { url: broker, parts: parseDsn(broker)!, redacted: 'pgmq://***@127.0.0.1/pgmq_ok' },
       backend: { url: backend, parts: parseDsn(backend)!, redacted: 'db+postgresql://***@127.0.0.1/pgmq_ok' }
     }

@@ -9,9 +9,8 @@ import {
   queueNameProblem,
   queueTables
 } from '../../src/db/pgmq-privileges.js'
-import { describeInstall, installAdvice, isPgmqPlane, withoutSqlaBroker } from '../../src/gates/db-access-pgmq.js'
+import { describeInstall, installAdvice, withoutSqlaBroker } from '../../src/gates/db-access-pgmq.js'
 import { probeReport } from '../support/gate-facts.js'
-import { parseDsn } from '../../src/db/dsn.js'
 
 describe("PGMQ queue names as kombu's pgmq transport makes them", () => {
   it('prefixes and turns every punctuation character but _ into _ (Channel.entity_name)', () => {
@@ -52,12 +51,6 @@ describe('the PGMQ privilege table', () => {
 })
 
 describe('PGMQ evidence', () => {
-  it('tells a pgmq:// broker from sqla', () => {
-    const plane = (url: string) => ({ broker: { url, parts: parseDsn(url)!, redacted: '' }, backend: { url, parts: parseDsn(url)!, redacted: '' } })
-    expect(isPgmqPlane(plane('pgmq://u:p@h/db'))).toBe(true)
-    expect(isPgmqPlane(plane('sqla+postgresql://u:p@h/db'))).toBe(false)
-  })
-
   it('names the version of an extension, and what is known of a SQL-only install', () => {
     expect(describeInstall({ schema: true, extension: { version: '1.13.0', owner: 'admin' }, functions: 76 })).toBe('PGMQ 1.13.0 (extension, owner admin)')
     expect(describeInstall({ schema: true, functions: 76 }, { package: '1.1.4', bundled_sql: '1.13.0' })).toBe(

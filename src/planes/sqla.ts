@@ -1,18 +1,15 @@
-// Putting messages into kombu's SQLAlchemy broker tables exactly as its transport does: the
+// kombu's SQLAlchemy transport (sqla+postgresql://): messages put into its broker tables exactly as its transport does: the
 // payload Celery built (bootstrap.py), a row in the queue table for each queue, no column left to
 // a default. Queue rows for every queue the worker will consume are created before it starts:
 // kombu's get-or-create is not atomic, and a worker that loses that race to a concurrent insert
 // dies (so with eight runs on one database, someone must create them first, without a race).
 // removeTrace undoes it all once the run is over.
 import { qualified, type Database } from '../db/database.js'
-import type { ProbeReport } from './probe.js'
+import { isPostgresScheme, type DsnParts } from '../db/dsn.js'
+import type { ProbeReport } from '../celery/probe.js'
+import type { BrokerPlane, Outgoing, RunTrace, Sent, TraceCleanup } from './plane.js'
 
 export type Tables = ProbeReport['tables']
-
-export interface Outgoing {
-  queue: string
-  payload: string
-}
 
 export async function brokerTablesExist(db: Database, tables: Tables): Promise<boolean> {
   const [row] = await db.query<{ q: string | null; m: string | null }>('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [
@@ -22,16 +19,16 @@ export async function brokerTablesExist(db: Database, tables: Tables): Promise<b
   return !!row?.q && !!row.m
 }
 
-export async function queueExists(db: Database, tables: Tables, queue: string): Promise<boolean> {
+async function queueExists(db: Database, tables: Tables, queue: string): Promise<boolean> {
   if (!(await brokerTablesExist(db, tables))) return false
   return (await db.query(`SELECT 1 FROM ${qualified(tables.queue)} WHERE name = $1`, [queue])).length > 0
 }
 
 /**
  * In one transaction: a queue row for each of `queues` that lacks one, then the messages.
- * Returns the message ids (what the run leaves in the broker table, removed afterwards).
+ * Returns the messages by id (what the run leaves in the broker table, removed afterwards).
  */
-export async function publish(db: Database, tables: Tables, queues: string[], messages: Outgoing[]): Promise<number[]> {
+async function publish(db: Database, tables: Tables, queues: string[], messages: Outgoing[]): Promise<Sent[]> {
   const q = qualified(tables.queue)
   const m = qualified(tables.message)
   await db.query('BEGIN')
@@ -56,7 +53,7 @@ export async function publish(db: Database, tables: Tables, queues: string[], me
         [names]
       )
     }
-    const ids: number[] = []
+    const ids: Sent[] = []
     for (const msg of messages) {
       // No column has a database default; `visible` must be true (NULL is never consumed) and
       // `timestamp` NULL (a non-NULL one would jump the queue), as kombu itself writes them.
@@ -66,7 +63,7 @@ export async function publish(db: Database, tables: Tables, queues: string[], me
          RETURNING id`,
         [msg.queue, msg.payload]
       )
-      ids.push(...rows.map((r) => Number(r.id)))
+      ids.push(...rows.map((r) => ({ queue: msg.queue, id: Number(r.id) })))
     }
     await db.query('COMMIT')
     return ids
@@ -76,13 +73,8 @@ export async function publish(db: Database, tables: Tables, queues: string[], me
   }
 }
 
-export interface TraceCleanup {
-  removed: boolean
-  detail: string
-}
-
 /** What one run published (see publish) and what its worker stored because of it. */
-export interface RunTrace {
+interface SqlaTrace {
   tables: Tables
   /** The run's own queue: its row, and every message in it (a copy a warm shutdown restored too). */
   queue: string
@@ -100,7 +92,7 @@ export interface RunTrace {
  * another message of the app's queues. The detail may quote the database's errors: the caller
  * redacts it.
  */
-export async function removeTrace(db: Database, trace: RunTrace, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
+async function removeTrace(db: Database, trace: SqlaTrace, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
   const t = trace.tables
   const steps: Array<[string, string, unknown[]]> = [
     // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
@@ -141,4 +133,41 @@ export async function removeTrace(db: Database, trace: RunTrace, opts: { keepQue
   }
   const done = removed.length ? `removed ${removed.join(', ')}; ` : ''
   return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` }
+}
+
+/** kombu's own name for this transport's denied objects: its tables, sequences, and schema public. */
+function ownsObject(object: string, probe: ProbeReport): boolean {
+  const t = probe.tables
+  const name = object.split('.').pop() ?? object
+  return [t.queue, t.message, t.task, t.group, 'queue_id_sequence', 'message_id_sequence', 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name)
+}
+
+export const sqlaPlane: BrokerPlane = {
+  kind: 'sqla',
+  label: "kombu's SQLAlchemy transport",
+  recognises: (parts: DsnParts) => (parts.prefix === 'sqla' || parts.prefix === 'sqlalchemy') && isPostgresScheme(parts.scheme),
+  // Its driver and engine options are checked for every plane (celery/drift.ts).
+  probeProblems: () => [],
+  // SQLAlchemy's libpq defaults are the action's too (node-postgres reads the same PG* variables).
+  resolve: (parts) => ({ parts, notes: [] }),
+  queueName: (_probe, queue) => queue,
+  ready: (db, probe) => brokerTablesExist(db, probe.tables),
+  queueExists: (db, probe, queue) => queueExists(db, probe.tables, queue),
+  publish: (db, probe, queues, messages: Outgoing[]) => publish(db, probe.tables, queues, messages),
+  removeTrace: (db, trace: RunTrace, opts) =>
+    removeTrace(
+      db,
+      {
+        tables: trace.probe.tables,
+        queue: trace.queue,
+        messageIds: trace.sent.map((m) => m.id),
+        taskIds: trace.taskIds,
+        ...(trace.deadLetter ? { deadLetter: trace.deadLetter } : {})
+      },
+      opts
+    ),
+  // Nothing to ask the database: the tables are kombu's, versioned with kombu.
+  evidence: async () => [],
+  ownsObject,
+  lockedTables: (probe) => [qualified(probe.tables.message), qualified(probe.tables.queue)]
 }
