@@ -214,7 +214,7 @@ def _broker(app):
     info['parts'] = _url_parts(info['url'])
     if str(info['url'] or '').startswith('pgmq://'):  # kombu's PGMQ transport (pgmq_probe.py)
         try:
-            info['pgmq'] = _load_own('pgmq_probe').report(conf)
+            info['pgmq'] = _load_own('pgmq_probe').report(app)
         except Exception as exc:
             info['transport_error'] = info['transport_error'] or _last_line(exc)
     return info

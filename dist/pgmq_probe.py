@@ -4,7 +4,8 @@ start-up, and the PGMQ version the ``pgmq`` package bundles for a SQL-only insta
 from bootstrap.py (``_load_own``), only for a ``pgmq://`` broker; never fatal to the probe."""
 
 
-def report(conf):
+def report(app):
+    conf = app.conf
     options = conf.broker_transport_options or {}
     out = {
         'queue_name_prefix': str(options.get('queue_name_prefix') or ''),
@@ -14,6 +15,9 @@ def report(conf):
         'conn_string': bool(options.get('conn_string')),
         'package': None,
         'bundled_sql': None,
+        # kombu creates these with pgmq.create_partitioned_queue, not pgmq.create: the run must not
+        # declare them first as plain queues.
+        'partitioned_queues': _partitioned(app),
     }
     try:
         from importlib.metadata import version
@@ -33,3 +37,11 @@ def _number(value):
         return None if value in (None, '') else float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _partitioned(app):
+    try:
+        queues = app.amqp.queues.values()
+        return sorted(str(q.name)[:200] for q in queues if (q.queue_arguments or {}).get('x-pgmq-partitioned'))[:100]
+    except Exception:
+        return []

@@ -1,5 +1,5 @@
 import { appendFileSync, fstatSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { ad as getState, f as State, ae as POST_WARM_SHUTDOWN_MS, w as warning, af as parentOf, ag as signalProcess, n as signalGroup, ah as processGroupOf, i as info, ai as openInsideRunFolder, z as registerEnvironmentSecrets, S as SecretRegistry, F as formatCount, N as inlineCode, X as detailsBlock, a7 as preBlock, y as isAlive, aj as environValue, ak as POST_KILL_CONFIRM_MS, R as RUN_MARKER_ENV } from './shared-format.js';
+import { ad as getState, f as State, ae as POST_WARM_SHUTDOWN_MS, w as warning, af as parentOf, ag as signalProcess, o as signalGroup, ah as processGroupOf, i as info, ai as openInsideRunFolder, z as registerEnvironmentSecrets, S as SecretRegistry, F as formatCount, N as inlineCode, X as detailsBlock, a7 as preBlock, y as isAlive, aj as environValue, ak as POST_KILL_CONFIRM_MS, R as RUN_MARKER_ENV } from './shared-format.js';
 import 'node:os';
 import 'node:path';
 import 'os';

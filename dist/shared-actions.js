@@ -1,4 +1,4 @@
-import { T as TOOL_NAME, h as redactDsn, t as toPgConfig, p as parseDsn, j as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, k as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, m as KILL_WAIT_MS, n as signalGroup, I as Inputs, G as GATE_IDS, o as isPostgresScheme, q as DB_LOST_GRACE_MS, u as RESULT_ROW_GRACE_MS, v as REFUSAL_GRACE_MS, x as descendants, y as isAlive, b as runsRoot, E as EXTRAS_GRACE_MS, H as HEALTHY_STOP_GRACE_MS, z as registerEnvironmentSecrets, A as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, F as formatCount$1, J as utf8ByteLength, M as truncateUtf8, N as inlineCode, P as countOf, Q as entryOf, U as once, V as memoize, W as oneLine, X as detailsBlock, Y as escapeHtmlLine, Z as escapeTableCell, _ as inlineMarkdown, $ as markdownTable, a0 as tableRow, a1 as namedAtMost, a2 as clipCharacters, a3 as lazyTable, s as stripControlCharacters, a4 as EVIDENCE_CELL_LINES, a5 as EVIDENCE_CELL_LINE_CHARS, a6 as capText, a7 as preBlock, a8 as error$1, a9 as Outputs, aa as setOutput, w as warning, i as info, ab as startGroup, ac as endGroup } from './shared-format.js';
+import { T as TOOL_NAME, h as redactDsn, t as toPgConfig, j as isPostgresScheme, p as parseDsn, k as dsnTarget, D as DLQ_ROW_GRACE_MS, L as LOG_SETTLE_MS, l as localPortsTo, m as registerSecretsInText, R as RUN_MARKER_ENV, O as OUTPUT_DRAIN_MS, n as KILL_WAIT_MS, o as signalGroup, I as Inputs, G as GATE_IDS, q as DB_LOST_GRACE_MS, u as RESULT_ROW_GRACE_MS, v as REFUSAL_GRACE_MS, x as descendants, y as isAlive, b as runsRoot, E as EXTRAS_GRACE_MS, H as HEALTHY_STOP_GRACE_MS, z as registerEnvironmentSecrets, A as scrubStrings, B as BROKEN_STOP_GRACE_MS, C as CANCEL_GRACE_MS, F as formatCount$1, J as utf8ByteLength, M as truncateUtf8, N as inlineCode, P as countOf, Q as entryOf, U as once, V as memoize, W as oneLine, X as detailsBlock, Y as escapeHtmlLine, Z as escapeTableCell, _ as inlineMarkdown, $ as markdownTable, a0 as tableRow, a1 as namedAtMost, a2 as clipCharacters, a3 as lazyTable, s as stripControlCharacters, a4 as EVIDENCE_CELL_LINES, a5 as EVIDENCE_CELL_LINE_CHARS, a6 as capText, a7 as preBlock, a8 as error$1, a9 as Outputs, aa as setOutput, w as warning, i as info, ab as startGroup, ac as endGroup } from './shared-format.js';
 import { openSync, constants, fstatSync, readSync, closeSync, readFileSync, writeFileSync, mkdirSync, createWriteStream, statSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -578,6 +578,415 @@ async function connect(parts, opts = {}) {
     };
 }
 
+// What kombu's PGMQ transport (kombu/transport/pgmq.py, kombu 5.7) does with a message and a
+// queue name, transcribed so the run publishes exactly as a producer of the app would:
+// - queue names: `entity_name(queue_name_prefix + name)`, every ASCII punctuation character but
+//   `_` replaced by `_` (`cfg-1a2b3c4d.ping` -> `cfg_1a2b3c4d_ping`);
+// - `_put`: `pgmq.send(queue_name, message, **_pgmq_send_kwargs(message))`, the message being the
+//   virtual transport's envelope (body, content-encoding, content-type, headers, properties) as
+//   JSONB, `headers` the envelope's headers (plus properties.MessageGroupId) when there are any,
+//   `delay` properties.DelaySeconds when positive.
+/** PGMQ's longest queue name (pgmq.validate_queue_name: 63-character identifiers less 16). */
+const PGMQ_MAX_QUEUE_NAME$1 = 47;
+/** Python's string.punctuation without `_`: what kombu's CHARS_REPLACE_TABLE maps to `_`. */
+const PUNCTUATION$1 = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g;
+function pgmqQueueName$1(prefix, queue) {
+    return `${prefix}${queue}`.replace(PUNCTUATION$1, '_');
+}
+/** The pidbox queue a worker node declares for remote control (kombu's Mailbox: `<node>.celery.pidbox`). */
+function pidboxQueue$1(prefix, nodeName) {
+    return pgmqQueueName$1(prefix, `${nodeName}.celery.pidbox`);
+}
+/** kombu's `_pgmq_send_kwargs` for the envelope `payload` (JSON text Celery built). */
+function pgmqSendArgs(payload) {
+    const message = JSON.parse(payload);
+    const headers = { ...(message.headers ?? {}) };
+    const properties = message.properties ?? {};
+    if ('MessageGroupId' in properties && !('MessageGroupId' in headers))
+        headers.MessageGroupId = properties.MessageGroupId;
+    const args = {};
+    if (Object.keys(headers).length)
+        args.headers = JSON.stringify(headers);
+    if ('DelaySeconds' in properties) {
+        // int() of a number or numeric string; anything else is 0 (kombu's except branch).
+        const raw = properties.DelaySeconds;
+        const n = typeof raw === 'number' ? Math.trunc(raw) : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number.parseInt(raw, 10) : 0;
+        const delay = Math.max(0, Number.isFinite(n) ? n : 0);
+        if (delay)
+            args.delay = delay;
+    }
+    return args;
+}
+
+// kombu 5.7's PGMQ transport (pgmq://): each queue is a pair of tables in PGMQ's schema
+// (pgmq.q_<queue>, pgmq.a_<queue>) listed in pgmq.meta, declared by pgmq.create() and written by
+// pgmq.send(). The run publishes exactly as kombu/transport/pgmq.py does (envelope.ts), on a queue
+// of its own that it declares first AS THE WORKER'S ROLE (the broker DSN): kombu calls
+// pgmq.create() for every queue it declares, and its CREATE INDEX IF NOT EXISTS fails on tables
+// another role owns, so the worker must own its queue tables — a queue the action created under
+// another role would kill the worker at boot. pgmq.create() takes an advisory lock per queue, so
+// concurrent runs declaring the app's queues do not race the way kombu's sqla get-or-create does.
+/** The options of kombu's transport the run needs (bootstrap.py reports them, pgmq_probe.py). */
+function prefixOf(probe) {
+    return probe.broker.pgmq?.queue_name_prefix ?? '';
+}
+const nameOf$1 = (probe, queue) => pgmqQueueName$1(prefixOf(probe), queue);
+/**
+ * PGMQ's schema is there (extension or SQL-only install). A PGMQ too old for kombu's calls (no
+ * `pgmq.send` with headers) then fails the publish with PostgreSQL's own `function … does not
+ * exist`, which the run reports, rather than a wait for the worker.
+ */
+async function ready(db) {
+    const [row] = await db.query("SELECT to_regclass('pgmq.meta')::text AS meta");
+    return !!row?.meta;
+}
+async function queueExists$1(db, probe, queue) {
+    if (!(await ready(db)))
+        return false;
+    return (await db.query('SELECT 1 FROM pgmq.meta WHERE queue_name = $1', [nameOf$1(probe, queue)])).length > 0;
+}
+/**
+ * Declares every queue the worker will consume (pgmq.create, as kombu's _new_queue does; a no-op
+ * for one that exists) and sends the messages with kombu's own arguments (its _put): the message
+ * as JSONB, its headers as PGMQ headers, a delay only when the message asks for one.
+ */
+async function publish$1(db, probe, queues, messages) {
+    // A partitioned queue is kombu's to create (pgmq.create_partitioned_queue): declared here as a
+    // plain queue it would stay one. A ping for one the worker has not declared yet is not sent.
+    const partitioned = new Set(probe.broker.pgmq?.partitioned_queues ?? []);
+    const names = [...new Set([...queues, ...messages.map((m) => m.queue)])].filter((q) => !partitioned.has(q)).map((q) => nameOf$1(probe, q));
+    await db.query('BEGIN');
+    try {
+        for (const name of names)
+            await db.query('SELECT pgmq.create($1::text)', [name]);
+        const sent = [];
+        for (const msg of messages) {
+            if (partitioned.has(msg.queue) && !(await db.query('SELECT 1 FROM pgmq.meta WHERE queue_name = $1', [nameOf$1(probe, msg.queue)])).length)
+                continue;
+            const queue = nameOf$1(probe, msg.queue);
+            const args = pgmqSendArgs(msg.payload);
+            const rows = await db.query(`SELECT * FROM pgmq.send(queue_name => $1::text, msg => $2::jsonb${args.headers !== undefined ? ', headers => $3::jsonb' : ''}${args.delay !== undefined ? `, delay => $${args.headers !== undefined ? 4 : 3}::integer` : ''}) AS id`, [queue, msg.payload, ...(args.headers !== undefined ? [args.headers] : []), ...(args.delay !== undefined ? [args.delay] : [])]);
+            sent.push(...rows.map((r) => ({ queue, id: Number(r.id) })));
+        }
+        await db.query('COMMIT');
+        return sent;
+    }
+    catch (err) {
+        await db.query('ROLLBACK').catch(() => { });
+        throw err;
+    }
+}
+/**
+ * Removes the run's queue and the worker's pidbox queue (pgmq.drop_queue: both tables and their
+ * pgmq.meta row; the pidbox queue's fanout binding goes with it), the pings it left in the app's
+ * queues (by message id, never another message), its result rows and the probe's dead letter.
+ */
+async function removeTrace$1(db, trace, opts = {}) {
+    const probe = trace.probe;
+    const own = [nameOf$1(probe, trace.queue), pidboxQueue$1(prefixOf(probe), trace.nodeName)];
+    const byQueue = new Map();
+    for (const m of trace.sent)
+        if (!own.includes(m.queue))
+            byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.id]);
+    const steps = [
+        ...[...byQueue].map(([queue, ids]) => [
+            `pings in ${queue}`,
+            // Only when the queue still exists (pgmq.delete raises on a missing one).
+            'SELECT pgmq.delete($1::text, $2::bigint[]) FROM pgmq.meta WHERE queue_name = $1',
+            [queue, ids]
+        ]),
+        // A kept worker still consumes the run's queue and answers on its pidbox.
+        ...(opts.keepQueue
+            ? []
+            : own.map((queue) => [
+                `queue ${queue}`,
+                'SELECT pgmq.drop_queue(queue_name) FROM pgmq.meta WHERE queue_name = $1',
+                [queue]
+            ])),
+        ['result rows', `DELETE FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
+    ];
+    const dlq = trace.deadLetter;
+    if (dlq)
+        steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]]);
+    if (!opts.keepQueue && trace.applicationName)
+        await cancelLingeringPolls(db, trace.applicationName);
+    const removed = [];
+    const left = [];
+    for (const [what, sql, params] of steps) {
+        try {
+            await db.query(sql, params);
+            removed.push(what);
+        }
+        catch (err) {
+            const e = err;
+            // 42P01 / 3F000: the table or PGMQ's schema never came to exist: nothing to remove.
+            if (e.code === '42P01' || e.code === '3F000')
+                continue;
+            const why = e.code === '42501' ? `${db.role} may not: ${e.message ?? 'permission denied'}` : (e.message ?? 'error');
+            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`);
+        }
+    }
+    if (!left.length) {
+        const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
+        const detail = opts.keepQueue
+            ? `removed the run's pings${dead} and result rows; queue ${own[0]} and pidbox queue ${own[1]} stay while the kept worker consumes them`
+            : `removed the run's PGMQ queue ${own[0]}, the worker's pidbox queue ${own[1]}${dead} and the result rows`;
+        return { removed: true, detail };
+    }
+    const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
+    return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` };
+}
+/**
+ * A worker killed during a long poll leaves its `pgmq.read_with_poll` running on the server for up
+ * to wait_time_seconds, holding a lock on the queue's table that pgmq.drop_queue must wait for
+ * (longer than the action's lock_timeout). Once the worker is stopped, the run's own sessions (its
+ * application_name, the worker's role) still busy are cancelled; nobody else's.
+ */
+async function cancelLingeringPolls(db, applicationName) {
+    await db
+        .query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+        WHERE application_name = $1 AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()`, [applicationName])
+        .catch(() => { });
+}
+/** The PGMQ found in the database: an extension records its version, a SQL-only install none. */
+async function evidence(open, probe) {
+    const info = probe.broker.pgmq;
+    const lines = [`data plane: kombu's PGMQ transport${probe.versions.kombu ? ` (kombu ${probe.versions.kombu})` : ''}`];
+    const bundled = info?.package ? `; the worker's pgmq package ${info.package}${info.bundled_sql ? ` bundles PGMQ ${info.bundled_sql}'s SQL` : ''}` : '';
+    try {
+        const db = await open();
+        const [row] = await db.query("SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pgmq') AS ext, to_regclass('pgmq.meta')::text AS meta");
+        if (row?.ext)
+            lines.push(`PGMQ ${row.ext} (extension pgmq)${bundled}`);
+        else if (row?.meta)
+            lines.push(`PGMQ: SQL-only install (schema pgmq, no extension: the database records no version)${bundled}`);
+        else
+            lines.push(`PGMQ is not installed in this database (no extension pgmq, no schema pgmq)${info?.init_extension === false ? ' and init_extension is off' : ''}${bundled}`);
+    }
+    catch (err) {
+        lines.push(`PGMQ version not checked: ${err.message}`);
+    }
+    if (info)
+        lines.push(`visibility timeout ${info.visibility_timeout ?? 1800} s: a message read and not acknowledged comes back after it`);
+    return lines;
+}
+/**
+ * The names the worker will declare, each within PGMQ's 47 characters (pgmq.validate_queue_name:
+ * a longer one kills the worker at boot), and a transport that loads.
+ */
+function probeProblems(probe, names) {
+    const problems = [];
+    const error = probe.broker.transport_error;
+    if (error)
+        problems.push(/No such transport/.test(error)
+            ? `broker is pgmq://, which kombu ${probe.versions.kombu ?? ''} cannot load (${error}): kombu's PGMQ transport needs kombu 5.7 or later`
+            : `kombu's PGMQ transport cannot load: ${error}${/pip install/.test(error) ? '' : ' (pip install "kombu[pgmq]")'}`);
+    const prefix = prefixOf(probe);
+    const queues = [...new Set([...(probe.consumed_queues ?? []), ...(names ? [names.queue] : [])])].map((q) => pgmqQueueName$1(prefix, q));
+    if (names)
+        queues.push(pidboxQueue$1(prefix, names.nodeName));
+    for (const q of queues)
+        if (q.length > PGMQ_MAX_QUEUE_NAME$1)
+            problems.push(`PGMQ queue name ${q} is ${q.length} characters, over PGMQ's ${PGMQ_MAX_QUEUE_NAME$1}: the worker would die declaring it (queue name is too long)${prefix ? `; queue_name_prefix '${prefix}' counts too` : ''}`);
+    return problems;
+}
+/**
+ * kombu's PGMQ transport does not leave gaps to libpq: it connects as `postgres` to database
+ * `postgres` on localhost:5432 unless the URL says otherwise (Transport._create_pgmq_client), so
+ * the action connects the same way. `conn_string` replaces the URL altogether.
+ */
+function resolve(parts, probe) {
+    const database = parts.database && parts.database !== '/' ? parts.database.replace(/^\//, '') : 'postgres';
+    const filled = {
+        ...parts,
+        host: parts.host || 'localhost',
+        port: parts.port ?? 5432,
+        database,
+        username: parts.username || 'postgres',
+        password: parts.password ?? ''
+    };
+    const notes = probe.broker.pgmq?.conn_string
+        ? ["broker_transport_options sets conn_string, which the worker connects with instead of the broker URL: the action's checks use the URL"]
+        : [];
+    return { parts: filled, notes };
+}
+function ownsObject$1(object, probe) {
+    const t = probe.tables;
+    const [schema, name] = object.includes('.') ? object.split('.', 2) : [undefined, object];
+    if (schema === 'pgmq' || object === 'pgmq')
+        return true;
+    return ['meta', 'topic_bindings', t.task, t.group, 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name ?? '') || /^[qa]_\w+$/.test(name ?? '');
+}
+const pgmqPlane = {
+    kind: 'pgmq',
+    label: "kombu's PGMQ transport",
+    recognises: (parts) => !parts.prefix && parts.scheme === 'pgmq',
+    probeProblems,
+    resolve,
+    queueName: nameOf$1,
+    ready: (db) => ready(db),
+    queueExists: queueExists$1,
+    publish: publish$1,
+    removeTrace: removeTrace$1,
+    evidence,
+    ownsObject: ownsObject$1,
+    lockedTables: (probe, queues) => ['pgmq.meta', ...queues.map((q) => `pgmq.q_${nameOf$1(probe, q).toLowerCase()}`)]
+};
+
+// kombu's SQLAlchemy transport (sqla+postgresql://): messages put into its broker tables exactly as its transport does: the
+// payload Celery built (bootstrap.py), a row in the queue table for each queue, no column left to
+// a default. Queue rows for every queue the worker will consume are created before it starts:
+// kombu's get-or-create is not atomic, and a worker that loses that race to a concurrent insert
+// dies (so with eight runs on one database, someone must create them first, without a race).
+// removeTrace undoes it all once the run is over.
+async function brokerTablesExist(db, tables) {
+    const [row] = await db.query('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [
+        qualified(tables.queue),
+        qualified(tables.message)
+    ]);
+    return !!row?.q && !!row.m;
+}
+async function queueExists(db, tables, queue) {
+    if (!(await brokerTablesExist(db, tables)))
+        return false;
+    return (await db.query(`SELECT 1 FROM ${qualified(tables.queue)} WHERE name = $1`, [queue])).length > 0;
+}
+/**
+ * In one transaction: a queue row for each of `queues` that lacks one, then the messages.
+ * Returns the messages by id (what the run leaves in the broker table, removed afterwards).
+ */
+async function publish(db, tables, queues, messages) {
+    const q = qualified(tables.queue);
+    const m = qualified(tables.message);
+    await db.query('BEGIN');
+    try {
+        const names = [...new Set([...queues, ...messages.map((x) => x.queue)])];
+        // Runs sharing a database create the app's queue rows concurrently: ON CONFLICT makes the
+        // second wait for the first and do nothing. It needs the UNIQUE(name) kombu creates; where a
+        // migration left it out, NOT EXISTS is the best available.
+        await db.query('SAVEPOINT queues');
+        try {
+            await db.query(`INSERT INTO ${q} (id, name) SELECT nextval('queue_id_sequence'), n FROM unnest($1::text[]) AS n
+         WHERE NOT EXISTS (SELECT 1 FROM ${q} WHERE name = n) ON CONFLICT (name) DO NOTHING`, [names]);
+        }
+        catch (err) {
+            if (err.code !== '42P10')
+                throw err;
+            await db.query('ROLLBACK TO SAVEPOINT queues');
+            await db.query(`INSERT INTO ${q} (id, name) SELECT nextval('queue_id_sequence'), n FROM unnest($1::text[]) AS n
+         WHERE NOT EXISTS (SELECT 1 FROM ${q} WHERE name = n)`, [names]);
+        }
+        const ids = [];
+        for (const msg of messages) {
+            // No column has a database default; `visible` must be true (NULL is never consumed) and
+            // `timestamp` NULL (a non-NULL one would jump the queue), as kombu itself writes them.
+            const rows = await db.query(`INSERT INTO ${m} (id, visible, "timestamp", payload, version, queue_id)
+         SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${q} WHERE name = $1::text
+         RETURNING id`, [msg.queue, msg.payload]);
+            ids.push(...rows.map((r) => ({ queue: msg.queue, id: Number(r.id) })));
+        }
+        await db.query('COMMIT');
+        return ids;
+    }
+    catch (err) {
+        await db.query('ROLLBACK').catch(() => { });
+        throw err;
+    }
+}
+/**
+ * Undoes publish: deletes the run's message rows, queue row (unless `keepQueue`: a kept worker
+ * still polls it), result rows and the probe's dead-letter row — a bounded, known trace, never
+ * another message of the app's queues. The detail may quote the database's errors: the caller
+ * redacts it.
+ */
+async function removeTrace(db, trace, opts = {}) {
+    const t = trace.tables;
+    const steps = [
+        // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
+        // in the app's queues — never another message of those queues.
+        [
+            'messages',
+            `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
+            [trace.queue, trace.messageIds]
+        ],
+        ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [trace.queue]]]),
+        ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
+    ];
+    const dlq = trace.deadLetter;
+    if (dlq)
+        steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]]);
+    const removed = [];
+    const left = [];
+    for (const [what, sql, params] of steps) {
+        try {
+            await db.query(sql, params);
+            removed.push(what);
+        }
+        catch (err) {
+            const e = err;
+            // 42P01: the table never came to exist, so there is nothing to remove.
+            if (e.code === '42P01')
+                continue;
+            // A dead-letter table the worker's role may only append to is least privilege working:
+            // say which row stays and how to find it, so nobody mistakes it for a real failure.
+            const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error');
+            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`);
+        }
+    }
+    if (!left.length) {
+        // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
+        const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
+        const detail = opts.keepQueue
+            ? `removed the run's ping message${dead} and result row; queue row ${trace.queue} stays while the kept worker consumes it`
+            : `removed the run's ping message, queue row ${trace.queue}${dead} and result row`;
+        return { removed: true, detail };
+    }
+    const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
+    return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` };
+}
+/** kombu's own name for this transport's denied objects: its tables, sequences, and schema public. */
+function ownsObject(object, probe) {
+    const t = probe.tables;
+    const name = object.split('.').pop() ?? object;
+    return [t.queue, t.message, t.task, t.group, 'queue_id_sequence', 'message_id_sequence', 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name);
+}
+const sqlaPlane = {
+    kind: 'sqla',
+    label: "kombu's SQLAlchemy transport",
+    recognises: (parts) => (parts.prefix === 'sqla' || parts.prefix === 'sqlalchemy') && isPostgresScheme(parts.scheme),
+    // Its driver and engine options are checked for every plane (celery/drift.ts).
+    probeProblems: () => [],
+    // SQLAlchemy's libpq defaults are the action's too (node-postgres reads the same PG* variables).
+    resolve: (parts) => ({ parts, notes: [] }),
+    queueName: (_probe, queue) => queue,
+    ready: (db, probe) => brokerTablesExist(db, probe.tables),
+    queueExists: (db, probe, queue) => queueExists(db, probe.tables, queue),
+    publish: (db, probe, queues, messages) => publish(db, probe.tables, queues, messages),
+    removeTrace: (db, trace, opts) => removeTrace(db, {
+        tables: trace.probe.tables,
+        queue: trace.queue,
+        messageIds: trace.sent.map((m) => m.id),
+        taskIds: trace.taskIds,
+        ...(trace.deadLetter ? { deadLetter: trace.deadLetter } : {})
+    }, opts),
+    // Nothing to ask the database: the tables are kombu's, versioned with kombu.
+    evidence: async () => [],
+    ownsObject,
+    lockedTables: (probe) => [qualified(probe.tables.message), qualified(probe.tables.queue)]
+};
+
+const PLANES = [sqlaPlane, pgmqPlane];
+/** The plane whose URL this broker URL is, if any. */
+function planeFor(parts) {
+    return PLANES.find((p) => p.recognises(parts));
+}
+function planeOf(kind) {
+    const plane = PLANES.find((p) => p.kind === kind);
+    if (!plane)
+        throw new Error(`no data plane of kind ${kind}`);
+    return plane;
+}
+
 const gateOutcome = (status, evidence, details) => details === undefined ? { status, evidence } : { status, evidence, details };
 /**
  * Opens the connection a gate's SQL checks use (the action's own, unless `open` says otherwise).
@@ -610,6 +1019,14 @@ const brokerConfigGate = {
             return gateOutcome('fail', [...check.problems, `transport: \`${check.brokerShown}\``, `results: \`${check.backendShown}\``].join('\n'));
         const { broker, backend } = check.plane;
         const lines = [`transport: \`${broker.redacted}\``, `results: \`${backend.redacted}\``];
+        // What the data plane says of itself (PGMQ: its version, asked as the worker's role); the
+        // sqla plane asks nothing, so this gate opens no connection there.
+        const probe = await facts.probe();
+        let db;
+        const open = async () => (db = await connect(broker.parts, { connectTimeoutMs: 5000 }));
+        const planeLines = probe.ok ? await planeOf(check.plane.kind).evidence(open, probe.probe) : [];
+        await db?.close().catch(() => { });
+        lines.push(...planeLines.map((l) => facts.redact(l)));
         // Cross-check with what the worker itself prints at boot (password shown as ** there).
         const banner = await facts.banner();
         const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter((m) => !!m);
@@ -1383,10 +1800,6 @@ async function extensionRights(db, role) {
     return { superuser: row?.superuser === true, createOnDatabase: row?.create_db === true, database: row?.database ?? '' };
 }
 
-/** The broker is kombu's PGMQ transport (until DataPlane carries `kind`). */
-function isPgmqPlane(plane) {
-    return plane.broker.parts.scheme === 'pgmq';
-}
 /**
  * The sqla needs without kombu's broker tables and their sequences when the broker is PGMQ (the
  * result tables stay: Celery's database backend is the same on both).
@@ -1541,7 +1954,7 @@ const dbAccessGate = {
         if (expectedDb && dbName !== expectedDb)
             return gateOutcome('fail', `database-url points at database ${dbName}, but the broker's tables are in ${expectedDb}: point database-url at the broker's database`);
         // On PGMQ the broker is schema pgmq (db-access-pgmq.ts), the result backend the same tables.
-        const pgmq = isPgmqPlane(check.plane);
+        const pgmq = check.plane.kind === 'pgmq';
         const pgmqRole = check.plane.broker.parts.username || db.role;
         const needs = withoutSqlaBroker(needsOf(probe, check.plane, db.role), probe, pgmq);
         const roles = [...new Set([...needs.map((n) => n.role), ...(pgmq ? [pgmqRole] : [])])];
@@ -9336,7 +9749,8 @@ function buildSchemas() {
                 visibility_timeout: number().nullish(),
                 conn_string: boolean().nullish(),
                 package: string().max(40).nullish(),
-                bundled_sql: string().max(40).nullish()
+                bundled_sql: string().max(40).nullish(),
+                partitioned_queues: array(string().max(200)).max(100).nullish()
             })
                 .nullish()
         }),
@@ -9985,11 +10399,19 @@ const runtimeGate = {
             const probe = await facts.probe();
             return resultStoreOutcome(outcome, probe.ok ? probe.probe : undefined, facts);
         }
-        return judge(outcome, facts, settings.pingTask);
+        return judge(outcome, facts, settings.pingTask, await transportQueue(facts));
     }
 };
+/** The run's queue as the transport names it, when that differs (PGMQ: `cfg_1a2b3c4d_ping`). */
+async function transportQueue(facts) {
+    const [probe, check] = [await facts.probe(), await facts.dataPlane()];
+    if (!probe.ok || !check?.ok)
+        return undefined;
+    const name = planeOf(check.plane.kind).queueName(probe.probe, facts.ids.queue);
+    return name === facts.ids.queue ? undefined : `${check.plane.kind.toUpperCase()} queue \`${name}\``;
+}
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
-function judge(o, facts, task) {
+function judge(o, facts, task, transportQueue) {
     // The details: the line that decided, in full (its traceback unfolded), then the last lines.
     const tail = (line) => [...(line ? [expandLogLine(line), ''] : []), 'Last lines of the worker:', ...facts.lines.lastLines(15).map((l) => summarizeLogLine(l))].join('\n');
     switch (o.kind) {
@@ -10003,7 +10425,7 @@ function judge(o, facts, task) {
             const unreadable = o.result.encoding === 'undecodable';
             const unexpected = unreadable || (task === 'celery.ping' && o.result.value !== 'pong');
             return gateOutcome(unexpected ? 'warn' : 'pass', `${readyText}\n${task} answered ${o.result.display} ${after}${seconds(o.pongAtMs)} after the worker started` +
-                `\nqueue \`${facts.ids.queue}\`, task id \`${facts.ids.taskId}\`` +
+                `\nqueue \`${facts.ids.queue}\`${transportQueue ? ` (${transportQueue})` : ''}, task id \`${facts.ids.taskId}\`` +
                 (unreadable ? '\nthe result row could not be read safely: check who else writes the result table' : unexpected ? "\nexpected the result 'pong'" : ''));
         }
         case 'task-failed':
@@ -11391,6 +11813,8 @@ function parseSettings(raw) {
 // Is the app's data plane PostgreSQL? Decided from what the imported app configures (reported by
 // bootstrap.py), never from environment variables or guesses. Shared by the broker-config gate
 // and by the run, which boots the worker only when there is a Postgres data plane to ping through.
+// Which transport carries the messages (kombu's sqla tables, PGMQ) is the plane's kind: the run
+// and the gates ask that plane (planes/) what to do, rather than knowing transports.
 const KNOWN = {
     redis: 'Redis',
     rediss: 'Redis (TLS)',
@@ -11423,14 +11847,22 @@ function endpoint(url) {
     return { url: u, parts: parseDsn(u), shown: u ? redactDsn(u) : '(not set)' };
 }
 const POSTGRES_ALIAS_HINT = 'SQLAlchemy 1.4+ rejects the postgres:// alias: write postgresql://';
-function classifyDataPlane(probe) {
+/**
+ * `names`: the node name and queue the run gives the worker, which a plane with name limits (PGMQ)
+ * checks before the worker declares them.
+ */
+function classifyDataPlane(probe, names) {
     const problems = [];
     const notes = [];
     const broker = endpoint(probe.broker.url);
     const backend = endpoint(probe.backend.url);
     const bp = broker.parts;
+    const plane = bp ? planeFor(bp) : undefined;
     if (!bp)
         problems.push(`broker is not a URL: ${broker.shown}`);
+    // kombu's PGMQ transport is PostgreSQL too: what the worker would die of on it, if anything.
+    else if (plane?.kind === 'pgmq')
+        problems.push(...plane.probeProblems(probe, names));
     else if (!bp.prefix && (isPostgresScheme(bp.scheme) || bp.scheme === 'postgres'))
         problems.push(`broker is ${bp.scheme}:// without kombu's sqla+ prefix: write sqla+postgresql:// to use its SQLAlchemy transport`);
     else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
@@ -11459,129 +11891,26 @@ function classifyDataPlane(probe) {
         problems.push(`result backend cannot load: ${probe.backend.backend_error}`);
     // Only for a PostgreSQL data plane: what the worker would die of at boot with these packages.
     if (!problems.length)
-        problems.push(...driftProblems(probe));
+        problems.push(...driftProblems(plane?.kind === 'pgmq' ? withoutBrokerDriver(probe) : probe));
     if (problems.length || !bp || !rp)
         return { ok: false, problems, brokerShown: broker.shown, backendShown: backend.shown };
+    const resolved = plane ? plane.resolve(bp, probe) : { parts: bp, notes: [] };
     return {
         ok: true,
-        notes,
+        notes: [...notes, ...resolved.notes],
         plane: {
-            broker: { url: broker.url, parts: bp, redacted: broker.shown },
+            kind: plane?.kind ?? 'sqla',
+            broker: { url: broker.url, parts: resolved.parts, redacted: broker.shown },
             backend: { url: backend.url, parts: rp, redacted: backend.shown }
         }
     };
 }
-
-// Putting messages into kombu's SQLAlchemy broker tables exactly as its transport does: the
-// payload Celery built (bootstrap.py), a row in the queue table for each queue, no column left to
-// a default. Queue rows for every queue the worker will consume are created before it starts:
-// kombu's get-or-create is not atomic, and a worker that loses that race to a concurrent insert
-// dies (so with eight runs on one database, someone must create them first, without a race).
-// removeTrace undoes it all once the run is over.
-async function brokerTablesExist(db, tables) {
-    const [row] = await db.query('SELECT to_regclass($1)::text AS q, to_regclass($2)::text AS m', [
-        qualified(tables.queue),
-        qualified(tables.message)
-    ]);
-    return !!row?.q && !!row.m;
-}
-async function queueExists(db, tables, queue) {
-    if (!(await brokerTablesExist(db, tables)))
-        return false;
-    return (await db.query(`SELECT 1 FROM ${qualified(tables.queue)} WHERE name = $1`, [queue])).length > 0;
-}
-/**
- * In one transaction: a queue row for each of `queues` that lacks one, then the messages.
- * Returns the message ids (what the run leaves in the broker table, removed afterwards).
- */
-async function publish(db, tables, queues, messages) {
-    const q = qualified(tables.queue);
-    const m = qualified(tables.message);
-    await db.query('BEGIN');
-    try {
-        const names = [...new Set([...queues, ...messages.map((x) => x.queue)])];
-        // Runs sharing a database create the app's queue rows concurrently: ON CONFLICT makes the
-        // second wait for the first and do nothing. It needs the UNIQUE(name) kombu creates; where a
-        // migration left it out, NOT EXISTS is the best available.
-        await db.query('SAVEPOINT queues');
-        try {
-            await db.query(`INSERT INTO ${q} (id, name) SELECT nextval('queue_id_sequence'), n FROM unnest($1::text[]) AS n
-         WHERE NOT EXISTS (SELECT 1 FROM ${q} WHERE name = n) ON CONFLICT (name) DO NOTHING`, [names]);
-        }
-        catch (err) {
-            if (err.code !== '42P10')
-                throw err;
-            await db.query('ROLLBACK TO SAVEPOINT queues');
-            await db.query(`INSERT INTO ${q} (id, name) SELECT nextval('queue_id_sequence'), n FROM unnest($1::text[]) AS n
-         WHERE NOT EXISTS (SELECT 1 FROM ${q} WHERE name = n)`, [names]);
-        }
-        const ids = [];
-        for (const msg of messages) {
-            // No column has a database default; `visible` must be true (NULL is never consumed) and
-            // `timestamp` NULL (a non-NULL one would jump the queue), as kombu itself writes them.
-            const rows = await db.query(`INSERT INTO ${m} (id, visible, "timestamp", payload, version, queue_id)
-         SELECT nextval('message_id_sequence'), true, NULL, $2::text, 1, id FROM ${q} WHERE name = $1::text
-         RETURNING id`, [msg.queue, msg.payload]);
-            ids.push(...rows.map((r) => Number(r.id)));
-        }
-        await db.query('COMMIT');
-        return ids;
-    }
-    catch (err) {
-        await db.query('ROLLBACK').catch(() => { });
-        throw err;
-    }
-}
-/**
- * Undoes publish: deletes the run's message rows, queue row (unless `keepQueue`: a kept worker
- * still polls it), result rows and the probe's dead-letter row — a bounded, known trace, never
- * another message of the app's queues. The detail may quote the database's errors: the caller
- * redacts it.
- */
-async function removeTrace(db, trace, opts = {}) {
-    const t = trace.tables;
-    const steps = [
-        // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
-        // in the app's queues — never another message of those queues.
-        [
-            'messages',
-            `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
-            [trace.queue, trace.messageIds]
-        ],
-        ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [trace.queue]]]),
-        ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
-    ];
-    const dlq = trace.deadLetter;
-    if (dlq)
-        steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]]);
-    const removed = [];
-    const left = [];
-    for (const [what, sql, params] of steps) {
-        try {
-            await db.query(sql, params);
-            removed.push(what);
-        }
-        catch (err) {
-            const e = err;
-            // 42P01: the table never came to exist, so there is nothing to remove.
-            if (e.code === '42P01')
-                continue;
-            // A dead-letter table the worker's role may only append to is least privilege working:
-            // say which row stays and how to find it, so nobody mistakes it for a real failure.
-            const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error');
-            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`);
-        }
-    }
-    if (!left.length) {
-        // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
-        const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
-        const detail = opts.keepQueue
-            ? `removed the run's ping message${dead} and result row; queue row ${trace.queue} stays while the kept worker consumes it`
-            : `removed the run's ping message, queue row ${trace.queue}${dead} and result row`;
-        return { removed: true, detail };
-    }
-    const done = removed.length ? `removed ${removed.join(', ')}; ` : '';
-    return { removed: false, detail: `${done}left in the database: ${left.join(', ')}` };
+/** PGMQ connects with psycopg through the pgmq package, not through a SQLAlchemy driver. */
+function withoutBrokerDriver(probe) {
+    const drift = probe.drift;
+    if (!drift?.drivers)
+        return probe;
+    return { ...probe, drift: { ...drift, drivers: { ...drift.drivers, broker: null } } };
 }
 
 // A small, bounded reader for the pickles a Celery result backend stores (protocol 2 to 5: what
@@ -12206,10 +12535,12 @@ function plain(value) {
     return typeof value === 'string' ? value.slice(0, MAX_DISPLAY + 1) : render(value, MAX_DISPLAY + 1);
 }
 
-// The data-plane ping: the message Celery itself built (in bootstrap.py) is inserted into the
-// broker's tables on the run's own queue before the worker starts, so the worker's first poll
-// takes it; then the result row is read back from the result backend's table by task id.
-// `celery inspect ping` cannot work on this transport (no fanout), so this is the only proof.
+// The data-plane ping: the message Celery itself built (in bootstrap.py) is published by the data
+// plane (planes/: kombu's sqla tables, PGMQ) on the run's own queue, exactly as kombu's transport
+// would, before the worker starts, so the worker's first poll takes it; then the result row is
+// read back from the result backend's table by task id. `celery inspect ping` cannot work on the
+// sqla transport (no fanout) nor on PGMQ (its reply queue's name is over PGMQ's 47 characters),
+// so this is the only proof.
 //
 // Every wait is bounded by the run's deadline and wakes early on the worker's own signals: its
 // exit (Celery 5.2 exits 0 even on fatal errors), an `Unrecoverable error`, or the database
@@ -12227,6 +12558,7 @@ async function pingThroughDataPlane(d) {
         return { kind: 'not-run', reason: `Celery could not build the ping message: ${d.probe.ping_payload_error ?? 'no payload'}` };
     }
     const tables = d.probe.tables;
+    const plane = planeOf(d.plane.kind);
     // 1. Reach the broker's database as the worker will: same DSN, same role.
     let broker;
     let actionRefusal;
@@ -12248,13 +12580,13 @@ async function pingThroughDataPlane(d) {
     let publishedAtMs = 0;
     let publishError;
     const send = async () => {
-        d.keepMessages(await publish(broker, tables, consumed, outgoing));
+        d.keepMessages(await plane.publish(broker, d.probe, consumed, outgoing));
         published = true;
         publishedAtMs = d.worker.elapsed();
     };
     if (broker) {
         try {
-            if (await brokerTablesExist(broker, tables))
+            if (await plane.ready(broker, d.probe))
                 await send();
         }
         catch (err) {
@@ -12265,7 +12597,7 @@ async function pingThroughDataPlane(d) {
     // it instead of starting a worker that can only hang.
     if (publishError && publishError.code !== INSUFFICIENT_PRIVILEGE && broker) {
         d.worker.cancel();
-        return { kind: 'publish-failed', reason: await explainPublishFailure(broker, publishError, tables) };
+        return { kind: 'publish-failed', reason: await explainPublishFailure(broker, publishError, plane.lockedTables(d.probe, [d.queue])) };
     }
     d.worker.go();
     if (actionRefusal)
@@ -12279,7 +12611,7 @@ async function pingThroughDataPlane(d) {
             if (s)
                 return s;
             try {
-                if (await queueExists(broker, tables, d.queue))
+                if (await plane.queueExists(broker, d.probe, d.queue))
                     await send();
             }
             catch (err) {
@@ -12296,7 +12628,8 @@ async function pingThroughDataPlane(d) {
     if (publishError) {
         // The worker's role cannot write its own broker tables; the worker will show the same error.
         const s = await waitForWorkerSign(d, REFUSAL_GRACE_MS);
-        return s ?? { kind: 'db-denied', object: tables.queue, line: `publishing the ping as the worker's role failed: ${publishError.message}` };
+        const object = plane.kind === 'sqla' ? tables.queue : `the ${plane.kind} queues`;
+        return s ?? { kind: 'db-denied', object, line: `publishing the ping as the worker's role failed: ${publishError.message}` };
     }
     // 3. Read the result back from the result backend's table.
     const reader = new ResultReader(resultConnection(d.plane, broker), d.probe, d.taskId);
@@ -12356,11 +12689,12 @@ function stopReason(d, acceptTransient = false) {
     const r = w.refused;
     if (r && (!r.transient || acceptTransient || d.worker.elapsed() - r.atMs > DB_LOST_GRACE_MS))
         return { kind: 'db-refused', reason: r.reason, source: 'worker', line: r.line };
-    if (w.denied && isOwnTable(w.denied.object, d.probe))
+    const plane = planeOf(d.plane.kind);
+    if (w.denied && plane.ownsObject(w.denied.object, d.probe))
         return { kind: 'db-denied', object: w.denied.object, line: w.denied.line };
     // Every later result fails the same way: waiting out the timeout would only hide the cause.
     const rs = w.resultStore;
-    if (rs && (!rs.table || isOwnTable(rs.table, d.probe))) {
+    if (rs && (!rs.table || plane.ownsObject(rs.table, d.probe))) {
         const table = rs.table ?? d.probe.tables.task;
         const fromBoot = table === d.probe.tables.task ? w.columnsNotAdded : [];
         const columns = [...new Set([...(rs.column ? [rs.column] : []), ...fromBoot])];
@@ -12372,11 +12706,6 @@ function stopReason(d, acceptTransient = false) {
     if (performance.now() >= d.deadline)
         return { kind: 'timeout', detail: timeoutDetail(d) };
     return undefined;
-}
-function isOwnTable(object, probe) {
-    const t = probe.tables;
-    const name = object.split('.').pop() ?? object;
-    return [t.queue, t.message, t.task, t.group, 'queue_id_sequence', 'message_id_sequence', 'task_id_sequence', 'taskset_id_sequence', 'public'].includes(name);
 }
 function timeoutDetail(d) {
     const seconds = ((d.deadline - d.worker.spawnedAt) / 1000).toFixed(0);
@@ -12442,9 +12771,9 @@ async function explainPublishFailure(db, failure, tables) {
         const holders = await db.query(`SELECT l.pid, a.usename::text, a.application_name, l.mode, c.relname::text
          FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.granted AND l.pid <> pg_backend_pid()
-          AND l.relation IN (to_regclass($1), to_regclass($2))
+          AND l.relation = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t)
           AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock', 'RowExclusiveLock')
-        ORDER BY l.mode = 'AccessExclusiveLock' DESC LIMIT 3`, [qualified(tables.message), qualified(tables.queue)]);
+        ORDER BY l.mode = 'AccessExclusiveLock' DESC LIMIT 3`, [tables]);
         const strong = holders.filter((h) => h.mode !== 'RowExclusiveLock');
         if (!strong.length)
             return `${failure.message} (no session holds a blocking lock now)`;
@@ -12668,15 +12997,33 @@ class WorkerWatch {
 
 // The names one run uses (its node, its queue, its ping's task id, its database sessions'
 // application_name), each unique to the run: nothing it leaves behind is mistaken for another's.
-function newRunIds() {
+function newRunIds(host = hostname()) {
     const runId = `cfg-${randomBytes(4).toString('hex')}`;
     return {
         runId,
-        nodeName: `${runId}@${hostname()}`,
+        nodeName: `${runId}@${nodeHost(runId, host)}`,
         queue: `${runId}.ping`,
         taskId: randomUUID(),
         applicationName: runId
     };
+}
+/**
+ * The host part of the worker's node name. On PGMQ every node declares its pidbox queue
+ * `<node>.celery.pidbox`, and PGMQ refuses queue names over 47 characters: the worker dies at boot
+ * (`queue name is too long`) with a runner's FQDN or a Kubernetes pod name. The node name is
+ * chosen before the worker reports its broker (it is on the worker's command line), so a host that
+ * would not fit is shortened whatever the transport — first to its first label, then cut — while
+ * a host that fits (a GitHub-hosted runner's) stays as it is. The run id keeps the name unique.
+ */
+function nodeHost(runId, host) {
+    const fits = (h) => pidboxQueue$1('', `${runId}@${h}`).length <= PGMQ_MAX_QUEUE_NAME$1;
+    if (fits(host))
+        return host;
+    const label = host.split('.')[0] || 'host';
+    if (fits(label))
+        return label;
+    const room = PGMQ_MAX_QUEUE_NAME$1 - pidboxQueue$1('', `${runId}@`).length;
+    return label.slice(0, Math.max(1, room));
 }
 
 /** The worker's output as GateFacts shows it: live reads of the process and its watcher. */
@@ -12919,7 +13266,7 @@ class RunFacts {
     databasePromise;
     brokerConnection;
     probeAtMs;
-    messageIds = [];
+    sent = [];
     extrasPromise;
     testsPromise;
     stopInfo;
@@ -12990,7 +13337,7 @@ class RunFacts {
     }
     async dataPlane() {
         const outcome = await this.probe();
-        return outcome.ok ? classifyDataPlane(outcome.probe) : undefined;
+        return outcome.ok ? classifyDataPlane(outcome.probe, this.ids) : undefined;
     }
     ping() {
         this.start();
@@ -13236,7 +13583,7 @@ class RunFacts {
         const worker = this.worker;
         if (!outcome.ok)
             return { kind: 'not-run', reason: 'the app did not import' };
-        const plane = classifyDataPlane(outcome.probe);
+        const plane = classifyDataPlane(outcome.probe, this.ids);
         if (!plane.ok) {
             worker.cancel();
             return { kind: 'not-run', reason: 'the data plane is not PostgreSQL' };
@@ -13253,12 +13600,12 @@ class RunFacts {
             keepConnection: (db) => {
                 this.brokerConnection = db;
             },
-            keepMessages: (ids) => {
-                this.messageIds = ids;
+            keepMessages: (sent) => {
+                this.sent = sent;
             }
         });
     }
-    /** Removes what the run published and its worker stored (celery/publish.ts removeTrace). */
+    /** Removes what the run published and its worker stored (its data plane's removeTrace). */
     async removeTrace(db, opts = {}) {
         const outcome = await this.probePromise;
         if (!outcome?.ok)
@@ -13268,10 +13615,13 @@ class RunFacts {
         // user's input is never spliced into SQL as written).
         const probeId = extras.find((x) => x.purpose === 'probe')?.taskId;
         const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined;
-        const cleanup = await removeTrace(db, {
-            tables: outcome.probe.tables,
+        const plane = classifyDataPlane(outcome.probe, this.ids);
+        const cleanup = await planeOf(plane.ok ? plane.plane.kind : 'sqla').removeTrace(db, {
+            probe: outcome.probe,
             queue: this.ids.queue,
-            messageIds: this.messageIds,
+            nodeName: this.ids.nodeName,
+            applicationName: this.ids.applicationName,
+            sent: this.sent,
             taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
             ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
         }, opts);

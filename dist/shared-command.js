@@ -1,5 +1,5 @@
 import { C as Command, O as Option } from './cli.js';
-import { n as signalGroup, z as registerEnvironmentSecrets, a as scrubCredentials, I as Inputs, T as TOOL_NAME, S as SecretRegistry } from './shared-format.js';
+import { o as signalGroup, z as registerEnvironmentSecrets, a as scrubCredentials, I as Inputs, T as TOOL_NAME, S as SecretRegistry } from './shared-format.js';
 import { q as quoteIdent, g as qualified, h as grantStatements, D as DEFAULT_SEQUENCES, p as pgmqGrantScript, B as BOOTSTRAP_PATH, j as workerEnvironment, o as object, k as string, _ as _enum, m as literal, n as record, t as array, u as parseSettings, v as quoteGiven, x as InputError, I as INPUTS } from './shared-actions.js';
 import { spawn } from 'node:child_process';
 import 'node:fs';
