@@ -587,15 +587,15 @@ async function connect(parts, opts = {}) {
 //   JSONB, `headers` the envelope's headers (plus properties.MessageGroupId) when there are any,
 //   `delay` properties.DelaySeconds when positive.
 /** PGMQ's longest queue name (pgmq.validate_queue_name: 63-character identifiers less 16). */
-const PGMQ_MAX_QUEUE_NAME$1 = 47;
+const PGMQ_MAX_QUEUE_NAME = 47;
 /** Python's string.punctuation without `_`: what kombu's CHARS_REPLACE_TABLE maps to `_`. */
-const PUNCTUATION$1 = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g;
-function pgmqQueueName$1(prefix, queue) {
-    return `${prefix}${queue}`.replace(PUNCTUATION$1, '_');
+const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g;
+function pgmqQueueName(prefix, queue) {
+    return `${prefix}${queue}`.replace(PUNCTUATION, '_');
 }
 /** The pidbox queue a worker node declares for remote control (kombu's Mailbox: `<node>.celery.pidbox`). */
-function pidboxQueue$1(prefix, nodeName) {
-    return pgmqQueueName$1(prefix, `${nodeName}.celery.pidbox`);
+function pidboxQueue(prefix, nodeName) {
+    return pgmqQueueName(prefix, `${nodeName}.celery.pidbox`);
 }
 /** kombu's `_pgmq_send_kwargs` for the envelope `payload` (JSON text Celery built). */
 function pgmqSendArgs(payload) {
@@ -618,6 +618,272 @@ function pgmqSendArgs(payload) {
     return args;
 }
 
+// What the worker's role needs on PGMQ for kombu's pgmq:// transport (kombu 5.7, PGMQ 1.13), as
+// data: each need with the kombu/PGMQ call that makes it necessary. Found in kombu's
+// kombu/transport/pgmq.py and PGMQ's pgmq.sql, and proven by real workers with one privilege
+// revoked at a time (test/integration/pgmq-privileges.test.ts; /work/notes/pgmqdb.md). PGMQ's
+// functions are SECURITY INVOKER: a function's own statements run with the caller's privileges,
+// so the worker needs the tables they touch, and EXECUTE on each function the chain calls.
+const PGMQ_SCHEMA = 'pgmq';
+const BOOT = 'the worker exits at boot (CRITICAL Unrecoverable error)';
+const fn = (object, why, without) => ({
+    kind: 'function',
+    object,
+    privilege: 'EXECUTE',
+    why,
+    ...(without ? { without } : {})
+});
+const PGMQ_NEEDS = [
+    {
+        kind: 'schema',
+        object: PGMQ_SCHEMA,
+        privilege: 'USAGE',
+        why: "every PGMQ function and table lives in it (kombu's first call on connect is pgmq.list_queues())",
+        without: `${BOOT}: permission denied for schema pgmq`
+    },
+    {
+        kind: 'schema',
+        object: PGMQ_SCHEMA,
+        privilege: 'CREATE',
+        why: 'kombu calls pgmq.create() for every queue it declares, existing or not; it runs CREATE TABLE IF NOT EXISTS pgmq.q_<queue>/a_<queue>, which PostgreSQL checks against the schema first',
+        without: `${BOOT}: permission denied for schema pgmq (even when the queue tables exist)`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.meta',
+        privilege: 'SELECT',
+        why: 'pgmq.list_queues() reads it on connect',
+        without: `${BOOT}: permission denied for table meta`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.meta',
+        privilege: 'INSERT',
+        why: 'pgmq.create() registers each queue in it',
+        without: `${BOOT}: permission denied for table meta`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.topic_bindings',
+        privilege: 'SELECT',
+        why: "pgmq.bind_topic() binds the worker's pidbox queue to its fanout exchange with INSERT … ON CONFLICT, which needs SELECT",
+        without: `${BOOT}: permission denied for table topic_bindings`
+    },
+    {
+        kind: 'table',
+        object: 'pgmq.topic_bindings',
+        privilege: 'INSERT',
+        why: "pgmq.bind_topic() binds the worker's pidbox queue to its fanout exchange",
+        without: `${BOOT}: permission denied for table topic_bindings`
+    },
+    fn('pgmq.list_queues()', 'kombu lists the queues on connect and to check a queue exists'),
+    fn('pgmq."create"(text)', 'kombu declares each queue it consumes'),
+    fn('pgmq.create_non_partitioned(text)', 'called by pgmq.create()'),
+    fn('pgmq.validate_queue_name(text)', 'called by pgmq.create()'),
+    fn('pgmq.acquire_queue_lock(text)', 'called by pgmq.create()'),
+    fn('pgmq.format_table_name(text,text)', 'called by every PGMQ function that names a queue table'),
+    fn('pgmq.bind_topic(text,text)', "binds the worker's pidbox queue to its fanout exchange"),
+    fn('pgmq.validate_topic_pattern(text)', 'called by pgmq.bind_topic()'),
+    fn('pgmq.read_with_poll(text,integer,integer,integer,integer,jsonb)', 'the worker reads its queues (long poll, wait_time_seconds)'),
+    fn('pgmq.pop(text,integer)', 'the worker reads its pidbox queue (no_ack)'),
+    fn('pgmq.delete(text,bigint)', 'the worker acknowledges a message by deleting it', 'the ack fails (ERROR … permission denied for function delete) and the message comes back after visibility_timeout'),
+    fn('pgmq.metrics(text)', 'kombu sizes a queue when it declares it'),
+    fn('pgmq.send(text,jsonb,jsonb)', 'kombu publishes with headers (tasks sent from tasks, retries, control replies)'),
+    fn('pgmq.send(text,jsonb,jsonb,timestamp with time zone)', 'called by every pgmq.send() overload'),
+    fn('pgmq.set_vt(text,bigint,integer)', 'kombu requeues a rejected message and restores unacknowledged ones at shutdown'),
+    fn('pgmq.set_vt(text,bigint,timestamp with time zone)', 'called by pgmq.set_vt(text,bigint,integer)')
+];
+/** The statement that grants `need` to `role` (an identifier, quoted here). */
+function grantFor(need, role) {
+    const on = need.kind === 'schema' ? `SCHEMA ${need.object}` : need.kind === 'function' ? `FUNCTION ${need.object}` : need.object;
+    return `GRANT ${need.privilege} ON ${on} TO ${quoteIdent(role)}`;
+}
+/** The two tables pgmq.create() makes for a queue: messages (q_) and archive (a_), lower-cased. */
+function queueTables(pgmqName) {
+    return { queue: `q_${pgmqName}`.toLowerCase(), archive: `a_${pgmqName}`.toLowerCase() };
+}
+/** Why PGMQ refuses a queue name (pgmq.validate_queue_name / format_table_name), or undefined. */
+function queueNameProblem(pgmqName) {
+    if (pgmqName.length > PGMQ_MAX_QUEUE_NAME)
+        return `longer than PGMQ's ${PGMQ_MAX_QUEUE_NAME} characters (${pgmqName.length})`;
+    return undefined;
+}
+/**
+ * The PGMQ part of the `sql` command's script: a guard that PGMQ is installed, then the worker's
+ * grants (privileges on one object in one GRANT), each group with its why. PGMQ's functions are
+ * EXECUTE for PUBLIC as installed; their GRANTs matter where an owner revoked that.
+ */
+function pgmqGrantScript(role) {
+    const out = [
+        "-- Broker: PGMQ (kombu's pgmq:// transport). The worker's role needs these (the db-access gate checks",
+        '-- each). It creates and owns its queue tables (q_<queue>, a_<queue>) itself at boot: a queue another',
+        '-- role declared first kills it ("must be owner of table q_…"). init_extension must be off unless PGMQ',
+        '-- is installed as the extension: broker_transport_options={"init_extension": False}.',
+        "DO $$ BEGIN IF to_regnamespace('pgmq') IS NULL THEN RAISE EXCEPTION 'PGMQ is not installed (no schema pgmq): run CREATE EXTENSION pgmq or the pgmq package''s SQL install first'; END IF; END $$;"
+    ];
+    const grouped = new Map();
+    for (const need of PGMQ_NEEDS) {
+        const key = `${need.kind} ${need.object}`;
+        grouped.set(key, [...(grouped.get(key) ?? []), need]);
+    }
+    let functions = false;
+    for (const needs of grouped.values()) {
+        const first = needs[0];
+        if (first.kind === 'function' && !functions) {
+            functions = true;
+            out.push("-- PGMQ functions kombu calls (EXECUTE is PUBLIC's as installed; needed where it was revoked).");
+        }
+        if (first.kind !== 'function')
+            out.push(...needs.map((n) => `-- ${n.privilege} on ${n.object}: ${n.why}`));
+        out.push(grantFor({ ...first, privilege: needs.map((n) => n.privilege).join(', ') }, role) + ';');
+    }
+    return out;
+}
+
+async function pgmqInstall(db) {
+    const [row] = await db.query(`SELECT (SELECT pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = $1) AS schema_owner,
+            e.extversion AS ext_version, pg_get_userbyid(e.extowner) AS ext_owner,
+            v.version AS av_version, v.superuser AS av_superuser, v.trusted AS av_trusted,
+            (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1)::int AS functions
+       FROM (SELECT 1) one
+       LEFT JOIN pg_extension e ON e.extname = 'pgmq'
+       LEFT JOIN pg_available_extensions a ON a.name = 'pgmq'
+       LEFT JOIN pg_available_extension_versions v ON v.name = 'pgmq' AND v.version = a.default_version`, [PGMQ_SCHEMA]);
+    return {
+        schema: row?.schema_owner != null,
+        ...(row?.schema_owner != null ? { schemaOwner: row.schema_owner } : {}),
+        ...(row?.ext_version != null ? { extension: { version: row.ext_version, owner: row.ext_owner ?? '?' } } : {}),
+        ...(row?.av_version != null ? { available: { version: row.av_version, superuser: row.av_superuser === true, trusted: row.av_trusted === true } } : {}),
+        functions: row?.functions ?? 0
+    };
+}
+/** Each need checked for `role`, one privilege per call; objects that do not exist are marked. */
+async function checkPgmqNeeds(db, role, needs) {
+    if (!needs.length)
+        return [];
+    const rows = await db.query(`SELECT c.i,
+            CASE c.kind WHEN 'schema' THEN to_regnamespace(c.obj) IS NOT NULL
+                        WHEN 'table' THEN to_regclass(c.obj) IS NOT NULL
+                        ELSE to_regprocedure(c.obj) IS NOT NULL END AS exists,
+            CASE WHEN c.kind = 'schema' AND to_regnamespace(c.obj) IS NOT NULL THEN has_schema_privilege($1, to_regnamespace(c.obj), c.priv)
+                 WHEN c.kind = 'table' AND to_regclass(c.obj) IS NOT NULL THEN has_table_privilege($1, to_regclass(c.obj), c.priv)
+                 WHEN c.kind = 'function' AND to_regprocedure(c.obj) IS NOT NULL THEN has_function_privilege($1, to_regprocedure(c.obj), c.priv)
+            END AS granted
+       FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(kind, obj, priv, i)`, [role, needs.map((n) => n.kind), needs.map((n) => n.object), needs.map((n) => n.privilege)]);
+    return rows.map((r) => ({ ...needs[Number(r.i) - 1], role, exists: r.exists, granted: r.granted === true }));
+}
+/** Which of the named pgmq tables exist, who owns them, and whether `role` passes the owner check. */
+async function queueTableOwners(db, role, tables) {
+    if (!tables.length)
+        return [];
+    const rows = await db.query(`SELECT c.relname::text AS table, pg_get_userbyid(c.relowner) AS owner,
+            pg_has_role($1, c.relowner, 'USAGE') AS owned
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $2 AND c.relname = ANY($3::text[])
+      ORDER BY 1`, [role, PGMQ_SCHEMA, tables]);
+    return rows.map((r) => ({ table: r.table, owner: r.owner, ownedByRole: r.owned }));
+}
+async function extensionRights(db, role) {
+    const [row] = await db.query(`SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = $1) AS superuser,
+            has_database_privilege($1, current_database(), 'CREATE') AS create_db,
+            current_database() AS database`, [role]);
+    return { superuser: row?.superuser === true, createOnDatabase: row?.create_db === true, database: row?.database ?? '' };
+}
+
+const FIX_INIT = 'set broker_transport_options={"init_extension": False} (PGMQ is installed by its owner, not by the worker)';
+function installAdvice(database) {
+    return (`install PGMQ in ${database} as its owner: CREATE EXTENSION pgmq (where the server has the extension), ` +
+        `or the pgmq package's SQL-only install: python -c "import pgmq.install as i; i.install_pgmq_from_sql(dsn='postgresql://OWNER@HOST/${database}')"`);
+}
+function describeInstall(install, options) {
+    if (install.extension)
+        return `PGMQ ${install.extension.version} (extension, owner ${install.extension.owner})`;
+    const bundled = options?.bundled_sql ? `; the worker's pgmq package${options.package ? ` ${options.package}` : ''} bundles PGMQ ${options.bundled_sql}` : '';
+    return `PGMQ SQL-only install (schema pgmq, ${install.functions} functions; no version recorded in the database${bundled})`;
+}
+/**
+ * What kills the worker at boot on PGMQ whatever its privileges: PGMQ missing, kombu's
+ * `CREATE EXTENSION IF NOT EXISTS pgmq CASCADE` (init_extension, on by default) where it cannot
+ * succeed, a queue name PGMQ refuses, a queue table another role owns. `role` is the worker's.
+ */
+async function pgmqBootProblems(db, options, role, queues) {
+    const install = await pgmqInstall(db);
+    const problems = [];
+    const lines = [];
+    const initOn = options?.init_extension ?? true;
+    const rights = await extensionRights(db, role);
+    const dbName = rights.database;
+    if (install.extension) {
+        lines.push(describeInstall(install, options));
+        if (initOn)
+            lines.push('init_extension on: CREATE EXTENSION IF NOT EXISTS pgmq is a no-op where the extension is installed');
+    }
+    else if (install.schema && install.functions > 0) {
+        lines.push(describeInstall(install, options));
+        if (initOn)
+            problems.push(install.available
+                ? `init_extension is on (kombu's default) and PGMQ is a SQL-only install: the worker's CREATE EXTENSION IF NOT EXISTS pgmq CASCADE runs PGMQ's script over it and fails ('table meta is not a member of extension "pgmq"'), and the worker retries connecting without end — ${FIX_INIT}`
+                : `init_extension is on (kombu's default) and PGMQ is a SQL-only install on a server without the pgmq extension: the worker's CREATE EXTENSION IF NOT EXISTS pgmq CASCADE exits it at boot ('extension "pgmq" is not available'), whatever its role — ${FIX_INIT}`);
+    }
+    else {
+        const what = install.schema ? `schema pgmq in ${dbName} has no PGMQ functions` : `PGMQ is not installed in ${dbName} (no schema pgmq)`;
+        if (!initOn)
+            problems.push(`${what}: kombu's pgmq:// transport needs it — ${installAdvice(dbName)}`);
+        else if (!install.available)
+            problems.push(`${what}, and the server has no pgmq extension: the worker's CREATE EXTENSION (init_extension on, kombu's default) exits it at boot ('extension "pgmq" is not available') — ${installAdvice(dbName)}, then ${FIX_INIT}`);
+        else {
+            const may = rights.superuser || (rights.createOnDatabase && (!install.available.superuser || install.available.trusted));
+            const needs = install.available.superuser && !install.available.trusted ? 'a superuser' : `CREATE on database ${dbName}`;
+            if (may)
+                lines.push(`${what}; init_extension on: the worker's role ${role} will create extension pgmq ${install.available.version} at boot (and own it)`);
+            else
+                problems.push(`${what}, and the worker's role ${role} may not create extension pgmq (needs ${needs}): the worker's CREATE EXTENSION (init_extension on, kombu's default) exits it at boot ` +
+                    `("permission denied for database ${dbName}") — have the database owner run CREATE EXTENSION pgmq, then ${FIX_INIT}`);
+        }
+    }
+    if (options?.conn_string)
+        lines.push("conn_string is set in broker_transport_options: the worker connects with it, not the broker URL; checked: the broker URL's database");
+    problems.push(...queueNameProblems(options, queues));
+    if (install.schema && queues)
+        problems.push(...(await foreignQueueTables(db, role, options, queues)));
+    return { install, problems, lines };
+}
+function queueNameProblems(options, queues) {
+    if (!queues)
+        return [];
+    const prefix = options?.queue_name_prefix ?? '';
+    const out = [];
+    for (const q of queues.consumed) {
+        const name = pgmqQueueName(prefix, q);
+        const problem = queueNameProblem(name);
+        if (problem)
+            out.push(`queue ${q} is ${name} in PGMQ, ${problem}: the worker exits at boot ("queue name is too long, maximum length is 47 characters") — shorten the queue name${prefix ? ' or queue_name_prefix' : ''}`);
+    }
+    if (queues.nodeName) {
+        const name = pidboxQueue(prefix, queues.nodeName);
+        const problem = queueNameProblem(name);
+        if (problem)
+            out.push(`the worker's pidbox queue ${name} (from its node name ${queues.nodeName}) is ${problem}: the worker exits at boot ("queue name is too long, maximum length is 47 characters") — give the worker a shorter node name (-n name@host)`);
+    }
+    return out;
+}
+async function foreignQueueTables(db, role, options, queues) {
+    const prefix = options?.queue_name_prefix ?? '';
+    const perRun = new Set(queues.perRun ?? []);
+    const byTable = new Map();
+    for (const q of queues.consumed) {
+        if (perRun.has(q))
+            continue;
+        const t = queueTables(pgmqQueueName(prefix, q));
+        byTable.set(t.queue, q).set(t.archive, q);
+    }
+    const owners = await queueTableOwners(db, role, [...byTable.keys()]);
+    return owners
+        .filter((o) => !o.ownedByRole)
+        .map((o) => `pgmq.${o.table} (queue ${byTable.get(o.table)}) is owned by ${o.owner}, not by the worker's role ${role}: kombu runs pgmq.create() for every queue it declares, ` +
+        `and its CREATE INDEX IF NOT EXISTS needs the owner — the worker exits at boot ("must be owner of table ${o.table}") — ALTER TABLE pgmq.${quoteIdent(o.table)} OWNER TO ${quoteIdent(role)}`);
+}
+
 // kombu 5.7's PGMQ transport (pgmq://): each queue is a pair of tables in PGMQ's schema
 // (pgmq.q_<queue>, pgmq.a_<queue>) listed in pgmq.meta, declared by pgmq.create() and written by
 // pgmq.send(). The run publishes exactly as kombu/transport/pgmq.py does (envelope.ts), on a queue
@@ -630,7 +896,7 @@ function pgmqSendArgs(payload) {
 function prefixOf(probe) {
     return probe.broker.pgmq?.queue_name_prefix ?? '';
 }
-const nameOf$1 = (probe, queue) => pgmqQueueName$1(prefixOf(probe), queue);
+const nameOf$1 = (probe, queue) => pgmqQueueName(prefixOf(probe), queue);
 /**
  * PGMQ's schema is there (extension or SQL-only install). A PGMQ too old for kombu's calls (no
  * `pgmq.send` with headers) then fails the publish with PostgreSQL's own `function … does not
@@ -683,7 +949,7 @@ async function publish$1(db, probe, queues, messages) {
  */
 async function removeTrace$1(db, trace, opts = {}) {
     const probe = trace.probe;
-    const own = [nameOf$1(probe, trace.queue), pidboxQueue$1(prefixOf(probe), trace.nodeName)];
+    const own = [nameOf$1(probe, trace.queue), pidboxQueue(prefixOf(probe), trace.nodeName)];
     const byQueue = new Map();
     for (const m of trace.sent)
         if (!own.includes(m.queue))
@@ -749,26 +1015,24 @@ async function cancelLingeringPolls(db, applicationName) {
         .catch(() => { });
 }
 /** The PGMQ found in the database: an extension records its version, a SQL-only install none. */
-async function evidence(open, probe) {
+async function evidence(open, probe, names) {
     const info = probe.broker.pgmq;
     const lines = [`data plane: kombu's PGMQ transport${probe.versions.kombu ? ` (kombu ${probe.versions.kombu})` : ''}`];
-    const bundled = info?.package ? `; the worker's pgmq package ${info.package}${info.bundled_sql ? ` bundles PGMQ ${info.bundled_sql}'s SQL` : ''}` : '';
+    const problems = [];
     try {
+        // Asked as the worker's role (the connection is the broker URL's): what its boot will meet.
         const db = await open();
-        const [row] = await db.query("SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pgmq') AS ext, to_regclass('pgmq.meta')::text AS meta");
-        if (row?.ext)
-            lines.push(`PGMQ ${row.ext} (extension pgmq)${bundled}`);
-        else if (row?.meta)
-            lines.push(`PGMQ: SQL-only install (schema pgmq, no extension: the database records no version)${bundled}`);
-        else
-            lines.push(`PGMQ is not installed in this database (no extension pgmq, no schema pgmq)${info?.init_extension === false ? ' and init_extension is off' : ''}${bundled}`);
+        const consumed = probe.consumed_queues ?? probe.default_consumed_queues ?? [];
+        const boot = await pgmqBootProblems(db, info, db.role, { consumed: [...consumed, names.queue], nodeName: names.nodeName, perRun: [names.queue] });
+        lines.push(...boot.lines);
+        problems.push(...boot.problems);
     }
     catch (err) {
-        lines.push(`PGMQ version not checked: ${err.message}`);
+        lines.push(`PGMQ not checked in the database: ${err.message}`);
     }
     if (info)
         lines.push(`visibility timeout ${info.visibility_timeout ?? 1800} s: a message read and not acknowledged comes back after it`);
-    return lines;
+    return { lines, problems };
 }
 /**
  * The names the worker will declare, each within PGMQ's 47 characters (pgmq.validate_queue_name:
@@ -782,12 +1046,12 @@ function probeProblems(probe, names) {
             ? `broker is pgmq://, which kombu ${probe.versions.kombu ?? ''} cannot load (${error}): kombu's PGMQ transport needs kombu 5.7 or later`
             : `kombu's PGMQ transport cannot load: ${error}${/pip install/.test(error) ? '' : ' (pip install "kombu[pgmq]")'}`);
     const prefix = prefixOf(probe);
-    const queues = [...new Set([...(probe.consumed_queues ?? []), ...(names ? [names.queue] : [])])].map((q) => pgmqQueueName$1(prefix, q));
+    const queues = [...new Set([...(probe.consumed_queues ?? []), ...(names ? [names.queue] : [])])].map((q) => pgmqQueueName(prefix, q));
     if (names)
-        queues.push(pidboxQueue$1(prefix, names.nodeName));
+        queues.push(pidboxQueue(prefix, names.nodeName));
     for (const q of queues)
-        if (q.length > PGMQ_MAX_QUEUE_NAME$1)
-            problems.push(`PGMQ queue name ${q} is ${q.length} characters, over PGMQ's ${PGMQ_MAX_QUEUE_NAME$1}: the worker would die declaring it (queue name is too long)${prefix ? `; queue_name_prefix '${prefix}' counts too` : ''}`);
+        if (q.length > PGMQ_MAX_QUEUE_NAME)
+            problems.push(`PGMQ queue name ${q} is ${q.length} characters, over PGMQ's ${PGMQ_MAX_QUEUE_NAME}: the worker would die declaring it (queue name is too long)${prefix ? `; queue_name_prefix '${prefix}' counts too` : ''}`);
     return problems;
 }
 /**
@@ -970,7 +1234,7 @@ const sqlaPlane = {
         ...(trace.deadLetter ? { deadLetter: trace.deadLetter } : {})
     }, opts),
     // Nothing to ask the database: the tables are kombu's, versioned with kombu.
-    evidence: async () => [],
+    evidence: async () => ({ lines: [], problems: [] }),
     ownsObject,
     lockedTables: (probe) => [qualified(probe.tables.message), qualified(probe.tables.queue)]
 };
@@ -1024,9 +1288,12 @@ const brokerConfigGate = {
         const probe = await facts.probe();
         let db;
         const open = async () => (db = await connect(broker.parts, { connectTimeoutMs: 5000 }));
-        const planeLines = probe.ok ? await planeOf(check.plane.kind).evidence(open, probe.probe) : [];
+        const names = { nodeName: facts.ids.nodeName, queue: facts.ids.queue };
+        const plane = probe.ok ? await planeOf(check.plane.kind).evidence(open, probe.probe, names) : { lines: [], problems: [] };
         await db?.close().catch(() => { });
-        lines.push(...planeLines.map((l) => facts.redact(l)));
+        lines.push(...plane.lines.map((l) => facts.redact(l)));
+        if (plane.problems.length)
+            return gateOutcome('fail', [...plane.problems.map((p) => facts.redact(p)), ...lines].join('\n'));
         // Cross-check with what the worker itself prints at boot (password shown as ** there).
         const banner = await facts.banner();
         const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter((m) => !!m);
@@ -1616,190 +1883,6 @@ async function compareSequences(db, target, owner, tableOwner, workerRoles, out)
     }
 }
 
-// What the worker's role needs on PGMQ for kombu's pgmq:// transport (kombu 5.7, PGMQ 1.13), as
-// data: each need with the kombu/PGMQ call that makes it necessary. Found in kombu's
-// kombu/transport/pgmq.py and PGMQ's pgmq.sql, and proven by real workers with one privilege
-// revoked at a time (test/integration/pgmq-privileges.test.ts; /work/notes/pgmqdb.md). PGMQ's
-// functions are SECURITY INVOKER: a function's own statements run with the caller's privileges,
-// so the worker needs the tables they touch, and EXECUTE on each function the chain calls.
-const PGMQ_SCHEMA = 'pgmq';
-/** pgmq.validate_queue_name: `template_pgmq_q_` (16) + the name must fit PostgreSQL's 63. */
-const PGMQ_MAX_QUEUE_NAME = 47;
-const BOOT = 'the worker exits at boot (CRITICAL Unrecoverable error)';
-const fn = (object, why, without) => ({
-    kind: 'function',
-    object,
-    privilege: 'EXECUTE',
-    why,
-    ...(without ? { without } : {})
-});
-const PGMQ_NEEDS = [
-    {
-        kind: 'schema',
-        object: PGMQ_SCHEMA,
-        privilege: 'USAGE',
-        why: "every PGMQ function and table lives in it (kombu's first call on connect is pgmq.list_queues())",
-        without: `${BOOT}: permission denied for schema pgmq`
-    },
-    {
-        kind: 'schema',
-        object: PGMQ_SCHEMA,
-        privilege: 'CREATE',
-        why: 'kombu calls pgmq.create() for every queue it declares, existing or not; it runs CREATE TABLE IF NOT EXISTS pgmq.q_<queue>/a_<queue>, which PostgreSQL checks against the schema first',
-        without: `${BOOT}: permission denied for schema pgmq (even when the queue tables exist)`
-    },
-    {
-        kind: 'table',
-        object: 'pgmq.meta',
-        privilege: 'SELECT',
-        why: 'pgmq.list_queues() reads it on connect',
-        without: `${BOOT}: permission denied for table meta`
-    },
-    {
-        kind: 'table',
-        object: 'pgmq.meta',
-        privilege: 'INSERT',
-        why: 'pgmq.create() registers each queue in it',
-        without: `${BOOT}: permission denied for table meta`
-    },
-    {
-        kind: 'table',
-        object: 'pgmq.topic_bindings',
-        privilege: 'SELECT',
-        why: "pgmq.bind_topic() binds the worker's pidbox queue to its fanout exchange with INSERT … ON CONFLICT, which needs SELECT",
-        without: `${BOOT}: permission denied for table topic_bindings`
-    },
-    {
-        kind: 'table',
-        object: 'pgmq.topic_bindings',
-        privilege: 'INSERT',
-        why: "pgmq.bind_topic() binds the worker's pidbox queue to its fanout exchange",
-        without: `${BOOT}: permission denied for table topic_bindings`
-    },
-    fn('pgmq.list_queues()', 'kombu lists the queues on connect and to check a queue exists'),
-    fn('pgmq."create"(text)', 'kombu declares each queue it consumes'),
-    fn('pgmq.create_non_partitioned(text)', 'called by pgmq.create()'),
-    fn('pgmq.validate_queue_name(text)', 'called by pgmq.create()'),
-    fn('pgmq.acquire_queue_lock(text)', 'called by pgmq.create()'),
-    fn('pgmq.format_table_name(text,text)', 'called by every PGMQ function that names a queue table'),
-    fn('pgmq.bind_topic(text,text)', "binds the worker's pidbox queue to its fanout exchange"),
-    fn('pgmq.validate_topic_pattern(text)', 'called by pgmq.bind_topic()'),
-    fn('pgmq.read_with_poll(text,integer,integer,integer,integer,jsonb)', 'the worker reads its queues (long poll, wait_time_seconds)'),
-    fn('pgmq.pop(text,integer)', 'the worker reads its pidbox queue (no_ack)'),
-    fn('pgmq.delete(text,bigint)', 'the worker acknowledges a message by deleting it', 'the ack fails (ERROR … permission denied for function delete) and the message comes back after visibility_timeout'),
-    fn('pgmq.metrics(text)', 'kombu sizes a queue when it declares it'),
-    fn('pgmq.send(text,jsonb,jsonb)', 'kombu publishes with headers (tasks sent from tasks, retries, control replies)'),
-    fn('pgmq.send(text,jsonb,jsonb,timestamp with time zone)', 'called by every pgmq.send() overload'),
-    fn('pgmq.set_vt(text,bigint,integer)', 'kombu requeues a rejected message and restores unacknowledged ones at shutdown'),
-    fn('pgmq.set_vt(text,bigint,timestamp with time zone)', 'called by pgmq.set_vt(text,bigint,integer)')
-];
-/** The statement that grants `need` to `role` (an identifier, quoted here). */
-function grantFor(need, role) {
-    const on = need.kind === 'schema' ? `SCHEMA ${need.object}` : need.kind === 'function' ? `FUNCTION ${need.object}` : need.object;
-    return `GRANT ${need.privilege} ON ${on} TO ${quoteIdent(role)}`;
-}
-// Python's string.punctuation without '_': kombu's PGMQ channel turns each into '_'.
-const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g;
-/** The PGMQ queue kombu uses for a Celery queue: prefix + name, punctuation as '_' (entity_name). */
-function pgmqQueueName(queue, prefix = '') {
-    return `${prefix}${queue}`.replace(PUNCTUATION, '_');
-}
-/** kombu's pidbox queue of a worker node (`celery@host` → `celery@host.celery.pidbox`). */
-function pidboxQueue(nodeName) {
-    return `${nodeName}.celery.pidbox`;
-}
-/** The two tables pgmq.create() makes for a queue: messages (q_) and archive (a_), lower-cased. */
-function queueTables(pgmqName) {
-    return { queue: `q_${pgmqName}`.toLowerCase(), archive: `a_${pgmqName}`.toLowerCase() };
-}
-/** Why PGMQ refuses a queue name (pgmq.validate_queue_name / format_table_name), or undefined. */
-function queueNameProblem(pgmqName) {
-    if (pgmqName.length > PGMQ_MAX_QUEUE_NAME)
-        return `longer than PGMQ's ${PGMQ_MAX_QUEUE_NAME} characters (${pgmqName.length})`;
-    return undefined;
-}
-/**
- * The PGMQ part of the `sql` command's script: a guard that PGMQ is installed, then the worker's
- * grants (privileges on one object in one GRANT), each group with its why. PGMQ's functions are
- * EXECUTE for PUBLIC as installed; their GRANTs matter where an owner revoked that.
- */
-function pgmqGrantScript(role) {
-    const out = [
-        "-- Broker: PGMQ (kombu's pgmq:// transport). The worker's role needs these (the db-access gate checks",
-        '-- each). It creates and owns its queue tables (q_<queue>, a_<queue>) itself at boot: a queue another',
-        '-- role declared first kills it ("must be owner of table q_…"). init_extension must be off unless PGMQ',
-        '-- is installed as the extension: broker_transport_options={"init_extension": False}.',
-        "DO $$ BEGIN IF to_regnamespace('pgmq') IS NULL THEN RAISE EXCEPTION 'PGMQ is not installed (no schema pgmq): run CREATE EXTENSION pgmq or the pgmq package''s SQL install first'; END IF; END $$;"
-    ];
-    const grouped = new Map();
-    for (const need of PGMQ_NEEDS) {
-        const key = `${need.kind} ${need.object}`;
-        grouped.set(key, [...(grouped.get(key) ?? []), need]);
-    }
-    let functions = false;
-    for (const needs of grouped.values()) {
-        const first = needs[0];
-        if (first.kind === 'function' && !functions) {
-            functions = true;
-            out.push("-- PGMQ functions kombu calls (EXECUTE is PUBLIC's as installed; needed where it was revoked).");
-        }
-        if (first.kind !== 'function')
-            out.push(...needs.map((n) => `-- ${n.privilege} on ${n.object}: ${n.why}`));
-        out.push(grantFor({ ...first, privilege: needs.map((n) => n.privilege).join(', ') }, role) + ';');
-    }
-    return out;
-}
-
-async function pgmqInstall(db) {
-    const [row] = await db.query(`SELECT (SELECT pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = $1) AS schema_owner,
-            e.extversion AS ext_version, pg_get_userbyid(e.extowner) AS ext_owner,
-            v.version AS av_version, v.superuser AS av_superuser, v.trusted AS av_trusted,
-            (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1)::int AS functions
-       FROM (SELECT 1) one
-       LEFT JOIN pg_extension e ON e.extname = 'pgmq'
-       LEFT JOIN pg_available_extensions a ON a.name = 'pgmq'
-       LEFT JOIN pg_available_extension_versions v ON v.name = 'pgmq' AND v.version = a.default_version`, [PGMQ_SCHEMA]);
-    return {
-        schema: row?.schema_owner != null,
-        ...(row?.schema_owner != null ? { schemaOwner: row.schema_owner } : {}),
-        ...(row?.ext_version != null ? { extension: { version: row.ext_version, owner: row.ext_owner ?? '?' } } : {}),
-        ...(row?.av_version != null ? { available: { version: row.av_version, superuser: row.av_superuser === true, trusted: row.av_trusted === true } } : {}),
-        functions: row?.functions ?? 0
-    };
-}
-/** Each need checked for `role`, one privilege per call; objects that do not exist are marked. */
-async function checkPgmqNeeds(db, role, needs) {
-    if (!needs.length)
-        return [];
-    const rows = await db.query(`SELECT c.i,
-            CASE c.kind WHEN 'schema' THEN to_regnamespace(c.obj) IS NOT NULL
-                        WHEN 'table' THEN to_regclass(c.obj) IS NOT NULL
-                        ELSE to_regprocedure(c.obj) IS NOT NULL END AS exists,
-            CASE WHEN c.kind = 'schema' AND to_regnamespace(c.obj) IS NOT NULL THEN has_schema_privilege($1, to_regnamespace(c.obj), c.priv)
-                 WHEN c.kind = 'table' AND to_regclass(c.obj) IS NOT NULL THEN has_table_privilege($1, to_regclass(c.obj), c.priv)
-                 WHEN c.kind = 'function' AND to_regprocedure(c.obj) IS NOT NULL THEN has_function_privilege($1, to_regprocedure(c.obj), c.priv)
-            END AS granted
-       FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(kind, obj, priv, i)`, [role, needs.map((n) => n.kind), needs.map((n) => n.object), needs.map((n) => n.privilege)]);
-    return rows.map((r) => ({ ...needs[Number(r.i) - 1], role, exists: r.exists, granted: r.granted === true }));
-}
-/** Which of the named pgmq tables exist, who owns them, and whether `role` passes the owner check. */
-async function queueTableOwners(db, role, tables) {
-    if (!tables.length)
-        return [];
-    const rows = await db.query(`SELECT c.relname::text AS table, pg_get_userbyid(c.relowner) AS owner,
-            pg_has_role($1, c.relowner, 'USAGE') AS owned
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $2 AND c.relname = ANY($3::text[])
-      ORDER BY 1`, [role, PGMQ_SCHEMA, tables]);
-    return rows.map((r) => ({ table: r.table, owner: r.owner, ownedByRole: r.owned }));
-}
-async function extensionRights(db, role) {
-    const [row] = await db.query(`SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = $1) AS superuser,
-            has_database_privilege($1, current_database(), 'CREATE') AS create_db,
-            current_database() AS database`, [role]);
-    return { superuser: row?.superuser === true, createOnDatabase: row?.create_db === true, database: row?.database ?? '' };
-}
-
 /**
  * The sqla needs without kombu's broker tables and their sequences when the broker is PGMQ (the
  * result tables stay: Celery's database backend is the same on both).
@@ -1809,99 +1892,6 @@ function withoutSqlaBroker(needs, probe, pgmq) {
         return needs;
     const broker = new Set([probe.tables.queue, probe.tables.message, 'queue_id_sequence', 'message_id_sequence']);
     return needs.filter((n) => !broker.has(n.object));
-}
-const FIX_INIT = 'set broker_transport_options={"init_extension": False} (PGMQ is installed by its owner, not by the worker)';
-function installAdvice(database) {
-    return (`install PGMQ in ${database} as its owner: CREATE EXTENSION pgmq (where the server has the extension), ` +
-        `or the pgmq package's SQL-only install: python -c "import pgmq.install as i; i.install_pgmq_from_sql(dsn='postgresql://OWNER@HOST/${database}')"`);
-}
-function describeInstall(install, options) {
-    if (install.extension)
-        return `PGMQ ${install.extension.version} (extension, owner ${install.extension.owner})`;
-    const bundled = options?.bundled_sql ? `; the worker's pgmq package${options.package ? ` ${options.package}` : ''} bundles PGMQ ${options.bundled_sql}` : '';
-    return `PGMQ SQL-only install (schema pgmq, ${install.functions} functions; no version recorded in the database${bundled})`;
-}
-/**
- * What kills the worker at boot on PGMQ whatever its privileges: PGMQ missing, kombu's
- * `CREATE EXTENSION IF NOT EXISTS pgmq CASCADE` (init_extension, on by default) where it cannot
- * succeed, a queue name PGMQ refuses, a queue table another role owns. `role` is the worker's.
- */
-async function pgmqBootProblems(db, options, role, queues) {
-    const install = await pgmqInstall(db);
-    const problems = [];
-    const lines = [];
-    const initOn = options?.init_extension ?? true;
-    const rights = await extensionRights(db, role);
-    const dbName = rights.database;
-    if (install.extension) {
-        lines.push(describeInstall(install, options));
-        if (initOn)
-            lines.push('init_extension on: CREATE EXTENSION IF NOT EXISTS pgmq is a no-op where the extension is installed');
-    }
-    else if (install.schema && install.functions > 0) {
-        lines.push(describeInstall(install, options));
-        if (initOn)
-            problems.push(install.available
-                ? `init_extension is on (kombu's default) and PGMQ is a SQL-only install: the worker's CREATE EXTENSION IF NOT EXISTS pgmq CASCADE runs PGMQ's script over it and fails ('table meta is not a member of extension "pgmq"'), and the worker retries connecting without end — ${FIX_INIT}`
-                : `init_extension is on (kombu's default) and PGMQ is a SQL-only install on a server without the pgmq extension: the worker's CREATE EXTENSION IF NOT EXISTS pgmq CASCADE exits it at boot ('extension "pgmq" is not available'), whatever its role — ${FIX_INIT}`);
-    }
-    else {
-        const what = install.schema ? `schema pgmq in ${dbName} has no PGMQ functions` : `PGMQ is not installed in ${dbName} (no schema pgmq)`;
-        if (!initOn)
-            problems.push(`${what}: kombu's pgmq:// transport needs it — ${installAdvice(dbName)}`);
-        else if (!install.available)
-            problems.push(`${what}, and the server has no pgmq extension: the worker's CREATE EXTENSION (init_extension on, kombu's default) exits it at boot ('extension "pgmq" is not available') — ${installAdvice(dbName)}, then ${FIX_INIT}`);
-        else {
-            const may = rights.superuser || (rights.createOnDatabase && (!install.available.superuser || install.available.trusted));
-            const needs = install.available.superuser && !install.available.trusted ? 'a superuser' : `CREATE on database ${dbName}`;
-            if (may)
-                lines.push(`${what}; init_extension on: the worker's role ${role} will create extension pgmq ${install.available.version} at boot (and own it)`);
-            else
-                problems.push(`${what}, and the worker's role ${role} may not create extension pgmq (needs ${needs}): the worker's CREATE EXTENSION (init_extension on, kombu's default) exits it at boot ` +
-                    `("permission denied for database ${dbName}") — have the database owner run CREATE EXTENSION pgmq, then ${FIX_INIT}`);
-        }
-    }
-    if (options?.conn_string)
-        lines.push("conn_string is set in broker_transport_options: the worker connects with it, not the broker URL; checked: the broker URL's database");
-    problems.push(...queueNameProblems(options, queues));
-    if (install.schema && queues)
-        problems.push(...(await foreignQueueTables(db, role, options, queues)));
-    return { install, problems, lines };
-}
-function queueNameProblems(options, queues) {
-    if (!queues)
-        return [];
-    const prefix = options?.queue_name_prefix ?? '';
-    const out = [];
-    for (const q of queues.consumed) {
-        const name = pgmqQueueName(q, prefix);
-        const problem = queueNameProblem(name);
-        if (problem)
-            out.push(`queue ${q} is ${name} in PGMQ, ${problem}: the worker exits at boot ("queue name is too long, maximum length is 47 characters") — shorten the queue name${prefix ? ' or queue_name_prefix' : ''}`);
-    }
-    if (queues.nodeName) {
-        const name = pgmqQueueName(pidboxQueue(queues.nodeName), prefix);
-        const problem = queueNameProblem(name);
-        if (problem)
-            out.push(`the worker's pidbox queue ${name} (from its node name ${queues.nodeName}) is ${problem}: the worker exits at boot ("queue name is too long, maximum length is 47 characters") — give the worker a shorter node name (-n name@host)`);
-    }
-    return out;
-}
-async function foreignQueueTables(db, role, options, queues) {
-    const prefix = options?.queue_name_prefix ?? '';
-    const perRun = new Set(queues.perRun ?? []);
-    const byTable = new Map();
-    for (const q of queues.consumed) {
-        if (perRun.has(q))
-            continue;
-        const t = queueTables(pgmqQueueName(q, prefix));
-        byTable.set(t.queue, q).set(t.archive, q);
-    }
-    const owners = await queueTableOwners(db, role, [...byTable.keys()]);
-    return owners
-        .filter((o) => !o.ownedByRole)
-        .map((o) => `pgmq.${o.table} (queue ${byTable.get(o.table)}) is owned by ${o.owner}, not by the worker's role ${role}: kombu runs pgmq.create() for every queue it declares, ` +
-        `and its CREATE INDEX IF NOT EXISTS needs the owner — the worker exits at boot ("must be owner of table ${o.table}") — ALTER TABLE pgmq.${quoteIdent(o.table)} OWNER TO ${quoteIdent(role)}`);
 }
 /** Everything db-access checks on PGMQ for the worker's role (the broker URL's user). */
 async function pgmqAccess(db, probe, role, runQueue, nodeName) {
@@ -1922,7 +1912,7 @@ async function pgmqAccess(db, probe, role, runQueue, nodeName) {
     return { ...boot, checks };
 }
 async function queueTablesLine(db, role, prefix, consumed, runQueue) {
-    const names = consumed.filter((q) => q !== runQueue).map((q) => pgmqQueueName(q, prefix));
+    const names = consumed.filter((q) => q !== runQueue).map((q) => pgmqQueueName(prefix, q));
     const tables = names.flatMap((n) => Object.values(queueTables(n)));
     const found = await queueTableOwners(db, role, tables);
     const owned = found.filter((o) => o.ownedByRole).length;
@@ -13016,13 +13006,13 @@ function newRunIds(host = hostname()) {
  * a host that fits (a GitHub-hosted runner's) stays as it is. The run id keeps the name unique.
  */
 function nodeHost(runId, host) {
-    const fits = (h) => pidboxQueue$1('', `${runId}@${h}`).length <= PGMQ_MAX_QUEUE_NAME$1;
+    const fits = (h) => pidboxQueue('', `${runId}@${h}`).length <= PGMQ_MAX_QUEUE_NAME;
     if (fits(host))
         return host;
     const label = host.split('.')[0] || 'host';
     if (fits(label))
         return label;
-    const room = PGMQ_MAX_QUEUE_NAME$1 - pidboxQueue$1('', `${runId}@`).length;
+    const room = PGMQ_MAX_QUEUE_NAME - pidboxQueue('', `${runId}@`).length;
     return label.slice(0, Math.max(1, room));
 }
 

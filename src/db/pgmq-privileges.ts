@@ -4,11 +4,11 @@
 // revoked at a time (test/integration/pgmq-privileges.test.ts; /work/notes/pgmqdb.md). PGMQ's
 // functions are SECURITY INVOKER: a function's own statements run with the caller's privileges,
 // so the worker needs the tables they touch, and EXECUTE on each function the chain calls.
+import { PGMQ_MAX_QUEUE_NAME } from '../planes/envelope.js'
 import { quoteIdent } from '../util/quote.js'
 
 export const PGMQ_SCHEMA = 'pgmq'
 /** pgmq.validate_queue_name: `template_pgmq_q_` (16) + the name must fit PostgreSQL's 63. */
-export const PGMQ_MAX_QUEUE_NAME = 47
 
 export interface PgmqNeed {
   kind: 'schema' | 'table' | 'function'
@@ -99,19 +99,6 @@ export const PGMQ_NEEDS: readonly PgmqNeed[] = [
 export function grantFor(need: PgmqNeed, role: string): string {
   const on = need.kind === 'schema' ? `SCHEMA ${need.object}` : need.kind === 'function' ? `FUNCTION ${need.object}` : need.object
   return `GRANT ${need.privilege} ON ${on} TO ${quoteIdent(role)}`
-}
-
-// Python's string.punctuation without '_': kombu's PGMQ channel turns each into '_'.
-const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g
-
-/** The PGMQ queue kombu uses for a Celery queue: prefix + name, punctuation as '_' (entity_name). */
-export function pgmqQueueName(queue: string, prefix = ''): string {
-  return `${prefix}${queue}`.replace(PUNCTUATION, '_')
-}
-
-/** kombu's pidbox queue of a worker node (`celery@host` → `celery@host.celery.pidbox`). */
-export function pidboxQueue(nodeName: string): string {
-  return `${nodeName}.celery.pidbox`
 }
 
 /** The two tables pgmq.create() makes for a queue: messages (q_) and archive (a_), lower-cased. */

@@ -21,9 +21,11 @@ export const brokerConfigGate: Gate = {
     const probe = await facts.probe()
     let db: Database | undefined
     const open = async (): Promise<Database> => (db = await connect(broker.parts, { connectTimeoutMs: 5000 }))
-    const planeLines = probe.ok ? await planeOf(check.plane.kind).evidence(open, probe.probe) : []
+    const names = { nodeName: facts.ids.nodeName, queue: facts.ids.queue }
+    const plane = probe.ok ? await planeOf(check.plane.kind).evidence(open, probe.probe, names) : { lines: [], problems: [] }
     await db?.close().catch(() => {})
-    lines.push(...planeLines.map((l) => facts.redact(l)))
+    lines.push(...plane.lines.map((l) => facts.redact(l)))
+    if (plane.problems.length) return gateOutcome('fail', [...plane.problems.map((p) => facts.redact(p)), ...lines].join('\n'))
     // Cross-check with what the worker itself prints at boot (password shown as ** there).
     const banner = await facts.banner()
     const mismatches = [compareBanner('transport', banner.transport, broker.parts), compareBanner('results', banner.results, backend.parts)].filter(

@@ -6,6 +6,7 @@
 // another role owns, so the worker must own its queue tables — a queue the action created under
 // another role would kill the worker at boot. pgmq.create() takes an advisory lock per queue, so
 // concurrent runs declaring the app's queues do not race the way kombu's sqla get-or-create does.
+import { pgmqBootProblems } from './pgmq-boot.js'
 import { qualified, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
 import type { ProbeReport } from '../celery/probe.js'
@@ -140,26 +141,22 @@ async function cancelLingeringPolls(db: Database, applicationName: string): Prom
 }
 
 /** The PGMQ found in the database: an extension records its version, a SQL-only install none. */
-async function evidence(open: () => Promise<Database>, probe: ProbeReport): Promise<string[]> {
+async function evidence(open: () => Promise<Database>, probe: ProbeReport, names: RunNames): Promise<{ lines: string[]; problems: string[] }> {
   const info = probe.broker.pgmq
   const lines = [`data plane: kombu's PGMQ transport${probe.versions.kombu ? ` (kombu ${probe.versions.kombu})` : ''}`]
-  const bundled = info?.package ? `; the worker's pgmq package ${info.package}${info.bundled_sql ? ` bundles PGMQ ${info.bundled_sql}'s SQL` : ''}` : ''
+  const problems: string[] = []
   try {
+    // Asked as the worker's role (the connection is the broker URL's): what its boot will meet.
     const db = await open()
-    const [row] = await db.query<{ ext: string | null; meta: string | null }>(
-      "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pgmq') AS ext, to_regclass('pgmq.meta')::text AS meta"
-    )
-    if (row?.ext) lines.push(`PGMQ ${row.ext} (extension pgmq)${bundled}`)
-    else if (row?.meta) lines.push(`PGMQ: SQL-only install (schema pgmq, no extension: the database records no version)${bundled}`)
-    else
-      lines.push(
-        `PGMQ is not installed in this database (no extension pgmq, no schema pgmq)${info?.init_extension === false ? ' and init_extension is off' : ''}${bundled}`
-      )
+    const consumed = probe.consumed_queues ?? probe.default_consumed_queues ?? []
+    const boot = await pgmqBootProblems(db, info, db.role, { consumed: [...consumed, names.queue], nodeName: names.nodeName, perRun: [names.queue] })
+    lines.push(...boot.lines)
+    problems.push(...boot.problems)
   } catch (err) {
-    lines.push(`PGMQ version not checked: ${(err as Error).message}`)
+    lines.push(`PGMQ not checked in the database: ${(err as Error).message}`)
   }
   if (info) lines.push(`visibility timeout ${info.visibility_timeout ?? 1800} s: a message read and not acknowledged comes back after it`)
-  return lines
+  return { lines, problems }
 }
 
 /**

@@ -79,10 +79,12 @@ export interface BrokerPlane {
   /** Removes what the run created and stored; the detail may quote the database (callers redact). */
   removeTrace(db: Database, trace: RunTrace, opts?: { keepQueue?: boolean }): Promise<TraceCleanup>
   /**
-   * Evidence lines for broker-config: the transport and the version found in the database. The
-   * connection is opened only by a plane that asks the database (`open`; the caller closes it).
+   * broker-config's look at the plane in the database, as the worker's role: evidence lines (the
+   * transport, the version found) and what would kill the worker at boot there (PGMQ missing, an
+   * extension it may not create, a queue table another role owns) — said before it dies of it.
+   * The connection is opened only by a plane that asks the database (`open`; the caller closes it).
    */
-  evidence(open: () => Promise<Database>, probe: ProbeReport): Promise<string[]>
+  evidence(open: () => Promise<Database>, probe: ProbeReport, names: RunNames): Promise<{ lines: string[]; problems: string[] }>
   /** Whether a database object the worker was denied on is part of this plane (the run's concern). */
   ownsObject(object: string, probe: ProbeReport): boolean
   /** The tables whose locks would block the publish and the worker's poll (named when they do). */

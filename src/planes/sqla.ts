@@ -167,7 +167,7 @@ export const sqlaPlane: BrokerPlane = {
       opts
     ),
   // Nothing to ask the database: the tables are kombu's, versioned with kombu.
-  evidence: async () => [],
+  evidence: async () => ({ lines: [], problems: [] }),
   ownsObject,
   lockedTables: (probe) => [qualified(probe.tables.message), qualified(probe.tables.queue)]
 }

@@ -4,7 +4,7 @@
 // create it — and that pgmqBootProblems says so before the worker boots.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../../src/db/database.js'
-import { pgmqBootProblems } from '../../src/gates/db-access-pgmq.js'
+import { pgmqBootProblems } from '../../src/planes/pgmq-boot.js'
 import { installPgmq } from '../support/pgmq.js'
 import { startWithPgmqExtension, type ExtensionServer } from '../support/pgmq-extension.js'
 import * as w from '../support/pgmq-worker.js'

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../../src/db/database.js'
 import { parseDsn } from '../../src/db/dsn.js'
 import { checkPgmqNeeds } from '../../src/db/pgmq-catalog.js'
-import { grantFor, PGMQ_NEEDS, pgmqQueueName, pidboxQueue } from '../../src/db/pgmq-privileges.js'
-import { pgmqAccess, pgmqBootProblems } from '../../src/gates/db-access-pgmq.js'
+import { grantFor, PGMQ_NEEDS } from '../../src/db/pgmq-privileges.js'
+import { pgmqQueueName, pidboxQueue } from '../../src/planes/envelope.js'
+import { pgmqAccess } from '../../src/gates/db-access-pgmq.js'
+import { pgmqBootProblems } from '../../src/planes/pgmq-boot.js'
 import { dbAccessGate } from '../../src/gates/db-access.js'
 import { pythonFor } from '../support/action.js'
 import { plainFacts, probeReport } from '../support/gate-facts.js'
@@ -63,7 +65,7 @@ describe('PGMQ least privileges (PGMQ_NEEDS) against a real worker', () => {
 
     // The names kombu gave its queues are the ones the checks compute (prefix, punctuation as _).
     const meta = (await db.query<{ queue_name: string }>('SELECT queue_name FROM pgmq.meta ORDER BY 1')).map((r) => r.queue_name)
-    expect(meta).toEqual([pgmqQueueName('celery', prefix), pgmqQueueName(pidboxQueue(NODE), prefix)].sort())
+    expect(meta).toEqual([pgmqQueueName(prefix, 'celery'), pidboxQueue(prefix, NODE)].sort())
 
     const probe = probeReport({ consumed_queues: ['celery'], broker: { url: brokerUrl(database), pgmq: { init_extension: false, queue_name_prefix: prefix } } })
     const access = await pgmqAccess(db, probe, ROLE)

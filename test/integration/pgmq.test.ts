@@ -65,7 +65,11 @@ describe('PGMQ broker (Celery 5.7)', () => {
     )
     const broker = gate(result, 'broker-config').evidence
     expect(broker).toContain("data plane: kombu's PGMQ transport (kombu 5.7")
-    expect(broker).toMatch(new RegExp(`PGMQ: SQL-only install .*the worker's pgmq package [\\d.]+ bundles PGMQ ${pgmqVersion.replace(/\./g, '\\.')}'s SQL`))
+    expect(broker).toMatch(
+      new RegExp(
+        `PGMQ SQL-only install \\(schema pgmq, \\d+ functions; no version recorded in the database; the worker's pgmq package [\\d.]+ bundles PGMQ ${pgmqVersion.replace(/\./g, '\\.')}\\)`
+      )
+    )
     expect(gate(result, 'runtime').evidence).toMatch(/celery\.ping answered 'pong'/)
     expect(gate(result, 'runtime').evidence).toMatch(/queue `cfg-[0-9a-f]{8}\.ping` \(PGMQ queue `cfg_[0-9a-f]{8}_ping`\)/)
     expect(gate(result, 'queues').evidence).toMatch(/2 of 2 queues answered a ping/)
@@ -108,6 +112,45 @@ describe('PGMQ broker (Celery 5.7)', () => {
     )
   })
 
+  it('PGMQ not installed: broker-config names it with both ways to install it, before the worker dies of it', async () => {
+    const db = await exampleDatabase(pg)
+    const result = await runOnExample('5.7', db, { app: APP, timeout: '60' })
+    checkStep(
+      GROUP,
+      'PGMQ not installed',
+      result,
+      {
+        code: 1,
+        gates: { 'broker-config': 'fail' },
+        evidence:
+          /PGMQ is not installed in \S+ \(no schema pgmq\): kombu's pgmq:\/\/ transport needs it — install PGMQ in \S+ as its owner: CREATE EXTENSION pgmq/,
+        timeoutS: 25,
+        marginS: 0,
+        secrets: secretsOf(db)
+      },
+      'broker-config says PGMQ is missing and how to install it (extension or the pgmq package SQL-only install)'
+    )
+  })
+
+  it("init_extension left on (kombu's default) on a SQL-only install: broker-config names the option and the fix", async () => {
+    const db = await pgmqDatabase()
+    const result = await runOnExample('5.7', db, { app: 'app.variants.pgmq_default_options', timeout: '60' })
+    checkStep(
+      GROUP,
+      'PGMQ with init_extension on (SQL-only install)',
+      result,
+      {
+        code: 1,
+        gates: { 'broker-config': 'fail' },
+        evidence: /init_extension is on \(kombu's default\) and PGMQ is a SQL-only install.*set broker_transport_options=\{"init_extension": False\}/,
+        timeoutS: 25,
+        marginS: 0,
+        secrets: secretsOf(db)
+      },
+      "the worker's CREATE EXTENSION would kill it at boot: broker-config names init_extension and the fix"
+    )
+  })
+
   it("a role without CREATE on schema pgmq: runtime fails fast in the worker's words", async () => {
     const db = await pgmqDatabase((d) => `REVOKE CREATE ON SCHEMA pgmq FROM "${d.appRole}"`)
     const result = await runOnExample('5.7', db, { app: APP, timeout: '60' })
@@ -120,7 +163,7 @@ describe('PGMQ broker (Celery 5.7)', () => {
     )
   })
 
-  it("the app's queue pre-created by the owner role: runtime fails fast naming the table the worker must own", async () => {
+  it("the app's queue pre-created by another role: broker-config names the tables and the fix before the worker boots", async () => {
     // Created by the superuser (a migration, say): the app role does not own q_celery.
     const db = await pgmqDatabase(() => `SELECT pgmq.create('celery')`)
     const result = await runOnExample('5.7', db, { app: APP, timeout: '60' })
@@ -128,8 +171,15 @@ describe('PGMQ broker (Celery 5.7)', () => {
       GROUP,
       'PGMQ queue tables owned by another role',
       result,
-      { code: 1, gates: { runtime: 'fail' }, evidence: /must be owner of table q_celery/, timeoutS: 25, marginS: 0, secrets: secretsOf(db) },
-      "kombu re-declares every queue: the worker's role must own its queue tables, and runtime quotes the worker"
+      {
+        code: 1,
+        gates: { 'broker-config': 'fail' },
+        evidence: /pgmq\.q_celery \(queue celery\) is owned by postgres, not by the worker's role .*ALTER TABLE pgmq\."q_celery" OWNER TO/,
+        timeoutS: 25,
+        marginS: 0,
+        secrets: secretsOf(db)
+      },
+      "kombu re-declares every queue: the worker's role must own its queue tables; broker-config names each table and the ALTER TABLE before the worker dies of it"
     )
   })
 

@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import {
-  grantFor,
-  PGMQ_MAX_QUEUE_NAME,
-  PGMQ_NEEDS,
-  pgmqGrantScript,
-  pgmqQueueName,
-  pidboxQueue,
-  queueNameProblem,
-  queueTables
-} from '../../src/db/pgmq-privileges.js'
-import { describeInstall, installAdvice, withoutSqlaBroker } from '../../src/gates/db-access-pgmq.js'
+import { grantFor, PGMQ_NEEDS, pgmqGrantScript, queueNameProblem, queueTables } from '../../src/db/pgmq-privileges.js'
+import { PGMQ_MAX_QUEUE_NAME, pgmqQueueName, pidboxQueue } from '../../src/planes/envelope.js'
+import { withoutSqlaBroker } from '../../src/gates/db-access-pgmq.js'
+import { describeInstall, installAdvice } from '../../src/planes/pgmq-boot.js'
 import { probeReport } from '../support/gate-facts.js'
 
 describe("PGMQ queue names as kombu's pgmq transport makes them", () => {
   it('prefixes and turns every punctuation character but _ into _ (Channel.entity_name)', () => {
-    expect(pgmqQueueName('celery')).toBe('celery')
-    expect(pgmqQueueName('celery', 'app-')).toBe('app_celery')
-    expect(pgmqQueueName(pidboxQueue('w1@host.example'))).toBe('w1_host_example_celery_pidbox')
-    expect(pgmqQueueName('a.b:c/d-e_f!g')).toBe('a_b_c_d_e_f_g')
+    expect(pgmqQueueName('', 'celery')).toBe('celery')
+    expect(pgmqQueueName('app-', 'celery')).toBe('app_celery')
+    expect(pidboxQueue('', 'w1@host.example')).toBe('w1_host_example_celery_pidbox')
+    expect(pgmqQueueName('', 'a.b:c/d-e_f!g')).toBe('a_b_c_d_e_f_g')
   })
 
   it("names the two tables pgmq.create() makes, lower-cased as PGMQ's format_table_name does", () => {
