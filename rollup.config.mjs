@@ -12,6 +12,7 @@ const copyBootstrap = {
     copyFileSync('src/celery/bootstrap.py', 'dist/bootstrap.py')
     copyFileSync('src/celery/drift.py', 'dist/drift.py')
     copyFileSync('src/celery/connections.py', 'dist/connections.py')
+    copyFileSync('src/celery/quickstop.py', 'dist/quickstop.py')
     // The CLI is package.json's `bin`: executable, so a clone can run it directly too.
     chmodSync('dist/cli.js', 0o755)
   }

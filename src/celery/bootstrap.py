@@ -63,6 +63,7 @@ def main():
     events.close()  # worker children must not inherit the action's event channel
     if command != 'go':
         return 0
+    _quick_stop()
     from celery.bin.celery import main as celery_main
     return celery_main()
 
@@ -112,6 +113,14 @@ def _record_connections(path):
         return
     try:
         _load_own('connections').install(path)
+    except Exception:
+        pass
+
+
+def _quick_stop():
+    """quickstop.py: Celery's warm shutdown without its idle waits; never fatal to the boot."""
+    try:
+        _load_own('quickstop').install()
     except Exception:
         pass
 
