@@ -70,7 +70,9 @@ export function renderEndToEnd(results: readonly ConfigResult[], pgmqSkipped?: s
     'The **floor** is `bench/floor.py floor`: spawn the worker, `send_task("celery.ping").get()`, stop it warm (SIGTERM,',
     'wait) — the least anything that proves a worker answers and leaves no process behind can do. Both sides get the',
     'same worker arguments: `--pool=solo`, or none (Celery\'s default pool, prefork, one child per CPU). "Stop" is',
-    "SIGTERM to the worker's exit: the floor's as bench/floor.py measures it, the action's from its report.",
+    "SIGTERM to the worker's exit: the floor's as bench/floor.py measures it, the action's from its report. \"Step ends",
+    "after its last gate\" is the wall clock from spawn to exit less the report's gates-done time (so Node's own start,",
+    '~0.1 s, is in it).',
     '',
     '| Celery | pool (worker args) | data plane | floor | floor: stop | the action | action: stop | gates done at | step ends after its last gate | action / floor | target |',
     '|---|---|---|---|---|---|---|---|---|---|---|'
