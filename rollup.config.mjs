@@ -16,6 +16,7 @@ const copyBootstrap = {
     copyFileSync('src/celery/pgmq_probe.py', 'dist/pgmq_probe.py')
     copyFileSync('src/celery/configured.py', 'dist/configured.py')
     copyFileSync('src/celery/envreads.py', 'dist/envreads.py')
+    copyFileSync('src/celery/quickstop.py', 'dist/quickstop.py')
     // The CLI is package.json's `bin`: executable, so a clone can run it directly too.
     chmodSync('dist/cli.js', 0o755)
   }

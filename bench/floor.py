@@ -1,14 +1,16 @@
 """What a user runs today, for the benchmark (bench/run.ts): the same worker, driven by hand.
 
-  python bench/floor.py floor      APP QUEUE   # the floor: publish one ping before the worker is
-                                               # up, wait for its result with Celery's own client
-  python bench/floor.py readiness  APP QUEUE   # the usual readiness check, as Celery's test
-                                               # worker does it: celery.ping with .get(timeout=10)
-                                               # (its ping_task_timeout), again until it answers
+  python bench/floor.py floor      APP QUEUE [WORKER ARG...]
+        # the floor: publish one ping before the worker is up, wait for its result with
+        # Celery's own client
+  python bench/floor.py readiness  APP QUEUE [WORKER ARG...]
+        # the usual readiness check, as Celery's test worker does it: celery.ping with
+        # .get(timeout=10) (its ping_task_timeout), again until it answers
 
-Both start the worker exactly as the action does (solo pool, the ping task module included, a
-queue of their own), stop it warm (SIGTERM, wait) as any script that leaves no orphan must, and
-print one JSON line of timings in seconds from the script's start.
+Both start the worker with the worker arguments the action is given (e.g. --pool=solo; none: the
+default prefork pool), the ping task module included and a queue of their own, stop it warm
+(SIGTERM, wait) as any script that leaves no orphan must, and print one JSON line of timings in
+seconds from the script's start; ``stopS`` is the warm stop alone (SIGTERM to the worker's exit).
 """
 import json
 import os
@@ -26,11 +28,12 @@ PING_TASK_TIMEOUT = 10.0
 
 def main() -> None:
     mode, app_path, queue = sys.argv[1:4]
+    worker_args = sys.argv[4:]
     # The worker's output goes to a file, shown when no answer comes (a bench run that timed out once
     # in a while, cause not yet known: this is what would tell).
     log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", app_path, "worker", "--pool=solo",
+        [sys.executable, "-m", "celery", "-A", app_path, "worker", *worker_args,
          "--hostname", f"bench-{uuid.uuid4().hex[:8]}@%h", "--queues", queue,
          "--loglevel", "INFO", "--include", "celery.contrib.testing.tasks"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -61,10 +64,13 @@ def main() -> None:
         print(f"no answer; worker exit status {worker.poll()}; last lines of {log.name}:", *tail, sep="\n", file=sys.stderr)
         raise
     finally:
+        stopping = time.monotonic()
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+        stop = time.monotonic() - stopping
     os.unlink(log.name)
-    print(json.dumps({"mode": mode, "result": result, "attempts": attempts, "pongS": pong, "totalS": time.monotonic() - START}))
+    print(json.dumps({"mode": mode, "result": result, "attempts": attempts, "pongS": pong, "stopS": stop,
+                      "totalS": time.monotonic() - START}))
 
 
 if __name__ == "__main__":

