@@ -8,11 +8,10 @@ import path from 'node:path'
 import { classifyDataPlane, type DataPlaneCheck } from '../celery/data-plane.js'
 import { pingThroughDataPlane, readFinalResults, type PingOutcome } from '../celery/ping.js'
 import { probeOutcomeOf, type BootstrapEvent, type ProbeOutcome } from '../celery/probe.js'
-import { planeOf, type Sent, type TraceCleanup } from '../planes/index.js'
+import type { Sent, TraceCleanup } from '../planes/index.js'
 import { buildWorkerCommand, type WorkerCommand } from '../celery/worker-args.js'
 import { WorkerProcess } from '../celery/worker-process.js'
 import { WorkerWatch } from '../celery/worker-watch.js'
-import { resolveTable } from '../db/catalog.js'
 import { connect, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
 import type { ExtraResult, GateFacts, WorkerLines, WorkerNeed } from '../gates/facts.js'
@@ -27,6 +26,7 @@ import { readIdentities } from '../celery/configured.js'
 import { runsRoot } from './folder.js'
 import { newRunIds } from './ids.js'
 import { linesOf } from './worker-lines.js'
+import { removeRunTrace } from './trace.js'
 import { startSampler, type SampledRecord, type SessionSampler } from './session-sampler.js'
 
 export type { TraceCleanup } from '../planes/index.js'
@@ -423,27 +423,7 @@ export class RunFacts implements GateFacts {
 
   /** Removes what the run published and its worker stored (its data plane's removeTrace). */
   private async removeTrace(db: Database, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
-    const outcome = await this.probePromise
-    if (!outcome?.ok) return { removed: true, detail: 'nothing to remove: no ping was published' }
-    const extras = outcome.probe.extra_payloads ?? []
-    // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
-    // user's input is never spliced into SQL as written).
-    const probeId = extras.find((x) => x.purpose === 'probe')?.taskId
-    const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined
-    const plane = classifyDataPlane(outcome.probe, this.ids)
-    const cleanup = await planeOf(plane.ok ? plane.plane.kind : 'sqla').removeTrace(
-      db,
-      {
-        probe: outcome.probe,
-        queue: this.ids.queue,
-        nodeName: this.ids.nodeName,
-        applicationName: this.ids.applicationName,
-        sent: this.sent,
-        taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
-        ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
-      },
-      opts
-    )
+    const cleanup = await removeRunTrace(db, { probe: await this.probePromise, settings: this.settings, ids: this.ids, sent: this.sent }, opts)
     return cleanup.removed ? cleanup : { removed: false, detail: this.redact(cleanup.detail) }
   }
 }
