@@ -142,3 +142,20 @@ export function pgmqGrantScript(role: string): string[] {
   }
   return out
 }
+
+/**
+ * README's PGMQ privilege table: one row per schema or table privilege, PGMQ's functions in one
+ * row (EXECUTE, PUBLIC's as PGMQ installs them), and the queue tables the worker must own.
+ */
+export function pgmqPrivilegeTableMarkdown(): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|')
+  const rows = PGMQ_NEEDS.filter((n) => n.kind !== 'function').map(
+    (n) => `| ${n.kind === 'schema' ? `schema \`${n.object}\`` : `\`${n.object}\``} | \`${n.privilege}\` | ${cell(n.why)} |`
+  )
+  const functions = PGMQ_NEEDS.filter((n) => n.kind === 'function').map((n) => `\`${n.object.replace(/^pgmq\./, '')}\``)
+  rows.push(
+    '| `pgmq.q_<queue>`, `pgmq.a_<queue>` | owner (or a member of the owner), or absent | kombu runs `pgmq.create()` for every queue it declares, existing or not; its `CREATE INDEX IF NOT EXISTS` needs the owner — a queue another role declared first kills the worker at boot (`must be owner of table q_…`) |',
+    `| PGMQ's functions | \`EXECUTE\` | PUBLIC's as PGMQ installs them; needed where an owner revoked that: ${functions.join(', ')} |`
+  )
+  return ['| Object | Privilege | Why |', '| --- | --- | --- |', ...rows].join('\n')
+}

@@ -11,7 +11,8 @@
 // queue's table, visible now or after its visibility timeout (a stopped worker's unacknowledged
 // messages come back only then); an acknowledged message is deleted.
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execa } from 'execa'
@@ -49,17 +50,18 @@ afterAll(async () => {
 })
 
 /**
- * Publishes for `seconds`, one message every `pace` seconds: `record_invoice(tenant, i)` (routed
- * to `invoices`), and every `napEvery`th message a short `nap` (the default queue) so that a task
- * is often running when the stop comes. Prints what it published as one JSON line.
+ * Publishes while the file `flag` exists (at most `seconds`), one message every `pace` seconds:
+ * `record_invoice(tenant, i)` (routed to `invoices`), and every `napEvery`th message a short `nap`
+ * (the default queue) so that a task is often running when the stop comes. Prints what it
+ * published as one JSON line.
  */
 const PUBLISHER = `
-import json, sys, time
+import json, os, sys, time
 from celery.app.utils import find_app
 app = find_app(sys.argv[3])
-tenant, seconds, pace, nap_every = sys.argv[1], float(sys.argv[2]), float(sys.argv[4]), int(sys.argv[5])
+tenant, seconds, pace, nap_every, flag = sys.argv[1], float(sys.argv[2]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 out, i, end = [], 0, time.monotonic() + seconds
-while time.monotonic() < end:
+while time.monotonic() < end and os.path.exists(flag):
     r = app.send_task('app.tasks.invoices.record_invoice', args=[tenant, str(i)])
     out.append({'kind': 'invoice', 'i': i, 'id': r.id})
     if i % nap_every == 0:
@@ -75,11 +77,11 @@ interface Published {
   id: string
 }
 
-function publish(version: CeleryVersion, plane: PlaneId, db: ExampleDatabase, tenant: string, seconds: number): Promise<Published[]> {
+function publish(version: CeleryVersion, plane: PlaneId, db: ExampleDatabase, tenant: string, seconds: number, flag: string): Promise<Published[]> {
   // PGMQ's drain long-polls each empty queue for up to 2 s in turn: a worker there takes a message
   // every second or two, and the queues gate's pings must not wait behind a backlog.
   const [pace, napEvery] = plane === 'sqla' ? ['0.03', '15'] : ['1.0', '3']
-  return execa(pythonFor(version), ['-c', PUBLISHER, tenant, String(seconds), APPS[plane], pace, napEvery], {
+  return execa(pythonFor(version), ['-c', PUBLISHER, tenant, String(seconds), APPS[plane], pace, napEvery, flag], {
     cwd: EXAMPLE_APP,
     env: { DATABASE_URL: db.url }
   }).then((run) => JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '[]') as Published[])
@@ -183,24 +185,30 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function fastStopCase(version: CeleryVersion, pool: 'solo' | 'prefork', plane: PlaneId = 'sqla'): Promise<void> {
   const db = dbs.get(`${version} ${plane}`) as ExampleDatabase
   const tenant = randomUUID()
-  let publishing: Promise<Published[]> | undefined
-  // Published from the action's start for longer than the run lasts: messages arrive before the
-  // worker is up, while it works, while it stops and after it is gone.
-  const result: ActionResult = await runOnExample(
-    version,
-    db,
-    { app: APPS[plane], 'worker-args': pool === 'solo' ? '--pool=solo' : '' },
-    {
-      onSpawn: () => (publishing = publish(version, plane, db, tenant, 6))
-    }
-  )
-  const published = await (publishing as Promise<Published[]>)
+  // Published from before the action starts until after it ended: messages wait when the worker
+  // boots, arrive while it works and while it stops, and after it is gone. The run starts once a
+  // few are queued, and publishing ends a while after it (not on a clock: a loaded machine must
+  // not leave a case with nothing run or nothing left over, which would prove nothing).
+  const flag = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-publish-')), 'publishing')
+  writeFileSync(flag, '')
+  const publishing = publish(version, plane, db, tenant, 120, flag)
+  const waitingAtBoot = plane === 'sqla' ? 20 : 2
+  const until = Date.now() + 60_000
+  while ((await counts(plane, db, tenant)).queued.size < waitingAtBoot && Date.now() < until) await sleep(100)
+  let result: ActionResult
+  try {
+    result = await runOnExample(version, db, { app: APPS[plane], 'worker-args': pool === 'solo' ? '--pool=solo' : '' })
+    await sleep(plane === 'sqla' ? 1000 : 2500)
+  } finally {
+    rmSync(path.dirname(flag), { recursive: true, force: true })
+  }
+  const published = await publishing
   const stop = result.report?.worker?.stop
   const after = fates(published, await counts(plane, db, tenant))
   await drain(version, plane, db, tenant, published)
   const end = fates(published, await counts(plane, db, tenant))
   const visibleLeft = fates(published, await counts(plane, db, tenant, true)).queued
-  const name = `Celery ${version}, ${pool} pool, ${plane}: ${published.length} messages published during the run, fast stop (${stop?.how ?? '?'} in ${stop?.ms ?? '?'} ms): ${after.ran} ran, ${after.queued} still queued`
+  const name = `Celery ${version}, ${pool} pool, ${plane}: ${published.length} messages published before, during and after the run, fast stop (${stop?.how ?? '?'} in ${stop?.ms ?? '?'} ms): ${after.ran} ran, ${after.queued} still queued`
   checkStep(
     GROUP,
     name,
