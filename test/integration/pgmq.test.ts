@@ -73,6 +73,9 @@ describe('PGMQ broker (Celery 5.7)', () => {
     expect(gate(result, 'runtime').evidence).toMatch(/celery\.ping answered 'pong'/)
     expect(gate(result, 'runtime').evidence).toMatch(/queue `cfg-[0-9a-f]{8}\.ping` \(PGMQ queue `cfg_[0-9a-f]{8}_ping`\)/)
     expect(gate(result, 'queues').evidence).toMatch(/2 of 2 queues answered a ping/)
+    // kombu's PGMQ connections come from a psycopg pool's own threads: attributed to the broker.
+    expect(gate(result, 'rls-role').evidence).toMatch(/broker via psycopg: \d+ connections? as /)
+    expect(gate(result, 'rls-role').evidence).not.toMatch(/unknown via/)
     expect(gate(result, 'dlq').evidence).toMatch(/left exactly one row/)
     // The probe task's dead-letter row stays: the example's role may only append to that table.
     expect(result.report?.trace?.detail).toMatch(
