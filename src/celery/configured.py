@@ -125,9 +125,21 @@ def _parse_url(text):
         scheme = scheme.split('+', 1)[1]
     if scheme.split('+', 1)[0] not in _URL_SCHEMES:
         return None
+    # The userinfo runs to the LAST '@' (SQLAlchemy's URL takes a password with an unencoded
+    # '/', '?' or '#', which urlsplit would cut into the host, path or query and so into the
+    # record); only the user before its first ':' is kept. A "user" holding '/' is a path: then
+    # there is no userinfo that far (SQLAlchemy and libpq agree): the '@' in the host part is.
+    rest = text.split('://', 1)[1]
+    at = rest.rfind('@')
+    if at >= 0 and '/' not in rest[:at].split(':', 1)[0]:
+        userinfo, text = rest[:at], scheme + '://' + rest[at + 1:]
+    else:
+        userinfo = None
     parts = urlsplit(text)
     netloc = parts.netloc.rsplit('@', 1)
-    userinfo, hostport = (netloc[0], netloc[1]) if len(netloc) == 2 else ('', netloc[0])
+    if userinfo is None:
+        userinfo = netloc[0] if len(netloc) == 2 else ''
+    hostport = netloc[-1]
     user = unquote(userinfo.split(':', 1)[0]) if userinfo else None
     host, port = hostport, None
     if ',' not in hostport:  # one host: split its port (IPv6 in brackets)

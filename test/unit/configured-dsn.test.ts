@@ -56,6 +56,30 @@ describe('configured.py parse_dsn', () => {
     expect(out[0]?.application_name).toBe('reports')
     expect(JSON.stringify(out)).not.toMatch(/pw|sec\b|p w/)
   })
+
+  it("never writes a part of an unencoded password holding '/', '?', '#' or '@' (SQLAlchemy takes them)", async () => {
+    // SQLAlchemy's URL password is `[^@]*`: `p/ss` is one it connects with; urlsplit would cut the
+    // netloc at the '/' and put `user:pa` into host and `ss@host/db` into dbname.
+    const values = [
+      'postgresql+psycopg2://alice:Pa/Ss1@db.example:5432/app',
+      'postgresql://bob:Pa?Ss2@db.example/app',
+      'postgresql://carol:Pa#Ss3@db.example/app',
+      'postgresql://dave:Pa@Ss4@db.example/app',
+      'postgresql://erin@db.example/app?application_name=a@b'
+    ]
+    const printed = await python("import os\nprint(json.dumps([m.parse_dsn(v) for v in json.loads(os.environ['VALUES'])]))", {
+      VALUES: JSON.stringify(values)
+    })
+    const out = JSON.parse(printed) as Array<Record<string, unknown> | null>
+    expect(out.map((o) => o && [o.role, o.host, o.dbname])).toEqual([
+      ['alice', 'db.example', 'app'],
+      ['bob', 'db.example', 'app'],
+      ['carol', 'db.example', 'app'],
+      ['dave', 'db.example', 'app'],
+      ['erin', 'db.example', 'app']
+    ])
+    expect(JSON.stringify(out)).not.toMatch(/Pa|Ss\d/)
+  })
 })
 
 describe('configured.py write', () => {
