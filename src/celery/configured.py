@@ -26,6 +26,17 @@ OWN_ENV_PREFIX = 'CELERY_FOUNDATION_GATES_'
 _URL_SCHEMES = ('postgres', 'postgresql', 'pgmq')
 _CELERY_PREFIXES = ('sqla', 'sqlalchemy', 'db')
 _LIBPQ_USER = re.compile(r'(^|\s)user\s*=')
+# A libpq string without user= connects as PGUSER or the OS user (a job-wide PGUSER=postgres is
+# common in CI): one naming a server, database or service is a DSN too, if every key is libpq's.
+_LIBPQ_SERVER = re.compile(r'(^|\s)(host|hostaddr|dbname|service)\s*=')
+_LIBPQ_KEYS = frozenset((
+    'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'require_auth', 'channel_binding',
+    'connect_timeout', 'client_encoding', 'options', 'application_name', 'fallback_application_name',
+    'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
+    'replication', 'gssencmode', 'sslmode', 'requiressl', 'sslnegotiation', 'sslcompression', 'sslcert',
+    'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer',
+    'ssl_min_protocol_version', 'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation',
+    'service', 'target_session_attrs', 'load_balance_hosts', 'min_protocol_version', 'max_protocol_version'))
 _LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|\S*)")
 # A key shown in `where` (settings name, env name, dict key): anything else is shown as […],
 # so a dict keyed by a DSN cannot put its password into the record.
@@ -113,7 +124,7 @@ def parse_dsn(value):
     text = value.strip()
     if '://' in text:
         return _parse_url(text)
-    if _LIBPQ_USER.search(text):
+    if _LIBPQ_USER.search(text) or _LIBPQ_SERVER.search(text):
         return _parse_libpq(text)
     return None
 
@@ -166,7 +177,7 @@ def _parse_libpq(text):
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
-    if 'user' not in pairs:
+    if 'user' not in pairs and not (set(pairs) <= _LIBPQ_KEYS and set(pairs) & {'host', 'hostaddr', 'dbname', 'service'}):
         return None
     return _identity(pairs.get('user'), pairs.get('host') or pairs.get('hostaddr'), pairs.get('port'),
                      pairs.get('dbname'), pairs.get('application_name'), pairs.get('service'))

@@ -57,6 +57,24 @@ describe('configured.py parse_dsn', () => {
     expect(JSON.stringify(out)).not.toMatch(/pw|sec\b|p w/)
   })
 
+  it('reads a libpq string without user= (libpq then connects as PGUSER) and a service string', async () => {
+    // A job-wide PGUSER=postgres with DATABASE_DSN="host=db dbname=app" is a superuser DSN: not
+    // seeing it was a silent miss in the configured source.
+    const values = ['host=db dbname=app password=Secret1', 'service=reports', 'mode=fast host=x', 'Hello dbname=x, welcome']
+    const printed = await python("import os\nprint(json.dumps([m.parse_dsn(v) for v in json.loads(os.environ['VALUES'])]))", {
+      PGUSER: 'postgres',
+      VALUES: JSON.stringify(values)
+    })
+    const out = JSON.parse(printed) as Array<Record<string, unknown> | null>
+    expect(out.map((o) => o && [o.role, o.role_from, o.host, o.dbname, o.service])).toEqual([
+      ['postgres', 'PGUSER', 'db', 'app', null],
+      [null, 'unspecified', null, null, 'reports'],
+      null,
+      null
+    ])
+    expect(printed).not.toContain('Secret1')
+  })
+
   it("never writes a part of an unencoded password holding '/', '?', '#' or '@' (SQLAlchemy takes them)", async () => {
     // SQLAlchemy's URL password is `[^@]*`: `p/ss` is one it connects with; urlsplit would cut the
     // netloc at the '/' and put `user:pa` into host and `ss@host/db` into dbname.
