@@ -151,7 +151,9 @@ def _parse_url(text):
     if userinfo is None:
         userinfo = netloc[0] if len(netloc) == 2 else ''
     hostport = netloc[-1]
-    user = unquote(userinfo.split(':', 1)[0]) if userinfo else None
+    # A whole userinfo percent-encoded at once (quote(user + ':' + password), '%3A' for ':') decodes
+    # to user:password: the role is what comes before that ':' too.
+    user = unquote(userinfo.split(':', 1)[0]).split(':', 1)[0] if userinfo else None
     host, port = hostport, None
     if ',' not in hostport:  # one host: split its port (IPv6 in brackets)
         try:

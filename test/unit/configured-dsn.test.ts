@@ -83,7 +83,9 @@ describe('configured.py parse_dsn', () => {
       'postgresql://bob:Pa?Ss2@db.example/app',
       'postgresql://carol:Pa#Ss3@db.example/app',
       'postgresql://dave:Pa@Ss4@db.example/app',
-      'postgresql://erin@db.example/app?application_name=a@b'
+      'postgresql://erin@db.example/app?application_name=a@b',
+      // quote(user + ':' + password): the whole userinfo encoded, ':' as %3A.
+      'postgresql://frank%3APa%40Ss5@db.example/app'
     ]
     const printed = await python("import os\nprint(json.dumps([m.parse_dsn(v) for v in json.loads(os.environ['VALUES'])]))", {
       VALUES: JSON.stringify(values)
@@ -94,7 +96,8 @@ describe('configured.py parse_dsn', () => {
       ['bob', 'db.example', 'app'],
       ['carol', 'db.example', 'app'],
       ['dave', 'db.example', 'app'],
-      ['erin', 'db.example', 'app']
+      ['erin', 'db.example', 'app'],
+      ['frank', 'db.example', 'app']
     ])
     expect(JSON.stringify(out)).not.toMatch(/Pa|Ss\d/)
   })
