@@ -191,7 +191,17 @@ def _values(value, where, out, budget, depth=0):
         return
     budget[0] -= 1
     if isinstance(value, str):
-        _add(out, where, parse_dsn(value))
+        ident = parse_dsn(value)
+        if ident is None and depth < 2 and value.lstrip()[:1] in ('{', '[') and len(value) <= 65536:
+            # JSON in a variable or setting (DATABASES_JSON='{"default": "postgresql://…"}'): its DSNs count.
+            try:
+                loaded = json.loads(value)
+            except ValueError:
+                return
+            if isinstance(loaded, (dict, list)):
+                _values(loaded, where, out, budget, depth)
+            return
+        _add(out, where, ident)
     elif depth < 2 and isinstance(value, dict):
         for k, v in list(value.items())[:100]:
             _values(v, '{}[{}]'.format(where, _key(k)), out, budget, depth + 1)
@@ -256,4 +266,4 @@ def _environment(out):
     for name in sorted(os.environ):
         if name.startswith(OWN_ENV_PREFIX):
             continue
-        _values(os.environ[name], 'env ' + _key(name), out, budget, depth=2)
+        _values(os.environ[name], 'env ' + _key(name), out, budget)

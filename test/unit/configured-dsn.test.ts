@@ -143,4 +143,20 @@ describe('configured.py write', () => {
       'kv @ env LIBPQ_DSN'
     ])
   })
+
+  it('reads the DSNs of JSON in an environment variable (DATABASES_JSON), never the password', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-json-'))
+    const file = path.join(dir, 'configured.jsonl')
+    await python(`m.write(type('App', (), {'conf': {}})(), ${JSON.stringify(file)})`, {
+      DATABASES_JSON: JSON.stringify({ default: 'postgresql://postgres:Pw9x@db/app', replica: ['host=r user=ro password=Pw9x'] }),
+      NOT_JSON: '{ not json postgresql://nope:Pw9x@h/d'
+    })
+    const text = readFileSync(file, 'utf8')
+    expect(text).not.toContain('Pw9x')
+    const entries = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { role: string; where: string })
+    expect(entries.map((e) => `${e.role} @ ${e.where}`)).toEqual(['postgres @ env DATABASES_JSON[default]', 'ro @ env DATABASES_JSON[replica][0]'])
+  })
 })
