@@ -101,8 +101,11 @@ def _default_role():
 
 def _identity(user, host, port, dbname, application_name=None, service=None):
     """The record's fields; a missing user becomes libpq's default (or "unspecified" with a service)."""
+    # A user holding ':' is a userinfo encoded whole (quote(user + ':' + password) decodes to it,
+    # in a URL or an engine's URL): only the part before the ':' may leave.
+    user = str(user).split(':', 1)[0] if user else None
     if user:
-        role, role_from = str(user), 'dsn'
+        role, role_from = user, 'dsn'
     elif service:  # the service file may name a user: not read here
         role, role_from = None, 'unspecified'
     else:
@@ -151,9 +154,7 @@ def _parse_url(text):
     if userinfo is None:
         userinfo = netloc[0] if len(netloc) == 2 else ''
     hostport = netloc[-1]
-    # A whole userinfo percent-encoded at once (quote(user + ':' + password), '%3A' for ':') decodes
-    # to user:password: the role is what comes before that ':' too.
-    user = unquote(userinfo.split(':', 1)[0]).split(':', 1)[0] if userinfo else None
+    user = unquote(userinfo.split(':', 1)[0]) if userinfo else None
     host, port = hostport, None
     if ',' not in hostport:  # one host: split its port (IPv6 in brackets)
         try:

@@ -119,6 +119,8 @@ describe('configured.py write', () => {
       'c = importlib.util.module_from_spec(ce); ce.loader.exec_module(c)',
       `created = c.install(${JSON.stringify(path.join(dir, 'connections.jsonl'))})`,
       `engine = create_engine('postgresql+psycopg://engine_role:${encoded}@127.0.0.1:5432/app')`,
+      // quote(user + ':' + password): SQLAlchemy decodes the username to `whole:<password>`.
+      `whole = create_engine('postgresql+psycopg://whole%3A${encoded}@127.0.0.1:5432/app')`,
       `m.write(App(), ${JSON.stringify(file)}, created)`
     ].join('\n')
     await python(code, {
@@ -135,6 +137,7 @@ describe('configured.py write', () => {
       .map((l) => JSON.parse(l) as { role: string; where: string })
     expect(entries.map((e) => `${e.role} @ ${e.where}`)).toEqual([
       expect.stringMatching(/^engine_role @ engine created at __main__:\d+$/),
+      expect.stringMatching(/^whole @ engine created at __main__:\d+$/),
       'app_user @ celery conf broker_url',
       'nested @ celery conf database_engine_options[x][0]',
       // A dict key that is not a plain name (here a DSN with its password) is not written.
