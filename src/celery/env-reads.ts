@@ -68,9 +68,9 @@ export function complete(reads: EnvReads | undefined): reads is EnvReads {
   return !!reads && !reads.missing && !reads.truncated && !reads.rejected && !reads.overflow
 }
 
-/** The environment variable a configured identity came from (configured.py's `env NAME`), if a plain name. */
+/** The environment variable a configured identity came from (configured.py's `env NAME`, `env NAME[key]` for JSON in it), if a plain name. */
 export function envNameOf(where: string): string | undefined {
-  const name = where.startsWith('env ') ? where.slice(4) : undefined
+  const name = where.startsWith('env ') ? where.slice(4).replace(/\[.*$/, '') : undefined
   return name !== undefined && NAME.test(name) ? name : undefined
 }
 

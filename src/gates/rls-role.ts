@@ -181,6 +181,7 @@ export function sampledFindings(
   const out = identityFindings(asRecord, expected, allowedRoles, label)
   if (record.dropped) out.lines.push(`⚠️ ${formatCount(record.dropped)} more sampled sessions were not kept (bound reached)`)
   if (record.note) out.lines.push(`sessions not sampled during the run: ${record.note}`)
+  if (record.unattributed) out.lines.push(`⚠️ ${record.unattributed}`)
   return out
 }
 

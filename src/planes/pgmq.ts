@@ -226,5 +226,7 @@ export const pgmqPlane: BrokerPlane = {
   removeTrace,
   evidence,
   ownsObject,
-  lockedTables: (probe, queues) => ['pgmq.meta', ...queues.map((q) => `pgmq.q_${nameOf(probe, q).toLowerCase()}`)]
+  // Quoted: kombu keeps a queue name's non-punctuation characters (a space), which to_regclass
+  // would otherwise not find (and then no lock holder is named).
+  lockedTables: (probe, queues) => ['pgmq.meta', ...queues.map((q) => qualified(`q_${nameOf(probe, q).toLowerCase()}`, 'pgmq'))]
 }

@@ -37,6 +37,13 @@ export interface SampledRecord {
   dropped: number
   /** Why nothing was sampled, or why sampling stopped early. */
   note?: string
+  /**
+   * Connections of the worker's processes to the server's port that no visible session matched in
+   * two samples running: PostgreSQL shows the client port of a session only to its own role, a
+   * member, or pg_read_all_stats, so a process connecting as another role (a superuser, say) with
+   * its own application_name is invisible to a sampler that is not one of those.
+   */
+  unattributed?: string
 }
 
 export interface SamplerOptions {
@@ -69,6 +76,10 @@ export class SessionSampler {
   private db: Database | undefined
   private serverPort = 5432
   private inFlight: Promise<void> | undefined
+  /** Worker ports no visible session matched, by how many samples running; and those seen so in two. */
+  private readonly unmatched = new Map<number, number>()
+  private readonly unseen = new Set<number>()
+  private sampledAs = 'the sampling role'
   private connecting: Promise<void> | undefined
 
   constructor(private readonly options: SamplerOptions) {}
@@ -85,6 +96,7 @@ export class SessionSampler {
         // Stopped while connecting: the connection is not needed any more.
         if (this.stopped) return target.db.close()
         this.db = target.db
+        this.sampledAs = target.db.role
         this.serverPort = target.serverPort
         this.tick()
       })
@@ -127,7 +139,12 @@ export class SessionSampler {
       identities: [...byKey.values()],
       samples: this.samples,
       dropped: this.droppedKeys.size + this.droppedMore,
-      ...(this.note ? { note: this.note } : {})
+      ...(this.note ? { note: this.note } : {}),
+      ...(this.unseen.size
+        ? {
+            unattributed: `${this.unseen.size} connection${this.unseen.size === 1 ? '' : 's'} of the worker's processes to port ${this.serverPort} matched no session ${this.clean(this.sampledAs)} may see: PostgreSQL shows a session's client port only to its own role, a member, or pg_read_all_stats, so a session of another role (a superuser among them) with its own application_name goes unseen (or it is another server on that port) — set database-url to a role with pg_read_all_stats to see them`
+          }
+        : {})
     }
   }
 
@@ -162,6 +179,7 @@ export class SessionSampler {
       this.samples++
       this.errors = 0
       for (const row of rows) this.keep(row, owners)
+      this.noteUnmatched(rows, owners)
       return true
     } catch (err) {
       if (++this.errors >= ERRORS_MAX) {
@@ -169,6 +187,18 @@ export class SessionSampler {
         return false
       }
       return true
+    }
+  }
+
+  /** A worker port matched by no row in two samples running (one connecting is matched by the next). */
+  private noteUnmatched(rows: SessionRowSample[], owners: Map<number, string>): void {
+    const matched = new Set(rows.map((r) => r.client_port))
+    for (const port of [...this.unmatched.keys()]) if (!owners.has(port) || matched.has(port)) this.unmatched.delete(port)
+    for (const port of owners.keys()) {
+      if (matched.has(port) || this.unseen.has(port)) continue
+      const n = (this.unmatched.get(port) ?? 0) + 1
+      this.unmatched.set(port, n)
+      if (n >= 2 && this.unseen.size < SAMPLED_SESSIONS_MAX) this.unseen.add(port)
     }
   }
 

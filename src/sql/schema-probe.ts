@@ -18,9 +18,25 @@ const MAX_STDERR_BYTES = 16 << 10
 /** What schema.py's `_idempotent` makes, and nothing else: a statement that starts otherwise is refused. */
 const STATEMENT = /^CREATE (UNIQUE )?(TABLE|SEQUENCE|INDEX) IF NOT EXISTS [^]{1,20000}$/
 
+/**
+ * One statement and nothing else: outside its quoted identifiers and literals no `;` (a second
+ * statement run by the superuser applying the script), no comment, no dollar quote, and no
+ * backslash anywhere (a psql meta-command such as `\!`; SQLAlchemy's DDL for these tables has none,
+ * and without backslashes each quote pairs with the next one as PostgreSQL's lexer pairs them).
+ */
+export function singleStatement(statement: string): boolean {
+  if (statement.includes('\\')) return false
+  const bare = statement.replace(/"[^"]*"|'[^']*'/g, ' ')
+  return !/[;"']|(?<![\w$])\$|--|\/\*/.test(bare)
+}
+
 const Name = z.string().min(1).max(200)
+const Statement = z
+  .string()
+  .regex(STATEMENT, 'not a CREATE … IF NOT EXISTS statement')
+  .refine(singleStatement, 'more than one statement, a comment, a dollar quote or a backslash')
 const Part = z.object({
-  statements: z.array(z.string().regex(STATEMENT, 'not a CREATE … IF NOT EXISTS statement')).max(200),
+  statements: z.array(Statement).max(200),
   objects: z.record(z.string(), z.object({ name: Name, schema: Name.nullish(), sequences: z.array(z.object({ name: Name, schema: Name.nullish() })).max(20) }))
 })
 const SchemaEvent = z.object({

@@ -113,6 +113,8 @@ describe('parseEnvReads / readEnvReads', () => {
   it('takes the variable of an `env NAME` entry only', () => {
     expect(envNameOf('env REPORTS_URL')).toBe('REPORTS_URL')
     expect(envNameOf('env […]')).toBeUndefined()
+    // JSON in a variable: configured.py names the key under the variable.
+    expect(envNameOf('env DATABASES_JSON[default]')).toBe('DATABASES_JSON')
     expect(envNameOf("DATABASES['default']")).toBeUndefined()
   })
 })

@@ -43,6 +43,25 @@ describe('probeSchema', () => {
     expect(outcome).toMatchObject({ ok: false, message: expect.stringMatching(/unexpected shape at broker\.statements\.0/) })
   })
 
+  it('refuses a statement that smuggles a second one, a comment or a psql meta-command past its CREATE', async () => {
+    const smuggled = [
+      'CREATE TABLE IF NOT EXISTS kombu_queue (id integer); ALTER ROLE app_user SUPERUSER',
+      "CREATE TABLE IF NOT EXISTS kombu_queue (id integer DEFAULT 'a\\'); ALTER ROLE app_user SUPERUSER; SELECT '')",
+      'CREATE TABLE IF NOT EXISTS kombu_queue (id integer)\n\\! touch /tmp/pwned',
+      'CREATE TABLE IF NOT EXISTS kombu_queue (id integer) $$; DROP TABLE invoices; $$',
+      'CREATE TABLE IF NOT EXISTS kombu_queue (id integer) -- ; ignored',
+      'CREATE TABLE IF NOT EXISTS "kombu_queue (id integer); DROP TABLE invoices'
+    ]
+    for (const statement of smuggled) {
+      const hostile = { ...good, broker: { ...good.broker, statements: [statement] } }
+      const outcome = await probeSchema(spec(fakePython(JSON.stringify(hostile))))
+      expect(outcome, statement).toMatchObject({ ok: false, message: expect.stringMatching(/unexpected shape at broker\.statements\.0/) })
+    }
+    // A quoted name may hold any of those: it is one identifier.
+    const quoted = { ...good, broker: { ...good.broker, statements: ['CREATE TABLE IF NOT EXISTS "q;--$$" (id integer, "it\'s" text)'] } }
+    expect(await probeSchema(spec(fakePython(JSON.stringify(quoted))))).toMatchObject({ ok: true })
+  })
+
   it("says the app did not import, with Python's own line", async () => {
     const failed = { event: 'import-error', type: 'ModuleNotFoundError', message: "ModuleNotFoundError: No module named 'x'", traceback: 'Traceback …' }
     expect(await probeSchema(spec(fakePython(JSON.stringify(failed))))).toMatchObject({
