@@ -73,6 +73,7 @@ def main():
     events.close()  # worker children must not inherit the action's event channel
     if command != 'go':
         return 0
+    _quick_stop()
     from celery.bin.celery import main as celery_main
     return celery_main()
 
@@ -138,6 +139,14 @@ def _record_configured(app, path, hooks):
     """configured.py: the identities the app configures, used during the run or not; never fatal."""
     try:  # beside the connection record, in the run's folder
         _load_own('configured').write(app, path and os.path.join(os.path.dirname(path), 'configured.jsonl'), hooks)
+    except Exception:
+        pass
+
+
+def _quick_stop():
+    """quickstop.py: Celery's warm shutdown without its idle waits; never fatal to the boot."""
+    try:
+        _load_own('quickstop').install()
     except Exception:
         pass
 

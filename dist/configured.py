@@ -26,6 +26,17 @@ OWN_ENV_PREFIX = 'CELERY_FOUNDATION_GATES_'
 _URL_SCHEMES = ('postgres', 'postgresql', 'pgmq')
 _CELERY_PREFIXES = ('sqla', 'sqlalchemy', 'db')
 _LIBPQ_USER = re.compile(r'(^|\s)user\s*=')
+# A libpq string without user= connects as PGUSER or the OS user (a job-wide PGUSER=postgres is
+# common in CI): one naming a server, database or service is a DSN too, if every key is libpq's.
+_LIBPQ_SERVER = re.compile(r'(^|\s)(host|hostaddr|dbname|service)\s*=')
+_LIBPQ_KEYS = frozenset((
+    'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'require_auth', 'channel_binding',
+    'connect_timeout', 'client_encoding', 'options', 'application_name', 'fallback_application_name',
+    'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
+    'replication', 'gssencmode', 'sslmode', 'requiressl', 'sslnegotiation', 'sslcompression', 'sslcert',
+    'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer',
+    'ssl_min_protocol_version', 'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation',
+    'service', 'target_session_attrs', 'load_balance_hosts', 'min_protocol_version', 'max_protocol_version'))
 _LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|\S*)")
 # A key shown in `where` (settings name, env name, dict key): anything else is shown as […],
 # so a dict keyed by a DSN cannot put its password into the record.
@@ -90,8 +101,11 @@ def _default_role():
 
 def _identity(user, host, port, dbname, application_name=None, service=None):
     """The record's fields; a missing user becomes libpq's default (or "unspecified" with a service)."""
+    # A user holding ':' is a userinfo encoded whole (quote(user + ':' + password) decodes to it,
+    # in a URL or an engine's URL): only the part before the ':' may leave.
+    user = str(user).split(':', 1)[0] if user else None
     if user:
-        role, role_from = str(user), 'dsn'
+        role, role_from = user, 'dsn'
     elif service:  # the service file may name a user: not read here
         role, role_from = None, 'unspecified'
     else:
@@ -113,7 +127,7 @@ def parse_dsn(value):
     text = value.strip()
     if '://' in text:
         return _parse_url(text)
-    if _LIBPQ_USER.search(text):
+    if _LIBPQ_USER.search(text) or _LIBPQ_SERVER.search(text):
         return _parse_libpq(text)
     return None
 
@@ -125,9 +139,21 @@ def _parse_url(text):
         scheme = scheme.split('+', 1)[1]
     if scheme.split('+', 1)[0] not in _URL_SCHEMES:
         return None
+    # The userinfo runs to the LAST '@' (SQLAlchemy's URL takes a password with an unencoded
+    # '/', '?' or '#', which urlsplit would cut into the host, path or query and so into the
+    # record); only the user before its first ':' is kept. A "user" holding '/' is a path: then
+    # there is no userinfo that far (SQLAlchemy and libpq agree): the '@' in the host part is.
+    rest = text.split('://', 1)[1]
+    at = rest.rfind('@')
+    if at >= 0 and '/' not in rest[:at].split(':', 1)[0]:
+        userinfo, text = rest[:at], scheme + '://' + rest[at + 1:]
+    else:
+        userinfo = None
     parts = urlsplit(text)
     netloc = parts.netloc.rsplit('@', 1)
-    userinfo, hostport = (netloc[0], netloc[1]) if len(netloc) == 2 else ('', netloc[0])
+    if userinfo is None:
+        userinfo = netloc[0] if len(netloc) == 2 else ''
+    hostport = netloc[-1]
     user = unquote(userinfo.split(':', 1)[0]) if userinfo else None
     host, port = hostport, None
     if ',' not in hostport:  # one host: split its port (IPv6 in brackets)
@@ -154,7 +180,7 @@ def _parse_libpq(text):
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
-    if 'user' not in pairs:
+    if 'user' not in pairs and not (set(pairs) <= _LIBPQ_KEYS and set(pairs) & {'host', 'hostaddr', 'dbname', 'service'}):
         return None
     return _identity(pairs.get('user'), pairs.get('host') or pairs.get('hostaddr'), pairs.get('port'),
                      pairs.get('dbname'), pairs.get('application_name'), pairs.get('service'))
@@ -166,7 +192,17 @@ def _values(value, where, out, budget, depth=0):
         return
     budget[0] -= 1
     if isinstance(value, str):
-        _add(out, where, parse_dsn(value))
+        ident = parse_dsn(value)
+        if ident is None and depth < 2 and value.lstrip()[:1] in ('{', '[') and len(value) <= 65536:
+            # JSON in a variable or setting (DATABASES_JSON='{"default": "postgresql://…"}'): its DSNs count.
+            try:
+                loaded = json.loads(value)
+            except ValueError:
+                return
+            if isinstance(loaded, (dict, list)):
+                _values(loaded, where, out, budget, depth)
+            return
+        _add(out, where, ident)
     elif depth < 2 and isinstance(value, dict):
         for k, v in list(value.items())[:100]:
             _values(v, '{}[{}]'.format(where, _key(k)), out, budget, depth + 1)
@@ -231,4 +267,4 @@ def _environment(out):
     for name in sorted(os.environ):
         if name.startswith(OWN_ENV_PREFIX):
             continue
-        _values(os.environ[name], 'env ' + _key(name), out, budget, depth=2)
+        _values(os.environ[name], 'env ' + _key(name), out, budget)

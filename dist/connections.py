@@ -37,7 +37,7 @@ def install(path):
     if not path:
         return None
     _state['path'] = path
-    for hook in (_hook_psycopg, _hook_psycopg2, _hook_sqlalchemy):
+    for hook in (_hook_psycopg, _hook_psycopg2, _hook_sqlalchemy, _hook_psycopg_pool):
         try:
             hook()
         except Exception:
@@ -83,6 +83,30 @@ def _hook_psycopg2():
 
     connect._cfg_wrapped = True
     psycopg2.connect = connect
+
+
+def _hook_psycopg_pool():
+    """A pool opens its connections in threads of its own, where no caller is on the stack (kombu's
+    PGMQ transport, through the pgmq package, is one): remember who created the pool, so its
+    connections are attributed to it (``_where`` reads it from the pool's frame)."""
+    import importlib.util
+    if importlib.util.find_spec('psycopg_pool') is None:
+        return
+    import psycopg_pool
+    for cls in (getattr(psycopg_pool, 'ConnectionPool', None), getattr(psycopg_pool, 'AsyncConnectionPool', None)):
+        init = getattr(cls, '__init__', None)
+        if init is None or getattr(init, '_cfg_wrapped', False):
+            continue
+
+        def wrapped(self, *args, _init=init, **kwargs):
+            try:
+                self._cfg_where = _where()
+            except Exception:
+                pass
+            _init(self, *args, **kwargs)
+
+        wrapped._cfg_wrapped = True
+        cls.__init__ = wrapped
 
 
 def _hook_sqlalchemy():
@@ -208,7 +232,13 @@ def _where(site=False):
         return None
     while frame is not None:
         name = frame.f_globals.get('__name__', '') or ''
-        if name.startswith(_DRIVER_PREFIXES) or name in ('threading', 'contextlib', 'functools'):
+        if name.startswith('psycopg_pool'):
+            # A pool's own thread: the pool remembers who created it (_hook_psycopg_pool).
+            created_by = getattr(frame.f_locals.get('self'), '_cfg_where', None)
+            if created_by:
+                return created_by
+        # The pgmq package is the PGMQ transport's driver: look past it to kombu.
+        if name.startswith(_DRIVER_PREFIXES) or name in ('threading', 'contextlib', 'functools', 'pgmq') or name.startswith('pgmq.'):
             frame = frame.f_back
             continue
         if name == 'kombu' or name.startswith('kombu.'):

@@ -1094,7 +1094,9 @@ const pgmqPlane = {
     removeTrace: removeTrace$1,
     evidence,
     ownsObject: ownsObject$1,
-    lockedTables: (probe, queues) => ['pgmq.meta', ...queues.map((q) => `pgmq.q_${nameOf$1(probe, q).toLowerCase()}`)]
+    // Quoted: kombu keeps a queue name's non-punctuation characters (a space), which to_regclass
+    // would otherwise not find (and then no lock holder is named).
+    lockedTables: (probe, queues) => ['pgmq.meta', ...queues.map((q) => qualified(`q_${nameOf$1(probe, q).toLowerCase()}`, 'pgmq'))]
 };
 
 // kombu's SQLAlchemy transport (sqla+postgresql://): messages put into its broker tables exactly as its transport does: the
@@ -9007,9 +9009,9 @@ function readEnvReads(connectionsFile, redact) {
 function complete(reads) {
     return !!reads && !reads.missing && !reads.truncated && !reads.rejected && !reads.overflow;
 }
-/** The environment variable a configured identity came from (configured.py's `env NAME`), if a plain name. */
+/** The environment variable a configured identity came from (configured.py's `env NAME`, `env NAME[key]` for JSON in it), if a plain name. */
 function envNameOf(where) {
-    const name = where.startsWith('env ') ? where.slice(4) : undefined;
+    const name = where.startsWith('env ') ? where.slice(4).replace(/\[.*$/, '') : undefined;
     return name !== undefined && NAME.test(name) ? name : undefined;
 }
 /** Why the record cannot tell (for the gate's evidence). */
@@ -9415,6 +9417,8 @@ function sampledFindings(record, expected, allowedRoles) {
         out.lines.push(`⚠️ ${formatCount(record.dropped)} more sampled sessions were not kept (bound reached)`);
     if (record.note)
         out.lines.push(`sessions not sampled during the run: ${record.note}`);
+    if (record.unattributed)
+        out.lines.push(`⚠️ ${record.unattributed}`);
     return out;
 }
 /** The checked server (compared with each configured identity's); undefined if it cannot say. */
@@ -13039,6 +13043,31 @@ function linesOf(facts) {
     };
 }
 
+// What one run leaves in the database and how it is removed: the run's ping and queue pings, its
+// queue (and, on PGMQ, the worker's pidbox queue), its result rows and the dead-letter row of the
+// dlq probe task — each through the data plane's removeTrace, so the run knows no transport.
+/** Removes the run's trace; the detail may quote the database (the caller redacts it). */
+async function removeRunTrace(db, run, opts = {}) {
+    const outcome = run.probe;
+    if (!outcome?.ok)
+        return { removed: true, detail: 'nothing to remove: no ping was published' };
+    const extras = outcome.probe.extra_payloads ?? [];
+    // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
+    // user's input is never spliced into SQL as written).
+    const probeId = extras.find((x) => x.purpose === 'probe')?.taskId;
+    const dlq = run.settings.dlqTable && probeId ? await resolveTable(db, run.settings.dlqTable).catch(() => undefined) : undefined;
+    const plane = classifyDataPlane(outcome.probe, run.ids);
+    return planeOf(plane.ok ? plane.plane.kind : 'sqla').removeTrace(db, {
+        probe: outcome.probe,
+        queue: run.ids.queue,
+        nodeName: run.ids.nodeName,
+        applicationName: run.ids.applicationName,
+        sent: run.sent,
+        taskIds: [run.ids.taskId, ...extras.map((x) => x.taskId)],
+        ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
+    }, opts);
+}
+
 // Continuous outside attribution for rls-role: from the worker's spawn to its stop, pg_stat_activity
 // is read every SAMPLE_INTERVAL_MS on a connection of the action's own, for the sessions of the
 // worker's process tree — those carrying the run's application_name (PGAPPNAME, which libpq, psql
@@ -13067,6 +13096,10 @@ class SessionSampler {
     db;
     serverPort = 5432;
     inFlight;
+    /** Worker ports no visible session matched, by how many samples running; and those seen so in two. */
+    unmatched = new Map();
+    unseen = new Set();
+    sampledAs = 'the sampling role';
     connecting;
     constructor(options) {
         this.options = options;
@@ -13085,6 +13118,7 @@ class SessionSampler {
             if (this.stopped)
                 return target.db.close();
             this.db = target.db;
+            this.sampledAs = target.db.role;
             this.serverPort = target.serverPort;
             this.tick();
         })
@@ -13127,7 +13161,12 @@ class SessionSampler {
             identities: [...byKey.values()],
             samples: this.samples,
             dropped: this.droppedKeys.size + this.droppedMore,
-            ...(this.note ? { note: this.note } : {})
+            ...(this.note ? { note: this.note } : {}),
+            ...(this.unseen.size
+                ? {
+                    unattributed: `${this.unseen.size} connection${this.unseen.size === 1 ? '' : 's'} of the worker's processes to port ${this.serverPort} matched no session ${this.clean(this.sampledAs)} may see: PostgreSQL shows a session's client port only to its own role, a member, or pg_read_all_stats, so a session of another role (a superuser among them) with its own application_name goes unseen (or it is another server on that port) — set database-url to a role with pg_read_all_stats to see them`
+                }
+                : {})
         };
     }
     tick() {
@@ -13161,6 +13200,7 @@ class SessionSampler {
             this.errors = 0;
             for (const row of rows)
                 this.keep(row, owners);
+            this.noteUnmatched(rows, owners);
             return true;
         }
         catch (err) {
@@ -13169,6 +13209,21 @@ class SessionSampler {
                 return false;
             }
             return true;
+        }
+    }
+    /** A worker port matched by no row in two samples running (one connecting is matched by the next). */
+    noteUnmatched(rows, owners) {
+        const matched = new Set(rows.map((r) => r.client_port));
+        for (const port of [...this.unmatched.keys()])
+            if (!owners.has(port) || matched.has(port))
+                this.unmatched.delete(port);
+        for (const port of owners.keys()) {
+            if (matched.has(port) || this.unseen.has(port))
+                continue;
+            const n = (this.unmatched.get(port) ?? 0) + 1;
+            this.unmatched.set(port, n);
+            if (n >= 2 && this.unseen.size < SAMPLED_SESSIONS_MAX)
+                this.unseen.add(port);
         }
     }
     keep(row, owners) {
@@ -13597,24 +13652,7 @@ class RunFacts {
     }
     /** Removes what the run published and its worker stored (its data plane's removeTrace). */
     async removeTrace(db, opts = {}) {
-        const outcome = await this.probePromise;
-        if (!outcome?.ok)
-            return { removed: true, detail: 'nothing to remove: no ping was published' };
-        const extras = outcome.probe.extra_payloads ?? [];
-        // The dead-letter row the probe task left, in the table PostgreSQL resolves the name to (a
-        // user's input is never spliced into SQL as written).
-        const probeId = extras.find((x) => x.purpose === 'probe')?.taskId;
-        const dlq = this.settings.dlqTable && probeId ? await resolveTable(db, this.settings.dlqTable).catch(() => undefined) : undefined;
-        const plane = classifyDataPlane(outcome.probe, this.ids);
-        const cleanup = await planeOf(plane.ok ? plane.plane.kind : 'sqla').removeTrace(db, {
-            probe: outcome.probe,
-            queue: this.ids.queue,
-            nodeName: this.ids.nodeName,
-            applicationName: this.ids.applicationName,
-            sent: this.sent,
-            taskIds: [this.ids.taskId, ...extras.map((x) => x.taskId)],
-            ...(dlq && probeId ? { deadLetter: { table: dlq, taskId: probeId } } : {})
-        }, opts);
+        const cleanup = await removeRunTrace(db, { probe: await this.probePromise, settings: this.settings, ids: this.ids, sent: this.sent }, opts);
         return cleanup.removed ? cleanup : { removed: false, detail: this.redact(cleanup.detail) };
     }
 }

@@ -146,9 +146,24 @@ const BOOT_ENV = 'CELERY_FOUNDATION_GATES_BOOT';
 const MAX_EVENT_BYTES = 1 << 20;
 /** What schema.py's `_idempotent` makes, and nothing else: a statement that starts otherwise is refused. */
 const STATEMENT = /^CREATE (UNIQUE )?(TABLE|SEQUENCE|INDEX) IF NOT EXISTS [^]{1,20000}$/;
+/**
+ * One statement and nothing else: outside its quoted identifiers and literals no `;` (a second
+ * statement run by the superuser applying the script), no comment, no dollar quote, and no
+ * backslash anywhere (a psql meta-command such as `\!`; SQLAlchemy's DDL for these tables has none,
+ * and without backslashes each quote pairs with the next one as PostgreSQL's lexer pairs them).
+ */
+function singleStatement(statement) {
+    if (statement.includes('\\'))
+        return false;
+    const bare = statement.replace(/"[^"]*"|'[^']*'/g, ' ');
+    return !/[;"']|(?<![\w$])\$|--|\/\*/.test(bare);
+}
 const Name = string().min(1).max(200);
+const Statement = string()
+    .regex(STATEMENT, 'not a CREATE … IF NOT EXISTS statement')
+    .refine(singleStatement, 'more than one statement, a comment, a dollar quote or a backslash');
 const Part = object({
-    statements: array(string().regex(STATEMENT, 'not a CREATE … IF NOT EXISTS statement')).max(200),
+    statements: array(Statement).max(200),
     objects: record(string(), object({ name: Name, schema: Name.nullish(), sequences: array(object({ name: Name, schema: Name.nullish() })).max(20) }))
 });
 const SchemaEvent = object({

@@ -237,8 +237,11 @@ function removeRunFolder(runId, env = process.env) {
 // waits inside it for a sign the run already expects.
 // ── Stopping the worker (run/session.ts picks one; celery/worker-process.ts applies it) ──────────
 /**
- * A worker that answered the ping gets this long for its warm shutdown before it is killed:
- * Celery 5.7 needs 4–5 s to stop even when idle (its poll loop checks for shutdown every 2 s).
+ * A worker that answered the ping gets this long for its warm shutdown before it is killed. An
+ * idle worker stops in well under 2 s (celery/quickstop.py takes out Celery 5.7's 3–5 s of idle
+ * waits); the rest is for tasks of the app the worker took from its queues during the run, which
+ * a warm shutdown finishes first. Killing it sooner loses them: on kombu's sqla transport a message
+ * the worker took and did not finish is never delivered again.
  */
 const HEALTHY_STOP_GRACE_MS = 10_000;
 /** A worker that never worked only has to release its connections. */
