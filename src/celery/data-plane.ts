@@ -77,12 +77,12 @@ export function classifyDataPlane(probe: ProbeReport, names?: RunNames): DataPla
   else if (!bp.prefix && (isPostgresScheme(bp.scheme) || bp.scheme === 'postgres'))
     problems.push(`broker is ${bp.scheme}:// without kombu's sqla+ prefix: write sqla+postgresql:// to use its SQLAlchemy transport`)
   else if (bp.prefix !== 'sqla' && bp.prefix !== 'sqlalchemy')
-    problems.push(`broker is ${describeScheme(bp.prefix ? `${bp.prefix}+${bp.scheme}` : bp.scheme)}, not PostgreSQL (sqla+postgresql://)`)
+    problems.push(`broker is ${describeScheme(bp.prefix ? `${bp.prefix}+${bp.scheme}` : bp.scheme)}, not PostgreSQL (sqla+postgresql:// or pgmq://)`)
   else if (!isPostgresScheme(bp.scheme))
     problems.push(
       bp.scheme === 'postgres'
         ? `broker uses sqla+postgres://: ${POSTGRES_ALIAS_HINT}`
-        : `broker is SQLAlchemy on ${describeScheme(bp.scheme)}, not PostgreSQL (sqla+postgresql://)`
+        : `broker is SQLAlchemy on ${describeScheme(bp.scheme)}, not PostgreSQL (sqla+postgresql:// or pgmq://)`
     )
   if (probe.broker.urls && probe.broker.urls.length > 1) notes.push(`${probe.broker.urls.length} failover broker URLs configured; the first is checked`)
 

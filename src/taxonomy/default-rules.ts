@@ -29,7 +29,7 @@ export const DEFAULT_RULES_DATA: RuleInput[] = [
     description: 'The test talks to a broker or backend that is not the configured PostgreSQL',
     when: { gates: { 'broker-config': 'fail' }, any: '/redis|amqp|rabbitmq|Cannot connect to|kombu\\.exceptions|rpc:\\/\\//i' },
     remediation:
-      'The app is not configured for a PostgreSQL broker and result backend (the broker-config gate failed): set sqla+postgresql:// and db+postgresql:// and this failure goes with it.'
+      'The app is not configured for a PostgreSQL broker and result backend (the broker-config gate failed): set sqla+postgresql:// (or pgmq:// on kombu 5.7) and db+postgresql:// and this failure goes with it.'
   },
   {
     id: 'database-refused',
@@ -167,7 +167,7 @@ export const DEFAULT_RULES_DATA: RuleInput[] = [
     description: 'A result never came while the queues gate shows a routed queue that no worker consumes',
     when: { gates: { queues: 'fail' }, any: '/celery\\.exceptions\\.TimeoutError|The operation timed out/' },
     remediation:
-      'The task was routed to a queue that no worker consumes (the queues gate failed, naming the queue and the tasks routed there): the message waits in kombu_message and the result never comes — a timeout is the only symptom. Declare the queue in task_queues, run a worker for it (-Q), or drop the route.'
+      'The task was routed to a queue that no worker consumes (the queues gate failed, naming the queue and the tasks routed there): the message waits in its queue (kombu_message, or its PGMQ queue table) and the result never comes — a timeout is the only symptom. Declare the queue in task_queues, run a worker for it (-Q), or drop the route.'
   },
   {
     id: 'caplog-assertion',

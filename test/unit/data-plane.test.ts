@@ -57,15 +57,15 @@ describe('classifyDataPlane', () => {
   })
 
   it.each([
-    ['redis://:s3cret@redis:6379/0', 'broker is redis:// (Redis), not PostgreSQL (sqla+postgresql://)', 'redis://***@redis:6379/0'],
-    ['amqp://guest:s3cret@rabbit:5672//', 'broker is amqp:// (RabbitMQ/AMQP), not PostgreSQL (sqla+postgresql://)', 'amqp://***@rabbit:5672//'],
-    ['sqla+sqlite:///celery.db', 'broker is SQLAlchemy on sqlite:// (SQLite), not PostgreSQL (sqla+postgresql://)', 'sqla+sqlite:///celery.db'],
+    ['redis://:s3cret@redis:6379/0', 'broker is redis:// (Redis), not PostgreSQL (sqla+postgresql:// or pgmq://)', 'redis://***@redis:6379/0'],
+    ['amqp://guest:s3cret@rabbit:5672//', 'broker is amqp:// (RabbitMQ/AMQP), not PostgreSQL (sqla+postgresql:// or pgmq://)', 'amqp://***@rabbit:5672//'],
+    ['sqla+sqlite:///celery.db', 'broker is SQLAlchemy on sqlite:// (SQLite), not PostgreSQL (sqla+postgresql:// or pgmq://)', 'sqla+sqlite:///celery.db'],
     [
       'sqla+postgres://app_user:s3cret@h/d',
       'broker uses sqla+postgres://: SQLAlchemy 1.4+ rejects the postgres:// alias: write postgresql://',
       'sqla+postgres://***@h/d'
     ],
-    ['db+postgresql://app_user:s3cret@h/d', 'broker is db+postgresql://, not PostgreSQL (sqla+postgresql://)', 'db+postgresql://***@h/d']
+    ['db+postgresql://app_user:s3cret@h/d', 'broker is db+postgresql://, not PostgreSQL (sqla+postgresql:// or pgmq://)', 'db+postgresql://***@h/d']
   ])('rejects the broker %s, naming its scheme', (url, problem, shown) => {
     const check = classifyDataPlane(probe({ url, urls: [url] }, {}))
     expect(problemsOf(check)).toEqual([problem])
@@ -101,7 +101,7 @@ describe('classifyDataPlane', () => {
   it('reports broker and backend problems together', () => {
     const check = classifyDataPlane(probe({ url: 'redis://redis:6379/0' }, { url: 'rpc://', scheme: 'rpc' }))
     expect(problemsOf(check)).toEqual([
-      'broker is redis:// (Redis), not PostgreSQL (sqla+postgresql://)',
+      'broker is redis:// (Redis), not PostgreSQL (sqla+postgresql:// or pgmq://)',
       'result backend is rpc:// (RPC (replies over the AMQP broker)), not PostgreSQL (db+postgresql://)'
     ])
   })
