@@ -141,9 +141,10 @@ def result_tables(app):
             'group': _columns(models.TaskSet.__table__, set(c.name for c in models.TaskSet.__mapper__.columns))}
 
 
-def broker_tables(app):
-    """kombu's sqla models, declared by its own Channel for the configured table names (the same
-    classes the worker's channel declares later in this process, so nothing differs)."""
+def kombu_classes(app):
+    """kombu's sqla models (queue, message), declared by its own Channel for the configured table
+    names: the same classes the worker's channel declares later in this process (schema.py asks
+    this too, for the DDL)."""
     from kombu.transport.sqlalchemy import Channel
 
     class _Stub(object):
@@ -157,9 +158,15 @@ def broker_tables(app):
     configure = getattr(channel, '_configure_entity_tablenames', None)
     if configure:
         configure(options)
+    return channel.queue_cls, channel.message_cls
+
+
+def broker_tables(app):
+    """kombu's sqla models' columns, as the worker will declare them."""
+    classes = dict(zip(('queue', 'message'), kombu_classes(app)))
     out = {}
     for key in ('queue', 'message'):
-        cls = getattr(channel, key + '_cls')
+        cls = classes[key]
         out[key] = _columns(cls.__table__, set(c.name for c in cls.__mapper__.columns))
     return out
 

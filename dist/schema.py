@@ -61,22 +61,11 @@ def _ddl(tables):
     return {'statements': statements, 'objects': objects}
 
 
-def broker_tables(app):
-    """kombu's sqla classes, declared by its own Channel for the configured table names."""
-    from kombu.transport.sqlalchemy import Channel
-
-    class _Stub(object):
-        pass
-
-    channel = Channel.__new__(Channel)  # no __init__: it would open a connection
-    channel.connection = _Stub()
-    channel.connection.client = _Stub()
-    options = dict(app.conf.broker_transport_options or {})
-    channel.connection.client.transport_options = options
-    configure = getattr(channel, '_configure_entity_tablenames', None)
-    if configure:
-        configure(options)
-    return _ddl([('queue', channel.queue_cls.__table__), ('message', channel.message_cls.__table__)])
+def broker_tables(app, drift):
+    """kombu's sqla classes, declared by its own Channel for the configured table names (drift.py
+    declares them the way the worker's channel will)."""
+    queue_cls, message_cls = drift.kombu_classes(app)
+    return _ddl([('queue', queue_cls.__table__), ('message', message_cls.__table__)])
 
 
 def result_tables(app):
@@ -129,7 +118,7 @@ def _version(name):
         return None
 
 
-def report(app, transport_override=None):
+def report(app, transport_override=None, drift=None):
     """The ``schema`` event: versions, transport, backend, and the DDL of each part that applies.
     ``transport_override`` ``'sqla'``: kombu's tables whatever the broker URL says (``--transport``)."""
     transport = _transport(app)
@@ -140,7 +129,7 @@ def report(app, transport_override=None):
            'transport': transport, 'backend_class': backend}
     parts = []
     if transport_override == 'sqla' or str(transport['transport_class'] or '').startswith('kombu.transport.sqlalchemy'):
-        parts.append(('broker', lambda: broker_tables(app)))
+        parts.append(('broker', lambda: broker_tables(app, drift)))
     if str(backend or '').startswith('celery.backends.database'):
         parts.append(('results', lambda: result_tables(app)))
     for key, fn in parts:

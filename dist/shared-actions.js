@@ -884,6 +884,30 @@ async function foreignQueueTables(db, role, options, queues) {
         `and its CREATE INDEX IF NOT EXISTS needs the owner — the worker exits at boot ("must be owner of table ${o.table}") — ALTER TABLE pgmq.${quoteIdent(o.table)} OWNER TO ${quoteIdent(role)}`);
 }
 
+/**
+ * Runs a plane's clean-up steps one by one (a refused step does not stop the others): what was
+ * removed, and what stays and why. A step whose relation (or schema) never came to exist
+ * (`absent` SQLSTATEs) has nothing to remove; a refusal (42501) is said with `denied`.
+ */
+async function runCleanupSteps(db, steps, opts) {
+    const removed = [];
+    const left = [];
+    for (const [what, sql, params] of steps) {
+        try {
+            await db.query(sql, params);
+            removed.push(what);
+        }
+        catch (err) {
+            const e = err;
+            if (e.code && opts.absent.includes(e.code))
+                continue;
+            const why = e.code === '42501' ? opts.denied(e.message) : (e.message ?? 'error');
+            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${opts.deadLetterTaskId} (${why})` : `${what} (${why})`);
+        }
+    }
+    return { removed, left };
+}
+
 // kombu 5.7's PGMQ transport (pgmq://): each queue is a pair of tables in PGMQ's schema
 // (pgmq.q_<queue>, pgmq.a_<queue>) listed in pgmq.meta, declared by pgmq.create() and written by
 // pgmq.send(). The run publishes exactly as kombu/transport/pgmq.py does (envelope.ts), on a queue
@@ -964,11 +988,7 @@ async function removeTrace$1(db, trace, opts = {}) {
         // A kept worker still consumes the run's queue and answers on its pidbox.
         ...(opts.keepQueue
             ? []
-            : own.map((queue) => [
-                `queue ${queue}`,
-                'SELECT pgmq.drop_queue(queue_name) FROM pgmq.meta WHERE queue_name = $1',
-                [queue]
-            ])),
+            : own.map((queue) => [`queue ${queue}`, 'SELECT pgmq.drop_queue(queue_name) FROM pgmq.meta WHERE queue_name = $1', [queue]])),
         ['result rows', `DELETE FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
     ];
     const dlq = trace.deadLetter;
@@ -976,22 +996,12 @@ async function removeTrace$1(db, trace, opts = {}) {
         steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]]);
     if (!opts.keepQueue && trace.applicationName)
         await cancelLingeringPolls(db, trace.applicationName);
-    const removed = [];
-    const left = [];
-    for (const [what, sql, params] of steps) {
-        try {
-            await db.query(sql, params);
-            removed.push(what);
-        }
-        catch (err) {
-            const e = err;
-            // 42P01 / 3F000: the table or PGMQ's schema never came to exist: nothing to remove.
-            if (e.code === '42P01' || e.code === '3F000')
-                continue;
-            const why = e.code === '42501' ? `${db.role} may not: ${e.message ?? 'permission denied'}` : (e.message ?? 'error');
-            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`);
-        }
-    }
+    // 42P01 / 3F000: the table or PGMQ's schema never came to exist: nothing to remove.
+    const { removed, left } = await runCleanupSteps(db, steps, {
+        absent: ['42P01', '3F000'],
+        denied: (message) => `${db.role} may not: ${message ?? 'permission denied'}`,
+        ...(dlq ? { deadLetterTaskId: dlq.taskId } : {})
+    });
     if (!left.length) {
         const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
         const detail = opts.keepQueue
@@ -1181,24 +1191,14 @@ async function removeTrace(db, trace, opts = {}) {
     const dlq = trace.deadLetter;
     if (dlq)
         steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]]);
-    const removed = [];
-    const left = [];
-    for (const [what, sql, params] of steps) {
-        try {
-            await db.query(sql, params);
-            removed.push(what);
-        }
-        catch (err) {
-            const e = err;
-            // 42P01: the table never came to exist, so there is nothing to remove.
-            if (e.code === '42P01')
-                continue;
-            // A dead-letter table the worker's role may only append to is least privilege working:
-            // say which row stays and how to find it, so nobody mistakes it for a real failure.
-            const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error');
-            left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`);
-        }
-    }
+    // 42P01: the table never came to exist, so there is nothing to remove. A dead-letter table the
+    // worker's role may only append to is least privilege working: say which row stays and how to
+    // find it, so nobody mistakes it for a real failure.
+    const { removed, left } = await runCleanupSteps(db, steps, {
+        absent: ['42P01'],
+        denied: () => `${db.role} may not delete`,
+        ...(dlq ? { deadLetterTaskId: dlq.taskId } : {})
+    });
     if (!left.length) {
         // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
         const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : '';
@@ -8862,9 +8862,12 @@ function lineSchema$2() {
 function clean(text, redact) {
     return redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX$2);
 }
-/** Parses the file's text (its first CONNECTIONS_MAX_BYTES) into identities. */
-function parseConnections(text, redact) {
-    const byKey = new Map();
+/**
+ * The non-empty lines of a record the worker's processes wrote (untrusted), each parsed as JSON and
+ * checked against `schema`; a line that is not JSON or does not fit is counted, never shown.
+ */
+function parseRecordLines(text, schema) {
+    const lines = [];
     let rejected = 0;
     for (const raw of text.split('\n')) {
         if (!raw.trim())
@@ -8877,20 +8880,29 @@ function parseConnections(text, redact) {
             rejected++;
             continue;
         }
-        const parsed = lineSchema$2().safeParse(value);
-        if (!parsed.success) {
+        const parsed = schema.safeParse(value);
+        if (parsed.success)
+            lines.push(parsed.data);
+        else
             rejected++;
-            continue;
-        }
-        const role = clean(parsed.data.role, redact);
-        const where = clean(parsed.data.where || 'unknown', redact);
-        const source = parsed.data.source;
+    }
+    return { lines, rejected };
+}
+/** Parses the file's text (its first CONNECTIONS_MAX_BYTES) into identities. */
+function parseConnections(text, redact) {
+    const byKey = new Map();
+    const { lines, rejected: notUnderstood } = parseRecordLines(text, lineSchema$2());
+    let rejected = notUnderstood;
+    for (const line of lines) {
+        const role = clean(line.role, redact);
+        const where = clean(line.where || 'unknown', redact);
+        const source = line.source;
         const key = JSON.stringify([role, where, source]);
         const seen = byKey.get(key);
         if (seen)
             seen.count++;
         else if (byKey.size < IDENTITIES_MAX) {
-            const app = parsed.data.application_name;
+            const app = line.application_name;
             byKey.set(key, { role, where, source, count: 1, ...(app ? { applicationName: clean(app, redact) } : {}) });
         }
         else
@@ -8968,28 +8980,15 @@ const lineSchema$1 = union([
 /** Parses envreads.py's lines; the first reader of a name is kept. */
 function parseEnvReads(body, redact) {
     const read = new Map();
-    let rejected = 0;
+    const { lines, rejected } = parseRecordLines(body, lineSchema$1);
     let overflow = false;
-    for (const raw of body.split('\n')) {
-        if (!raw.trim())
-            continue;
-        let value;
-        try {
-            value = JSON.parse(raw);
-        }
-        catch {
-            rejected++;
-            continue;
-        }
-        const parsed = lineSchema$1.safeParse(value);
-        if (!parsed.success)
-            rejected++;
-        else if ('overflow' in parsed.data)
+    for (const line of lines) {
+        if ('overflow' in line)
             overflow = true;
-        else if (read.has(parsed.data.name))
+        else if (read.has(line.name))
             continue;
         else if (read.size < NAMES_MAX)
-            read.set(parsed.data.name, clean(parsed.data.by || 'unknown', redact));
+            read.set(line.name, clean(line.by || 'unknown', redact));
         else
             overflow = true;
     }
@@ -9053,24 +9052,13 @@ function lineSchema() {
 /** Parses configured.py's lines; identical entries (same role, where, server) are kept once. */
 function parseConfigured(body, redact) {
     const byKey = new Map();
-    let rejected = 0;
-    for (const raw of body.split('\n')) {
-        if (!raw.trim())
-            continue;
-        let value;
-        try {
-            value = JSON.parse(raw);
-        }
-        catch {
+    const { lines, rejected: notUnderstood } = parseRecordLines(body, lineSchema());
+    let rejected = notUnderstood;
+    for (const d of lines) {
+        if (!d.role && d.role_from !== 'unspecified') {
             rejected++;
             continue;
         }
-        const parsed = lineSchema().safeParse(value);
-        if (!parsed.success || (!parsed.data.role && parsed.data.role_from !== 'unspecified')) {
-            rejected++;
-            continue;
-        }
-        const d = parsed.data;
         const opt = (k, v) => (v ? { [k]: clean(v, redact) } : {});
         const entry = {
             ...opt('role', d.role),

@@ -55,7 +55,7 @@ def main():
 
     if cfg.get('mode') == 'sql':  # the `sql` command: schema.py's DDL, then exit (no worker)
         try:
-            emit(_load_own('schema').report(app, cfg.get('transport')))
+            emit(_load_own('schema').report(app, cfg.get('transport'), _load_own('drift')))
         except Exception as exc:
             emit({'event': 'error', 'stage': 'sql', 'type': type(exc).__name__,
                   'message': _last_line(exc), 'traceback': traceback.format_exc()})

@@ -5,7 +5,7 @@
 // each line schema-checked and scrubbed, then merged into one entry per (role, where, server).
 import path from 'node:path'
 import { z } from 'zod'
-import { clean, readBounded, readConnections, type IdentityRecord } from './connections.js'
+import { clean, parseRecordLines, readBounded, readConnections, type IdentityRecord } from './connections.js'
 import { readEnvReads, type EnvReads } from './env-reads.js'
 
 /** Configured identities file name inside the run's folder (bootstrap.py writes it beside the record). */
@@ -69,22 +69,13 @@ function lineSchema() {
 /** Parses configured.py's lines; identical entries (same role, where, server) are kept once. */
 export function parseConfigured(body: string, redact: (t: string) => string): Pick<ConfiguredRecord, 'identities' | 'rejected'> {
   const byKey = new Map<string, ConfiguredIdentity>()
-  let rejected = 0
-  for (const raw of body.split('\n')) {
-    if (!raw.trim()) continue
-    let value: unknown
-    try {
-      value = JSON.parse(raw)
-    } catch {
+  const { lines, rejected: notUnderstood } = parseRecordLines(body, lineSchema())
+  let rejected = notUnderstood
+  for (const d of lines) {
+    if (!d.role && d.role_from !== 'unspecified') {
       rejected++
       continue
     }
-    const parsed = lineSchema().safeParse(value)
-    if (!parsed.success || (!parsed.data.role && parsed.data.role_from !== 'unspecified')) {
-      rejected++
-      continue
-    }
-    const d = parsed.data
     const opt = (k: keyof ConfiguredIdentity, v: string | null | undefined) => (v ? { [k]: clean(v, redact) } : {})
     const entry: ConfiguredIdentity = {
       ...opt('role', d.role),

@@ -57,9 +57,12 @@ export function clean(text: string, redact: (t: string) => string): string {
   return redact(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).slice(0, FIELD_MAX)
 }
 
-/** Parses the file's text (its first CONNECTIONS_MAX_BYTES) into identities. */
-export function parseConnections(text: string, redact: (t: string) => string): Omit<IdentityRecord, 'truncated' | 'missing'> {
-  const byKey = new Map<string, ObservedIdentity>()
+/**
+ * The non-empty lines of a record the worker's processes wrote (untrusted), each parsed as JSON and
+ * checked against `schema`; a line that is not JSON or does not fit is counted, never shown.
+ */
+export function parseRecordLines<T>(text: string, schema: z.ZodType<T>): { lines: T[]; rejected: number } {
+  const lines: T[] = []
   let rejected = 0
   for (const raw of text.split('\n')) {
     if (!raw.trim()) continue
@@ -70,19 +73,27 @@ export function parseConnections(text: string, redact: (t: string) => string): O
       rejected++
       continue
     }
-    const parsed = lineSchema().safeParse(value)
-    if (!parsed.success) {
-      rejected++
-      continue
-    }
-    const role = clean(parsed.data.role, redact)
-    const where = clean(parsed.data.where || 'unknown', redact)
-    const source = parsed.data.source
+    const parsed = schema.safeParse(value)
+    if (parsed.success) lines.push(parsed.data)
+    else rejected++
+  }
+  return { lines, rejected }
+}
+
+/** Parses the file's text (its first CONNECTIONS_MAX_BYTES) into identities. */
+export function parseConnections(text: string, redact: (t: string) => string): Omit<IdentityRecord, 'truncated' | 'missing'> {
+  const byKey = new Map<string, ObservedIdentity>()
+  const { lines, rejected: notUnderstood } = parseRecordLines(text, lineSchema())
+  let rejected = notUnderstood
+  for (const line of lines) {
+    const role = clean(line.role, redact)
+    const where = clean(line.where || 'unknown', redact)
+    const source = line.source
     const key = JSON.stringify([role, where, source])
     const seen = byKey.get(key)
     if (seen) seen.count++
     else if (byKey.size < IDENTITIES_MAX) {
-      const app = parsed.data.application_name
+      const app = line.application_name
       byKey.set(key, { role, where, source, count: 1, ...(app ? { applicationName: clean(app, redact) } : {}) })
     } else rejected++
   }

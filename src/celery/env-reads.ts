@@ -5,7 +5,7 @@
 // code), so read like the connection record: bounded, no symlink, each line schema-checked.
 import path from 'node:path'
 import { z } from 'zod'
-import { clean, readBounded } from './connections.js'
+import { clean, parseRecordLines, readBounded } from './connections.js'
 
 /** File name inside the run's folder (bootstrap.py has envreads.py write it beside the record). */
 export const ENV_READS_FILE = 'env-reads.jsonl'
@@ -32,22 +32,12 @@ const lineSchema = z.union([
 /** Parses envreads.py's lines; the first reader of a name is kept. */
 export function parseEnvReads(body: string, redact: (t: string) => string): Pick<EnvReads, 'read' | 'rejected' | 'overflow'> {
   const read = new Map<string, string>()
-  let rejected = 0
+  const { lines, rejected } = parseRecordLines(body, lineSchema)
   let overflow = false
-  for (const raw of body.split('\n')) {
-    if (!raw.trim()) continue
-    let value: unknown
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      rejected++
-      continue
-    }
-    const parsed = lineSchema.safeParse(value)
-    if (!parsed.success) rejected++
-    else if ('overflow' in parsed.data) overflow = true
-    else if (read.has(parsed.data.name)) continue
-    else if (read.size < NAMES_MAX) read.set(parsed.data.name, clean(parsed.data.by || 'unknown', redact))
+  for (const line of lines) {
+    if ('overflow' in line) overflow = true
+    else if (read.has(line.name)) continue
+    else if (read.size < NAMES_MAX) read.set(line.name, clean(line.by || 'unknown', redact))
     else overflow = true
   }
   return { read, rejected, overflow }

@@ -11,7 +11,7 @@ import { qualified, type Database } from '../db/database.js'
 import type { DsnParts } from '../db/dsn.js'
 import type { ProbeReport } from '../celery/probe.js'
 import { PGMQ_MAX_QUEUE_NAME, pgmqQueueName, pgmqSendArgs, pidboxQueue } from './envelope.js'
-import type { BrokerPlane, Outgoing, RunNames, RunTrace, Sent, TraceCleanup } from './plane.js'
+import { runCleanupSteps, type BrokerPlane, type CleanupStep, type Outgoing, type RunNames, type RunTrace, type Sent, type TraceCleanup } from './plane.js'
 
 /** The options of kombu's transport the run needs (bootstrap.py reports them, pgmq_probe.py). */
 function prefixOf(probe: ProbeReport): string {
@@ -79,8 +79,8 @@ async function removeTrace(db: Database, trace: RunTrace, opts: { keepQueue?: bo
   const own = [nameOf(probe, trace.queue), pidboxQueue(prefixOf(probe), trace.nodeName)]
   const byQueue = new Map<string, number[]>()
   for (const m of trace.sent) if (!own.includes(m.queue)) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.id])
-  const steps: Array<[string, string, unknown[]]> = [
-    ...[...byQueue].map(([queue, ids]): [string, string, unknown[]] => [
+  const steps: CleanupStep[] = [
+    ...[...byQueue].map(([queue, ids]): CleanupStep => [
       `pings in ${queue}`,
       // Only when the queue still exists (pgmq.delete raises on a missing one).
       'SELECT pgmq.delete($1::text, $2::bigint[]) FROM pgmq.meta WHERE queue_name = $1',
@@ -89,30 +89,18 @@ async function removeTrace(db: Database, trace: RunTrace, opts: { keepQueue?: bo
     // A kept worker still consumes the run's queue and answers on its pidbox.
     ...(opts.keepQueue
       ? []
-      : own.map((queue): [string, string, unknown[]] => [
-          `queue ${queue}`,
-          'SELECT pgmq.drop_queue(queue_name) FROM pgmq.meta WHERE queue_name = $1',
-          [queue]
-        ])),
+      : own.map((queue): CleanupStep => [`queue ${queue}`, 'SELECT pgmq.drop_queue(queue_name) FROM pgmq.meta WHERE queue_name = $1', [queue]])),
     ['result rows', `DELETE FROM ${qualified(probe.tables.task, probe.tables.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
   ]
   const dlq = trace.deadLetter
   if (dlq) steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]])
   if (!opts.keepQueue && trace.applicationName) await cancelLingeringPolls(db, trace.applicationName)
-  const removed: string[] = []
-  const left: string[] = []
-  for (const [what, sql, params] of steps) {
-    try {
-      await db.query(sql, params)
-      removed.push(what)
-    } catch (err) {
-      const e = err as { code?: string; message?: string }
-      // 42P01 / 3F000: the table or PGMQ's schema never came to exist: nothing to remove.
-      if (e.code === '42P01' || e.code === '3F000') continue
-      const why = e.code === '42501' ? `${db.role} may not: ${e.message ?? 'permission denied'}` : (e.message ?? 'error')
-      left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`)
-    }
-  }
+  // 42P01 / 3F000: the table or PGMQ's schema never came to exist: nothing to remove.
+  const { removed, left } = await runCleanupSteps(db, steps, {
+    absent: ['42P01', '3F000'],
+    denied: (message) => `${db.role} may not: ${message ?? 'permission denied'}`,
+    ...(dlq ? { deadLetterTaskId: dlq.taskId } : {})
+  })
   if (!left.length) {
     const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : ''
     const detail = opts.keepQueue

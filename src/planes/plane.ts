@@ -90,3 +90,32 @@ export interface BrokerPlane {
   /** The tables whose locks would block the publish and the worker's poll (named when they do). */
   lockedTables(probe: ProbeReport, queues: string[]): string[]
 }
+
+/** One removal of a plane's clean-up: what it removes (for people), the statement, its parameters. */
+export type CleanupStep = [what: string, sql: string, params: unknown[]]
+
+/**
+ * Runs a plane's clean-up steps one by one (a refused step does not stop the others): what was
+ * removed, and what stays and why. A step whose relation (or schema) never came to exist
+ * (`absent` SQLSTATEs) has nothing to remove; a refusal (42501) is said with `denied`.
+ */
+export async function runCleanupSteps(
+  db: Database,
+  steps: readonly CleanupStep[],
+  opts: { absent: readonly string[]; denied: (message: string | undefined) => string; deadLetterTaskId?: string }
+): Promise<{ removed: string[]; left: string[] }> {
+  const removed: string[] = []
+  const left: string[] = []
+  for (const [what, sql, params] of steps) {
+    try {
+      await db.query(sql, params)
+      removed.push(what)
+    } catch (err) {
+      const e = err as { code?: string; message?: string }
+      if (e.code && opts.absent.includes(e.code)) continue
+      const why = e.code === '42501' ? opts.denied(e.message) : (e.message ?? 'error')
+      left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${opts.deadLetterTaskId} (${why})` : `${what} (${why})`)
+    }
+  }
+  return { removed, left }
+}

@@ -7,7 +7,7 @@
 import { qualified, type Database } from '../db/database.js'
 import { isPostgresScheme, type DsnParts } from '../db/dsn.js'
 import type { ProbeReport } from '../celery/probe.js'
-import type { BrokerPlane, Outgoing, RunTrace, Sent, TraceCleanup } from './plane.js'
+import { runCleanupSteps, type BrokerPlane, type CleanupStep, type Outgoing, type RunTrace, type Sent, type TraceCleanup } from './plane.js'
 
 export type Tables = ProbeReport['tables']
 
@@ -94,7 +94,7 @@ interface SqlaTrace {
  */
 async function removeTrace(db: Database, trace: SqlaTrace, opts: { keepQueue?: boolean } = {}): Promise<TraceCleanup> {
   const t = trace.tables
-  const steps: Array<[string, string, unknown[]]> = [
+  const steps: CleanupStep[] = [
     // The run's own queue (with any copy a warm shutdown restored), and by id the pings it left
     // in the app's queues — never another message of those queues.
     [
@@ -102,27 +102,20 @@ async function removeTrace(db: Database, trace: SqlaTrace, opts: { keepQueue?: b
       `DELETE FROM ${qualified(t.message)} WHERE queue_id IN (SELECT id FROM ${qualified(t.queue)} WHERE name = $1) OR id = ANY($2::int[])`,
       [trace.queue, trace.messageIds]
     ],
-    ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [trace.queue]] as [string, string, unknown[]]]),
+    ...(opts.keepQueue ? [] : [['queue row', `DELETE FROM ${qualified(t.queue)} WHERE name = $1`, [trace.queue]] as CleanupStep]),
     ['result rows', `DELETE FROM ${qualified(t.task, t.task_schema)} WHERE task_id = ANY($1::text[])`, [trace.taskIds]]
   ]
   const dlq = trace.deadLetter
   if (dlq) steps.push(['dead-letter row', `DELETE FROM ${dlq.table} t WHERE strpos(to_jsonb(t)::text, $1) > 0`, [dlq.taskId]])
-  const removed: string[] = []
-  const left: string[] = []
-  for (const [what, sql, params] of steps) {
-    try {
-      await db.query(sql, params)
-      removed.push(what)
-    } catch (err) {
-      const e = err as { code?: string; message?: string }
-      // 42P01: the table never came to exist, so there is nothing to remove.
-      if (e.code === '42P01') continue
-      // A dead-letter table the worker's role may only append to is least privilege working:
-      // say which row stays and how to find it, so nobody mistakes it for a real failure.
-      const why = e.code === '42501' ? `${db.role} may not delete` : (e.message ?? 'error')
-      left.push(what === 'dead-letter row' ? `the probe task's dead-letter row, task id ${dlq?.taskId} (${why})` : `${what} (${why})`)
-    }
-  }
+  // 42P01: the table never came to exist, so there is nothing to remove. A dead-letter table the
+  // worker's role may only append to is least privilege working: say which row stays and how to
+  // find it, so nobody mistakes it for a real failure.
+  const { removed, left } = await runCleanupSteps(db, steps, {
+    absent: ['42P01'],
+    denied: () => `${db.role} may not delete`,
+    ...(dlq ? { deadLetterTaskId: dlq.taskId } : {})
+  })
+
   if (!left.length) {
     // Said as it happened: a kept worker still polls the run's queue, and a probe leaves a dead letter.
     const dead = removed.includes('dead-letter row') ? ", the probe task's dead-letter row" : ''
