@@ -8,7 +8,7 @@
 // Not a test: nothing here fails a build. Where a target is missed, BENCHMARKS.md says by how much
 // and why, from what was measured.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -103,13 +103,14 @@ async function main(): Promise<void> {
     const sqla57 = await sqlaPlane(pg)
     const sqla52 = await sqlaPlane(pg)
     const pgmq = await pgmqPlane(pg)
+    const baseline = previousRelease()
     const configs: Config[] = [
       { version: '5.7', pool: 'solo', plane: sqla57 },
       { version: '5.7', pool: 'prefork', plane: sqla57 },
       ...(typeof pgmq === 'string'
         ? []
         : [{ version: '5.7', pool: 'solo', plane: pgmq } as Config, { version: '5.7', pool: 'prefork', plane: pgmq } as Config]),
-      { version: '5.2', pool: 'solo', plane: sqla52 }
+      { version: '5.2', pool: 'solo', plane: sqla52, ...(typeof baseline === 'string' ? {} : { baseline }) }
     ]
     const e2e: ConfigResult[] = []
     // The first configuration is the reference: its readiness check and milestones are shown.
@@ -233,3 +234,29 @@ main().catch((err: unknown) => {
   console.error(err)
   process.exit(1)
 })
+
+/** The last commit before the fast stop (issue 17): the bundle Celery 5.2 users ran until now. */
+const BASELINE_COMMIT = '366ee23'
+
+/**
+ * Celery 5.2 stopped fast already, so its target is "no slower than before": the bundle of the
+ * last commit before the fast stop (BASELINE_COMMIT), taken from git history into .tmp and run
+ * beside this one. A clone without that history says so instead.
+ */
+function previousRelease(): { commit: string; script: string } | string {
+  const dir = path.join(REPO, '.tmp', `baseline-${BASELINE_COMMIT}`)
+  try {
+    if (!existsSync(path.join(dir, 'dist', 'index.js'))) {
+      mkdirSync(dir, { recursive: true })
+      const archive = execFileSync('git', ['archive', '--format=tar', BASELINE_COMMIT, 'dist'], {
+        cwd: REPO,
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      execFileSync('tar', ['-x', '-C', dir], { input: archive })
+    }
+    return { commit: BASELINE_COMMIT, script: path.join(dir, 'dist', 'index.js') }
+  } catch (err) {
+    return `the previous release's bundle (${BASELINE_COMMIT}) is not in this clone's history: ${(err as Error).message.split('\n')[0]}`
+  }
+}

@@ -30,6 +30,8 @@ export interface Config {
   version: CeleryVersion
   pool: Pool
   plane: Plane
+  /** The previous release's bundle, measured beside this one (interleaved) on the same worker. */
+  baseline?: { commit: string; script: string }
 }
 
 export interface ActionSample {
@@ -50,6 +52,8 @@ export interface ConfigResult {
   action: ActionSample[]
   floor: ScriptSample[]
   readiness: ScriptSample[]
+  /** The previous release's action (config.baseline), when measured. */
+  baseline: ActionSample[]
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1e6) * 10) / 10
@@ -76,11 +80,14 @@ export async function pgmqPlane(pg: TestPostgres): Promise<Plane | string> {
   return { id: 'pgmq', app: 'app.variants.pgmq_broker', db }
 }
 
-export async function actionRun(c: Config): Promise<ActionSample> {
+export async function actionRun(c: Config, script?: string): Promise<ActionSample> {
   let rss: { stop: () => number } | undefined
   const started = performance.now()
   const inputs = { app: c.plane.app, 'worker-args': WORKER_ARGS[c.pool].join(' ') }
-  const result = await runOnExample(c.version, c.plane.db, inputs, { onSpawn: (child) => (rss = trackPeakRss(child.pid as number)) })
+  const result = await runOnExample(c.version, c.plane.db, inputs, {
+    onSpawn: (child) => (rss = trackPeakRss(child.pid as number)),
+    ...(script ? { script } : {})
+  })
   const wallMs = performance.now() - started
   const peak = rss?.stop() ?? 0
   if (result.code !== 0 || !result.report) throw new Error(`the action failed in the benchmark (${label(c)}): ${result.stdout.slice(-2000)}`)
@@ -114,9 +121,11 @@ export function label(c: Config): string {
 export async function measure(c: Config, repeats: number, withReadiness: boolean, log: (line: string) => void): Promise<ConfigResult> {
   await actionRun(c)
   await scriptRun('floor', c)
-  const out: ConfigResult = { config: c, action: [], floor: [], readiness: [] }
+  if (c.baseline) await actionRun(c, c.baseline.script)
+  const out: ConfigResult = { config: c, action: [], floor: [], readiness: [], baseline: [] }
   for (let i = 0; i < repeats; i++) {
     out.action.push(await actionRun(c))
+    if (c.baseline) out.baseline.push(await actionRun(c, c.baseline.script))
     out.floor.push(await scriptRun('floor', c))
     if (withReadiness) out.readiness.push(await scriptRun('readiness', c))
     const a = out.action.at(-1) as ActionSample
