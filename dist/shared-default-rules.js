@@ -66,6 +66,17 @@ const DEFAULT_RULES_DATA = [
         remediation: "Only a table's owner (or a superuser) may enable, disable or force row-level security and create, alter or drop its policies, and the worker's role is rightly not the owner. Write tenant data tenant-scoped (set the tenant in the transaction) and leave RLS and policies to the migrations, run as the owner."
     },
     {
+        // Before missing-privilege: kombu's PGMQ transport raises "must be owner of table q_…" as
+        // InsufficientPrivilege, but no GRANT fixes it — the queue table belongs to another role.
+        id: 'pgmq-broker-setup',
+        category: 'foundation:broker-config',
+        description: "kombu's PGMQ transport cannot start: PGMQ missing, its extension refused, a queue name too long, or a queue table another role owns",
+        when: {
+            any: '/schema "pgmq" does not exist|extension "pgmq" is not available|queue name is too long, maximum length is 47 characters|must be owner of table [qa]_\\w+|No such transport: pgmq/'
+        },
+        remediation: 'The PGMQ broker (pgmq://) cannot start here; the broker-config gate names which and the fix: install PGMQ (CREATE EXTENSION pgmq, or the pgmq package SQL-only install) with init_extension off in broker_transport_options; keep each queue name, with queue_name_prefix and the pidbox queue of the node name, within 47 characters; let the worker role own its queue tables (q_<queue>, a_<queue>).'
+    },
+    {
         id: 'missing-privilege',
         category: 'foundation:db-access',
         description: 'The role lacks a privilege on a table, sequence or schema',

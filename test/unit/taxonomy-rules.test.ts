@@ -175,6 +175,20 @@ describe('the default rules', () => {
     expect(classify(testCase({ text }), DEFAULT_RULES, GREEN)).toMatchObject({ category: 'foundation:runtime', rule: 'database-refused' })
   })
 
+  it("tells kombu's PGMQ set-up failures from a missing grant", () => {
+    for (const text of [
+      'E   psycopg.errors.InsufficientPrivilege: must be owner of table q_celery',
+      'E   psycopg.errors.InvalidSchemaName: schema "pgmq" does not exist',
+      'E   psycopg.errors.FeatureNotSupported: extension "pgmq" is not available',
+      'E   psycopg.errors.RaiseException: queue name is too long, maximum length is 47 characters',
+      "E   KeyError: 'No such transport: pgmq'"
+    ])
+      expect(classify(testCase({ text }), DEFAULT_RULES, GREEN), text).toMatchObject({ category: 'foundation:broker-config', rule: 'pgmq-broker-setup' })
+    // A privilege on PGMQ's schema is a grant like any other.
+    const denied = 'E   psycopg.errors.InsufficientPrivilege: permission denied for schema pgmq'
+    expect(classify(testCase({ text: denied }), DEFAULT_RULES, GREEN)).toMatchObject({ category: 'foundation:db-access', rule: 'missing-privilege' })
+  })
+
   it('recognises a missing privilege', () => {
     const text = 'E   psycopg.errors.InsufficientPrivilege: permission denied for table kombu_message'
     const e = classify(testCase({ text }), DEFAULT_RULES, GREEN)
