@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { escapeRegExp } from '../support/example.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXAMPLE_APP, gate, pythonFor, REPO, runAction } from '../support/action.js'
 import { checkStep } from '../support/reliability.js'
@@ -12,7 +13,6 @@ import { checkStep } from '../support/reliability.js'
 const GROUP = 'Bad inputs'
 const scratch = mkdtempSync(path.join(tmpdir(), 'cfg-python-path-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 // Only the import gate: it needs the interpreter and the app, no database.
 const importOnly = (python: string, workingDirectory: string): Record<string, string> => ({
@@ -44,7 +44,7 @@ describe('a relative python path', () => {
       {
         code: 1,
         gates: { import: 'fail' },
-        evidence: new RegExp(`python "venv/bin/python" \\(${escape(resolved)}, relative to working-directory\\) was not found`),
+        evidence: new RegExp(`python "venv/bin/python" \\(${escapeRegExp(resolved)}, relative to working-directory\\) was not found`),
         timeoutS: 10
       },
       'import fails naming the input and the absolute path it resolved to'
@@ -64,7 +64,7 @@ describe('a relative python path', () => {
       {
         code: 1,
         gates: { import: 'fail' },
-        evidence: new RegExp(`python "\\.\\./python" \\(${escape(path.join(scratch, 'python'))}, relative to working-directory\\) is not executable`),
+        evidence: new RegExp(`python "\\.\\./python" \\(${escapeRegExp(path.join(scratch, 'python'))}, relative to working-directory\\) is not executable`),
         timeoutS: 10
       },
       'import fails naming the input and the absolute path it resolved to'

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gate, type ActionResult } from '../support/action.js'
-import { exampleDatabase, runOnExample, secretsOf, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, secretsOf, escapeRegExp, secretsWithSuperuser } from '../support/example.js'
 import { SUPERUSER, TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -22,9 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pg?.destroy()
 })
-
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-const superSecrets = (db: ExampleDatabase, superUrl: string): string[] => [...secretsOf(db), pg.superPassword, encodeURIComponent(pg.superPassword), superUrl]
 
 const folderOf = (result: ActionResult): string => path.join(result.runnerTemp, 'celery-foundation-gates', result.report?.runId ?? '')
 
@@ -60,7 +57,7 @@ describe('rls-role: the identities a Django-style project configures', () => {
   it('passes when DATABASES uses app_user, listing the per-task connection and the configured aliases', async () => {
     const db = await exampleDatabase(pg)
     const result = await runOnExample('5.7', db, DJANGO)
-    const role = escape(db.appRole)
+    const role = escapeRegExp(db.appRole)
     checkStep(
       GROUP,
       "Django project: DATABASES['default'] as app_user",
@@ -91,10 +88,10 @@ describe('rls-role: the identities a Django-style project configures', () => {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         evidence: new RegExp(
-          `postgres is configured at DATABASES\\['default'\\].*\\(configured, and used during this run\\), expected ${escape(db.appRole)}: configure ${escape(db.appRole)} there`
+          `postgres is configured at DATABASES\\['default'\\].*\\(configured, and used during this run\\), expected ${escapeRegExp(db.appRole)}: configure ${escapeRegExp(db.appRole)} there`
         ),
         timeoutS: 30,
-        secrets: superSecrets(db, superUrl)
+        secrets: secretsWithSuperuser(db, pg, superUrl)
       },
       "rls-role fails naming DATABASES['default'] and postgres, with what to configure instead"
     )
@@ -116,9 +113,11 @@ describe('rls-role: the identities a Django-style project configures', () => {
       {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
-        evidence: new RegExp(`postgres is configured at DATABASES\\['reports'\\].*\\(configured, not used during this run\\), expected ${escape(db.appRole)}`),
+        evidence: new RegExp(
+          `postgres is configured at DATABASES\\['reports'\\].*\\(configured, not used during this run\\), expected ${escapeRegExp(db.appRole)}`
+        ),
         timeoutS: 30,
-        secrets: superSecrets(db, superUrl)
+        secrets: secretsWithSuperuser(db, pg, superUrl)
       },
       "rls-role fails naming DATABASES['reports'] and postgres, saying it was configured but not used during this run"
     )
@@ -127,13 +126,13 @@ describe('rls-role: the identities a Django-style project configures', () => {
     // The alias's DSN came from the environment: that is said, with where to set it instead.
     expect(evidence).toMatch(/env REPORTS_DATABASE_URL.*set it only on the steps that need it/)
     // The default alias (app_user) served the task in a pool child.
-    expect(evidence).toMatch(new RegExp(`djproject\\.billing\\.tasks via psycopg: \\d+ connections? as ${escape(db.appRole)}`))
+    expect(evidence).toMatch(new RegExp(`djproject\\.billing\\.tasks via psycopg: \\d+ connections? as ${escapeRegExp(db.appRole)}`))
     expectNoPasswordIn(result, [db.password, pg.superPassword])
   })
   it("fails on an engine created at import as the tenant table's owner, never connected", async () => {
     const db = await exampleDatabase(pg)
     const result = await runOnExample('5.7', db, DJANGO, { env: { ANALYTICS_DB_USER: db.ownerRole, ANALYTICS_DB_PASSWORD: db.password } })
-    const owner = escape(db.ownerRole)
+    const owner = escapeRegExp(db.ownerRole)
     checkStep(
       GROUP,
       'Django project: an engine created at import as the table owner, unused',
@@ -161,7 +160,7 @@ describe('rls-role: DSN-shaped environment values of the example app', () => {
   it('passes on the example app, listing the identities it configures', async () => {
     const db = await exampleDatabase(pg)
     const result = await runOnExample('5.7', db)
-    const role = escape(db.appRole)
+    const role = escapeRegExp(db.appRole)
     checkStep(
       GROUP,
       'example app: every configured identity is app_user',
@@ -191,14 +190,14 @@ describe('rls-role: DSN-shaped environment values of the example app', () => {
         evidence:
           /⚠️ MIGRATIONS_DATABASE_URL holds a DSN for postgres that this worker inherits but never read during the run: pull-request code could still use it — set it only in the env: of the steps that need it/,
         timeoutS: 30,
-        secrets: superSecrets(db, superUrl)
+        secrets: secretsWithSuperuser(db, pg, superUrl)
       },
       "rls-role passes and notes the inherited, unread variable, saying to keep it out of the worker's environment"
     )
     const evidence = gate(result, 'rls-role').evidence
     expect(evidence).not.toMatch(/postgres is (configured|SUPERUSER)/)
     // The app's own variable was read (by its factory), so it is judged, and says by whom.
-    expect(evidence).toMatch(new RegExp(`${escape(db.appRole)} at .*env DATABASE_URL \\(read by app\\.`))
+    expect(evidence).toMatch(new RegExp(`${escapeRegExp(db.appRole)} at .*env DATABASE_URL \\(read by app\\.`))
     const names = namesRead(result)
     expect(names).toContain('DATABASE_URL')
     expect(names).not.toContain('MIGRATIONS_DATABASE_URL')
@@ -218,10 +217,10 @@ describe('rls-role: DSN-shaped environment values of the example app', () => {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         evidence: new RegExp(
-          `postgres is configured at env REPORTS_URL \\(read by app\\.variants\\.env_in_task:\\d+\\) \\(configured, not used during this run\\), expected ${escape(db.appRole)}`
+          `postgres is configured at env REPORTS_URL \\(read by app\\.variants\\.env_in_task:\\d+\\) \\(configured, not used during this run\\), expected ${escapeRegExp(db.appRole)}`
         ),
         timeoutS: 30,
-        secrets: superSecrets(db, superUrl)
+        secrets: secretsWithSuperuser(db, pg, superUrl)
       },
       'rls-role fails naming REPORTS_URL, read by the task in a pool child, and postgres'
     )
@@ -245,10 +244,10 @@ describe('rls-role: DSN-shaped environment values of the example app', () => {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         evidence: new RegExp(
-          `postgres is configured at env MIGRATIONS_DATABASE_URL \\(read by djproject\\.billing\\.maintenance:\\d+\\) \\(configured, not used during this run\\), expected ${escape(db.appRole)}: .*set it only on the steps that need it`
+          `postgres is configured at env MIGRATIONS_DATABASE_URL \\(read by djproject\\.billing\\.maintenance:\\d+\\) \\(configured, not used during this run\\), expected ${escapeRegExp(db.appRole)}: .*set it only on the steps that need it`
         ),
         timeoutS: 30,
-        secrets: superSecrets(db, superUrl)
+        secrets: secretsWithSuperuser(db, pg, superUrl)
       },
       'rls-role fails naming the variable, the module that read it and postgres'
     )

@@ -5,7 +5,7 @@
 // refuses for it), and a role listed in allowed-roles is accepted. Real PostgreSQL, real workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gate } from '../support/action.js'
-import { exampleDatabase, runOnExample, secretsOf } from '../support/example.js'
+import { exampleDatabase, runOnExample, secretsOf, escapeRegExp } from '../support/example.js'
 import { SUPERUSER, TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -20,14 +20,13 @@ afterAll(async () => {
 })
 
 const secrets = secretsOf
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-const OWNER_FIX = escape('ALTER TABLE "public"."invoices" OWNER TO "<migration role>"')
+const OWNER_FIX = escapeRegExp('ALTER TABLE "public"."invoices" OWNER TO "<migration role>"')
 
 describe('rls-role: who may act as the owner of a tenant table', () => {
   it('fails when the worker role owns the tenant table (solo)', async () => {
     const db = await exampleDatabase(pg, { variants: ['worker-owns-tenant-table'] })
     const result = await runOnExample('5.7', db)
-    const evidence = new RegExp(`${escape(db.appRole)} owns tenant table public\\.invoices: .*NO FORCE.*${OWNER_FIX}`)
+    const evidence = new RegExp(`${escapeRegExp(db.appRole)} owns tenant table public\\.invoices: .*NO FORCE.*${OWNER_FIX}`)
     checkStep(
       GROUP,
       'the worker role owns the tenant table (solo)',
@@ -43,7 +42,7 @@ describe('rls-role: who may act as the owner of a tenant table', () => {
     const db = await exampleDatabase(pg, { variants: ['worker-member-of-owner'] })
     const result = await runOnExample('5.7', db, { 'worker-args': '--pool=prefork --concurrency=2' })
     const evidence = new RegExp(
-      `${escape(db.appRole)} is a member of ${escape(db.ownerRole)}, the owner of tenant table public\\.invoices .*${OWNER_FIX}.*REVOKE "${escape(db.ownerRole)}" FROM "${escape(db.appRole)}"`
+      `${escapeRegExp(db.appRole)} is a member of ${escapeRegExp(db.ownerRole)}, the owner of tenant table public\\.invoices .*${OWNER_FIX}.*REVOKE "${escapeRegExp(db.ownerRole)}" FROM "${escapeRegExp(db.appRole)}"`
     )
     checkStep(
       GROUP,
@@ -54,7 +53,9 @@ describe('rls-role: who may act as the owner of a tenant table', () => {
     )
     // The broker/result tables are owned by the same role: said with why, not failed for it.
     expect(gate(result, 'rls-role').evidence).toMatch(
-      new RegExp(`⚠️ ${escape(db.appRole)} may act as the owner \\(member of ${escape(db.ownerRole)}\\) of the broker/result tables .*kombu_message.*can DROP`)
+      new RegExp(
+        `⚠️ ${escapeRegExp(db.appRole)} may act as the owner \\(member of ${escapeRegExp(db.ownerRole)}\\) of the broker/result tables .*kombu_message.*can DROP`
+      )
     )
   })
 
@@ -87,7 +88,7 @@ describe('rls-role: who may act as the owner of a tenant table', () => {
       GROUP,
       'the worker uses a role listed in allowed-roles',
       result,
-      { code: 0, gates: { 'rls-role': 'pass' }, evidence: new RegExp(`all ${escape(db.appRole)}`), timeoutS: 30, secrets: secrets(db) },
+      { code: 0, gates: { 'rls-role': 'pass' }, evidence: new RegExp(`all ${escapeRegExp(db.appRole)}`), timeoutS: 30, secrets: secrets(db) },
       'rls-role passes: every session uses a role of allowed-roles'
     )
   })

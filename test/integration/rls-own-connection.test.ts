@@ -7,7 +7,7 @@
 // connections are recorded by the hooks they inherit).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gate } from '../support/action.js'
-import { exampleDatabase, runOnExample, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, secretsOf, escapeRegExp, secretsWithSuperuser } from '../support/example.js'
 import { SUPERUSER, TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -22,9 +22,6 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const secrets = (db: ExampleDatabase, ...more: string[]): string[] => [db.password, encodeURIComponent(db.password), db.url, ...more]
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
 describe("rls-role: the app's own data-layer connection", () => {
   it('fails when the data layer connects as the superuser, though Celery uses app_user (solo)', async () => {
     const db = await exampleDatabase(pg)
@@ -38,14 +35,14 @@ describe("rls-role: the app's own data-layer connection", () => {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         // Two: at import, and as the solo pool starts (it fires worker_process_init in the worker itself).
-        evidence: new RegExp(`${escape(APP)} via psycopg: 2 connections as postgres, expected ${escape(db.appRole)}`),
+        evidence: new RegExp(`${escapeRegExp(APP)} via psycopg: 2 connections as postgres, expected ${escapeRegExp(db.appRole)}`),
         timeoutS: 30,
-        secrets: secrets(db, pg.superPassword, encodeURIComponent(pg.superPassword), dataUrl)
+        secrets: secretsWithSuperuser(db, pg, dataUrl)
       },
       'rls-role fails naming postgres, the module that connected and psycopg, although every Celery session is app_user'
     )
     // The role's own finding says where it was used.
-    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`postgres is SUPERUSER: .*\\(used by ${escape(APP)} via psycopg`))
+    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`postgres is SUPERUSER: .*\\(used by ${escapeRegExp(APP)} via psycopg`))
   })
 
   it("records the pool children's connections too (prefork)", async () => {
@@ -60,9 +57,9 @@ describe("rls-role: the app's own data-layer connection", () => {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         // One at import in the main process, one in each of the two children as it starts.
-        evidence: new RegExp(`${escape(APP)} via psycopg: 3 connections as postgres`),
+        evidence: new RegExp(`${escapeRegExp(APP)} via psycopg: 3 connections as postgres`),
         timeoutS: 30,
-        secrets: secrets(db, pg.superPassword, encodeURIComponent(pg.superPassword), dataUrl)
+        secrets: secretsWithSuperuser(db, pg, dataUrl)
       },
       "rls-role fails counting the main process's and both pool children's connections as postgres"
     )
@@ -79,19 +76,19 @@ describe("rls-role: the app's own data-layer connection", () => {
       {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
-        evidence: new RegExp(`${escape(APP)} via psycopg2: 2 connections as postgres, expected ${escape(db.appRole)}`),
+        evidence: new RegExp(`${escapeRegExp(APP)} via psycopg2: 2 connections as postgres, expected ${escapeRegExp(db.appRole)}`),
         timeoutS: 30,
-        secrets: secrets(db, pg.superPassword, encodeURIComponent(pg.superPassword), dataUrl)
+        secrets: secretsWithSuperuser(db, pg, dataUrl)
       },
       'rls-role fails naming postgres, the module and psycopg2'
     )
-    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`broker via sqlalchemy: \\d+ connections? as ${escape(db.appRole)}`))
+    expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`broker via sqlalchemy: \\d+ connections? as ${escapeRegExp(db.appRole)}`))
   })
 
   it('passes when the data layer uses app_user too, and lists every identity', async () => {
     const db = await exampleDatabase(pg)
     const result = await runOnExample('5.7', db, { app: APP }, { env: { APP_DATA_URL: db.url } })
-    const role = escape(db.appRole)
+    const role = escapeRegExp(db.appRole)
     checkStep(
       GROUP,
       "the app's own psycopg connection uses app_user",
@@ -99,9 +96,9 @@ describe("rls-role: the app's own data-layer connection", () => {
       {
         code: 0,
         gates: { 'rls-role': 'pass' },
-        evidence: new RegExp(`recorded in-process\\): .*${escape(APP)} via psycopg: 2 connections as ${role}`),
+        evidence: new RegExp(`recorded in-process\\): .*${escapeRegExp(APP)} via psycopg: 2 connections as ${role}`),
         timeoutS: 30,
-        secrets: secrets(db)
+        secrets: secretsOf(db)
       },
       'rls-role passes and lists the app connection with where it was opened'
     )

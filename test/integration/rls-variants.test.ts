@@ -7,7 +7,7 @@
 // fail naming the role, where it was seen and what to do. Real PostgreSQL, real Celery 5.7 workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gate } from '../support/action.js'
-import { exampleDatabase, runOnExample, secretsOf, type ExampleDatabase } from '../support/example.js'
+import { exampleDatabase, runOnExample, secretsOf, escapeRegExp, secretsWithSuperuser } from '../support/example.js'
 import { SUPERUSER, TestPostgres } from '../support/postgres.js'
 import { checkStep } from '../support/reliability.js'
 
@@ -24,9 +24,6 @@ afterAll(async () => {
   await pg?.destroy()
 })
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-const superSecrets = (db: ExampleDatabase, url: string): string[] => [...secretsOf(db), pg.superPassword, encodeURIComponent(pg.superPassword), url]
-
 describe("rls-role: the data layer logs in as the tenant table's owner", () => {
   for (const [pool, args, count] of [
     ['solo', '--pool=solo', 2],
@@ -36,8 +33,8 @@ describe("rls-role: the data layer logs in as the tenant table's owner", () => {
       const db = await exampleDatabase(pg, { variants: ['owner-can-login'] })
       const dataUrl = pg.url(db.database, db.ownerRole, db.password)
       const result = await runOnExample('5.7', db, { app: OWN, 'worker-args': args }, { env: { APP_DATA_URL: dataUrl } })
-      const owner = escape(db.ownerRole)
-      const used = `${escape(OWN)} via psycopg: ${count} connections as ${owner}`
+      const owner = escapeRegExp(db.ownerRole)
+      const used = `${escapeRegExp(OWN)} via psycopg: ${count} connections as ${owner}`
       checkStep(
         GROUP,
         `the app's data layer connects as the tenant table's owner (${pool})`,
@@ -47,14 +44,14 @@ describe("rls-role: the data layer logs in as the tenant table's owner", () => {
           gates: { 'rls-role': 'fail', runtime: 'pass' },
           evidence: new RegExp(
             // Sampling may have seen some of the same sessions: said after the record's count.
-            `${owner} owns tenant table public\\.invoices \\(used by ${used}.*?\\): an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — connect that code as ${escape(db.appRole)}; the table's owner stays a migration role that the app never logs in as`
+            `${owner} owns tenant table public\\.invoices \\(used by ${used}.*?\\): an owner can ALTER TABLE … NO FORCE or DISABLE ROW LEVEL SECURITY at any time and read every tenant's rows — connect that code as ${escapeRegExp(db.appRole)}; the table's owner stays a migration role that the app never logs in as`
           ),
           timeoutS: 30,
           secrets: [...secretsOf(db), dataUrl]
         },
         'rls-role fails naming the owner role, the module and driver that used it, NO FORCE ROW LEVEL SECURITY and to connect as the app role'
       )
-      expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`${used}, expected ${escape(db.appRole)}`))
+      expect(gate(result, 'rls-role').evidence).toMatch(new RegExp(`${used}, expected ${escapeRegExp(db.appRole)}`))
     })
   }
 })
@@ -76,10 +73,10 @@ describe('rls-role: a data-layer connection with its own application_name', () =
           code: 1,
           gates: { 'rls-role': 'fail', runtime: 'pass' },
           evidence: new RegExp(
-            `${escape(OWN)} via psycopg: ${count} connections as postgres, expected ${escape(db.appRole)}: connect it as ${escape(db.appRole)}`
+            `${escapeRegExp(OWN)} via psycopg: ${count} connections as postgres, expected ${escapeRegExp(db.appRole)}: connect it as ${escapeRegExp(db.appRole)}`
           ),
           timeoutS: 30,
-          secrets: superSecrets(db, dataUrl)
+          secrets: secretsWithSuperuser(db, pg, dataUrl)
         },
         "rls-role fails naming postgres, the module and psycopg: the record does not depend on the session's application_name"
       )
@@ -102,7 +99,7 @@ describe('rls-role: the worker role owns the tenant table (prefork)', () => {
         code: 1,
         gates: { 'rls-role': 'fail', runtime: 'pass' },
         evidence: new RegExp(
-          `${escape(db.appRole)} owns tenant table public\\.invoices: .*NO FORCE.*ALTER TABLE "public"\\."invoices" OWNER TO "<migration role>"`
+          `${escapeRegExp(db.appRole)} owns tenant table public\\.invoices: .*NO FORCE.*ALTER TABLE "public"\\."invoices" OWNER TO "<migration role>"`
         ),
         timeoutS: 30,
         secrets: secretsOf(db)
@@ -129,10 +126,10 @@ describe('rls-role: a connection that goes around the in-process hooks (libpq th
           code: 1,
           gates: { 'rls-role': 'fail', runtime: 'pass' },
           evidence: new RegExp(
-            `session with the run's application_name via pg_stat_activity: \\d+ connections? as postgres, expected ${escape(db.appRole)}: connect it as ${escape(db.appRole)}`
+            `session with the run's application_name via pg_stat_activity: \\d+ connections? as postgres, expected ${escapeRegExp(db.appRole)}: connect it as ${escapeRegExp(db.appRole)}`
           ),
           timeoutS: 30,
-          secrets: superSecrets(db, dataUrl)
+          secrets: secretsWithSuperuser(db, pg, dataUrl)
         },
         'rls-role fails naming postgres, seen by sampling pg_stat_activity (the in-process record never saw it)'
       )
@@ -165,9 +162,11 @@ describe('rls-role: a connection that goes around the in-process hooks (libpq th
       {
         code: 1,
         gates: { 'rls-role': 'fail' },
-        evidence: new RegExp(`\\S+ process \\(application_name sneaky-etl\\) via pg_stat_activity: 1 connection as postgres, expected ${escape(db.appRole)}`),
+        evidence: new RegExp(
+          `\\S+ process \\(application_name sneaky-etl\\) via pg_stat_activity: 1 connection as postgres, expected ${escapeRegExp(db.appRole)}`
+        ),
         timeoutS: 30,
-        secrets: [...superSecrets(db, dataUrl), verifierUrl]
+        secrets: [...secretsWithSuperuser(db, pg, dataUrl), verifierUrl]
       },
       "rls-role fails naming postgres and the worker's process that held the session (matched by its TCP port)"
     )
@@ -185,7 +184,7 @@ describe('rls-role: the example app with its data layer on app_user', () => {
       {
         code: 0,
         gates: { 'rls-role': 'pass' },
-        evidence: new RegExp(`sampled in pg_stat_activity \\(\\d+ samples during the run\\): .*as ${escape(db.appRole)}`),
+        evidence: new RegExp(`sampled in pg_stat_activity \\(\\d+ samples during the run\\): .*as ${escapeRegExp(db.appRole)}`),
         timeoutS: 30,
         secrets: secretsOf(db)
       },

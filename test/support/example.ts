@@ -79,3 +79,13 @@ export async function runExamplePytest(databaseUrl: string, junit: string, files
 export function secretsOf(db: ExampleDatabase): string[] {
   return [db.password, encodeURIComponent(db.password), db.url]
 }
+
+/** The same, when a run was also given the superuser's DSN (`superUrl`, on `pg`). */
+export function secretsWithSuperuser(db: ExampleDatabase, pg: TestPostgres, superUrl: string): string[] {
+  return [...secretsOf(db), pg.superPassword, encodeURIComponent(pg.superPassword), superUrl]
+}
+
+/** `text` as a literal inside a RegExp (role and database names carry `_`, `.` and digits). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
